@@ -1,0 +1,37 @@
+"""commgov: community governance and mobilisation, modelled and optimised.
+
+A typed model of the organisation graph (territory, party organisations, teams, people, sites,
+zones), the three lists (needs, resources, projects), exact volunteer matching and sampling
+timeslot scheduling with independent verifiers, and seeded mobilisation simulation.
+
+The public surface is organised by subpackage: :mod:`commgov.org`, :mod:`commgov.matching`,
+:mod:`commgov.scheduling`, :mod:`commgov.datasets`, :mod:`commgov.io`. This top level
+re-exports the contracts shared by all of them.
+"""
+
+from commgov.errors import (
+    CommgovError,
+    InfeasibleError,
+    InputError,
+    InputIssue,
+    ProblemError,
+)
+from commgov.results import Reason, ReasonCode, SolveInfo, SolveStatus
+from commgov.types import GeoPoint, TimeWindow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CommgovError",
+    "GeoPoint",
+    "InfeasibleError",
+    "InputError",
+    "InputIssue",
+    "ProblemError",
+    "Reason",
+    "ReasonCode",
+    "SolveInfo",
+    "SolveStatus",
+    "TimeWindow",
+    "__version__",
+]

@@ -1,0 +1,151 @@
+"""The commgov exception tree.
+
+Every error commgov raises on purpose derives from :class:`CommgovError`, and where a built-in
+exception has the same meaning it derives from that too, so ``except ValueError`` keeps
+working for callers that do not know commgov::
+
+    CommgovError
+    ├── InputError (ValueError)            bad input: each issue names record, field, value
+    │   ├── DivisionCodeError              official division-code tables (row by row)
+    │   ├── OrgStructureError              the organisation graph (tree, parents, dangling ids)
+    │   └── ProblemError                   a matching or scheduling problem that is ill-formed
+    ├── SizeLimitError (ValueError)        a problem larger than the configured guard
+    ├── InfeasibleError                    only when the caller asked for ``strict=True``
+    ├── SolverError (RuntimeError)         a solver failed in a way commgov cannot explain
+    └── MissingExtraError (ImportError)    an optional extra is not installed
+
+An infeasible problem is not an error: solvers return a result that lists what could not be
+served and why; :class:`InfeasibleError` is raised only on request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "CommgovError",
+    "DivisionCodeError",
+    "InfeasibleError",
+    "InputError",
+    "InputIssue",
+    "MissingExtraError",
+    "OrgStructureError",
+    "ProblemError",
+    "SizeLimitError",
+    "SolverError",
+]
+
+_MAX_SHOWN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class InputIssue:
+    """One problem found in the input.
+
+    Attributes
+    ----------
+    record : str
+        Where the problem is: a record id, or ``"table:row N"`` for tabular input.
+    field : str
+        The field (column, attribute) at fault; ``""`` when the record as a whole is.
+    value : object
+        The offending value (already masked when the field is sensitive).
+    constraint : str
+        The rule it breaks, in words (``"must be 6, 9 or 12 digits"``).
+    """
+
+    record: str
+    field: str
+    value: object
+    constraint: str
+
+    def __str__(self) -> str:
+        where = f"{self.record}.{self.field}" if self.field else self.record
+        return f"{where} = {self.value!r}: {self.constraint}"
+
+
+class CommgovError(Exception):
+    """Base class of every error raised by commgov."""
+
+
+class InputError(CommgovError, ValueError):
+    """Input that commgov refuses, with every issue found (not just the first).
+
+    Parameters
+    ----------
+    issues : iterable of InputIssue
+        The problems found; at least one.
+    what : str, optional
+        What was being read or checked, for the first line of the message.
+
+    Attributes
+    ----------
+    issues : tuple of InputIssue
+        All problems found, in input order.
+    """
+
+    def __init__(self, issues: Iterable[InputIssue], what: str = "input") -> None:
+        self.issues: tuple[InputIssue, ...] = tuple(issues)
+        self.what = what
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        n = len(self.issues)
+        head = f"{self.what}: {n} problem{'s' if n != 1 else ''}"
+        lines = [f"  - {issue}" for issue in self.issues[:_MAX_SHOWN]]
+        if n > _MAX_SHOWN:
+            lines.append(f"  ... and {n - _MAX_SHOWN} more (see .issues)")
+        return "\n".join([head, *lines])
+
+    @classmethod
+    def single(
+        cls, record: str, field: str, value: object, constraint: str, what: str = "input"
+    ) -> InputError:
+        """Build the error for a single issue."""
+        return cls([InputIssue(record, field, value, constraint)], what=what)
+
+
+class DivisionCodeError(InputError):
+    """Malformed official division-code table; nothing of it was loaded."""
+
+
+class OrgStructureError(InputError):
+    """An organisation model whose structure is invalid (tree, parent kinds, dangling ids)."""
+
+
+class ProblemError(InputError):
+    """A matching or scheduling problem that is ill-formed (not merely infeasible)."""
+
+
+class SizeLimitError(CommgovError, ValueError):
+    """A problem exceeds the size guard set for it; raised before memory runs out."""
+
+
+class InfeasibleError(CommgovError):
+    """Not everything could be served and the caller asked for ``strict=True``.
+
+    Parameters
+    ----------
+    message : str
+        What could not be served.
+    unserved : sequence of str
+        Ids of what was not served.
+    """
+
+    def __init__(self, message: str, unserved: Sequence[str] = ()) -> None:
+        self.unserved = tuple(unserved)
+        super().__init__(message)
+
+
+class SolverError(CommgovError, RuntimeError):
+    """The underlying solver failed (status it should never return for this model)."""
+
+
+class MissingExtraError(CommgovError, ImportError):
+    """An optional dependency is missing; the message names the ``pip install`` extra."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        super().__init__(
+            f"{module} is needed for this feature: pip install 'commgov[{extra}]'"
+        )

@@ -1,0 +1,171 @@
+"""The shared result contract and machine-readable reasons.
+
+Every solver result carries a :class:`SolveInfo`: status, objective, bound and gap where known,
+the options it ran with, the seed and the versions of the libraries involved. Anything left
+unserved or unmatched carries :class:`Reason` records: a code from :class:`ReasonCode` with its
+parameters, a predicate a verifier can check, rendered to English or Chinese on demand.
+Wall-clock times are deliberately not part of results, so that the same input, seed, options
+and versions give byte-identical result JSON.
+"""
+
+from __future__ import annotations
+
+import platform
+from enum import StrEnum
+from importlib import metadata
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Reason",
+    "ReasonCode",
+    "SolveInfo",
+    "SolveStatus",
+    "library_versions",
+]
+
+
+class SolveStatus(StrEnum):
+    """Outcome of a solve.
+
+    ``OPTIMAL``: proven optimal for the stated objective. ``FEASIBLE``: a valid result whose
+    optimality is not proven (``bound`` and ``gap`` say how far it may be). ``INFEASIBLE``: the
+    hard rules admit no result at all (rare: most problems return a partial result with reasons
+    instead). ``LIMIT``: a time or size limit stopped the solve before any result was found.
+    """
+
+    OPTIMAL = "OPTIMAL"
+    FEASIBLE = "FEASIBLE"
+    INFEASIBLE = "INFEASIBLE"
+    LIMIT = "LIMIT"
+
+
+class ReasonCode(StrEnum):
+    """Machine-readable reason codes, each a predicate a verifier can check.
+
+    Parameters of each code (in :attr:`Reason.params`) are listed in :data:`REASON_TEXT`.
+    """
+
+    SKILL_MISSING = "SKILL_MISSING"
+    TOO_FAR = "TOO_FAR"
+    OUT_OF_WINDOW = "OUT_OF_WINDOW"
+    CAPACITY_USED = "CAPACITY_USED"
+    SEALED_ZONE = "SEALED_ZONE"
+    NO_POINT_IN_REACH = "NO_POINT_IN_REACH"
+    POINT_CAPACITY_USED = "POINT_CAPACITY_USED"
+
+
+#: English and Chinese templates, formatted with the reason's parameters.
+REASON_TEXT: dict[ReasonCode, tuple[str, str]] = {
+    ReasonCode.SKILL_MISSING: (
+        "no volunteer has skill {skill!s} at level {level} or above",
+        "没有志愿者具备{skill!s}技能（等级≥{level}）",
+    ),
+    ReasonCode.TOO_FAR: (
+        "the nearest volunteer with the skill is {distance_m} m away (limit {limit_m} m)",
+        "具备该技能的最近志愿者距离{distance_m}米（上限{limit_m}米）",
+    ),
+    ReasonCode.OUT_OF_WINDOW: (
+        "no volunteer with the skill within reach is available in the task's window",
+        "附近具备该技能的志愿者在该时段均无空",
+    ),
+    ReasonCode.CAPACITY_USED: (
+        "all {eligible} eligible volunteers are fully booked by higher-value tasks",
+        "全部{eligible}名符合条件的志愿者已被更优先的任务占满",
+    ),
+    ReasonCode.SEALED_ZONE: (
+        "building is in a sealed zone: sampled door to door ({residents} residents)",
+        "楼栋处于封控区：上门采样（{residents}人）",
+    ),
+    ReasonCode.NO_POINT_IN_REACH: (
+        "no open sampling point within {limit_m} m walking (nearest {distance_m} m)",
+        "步行{limit_m}米内没有开放的采样点（最近{distance_m}米）",
+    ),
+    ReasonCode.POINT_CAPACITY_USED: (
+        "sampling points within reach are full for the window ({people} people not served)",
+        "可达采样点在时段内已满（{people}人未能安排）",
+    ),
+}
+
+
+class Reason(BaseModel):
+    """A reason code with its parameters.
+
+    Examples
+    --------
+    >>> r = Reason(code=ReasonCode.TOO_FAR, params={"distance_m": 1450, "limit_m": 1000})
+    >>> r.text()
+    'the nearest volunteer with the skill is 1450 m away (limit 1000 m)'
+    >>> r.text("zh")
+    '具备该技能的最近志愿者距离1450米（上限1000米）'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: ReasonCode
+    params: dict[str, str | int | float] = Field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        """Render the reason in ``"en"`` or ``"zh"``.
+
+        Raises
+        ------
+        ValueError
+            If ``lang`` is neither ``"en"`` nor ``"zh"``.
+        """
+        if lang not in ("en", "zh"):
+            raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
+        template = REASON_TEXT[self.code][0 if lang == "en" else 1]
+        try:
+            return template.format(**self.params)
+        except KeyError:
+            return f"{self.code.value} {self.params}"
+
+
+def library_versions(*packages: str) -> dict[str, str]:
+    """Versions of commgov, Python and the named packages (``"missing"`` if absent)."""
+    from commgov import __version__
+
+    out = {"commgov": __version__, "python": platform.python_version()}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+class SolveInfo(BaseModel):
+    """The result contract every solver fills in.
+
+    Attributes
+    ----------
+    status : SolveStatus
+        Outcome (see :class:`SolveStatus`).
+    solver : str
+        Which algorithm produced the result (``"cp-sat"``, ``"min-cost-flow"`` ...).
+    objective : dict of str to float
+        The objective tiers in lexicographic order, by name (``{"served": ..., "walk_m": ...}``).
+    bound : float or None
+        A proven bound on the main minimised tier, when known.
+    gap : float or None
+        ``(objective - bound) / bound`` on the main tier, when both are known.
+    options : dict
+        The options the solver ran with, so a run can be repeated.
+    seed : int or None
+        The seed used, if the solver is randomised.
+    versions : dict of str to str
+        commgov, Python and solver library versions.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: SolveStatus
+    solver: str
+    objective: dict[str, float] = Field(default_factory=dict)
+    bound: float | None = None
+    gap: float | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    seed: int | None = None
+    versions: dict[str, str] = Field(default_factory=dict)

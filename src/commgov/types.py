@@ -1,0 +1,133 @@
+"""Shared value types: ids, places, time windows, headcounts.
+
+Units are fixed across commgov: distances in metres, coordinates WGS84 with longitude first
+(as GeoJSON), instants as timezone-aware datetimes, intervals half-open ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Annotated, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "EARTH_RADIUS_M",
+    "GeoPoint",
+    "Headcount",
+    "Id",
+    "TimeWindow",
+    "haversine_m",
+]
+
+#: Mean Earth radius in metres (IUGG), used by :func:`haversine_m`.
+EARTH_RADIUS_M = 6_371_008.8
+
+Id = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s,]+$"),
+]
+"""A stable, human-readable id: no whitespace or commas (``320508017016/C03/B12/E2``)."""
+
+Headcount = Annotated[int, Field(ge=0)]
+"""A count of people or households (non-negative integer)."""
+
+
+class GeoPoint(BaseModel):
+    """A WGS84 point, longitude first (as in GeoJSON, RFC 7946).
+
+    Parameters
+    ----------
+    lon : float
+        Longitude in degrees, in [-180, 180].
+    lat : float
+        Latitude in degrees, in [-90, 90].
+
+    Examples
+    --------
+    >>> a = GeoPoint(lon=120.622, lat=31.311)
+    >>> b = GeoPoint(lon=120.632, lat=31.311)
+    >>> round(a.distance_m(b))
+    951
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lon: float = Field(ge=-180.0, le=180.0, allow_inf_nan=False)
+    lat: float = Field(ge=-90.0, le=90.0, allow_inf_nan=False)
+
+    def distance_m(self, other: GeoPoint) -> float:
+        """Great-circle distance to ``other`` in metres (haversine)."""
+        return haversine_m(self.lon, self.lat, other.lon, other.lat)
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres between two WGS84 points given in degrees.
+
+    Uses the haversine formula on a sphere of radius :data:`EARTH_RADIUS_M`; the error against
+    the ellipsoid is below 0.5 %, far under the detour factor applied to walking distances.
+    """
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+class TimeWindow(BaseModel):
+    """A half-open interval ``[start, end)`` of timezone-aware instants.
+
+    Back-to-back windows do not overlap. Naive datetimes are refused.
+
+    Parameters
+    ----------
+    start, end : datetime
+        Timezone-aware; ``start < end``.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If either bound is naive or ``end <= start``.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> from zoneinfo import ZoneInfo
+    >>> tz = ZoneInfo("Asia/Shanghai")
+    >>> w = TimeWindow(start=datetime(2022, 4, 10, 6, 30, tzinfo=tz),
+    ...                end=datetime(2022, 4, 10, 7, 0, tzinfo=tz))
+    >>> w.minutes
+    30.0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end.isoformat()} must be after start {self.start.isoformat()}")
+        return self
+
+    @property
+    def duration(self) -> timedelta:
+        """Length of the window."""
+        return self.end - self.start
+
+    @property
+    def minutes(self) -> float:
+        """Length of the window in minutes."""
+        return self.duration.total_seconds() / 60.0
+
+    def contains(self, other: TimeWindow | datetime) -> bool:
+        """Whether ``other`` (an instant or a window) lies inside this window."""
+        if isinstance(other, TimeWindow):
+            return self.start <= other.start and other.end <= self.end
+        return self.start <= other < self.end
+
+    def overlaps(self, other: TimeWindow) -> bool:
+        """Whether the two half-open windows share any instant."""
+        return self.start < other.end and other.start < self.end
