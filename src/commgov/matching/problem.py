@@ -1,0 +1,557 @@
+"""Volunteer ↔ task matching: problem and result records, distance and eligibility.
+
+The model (see ``DESIGN.md``, "Matching"):
+
+* a :class:`Task` needs one volunteer with a skill at a minimum level, at a place, in a time
+  window; tasks sit on a **slot grid**: two tasks' windows are either identical (the same slot)
+  or disjoint. A task's *day* is the calendar date of its window start in the problem's time
+  zone;
+* a :class:`Volunteer` has a place, skills with levels 1–5, availability windows, and
+  capacities counted in tasks per slot and per day;
+* the pair (task, volunteer) is **eligible** when the volunteer's level in the task's skill is
+  at least ``min_level``, the travel distance is at most ``max_distance_m``, and the task's
+  window lies inside one of the volunteer's availability windows (:func:`is_eligible`);
+* the **travel distance** is the great-circle (haversine) distance times ``detour_factor``,
+  rounded half up to whole metres (:func:`travel_distance_m`).
+
+The solver (:func:`commgov.matching.match_volunteers`) and the independent verifier
+(:func:`commgov.matching.is_valid_assignment`) share only this module.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from commgov.errors import InputIssue, ProblemError
+from commgov.results import Reason, SolveInfo
+from commgov.types import GeoPoint, Id, TimeWindow, haversine_m
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Assignment",
+    "Match",
+    "MatchingProblem",
+    "MatchingTotals",
+    "Task",
+    "Unmatched",
+    "Volunteer",
+    "VolunteerLoad",
+    "has_skill",
+    "is_available",
+    "is_eligible",
+    "task_day",
+    "travel_distance_m",
+]
+
+#: Version of the JSON layout of :class:`MatchingProblem` and :class:`Assignment`.
+SCHEMA_VERSION = "1.0"
+
+Level = Annotated[int, Field(ge=1, le=5)]
+"""A skill level, 1 (basic) to 5 (expert)."""
+
+_WHAT = "matching problem"
+
+
+class Task(BaseModel):
+    """One unit of work needing one volunteer in one slot.
+
+    Parameters
+    ----------
+    id : str
+        Stable id (no whitespace or commas).
+    skill : str
+        The skill needed (``"delivery"``, ``"medic"`` ...).
+    min_level : int, default 1
+        Minimum skill level, 1–5.
+    location : GeoPoint
+        Where the task is done (WGS84, longitude first).
+    window : TimeWindow
+        The slot, half-open ``[start, end)``; tasks' windows must be identical or disjoint.
+    priority : int, default 1
+        Weight of serving the task (≥ 1); the solver maximises the sum served.
+    household_id : str or None
+        The household served, if any (pseudonymous id).
+    note : str, default ""
+        Free text, not used by the solver.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    id: Id
+    skill: str = Field(min_length=1)
+    min_level: Level = 1
+    location: GeoPoint
+    window: TimeWindow
+    priority: int = Field(default=1, ge=1, le=1_000_000)
+    household_id: Id | None = None
+    note: str = ""
+
+
+class Volunteer(BaseModel):
+    """A volunteer who can take tasks.
+
+    Parameters
+    ----------
+    id : str
+        Stable, pseudonymous id.
+    location : GeoPoint
+        Where the volunteer starts from (WGS84, longitude first).
+    skills : dict of str to int
+        Skill name → level 1–5.
+    availability : list of TimeWindow
+        When the volunteer can work; a task's window must lie inside one of them.
+    capacity_per_slot : int, default 1
+        Most tasks the volunteer takes in one slot (≥ 1).
+    capacity_per_day : int, default 8
+        Most tasks the volunteer takes on one calendar day of the problem's time zone (≥ 1).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    id: Id
+    location: GeoPoint
+    skills: dict[str, Level] = Field(default_factory=dict)
+    availability: list[TimeWindow] = Field(default_factory=list)
+    capacity_per_slot: int = Field(default=1, ge=1)
+    capacity_per_day: int = Field(default=8, ge=1)
+
+
+class MatchingProblem(BaseModel):
+    """A volunteer ↔ task matching problem.
+
+    Construction validates everything at once and raises :class:`commgov.errors.ProblemError`
+    listing every issue (record id, field, value, rule): field values, unique ids, the time
+    zone, and the slot grid (two tasks' windows must be identical or disjoint).
+
+    Parameters
+    ----------
+    schema_version : str, default "1.0"
+        Layout version of the record.
+    timezone : str
+        IANA time zone (``"Asia/Shanghai"``) that defines calendar days.
+    tasks : list of Task
+        The tasks; ids unique.
+    volunteers : list of Volunteer
+        The volunteers; ids unique.
+    max_distance_m : float, default 1000
+        Longest travel distance allowed between volunteer and task, in metres (≥ 0).
+    detour_factor : float, default 1.0
+        Multiplier from great-circle to travel distance (≥ 1).
+
+    Raises
+    ------
+    commgov.errors.ProblemError
+        If any field or cross-record rule is broken; ``.issues`` lists them all.
+
+    Examples
+    --------
+    >>> MatchingProblem(timezone="Mars/Olympus", tasks=[], volunteers=[])
+    Traceback (most recent call last):
+    ...
+    commgov.errors.ProblemError: matching problem: 1 problem
+      - problem.timezone = 'Mars/Olympus': Value error, unknown IANA time zone
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    timezone: str
+    tasks: list[Task] = Field(default_factory=list)
+    volunteers: list[Volunteer] = Field(default_factory=list)
+    max_distance_m: float = Field(default=1000.0, ge=0.0, allow_inf_nan=False)
+    detour_factor: float = Field(default=1.0, ge=1.0, le=100.0, allow_inf_nan=False)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown IANA time zone") from None
+        return value
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ProblemError(_issues_from(exc, data), what=_WHAT) from None
+        _raise_cross_issues(self)
+
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: Any = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate a mapping into a problem; errors as :class:`ProblemError`."""
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, Mapping):
+            return cls(**dict(obj))
+        raise ProblemError.single("problem", "", type(obj).__name__, "must be a mapping", _WHAT)
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: Any = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Parse JSON into a problem; errors as :class:`ProblemError`."""
+        import json
+
+        try:
+            obj = json.loads(json_data)
+        except ValueError as exc:
+            raise ProblemError.single(
+                "problem", "", "<json>", f"invalid JSON: {exc}", _WHAT
+            ) from None
+        return cls.model_validate(obj)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The problem's time zone as a :class:`zoneinfo.ZoneInfo`."""
+        return ZoneInfo(self.timezone)
+
+
+def _issues_from(exc: ValidationError, data: Mapping[str, Any]) -> list[InputIssue]:
+    issues: list[InputIssue] = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        record = "problem"
+        if len(loc) >= 2 and loc[0] in ("tasks", "volunteers") and isinstance(loc[1], int):
+            kind = "task" if loc[0] == "tasks" else "volunteer"
+            record = f"{kind}[{loc[1]}]"
+            items = data.get(loc[0])
+            try:
+                item = items[loc[1]] if items is not None else None
+                rid = item.get("id") if isinstance(item, Mapping) else getattr(item, "id", None)
+            except (IndexError, KeyError, TypeError):
+                rid = None
+            if isinstance(rid, str):
+                record = rid
+            loc = loc[2:]
+        field = ".".join(str(p) for p in loc)
+        issues.append(InputIssue(record, field, err.get("input"), str(err["msg"])))
+    return issues
+
+
+def _raise_cross_issues(problem: MatchingProblem) -> None:
+    issues: list[InputIssue] = []
+    for kind, records in (("task", problem.tasks), ("volunteer", problem.volunteers)):
+        seen: set[str] = set()
+        for rec in records:
+            if rec.id in seen:
+                issues.append(InputIssue(rec.id, "id", rec.id, f"duplicate {kind} id"))
+            seen.add(rec.id)
+    # Slot grid: distinct windows must be pairwise disjoint. After sorting distinct windows by
+    # (start, end), any overlapping pair implies an overlapping adjacent pair.
+    first_task: dict[tuple[Any, Any], str] = {}
+    for task in sorted(problem.tasks, key=lambda t: t.id):
+        first_task.setdefault((task.window.start, task.window.end), task.id)
+    windows = sorted(first_task)
+    for (s1, e1), (s2, e2) in itertools.pairwise(windows):
+        if s2 < e1:
+            tid = first_task[(s2, e2)]
+            issues.append(
+                InputIssue(
+                    tid,
+                    "window",
+                    f"[{s2.isoformat()}, {e2.isoformat()})",
+                    f"overlaps the window [{s1.isoformat()}, {e1.isoformat()}) of task "
+                    f"{first_task[(s1, e1)]} without being equal (tasks must sit on a slot grid)",
+                )
+            )
+    if issues:
+        raise ProblemError(issues, what=_WHAT)
+
+
+def travel_distance_m(task: Task, volunteer: Volunteer, detour_factor: float = 1.0) -> int:
+    """Travel distance between a volunteer and a task, in whole metres.
+
+    Great-circle distance (:func:`commgov.types.haversine_m`) times ``detour_factor``, rounded
+    half up to an integer number of metres. The solver and the verifier both use this function.
+
+    Parameters
+    ----------
+    task : Task
+        The task (its ``location``).
+    volunteer : Volunteer
+        The volunteer (its ``location``).
+    detour_factor : float, default 1.0
+        Multiplier from straight-line to travel distance.
+
+    Returns
+    -------
+    int
+        Distance in metres.
+    """
+    a, b = task.location, volunteer.location
+    return math.floor(haversine_m(a.lon, a.lat, b.lon, b.lat) * detour_factor + 0.5)
+
+
+def has_skill(task: Task, volunteer: Volunteer) -> bool:
+    """Whether the volunteer's level in the task's skill is at least ``task.min_level``.
+
+    Parameters
+    ----------
+    task : Task
+        The task.
+    volunteer : Volunteer
+        The volunteer.
+
+    Returns
+    -------
+    bool
+        ``True`` if skilled enough.
+    """
+    return volunteer.skills.get(task.skill, 0) >= task.min_level
+
+
+def is_available(task: Task, volunteer: Volunteer) -> bool:
+    """Whether the task's window lies inside one of the volunteer's availability windows.
+
+    Parameters
+    ----------
+    task : Task
+        The task.
+    volunteer : Volunteer
+        The volunteer.
+
+    Returns
+    -------
+    bool
+        ``True`` if some availability window contains the task window (half-open intervals).
+    """
+    return any(w.contains(task.window) for w in volunteer.availability)
+
+
+def is_eligible(problem: MatchingProblem, task: Task, volunteer: Volunteer) -> bool:
+    """Whether a volunteer may take a task (capacities aside).
+
+    Eligible means: skill level ≥ ``task.min_level``, :func:`travel_distance_m` ≤
+    ``problem.max_distance_m``, and the task's window inside one of the volunteer's
+    availability windows.
+
+    Parameters
+    ----------
+    problem : MatchingProblem
+        Supplies ``max_distance_m`` and ``detour_factor``.
+    task : Task
+        The task.
+    volunteer : Volunteer
+        The volunteer.
+
+    Returns
+    -------
+    bool
+        ``True`` if the pair is eligible.
+    """
+    return (
+        has_skill(task, volunteer)
+        and travel_distance_m(task, volunteer, problem.detour_factor) <= problem.max_distance_m
+        and is_available(task, volunteer)
+    )
+
+
+def task_day(problem: MatchingProblem, task: Task) -> date:
+    """Return the calendar day of a task: the date of its window start in the problem's time zone.
+
+    Parameters
+    ----------
+    problem : MatchingProblem
+        Supplies the time zone.
+    task : Task
+        The task.
+
+    Returns
+    -------
+    datetime.date
+        The local date.
+    """
+    return task.window.start.astimezone(problem.zone).date()
+
+
+# --------------------------------------------------------------------------------- results
+
+
+class Match(BaseModel):
+    """One task served by one volunteer.
+
+    Attributes
+    ----------
+    task_id, volunteer_id : str
+        The pair.
+    distance_m : int
+        Travel distance in metres (:func:`travel_distance_m`).
+    slot_start : datetime
+        Start of the task's window (the slot).
+    priority : int
+        The task's priority.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task_id: str
+    volunteer_id: str
+    distance_m: int
+    slot_start: AwareDatetime
+    priority: int
+
+
+class Unmatched(BaseModel):
+    """A task left unserved, with its primary reason.
+
+    Attributes
+    ----------
+    task_id : str
+        The task.
+    priority : int
+        The task's priority.
+    reasons : list of Reason
+        Exactly one primary reason from the solver: ``SKILL_MISSING(skill, level)``,
+        ``TOO_FAR(distance_m, limit_m)``, ``OUT_OF_WINDOW`` or ``CAPACITY_USED(eligible)``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task_id: str
+    priority: int
+    reasons: list[Reason]
+
+
+class MatchingTotals(BaseModel):
+    """Counts and sums over an assignment (travel in metres)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tasks: int
+    matched: int
+    unmatched: int
+    priority_served: int
+    priority_total: int
+    travel_m: int
+
+
+class VolunteerLoad(BaseModel):
+    """How many tasks a volunteer received."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    volunteer_id: str
+    tasks: int
+
+
+class Assignment(BaseModel):
+    """Result of :func:`commgov.matching.match_volunteers`.
+
+    Attributes
+    ----------
+    schema_version : str
+        Layout version.
+    matches : list of Match
+        Served tasks, sorted by task id.
+    unmatched : list of Unmatched
+        Unserved tasks with one reason each, sorted by task id.
+    totals : MatchingTotals
+        Counts, priority served and total, travel in metres.
+    loads : list of VolunteerLoad
+        Tasks per volunteer (every volunteer, sorted by id).
+    info : SolveInfo
+        Status, solver, objective tiers ``priority_served`` and ``travel_m``, options, versions.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    matches: list[Match]
+    unmatched: list[Unmatched]
+    totals: MatchingTotals
+    loads: list[VolunteerLoad]
+    info: SolveInfo
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Serialise as JSON (byte-identical for the same input, options and versions).
+
+        Parameters
+        ----------
+        indent : int or None, default 2
+            Indentation passed to pydantic.
+
+        Returns
+        -------
+        str
+            JSON text.
+        """
+        return self.model_dump_json(indent=indent)
+
+    def rows(self, lang: str = "en") -> list[dict[str, str | int]]:
+        """One flat row per task (matched or not), sorted by task id, for CSV export.
+
+        Parameters
+        ----------
+        lang : {"en", "zh"}, default "en"
+            Language of the reason text.
+
+        Returns
+        -------
+        list of dict
+            Keys: ``task_id``, ``status`` (``matched``/``unmatched``), ``volunteer_id``,
+            ``distance_m``, ``slot_start`` (ISO 8601), ``priority``, ``reason_code``,
+            ``reason``; empty strings where not applicable.
+        """
+        out: list[dict[str, str | int]] = []
+        for m in self.matches:
+            out.append(
+                {
+                    "task_id": m.task_id,
+                    "status": "matched",
+                    "volunteer_id": m.volunteer_id,
+                    "distance_m": m.distance_m,
+                    "slot_start": m.slot_start.isoformat(),
+                    "priority": m.priority,
+                    "reason_code": "",
+                    "reason": "",
+                }
+            )
+        for u in self.unmatched:
+            reason = u.reasons[0] if u.reasons else None
+            out.append(
+                {
+                    "task_id": u.task_id,
+                    "status": "unmatched",
+                    "volunteer_id": "",
+                    "distance_m": "",
+                    "slot_start": "",
+                    "priority": u.priority,
+                    "reason_code": reason.code.value if reason else "",
+                    "reason": reason.text(lang) if reason else "",
+                }
+            )
+        out.sort(key=lambda r: str(r["task_id"]))
+        return out
+
