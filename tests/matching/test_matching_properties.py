@@ -1,0 +1,156 @@
+"""Property tests (verifier as oracle), determinism, and the mutation suite."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from matching_helpers import community_problem, problem, task, vol, win
+
+from commgov.matching import (
+    MatchingProblem,
+    ViolationCode,
+    is_eligible,
+    is_valid_assignment,
+    match_volunteers,
+)
+from commgov.testing._matching import MATCHING_MUTATIONS, matching_problems
+
+SETTINGS = settings(max_examples=50, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(matching_problems())
+def test_solver_output_passes_verifier(p: MatchingProblem) -> None:
+    a = match_volunteers(p)
+    report = is_valid_assignment(p, a)
+    assert report.ok, report.violations
+    assert report.objective == (a.totals.priority_served, a.totals.travel_m)
+    # every unmatched task has exactly one reason, every task is accounted for
+    assert all(len(u.reasons) == 1 for u in a.unmatched)
+    assert a.totals.matched + a.totals.unmatched == len(p.tasks)
+
+
+@SETTINGS
+@given(matching_problems(max_tasks=6, max_volunteers=4))
+def test_greedy_never_beats_solver(p: MatchingProblem) -> None:
+    """A simple priority-first greedy is a valid assignment; the optimum is never worse."""
+    a = match_volunteers(p)
+    used_slot: dict[tuple[str, object], int] = {}
+    used_day: dict[tuple[str, object], int] = {}
+    served = 0
+    for t in sorted(p.tasks, key=lambda t: (-t.priority, t.id)):
+        for v in sorted(p.volunteers, key=lambda v: v.id):
+            ks = (v.id, t.window)
+            kd = (v.id, t.window.start.astimezone(p.zone).date())
+            if (is_eligible(p, t, v) and used_slot.get(ks, 0) < v.capacity_per_slot
+                    and used_day.get(kd, 0) < v.capacity_per_day):
+                used_slot[ks] = used_slot.get(ks, 0) + 1
+                used_day[kd] = used_day.get(kd, 0) + 1
+                served += t.priority
+                break
+    assert a.totals.priority_served >= served
+
+
+def _shuffled(p: MatchingProblem, seed: int) -> MatchingProblem:
+    rnd = random.Random(seed)
+    tasks = list(p.tasks)
+    rnd.shuffle(tasks)
+    vols = []
+    for v in p.volunteers:
+        skills = list(v.skills.items())
+        rnd.shuffle(skills)
+        avail = list(v.availability)
+        rnd.shuffle(avail)
+        vols.append(v.model_copy(update={"skills": dict(skills), "availability": avail}))
+    rnd.shuffle(vols)
+    return MatchingProblem(timezone=p.timezone, tasks=tasks, volunteers=vols,
+                           max_distance_m=p.max_distance_m, detour_factor=p.detour_factor)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shuffled_input_gives_identical_json(seed: int) -> None:
+    p = community_problem(seed)
+    ref = match_volunteers(p).to_json()
+    for k in range(3):
+        assert match_volunteers(_shuffled(p, 100 * seed + k)).to_json() == ref
+
+
+def test_json_independent_of_hash_seed(tmp_path: Path) -> None:
+    src = Path(__file__).resolve().parents[2] / "src"
+    here = Path(__file__).resolve().parent
+    script = (
+        "import hashlib, sys\n"
+        "from matching_helpers import community_problem\n"
+        "from commgov.matching import match_volunteers\n"
+        "print(hashlib.sha256(match_volunteers(community_problem(7)).to_json().encode())"
+        ".hexdigest())\n"
+    )
+    outs = set()
+    for hash_seed in ("1", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed,
+                   PYTHONPATH=os.pathsep.join([str(src), str(here)]))
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, check=True)
+        outs.add(run.stdout.strip())
+    assert len(outs) == 1
+
+
+# ------------------------------------------------------------------------- mutation suite
+
+
+def _fixture() -> MatchingProblem:
+    """A small instance on which every mutation operator applies."""
+    return problem(
+        [
+            task("a1", hour=9, dx=50), task("a2", hour=9, dx=60), task("a3", hour=9, dx=70),
+            task("b1", hour=10, dx=50), task("c1", hour=11, dx=40),
+            task("m1", skill="medic", hour=9),           # nobody has medic
+        ],
+        [
+            vol("v1", per_slot=1, per_day=2),
+            vol("v2", dx=20, per_slot=1, per_day=2),
+            vol("v3", dx=30, per_slot=1, per_day=2),
+            vol("cook", {"cook": 5}),                      # lacks the skill
+            vol("far", dx=5000),                           # too far
+            vol("late", availability=[win(20, hours=2)]),  # out of window
+        ],
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MATCHING_MUTATIONS))
+def test_mutation_rejected_on_fixture(name: str) -> None:
+    p = _fixture()
+    a = match_volunteers(p)
+    assert is_valid_assignment(p, a).ok
+    operator, code = MATCHING_MUTATIONS[name]
+    broken = operator(p, a)
+    assert broken is not None, f"{name} does not apply to the fixture"
+    report = is_valid_assignment(p, broken)
+    assert not report
+    assert code in report.codes, report.violations
+
+
+def test_required_mutations_present() -> None:
+    codes = {code for _, code in MATCHING_MUTATIONS.values()}
+    assert {ViolationCode.SKILL_MISSING, ViolationCode.DOUBLE_BOOKED, ViolationCode.COST_MISMATCH,
+            ViolationCode.DROPPED_TASK, ViolationCode.TOO_FAR,
+            ViolationCode.OUT_OF_WINDOW} <= codes
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(matching_problems(max_tasks=8, max_volunteers=5))
+def test_mutations_rejected_on_random_problems(p: MatchingProblem) -> None:
+    a = match_volunteers(p)
+    for name, (operator, code) in sorted(MATCHING_MUTATIONS.items()):
+        broken = operator(p, a)
+        if broken is None:
+            continue
+        report = is_valid_assignment(p, broken)
+        assert code in report.codes, (name, report.violations)
