@@ -1,0 +1,256 @@
+"""The ``commgov`` command.
+
+``commgov demo`` runs the main job on the embedded Gusu data: the district's real structure
+from the official division codes, then for one community an exact sampling plan and the day's
+volunteer assignment, written as JSON and CSV. ``commgov communities`` lists the codes.
+The CLI is the only place that prints; errors are one line on stderr with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from commgov import __version__
+from commgov.errors import CommgovError
+
+if TYPE_CHECKING:
+    from commgov.matching import Assignment
+    from commgov.org import OrgGraph
+    from commgov.scheduling import SamplingPlan, SamplingProblem
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"commgov: error: {message} (see commgov --help)\n")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {value}")
+    return value
+
+
+def _households(text: str) -> int:
+    value = _non_negative(text)
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100000, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="commgov", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"commgov {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    demo = sub.add_parser("demo", help="Gusu district, one community's sampling plan and volunteer matching")
+    demo.add_argument("--community", default="320508017016", metavar="CODE",
+                      help="12-digit code of a Gusu community (default: 320508017016, 虎池苑社区)")
+    demo.add_argument("--seed", type=_non_negative, default=0, metavar="N",
+                      help="seed of the synthetic community detail (default 0)")
+    demo.add_argument("--households", type=_households, default=None, metavar="N",
+                      help="households to generate for a community other than 虎池苑社区 (default 1765)")
+    demo.add_argument("--out", type=Path, default=Path("commgov-out"), metavar="DIR",
+                      help="folder for plan and assignment JSON/CSV (default ./commgov-out)")
+    demo.add_argument("--time-limit", type=float, default=30.0, metavar="S",
+                      help="safety cap in seconds per solver call (default 30)")
+    sub.add_parser("communities", help="list Gusu's communities with their official codes")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``commgov`` command; returns the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 on an error in the data or solve, 2 on bad arguments.
+    """
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="commgov: %(message)s")
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "communities":
+            return _communities()
+        _parser().print_help()
+        return EXIT_USAGE
+    except CommgovError as exc:
+        first = str(exc).splitlines()
+        detail = f" ({first[1].strip()})" if len(first) > 1 else ""
+        print(f"commgov: error: {first[0]}{detail}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"commgov: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _communities() -> int:
+    from commgov.datasets import gusu_divisions
+
+    model = gusu_divisions()
+    areas = {a.id: a for a in model.areas}
+    for community in model.communities:
+        print(f"{community.id}  {areas[community.parent_id].short_name}  {community.short_name}  ({community.kind})")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from commgov.datasets import HUCHIYUAN, gusu, gusu_divisions, synthetic_community
+    from commgov.datasets._tasks import synthetic_tasks
+    from commgov.io import write_csv, write_json
+    from commgov.matching import match_volunteers, matching_problem_from_org
+    from commgov.org import OrgGraph
+    from commgov.scheduling import plan_sampling, sampling_problem_from_org
+
+    code: str = args.community
+    divisions = gusu_divisions()
+    known = {c.id for c in divisions.communities}
+    if code not in known:
+        print(f"commgov: error: --community {code!r} is not one of Gusu's {len(known)} community codes "
+              "(list them with: commgov communities)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.households is not None and code == HUCHIYUAN:
+        print("commgov: error: --households applies to other communities: 虎池苑社区 has 1,765 (the "
+              "reported figure)", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.time_limit > 0:
+        print(f"commgov: error: --time-limit must be > 0, got {args.time_limit}", file=sys.stderr)
+        return EXIT_USAGE
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        print(f"commgov: error: --out {str(out)!r} exists and is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+
+    if code == HUCHIYUAN:
+        model = gusu(seed=args.seed)
+    else:
+        detail = synthetic_community(code, households=args.households or 1765, seed=args.seed)
+        located = {c.id: c for c in detail.communities}
+        model = divisions.model_copy(
+            update={"communities": [located.get(c.id, c) for c in divisions.communities]}
+        ).merge(detail.model_copy(update={"areas": [], "communities": []}))
+    graph = OrgGraph(model)
+    _print_district(graph)
+    _print_community(graph, code)
+
+    problem = sampling_problem_from_org(graph, code)
+    plan = plan_sampling(problem, time_limit_s=args.time_limit)
+    _print_plan(graph, problem, plan)
+
+    tasks = synthetic_tasks(graph, code, seed=args.seed)
+    assignment = match_volunteers(matching_problem_from_org(graph, tasks, community_id=code))
+    _print_assignment(assignment)
+
+    written = [
+        write_json(problem, out / "sampling_problem.json"),
+        write_json(plan, out / "sampling_plan.json"),
+        write_csv(plan.rows(), out / "sampling_plan.csv"),
+        write_json(assignment, out / "assignment.json"),
+        write_csv(assignment.rows(), out / "assignment.csv"),
+    ]
+    print(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
+    return 0
+
+
+def _print_district(graph: OrgGraph) -> None:
+    from commgov.org import NodeKind
+
+    district = graph.record("320508")
+    summary = graph.summary("320508")
+    residents = summary.nodes.get("community", 0)
+    villages = summary.nodes.get("village", 0)
+    vintage = getattr(district, "vintage", "")
+    print(f"{getattr(district, 'name', '')} (Gusu district, {district.id}) — official division codes {vintage}")
+    print(f"  {summary.nodes.get('subdistrict', 0)} sub-districts; {residents + villages} communities: "
+          f"{residents} residents' committees and {villages} villagers' committees")
+    for sid in graph.children("320508"):
+        sub = graph.summary(sid)
+        name = getattr(graph.record(sid), "name", sid)
+        n = sub.nodes.get("community", 0) + sub.nodes.get("village", 0)
+        detail = graph.descendants(sid, NodeKind.BUILDING)
+        marker = " (in detail)" if next(detail, None) else ""
+        print(f"    {sid}  {name:<8}{n:>4} communities{marker}")
+
+
+def _print_community(graph: OrgGraph, code: str) -> None:
+    record = graph.record(code)
+    summary = graph.summary(code)
+    nodes, counts = summary.nodes, summary.counts
+    people = [p for p in graph.model.people if p.home_id is not None and p.home_id in set(graph.descendants(code))]
+    enrolments = Counter(e for p in people for e in p.enrolments)
+    print(f"\n{getattr(record, 'name', code)} ({code}) — official record; detail synthetic "
+          f"({record.provenance.source})")
+    print(f"  {nodes.get('compound', 0)} compounds, {nodes.get('lane', 0)} lanes, "
+          f"{nodes.get('courtyard', 0)} courtyards; {nodes.get('building', 0)} buildings, "
+          f"{nodes.get('entrance', 0)} entrances")
+    print(f"  {counts.households:,} households, {counts.residents:,} residents, "
+          f"{counts.mobility_limited} mobility-limited")
+    label = ", ".join(f"{n} {name}" for name, n in sorted(enrolments.items())) or "none enrolled"
+    print(f"  {len(people)} volunteers ({label})")
+
+
+def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -> None:
+    totals = plan.totals
+    slots = int(problem.window.minutes // problem.policy.slot_minutes)
+    print(f"\nSampling plan {problem.window.start:%Y-%m-%d %H:%M}–{problem.window.end:%H:%M} "
+          f"({slots} slots of {problem.policy.slot_minutes} min) — status {plan.info.status}"
+          + (f", gap ≤ {plan.info.gap:.2%}" if plan.info.gap else ""))
+    by_point: dict[str, list[str]] = defaultdict(list)
+    for building, point in plan.building_points.items():
+        by_point[point].append(building)
+    people: Counter[str] = Counter()
+    for a in plan.assignments:
+        people[a.point_id] += a.people
+    for point in problem.points:
+        loads = [ld for ld in plan.loads if ld.point_id == point.id]
+        used = [ld.slot for ld in loads if ld.arrivals]
+        span = f"slots {min(used)}–{max(used)}" if used else "unused"
+        peak = max((ld.backlog for ld in loads), default=0)
+        cap = loads[0].capacity if loads else 0
+        print(f"  {point.id}: {point.lanes} lanes ({cap}/slot), {len(by_point[point.id])} buildings, "
+              f"{people[point.id]:,} people, {span}, largest queue carried {peak}")
+    mean_walk = totals.walk_person_m / totals.served_people if totals.served_people else 0.0
+    print(f"  served {totals.served_people:,} of {totals.walk_in_people:,} walk-in residents; "
+          f"mean walk {mean_walk:.0f} m; largest queue {totals.max_backlog} (limit {problem.policy.max_queue}); "
+          f"last slot {totals.last_slot}")
+    for d in plan.door_to_door:
+        print(f"  door to door: {d.building_id} — {d.reason.text()}")
+    visits = sum(v.residents for v in plan.home_visits)
+    print(f"  home visits: {visits} mobility-limited residents in {len(plan.home_visits)} buildings")
+    for u in plan.unserved:
+        print(f"  unserved: {u.batch_id} ({u.people} people) — {'; '.join(r.text() for r in u.reasons)}")
+
+
+def _print_assignment(assignment: Assignment) -> None:
+    t = assignment.totals
+    print(f"\nVolunteer assignment — status {assignment.info.status}: {t.matched} of {t.tasks} tasks matched, "
+          f"priority {t.priority_served}/{t.priority_total}, travel {t.travel_m:,} m")
+    busiest = sorted(assignment.loads, key=lambda ld: (-ld.tasks, ld.volunteer_id))[:3]
+    print("  busiest: " + ", ".join(f"{ld.volunteer_id} ({ld.tasks})" for ld in busiest))
+    by_code: dict[str, list[str]] = defaultdict(list)
+    texts: dict[str, str] = {}
+    for u in assignment.unmatched:
+        code = u.reasons[0].code.value if u.reasons else "UNKNOWN"
+        by_code[code].append(u.task_id)
+        texts.setdefault(code, u.reasons[0].text() if u.reasons else "")
+    for code, ids in sorted(by_code.items()):
+        print(f"  unmatched {len(ids)} × {code}: e.g. {ids[0]} — {texts[code]}")

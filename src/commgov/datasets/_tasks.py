@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from commgov._random import rng
+from commgov.datasets._community import DEFAULT_DAY
+from commgov.matching.problem import Task
+from commgov.org import Building, Household, NodeKind, OrgGraph, OrgModel
+from commgov.types import TimeWindow
+
+#: Delivery waves of the day (hours), the slot grid of relay and visit tasks.
+WAVES = ((8, 9), (9, 10), (10, 11), (11, 12), (14, 15), (15, 16), (16, 17))
+
+
+def synthetic_tasks(
+    model: OrgModel | OrgGraph, community_id: str, *, seed: int = 0, day: date = DEFAULT_DAY
+) -> list[Task]:
+    """A day of volunteer tasks for a community, drawn from its vulnerable households.
+
+    Every recorded household with a mobility-limited resident gets a grocery delivery from the
+    gate to the door (skill ``delivery``; priority 3 for an elderly person living alone, else
+    2); about a third also get a care visit (``elderly_care``, priority 2); a few buildings get a
+    notice round (``publicity``, priority 1), and a few households a first-aid check
+    (``first_aid``, priority 3). Tasks sit on hourly delivery waves (:data:`WAVES`).
+
+    Parameters
+    ----------
+    model : OrgModel or OrgGraph
+    community_id : str
+    seed : int, default 0
+    day : datetime.date, default 2022-04-12
+
+    Returns
+    -------
+    list of Task
+        Sorted by id; locations are the households' buildings (WGS84).
+    """
+    graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
+    tz = ZoneInfo(graph.model.timezone)
+
+    def wave(k: int) -> TimeWindow:
+        a, b = WAVES[k]
+        return TimeWindow(start=datetime.combine(day, time(a), tz), end=datetime.combine(day, time(b), tz))
+
+    def building_of(node: str) -> Building:
+        for candidate in [node, *graph.ancestors(node)]:
+            record = graph.record(candidate)
+            if isinstance(record, Building):
+                return record
+        raise LookupError(node)
+
+    tasks: list[Task] = []
+    for hid in graph.descendants(community_id, NodeKind.HOUSEHOLD):
+        household = graph.record(hid)
+        assert isinstance(household, Household)
+        g = rng(seed, "tasks", hid)
+        place = building_of(hid).location
+        tasks.append(Task(id=f"{hid}/T-delivery", skill="delivery", location=place,
+                          window=wave(int(g.integers(0, 4))), priority=3 if household.elderly_alone else 2,
+                          household_id=hid, note="groceries gate → door"))
+        if g.random() < 0.33:
+            tasks.append(Task(id=f"{hid}/T-care", skill="elderly_care", min_level=2, location=place,
+                              window=wave(int(g.integers(4, 7))), priority=2, household_id=hid,
+                              note="care visit"))
+        if g.random() < 0.05:
+            tasks.append(Task(id=f"{hid}/T-firstaid", skill="first_aid", min_level=3, location=place,
+                              window=wave(int(g.integers(0, 7))), priority=3, household_id=hid,
+                              note="first-aid check"))
+    for bid in graph.descendants(community_id, NodeKind.BUILDING):
+        g = rng(seed, "tasks", bid)
+        if g.random() < 0.06:
+            record = graph.record(bid)
+            assert isinstance(record, Building)
+            tasks.append(Task(id=f"{bid}/T-notice", skill="publicity", location=record.location,
+                              window=wave(int(g.integers(0, 7))), priority=1, note="sampling notice round"))
+    return sorted(tasks, key=lambda t: t.id)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from commgov.errors import ProblemError
+from commgov.matching.problem import MatchingProblem, Task, Volunteer
+from commgov.org import NodeKind, OrgGraph, OrgModel, Role
+
+
+def matching_problem_from_org(
+    model: OrgModel | OrgGraph,
+    tasks: Sequence[Task],
+    *,
+    community_id: str | None = None,
+    max_distance_m: float = 1000.0,
+    capacity_per_slot: int = 1,
+    capacity_per_day: int = 8,
+) -> MatchingProblem:
+    """Build a matching problem from the volunteers of an organisation model.
+
+    Volunteers are people with the ``volunteer`` role and a location; with ``community_id``,
+    only those who live in that community. Their skills, availability and location are taken
+    from their :class:`~commgov.org.Person` records.
+
+    Parameters
+    ----------
+    model : OrgModel or OrgGraph
+    tasks : sequence of Task
+        The tasks of the day, on a slot grid.
+    community_id : str, optional
+        Keep only volunteers living in this community.
+    max_distance_m : float, default 1000
+        Eligibility radius in metres.
+    capacity_per_slot, capacity_per_day : int
+        Tasks a volunteer takes per slot and per day.
+
+    Returns
+    -------
+    MatchingProblem
+
+    Raises
+    ------
+    commgov.errors.ProblemError
+        If ``community_id`` is not a community of the model.
+    """
+    graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
+    scope: set[str] | None = None
+    if community_id is not None:
+        if community_id not in graph or graph.kind(community_id) not in (NodeKind.COMMUNITY, NodeKind.VILLAGE):
+            raise ProblemError.single(community_id, "community_id", community_id, "no community has this id",
+                                      what="matching problem")
+        scope = {community_id, *graph.descendants(community_id)}
+    volunteers = [
+        Volunteer(
+            id=p.id, location=p.location, skills=dict(p.skills), availability=list(p.availability),
+            capacity_per_slot=capacity_per_slot, capacity_per_day=capacity_per_day,
+        )
+        for p in graph.model.people
+        if Role.VOLUNTEER in p.roles and p.location is not None
+        and (scope is None or p.home_id in scope)
+    ]
+    return MatchingProblem(
+        timezone=graph.model.timezone, tasks=list(tasks), volunteers=volunteers,
+        max_distance_m=max_distance_m,
+    )

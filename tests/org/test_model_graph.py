@@ -1,0 +1,130 @@
+"""OrgModel JSON round trip and OrgGraph validation and summaries."""
+
+import json
+
+import pytest
+
+from commgov.errors import InputError, OrgStructureError
+from commgov.org import (
+    AdminArea,
+    AdminLevel,
+    Building,
+    Community,
+    Entrance,
+    HouseholdCounts,
+    NeighbourhoodKind,
+    NeighbourhoodUnit,
+    NodeKind,
+    OrgGraph,
+    OrgModel,
+)
+from commgov.types import GeoPoint
+
+P = GeoPoint(lon=120.6, lat=31.3)
+
+
+def small_model(**extra):
+    data = dict(
+        areas=[
+            AdminArea(id="320508", level=AdminLevel.DISTRICT, name="姑苏区", short_name="姑苏区"),
+            AdminArea(id="320508017", level=AdminLevel.SUBDISTRICT, name="白洋湾街道",
+                      short_name="白洋湾街道", parent_id="320508"),
+        ],
+        communities=[Community(id="320508017016", name="虎池苑社区居委会", short_name="虎池苑社区",
+                               parent_id="320508017")],
+        units=[
+            NeighbourhoodUnit(id="c/U1", kind=NeighbourhoodKind.COMPOUND, name="u", parent_id="320508017016"),
+            NeighbourhoodUnit(id="c/L1", kind=NeighbourhoodKind.LANE, name="l", parent_id="320508017016"),
+            NeighbourhoodUnit(id="c/L1/Y1", kind=NeighbourhoodKind.COURTYARD, name="y", parent_id="c/L1"),
+        ],
+        buildings=[
+            Building(id="c/U1/B1", label="1幢", parent_id="c/U1", location=P),
+            Building(id="c/L1/Y1/B1", label="1号", parent_id="c/L1/Y1", location=P,
+                     counts=HouseholdCounts(households=2, residents=5, mobility_limited=1)),
+        ],
+        entrances=[
+            Entrance(id="c/U1/B1/E1", label="1单元", parent_id="c/U1/B1",
+                     counts=HouseholdCounts(households=12, residents=30, mobility_limited=0)),
+            Entrance(id="c/U1/B1/E2", label="2单元", parent_id="c/U1/B1",
+                     counts=HouseholdCounts(households=10, residents=20, mobility_limited=2)),
+        ],
+    )
+    data.update(extra)
+    return OrgModel(**data)
+
+
+def test_round_trip_is_byte_identical():
+    model = small_model()
+    text = model.to_json()
+    assert OrgModel.from_json(text).to_json() == text
+
+
+def test_input_order_does_not_change_json():
+    model = small_model()
+    shuffled = small_model(entrances=list(reversed(model.entrances)), units=list(reversed(model.units)))
+    assert shuffled.to_json() == model.to_json()
+
+
+def test_summary_sums_leaves():
+    graph = OrgGraph(small_model())
+    summary = graph.summary("320508")
+    assert summary.counts == HouseholdCounts(households=24, residents=55, mobility_limited=3)
+    assert summary.nodes["entrance"] == 2
+    assert graph.ancestors("c/L1/Y1/B1") == ["c/L1/Y1", "c/L1", "320508017016", "320508017", "320508"]
+    assert list(graph.descendants("320508017016", NodeKind.BUILDING)) == ["c/L1/Y1/B1", "c/U1/B1"]
+
+
+def test_structure_errors_are_all_reported():
+    model = small_model()
+    bad = model.model_copy(update={
+        "buildings": [
+            *model.buildings,
+            Building(id="c/X/B9", label="9", parent_id="nowhere", location=P,
+                     counts=HouseholdCounts(households=1, residents=1)),
+            Building(id="c/B8", label="8", parent_id="320508017016", location=P,
+                     counts=HouseholdCounts(households=1, residents=1)),
+            Building(id="c/B7", label="7", parent_id="c/U1", location=P),
+        ],
+    })
+    with pytest.raises(OrgStructureError) as info:
+        OrgGraph(bad)
+    found = {(i.record, i.field) for i in info.value.issues}
+    assert found == {("c/X/B9", "parent_id"), ("c/B8", "parent_id"), ("c/B7", "counts")}
+    assert "cannot sit in a community" in str(info.value)
+
+
+def test_duplicate_id_across_collections():
+    model = small_model()
+    bad = model.model_copy(update={"units": [*model.units, NeighbourhoodUnit(
+        id="c/U1/B1", kind=NeighbourhoodKind.LANE, name="dup", parent_id="320508017016")]})
+    with pytest.raises(OrgStructureError, match="duplicate id"):
+        OrgGraph(bad)
+
+
+def test_counts_on_building_and_entrances_refused():
+    model = small_model()
+    b = model.buildings[1].model_copy(update={"counts": HouseholdCounts(households=1, residents=1)})
+    bad = model.model_copy(update={"buildings": [model.buildings[0], b.model_copy(update={"id": "c/U1/B1"})]})
+    with pytest.raises(OrgStructureError, match="counted on the entrances"):
+        OrgGraph(bad)
+
+
+def test_json_errors_name_the_record():
+    data = json.loads(small_model().to_json())
+    data["buildings"][0]["floors"] = 0
+    with pytest.raises(InputError) as info:
+        OrgModel.from_data(data)
+    (issue,) = info.value.issues
+    assert "c/L1/Y1/B1" in issue.record
+    assert issue.field == "floors"
+    assert issue.value == 0
+
+
+def test_counts_must_be_consistent():
+    with pytest.raises(ValueError, match="residents"):
+        HouseholdCounts(households=5, residents=3)
+
+
+def test_json_schema_exports():
+    schema = OrgModel.json_schema()
+    assert {"areas", "buildings", "entrances"} <= set(schema["properties"])

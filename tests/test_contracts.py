@@ -1,0 +1,89 @@
+"""Shared contracts: errors, types, seeds, reasons, the public surface."""
+
+import importlib
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+import commgov
+from commgov import _random
+from commgov.errors import CommgovError, InputError, InputIssue
+from commgov.results import Reason, ReasonCode
+from commgov.types import GeoPoint, TimeWindow
+
+UTC8 = timezone(timedelta(hours=8))
+
+
+def test_naive_datetimes_refused():
+    with pytest.raises(ValidationError):
+        TimeWindow(start=datetime(2022, 4, 1, 8), end=datetime(2022, 4, 1, 9))
+
+
+def test_window_half_open():
+    a = TimeWindow(start=datetime(2022, 4, 1, 8, tzinfo=UTC8), end=datetime(2022, 4, 1, 9, tzinfo=UTC8))
+    b = TimeWindow(start=datetime(2022, 4, 1, 9, tzinfo=UTC8), end=datetime(2022, 4, 1, 10, tzinfo=UTC8))
+    assert not a.overlaps(b)
+    assert not a.contains(b.start)
+    with pytest.raises(ValidationError):
+        TimeWindow(start=b.end, end=b.start)
+
+
+def test_geopoint_ranges():
+    with pytest.raises(ValidationError):
+        GeoPoint(lon=200, lat=0)
+    assert GeoPoint(lon=120.6, lat=31.3).distance_m(GeoPoint(lon=120.6, lat=31.3)) == 0
+
+
+def test_streams_independent_of_other_entities():
+    a = _random.rng(7, "people", "p1").random(3)
+    assert (a == _random.rng(7, "people", "p1").random(3)).all()
+    assert not (a == _random.rng(7, "people", "p2").random(3)).all()
+    assert not (a == _random.rng(7, "skills", "p1").random(3)).all()
+    with pytest.raises(KeyError):
+        _random.rng(7, "nope")
+
+
+def test_entity_key_is_stable():
+    assert _random.entity_key("320508017016") == _random.entity_key("320508017016")
+    assert _random.entity_key("a") != _random.entity_key("b")
+
+
+def test_error_tree():
+    err = InputError([InputIssue("b1", "floors", 0, "must be ≥ 1")], what="buildings")
+    assert isinstance(err, CommgovError) and isinstance(err, ValueError)
+    assert "b1.floors = 0: must be ≥ 1" in str(err)
+
+
+def test_reason_texts_render_in_both_languages():
+    for code in ReasonCode:
+        reason = Reason(code=code, params={"skill": "s", "level": 1, "distance_m": 1, "limit_m": 2,
+                                           "eligible": 3, "residents": 4, "people": 5})
+        assert reason.text("en") and reason.text("zh")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["commgov", "commgov.org", "commgov.datasets", "commgov.matching", "commgov.scheduling", "commgov.io"],
+)
+def test_all_is_sorted_and_resolvable(name):
+    module = importlib.import_module(name)
+    def isort_style(name: str) -> tuple[int, str]:  # the order ruff's RUF022 keeps
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    assert list(module.__all__) == sorted(module.__all__, key=isort_style)
+    for attr in module.__all__:
+        assert hasattr(module, attr), f"{name}.{attr}"
+
+
+def test_org_does_not_import_solvers():
+    import subprocess
+    import sys
+
+    code = "import sys, commgov.org; print('ortools' in sys.modules, 'simpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+
+
+def test_version():
+    assert commgov.__version__.count(".") == 2
