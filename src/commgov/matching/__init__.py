@@ -8,6 +8,7 @@ records alone, importing no solver code.
 """
 
 from commgov.matching._flow import MAX_ARCS, match_volunteers
+from commgov.matching._from_org import matching_problem_from_org
 from commgov.matching.problem import (
     SCHEMA_VERSION,
     Assignment,
@@ -52,6 +53,7 @@ __all__ = [
     "is_eligible",
     "is_valid_assignment",
     "match_volunteers",
+    "matching_problem_from_org",
     "task_day",
     "travel_distance_m",
 ]
