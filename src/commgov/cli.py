@@ -114,8 +114,8 @@ def _communities() -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from commgov.datasets import HUCHIYUAN, gusu, gusu_divisions, synthetic_community
-    from commgov.datasets._tasks import synthetic_tasks
+    from commgov.datasets import HUCHIYUAN, gusu, gusu_divisions, synthetic_community, synthetic_tasks
+    from commgov.datasets import synthetic_tasks
     from commgov.io import write_csv, write_json
     from commgov.matching import match_volunteers, matching_problem_from_org
     from commgov.org import OrgGraph

@@ -1,9 +1,19 @@
 """Embedded datasets: Gusu's official divisions and calibrated synthetic detail.
 
-Real and synthetic parts are told apart by each record's ``provenance``.
+Real and synthetic parts are told apart by each record's ``provenance``
+(see ``docs/datasets.md``).
 """
 
 from commgov.datasets._community import HUCHIYUAN, gusu, synthetic_community
 from commgov.datasets._divisions import GUSU_CODE, gusu_divisions
+from commgov.datasets._tasks import WAVES, synthetic_tasks
 
-__all__ = ["GUSU_CODE", "HUCHIYUAN", "gusu", "gusu_divisions", "synthetic_community"]
+__all__ = [
+    "GUSU_CODE",
+    "HUCHIYUAN",
+    "WAVES",
+    "gusu",
+    "gusu_divisions",
+    "synthetic_community",
+    "synthetic_tasks",
+]
