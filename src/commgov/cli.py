@@ -115,7 +115,6 @@ def _communities() -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from commgov.datasets import HUCHIYUAN, gusu, gusu_divisions, synthetic_community, synthetic_tasks
-    from commgov.datasets import synthetic_tasks
     from commgov.io import write_csv, write_json
     from commgov.matching import match_volunteers, matching_problem_from_org
     from commgov.org import OrgGraph
