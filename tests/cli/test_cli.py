@@ -1,0 +1,76 @@
+"""The `commgov` command: the demo end to end, and bad arguments."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from commgov.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run(
+        [sys.executable, "-m", "commgov", "demo", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    return proc, out
+
+
+def test_demo_prints_district_and_plan(demo_run):
+    proc, _ = demo_run
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert "8 sub-districts; 171 communities: 169 residents' committees and 2 villagers' committees" in text
+    assert "1,765 households" in text
+    assert "Sampling plan" in text and "door to door" in text
+    assert "Volunteer assignment" in text
+    assert proc.stderr == ""
+
+
+def test_demo_writes_json_and_csv(demo_run):
+    _, out = demo_run
+    plan = json.loads((out / "sampling_plan.json").read_text(encoding="utf-8"))
+    assert plan["totals"]["walk_in_people"] > 0
+    with (out / "assignment.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and "task_id" in rows[0]
+    assert (out / "sampling_plan.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["demo", "--community", "123"], "not one of Gusu's 171 community codes"),
+        (["demo", "--community", "320505001002"], "not one of Gusu's"),
+        (["demo", "--seed", "-1"], "must be ≥ 0"),
+        (["demo", "--seed", "abc"], "expected a whole number"),
+        (["demo", "--households", "5"], "--households applies to other communities"),
+        (["demo", "--time-limit", "0"], "--time-limit must be > 0"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_give_one_line(argv, needle, capsys):
+    with pytest.raises(SystemExit) as info:
+        code = main(argv)
+        raise SystemExit(code)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_out_that_is_a_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "f"
+    target.write_text("x")
+    assert main(["demo", "--out", str(target)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_communities_lists_171(capsys):
+    assert main(["communities"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 171
