@@ -154,3 +154,40 @@ def test_mutations_rejected_on_random_problems(p: MatchingProblem) -> None:
             continue
         report = is_valid_assignment(p, broken)
         assert code in report.codes, (name, report.violations)
+
+
+def _naive_primary(p: MatchingProblem, t) -> tuple[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    from commgov.matching import has_skill, is_available, travel_distance_m
+
+    skilled = [v for v in p.volunteers if has_skill(t, v)]
+    if not skilled:
+        return "SKILL_MISSING", {"skill": t.skill, "level": t.min_level}
+    d = {v.id: travel_distance_m(t, v, p.detour_factor) for v in skilled}
+    near = [v for v in skilled if d[v.id] <= p.max_distance_m]
+    if not near:
+        return "TOO_FAR", {"distance_m": min(d.values()), "limit_m": p.max_distance_m}
+    ok = [v for v in near if is_available(t, v)]
+    if not ok:
+        return "OUT_OF_WINDOW", {}
+    return "CAPACITY_USED", {"eligible": len(ok)}
+
+
+@SETTINGS
+@given(matching_problems(max_tasks=10, max_volunteers=6))
+def test_primary_reason_follows_documented_order(p: MatchingProblem) -> None:
+    a = match_volunteers(p)
+    tasks = {t.id: t for t in p.tasks}
+    for u in a.unmatched:
+        code, params = _naive_primary(p, tasks[u.task_id])
+        assert u.reasons[0].code.value == code
+        assert dict(u.reasons[0].params) == params
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_primary_reason_order_on_community_problems(seed: int) -> None:
+    p = community_problem(2000 + seed)
+    a = match_volunteers(p)
+    tasks = {t.id: t for t in p.tasks}
+    for u in a.unmatched:
+        code, params = _naive_primary(p, tasks[u.task_id])
+        assert (u.reasons[0].code.value, dict(u.reasons[0].params)) == (code, params)

@@ -20,7 +20,7 @@ import logging
 import math
 from collections import defaultdict
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from commgov.errors import InfeasibleError, SizeLimitError, SolverError
 from commgov.matching.problem import (
@@ -57,48 +57,98 @@ def _limit_param(x: float) -> int | float:
 
 
 class _Candidates:
-    """Volunteers having a skill, sorted by latitude, for a conservative latitude prefilter."""
+    """Volunteers having each skill, sorted by latitude, with vectorised distance prefilters.
 
-    def __init__(self, volunteers: list[Volunteer]) -> None:
+    The prefilters are conservative: they only discard volunteers that the exact public
+    functions (:func:`travel_distance_m`, :func:`has_skill`) would reject too, and every
+    survivor is checked with those exact functions.
+    """
+
+    def __init__(self, volunteers: list[Volunteer], detour: float) -> None:
+        import numpy as np
+
+        self._np = np
+        self._detour = detour
         by_skill: dict[str, list[tuple[float, int]]] = defaultdict(list)
         for idx, vol in enumerate(volunteers):
             for skill in vol.skills:
                 by_skill[skill].append((vol.location.lat, idx))
-        self._lats: dict[str, list[float]] = {}
-        self._idx: dict[str, list[int]] = {}
+        self._lat: dict[str, list[float]] = {}
+        self._arrays: dict[str, tuple[Any, Any, Any, Any]] = {}
         for skill, pairs in by_skill.items():
             pairs.sort()
-            self._lats[skill] = [p[0] for p in pairs]
-            self._idx[skill] = [p[1] for p in pairs]
+            order = [p[1] for p in pairs]
+            self._lat[skill] = [p[0] for p in pairs]
+            self._arrays[skill] = (
+                np.array(order, dtype=np.int64),
+                np.radians([volunteers[i].location.lat for i in order]),
+                np.radians([volunteers[i].location.lon for i in order]),
+                np.array([volunteers[i].skills[skill] for i in order], dtype=np.int64),
+            )
 
-    def near(self, skill: str, lat: float, half_width_deg: float) -> list[int]:
-        lats = self._lats.get(skill)
+    def _approx_m(self, task: Task, lo: int, hi: int) -> tuple[Any, Any]:
+        np = self._np
+        idx, lat, lon, level = (a[lo:hi] for a in self._arrays[task.skill])
+        keep = level >= task.min_level
+        idx, lat, lon = idx[keep], lat[keep], lon[keep]
+        p1 = math.radians(task.location.lat)
+        l1 = math.radians(task.location.lon)
+        h = np.sin((lat - p1) / 2) ** 2 + math.cos(p1) * np.cos(lat) * np.sin((lon - l1) / 2) ** 2
+        dist = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * self._detour
+        return idx, dist
+
+    def near(self, task: Task, limit_m: float) -> list[int]:
+        """Skilled volunteers possibly within ``limit_m`` (superset), in index order."""
+        lats = self._lat.get(task.skill)
         if lats is None:
             return []
-        lo = bisect.bisect_left(lats, lat - half_width_deg)
-        hi = bisect.bisect_right(lats, lat + half_width_deg)
-        return sorted(self._idx[skill][lo:hi])
+        # haversine ≥ R·|Δlat|; distance_m ≤ limit needs haversine·detour < limit + 0.5
+        half = math.degrees((limit_m + 1.0) / (EARTH_RADIUS_M * self._detour))
+        lo = bisect.bisect_left(lats, task.location.lat - half)
+        hi = bisect.bisect_right(lats, task.location.lat + half)
+        if lo >= hi:
+            return []
+        idx, dist = self._approx_m(task, lo, hi)
+        return sorted(int(i) for i in idx[dist <= limit_m + 1.0])
+
+    def nearest(self, task: Task) -> list[int]:
+        """Skilled volunteers within 1 m of the (approximate) nearest: contains the nearest."""
+        if task.skill not in self._arrays:
+            return []
+        idx, dist = self._approx_m(task, 0, len(self._lat[task.skill]))
+        if len(idx) == 0:
+            return []
+        return sorted(int(i) for i in idx[dist <= dist.min() + 1.0])
 
 
-def _primary_reason(problem: MatchingProblem, task: Task, eligible_count: int) -> Reason:
-    skilled = [v for v in problem.volunteers if has_skill(task, v)]
-    if not skilled:
+def _primary_reason(
+    problem: MatchingProblem,
+    vols: list[Volunteer],
+    cand: _Candidates,
+    task: Task,
+    eligible_count: int,
+) -> Reason:
+    """The first failing condition, in the order skill, distance, window, capacity."""
+    if eligible_count:
+        return Reason(code=ReasonCode.CAPACITY_USED, params={"eligible": eligible_count})
+    nearest = [vols[i] for i in cand.nearest(task) if has_skill(task, vols[i])]
+    if not nearest:
         return Reason(
             code=ReasonCode.SKILL_MISSING, params={"skill": task.skill, "level": task.min_level}
         )
-    dists = {v.id: travel_distance_m(task, v, problem.detour_factor) for v in skilled}
-    near = [v for v in skilled if dists[v.id] <= problem.max_distance_m]
-    if not near:
-        return Reason(
-            code=ReasonCode.TOO_FAR,
-            params={
-                "distance_m": min(dists.values()),
-                "limit_m": _limit_param(problem.max_distance_m),
-            },
-        )
-    if not any(is_available(task, v) for v in near):
+    detour = problem.detour_factor
+    limit = problem.max_distance_m
+    near = [vols[i] for i in cand.near(task, limit)]
+    if any(travel_distance_m(task, v, detour) <= limit for v in near if has_skill(task, v)):
+        # skilled and within reach, yet no eligible pair: none is available in the window
         return Reason(code=ReasonCode.OUT_OF_WINDOW)
-    return Reason(code=ReasonCode.CAPACITY_USED, params={"eligible": eligible_count})
+    return Reason(
+        code=ReasonCode.TOO_FAR,
+        params={
+            "distance_m": min(travel_distance_m(task, v, detour) for v in nearest),
+            "limit_m": _limit_param(limit),
+        },
+    )
 
 
 def match_volunteers(
@@ -178,15 +228,13 @@ def match_volunteers(
     limit = problem.max_distance_m
 
     # ---- eligible arcs, task by task in id order
-    cand = _Candidates(vols)
-    # haversine ≥ R·|Δlat| (radians); distance_m ≤ limit needs haversine·detour < limit + 0.5.
-    half_deg = math.degrees((limit + 1.0) / (EARTH_RADIUS_M * detour))
+    cand = _Candidates(vols, detour)
     avail_cache: dict[tuple[int, Slot], bool] = {}
     eligible: list[list[tuple[int, int]]] = []
     for task in tasks:
         slot: Slot = (task.window.start, task.window.end)
         arcs: list[tuple[int, int]] = []
-        for vi in cand.near(task.skill, task.location.lat, half_deg):
+        for vi in cand.near(task, limit):
             vol = vols[vi]
             if not has_skill(task, vol):
                 continue
@@ -306,7 +354,7 @@ def match_volunteers(
                 Unmatched(
                     task_id=task.id,
                     priority=task.priority,
-                    reasons=[_primary_reason(problem, task, len(arcs))],
+                    reasons=[_primary_reason(problem, vols, cand, task, len(arcs))],
                 )
             )
     priority_total = sum(t.priority for t in tasks)
