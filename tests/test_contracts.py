@@ -21,8 +21,12 @@ def test_naive_datetimes_refused():
 
 
 def test_window_half_open():
-    a = TimeWindow(start=datetime(2022, 4, 1, 8, tzinfo=UTC8), end=datetime(2022, 4, 1, 9, tzinfo=UTC8))
-    b = TimeWindow(start=datetime(2022, 4, 1, 9, tzinfo=UTC8), end=datetime(2022, 4, 1, 10, tzinfo=UTC8))
+    a = TimeWindow(
+        start=datetime(2022, 4, 1, 8, tzinfo=UTC8), end=datetime(2022, 4, 1, 9, tzinfo=UTC8)
+    )
+    b = TimeWindow(
+        start=datetime(2022, 4, 1, 9, tzinfo=UTC8), end=datetime(2022, 4, 1, 10, tzinfo=UTC8)
+    )
     assert not a.overlaps(b)
     assert not a.contains(b.start)
     with pytest.raises(ValidationError):
@@ -57,17 +61,35 @@ def test_error_tree():
 
 def test_reason_texts_render_in_both_languages():
     for code in ReasonCode:
-        reason = Reason(code=code, params={"skill": "s", "level": 1, "distance_m": 1, "limit_m": 2,
-                                           "eligible": 3, "residents": 4, "people": 5})
+        reason = Reason(
+            code=code,
+            params={
+                "skill": "s",
+                "level": 1,
+                "distance_m": 1,
+                "limit_m": 2,
+                "eligible": 3,
+                "residents": 4,
+                "people": 5,
+            },
+        )
         assert reason.text("en") and reason.text("zh")
 
 
 @pytest.mark.parametrize(
     "name",
-    ["commgov", "commgov.org", "commgov.datasets", "commgov.matching", "commgov.scheduling", "commgov.io"],
+    [
+        "commgov",
+        "commgov.org",
+        "commgov.datasets",
+        "commgov.matching",
+        "commgov.scheduling",
+        "commgov.io",
+    ],
 )
 def test_all_is_sorted_and_resolvable(name):
     module = importlib.import_module(name)
+
     def isort_style(name: str) -> tuple[int, str]:  # the order ruff's RUF022 keeps
         return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
 

@@ -52,6 +52,8 @@ def seed_sequence(
     return np.random.SeedSequence(seed, spawn_key=key)
 
 
-def rng(seed: int, stream: str, entity: str | None = None, replicate: int = 0) -> np.random.Generator:
+def rng(
+    seed: int, stream: str, entity: str | None = None, replicate: int = 0
+) -> np.random.Generator:
     """A fresh PCG64 generator for one stream, entity and replicate."""
     return np.random.Generator(np.random.PCG64(seed_sequence(seed, stream, entity, replicate)))

@@ -56,17 +56,43 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="commgov", description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"commgov {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    demo = sub.add_parser("demo", help="Gusu district, one community's sampling plan and volunteer matching")
-    demo.add_argument("--community", default="320508017016", metavar="CODE",
-                      help="12-digit code of a Gusu community (default: 320508017016, 虎池苑社区)")
-    demo.add_argument("--seed", type=_non_negative, default=0, metavar="N",
-                      help="seed of the synthetic community detail (default 0)")
-    demo.add_argument("--households", type=_households, default=None, metavar="N",
-                      help="households to generate for a community other than 虎池苑社区 (default 1765)")
-    demo.add_argument("--out", type=Path, default=Path("commgov-out"), metavar="DIR",
-                      help="folder for plan and assignment JSON/CSV (default ./commgov-out)")
-    demo.add_argument("--time-limit", type=float, default=30.0, metavar="S",
-                      help="safety cap in seconds per solver call (default 30)")
+    demo = sub.add_parser(
+        "demo", help="Gusu district, one community's sampling plan and volunteer matching"
+    )
+    demo.add_argument(
+        "--community",
+        default="320508017016",
+        metavar="CODE",
+        help="12-digit code of a Gusu community (default: 320508017016, 虎池苑社区)",
+    )
+    demo.add_argument(
+        "--seed",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help="seed of the synthetic community detail (default 0)",
+    )
+    demo.add_argument(
+        "--households",
+        type=_households,
+        default=None,
+        metavar="N",
+        help="households to generate for a community other than 虎池苑社区 (default 1765)",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("commgov-out"),
+        metavar="DIR",
+        help="folder for plan and assignment JSON/CSV (default ./commgov-out)",
+    )
+    demo.add_argument(
+        "--time-limit",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="safety cap in seconds per solver call (default 30)",
+    )
     sub.add_parser("communities", help="list Gusu's communities with their official codes")
     return parser
 
@@ -99,7 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"commgov: error: {first[0]}{detail}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
-        print(f"commgov: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(
+            f"commgov: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 
@@ -109,12 +138,21 @@ def _communities() -> int:
     model = gusu_divisions()
     areas = {a.id: a for a in model.areas}
     for community in model.communities:
-        print(f"{community.id}  {areas[community.parent_id].short_name}  {community.short_name}  ({community.kind})")
+        print(
+            f"{community.id}  {areas[community.parent_id].short_name}  "
+            f"{community.short_name}  ({community.kind})"
+        )
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from commgov.datasets import HUCHIYUAN, gusu, gusu_divisions, synthetic_community, synthetic_tasks
+    from commgov.datasets import (
+        HUCHIYUAN,
+        gusu,
+        gusu_divisions,
+        synthetic_community,
+        synthetic_tasks,
+    )
     from commgov.io import write_csv, write_json
     from commgov.matching import match_volunteers, matching_problem_from_org
     from commgov.org import OrgGraph
@@ -124,12 +162,19 @@ def _demo(args: argparse.Namespace) -> int:
     divisions = gusu_divisions()
     known = {c.id for c in divisions.communities}
     if code not in known:
-        print(f"commgov: error: --community {code!r} is not one of Gusu's {len(known)} community codes "
-              "(list them with: commgov communities)", file=sys.stderr)
+        print(
+            f"commgov: error: --community {code!r} is not one of Gusu's {len(known)} "
+            "community codes "
+            "(list them with: commgov communities)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if args.households is not None and code == HUCHIYUAN:
-        print("commgov: error: --households applies to other communities: 虎池苑社区 has 1,765 (the "
-              "reported figure)", file=sys.stderr)
+        print(
+            "commgov: error: --households applies to other communities: 虎池苑社区 has 1,765 (the "
+            "reported figure)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if not args.time_limit > 0:
         print(f"commgov: error: --time-limit must be > 0, got {args.time_limit}", file=sys.stderr)
@@ -178,9 +223,15 @@ def _print_district(graph: OrgGraph) -> None:
     residents = summary.nodes.get("community", 0)
     villages = summary.nodes.get("village", 0)
     vintage = getattr(district, "vintage", "")
-    print(f"{getattr(district, 'name', '')} (Gusu district, {district.id}) — official division codes {vintage}")
-    print(f"  {summary.nodes.get('subdistrict', 0)} sub-districts; {residents + villages} communities: "
-          f"{residents} residents' committees and {villages} villagers' committees")
+    print(
+        f"{getattr(district, 'name', '')} (Gusu district, {district.id}) — "
+        f"official division codes {vintage}"
+    )
+    print(
+        f"  {summary.nodes.get('subdistrict', 0)} sub-districts; "
+        f"{residents + villages} communities: "
+        f"{residents} residents' committees and {villages} villagers' committees"
+    )
     for sid in graph.children("320508"):
         sub = graph.summary(sid)
         name = getattr(graph.record(sid), "name", sid)
@@ -194,15 +245,25 @@ def _print_community(graph: OrgGraph, code: str) -> None:
     record = graph.record(code)
     summary = graph.summary(code)
     nodes, counts = summary.nodes, summary.counts
-    people = [p for p in graph.model.people if p.home_id is not None and p.home_id in set(graph.descendants(code))]
+    people = [
+        p
+        for p in graph.model.people
+        if p.home_id is not None and p.home_id in set(graph.descendants(code))
+    ]
     enrolments = Counter(e for p in people for e in p.enrolments)
-    print(f"\n{getattr(record, 'name', code)} ({code}) — official record; detail synthetic "
-          f"({record.provenance.source})")
-    print(f"  {nodes.get('compound', 0)} compounds, {nodes.get('lane', 0)} lanes, "
-          f"{nodes.get('courtyard', 0)} courtyards; {nodes.get('building', 0)} buildings, "
-          f"{nodes.get('entrance', 0)} entrances")
-    print(f"  {counts.households:,} households, {counts.residents:,} residents, "
-          f"{counts.mobility_limited} mobility-limited")
+    print(
+        f"\n{getattr(record, 'name', code)} ({code}) — official record; detail synthetic "
+        f"({record.provenance.source})"
+    )
+    print(
+        f"  {nodes.get('compound', 0)} compounds, {nodes.get('lane', 0)} lanes, "
+        f"{nodes.get('courtyard', 0)} courtyards; {nodes.get('building', 0)} buildings, "
+        f"{nodes.get('entrance', 0)} entrances"
+    )
+    print(
+        f"  {counts.households:,} households, {counts.residents:,} residents, "
+        f"{counts.mobility_limited} mobility-limited"
+    )
     label = ", ".join(f"{n} {name}" for name, n in sorted(enrolments.items())) or "none enrolled"
     print(f"  {len(people)} volunteers ({label})")
 
@@ -210,12 +271,14 @@ def _print_community(graph: OrgGraph, code: str) -> None:
 def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -> None:
     totals = plan.totals
     slots = int(problem.window.minutes // problem.policy.slot_minutes)
-    print(f"\nSampling plan {problem.window.start:%Y-%m-%d %H:%M}–{problem.window.end:%H:%M} "
-          f"({slots} slots of {problem.policy.slot_minutes} min) — status {plan.info.status}"
-          + (f", gap ≤ {plan.info.gap:.2%}" if plan.info.gap else ""))
+    print(
+        f"\nSampling plan {problem.window.start:%Y-%m-%d %H:%M}–{problem.window.end:%H:%M} "
+        f"({slots} slots of {problem.policy.slot_minutes} min) — status {plan.info.status}"
+        + (f", gap ≤ {plan.info.gap:.2%}" if plan.info.gap else "")
+    )
     by_point: dict[str, list[str]] = defaultdict(list)
-    for building, point in plan.building_points.items():
-        by_point[point].append(building)
+    for building_id, point_id in plan.building_points.items():
+        by_point[point_id].append(building_id)
     people: Counter[str] = Counter()
     for a in plan.assignments:
         people[a.point_id] += a.people
@@ -225,24 +288,37 @@ def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -
         span = f"slots {min(used)}–{max(used)}" if used else "unused"
         peak = max((ld.backlog for ld in loads), default=0)
         cap = loads[0].capacity if loads else 0
-        print(f"  {point.id}: {point.lanes} lanes ({cap}/slot), {len(by_point[point.id])} buildings, "
-              f"{people[point.id]:,} people, {span}, largest queue carried {peak}")
+        print(
+            f"  {point.id}: {point.lanes} lanes ({cap}/slot), {len(by_point[point.id])} buildings, "
+            f"{people[point.id]:,} people, {span}, largest queue carried {peak}"
+        )
     mean_walk = totals.walk_person_m / totals.served_people if totals.served_people else 0.0
-    print(f"  served {totals.served_people:,} of {totals.walk_in_people:,} walk-in residents; "
-          f"mean walk {mean_walk:.0f} m; largest queue {totals.max_backlog} (limit {problem.policy.max_queue}); "
-          f"last slot {totals.last_slot}")
+    print(
+        f"  served {totals.served_people:,} of {totals.walk_in_people:,} walk-in residents; "
+        f"mean walk {mean_walk:.0f} m; largest queue {totals.max_backlog} "
+        f"(limit {problem.policy.max_queue}); "
+        f"last slot {totals.last_slot}"
+    )
     for d in plan.door_to_door:
         print(f"  door to door: {d.building_id} — {d.reason.text()}")
     visits = sum(v.residents for v in plan.home_visits)
-    print(f"  home visits: {visits} mobility-limited residents in {len(plan.home_visits)} buildings")
+    print(
+        f"  home visits: {visits} mobility-limited residents in {len(plan.home_visits)} buildings"
+    )
     for u in plan.unserved:
-        print(f"  unserved: {u.batch_id} ({u.people} people) — {'; '.join(r.text() for r in u.reasons)}")
+        print(
+            f"  unserved: {u.batch_id} ({u.people} people) — "
+            + "; ".join(r.text() for r in u.reasons)
+        )
 
 
 def _print_assignment(assignment: Assignment) -> None:
     t = assignment.totals
-    print(f"\nVolunteer assignment — status {assignment.info.status}: {t.matched} of {t.tasks} tasks matched, "
-          f"priority {t.priority_served}/{t.priority_total}, travel {t.travel_m:,} m")
+    print(
+        f"\nVolunteer assignment — status {assignment.info.status}: "
+        f"{t.matched} of {t.tasks} tasks matched, "
+        f"priority {t.priority_served}/{t.priority_total}, travel {t.travel_m:,} m"
+    )
     busiest = sorted(assignment.loads, key=lambda ld: (-ld.tasks, ld.volunteer_id))[:3]
     print("  busiest: " + ", ".join(f"{ld.volunteer_id} ({ld.tasks})" for ld in busiest))
     by_code: dict[str, list[str]] = defaultdict(list)

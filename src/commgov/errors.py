@@ -146,6 +146,4 @@ class MissingExtraError(CommgovError, ImportError):
     """An optional dependency is missing; the message names the ``pip install`` extra."""
 
     def __init__(self, module: str, extra: str) -> None:
-        super().__init__(
-            f"{module} is needed for this feature: pip install 'commgov[{extra}]'"
-        )
+        super().__init__(f"{module} is needed for this feature: pip install 'commgov[{extra}]'")

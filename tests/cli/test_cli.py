@@ -15,7 +15,9 @@ def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     proc = subprocess.run(
         [sys.executable, "-m", "commgov", "demo", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return proc, out
 
@@ -24,7 +26,10 @@ def test_demo_prints_district_and_plan(demo_run):
     proc, _ = demo_run
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
-    assert "8 sub-districts; 171 communities: 169 residents' committees and 2 villagers' committees" in text
+    assert (
+        "8 sub-districts; 171 communities: 169 residents' committees and 2 villagers' committees"
+        in text
+    )
     assert "1,765 households" in text
     assert "Sampling plan" in text and "door to door" in text
     assert "Volunteer assignment" in text

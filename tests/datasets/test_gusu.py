@@ -56,11 +56,16 @@ def test_round_trip_exact():
 
 
 def test_same_hash_across_processes_and_hash_seeds():
-    code = "import hashlib; from commgov.datasets import gusu; print(hashlib.sha256(gusu().to_json().encode()).hexdigest())"
+    code = (
+        "import hashlib; from commgov.datasets import gusu; "
+        "print(hashlib.sha256(gusu().to_json().encode()).hexdigest())"
+    )
     digests = set()
     for hash_seed in ("1", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+        )
         digests.add(out.stdout.strip())
     digests.add(hashlib.sha256(gusu().to_json().encode()).hexdigest())
     assert len(digests) == 1

@@ -27,26 +27,56 @@ def small_model(**extra):
     data = dict(
         areas=[
             AdminArea(id="320508", level=AdminLevel.DISTRICT, name="姑苏区", short_name="姑苏区"),
-            AdminArea(id="320508017", level=AdminLevel.SUBDISTRICT, name="白洋湾街道",
-                      short_name="白洋湾街道", parent_id="320508"),
+            AdminArea(
+                id="320508017",
+                level=AdminLevel.SUBDISTRICT,
+                name="白洋湾街道",
+                short_name="白洋湾街道",
+                parent_id="320508",
+            ),
         ],
-        communities=[Community(id="320508017016", name="虎池苑社区居委会", short_name="虎池苑社区",
-                               parent_id="320508017")],
+        communities=[
+            Community(
+                id="320508017016",
+                name="虎池苑社区居委会",
+                short_name="虎池苑社区",
+                parent_id="320508017",
+            )
+        ],
         units=[
-            NeighbourhoodUnit(id="c/U1", kind=NeighbourhoodKind.COMPOUND, name="u", parent_id="320508017016"),
-            NeighbourhoodUnit(id="c/L1", kind=NeighbourhoodKind.LANE, name="l", parent_id="320508017016"),
-            NeighbourhoodUnit(id="c/L1/Y1", kind=NeighbourhoodKind.COURTYARD, name="y", parent_id="c/L1"),
+            NeighbourhoodUnit(
+                id="c/U1", kind=NeighbourhoodKind.COMPOUND, name="u", parent_id="320508017016"
+            ),
+            NeighbourhoodUnit(
+                id="c/L1", kind=NeighbourhoodKind.LANE, name="l", parent_id="320508017016"
+            ),
+            NeighbourhoodUnit(
+                id="c/L1/Y1", kind=NeighbourhoodKind.COURTYARD, name="y", parent_id="c/L1"
+            ),
         ],
         buildings=[
             Building(id="c/U1/B1", label="1幢", parent_id="c/U1", location=P),
-            Building(id="c/L1/Y1/B1", label="1号", parent_id="c/L1/Y1", location=P,
-                     counts=HouseholdCounts(households=2, residents=5, mobility_limited=1)),
+            Building(
+                id="c/L1/Y1/B1",
+                label="1号",
+                parent_id="c/L1/Y1",
+                location=P,
+                counts=HouseholdCounts(households=2, residents=5, mobility_limited=1),
+            ),
         ],
         entrances=[
-            Entrance(id="c/U1/B1/E1", label="1单元", parent_id="c/U1/B1",
-                     counts=HouseholdCounts(households=12, residents=30, mobility_limited=0)),
-            Entrance(id="c/U1/B1/E2", label="2单元", parent_id="c/U1/B1",
-                     counts=HouseholdCounts(households=10, residents=20, mobility_limited=2)),
+            Entrance(
+                id="c/U1/B1/E1",
+                label="1单元",
+                parent_id="c/U1/B1",
+                counts=HouseholdCounts(households=12, residents=30, mobility_limited=0),
+            ),
+            Entrance(
+                id="c/U1/B1/E2",
+                label="2单元",
+                parent_id="c/U1/B1",
+                counts=HouseholdCounts(households=10, residents=20, mobility_limited=2),
+            ),
         ],
     )
     data.update(extra)
@@ -61,7 +91,9 @@ def test_round_trip_is_byte_identical():
 
 def test_input_order_does_not_change_json():
     model = small_model()
-    shuffled = small_model(entrances=list(reversed(model.entrances)), units=list(reversed(model.units)))
+    shuffled = small_model(
+        entrances=list(reversed(model.entrances)), units=list(reversed(model.units))
+    )
     assert shuffled.to_json() == model.to_json()
 
 
@@ -70,22 +102,40 @@ def test_summary_sums_leaves():
     summary = graph.summary("320508")
     assert summary.counts == HouseholdCounts(households=24, residents=55, mobility_limited=3)
     assert summary.nodes["entrance"] == 2
-    assert graph.ancestors("c/L1/Y1/B1") == ["c/L1/Y1", "c/L1", "320508017016", "320508017", "320508"]
+    assert graph.ancestors("c/L1/Y1/B1") == [
+        "c/L1/Y1",
+        "c/L1",
+        "320508017016",
+        "320508017",
+        "320508",
+    ]
     assert list(graph.descendants("320508017016", NodeKind.BUILDING)) == ["c/L1/Y1/B1", "c/U1/B1"]
 
 
 def test_structure_errors_are_all_reported():
     model = small_model()
-    bad = model.model_copy(update={
-        "buildings": [
-            *model.buildings,
-            Building(id="c/X/B9", label="9", parent_id="nowhere", location=P,
-                     counts=HouseholdCounts(households=1, residents=1)),
-            Building(id="c/B8", label="8", parent_id="320508017016", location=P,
-                     counts=HouseholdCounts(households=1, residents=1)),
-            Building(id="c/B7", label="7", parent_id="c/U1", location=P),
-        ],
-    })
+    bad = model.model_copy(
+        update={
+            "buildings": [
+                *model.buildings,
+                Building(
+                    id="c/X/B9",
+                    label="9",
+                    parent_id="nowhere",
+                    location=P,
+                    counts=HouseholdCounts(households=1, residents=1),
+                ),
+                Building(
+                    id="c/B8",
+                    label="8",
+                    parent_id="320508017016",
+                    location=P,
+                    counts=HouseholdCounts(households=1, residents=1),
+                ),
+                Building(id="c/B7", label="7", parent_id="c/U1", location=P),
+            ],
+        }
+    )
     with pytest.raises(OrgStructureError) as info:
         OrgGraph(bad)
     found = {(i.record, i.field) for i in info.value.issues}
@@ -95,8 +145,16 @@ def test_structure_errors_are_all_reported():
 
 def test_duplicate_id_across_collections():
     model = small_model()
-    bad = model.model_copy(update={"units": [*model.units, NeighbourhoodUnit(
-        id="c/U1/B1", kind=NeighbourhoodKind.LANE, name="dup", parent_id="320508017016")]})
+    bad = model.model_copy(
+        update={
+            "units": [
+                *model.units,
+                NeighbourhoodUnit(
+                    id="c/U1/B1", kind=NeighbourhoodKind.LANE, name="dup", parent_id="320508017016"
+                ),
+            ]
+        }
+    )
     with pytest.raises(OrgStructureError, match="duplicate id"):
         OrgGraph(bad)
 
@@ -104,7 +162,9 @@ def test_duplicate_id_across_collections():
 def test_counts_on_building_and_entrances_refused():
     model = small_model()
     b = model.buildings[1].model_copy(update={"counts": HouseholdCounts(households=1, residents=1)})
-    bad = model.model_copy(update={"buildings": [model.buildings[0], b.model_copy(update={"id": "c/U1/B1"})]})
+    bad = model.model_copy(
+        update={"buildings": [model.buildings[0], b.model_copy(update={"id": "c/U1/B1"})]}
+    )
     with pytest.raises(OrgStructureError, match="counted on the entrances"):
         OrgGraph(bad)
 

@@ -81,15 +81,33 @@ def _division_chain(code: str, seed: int) -> tuple[list[AdminArea], Community]:
         community = by_id[code]
         areas = [a for a in divisions.areas if a.id in (code[:6], code[:9])]
     else:
-        synthetic = Provenance(source=Source.SYNTHETIC, reference=f"synthetic_community seed={seed}")
+        synthetic = Provenance(
+            source=Source.SYNTHETIC, reference=f"synthetic_community seed={seed}"
+        )
         areas = [
-            AdminArea(id=code[:6], level=AdminLevel.DISTRICT, name=f"区{code[:6]}",
-                      short_name=f"区{code[:6]}", provenance=synthetic),
-            AdminArea(id=code[:9], level=AdminLevel.SUBDISTRICT, name=f"街道{code[6:9]}",
-                      short_name=f"街道{code[6:9]}", parent_id=code[:6], provenance=synthetic),
+            AdminArea(
+                id=code[:6],
+                level=AdminLevel.DISTRICT,
+                name=f"区{code[:6]}",
+                short_name=f"区{code[:6]}",
+                provenance=synthetic,
+            ),
+            AdminArea(
+                id=code[:9],
+                level=AdminLevel.SUBDISTRICT,
+                name=f"街道{code[6:9]}",
+                short_name=f"街道{code[6:9]}",
+                parent_id=code[:6],
+                provenance=synthetic,
+            ),
         ]
-        community = Community(id=code, name=f"社区{code[9:]}居委会", short_name=f"社区{code[9:]}",
-                              parent_id=code[:9], provenance=synthetic)
+        community = Community(
+            id=code,
+            name=f"社区{code[9:]}居委会",
+            short_name=f"社区{code[9:]}",
+            parent_id=code[:9],
+            provenance=synthetic,
+        )
     centre = _centre_for(code, seed)
     community = community.model_copy(update={"location": centre, "timezone": TIMEZONE})
     return areas, community
@@ -161,19 +179,25 @@ def synthetic_community(
     >>> OrgGraph(m).summary("320508017016").counts.households
     120
     """
-    _check(code, households, volunteers, lane_share, mobility_rate, sampling_slack, sealed_buildings)
+    _check(
+        code, households, volunteers, lane_share, mobility_rate, sampling_slack, sealed_buildings
+    )
     tz = ZoneInfo(TIMEZONE)
     areas, community = _division_chain(code, seed)
     centre = community.location
     assert centre is not None
-    prov = Provenance(source=Source.SYNTHETIC, reference=f"commgov.datasets.synthetic_community seed={seed}")
+    prov = Provenance(
+        source=Source.SYNTHETIC, reference=f"commgov.datasets.synthetic_community seed={seed}"
+    )
 
     g_units = rng(seed, "units", code)
     lane_households = round(households * lane_share)
     compound_households = households - lane_households
     n_compounds = max(1, round(compound_households / 450)) if compound_households else 0
     n_lanes = max(1, round(lane_households / 120)) if lane_households else 0
-    compound_sizes = _split(compound_households, [math.ceil(compound_households / max(n_compounds, 1))] * n_compounds)
+    compound_sizes = _split(
+        compound_households, [math.ceil(compound_households / max(n_compounds, 1))] * n_compounds
+    )
     lane_sizes = _split(lane_households, [math.ceil(lane_households / max(n_lanes, 1))] * n_lanes)
 
     units: list[NeighbourhoodUnit] = []
@@ -183,25 +207,38 @@ def synthetic_community(
     unit_places: list[tuple[NeighbourhoodUnit, int]] = []
     ring = 0
     for i, size in enumerate(compound_sizes, start=1):
-        angle = 2 * math.pi * (ring / max(1, n_compounds + n_lanes)) + float(g_units.uniform(0, 0.3))
+        angle = 2 * math.pi * (ring / max(1, n_compounds + n_lanes)) + float(
+            g_units.uniform(0, 0.3)
+        )
         dist = 120 + 160 * float(g_units.random())
         ring += 1
         unit = NeighbourhoodUnit(
-            id=f"{code}/C{i:02d}", kind=NeighbourhoodKind.COMPOUND, name=f"第{i}小区",
-            parent_id=code, location=_offset(centre, dist * math.cos(angle), dist * math.sin(angle)),
-            property_management=PropertyManagement.PROFESSIONAL if g_units.random() < 0.7
-            else PropertyManagement.NONE, provenance=prov,
+            id=f"{code}/C{i:02d}",
+            kind=NeighbourhoodKind.COMPOUND,
+            name=f"第{i}小区",
+            parent_id=code,
+            location=_offset(centre, dist * math.cos(angle), dist * math.sin(angle)),
+            property_management=PropertyManagement.PROFESSIONAL
+            if g_units.random() < 0.7
+            else PropertyManagement.NONE,
+            provenance=prov,
         )
         units.append(unit)
         unit_places.append((unit, size))
     for i, size in enumerate(lane_sizes, start=1):
-        angle = 2 * math.pi * (ring / max(1, n_compounds + n_lanes)) + float(g_units.uniform(0, 0.3))
+        angle = 2 * math.pi * (ring / max(1, n_compounds + n_lanes)) + float(
+            g_units.uniform(0, 0.3)
+        )
         dist = 150 + 200 * float(g_units.random())
         ring += 1
         unit = NeighbourhoodUnit(
-            id=f"{code}/L{i:02d}", kind=NeighbourhoodKind.LANE, name=f"第{i}巷",
-            parent_id=code, location=_offset(centre, dist * math.cos(angle), dist * math.sin(angle)),
-            property_management=PropertyManagement.COMMUNITY_FALLBACK, provenance=prov,
+            id=f"{code}/L{i:02d}",
+            kind=NeighbourhoodKind.LANE,
+            name=f"第{i}巷",
+            parent_id=code,
+            location=_offset(centre, dist * math.cos(angle), dist * math.sin(angle)),
+            property_management=PropertyManagement.COMMUNITY_FALLBACK,
+            provenance=prov,
         )
         units.append(unit)
         unit_places.append((unit, size))
@@ -220,16 +257,24 @@ def synthetic_community(
             for b, (floors, n_ent) in enumerate(designs, start=1):
                 row, col = divmod(b - 1, 4)
                 building = Building(
-                    id=f"{unit.id}/B{b:02d}", label=f"{b}幢", parent_id=unit.id,
+                    id=f"{unit.id}/B{b:02d}",
+                    label=f"{b}幢",
+                    parent_id=unit.id,
                     location=_offset(unit.location, col * 35.0 - 50, row * 30.0 - 40),
-                    floors=floors, has_lift=False, provenance=prov,
+                    floors=floors,
+                    has_lift=False,
+                    provenance=prov,
                 )
                 buildings.append(building)
                 for e, hh in enumerate(_split(remaining, [floors * 2] * n_ent), start=1):
                     remaining -= hh
                     entrance = Entrance(
-                        id=f"{building.id}/E{e}", label=f"{e}单元", parent_id=building.id,
-                        counts=_counts(rng(seed, "entrances", f"{building.id}/E{e}"), hh, mobility_rate),
+                        id=f"{building.id}/E{e}",
+                        label=f"{e}单元",
+                        parent_id=building.id,
+                        counts=_counts(
+                            rng(seed, "entrances", f"{building.id}/E{e}"), hh, mobility_rate
+                        ),
                         provenance=prov,
                     )
                     entrances.append(entrance)
@@ -245,19 +290,31 @@ def synthetic_community(
             courtyard_ids = []
             for c in range(1, n_courtyards + 1):
                 courtyard = NeighbourhoodUnit(
-                    id=f"{unit.id}/Y{c:02d}", kind=NeighbourhoodKind.COURTYARD, name=f"{unit.name}{c}号院",
-                    parent_id=unit.id, location=_offset(unit.location, 20.0 * c, 15.0),
-                    property_management=PropertyManagement.NONE, provenance=prov,
+                    id=f"{unit.id}/Y{c:02d}",
+                    kind=NeighbourhoodKind.COURTYARD,
+                    name=f"{unit.name}{c}号院",
+                    parent_id=unit.id,
+                    location=_offset(unit.location, 20.0 * c, 15.0),
+                    property_management=PropertyManagement.NONE,
+                    provenance=prov,
                 )
                 units.append(courtyard)
                 courtyard_ids.append(courtyard.id)
             for b, hh in enumerate(_split(remaining, sizes), start=1):
-                parent = courtyard_ids[(b - 1) % len(courtyard_ids)] if courtyard_ids and b % 3 == 0 else unit.id
+                parent = (
+                    courtyard_ids[(b - 1) % len(courtyard_ids)]
+                    if courtyard_ids and b % 3 == 0
+                    else unit.id
+                )
                 building = Building(
-                    id=f"{unit.id}/B{b:02d}", label=f"{b}号", parent_id=parent,
+                    id=f"{unit.id}/B{b:02d}",
+                    label=f"{b}号",
+                    parent_id=parent,
                     location=_offset(unit.location, (b % 10) * 18.0 - 90, (b // 10) * 22.0 - 30),
                     floors=int(g.integers(1, 3)),
-                    counts=_counts(rng(seed, "entrances", f"{unit.id}/B{b:02d}"), hh, mobility_rate),
+                    counts=_counts(
+                        rng(seed, "entrances", f"{unit.id}/B{b:02d}"), hh, mobility_rate
+                    ),
                     provenance=prov,
                 )
                 buildings.append(building)
@@ -272,12 +329,19 @@ def synthetic_community(
         b.counts.mobility_limited for b in buildings if b.counts is not None
     )
     window = TimeWindow(
-        start=datetime.combine(day, SAMPLING_HOURS[0], tz), end=datetime.combine(day, SAMPLING_HOURS[1], tz)
+        start=datetime.combine(day, SAMPLING_HOURS[0], tz),
+        end=datetime.combine(day, SAMPLING_HOURS[1], tz),
     )
     sites = _sampling_sites(code, units, residents - limited, window, sampling_slack, seed, prov)
     people = _volunteers(
-        code, buildings, volunteers if volunteers is not None else max(3, round(households / 90)),
-        day, tz, seed, prov, enrolment,
+        code,
+        buildings,
+        volunteers if volunteers is not None else max(3, round(households / 90)),
+        day,
+        tz,
+        seed,
+        prov,
+        enrolment,
     )
     zones = []
     if sealed_buildings:
@@ -285,41 +349,67 @@ def synthetic_community(
         chosen = sorted(g.choice(len(buildings), size=sealed_buildings, replace=False).tolist())
         zones.append(
             ZoneDesignation(
-                id=f"{code}/Z1", regime=ZoneRegime.SEALED,
+                id=f"{code}/Z1",
+                regime=ZoneRegime.SEALED,
                 targets=[buildings[i].id for i in chosen],
-                valid=TimeWindow(start=datetime.combine(day, time(0, 0), tz),
-                                 end=datetime.combine(day, time(23, 59), tz)),
+                valid=TimeWindow(
+                    start=datetime.combine(day, time(0, 0), tz),
+                    end=datetime.combine(day, time(23, 59), tz),
+                ),
                 provenance=prov,
             )
         )
     return OrgModel(
-        name=f"{community.short_name} (synthetic detail, seed {seed})", timezone=TIMEZONE,
-        areas=areas, communities=[community], units=units, buildings=buildings,
-        entrances=entrances, households=household_records, people=people, sites=sites,
+        name=f"{community.short_name} (synthetic detail, seed {seed})",
+        timezone=TIMEZONE,
+        areas=areas,
+        communities=[community],
+        units=units,
+        buildings=buildings,
+        entrances=entrances,
+        households=household_records,
+        people=people,
+        sites=sites,
         zones=zones,
     )
 
 
-def _vulnerable(parent: str, counts: HouseholdCounts, seed: int, prov: Provenance) -> list[Household]:
+def _vulnerable(
+    parent: str, counts: HouseholdCounts, seed: int, prov: Provenance
+) -> list[Household]:
     """One household record per mobility-limited resident (they need door-to-door service)."""
     g = rng(seed, "households", parent)
     return [
-        Household(id=f"{parent}/H{k + 1}", parent_id=parent, residents=int(g.integers(1, 3)),
-                  mobility_limited=1, elderly_alone=bool(g.random() < 0.4), provenance=prov)
+        Household(
+            id=f"{parent}/H{k + 1}",
+            parent_id=parent,
+            residents=int(g.integers(1, 3)),
+            mobility_limited=1,
+            elderly_alone=bool(g.random() < 0.4),
+            provenance=prov,
+        )
         for k in range(min(counts.mobility_limited, counts.households))
     ]
 
 
 def _sampling_sites(
-    code: str, units: list[NeighbourhoodUnit], walk_in: int, window: TimeWindow,
-    slack: float, seed: int, prov: Provenance,
+    code: str,
+    units: list[NeighbourhoodUnit],
+    walk_in: int,
+    window: TimeWindow,
+    slack: float,
+    seed: int,
+    prov: Provenance,
 ) -> list[Site]:
     g = rng(seed, "sites", code)
     n_points = max(1, math.ceil(walk_in / 1600))
     hours = window.minutes / 60.0
     lanes_total = max(n_points, math.ceil(walk_in * slack / (100 * 0.85 * hours)))
     tops = [u for u in units if u.kind is not NeighbourhoodKind.COURTYARD]
-    hosts = [tops[int(i)] for i in sorted(g.choice(len(tops), size=min(n_points, len(tops)), replace=False))]
+    hosts = [
+        tops[int(i)]
+        for i in sorted(g.choice(len(tops), size=min(n_points, len(tops)), replace=False))
+    ]
     while len(hosts) < n_points:
         hosts.append(tops[len(hosts) % len(tops)])
     sites = []
@@ -328,19 +418,31 @@ def _sampling_sites(
         assert host.location is not None
         sites.append(
             Site(
-                id=f"{code}/S{k:02d}", name=f"{host.name}微阵地", parent_id=host.id,
-                location=_offset(host.location, 40.0, -25.0), brand="小巷红韵",
+                id=f"{code}/S{k:02d}",
+                name=f"{host.name}微阵地",
+                parent_id=host.id,
+                location=_offset(host.location, 40.0, -25.0),
+                brand="小巷红韵",
                 normal_functions=[SiteFunction.PARTY_MICRO_SITE],
                 emergency_functions=[SiteFunction.SAMPLING_POINT],
-                lanes=lanes, rate_per_lane_per_hour=100.0, opening=window, provenance=prov,
+                lanes=lanes,
+                rate_per_lane_per_hour=100.0,
+                opening=window,
+                provenance=prov,
             )
         )
     return sites
 
 
 def _volunteers(
-    code: str, buildings: list[Building], n: int, day: date, tz: ZoneInfo, seed: int,
-    prov: Provenance, enrolment: str,
+    code: str,
+    buildings: list[Building],
+    n: int,
+    day: date,
+    tz: ZoneInfo,
+    seed: int,
+    prov: Provenance,
+    enrolment: str,
 ) -> list[Person]:
     people = []
     shifts = [
@@ -357,14 +459,20 @@ def _volunteers(
         for skill in SKILLS[1:]:
             if g.random() < 0.35:
                 skills[skill] = int(g.integers(1, 4))
-        chosen = [shifts[int(i)] for i in sorted(g.choice(len(shifts), size=int(g.integers(1, 3)), replace=False))]
+        chosen = [
+            shifts[int(i)]
+            for i in sorted(g.choice(len(shifts), size=int(g.integers(1, 3)), replace=False))
+        ]
         windows = sorted(
             {(datetime.combine(day, a, tz), datetime.combine(day, b, tz)) for a, b in chosen}
         )
         people.append(
             Person(
-                id=pid, roles=[Role.VOLUNTEER, Role.PARTY_MEMBER] if g.random() < 0.6 else [Role.VOLUNTEER],
-                enrolments=[enrolment], skills=dict(sorted(skills.items())), home_id=home.id,
+                id=pid,
+                roles=[Role.VOLUNTEER, Role.PARTY_MEMBER] if g.random() < 0.6 else [Role.VOLUNTEER],
+                enrolments=[enrolment],
+                skills=dict(sorted(skills.items())),
+                home_id=home.id,
                 location=home.location,
                 availability=_merge([TimeWindow(start=a, end=b) for a, b in windows]),
                 provenance=prov,
@@ -384,17 +492,37 @@ def _merge(windows: list[TimeWindow]) -> list[TimeWindow]:
 
 
 def _check(
-    code: str, households: int, volunteers: int | None, lane_share: float,
-    mobility_rate: float, slack: float, sealed: int,
+    code: str,
+    households: int,
+    volunteers: int | None,
+    lane_share: float,
+    mobility_rate: float,
+    slack: float,
+    sealed: int,
 ) -> None:
     checks = [
-        ("code", code, len(code) == 12 and code.isascii() and code.isdigit(), "must be a 12-digit community code"),
+        (
+            "code",
+            code,
+            len(code) == 12 and code.isascii() and code.isdigit(),
+            "must be a 12-digit community code",
+        ),
         ("households", households, 1 <= households <= 100_000, "must be between 1 and 100,000"),
-        ("volunteers", volunteers, volunteers is None or 0 <= volunteers <= 10_000, "must be between 0 and 10,000"),
+        (
+            "volunteers",
+            volunteers,
+            volunteers is None or 0 <= volunteers <= 10_000,
+            "must be between 0 and 10,000",
+        ),
         ("lane_share", lane_share, 0.0 <= lane_share <= 1.0, "must be in [0, 1]"),
         ("mobility_rate", mobility_rate, 0.0 <= mobility_rate <= 0.5, "must be in [0, 0.5]"),
         ("sampling_slack", slack, 0.1 <= slack <= 10.0, "must be in [0.1, 10]"),
-        ("sealed_buildings", sealed, 0 <= sealed <= max(1, households // 50), "must be between 0 and households/50"),
+        (
+            "sealed_buildings",
+            sealed,
+            0 <= sealed <= max(1, households // 50),
+            "must be between 0 and households/50",
+        ),
     ]
     for field, value, ok, rule in checks:
         if not ok:

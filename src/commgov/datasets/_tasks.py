@@ -41,7 +41,9 @@ def synthetic_tasks(
 
     def wave(k: int) -> TimeWindow:
         a, b = WAVES[k]
-        return TimeWindow(start=datetime.combine(day, time(a), tz), end=datetime.combine(day, time(b), tz))
+        return TimeWindow(
+            start=datetime.combine(day, time(a), tz), end=datetime.combine(day, time(b), tz)
+        )
 
     def building_of(node: str) -> Building:
         for candidate in [node, *graph.ancestors(node)]:
@@ -56,22 +58,56 @@ def synthetic_tasks(
         assert isinstance(household, Household)
         g = rng(seed, "tasks", hid)
         place = building_of(hid).location
-        tasks.append(Task(id=f"{hid}/T-delivery", skill="delivery", location=place,
-                          window=wave(int(g.integers(0, 4))), priority=3 if household.elderly_alone else 2,
-                          household_id=hid, note="groceries gate → door"))
+        tasks.append(
+            Task(
+                id=f"{hid}/T-delivery",
+                skill="delivery",
+                location=place,
+                window=wave(int(g.integers(0, 4))),
+                priority=3 if household.elderly_alone else 2,
+                household_id=hid,
+                note="groceries gate → door",
+            )
+        )
         if g.random() < 0.33:
-            tasks.append(Task(id=f"{hid}/T-care", skill="elderly_care", min_level=2, location=place,
-                              window=wave(int(g.integers(4, 7))), priority=2, household_id=hid,
-                              note="care visit"))
+            tasks.append(
+                Task(
+                    id=f"{hid}/T-care",
+                    skill="elderly_care",
+                    min_level=2,
+                    location=place,
+                    window=wave(int(g.integers(4, 7))),
+                    priority=2,
+                    household_id=hid,
+                    note="care visit",
+                )
+            )
         if g.random() < 0.05:
-            tasks.append(Task(id=f"{hid}/T-firstaid", skill="first_aid", min_level=3, location=place,
-                              window=wave(int(g.integers(0, 7))), priority=3, household_id=hid,
-                              note="first-aid check"))
+            tasks.append(
+                Task(
+                    id=f"{hid}/T-firstaid",
+                    skill="first_aid",
+                    min_level=3,
+                    location=place,
+                    window=wave(int(g.integers(0, 7))),
+                    priority=3,
+                    household_id=hid,
+                    note="first-aid check",
+                )
+            )
     for bid in graph.descendants(community_id, NodeKind.BUILDING):
         g = rng(seed, "tasks", bid)
         if g.random() < 0.06:
             record = graph.record(bid)
             assert isinstance(record, Building)
-            tasks.append(Task(id=f"{bid}/T-notice", skill="publicity", location=record.location,
-                              window=wave(int(g.integers(0, 7))), priority=1, note="sampling notice round"))
+            tasks.append(
+                Task(
+                    id=f"{bid}/T-notice",
+                    skill="publicity",
+                    location=record.location,
+                    window=wave(int(g.integers(0, 7))),
+                    priority=1,
+                    note="sampling notice round",
+                )
+            )
     return sorted(tasks, key=lambda t: t.id)

@@ -46,20 +46,35 @@ def matching_problem_from_org(
     graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
     scope: set[str] | None = None
     if community_id is not None:
-        if community_id not in graph or graph.kind(community_id) not in (NodeKind.COMMUNITY, NodeKind.VILLAGE):
-            raise ProblemError.single(community_id, "community_id", community_id, "no community has this id",
-                                      what="matching problem")
+        if community_id not in graph or graph.kind(community_id) not in (
+            NodeKind.COMMUNITY,
+            NodeKind.VILLAGE,
+        ):
+            raise ProblemError.single(
+                community_id,
+                "community_id",
+                community_id,
+                "no community has this id",
+                what="matching problem",
+            )
         scope = {community_id, *graph.descendants(community_id)}
     volunteers = [
         Volunteer(
-            id=p.id, location=p.location, skills=dict(p.skills), availability=list(p.availability),
-            capacity_per_slot=capacity_per_slot, capacity_per_day=capacity_per_day,
+            id=p.id,
+            location=p.location,
+            skills=dict(p.skills),
+            availability=list(p.availability),
+            capacity_per_slot=capacity_per_slot,
+            capacity_per_day=capacity_per_day,
         )
         for p in graph.model.people
-        if Role.VOLUNTEER in p.roles and p.location is not None
+        if Role.VOLUNTEER in p.roles
+        and p.location is not None
         and (scope is None or p.home_id in scope)
     ]
     return MatchingProblem(
-        timezone=graph.model.timezone, tasks=list(tasks), volunteers=volunteers,
+        timezone=graph.model.timezone,
+        tasks=list(tasks),
+        volunteers=volunteers,
         max_distance_m=max_distance_m,
     )

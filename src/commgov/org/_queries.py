@@ -14,6 +14,10 @@ def effective_regime(graph: OrgGraph, place_id: str, at: datetime) -> ZoneRegime
         places.update(graph.children(place_id))
     regime = ZoneRegime.PRECAUTIONARY
     for zone in graph.model.zones:
-        if zone.valid.contains(at) and places.intersection(zone.targets) and zone.regime.rank > regime.rank:
+        if (
+            zone.valid.contains(at)
+            and places.intersection(zone.targets)
+            and zone.regime.rank > regime.rank
+        ):
             regime = zone.regime
     return regime

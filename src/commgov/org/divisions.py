@@ -31,7 +31,9 @@ _LEVEL_BY_LENGTH = {6: "district", 9: "subdistrict", 12: "community"}
 _ANCESTOR_COLUMNS = ("parent_code", "provinceCode", "cityCode", "areaCode", "streetCode")
 _PARENT_LENGTH = {6: 4, 9: 6, 12: 9}
 
-DivisionSource = str | PathLike[str] | Iterable[str | PathLike[str]] | Iterable[Mapping[str, object]]
+DivisionSource = (
+    str | PathLike[str] | Iterable[str | PathLike[str]] | Iterable[Mapping[str, object]]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +129,12 @@ def load_divisions(
     for row in good:
         if len(row.code) > 6 and row.code[: _PARENT_LENGTH[len(row.code)]] not in codes:
             issues.append(
-                InputIssue(row.where, "code", row.code,
-                           f"parent {row.code[: _PARENT_LENGTH[len(row.code)]]} is not in the table")
+                InputIssue(
+                    row.where,
+                    "code",
+                    row.code,
+                    f"parent {row.code[: _PARENT_LENGTH[len(row.code)]]} is not in the table",
+                )
             )
     if issues:
         raise DivisionCodeError(issues, what="division codes")
@@ -183,8 +189,12 @@ def _row_issues(row: _Row) -> list[InputIssue]:
         for column, value in row.ancestors:
             if len(value) >= len(row.code) or row.code[: len(value)] != value:
                 out.append(
-                    InputIssue(row.where, column, value,
-                               f"contradicts the code's prefix {row.code[: len(value)]}")
+                    InputIssue(
+                        row.where,
+                        column,
+                        value,
+                        f"contradicts the code's prefix {row.code[: len(value)]}",
+                    )
                 )
     if not row.name:
         out.append(InputIssue(row.where, "name", row.name, "must not be empty"))

@@ -174,7 +174,12 @@ class OrgGraph:
             kind = _kind_of(record)
             if record.id in self._records:
                 issues.append(
-                    InputIssue(record.id, "id", record.id, f"duplicate id (also a {self._kinds[record.id]})")
+                    InputIssue(
+                        record.id,
+                        "id",
+                        record.id,
+                        f"duplicate id (also a {self._kinds[record.id]})",
+                    )
                 )
                 continue
             self._records[record.id] = record
@@ -194,7 +199,9 @@ class OrgGraph:
             elif isinstance(record, Person) and record.home_id is not None:
                 self._ref(rid, "home_id", record.home_id, _TERRITORIAL, EdgeKind.RESIDES_IN, issues)
             elif isinstance(record, Site):
-                self._ref(rid, "parent_id", record.parent_id, _TERRITORIAL, EdgeKind.LOCATED_IN, issues)
+                self._ref(
+                    rid, "parent_id", record.parent_id, _TERRITORIAL, EdgeKind.LOCATED_IN, issues
+                )
             elif isinstance(record, ZoneDesignation):
                 for target in record.targets:
                     self._ref(rid, "targets", target, _PLACES, EdgeKind.DESIGNATES, issues)
@@ -205,13 +212,21 @@ class OrgGraph:
                 )
                 if has_entrances and record.counts is not None:
                     issues.append(
-                        InputIssue(rid, "counts", record.counts.model_dump(),
-                                   "must be empty: households are counted on the entrances")
+                        InputIssue(
+                            rid,
+                            "counts",
+                            record.counts.model_dump(),
+                            "must be empty: households are counted on the entrances",
+                        )
                     )
                 if not has_entrances and record.counts is None:
                     issues.append(
-                        InputIssue(rid, "counts", None,
-                                   "required: the building has no entrances to count households on")
+                        InputIssue(
+                            rid,
+                            "counts",
+                            None,
+                            "required: the building has no entrances to count households on",
+                        )
                     )
 
     def _link_territory(
@@ -232,8 +247,12 @@ class OrgGraph:
         if pkind not in allowed:
             names = ", ".join(sorted(k.value for k in allowed))
             issues.append(
-                InputIssue(rid, "parent_id", parent_id,
-                           f"a {kind} cannot sit in a {pkind} (allowed: {names})")
+                InputIssue(
+                    rid,
+                    "parent_id",
+                    parent_id,
+                    f"a {kind} cannot sit in a {pkind} (allowed: {names})",
+                )
             )
             return
         if (
@@ -243,8 +262,12 @@ class OrgGraph:
             and self._records[parent_id].counts is None  # type: ignore[attr-defined]
         ):
             issues.append(
-                InputIssue(rid, "parent_id", parent_id,
-                           "a household sits in a building only when it has no entrances")
+                InputIssue(
+                    rid,
+                    "parent_id",
+                    parent_id,
+                    "a household sits in a building only when it has no entrances",
+                )
             )
             return
         self._parent[rid] = parent_id
@@ -350,7 +373,9 @@ class OrgGraph:
             counts[nid] = total
         return {
             nid: SubtreeSummary(
-                id=nid, kind=self._kinds[nid], nodes=dict(sorted(nodes[nid].items())),
+                id=nid,
+                kind=self._kinds[nid],
+                nodes=dict(sorted(nodes[nid].items())),
                 counts=counts[nid],
             )
             for nid in order

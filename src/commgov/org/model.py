@@ -12,7 +12,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from commgov.errors import InputError, InputIssue
-from commgov.org._base import SCHEMA_VERSION, Record
+from commgov.org._base import Record
 from commgov.org.people import Person
 from commgov.org.sites import Site
 from commgov.org.territory import (
@@ -70,7 +70,7 @@ class OrgModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.0"] = "1.0"
     name: str = ""
     timezone: str = "Asia/Shanghai"
     areas: list[AdminArea] = Field(default_factory=list)
@@ -198,7 +198,5 @@ def _issues_from_pydantic(exc: pydantic.ValidationError, data: Any) -> list[Inpu
         value = err.get("input")
         if isinstance(value, Mapping | list):
             value = f"<{type(value).__name__}>"
-        issues.append(
-            InputIssue(record, ".".join(str(f) for f in fields), value, err["msg"])
-        )
+        issues.append(InputIssue(record, ".".join(str(f) for f in fields), value, err["msg"]))
     return issues

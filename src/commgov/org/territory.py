@@ -52,7 +52,7 @@ class AdminLevel(StrEnum):
 
 
 class CommunityKind(StrEnum):
-    """Kind of village-level unit: residents' committee 社区居委会 or villagers' committee 村委会."""
+    """Kind of village-level unit: residents' committee 社区居委会, villagers' committee 村委会."""
 
     RESIDENTS = "residents"
     VILLAGE = "village"

@@ -24,19 +24,27 @@ from commgov.scheduling.problem import (
 from commgov.types import TimeWindow
 
 
-def _batches(owner_id: str, building_id: str, counts: HouseholdCounts, max_households: int) -> list[SamplingBatch]:
+def _batches(
+    owner_id: str, building_id: str, counts: HouseholdCounts, max_households: int
+) -> list[SamplingBatch]:
     """Cut a leaf's households into batches of at most ``max_households``, walk-in residents
     spread in proportion (largest remainder, so the people add up exactly)."""
     walk_in = counts.residents - counts.mobility_limited
     if counts.households == 0:
         return []
     n = math.ceil(counts.households / max_households)
-    households = [counts.households // n + (1 if k < counts.households % n else 0) for k in range(n)]
+    households = [
+        counts.households // n + (1 if k < counts.households % n else 0) for k in range(n)
+    ]
     people = [walk_in * h // counts.households for h in households]
     for k in range(walk_in - sum(people)):
         people[k] += 1
     if n == 1:
-        return [SamplingBatch(id=owner_id, building_id=building_id, households=households[0], people=people[0])]
+        return [
+            SamplingBatch(
+                id=owner_id, building_id=building_id, households=households[0], people=people[0]
+            )
+        ]
     return [
         SamplingBatch(id=f"{owner_id}#{k + 1}", building_id=building_id, households=h, people=p)
         for k, (h, p) in enumerate(zip(households, people, strict=True))
@@ -88,26 +96,52 @@ def sampling_problem_from_org(
     """
     graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
     issues: list[InputIssue] = []
-    if community_id not in graph or graph.kind(community_id) not in (NodeKind.COMMUNITY, NodeKind.VILLAGE):
-        raise ProblemError.single(community_id, "community_id", community_id, "no community has this id",
-                                  what="sampling problem")
+    if community_id not in graph or graph.kind(community_id) not in (
+        NodeKind.COMMUNITY,
+        NodeKind.VILLAGE,
+    ):
+        raise ProblemError.single(
+            community_id,
+            "community_id",
+            community_id,
+            "no community has this id",
+            what="sampling problem",
+        )
     if max_batch_households < 1:
-        raise ProblemError.single(community_id, "max_batch_households", max_batch_households, "must be ≥ 1",
-                                  what="sampling problem")
+        raise ProblemError.single(
+            community_id,
+            "max_batch_households",
+            max_batch_households,
+            "must be ≥ 1",
+            what="sampling problem",
+        )
     in_community = {community_id, *graph.descendants(community_id)}
     sites = [
-        s for s in graph.model.sites
-        if s.parent_id in in_community and SiteFunction.SAMPLING_POINT in s.emergency_functions and s.lanes > 0
+        s
+        for s in graph.model.sites
+        if s.parent_id in in_community
+        and SiteFunction.SAMPLING_POINT in s.emergency_functions
+        and s.lanes > 0
     ]
     if not sites:
-        issues.append(InputIssue(community_id, "sites", 0, "the community has no sampling point with lanes"))
+        issues.append(
+            InputIssue(community_id, "sites", 0, "the community has no sampling point with lanes")
+        )
     if window is None:
         openings = [s.opening for s in sites if s.opening is not None]
         if openings:
-            window = TimeWindow(start=min(o.start for o in openings), end=max(o.end for o in openings))
+            window = TimeWindow(
+                start=min(o.start for o in openings), end=max(o.end for o in openings)
+            )
         elif sites:
-            issues.append(InputIssue(community_id, "window", None,
-                                     "no window given and no sampling point has opening hours"))
+            issues.append(
+                InputIssue(
+                    community_id,
+                    "window",
+                    None,
+                    "no window given and no sampling point has opening hours",
+                )
+            )
     building_ids = list(graph.descendants(community_id, NodeKind.BUILDING))
     if not building_ids:
         issues.append(InputIssue(community_id, "buildings", 0, "the community has no buildings"))
@@ -118,7 +152,9 @@ def sampling_problem_from_org(
     for bid in building_ids:
         record = graph.record(bid)
         assert isinstance(record, Building)
-        entrances = [graph.record(e) for e in graph.children(bid) if graph.kind(e) is NodeKind.ENTRANCE]
+        entrances = [
+            graph.record(e) for e in graph.children(bid) if graph.kind(e) is NodeKind.ENTRANCE
+        ]
         batches: list[SamplingBatch] = []
         limited = 0
         if entrances:
@@ -131,19 +167,28 @@ def sampling_problem_from_org(
             limited += record.counts.mobility_limited
         buildings.append(
             SamplingBuilding(
-                id=bid, location=record.location, zone=effective_regime(graph, bid, window.start),
-                batches=[b for b in batches if b.people > 0], mobility_limited=limited,
+                id=bid,
+                location=record.location,
+                zone=effective_regime(graph, bid, window.start),
+                batches=[b for b in batches if b.people > 0],
+                mobility_limited=limited,
             )
         )
     points = [_point(s) for s in sites]
     return SamplingProblem(
-        timezone=graph.model.timezone, window=window, buildings=buildings, points=points,
+        timezone=graph.model.timezone,
+        window=window,
+        buildings=buildings,
+        points=points,
         policy=policy or SamplingPolicy(),
     )
 
 
 def _point(site: Site) -> SamplingPoint:
     return SamplingPoint(
-        id=site.id, location=site.location, lanes=site.lanes,
-        rate_per_lane_per_hour=site.rate_per_lane_per_hour, opening=site.opening,
+        id=site.id,
+        location=site.location,
+        lanes=site.lanes,
+        rate_per_lane_per_hour=site.rate_per_lane_per_hour,
+        opening=site.opening,
     )

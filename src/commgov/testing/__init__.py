@@ -30,7 +30,9 @@ from commgov.testing._sampling import SAMPLING_MUTATIONS, sampling_problems
 __all__ = ["MATCHING_MUTATIONS", "SAMPLING_MUTATIONS", "check_matcher", "check_scheduler"]
 
 
-def check_matcher(matcher: Callable[[MatchingProblem], Assignment], *, max_examples: int = 25) -> None:
+def check_matcher(
+    matcher: Callable[[MatchingProblem], Assignment], *, max_examples: int = 25
+) -> None:
     """Check a matcher on generated problems: every result must pass :func:`is_valid_assignment`.
 
     Parameters
@@ -47,7 +49,9 @@ def check_matcher(matcher: Callable[[MatchingProblem], Assignment], *, max_examp
         With the verifier's violations for the first failing problem (Hypothesis shrinks it).
     """
 
-    @settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(matching_problems())
     def run(problem: MatchingProblem) -> None:
         report = is_valid_assignment(problem, matcher(problem))
@@ -75,7 +79,9 @@ def check_scheduler(
         With the verifier's violations for the first failing problem.
     """
 
-    @settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(sampling_problems())
     def run(problem: SamplingProblem) -> None:
         report = is_valid_sampling_plan(problem, scheduler(problem))
