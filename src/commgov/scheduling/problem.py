@@ -1,0 +1,606 @@
+"""Sampling-timeslot problems and plans: records, capacity and walking distance.
+
+This module holds everything the solver (:mod:`commgov.scheduling._solver`) and the
+independent verifier (:mod:`commgov.scheduling.verify`) must agree on: the input records, the
+result records, and the three definitions shared on purpose (DESIGN, "Scheduling"):
+
+* :func:`slot_capacity`: people one point can swab in one slot,
+  ``c = floor(lanes · rate · Δ/60 · ρ)``, computed in exact decimal arithmetic;
+* :func:`walk_distance_m`: great-circle distance × detour factor, rounded to whole metres;
+* :func:`reach_limit_m`: ``max_walk_minutes × walking_speed_m_per_min``.
+
+Slots are ``t = 0 … T-1`` with ``slot t = [window.start + tΔ, window.start + (t+1)Δ)``; the
+window length must be a whole number of slots. A point is open in slot ``t`` when the slot lies
+inside its opening window (clipped to the problem window); a point without an opening window
+is open all window long.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from commgov.errors import InputIssue, ProblemError
+from commgov.org.zones import ZoneRegime
+from commgov.results import Reason, SolveInfo
+from commgov.types import GeoPoint, Headcount, Id, TimeWindow, haversine_m
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BatchAssignment",
+    "DoorToDoorBuilding",
+    "HomeVisit",
+    "PointSlotLoad",
+    "SamplingBatch",
+    "SamplingBuilding",
+    "SamplingPlan",
+    "SamplingPoint",
+    "SamplingPolicy",
+    "SamplingProblem",
+    "SamplingTotals",
+    "UnservedBatch",
+    "check_problem",
+    "reach_limit_m",
+    "slot_capacity",
+    "walk_distance_m",
+]
+
+#: Schema version of the persisted sampling records.
+SCHEMA_VERSION = "1.0"
+
+_WHAT = "sampling problem"
+
+
+def _exact(x: float) -> Fraction:
+    """The decimal a user meant by a float (``0.85`` → 17/20, not 0.8499999…)."""
+    return Fraction(repr(float(x)))
+
+
+def slot_capacity(lanes: int, rate: float, slot_minutes: int, utilisation: float) -> int:
+    """People one sampling point can swab in one slot.
+
+    ``c = floor(lanes · rate · slot_minutes / 60 · utilisation)``, the slot capacity of the
+    DESIGN ("Scheduling") and of reference/scheduling.md §2.1. The product is computed with
+    exact fractions of the decimal values given, so ``2 · 100 · 30/60 · 0.85`` is 85, never
+    84.99999.
+
+    Parameters
+    ----------
+    lanes : int
+        Sampling lanes (tables) open at the point, ≥ 0.
+    rate : float
+        Swabs per lane per hour (default in :class:`SamplingPoint`: 100/h).
+    slot_minutes : int
+        Slot length Δ in minutes.
+    utilisation : float
+        Target utilisation ρ in (0, 1].
+
+    Returns
+    -------
+    int
+        Capacity in people per slot.
+
+    Examples
+    --------
+    >>> slot_capacity(2, 100.0, 30, 0.85)
+    85
+    >>> slot_capacity(3, 100.0, 30, 0.85)
+    127
+    """
+    value = Fraction(int(lanes)) * _exact(rate) * Fraction(int(slot_minutes), 60) * _exact(
+        utilisation
+    )
+    return max(0, math.floor(value))
+
+
+def reach_limit_m(policy: SamplingPolicy) -> float:
+    """Longest walk allowed, in metres: ``max_walk_minutes × walking_speed_m_per_min``.
+
+    Parameters
+    ----------
+    policy : SamplingPolicy
+
+    Returns
+    -------
+    float
+        The limit in metres (1,200 m with the defaults 15 min × 80 m/min).
+    """
+    return float(_exact(policy.max_walk_minutes) * _exact(policy.walking_speed_m_per_min))
+
+
+def walk_distance_m(
+    building: SamplingBuilding, point: SamplingPoint, policy: SamplingPolicy
+) -> int:
+    """Walking distance from a building to a sampling point, in whole metres.
+
+    Great-circle distance (haversine, :func:`commgov.types.haversine_m`) times the policy's
+    detour factor (default 1.3, reference/scheduling.md §4.1), rounded half to even to an
+    integer so that solver costs are exact integers.
+
+    Parameters
+    ----------
+    building : SamplingBuilding
+    point : SamplingPoint
+    policy : SamplingPolicy
+
+    Returns
+    -------
+    int
+        Metres.
+    """
+    d = haversine_m(building.location.lon, building.location.lat, point.location.lon,
+                    point.location.lat)
+    return round(d * policy.detour_factor)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class SamplingPoint(_Model):
+    """A sampling point (采样点) with lanes (tables) and an optional opening window.
+
+    Attributes
+    ----------
+    id : str
+    location : GeoPoint
+        WGS84, longitude first.
+    lanes : int
+        Sampling lanes, ≥ 1.
+    rate_per_lane_per_hour : float
+        Swabs per lane per hour (default 100, Beijing 2020: ~30 s per swab).
+    opening : TimeWindow or None
+        When the point is open; clipped to the problem window. ``None``: the whole window.
+    """
+
+    id: Id
+    location: GeoPoint
+    lanes: int = Field(ge=1)
+    rate_per_lane_per_hour: float = Field(default=100.0, gt=0, allow_inf_nan=False)
+    opening: TimeWindow | None = None
+
+
+class SamplingBatch(_Model):
+    """A batch of residents who are called together: an entrance, or ≤ N households.
+
+    Attributes
+    ----------
+    id : str
+    building_id : str
+        The building the batch belongs to.
+    households : int
+        Households in the batch, ≥ 0.
+    people : int
+        Walk-in residents (mobility-limited residents are counted on the building), ≥ 0.
+    """
+
+    id: Id
+    building_id: Id
+    households: Headcount
+    people: Headcount
+
+
+class SamplingBuilding(_Model):
+    """A building (楼栋) with its batches, zone regime and mobility-limited residents.
+
+    Attributes
+    ----------
+    id : str
+    location : GeoPoint
+    zone : ZoneRegime
+        ``SEALED`` buildings are sampled door to door; ``CONTROLLED`` buildings only at
+        ``allowed_point_ids`` when given; ``PRECAUTIONARY`` buildings anywhere.
+    batches : list of SamplingBatch
+    mobility_limited : int
+        Residents sampled at home (not part of any batch), ≥ 0.
+    allowed_point_ids : list of str or None
+        Designated points; ``None`` means any point.
+    """
+
+    id: Id
+    location: GeoPoint
+    zone: ZoneRegime = ZoneRegime.PRECAUTIONARY
+    batches: list[SamplingBatch] = Field(default_factory=list)
+    mobility_limited: Headcount = 0
+    allowed_point_ids: list[Id] | None = None
+
+
+class SamplingPolicy(_Model):
+    """Operating rules of a sampling round.
+
+    Attributes
+    ----------
+    slot_minutes : int
+        Slot length Δ in minutes (default 30).
+    utilisation : float
+        Target lane utilisation ρ in (0, 1] (default 0.85).
+    max_queue : int
+        Largest backlog a point may carry from one slot to the next, in people (default 200,
+        the waiting area of guideline v3).
+    max_walk_minutes : float
+        Longest walk in minutes (default 15, the "15-minute sampling circle").
+    walking_speed_m_per_min : float
+        Walking speed in metres per minute (default 80).
+    detour_factor : float
+        Street distance / great-circle distance (default 1.3), ≥ 1.
+    """
+
+    slot_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    utilisation: float = Field(default=0.85, gt=0, le=1, allow_inf_nan=False)
+    max_queue: Headcount = 200
+    max_walk_minutes: float = Field(default=15.0, gt=0, allow_inf_nan=False)
+    walking_speed_m_per_min: float = Field(default=80.0, gt=0, allow_inf_nan=False)
+    detour_factor: float = Field(default=1.3, ge=1, allow_inf_nan=False)
+
+
+class SamplingProblem(_Model):
+    """A sampling-timeslot problem: buildings and batches → (sampling point, slot).
+
+    Constructing one checks every cross-record rule and raises :class:`ProblemError` listing
+    all issues (record id, field, value, rule); field-level errors are reported the same way.
+    ``model_validate`` skips the cross-record rules, which :func:`check_problem` (called by the
+    solver) applies.
+
+    Attributes
+    ----------
+    schema_version : str
+    timezone : str
+        IANA time zone of the plan's instants (``"Asia/Shanghai"``).
+    window : TimeWindow
+        The sampling window; its length must be a whole number of slots.
+    buildings : list of SamplingBuilding
+    points : list of SamplingPoint
+    policy : SamplingPolicy
+
+    Raises
+    ------
+    ProblemError
+        Duplicate ids, a batch filed under another building, unknown designated points, an
+        unknown time zone, or a window that is not a whole number of slots.
+    """
+
+    schema_version: str = SCHEMA_VERSION
+    timezone: str = "Asia/Shanghai"
+    window: TimeWindow
+    buildings: list[SamplingBuilding] = Field(default_factory=list)
+    points: list[SamplingPoint] = Field(default_factory=list)
+    policy: SamplingPolicy = Field(default_factory=SamplingPolicy)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            issues = [
+                InputIssue(
+                    record="sampling_problem",
+                    field=".".join(str(p) for p in err["loc"]),
+                    value=err.get("input"),
+                    constraint=err["msg"],
+                )
+                for err in exc.errors()
+            ]
+            raise ProblemError(issues, what=_WHAT) from None
+        check_problem(self)
+
+    # ---- derived quantities (pure functions of the data) ---------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The problem's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def n_slots(self) -> int:
+        """Number of slots T = window length / slot length."""
+        return int(self.window.duration // timedelta(minutes=self.policy.slot_minutes))
+
+    def slot_start(self, t: int) -> datetime:
+        """Start of slot ``t`` as an aware datetime in the problem's time zone."""
+        start = self.window.start + t * timedelta(minutes=self.policy.slot_minutes)
+        return start.astimezone(self.tz)
+
+    def open_slots(self, point: SamplingPoint) -> list[int]:
+        """Slots ``t`` whose interval lies inside the point's opening (clipped to the window)."""
+        delta = timedelta(minutes=self.policy.slot_minutes)
+        out = []
+        for t in range(self.n_slots):
+            s = self.window.start + t * delta
+            if point.opening is None or (point.opening.start <= s and s + delta <= point.opening.end):
+                out.append(t)
+        return out
+
+    def capacity(self, point: SamplingPoint) -> int:
+        """:func:`slot_capacity` of ``point`` under the problem's policy (people per slot)."""
+        return slot_capacity(point.lanes, point.rate_per_lane_per_hour,
+                             self.policy.slot_minutes, self.policy.utilisation)
+
+    def canonical(self) -> Self:
+        """The same problem with buildings, batches and points sorted by id."""
+        buildings = [
+            b.model_copy(update={
+                "batches": sorted(b.batches, key=lambda k: k.id),
+                "allowed_point_ids": None if b.allowed_point_ids is None
+                else sorted(set(b.allowed_point_ids)),
+            })
+            for b in sorted(self.buildings, key=lambda b: b.id)
+        ]
+        points = sorted(self.points, key=lambda p: p.id)
+        return self.model_copy(update={"buildings": buildings, "points": points})
+
+
+def check_problem(problem: SamplingProblem) -> None:
+    """Check the cross-record rules of a sampling problem.
+
+    Parameters
+    ----------
+    problem : SamplingProblem
+
+    Raises
+    ------
+    ProblemError
+        With every issue found: unknown time zone; duplicate building, batch or point ids; a
+        batch whose ``building_id`` is not its building; designated points that do not exist;
+        a window that is not a whole number of slots (or shorter than one slot).
+    """
+    issues: list[InputIssue] = []
+    try:
+        ZoneInfo(problem.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        issues.append(InputIssue("sampling_problem", "timezone", problem.timezone,
+                                 "must be an IANA time zone name"))
+    delta = timedelta(minutes=problem.policy.slot_minutes)
+    if problem.window.duration % delta or problem.window.duration < delta:
+        issues.append(InputIssue("sampling_problem", "window", problem.window.minutes,
+                                 f"window length (minutes) must be a positive multiple of "
+                                 f"slot_minutes={problem.policy.slot_minutes}"))
+    point_ids: set[str] = set()
+    for p in problem.points:
+        if p.id in point_ids:
+            issues.append(InputIssue(p.id, "id", p.id, "duplicate point id"))
+        point_ids.add(p.id)
+    building_ids: set[str] = set()
+    batch_ids: set[str] = set()
+    for b in problem.buildings:
+        if b.id in building_ids:
+            issues.append(InputIssue(b.id, "id", b.id, "duplicate building id"))
+        building_ids.add(b.id)
+        for k in b.batches:
+            if k.id in batch_ids:
+                issues.append(InputIssue(k.id, "id", k.id, "duplicate batch id"))
+            batch_ids.add(k.id)
+            if k.building_id != b.id:
+                issues.append(InputIssue(k.id, "building_id", k.building_id,
+                                         f"must equal the id of its building {b.id!r}"))
+        for pid in b.allowed_point_ids or []:
+            if pid not in point_ids:
+                issues.append(InputIssue(b.id, "allowed_point_ids", pid,
+                                         "must name a sampling point of the problem"))
+    if issues:
+        raise ProblemError(issues, what=_WHAT)
+
+
+# ---- the plan ---------------------------------------------------------------------------
+
+
+class BatchAssignment(_Model):
+    """One batch sent to a point in a slot.
+
+    Attributes
+    ----------
+    batch_id, building_id, point_id : str
+    slot : int
+        Slot index ``t`` (0-based).
+    slot_start : datetime
+        Start of the slot, aware, in the problem's time zone.
+    people : int
+        Walk-in residents of the batch.
+    walk_m : int
+        Walking distance building → point in metres (:func:`walk_distance_m`).
+    """
+
+    batch_id: Id
+    building_id: Id
+    point_id: Id
+    slot: int
+    slot_start: datetime
+    people: int
+    walk_m: int
+
+
+class PointSlotLoad(_Model):
+    """Fluid queue figures of one open (point, slot) (F2 time-expanded queue).
+
+    ``served = min(backlog_before + arrivals, capacity)`` and
+    ``backlog = backlog_before + arrivals - served``, where ``backlog_before`` is the backlog
+    of the previous slot of the same point (0 before the first slot).
+
+    Attributes
+    ----------
+    point_id : str
+    slot : int
+    arrivals, capacity, served, backlog : int
+        People.
+    """
+
+    point_id: Id
+    slot: int
+    arrivals: int
+    capacity: int
+    served: int
+    backlog: int
+
+
+class DoorToDoorBuilding(_Model):
+    """A sealed building, sampled door to door.
+
+    Attributes
+    ----------
+    building_id : str
+    households : int
+        Households of its batches.
+    residents : int
+        Walk-in residents of its batches plus its mobility-limited residents.
+    reason : Reason
+        ``SEALED_ZONE(residents=…)``.
+    """
+
+    building_id: Id
+    households: int
+    residents: int
+    reason: Reason
+
+
+class HomeVisit(_Model):
+    """Mobility-limited residents of a non-sealed building, sampled at home.
+
+    Attributes
+    ----------
+    building_id : str
+    residents : int
+    """
+
+    building_id: Id
+    residents: int
+
+
+class UnservedBatch(_Model):
+    """A batch of a non-sealed building that the plan could not place.
+
+    Attributes
+    ----------
+    batch_id, building_id : str
+    people : int
+    reasons : list of Reason
+        ``NO_POINT_IN_REACH(limit_m, distance_m)`` when no allowed, open point is within the
+        walk limit (``distance_m`` is the nearest allowed open point, omitted if there is
+        none); otherwise ``POINT_CAPACITY_USED(people)``.
+    """
+
+    batch_id: Id
+    building_id: Id
+    people: int
+    reasons: list[Reason]
+
+
+class SamplingTotals(_Model):
+    """Totals of a plan.
+
+    Attributes
+    ----------
+    walk_in_people : int
+        People in batches of non-sealed buildings.
+    served_people, unserved_people : int
+    walk_person_m : int
+        Σ people · walk_m over assignments (person-metres).
+    person_slots : int
+        Σ people · slot over assignments.
+    max_backlog : int
+        Largest backlog over all (point, slot).
+    last_slot : int
+        Last slot with an arrival, -1 when nothing is assigned.
+    """
+
+    walk_in_people: int
+    served_people: int
+    unserved_people: int
+    walk_person_m: int
+    person_slots: int
+    max_backlog: int
+    last_slot: int
+
+
+class SamplingPlan(_Model):
+    """A sampling-timeslot plan: who goes where and when, loads, door-to-door, unserved.
+
+    Attributes
+    ----------
+    schema_version : str
+    assignments : list of BatchAssignment
+        Sorted by batch id.
+    building_points : dict of str to str
+        Building id → its one point (buildings with at least one assigned batch).
+    loads : list of PointSlotLoad
+        Every open (point, slot), sorted by point id then slot.
+    door_to_door : list of DoorToDoorBuilding
+        Sealed buildings, by id.
+    home_visits : list of HomeVisit
+        Mobility-limited residents of non-sealed buildings, by building id.
+    unserved : list of UnservedBatch
+        By batch id.
+    totals : SamplingTotals
+    info : SolveInfo
+        Status, objective tiers ``served``, ``walk_person_m``, ``person_slots``, bound and gap
+        on the walking tier, options and versions.
+    """
+
+    schema_version: str = SCHEMA_VERSION
+    assignments: list[BatchAssignment]
+    building_points: dict[str, str]
+    loads: list[PointSlotLoad]
+    door_to_door: list[DoorToDoorBuilding]
+    home_visits: list[HomeVisit]
+    unserved: list[UnservedBatch]
+    totals: SamplingTotals
+    info: SolveInfo
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The plan as JSON (byte-identical for identical plans).
+
+        Parameters
+        ----------
+        indent : int or None
+            Pretty-print indentation.
+
+        Returns
+        -------
+        str
+        """
+        return self.model_dump_json(indent=indent)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat row per batch (assigned or unserved), for CSV export.
+
+        Returns
+        -------
+        list of dict
+            Keys ``batch_id, building_id, status, point_id, slot, slot_start, people, walk_m,
+            reasons``; ``status`` is ``"assigned"`` or ``"unserved"``; sorted by batch id.
+        """
+        out: list[dict[str, Any]] = [
+            {
+                "batch_id": a.batch_id,
+                "building_id": a.building_id,
+                "status": "assigned",
+                "point_id": a.point_id,
+                "slot": a.slot,
+                "slot_start": a.slot_start.isoformat(),
+                "people": a.people,
+                "walk_m": a.walk_m,
+                "reasons": "",
+            }
+            for a in self.assignments
+        ]
+        out.extend(
+            {
+                "batch_id": u.batch_id,
+                "building_id": u.building_id,
+                "status": "unserved",
+                "point_id": "",
+                "slot": "",
+                "slot_start": "",
+                "people": u.people,
+                "walk_m": "",
+                "reasons": ";".join(
+                    f"{r.code.value}{json.dumps(r.params, sort_keys=True)}" for r in u.reasons
+                ),
+            }
+            for u in self.unserved
+        )
+        out.sort(key=lambda r: str(r["batch_id"]))
+        return out
