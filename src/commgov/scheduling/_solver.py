@@ -56,7 +56,7 @@ RANDOM_SEED = 20220410
 NUM_WORKERS = 1
 MAX_BATCH_VARS = 2_000_000
 #: Deterministic-time budget (CP-SAT's deterministic seconds) of each per-point slot solve.
-SLOTS_DET_TIME = 0.5
+SLOTS_DET_TIME = 1.0
 
 
 @dataclass
