@@ -67,14 +67,14 @@ def reference_milp(prob: SamplingProblem) -> tuple[int, int]:
     """(max people served, min walking person-metres at that service level)."""
     pol = prob.policy
     delta = timedelta(minutes=pol.slot_minutes)
-    T = int(prob.window.duration / delta)
+    n_slots_ = int(prob.window.duration / delta)
     limit = pol.max_walk_minutes * pol.walking_speed_m_per_min
     cap, opened = {}, {}
     for p in prob.points:
         cap[p.id] = slot_capacity(p.lanes, p.rate_per_lane_per_hour, pol.slot_minutes,
                                   pol.utilisation)
         op = p.opening
-        opened[p.id] = [t for t in range(T)
+        opened[p.id] = [t for t in range(n_slots_)
                         if op is None or (op.start <= prob.window.start + t * delta
                                           and prob.window.start + (t + 1) * delta <= op.end)]
     cols: dict[tuple, int] = {}
@@ -98,7 +98,7 @@ def reference_milp(prob: SamplingProblem) -> tuple[int, int]:
                     x_keys.append((k, b, p, t, d))
                     col(("x", k.id, p.id, t))
     for p in prob.points:
-        for t in range(T):
+        for t in range(n_slots_):
             col(("q", p.id, t))
     n = len(cols)
     rows: list[tuple[dict[int, float], float, float]] = []
@@ -116,7 +116,7 @@ def reference_milp(prob: SamplingProblem) -> tuple[int, int]:
     rows += [(r, -np.inf, 1.0) for r in per_b.values()]
     rows += [(r, -np.inf, 1.0) for r in per_k.values()]
     for p in prob.points:  # q_t - q_{t-1} - a_t >= -c_t
-        for t in range(T):
+        for t in range(n_slots_):
             r = {cols["q", p.id, t]: 1.0}
             if t > 0:
                 r[cols["q", p.id, t - 1]] = -1.0
@@ -136,15 +136,15 @@ def reference_milp(prob: SamplingProblem) -> tuple[int, int]:
     for key, c in cols.items():
         if key[0] == "q":
             integ[c] = 0
-            ub[c] = 0.0 if key[2] == T - 1 else pol.max_queue
-    A = lil_matrix((len(rows), n))
+            ub[c] = 0.0 if key[2] == n_slots_ - 1 else pol.max_queue
+    a_mat = lil_matrix((len(rows), n))
     lo, hi = [], []
     for i, (r, a, b_) in enumerate(rows):
         for j, v in r.items():
-            A[i, j] = v
+            a_mat[i, j] = v
         lo.append(a)
         hi.append(b_)
-    cons = [LinearConstraint(A.tocsr(), lo, hi)]
+    cons = [LinearConstraint(a_mat.tocsr(), lo, hi)]
     opts = {"mip_rel_gap": 0.0}
     r1 = milp(-served, constraints=cons, integrality=integ, bounds=Bounds(lb, ub), options=opts)
     assert r1.success, r1.message

@@ -78,7 +78,13 @@ def plan_sampling(
 
     1. maximise people served (batches may be left unserved, with reasons);
     2. minimise walking, Σ people · walk_m (person-metres);
-    3. minimise Σ people · slot index (earliest slots).
+    3. minimise Σ people · slot index (earliest slots), point by point with the batches of
+       each point fixed by tier 2, under a deterministic-time budget; if a point's schedule is
+       not proven optimal within it the status is ``FEASIBLE`` (tiers 1-2 stay exact, and
+       ``info.bound``/``info.gap`` report the walking tier).
+
+    When every batch is at most ``max_queue`` people, tiers 1-2 use an exact slot-free model
+    (a set of batches can be scheduled at a point iff it fits in the point's open capacity).
 
     Deterministic: one CP-SAT worker, fixed seed, model built in id order, so the same input
     in any order gives byte-identical plan JSON (unless the time limit stops a tier).

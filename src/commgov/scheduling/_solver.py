@@ -1,25 +1,26 @@
 """CP-SAT model of the unsplittable sampling-timeslot plan (F3 with the F2 queue).
 
-Model (reference/scheduling.md §2.2, F2 time-expanded queue + F3 unsplittable batches):
+Tiers 1 (max people served) and 2 (min Σ people·walk_m) choose batches → points:
 
-* ``y[b,p]`` ∈ {0,1}: building ``b`` uses point ``p``; only for allowed, open points within
-  the walk limit; ``Σ_p y[b,p] ≤ 1`` (one point per building).
-* ``x[k,p,t]`` ∈ {0,1}: batch ``k`` of ``b`` arrives at ``p`` in open slot ``t``;
-  ``Σ_t x[k,p,t] ≤ y[b,p]`` (so a batch is served at most once, at its building's point).
-* arrivals ``a[p,t] = Σ_k people_k x[k,p,t]``; backlog ``q[p,t] ∈ [0, max_queue]`` with
-  ``q[p,t] ≥ q[p,t-1] + a[p,t] - c[p,t]`` (``c = 0`` in closed slots) and ``q[p,T-1] = 0``.
-  Any feasible ``q`` dominates the fluid backlog ``max(0, q + a - c)``, so the relaxation is
-  exact for feasibility.
-* symmetry: batches of one building with equal people are interchangeable; the one with the
-  smaller id is served first and in an earlier or equal slot.
+* ``y[b,p]`` ∈ {0,1}: building ``b`` uses point ``p`` (allowed, open, within reach);
+  ``Σ_p y[b,p] ≤ 1`` (one point per building); ``x[k,p(,t)] ≤ y[b,p]``.
+* If every batch is ≤ ``max_queue`` people the slot index is dropped (exact: a set of batches
+  can be scheduled at a point iff it fits in the point's total open capacity, because
+  earliest-fit never idles a lane while a batch waits); otherwise the full time-expanded model
+  ``x[k,p,t]`` with the F2 fluid queue ``q_t ≥ q_{t-1} + a_t − c_t``, ``0 ≤ q ≤ Q``,
+  ``q_T = 0`` is used (any feasible ``q`` dominates the fluid backlog, so it is exact).
+* symmetry: equal batches of one building are served in id order.
 
-Tiers are solved one after another (max people served; min Σ people·walk_m; min Σ
-people·slot), each fixing the optimum of the previous ones and hinted with the previous
-solution. Deterministic: one worker, fixed seed, model built in id order.
+Tier 3 (min Σ people·slot) then schedules each point separately, with the batches of every
+point fixed by tier 2, under a deterministic-time budget (:data:`SLOTS_DET_TIME`).
+
+Each tier fixes the previous optimum as a constraint and is hinted with the previous solution.
+Deterministic: one worker, fixed seed, model built in id order.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -163,14 +164,14 @@ def _repair(d: _Data, placed: dict[str, tuple[str, int]]) -> int:
 @dataclass
 class _Tier:
     name: str
-    status: int
+    status: Any
     value: int | None
     bound: float | None
     solution: dict[str, tuple[str, int]]
 
 
 def _solve(m: cp_model.CpModel, seconds: float, name: str,
-           det_time: float | None = None) -> tuple[cp_model.CpSolver, int]:
+           det_time: float | None = None) -> tuple[cp_model.CpSolver, Any]:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = NUM_WORKERS
     solver.parameters.random_seed = RANDOM_SEED
@@ -225,16 +226,19 @@ def _points_tiers(d: _Data, time_limit_s: float, start: float) -> list[_Tier]:
             m.add_at_most_one(y[b.id, pid] for pid in d.reach[b.id])
     x: dict[tuple[str, str, int], cp_model.IntVar] = {}
     srv: dict[str, cp_model.IntVar] = {}
+
+    def slots(pid: str) -> list[int]:
+        return [-1] if slot_free else d.open[pid]
+
     for k in d.batches:
-        b = k.building_id
-        slots = (lambda pid: [-1]) if slot_free else (lambda pid: d.open[pid])
-        keys = [(pid, t) for pid in d.reach[b] for t in slots(pid)]
+        bid = k.building_id
+        keys = [(pid, t) for pid in d.reach[bid] for t in slots(pid)]
         if not keys:
             continue
         for pid, t in keys:
             x[k.id, pid, t] = m.new_bool_var(f"x[{k.id},{pid},{t}]")
-        for pid in d.reach[b]:
-            m.add(sum(x[k.id, pid, t] for t in slots(pid)) <= y[b, pid])
+        for pid in d.reach[bid]:
+            m.add(sum(x[k.id, pid, t] for t in slots(pid)) <= y[bid, pid])
         srv[k.id] = m.new_bool_var(f"s[{k.id}]")
         m.add(sum(x[k.id, pid, t] for pid, t in keys) == srv[k.id])
         if k.people == 0:  # costs nothing: always placed
@@ -248,7 +252,7 @@ def _points_tiers(d: _Data, time_limit_s: float, start: float) -> list[_Tier]:
         if k.id in srv:
             groups[k.building_id, k.people].append(k.id)
     for grp in groups.values():
-        for k1, k2 in zip(grp, grp[1:], strict=False):
+        for k1, k2 in itertools.pairwise(grp):
             m.add(srv[k1] >= srv[k2])
     people = {k.id: k.people for k in d.batches}
     building_of = {k.id: k.building_id for k in d.batches}
@@ -277,7 +281,7 @@ def _points_tiers(d: _Data, time_limit_s: float, start: float) -> list[_Tier]:
             m.maximize(expr)
         else:
             m.minimize(expr)
-        m.clear_hints()
+        m.clear_hints()  # type: ignore[no-untyped-call]
         if hint:
             used = {(building_of[kid], pid) for kid, (pid, _t) in hint.items()}
             for key, v in y.items():
@@ -317,7 +321,7 @@ def _slots_tier(d: _Data, placed: dict[str, tuple[str, int]], time_limit_s: floa
     for kid in sorted(placed):
         at_point[placed[kid][0]].append(kid)
     out: dict[str, tuple[str, int]] = {}
-    status = cp_model.OPTIMAL
+    status: Any = cp_model.OPTIMAL
     value = 0
     bound = 0.0
     for p in d.points:
@@ -333,7 +337,7 @@ def _slots_tier(d: _Data, placed: dict[str, tuple[str, int]], time_limit_s: floa
         for kid in kids:
             by_size[people[kid]].append(kid)
         for grp in by_size.values():
-            for k1, k2 in zip(grp, grp[1:], strict=False):
+            for k1, k2 in itertools.pairwise(grp):
                 m.add(sum(t * x[k1, t] for t in d.open[p.id])
                       <= sum(t * x[k2, t] for t in d.open[p.id]))
         arr: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)

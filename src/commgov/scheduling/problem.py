@@ -311,7 +311,8 @@ class SamplingProblem(_Model):
         out = []
         for t in range(self.n_slots):
             s = self.window.start + t * delta
-            if point.opening is None or (point.opening.start <= s and s + delta <= point.opening.end):
+            op = point.opening
+            if op is None or (op.start <= s and s + delta <= op.end):
                 out.append(t)
         return out
 

@@ -382,7 +382,8 @@ def is_valid_sampling_plan(problem: SamplingProblem, plan: SamplingPlan) -> Veri
         got_door[dd.building_id] = (dd.households, dd.residents)
         if dd.reason.code != ReasonCode.SEALED_ZONE or dd.reason.params.get(
                 "residents") != dd.residents:
-            rep.add("DOOR_TO_DOOR_MISMATCH", dd.building_id, "reason must be SEALED_ZONE(residents)")
+            rep.add("DOOR_TO_DOOR_MISMATCH", dd.building_id,
+                    "reason must be SEALED_ZONE(residents)")
     if len(got_door) != len(plan.door_to_door) or got_door != exp_door:
         rep.add("DOOR_TO_DOOR_MISMATCH", "plan",
                 f"door_to_door {sorted(got_door.items())}, expected {sorted(exp_door.items())}")
