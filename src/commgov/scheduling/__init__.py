@@ -16,6 +16,7 @@ OR-Tools is imported only when :func:`plan_sampling` is called.
 
 from __future__ import annotations
 
+from commgov.scheduling._from_org import sampling_problem_from_org
 from commgov.scheduling.problem import (
     SCHEMA_VERSION,
     BatchAssignment,
@@ -57,6 +58,7 @@ __all__ = [
     "is_valid_sampling_plan",
     "plan_sampling",
     "reach_limit_m",
+    "sampling_problem_from_org",
     "slot_capacity",
     "walk_distance_m",
 ]
@@ -78,10 +80,13 @@ def plan_sampling(
 
     1. maximise people served (batches may be left unserved, with reasons);
     2. minimise walking, Σ people · walk_m (person-metres);
-    3. minimise Σ people · slot index (earliest slots), point by point with the batches of
-       each point fixed by tier 2, under a deterministic-time budget; if a point's schedule is
-       not proven optimal within it the status is ``FEASIBLE`` (tiers 1-2 stay exact, and
-       ``info.bound``/``info.gap`` report the walking tier).
+    3. finish early: each point's batches (fixed by tier 2) are scheduled earliest-fit,
+       largest first. When no batch exceeds ``max_queue`` a point then serves at full
+       capacity until its last batch is done, so every point finishes at the earliest slot
+       its load allows. ``person_slots`` (Σ people · slot index) is reported, not minimised
+       beyond that.
+
+    ``OPTIMAL`` means tiers 1 and 2 are proven optimal.
 
     When every batch is at most ``max_queue`` people, tiers 1-2 use an exact slot-free model
     (a set of batches can be scheduled at a point iff it fits in the point's open capacity).
@@ -105,8 +110,8 @@ def plan_sampling(
     -------
     SamplingPlan
         Assignments, loads, door-to-door and home-visit lists, unserved batches with reasons,
-        totals and :class:`~commgov.results.SolveInfo` (objective tiers ``served``,
-        ``walk_person_m``, ``person_slots``).
+        totals and :class:`~commgov.results.SolveInfo` (objective figures ``served``,
+        ``walk_person_m`` and ``person_slots``; ``bound``/``gap`` on the walking tier).
 
     Raises
     ------

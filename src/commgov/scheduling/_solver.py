@@ -11,8 +11,10 @@ Tiers 1 (max people served) and 2 (min Σ people·walk_m) choose batches → poi
   ``q_T = 0`` is used (any feasible ``q`` dominates the fluid backlog, so it is exact).
 * symmetry: equal batches of one building are served in id order.
 
-Tier 3 (min Σ people·slot) then schedules each point separately, with the batches of every
-point fixed by tier 2, under a deterministic-time budget (:data:`SLOTS_DET_TIME`).
+Finish: the batches of each point, fixed by tier 2, are then scheduled earliest-fit (largest
+first). When every batch is ≤ ``max_queue`` the point serves at full capacity until its last
+batch is done, so each point finishes at the earliest slot its load allows; Σ people·slot is
+reported, not minimised further.
 
 Each tier fixes the previous optimum as a constraint and is hinted with the previous solution.
 Deterministic: one worker, fixed seed, model built in id order.
@@ -56,8 +58,6 @@ OBJECTIVES = ("lexicographic",)
 RANDOM_SEED = 20220410
 NUM_WORKERS = 1
 MAX_BATCH_VARS = 2_000_000
-#: Deterministic-time budget (CP-SAT's deterministic seconds) of each per-point slot solve.
-SLOTS_DET_TIME = 1.0
 
 
 @dataclass
@@ -303,7 +303,7 @@ def _points_tiers(d: _Data, time_limit_s: float, start: float) -> list[_Tier]:
 
 
 def _earliest_fit(d: _Data, pid: str, kids: list[str]) -> dict[str, int]:
-    """Earliest slot for each batch in turn without breaking the queue rules (a hint)."""
+    """Earliest slot for each batch in turn without breaking the queue rules."""
     placed: dict[str, tuple[str, int]] = {}
     for kid in kids:
         for t in d.open[pid]:
@@ -313,73 +313,14 @@ def _earliest_fit(d: _Data, pid: str, kids: list[str]) -> dict[str, int]:
     return {kid: t for kid, (_p, t) in placed.items()}
 
 
-def _slots_tier(d: _Data, placed: dict[str, tuple[str, int]], time_limit_s: float,
-                start: float) -> _Tier:
-    """Tier 3 (min Σ people·slot), point by point, with the batches of each point fixed."""
-    people = {k.id: k.people for k in d.batches}
-    at_point: dict[str, list[str]] = defaultdict(list)
-    for kid in sorted(placed):
-        at_point[placed[kid][0]].append(kid)
-    out: dict[str, tuple[str, int]] = {}
-    status: Any = cp_model.OPTIMAL
-    value = 0
-    bound = 0.0
-    for p in d.points:
-        kids = at_point.get(p.id, [])
-        if not kids:
-            continue
-        m = cp_model.CpModel()
-        x = {(kid, t): m.new_bool_var(f"x[{kid},{t}]") for kid in kids for t in d.open[p.id]}
-        for kid in kids:
-            m.add_exactly_one(x[kid, t] for t in d.open[p.id])
-        # symmetry: equal batches at one point are interchangeable; smaller id not later
-        by_size: dict[int, list[str]] = defaultdict(list)
-        for kid in kids:
-            by_size[people[kid]].append(kid)
-        for grp in by_size.values():
-            for k1, k2 in itertools.pairwise(grp):
-                m.add(sum(t * x[k1, t] for t in d.open[p.id])
-                      <= sum(t * x[k2, t] for t in d.open[p.id]))
-        arr: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-        for (kid, t), v in x.items():
-            if people[kid]:
-                arr[t].append((people[kid], v))
-        _queue(m, d, p.id, arr)
-        m.minimize(sum(people[kid] * t * v for (kid, t), v in x.items()))
-        prior = {kid: placed[kid][1] for kid in kids}
-        if not _fits_all(d, p.id, prior):
-            prior = _earliest_fit(d, p.id, sorted(kids, key=lambda k: (-people[k], k)))
-        for (kid, t), v in x.items():
-            m.add_hint(v, prior.get(kid) == t)
-        solver, st = _solve(m, time_limit_s - (time.monotonic() - start), f"slots@{p.id}",
-                            det_time=SLOTS_DET_TIME)
-        if st == cp_model.UNKNOWN:  # keep the schedule we had
-            status = cp_model.UNKNOWN
-            chosen = {kid: placed[kid][1] for kid in kids}
-            bound += solver.best_objective_bound
-        else:
-            if st != cp_model.OPTIMAL and status == cp_model.OPTIMAL:
-                status = st
-            chosen = {kid: t for (kid, t), v in x.items() if solver.boolean_value(v)}
-            bound += solver.best_objective_bound
-        for kid in kids:
-            out[kid] = (p.id, chosen[kid])
-        value += sum(people[kid] * chosen[kid] for kid in kids)
-    return _Tier("person_slots", status, value, bound, out)
-
-
-def _fits_all(d: _Data, pid: str, slots: dict[str, int]) -> bool:
-    if any(t < 0 for t in slots.values()):
-        return False
-    rows = _loads(d, {kid: (pid, t) for kid, t in slots.items()})[pid]
-    return all(r[4] <= d.problem.policy.max_queue for r in rows) and rows[-1][4] == 0
-
-
 def _solve_tiers(d: _Data, time_limit_s: float) -> list[_Tier]:
     start = time.monotonic()
     tiers = _points_tiers(d, time_limit_s, start)
     placed = dict(tiers[-1].solution)
-    if any(t < 0 for _p, t in placed.values()):  # slot-free tiers: schedule each point
+    if all(k.people <= d.problem.policy.max_queue for k in d.batches):
+        # finish tier: earliest-fit per point; with every batch ≤ max_queue the point serves at
+        # full capacity until its last batch is done, so each point finishes at the earliest
+        # slot its load allows, whatever slots the time-expanded tiers happened to choose.
         by_point: dict[str, list[str]] = defaultdict(list)
         for kid in sorted(placed):
             by_point[placed[kid][0]].append(kid)
@@ -392,9 +333,6 @@ def _solve_tiers(d: _Data, time_limit_s: float) -> list[_Tier]:
                 else:  # cannot happen when every batch ≤ max_queue; stay safe
                     del placed[kid]
         tiers[-1].solution = dict(placed)
-    if tiers[-1].status == cp_model.UNKNOWN or len(tiers) < 2:
-        return tiers
-    tiers.append(_slots_tier(d, placed, time_limit_s, start))
     return tiers
 
 
@@ -469,7 +407,7 @@ def plan_sampling(problem: SamplingProblem, *, objective: str = "lexicographic",
     tiers = _solve_tiers(d, float(time_limit_s))
     placed = dict(tiers[-1].solution)
     added = _repair(d, placed)
-    complete = len(tiers) == 3 and all(t.status == cp_model.OPTIMAL for t in tiers)
+    complete = len(tiers) == 2 and all(t.status == cp_model.OPTIMAL for t in tiers)
     if tiers[0].value is None:
         status = SolveStatus.LIMIT
     elif complete and not added:
