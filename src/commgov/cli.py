@@ -252,8 +252,8 @@ def _print_community(graph: OrgGraph, code: str) -> None:
     ]
     enrolments = Counter(e for p in people for e in p.enrolments)
     print(
-        f"\n{getattr(record, 'name', code)} ({code}) — official record; detail synthetic "
-        f"({record.provenance.source})"
+        f"\n{getattr(record, 'name', code)} ({code}) — division record {record.provenance.source}, "
+        "detail synthetic"
     )
     print(
         f"  {nodes.get('compound', 0)} compounds, {nodes.get('lane', 0)} lanes, "
@@ -285,7 +285,10 @@ def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -
     for point in problem.points:
         loads = [ld for ld in plan.loads if ld.point_id == point.id]
         used = [ld.slot for ld in loads if ld.arrivals]
-        span = f"slots {min(used)}–{max(used)}" if used else "unused"
+        done = max((ld.slot for ld in loads if ld.served), default=-1)
+        span = (
+            f"arrivals in slots {min(used)}–{max(used)}, done in slot {done}" if used else "unused"
+        )
         peak = max((ld.backlog for ld in loads), default=0)
         cap = loads[0].capacity if loads else 0
         print(

@@ -124,6 +124,7 @@ def synthetic_community(
     lane_share: float = 0.25,
     mobility_rate: float = 0.02,
     sampling_slack: float = 1.2,
+    sampling_points: int | None = None,
     enrolment: str = "海棠先锋",
 ) -> OrgModel:
     """Generate a community in detail: units, buildings, entrances, people, sites, a zone.
@@ -158,6 +159,8 @@ def synthetic_community(
         Probability that a resident is mobility-limited.
     sampling_slack : float, default 1.2
         Sampling capacity over walk-in demand.
+    sampling_points : int, optional
+        Sampling points (default: one per 1,600 walk-in residents, at least one).
     enrolment : str, default "海棠先锋"
         Programme the volunteers are enrolled in (data, not a class).
 
@@ -182,6 +185,10 @@ def synthetic_community(
     _check(
         code, households, volunteers, lane_share, mobility_rate, sampling_slack, sealed_buildings
     )
+    if sampling_points is not None and not 1 <= sampling_points <= 1000:
+        raise InputError.single(
+            "synthetic_community", "sampling_points", sampling_points, "must be between 1 and 1,000"
+        )
     tz = ZoneInfo(TIMEZONE)
     areas, community = _division_chain(code, seed)
     centre = community.location
@@ -332,7 +339,9 @@ def synthetic_community(
         start=datetime.combine(day, SAMPLING_HOURS[0], tz),
         end=datetime.combine(day, SAMPLING_HOURS[1], tz),
     )
-    sites = _sampling_sites(code, units, residents - limited, window, sampling_slack, seed, prov)
+    sites = _sampling_sites(
+        code, units, residents - limited, window, sampling_slack, seed, prov, sampling_points
+    )
     people = _volunteers(
         code,
         buildings,
@@ -400,9 +409,11 @@ def _sampling_sites(
     slack: float,
     seed: int,
     prov: Provenance,
+    n_points: int | None = None,
 ) -> list[Site]:
     g = rng(seed, "sites", code)
-    n_points = max(1, math.ceil(walk_in / 1600))
+    if n_points is None:
+        n_points = max(1, math.ceil(walk_in / 1600))
     hours = window.minutes / 60.0
     lanes_total = max(n_points, math.ceil(walk_in * slack / (100 * 0.85 * hours)))
     tops = [u for u in units if u.kind is not NeighbourhoodKind.COURTYARD]

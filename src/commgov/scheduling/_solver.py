@@ -130,11 +130,12 @@ def _loads(d: _Data, placed: dict[str, tuple[str, int]]) -> dict[str, list[list[
     return out
 
 
-def _fits(d: _Data, placed: dict[str, tuple[str, int]], kid: str, pid: str, t: int) -> bool:
+def _fits(d: _Data, placed: dict[str, tuple[str, int]], kid: str, pid: str, t: int,
+          queue_cap: int | None = None) -> bool:
     trial = dict(placed)
     trial[kid] = (pid, t)
     rows = _loads(d, trial)[pid]
-    qmax = d.problem.policy.max_queue
+    qmax = d.problem.policy.max_queue if queue_cap is None else queue_cap
     return all(r[4] <= qmax for r in rows) and rows[-1][4] == 0
 
 
@@ -302,12 +303,14 @@ def _points_tiers(d: _Data, time_limit_s: float, start: float) -> list[_Tier]:
     return tiers
 
 
-def _earliest_fit(d: _Data, pid: str, kids: list[str]) -> dict[str, int]:
-    """Earliest slot for each batch in turn without breaking the queue rules."""
+def _earliest_fit(
+    d: _Data, pid: str, kids: list[str], queue_cap: int | None = None
+) -> dict[str, int]:
+    """Earliest slot for each batch in turn, keeping the carried queue ≤ ``queue_cap``."""
     placed: dict[str, tuple[str, int]] = {}
     for kid in kids:
         for t in d.open[pid]:
-            if _fits(d, placed, kid, pid, t):
+            if _fits(d, placed, kid, pid, t, queue_cap):
                 placed[kid] = (pid, t)
                 break
     return {kid: t for kid, (_p, t) in placed.items()}
@@ -318,15 +321,19 @@ def _solve_tiers(d: _Data, time_limit_s: float) -> list[_Tier]:
     tiers = _points_tiers(d, time_limit_s, start)
     placed = dict(tiers[-1].solution)
     if all(k.people <= d.problem.policy.max_queue for k in d.batches):
-        # finish tier: earliest-fit per point; with every batch ≤ max_queue the point serves at
-        # full capacity until its last batch is done, so each point finishes at the earliest
-        # slot its load allows, whatever slots the time-expanded tiers happened to choose.
+        # finish tier: earliest-fit per point, building by building, with the carried queue
+        # capped at the point's largest batch θ. If a batch does not fit in slot t then
+        # q + a − c > θ − p ≥ 0, so the lanes are busy: each point serves at full capacity until
+        # its last batch is done and finishes at the earliest slot its load allows, while
+        # nobody queues behind more than θ people (not the policy's max_queue).
         by_point: dict[str, list[str]] = defaultdict(list)
         for kid in sorted(placed):
             by_point[placed[kid][0]].append(kid)
         people = {k.id: k.people for k in d.batches}
+        building = {k.id: k.building_id for k in d.batches}
         for pid, kids in by_point.items():
-            fit = _earliest_fit(d, pid, sorted(kids, key=lambda k: (-people[k], k)))
+            theta = max(people[k] for k in kids)
+            fit = _earliest_fit(d, pid, sorted(kids, key=lambda k: (building[k], k)), theta)
             for kid in kids:
                 if kid in fit:
                     placed[kid] = (pid, fit[kid])
