@@ -49,7 +49,7 @@ class GeoPoint(BaseModel):
     >>> a = GeoPoint(lon=120.622, lat=31.311)
     >>> b = GeoPoint(lon=120.632, lat=31.311)
     >>> round(a.distance_m(b))
-    951
+    950
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
