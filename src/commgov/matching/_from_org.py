@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from commgov.errors import ProblemError
 from commgov.matching.problem import MatchingProblem, Task, Volunteer
-from commgov.org import NodeKind, OrgGraph, OrgModel, Role
+from commgov.org import OrgGraph, OrgModel, Role
+from commgov.org._queries import community_scope
 
 
 def matching_problem_from_org(
@@ -46,18 +46,7 @@ def matching_problem_from_org(
     graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
     scope: set[str] | None = None
     if community_id is not None:
-        if community_id not in graph or graph.kind(community_id) not in (
-            NodeKind.COMMUNITY,
-            NodeKind.VILLAGE,
-        ):
-            raise ProblemError.single(
-                community_id,
-                "community_id",
-                community_id,
-                "no community has this id",
-                what="matching problem",
-            )
-        scope = {community_id, *graph.descendants(community_id)}
+        graph, scope = community_scope(graph, community_id, "matching problem")
     volunteers = [
         Volunteer(
             id=p.id,

@@ -2,8 +2,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from commgov.errors import ProblemError
 from commgov.org.graph import NodeKind, OrgGraph
+from commgov.org.model import OrgModel
 from commgov.org.zones import ZoneRegime
+
+
+def community_scope(
+    model: OrgModel | OrgGraph, community_id: str, what: str
+) -> tuple[OrgGraph, set[str]]:
+    """The graph and the ids of a community's subtree (itself included).
+
+    Raises ProblemError (naming ``what``) when ``community_id`` is not a community."""
+    graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
+    if community_id not in graph or graph.kind(community_id) not in (
+        NodeKind.COMMUNITY,
+        NodeKind.VILLAGE,
+    ):
+        raise ProblemError.single(
+            community_id, "community_id", community_id, "no community has this id", what=what
+        )
+    return graph, {community_id, *graph.descendants(community_id)}
 
 
 def effective_regime(graph: OrgGraph, place_id: str, at: datetime) -> ZoneRegime:

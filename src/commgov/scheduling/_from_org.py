@@ -13,7 +13,7 @@ from commgov.org import (
     Site,
     SiteFunction,
 )
-from commgov.org._queries import effective_regime
+from commgov.org._queries import community_scope, effective_regime
 from commgov.scheduling.problem import (
     SamplingBatch,
     SamplingBuilding,
@@ -94,19 +94,8 @@ def sampling_problem_from_org(
     commgov.errors.OrgStructureError
         If the model itself is invalid.
     """
-    graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
+    graph, in_community = community_scope(model, community_id, "sampling problem")
     issues: list[InputIssue] = []
-    if community_id not in graph or graph.kind(community_id) not in (
-        NodeKind.COMMUNITY,
-        NodeKind.VILLAGE,
-    ):
-        raise ProblemError.single(
-            community_id,
-            "community_id",
-            community_id,
-            "no community has this id",
-            what="sampling problem",
-        )
     if max_batch_households < 1:
         raise ProblemError.single(
             community_id,
@@ -115,7 +104,6 @@ def sampling_problem_from_org(
             "must be ≥ 1",
             what="sampling problem",
         )
-    in_community = {community_id, *graph.descendants(community_id)}
     sites = [
         s
         for s in graph.model.sites
