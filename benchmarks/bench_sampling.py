@@ -186,6 +186,8 @@ def direct_highs(prob: SamplingProblem, limit: float) -> tuple[int, int, str, fl
     r2 = milp(
         walk, constraints=cons, integrality=integ, bounds=Bounds(np.zeros(n), ub), options=opts
     )
+    if r2.x is None:
+        return best, -1, "NO-SOLUTION", float("nan")
     status = "OPTIMAL" if r1.status == 0 and r2.status == 0 else "LIMIT"
     bound = getattr(r2, "mip_dual_bound", None) or r2.fun
     return best, round(r2.fun), status, (r2.fun - bound) / bound if bound else 0.0
@@ -214,9 +216,10 @@ def main() -> None:
         batches = sum(len(b.batches) for b in prob.buildings)
         print(
             f"{name:<14}{batches:>8} | {plan.totals.walk_person_m:>9} "
+            f"({plan.totals.served_people:>5}) "
             f"{plan.info.status:<7} {ours:5.2f}s"
-            f" | {c[1]:>9} {c[2]:<7} gap {c[3]:6.2%} {tc:6.2f}s ×{tc / ours:5.1f}"
-            f" | {h[1]:>9} {h[2]:<7} gap {h[3]:6.2%} {th:6.2f}s ×{th / ours:5.1f}"
+            f" | {c[1]:>9} ({c[0]:>5}) {c[2]:<8} gap {c[3]:6.2%} {tc:6.2f}s ×{tc / ours:5.1f}"
+            f" | {h[1]:>9} ({h[0]:>5}) {h[2]:<8} gap {h[3]:6.2%} {th:6.2f}s ×{th / ours:5.1f}"
         )
         assert c[0] <= plan.totals.served_people and h[0] <= plan.totals.served_people
 
