@@ -9,15 +9,26 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 __all__ = [
     "EARTH_RADIUS_M",
     "GeoPoint",
     "Headcount",
     "Id",
+    "SkillLevel",
     "TimeWindow",
+    "TimeZoneName",
     "haversine_m",
 ]
 
@@ -32,6 +43,21 @@ Id = Annotated[
 
 Headcount = Annotated[int, Field(ge=0)]
 """A count of people or households (non-negative integer)."""
+
+SkillLevel = Annotated[int, Field(ge=1, le=5)]
+"""A skill level: 1 = basic … 5 = expert."""
+
+
+def _known_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_timezone)]
+"""An IANA time-zone name (``Asia/Shanghai``), checked against the tz database."""
 
 
 class GeoPoint(BaseModel):

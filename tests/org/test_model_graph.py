@@ -188,3 +188,34 @@ def test_counts_must_be_consistent():
 def test_json_schema_exports():
     schema = OrgModel.json_schema()
     assert {"areas", "buildings", "entrances"} <= set(schema["properties"])
+
+
+def test_household_records_cannot_exceed_their_leaf():
+    from commgov.org import Household
+
+    model = small_model()
+    extra = [
+        Household(id=f"c/L1/Y1/B1/H{i}", parent_id="c/L1/Y1/B1", residents=1) for i in range(3)
+    ]
+    with pytest.raises(OrgStructureError) as info:
+        OrgGraph(model.model_copy(update={"households": extra}))
+    fields = {(i.record, i.field) for i in info.value.issues}
+    assert ("c/L1/Y1/B1", "counts.households") in fields
+
+
+def test_household_mobility_limited_within_residents():
+    from commgov.org import Household
+
+    with pytest.raises(ValueError, match="must not exceed residents"):
+        Household(id="h", parent_id="e", residents=1, mobility_limited=2)
+
+
+def test_skill_levels_and_timezones_are_checked():
+    from pydantic import ValidationError
+
+    from commgov.org import Person
+
+    with pytest.raises(ValidationError):
+        Person(id="p", skills={"delivery": 9})
+    with pytest.raises(ValidationError, match="unknown IANA time zone"):
+        Community(id="1", name="x", short_name="x", parent_id="2", timezone="Not/AZone")

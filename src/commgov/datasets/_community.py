@@ -386,19 +386,26 @@ def synthetic_community(
 def _vulnerable(
     parent: str, counts: HouseholdCounts, seed: int, prov: Provenance
 ) -> list[Household]:
-    """One household record per mobility-limited resident (they need door-to-door service)."""
+    """One household record per mobility-limited resident (they need door-to-door service),
+    within the leaf's counts: never more households or residents than it holds."""
     g = rng(seed, "households", parent)
-    return [
-        Household(
-            id=f"{parent}/H{k + 1}",
-            parent_id=parent,
-            residents=int(g.integers(1, 3)),
-            mobility_limited=1,
-            elderly_alone=bool(g.random() < 0.4),
-            provenance=prov,
+    n = min(counts.mobility_limited, counts.households)
+    out = []
+    spare = counts.residents - n  # residents beyond one per recorded household
+    for k in range(n):
+        extra = min(int(g.integers(0, 2)), spare)
+        spare -= extra
+        out.append(
+            Household(
+                id=f"{parent}/H{k + 1}",
+                parent_id=parent,
+                residents=1 + extra,
+                mobility_limited=1,
+                elderly_alone=bool(g.random() < 0.4),
+                provenance=prov,
+            )
         )
-        for k in range(min(counts.mobility_limited, counts.households))
-    ]
+    return out
 
 
 def _sampling_sites(

@@ -62,8 +62,15 @@ def matching_problem_from_org(
         and (scope is None or p.home_id in scope)
     ]
     return MatchingProblem(
-        timezone=graph.model.timezone,
+        timezone=_timezone(graph, community_id),
         tasks=list(tasks),
         volunteers=volunteers,
         max_distance_m=max_distance_m,
     )
+
+
+def _timezone(graph: OrgGraph, community_id: str | None) -> str:
+    """The community's own time zone, else the model's."""
+    if community_id is None:
+        return graph.model.timezone
+    return getattr(graph.record(community_id), "timezone", graph.model.timezone)

@@ -24,7 +24,7 @@ import itertools
 import math
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, Self
+from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -38,7 +38,7 @@ from pydantic import (
 
 from commgov.errors import InputIssue, ProblemError
 from commgov.results import Reason, SolveInfo
-from commgov.types import GeoPoint, Id, TimeWindow, haversine_m
+from commgov.types import GeoPoint, Id, SkillLevel, TimeWindow, haversine_m
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -60,7 +60,7 @@ __all__ = [
 #: Version of the JSON layout of :class:`MatchingProblem` and :class:`Assignment`.
 SCHEMA_VERSION = "1.0"
 
-Level = Annotated[int, Field(ge=1, le=5)]
+Level = SkillLevel
 """A skill level, 1 (basic) to 5 (expert)."""
 
 _WHAT = "matching problem"
@@ -554,4 +554,3 @@ class Assignment(BaseModel):
             )
         out.sort(key=lambda r: str(r["task_id"]))
         return out
-

@@ -205,6 +205,7 @@ class OrgGraph:
             elif isinstance(record, ZoneDesignation):
                 for target in record.targets:
                     self._ref(rid, "targets", target, _PLACES, EdgeKind.DESIGNATES, issues)
+        self._check_household_records(issues)
         for rid, record in self._records.items():
             if isinstance(record, Building):
                 has_entrances = any(
@@ -226,6 +227,29 @@ class OrgGraph:
                             "counts",
                             None,
                             "required: the building has no entrances to count households on",
+                        )
+                    )
+
+    def _check_household_records(self, issues: list[InputIssue]) -> None:
+        """Household records are detail inside their leaf's counts, never more than them."""
+        for leaf_id, children in self._children.items():
+            records = [self._records[c] for c in children if self._kinds[c] is _K.HOUSEHOLD]
+            if not records:
+                continue
+            counts = _leaf_counts(self._records[leaf_id])
+            listed = {
+                "households": len(records),
+                "residents": sum(h.residents for h in records),  # type: ignore[attr-defined]
+                "mobility_limited": sum(h.mobility_limited for h in records),  # type: ignore[attr-defined]
+            }
+            for field, n in listed.items():
+                if n > getattr(counts, field):
+                    issues.append(
+                        InputIssue(
+                            leaf_id,
+                            f"counts.{field}",
+                            getattr(counts, field),
+                            f"is less than its {len(records)} household records hold ({n})",
                         )
                     )
 

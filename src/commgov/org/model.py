@@ -6,10 +6,9 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from commgov.errors import InputError, InputIssue
 from commgov.org._base import Record
@@ -24,6 +23,7 @@ from commgov.org.territory import (
     NeighbourhoodUnit,
 )
 from commgov.org.zones import ZoneDesignation
+from commgov.types import TimeZoneName
 
 __all__ = ["OrgModel"]
 
@@ -72,7 +72,7 @@ class OrgModel(BaseModel):
 
     schema_version: Literal["1.0"] = "1.0"
     name: str = ""
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZoneName = "Asia/Shanghai"
     areas: list[AdminArea] = Field(default_factory=list)
     communities: list[Community] = Field(default_factory=list)
     units: list[NeighbourhoodUnit] = Field(default_factory=list)
@@ -82,15 +82,6 @@ class OrgModel(BaseModel):
     people: list[Person] = Field(default_factory=list)
     sites: list[Site] = Field(default_factory=list)
     zones: list[ZoneDesignation] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
 
     @model_validator(mode="after")
     def _sorted(self) -> Self:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from commgov.org._base import Record
-from commgov.types import GeoPoint, Id, TimeWindow
+from commgov.types import GeoPoint, Id, SkillLevel, TimeWindow
 
 __all__ = ["Person", "Role"]
 
@@ -51,7 +51,7 @@ class Person(Record):
 
     roles: list[Role] = Field(default_factory=list)
     enrolments: list[str] = Field(default_factory=list)
-    skills: dict[str, int] = Field(default_factory=dict)
+    skills: dict[str, SkillLevel] = Field(default_factory=dict)
     home_id: Id | None = None
     location: GeoPoint | None = None
     availability: list[TimeWindow] = Field(default_factory=list)

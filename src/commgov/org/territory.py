@@ -27,7 +27,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from commgov.org._base import Record
-from commgov.types import GeoPoint, Headcount, Id
+from commgov.types import GeoPoint, Headcount, Id, TimeZoneName
 
 __all__ = [
     "AdminArea",
@@ -167,7 +167,7 @@ class Community(Record):
     short_name: str = Field(min_length=1)
     parent_id: Id
     vintage: str = ""
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZoneName = "Asia/Shanghai"
     location: GeoPoint | None = None
 
 
@@ -256,3 +256,12 @@ class Household(Record):
     residents: int = Field(default=1, ge=1)
     mobility_limited: Headcount = 0
     elderly_alone: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.mobility_limited > self.residents:
+            raise ValueError(
+                f"mobility_limited ({self.mobility_limited}) must not exceed residents "
+                f"({self.residents})"
+            )
+        return self

@@ -164,7 +164,7 @@ def sampling_problem_from_org(
         )
     points = [_point(s) for s in sites]
     return SamplingProblem(
-        timezone=graph.model.timezone,
+        timezone=_timezone(graph, community_id),
         window=window,
         buildings=buildings,
         points=points,
@@ -180,3 +180,10 @@ def _point(site: Site) -> SamplingPoint:
         rate_per_lane_per_hour=site.rate_per_lane_per_hour,
         opening=site.opening,
     )
+
+
+def _timezone(graph: OrgGraph, community_id: str | None) -> str:
+    """The community's own time zone, else the model's."""
+    if community_id is None:
+        return graph.model.timezone
+    return getattr(graph.record(community_id), "timezone", graph.model.timezone)
