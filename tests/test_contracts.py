@@ -9,7 +9,7 @@ from pydantic import ValidationError
 import commgov
 from commgov import _random
 from commgov.errors import CommgovError, InputError, InputIssue
-from commgov.results import Reason, ReasonCode
+from commgov.results import REASON_PARAMS, Reason, ReasonCode
 from commgov.types import GeoPoint, TimeWindow
 
 UTC8 = timezone(timedelta(hours=8))
@@ -59,21 +59,31 @@ def test_error_tree():
     assert "b1.floors = 0: must be ≥ 1" in str(err)
 
 
-def test_reason_texts_render_in_both_languages():
-    for code in ReasonCode:
-        reason = Reason(
-            code=code,
-            params={
-                "skill": "s",
-                "level": 1,
-                "distance_m": 1,
-                "limit_m": 2,
-                "eligible": 3,
-                "residents": 4,
-                "people": 5,
-            },
-        )
-        assert reason.text("en") and reason.text("zh")
+_PARAM_VALUES = {"skill": "s", "level": 1, "distance_m": 1, "limit_m": 2, "eligible": 3,
+                 "residents": 4, "people": 5}
+
+
+@pytest.mark.parametrize("code", list(ReasonCode))
+def test_reason_texts_render_in_both_languages(code):
+    required, optional = REASON_PARAMS[code]
+    for names in (required, required | optional):
+        reason = Reason(code=code, params={n: _PARAM_VALUES[n] for n in names})
+        for lang in ("en", "zh"):
+            text = reason.text(lang)
+            assert text and "{" not in text and code.value not in text
+            for n in names:
+                assert str(_PARAM_VALUES[n]) in text
+
+
+@pytest.mark.parametrize("code", list(ReasonCode))
+def test_reason_params_are_checked(code):
+    required, _optional = REASON_PARAMS[code]
+    for name in sorted(required):
+        params = {n: _PARAM_VALUES[n] for n in required if n != name}
+        with pytest.raises(ValueError, match=f"missing {name}"):
+            Reason(code=code, params=params)
+    with pytest.raises(ValueError, match="unknown colour"):
+        Reason(code=code, params={**{n: _PARAM_VALUES[n] for n in required}, "colour": "red"})
 
 
 @pytest.mark.parametrize(

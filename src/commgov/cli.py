@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -45,10 +46,34 @@ def _non_negative(text: str) -> int:
     return value
 
 
+#: Largest community ``--households`` accepts: Gusu's largest communities hold a few thousand
+#: households; 20,000 still solves in well under a minute.
+MAX_HOUSEHOLDS = 20_000
+
+
 def _households(text: str) -> int:
-    value = _non_negative(text)
-    if not 1 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 100000, got {value}")
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_HOUSEHOLDS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_HOUSEHOLDS}, got {value}")
+    return value
+
+
+def _out_dir(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
+    return Path(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be > 0 and ≤ 3600 seconds, got {text}")
     return value
 
 
@@ -77,21 +102,23 @@ def _parser() -> argparse.ArgumentParser:
         type=_households,
         default=None,
         metavar="N",
-        help="households to generate for a community other than 虎池苑社区 (default 1765)",
+        help=f"households to generate for a community other than 虎池苑社区 "
+        f"(1–{MAX_HOUSEHOLDS}, default 1765)",
     )
     demo.add_argument(
         "--out",
-        type=Path,
+        type=_out_dir,
         default=Path("commgov-out"),
         metavar="DIR",
         help="folder for plan and assignment JSON/CSV (default ./commgov-out)",
     )
     demo.add_argument(
         "--time-limit",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="S",
-        help="safety cap in seconds per solver call (default 30)",
+        help="time limit in seconds for the sampling plan, over all its tiers; the plan is "
+        "exact when it finishes sooner (default 30)",
     )
     sub.add_parser("communities", help="list Gusu's communities with their official codes")
     return parser
@@ -110,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 on success, 1 on an error in the data or solve, 2 on bad arguments.
     """
+    for stream in (sys.stdout, sys.stderr):  # Chinese names on a non-UTF-8 console
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="commgov: %(message)s")
     try:
@@ -124,11 +154,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         detail = f" ({first[1].strip()})" if len(first) > 1 else ""
         print(f"commgov: error: {first[0]}{detail}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # the reader went away (commgov communities | head): stop quietly, as the Python docs
+        # advise, pointing stdout at devnull so the interpreter's final flush cannot fail
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
     except OSError as exc:
-        print(
-            f"commgov: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-            file=sys.stderr,
-        )
+        print(f"commgov: error: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -153,7 +186,7 @@ def _demo(args: argparse.Namespace) -> int:
         synthetic_community,
         synthetic_tasks,
     )
-    from commgov.io import write_csv, write_json
+    from commgov.io import csv_text, json_text, write_texts
     from commgov.matching import match_volunteers, matching_problem_from_org
     from commgov.org import OrgGraph
     from commgov.scheduling import plan_sampling, sampling_problem_from_org
@@ -176,13 +209,11 @@ def _demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if not args.time_limit > 0:
-        print(f"commgov: error: --time-limit must be > 0, got {args.time_limit}", file=sys.stderr)
-        return EXIT_USAGE
     out: Path = args.out
     if out.exists() and not out.is_dir():
         print(f"commgov: error: --out {str(out)!r} exists and is not a folder", file=sys.stderr)
         return EXIT_USAGE
+    _check_writable(out)  # before the solve, not after it
 
     if code == HUCHIYUAN:
         model = gusu(seed=args.seed)
@@ -204,15 +235,30 @@ def _demo(args: argparse.Namespace) -> int:
     assignment = match_volunteers(matching_problem_from_org(graph, tasks, community_id=code))
     _print_assignment(assignment)
 
-    written = [
-        write_json(problem, out / "sampling_problem.json"),
-        write_json(plan, out / "sampling_plan.json"),
-        write_csv(plan.rows(), out / "sampling_plan.csv"),
-        write_json(assignment, out / "assignment.json"),
-        write_csv(assignment.rows(), out / "assignment.csv"),
-    ]
+    written = write_texts(
+        {
+            out / "sampling_problem.json": json_text(problem),
+            out / "sampling_plan.json": json_text(plan),
+            out / "sampling_plan.csv": csv_text(plan.rows()),
+            out / "assignment.json": json_text(assignment),
+            out / "assignment.csv": csv_text(assignment.rows()),
+        }
+    )
     print(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
     return 0
+
+
+def _check_writable(folder: Path) -> None:
+    """Create ``folder`` and try a file in it, so a bad --out fails before the solve."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write to --out folder {str(folder)!r}: "
+                      f"{exc.strerror or exc}") from exc
 
 
 def _print_district(graph: OrgGraph) -> None:
@@ -272,7 +318,8 @@ def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -
     totals = plan.totals
     slots = int(problem.window.minutes // problem.policy.slot_minutes)
     print(
-        f"\nSampling plan {problem.window.start:%Y-%m-%d %H:%M}–{problem.window.end:%H:%M} "
+        f"\nSampling plan {problem.window.start.astimezone(problem.tz):%Y-%m-%d %H:%M}–"
+        f"{problem.window.end.astimezone(problem.tz):%H:%M} "
         f"({slots} slots of {problem.policy.slot_minutes} min) — status {plan.info.status}"
         + (f", gap ≤ {plan.info.gap:.2%}" if plan.info.gap else "")
     )
@@ -300,7 +347,7 @@ def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -
         f"  served {totals.served_people:,} of {totals.walk_in_people:,} walk-in residents; "
         f"mean walk {mean_walk:.0f} m; largest queue {totals.max_backlog} "
         f"(limit {problem.policy.max_queue}); "
-        f"last slot {totals.last_slot}"
+        + (f"last slot {totals.last_slot}" if totals.last_slot >= 0 else "no slot used")
     )
     for d in plan.door_to_door:
         print(f"  door to door: {d.building_id} — {d.reason.text()}")
@@ -322,8 +369,10 @@ def _print_assignment(assignment: Assignment) -> None:
         f"{t.matched} of {t.tasks} tasks matched, "
         f"priority {t.priority_served}/{t.priority_total}, travel {t.travel_m:,} m"
     )
-    busiest = sorted(assignment.loads, key=lambda ld: (-ld.tasks, ld.volunteer_id))[:3]
-    print("  busiest: " + ", ".join(f"{ld.volunteer_id} ({ld.tasks})" for ld in busiest))
+    busy = [ld for ld in assignment.loads if ld.tasks > 0]
+    busiest = sorted(busy, key=lambda ld: (-ld.tasks, ld.volunteer_id))[:3]
+    if busiest:
+        print("  busiest: " + ", ".join(f"{ld.volunteer_id} ({ld.tasks})" for ld in busiest))
     by_code: dict[str, list[str]] = defaultdict(list)
     texts: dict[str, str] = {}
     for u in assignment.unmatched:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import platform
 from enum import StrEnum
 from importlib import metadata
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "REASON_PARAMS",
+    "REASON_TEXT",
     "Reason",
     "ReasonCode",
     "SolveInfo",
@@ -44,7 +46,8 @@ class SolveStatus(StrEnum):
 class ReasonCode(StrEnum):
     """Machine-readable reason codes, each a predicate a verifier can check.
 
-    Parameters of each code (in :attr:`Reason.params`) are listed in :data:`REASON_TEXT`.
+    The parameters each code takes (in :attr:`Reason.params`) are listed in
+    :data:`REASON_PARAMS`; the English and Chinese texts in :data:`REASON_TEXT`.
     """
 
     SKILL_MISSING = "SKILL_MISSING"
@@ -56,8 +59,20 @@ class ReasonCode(StrEnum):
     POINT_CAPACITY_USED = "POINT_CAPACITY_USED"
 
 
-#: English and Chinese templates, formatted with the reason's parameters.
-REASON_TEXT: dict[ReasonCode, tuple[str, str]] = {
+#: Required and optional parameter names of each code.
+REASON_PARAMS: dict[ReasonCode, tuple[frozenset[str], frozenset[str]]] = {
+    ReasonCode.SKILL_MISSING: (frozenset({"skill", "level"}), frozenset()),
+    ReasonCode.TOO_FAR: (frozenset({"distance_m", "limit_m"}), frozenset()),
+    ReasonCode.OUT_OF_WINDOW: (frozenset(), frozenset()),
+    ReasonCode.CAPACITY_USED: (frozenset({"eligible"}), frozenset()),
+    ReasonCode.SEALED_ZONE: (frozenset({"residents"}), frozenset()),
+    ReasonCode.NO_POINT_IN_REACH: (frozenset({"limit_m"}), frozenset({"distance_m"})),
+    ReasonCode.POINT_CAPACITY_USED: (frozenset({"people"}), frozenset()),
+}
+
+#: English and Chinese templates, formatted with the reason's parameters. A template may have
+#: a variant for when an optional parameter is absent, keyed ``(code, "without <name>")``.
+REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
     ReasonCode.SKILL_MISSING: (
         "no volunteer has skill {skill!s} at level {level} or above",
         "没有志愿者具备{skill!s}技能（等级≥{level}）",
@@ -71,26 +86,47 @@ REASON_TEXT: dict[ReasonCode, tuple[str, str]] = {
         "附近具备该技能的志愿者在该时段均无空",
     ),
     ReasonCode.CAPACITY_USED: (
-        "all {eligible} eligible volunteers are fully booked by higher-value tasks",
-        "全部{eligible}名符合条件的志愿者已被更优先的任务占满",
+        "all {eligible} eligible volunteers are booked by other tasks "
+        "(the assignment serves the most total priority)",
+        "全部{eligible}名符合条件的志愿者已被其他任务占满（整体优先级已最大化）",
     ),
     ReasonCode.SEALED_ZONE: (
         "building is in a sealed zone: sampled door to door ({residents} residents)",
         "楼栋处于封控区：上门采样（{residents}人）",
     ),
     ReasonCode.NO_POINT_IN_REACH: (
-        "no open sampling point within {limit_m} m walking (nearest {distance_m} m)",
-        "步行{limit_m}米内没有开放的采样点（最近{distance_m}米）",
+        "no sampling point allowed for the building is open with capacity within {limit_m} m "
+        "walking (nearest {distance_m} m)",
+        "步行{limit_m}米内没有允许该楼栋使用、开放且有容量的采样点（最近{distance_m}米）",
+    ),
+    (ReasonCode.NO_POINT_IN_REACH, "without distance_m"): (
+        "no sampling point allowed for the building is open with capacity, at any distance "
+        "(limit {limit_m} m)",
+        "没有允许该楼栋使用、开放且有容量的采样点（步行上限{limit_m}米）",
     ),
     ReasonCode.POINT_CAPACITY_USED: (
-        "sampling points within reach are full for the window ({people} people not served)",
-        "可达采样点在时段内已满（{people}人未能安排）",
+        "no sampling point within reach has room for this batch of {people} people in the "
+        "window (lanes booked, or the batch is larger than the queue limit allows)",
+        "可达采样点在时段内无法容纳这批{people}人（容量已满或超过排队上限）",
     ),
 }
 
 
 class Reason(BaseModel):
     """A reason code with its parameters.
+
+    Parameters
+    ----------
+    code : ReasonCode
+        What happened.
+    params : dict of str to str, int or float
+        The code's parameters (:data:`REASON_PARAMS`): all required ones, optional ones when
+        known, nothing else.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If a required parameter is missing or an unknown one is given.
 
     Examples
     --------
@@ -99,12 +135,32 @@ class Reason(BaseModel):
     'the nearest volunteer with the skill is 1450 m away (limit 1000 m)'
     >>> r.text("zh")
     '具备该技能的最近志愿者距离1450米（上限1000米）'
+    >>> Reason(code=ReasonCode.NO_POINT_IN_REACH, params={"limit_m": 1170}).text("zh")
+    '没有允许该楼栋使用、开放且有容量的采样点（步行上限1170米）'
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: ReasonCode
     params: dict[str, str | int | float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_params(self) -> Self:
+        required, optional = REASON_PARAMS[self.code]
+        missing = sorted(required - self.params.keys())
+        unknown = sorted(self.params.keys() - required - optional)
+        if missing or unknown:
+            parts = []
+            if missing:
+                parts.append(f"missing {', '.join(missing)}")
+            if unknown:
+                parts.append(f"unknown {', '.join(unknown)}")
+            expected = ", ".join(sorted(required)) or "none"
+            raise ValueError(
+                f"params of {self.code.value}: {'; '.join(parts)} "
+                f"(required: {expected}; optional: {', '.join(sorted(optional)) or 'none'})"
+            )
+        return self
 
     def text(self, lang: str = "en") -> str:
         """Render the reason in ``"en"`` or ``"zh"``.
@@ -116,11 +172,12 @@ class Reason(BaseModel):
         """
         if lang not in ("en", "zh"):
             raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
-        template = REASON_TEXT[self.code][0 if lang == "en" else 1]
-        try:
-            return template.format(**self.params)
-        except KeyError:
-            return f"{self.code.value} {self.params}"
+        _required, optional = REASON_PARAMS[self.code]
+        key: ReasonCode | tuple[ReasonCode, str] = self.code
+        for name in sorted(optional - self.params.keys()):
+            key = (self.code, f"without {name}")
+        template = REASON_TEXT[key][0 if lang == "en" else 1]
+        return template.format(**self.params)
 
 
 def library_versions(*packages: str) -> dict[str, str]:

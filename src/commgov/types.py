@@ -7,7 +7,7 @@ Units are fixed across commgov: distances in metres, coordinates WGS84 with long
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -104,12 +105,17 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 class TimeWindow(BaseModel):
     """A half-open interval ``[start, end)`` of timezone-aware instants.
 
-    Back-to-back windows do not overlap. Naive datetimes are refused.
+    Back-to-back windows do not overlap. Naive datetimes are refused. Both bounds are stored
+    in UTC (the instant is kept, the zone is not), so lengths, comparisons, hashing and slot
+    arithmetic are in elapsed time even across daylight-saving changes — Python subtracts and
+    compares two datetimes that share a ``tzinfo`` by wall clock, which is wrong across a DST
+    transition. Display in local time with ``w.start.astimezone(zone)``; problems and
+    territories carry their IANA zone for that.
 
     Parameters
     ----------
     start, end : datetime
-        Timezone-aware; ``start < end``.
+        Timezone-aware; ``start < end``. Converted to UTC.
 
     Raises
     ------
@@ -125,12 +131,26 @@ class TimeWindow(BaseModel):
     ...                end=datetime(2022, 4, 10, 7, 0, tzinfo=tz))
     >>> w.minutes
     30.0
+    >>> w.start.isoformat(), w.start.astimezone(tz).strftime("%H:%M")
+    ('2022-04-09T22:30:00+00:00', '06:30')
+
+    Across the spring-forward gap in New York, 01:30 to 03:30 wall clock is one hour:
+
+    >>> ny = ZoneInfo("America/New_York")
+    >>> TimeWindow(start=datetime(2022, 3, 13, 1, 30, tzinfo=ny),
+    ...            end=datetime(2022, 3, 13, 3, 30, tzinfo=ny)).minutes
+    60.0
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     start: AwareDatetime
     end: AwareDatetime
+
+    @field_validator("start", "end", mode="after")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

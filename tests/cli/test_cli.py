@@ -54,7 +54,16 @@ def test_demo_writes_json_and_csv(demo_run):
         (["demo", "--seed", "-1"], "must be ≥ 0"),
         (["demo", "--seed", "abc"], "expected a whole number"),
         (["demo", "--households", "5"], "--households applies to other communities"),
-        (["demo", "--time-limit", "0"], "--time-limit must be > 0"),
+        (["demo", "--time-limit", "0"], "must be > 0 and ≤ 3600 seconds"),
+        (["demo", "--time-limit", "nan"], "must be > 0 and ≤ 3600 seconds"),
+        (["demo", "--time-limit", "inf"], "must be > 0 and ≤ 3600 seconds"),
+        (["demo", "--time-limit", "soon"], "expected a number of seconds"),
+        (["demo", "--households", "0"], "must be between 1 and 20000"),
+        (["demo", "--households", "-1"], "must be between 1 and 20000"),
+        (["demo", "--households", "20001"], "must be between 1 and 20000"),
+        (["demo", "--households", "1e3"], "expected a whole number"),
+        (["demo", "--out", ""], "expected a folder name"),
+        (["demo", "--out", "  "], "expected a folder name"),
         (["nonsense"], "invalid choice"),
     ],
 )
@@ -79,3 +88,29 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys):
 def test_communities_lists_171(capsys):
     assert main(["communities"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 171
+
+
+def test_out_that_cannot_be_created_fails_before_solving(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["demo", "--out", str(blocker / "sub")]) == 1
+    captured = capsys.readouterr()
+    assert "cannot write to --out folder" in captured.err
+    assert captured.err.count("\n") == 1
+    assert "Sampling plan" not in captured.out  # refused before the solve
+
+
+def test_demo_files_are_whole_and_readable(demo_run):
+    _, out = demo_run
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["assignment.csv", "assignment.json", "sampling_plan.csv",
+                     "sampling_plan.json", "sampling_problem.json"]  # no temporary files left
+    for p in out.iterdir():
+        assert p.stat().st_mode & 0o777 == 0o644
+
+
+def test_small_community(tmp_path, capsys):
+    code = "320508017003"
+    assert main(["demo", "--community", code, "--households", "1", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 households" in out or "1 household" in out

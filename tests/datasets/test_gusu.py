@@ -69,3 +69,81 @@ def test_same_hash_across_processes_and_hash_seeds():
         digests.add(out.stdout.strip())
     digests.add(hashlib.sha256(gusu().to_json().encode()).hexdigest())
     assert len(digests) == 1
+
+
+import math  # noqa: E402
+from datetime import date, datetime  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from commgov.errors import InputError  # noqa: E402
+from commgov.org import CommunityKind  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"code": 320508017016}, "code"),
+        ({"code": "32050801701"}, "code"),
+        ({"code": "３２０５０８０１７０１６"}, "code"),  # full-width digits
+        ({"households": 0}, "households"),
+        ({"households": 1.5}, "households"),
+        ({"households": "100"}, "households"),
+        ({"households": True}, "households"),
+        ({"households": 100_001}, "households"),
+        ({"volunteers": -1}, "volunteers"),
+        ({"volunteers": 2.0}, "volunteers"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.0}, "seed"),
+        ({"seed": "0"}, "seed"),
+        ({"lane_share": math.nan}, "lane_share"),
+        ({"lane_share": 1.5}, "lane_share"),
+        ({"lane_share": "0.2"}, "lane_share"),
+        ({"mobility_rate": -0.1}, "mobility_rate"),
+        ({"sampling_slack": math.inf}, "sampling_slack"),
+        ({"sealed_buildings": -1}, "sealed_buildings"),
+        ({"sealed_buildings": 1.0}, "sealed_buildings"),
+        ({"households": 100, "sealed_buildings": 3}, "sealed_buildings"),
+        ({"day": datetime(2022, 4, 12, 6, 30)}, "day"),
+        ({"day": "2022-04-12"}, "day"),
+        ({"enrolment": ""}, "enrolment"),
+    ],
+)
+def test_bad_parameters_name_the_field(kwargs, field):
+    args = {"code": "320508017016", "households": 100, **kwargs}
+    code = args.pop("code")
+    with pytest.raises(InputError) as info:
+        synthetic_community(code, **args)
+    assert info.value.issues[0].field == field
+
+
+def test_numpy_integers_are_accepted():
+    a = synthetic_community("320508017016", households=np.int64(60), seed=np.int64(2))
+    assert a == synthetic_community("320508017016", households=60, seed=2)
+    assert synthetic_community("320508017016", households=60, day=date(2022, 4, 13))
+
+
+@pytest.mark.parametrize("households", [1, 10, 49])
+def test_tiny_community_has_no_sealed_building_by_default(households):
+    model = synthetic_community("320508017003", households=households, seed=0)
+    assert not model.zones
+    assert synthetic_community("320508017003", households=households, seed=0,
+                               sealed_buildings=1).zones
+
+
+def test_most_sealed_buildings_allowed():
+    model = synthetic_community("320508017003", households=100, sealed_buildings=2)
+    assert len(model.zones[0].targets) == 2
+
+
+@pytest.mark.parametrize(("suffix", "kind"), [("001", CommunityKind.RESIDENTS),
+                                              ("199", CommunityKind.RESIDENTS),
+                                              ("200", CommunityKind.VILLAGE),
+                                              ("399", CommunityKind.VILLAGE)])
+def test_synthetic_kind_follows_code_range(suffix, kind):
+    code = "999999999" + suffix
+    model = synthetic_community(code, households=20, seed=0)
+    community = next(c for c in model.communities if c.id == code)
+    assert community.kind is kind
+    OrgGraph(model)  # passes validation

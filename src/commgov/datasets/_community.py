@@ -14,6 +14,7 @@ from commgov.org import (
     AdminLevel,
     Building,
     Community,
+    CommunityKind,
     Entrance,
     Household,
     HouseholdCounts,
@@ -101,10 +102,12 @@ def _division_chain(code: str, seed: int) -> tuple[list[AdminArea], Community]:
                 provenance=synthetic,
             ),
         ]
+        village = 200 <= int(code[9:]) <= 399  # GB/T 10114 village-level code ranges
         community = Community(
             id=code,
-            name=f"社区{code[9:]}居委会",
-            short_name=f"社区{code[9:]}",
+            kind=CommunityKind.VILLAGE if village else CommunityKind.RESIDENTS,
+            name=f"{code[9:]}村民委员会" if village else f"社区{code[9:]}居委会",
+            short_name=f"{code[9:]}村" if village else f"社区{code[9:]}",
             parent_id=code[:9],
             provenance=synthetic,
         )
@@ -120,7 +123,7 @@ def synthetic_community(
     volunteers: int | None = None,
     seed: int = 0,
     day: date = DEFAULT_DAY,
-    sealed_buildings: int = 1,
+    sealed_buildings: int | None = None,
     lane_share: float = 0.25,
     mobility_rate: float = 0.02,
     sampling_slack: float = 1.2,
@@ -142,7 +145,9 @@ def synthetic_community(
     ----------
     code : str
         12-digit community code. A Gusu code keeps its official records; another code gets
-        synthetic district and sub-district records.
+        synthetic district and sub-district records, and a villagers' committee when its last
+        three digits are 200–399 (GB/T 10114: 001–199 residents' committees, 200–399
+        villagers' committees).
     households : int, default 1765
         Exact number of households generated, ≥ 1.
     volunteers : int, optional
@@ -151,8 +156,10 @@ def synthetic_community(
         Root seed; each part draws from its own stream (``commgov._random``).
     day : datetime.date, default 2022-04-12
         Day of the sampling round and of the volunteers' availability (Asia/Shanghai).
-    sealed_buildings : int, default 1
-        Buildings put under a sealed-zone designation for the day.
+    sealed_buildings : int, optional
+        Buildings put under a sealed-zone designation for the day (default: one when the
+        community has at least 50 households, else none), at most one per 50 households and
+        at most the number of buildings generated.
     lane_share : float, default 0.25
         Share of households living in lanes and courtyards rather than compounds.
     mobility_rate : float, default 0.02
@@ -173,7 +180,8 @@ def synthetic_community(
     Raises
     ------
     commgov.errors.InputError
-        If ``code`` is not 12 digits or a count or share is out of range.
+        If ``code`` is not 12 digits, a count, share or seed is out of range or of the wrong
+        type (naming the parameter and value).
 
     Examples
     --------
@@ -182,9 +190,21 @@ def synthetic_community(
     >>> OrgGraph(m).summary("320508017016").counts.households
     120
     """
+    if sealed_buildings is None and _is_int(households):
+        sealed_buildings = 1 if households >= 50 else 0  # type: ignore[operator]
     _check(
-        code, households, volunteers, lane_share, mobility_rate, sampling_slack, sealed_buildings
+        code,
+        households,
+        volunteers,
+        lane_share,
+        mobility_rate,
+        sampling_slack,
+        sealed_buildings,
+        seed=seed,
+        day=day,
+        enrolment=enrolment,
     )
+    assert sealed_buildings is not None
     if sampling_points is not None and not 1 <= sampling_points <= 1000:
         raise InputError.single(
             "synthetic_community", "sampling_points", sampling_points, "must be between 1 and 1,000"
@@ -353,6 +373,13 @@ def synthetic_community(
         enrolment,
     )
     zones = []
+    if sealed_buildings > len(buildings):
+        raise InputError.single(
+            "synthetic_community",
+            "sealed_buildings",
+            sealed_buildings,
+            f"must be at most the {len(buildings)} buildings generated for {households} households",
+        )
     if sealed_buildings:
         g = rng(seed, "zones", code)
         chosen = sorted(g.choice(len(buildings), size=sealed_buildings, replace=False).tolist())
@@ -509,42 +536,89 @@ def _merge(windows: list[TimeWindow]) -> list[TimeWindow]:
     return out
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _is_real(value: object) -> bool:
+    return (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
 def _check(
-    code: str,
-    households: int,
-    volunteers: int | None,
-    lane_share: float,
-    mobility_rate: float,
-    slack: float,
-    sealed: int,
+    code: object,
+    households: object,
+    volunteers: object,
+    lane_share: object,
+    mobility_rate: object,
+    slack: object,
+    sealed: object,
+    *,
+    seed: object,
+    day: object,
+    enrolment: object,
 ) -> None:
+    """Validate the parameters of :func:`synthetic_community`, types first, then ranges."""
+
+    def between(value: object, lo: float, hi: float, real: bool = False) -> bool:
+        ok = _is_real(value) if real else _is_int(value)
+        return ok and lo <= value <= hi  # type: ignore[operator]
+
     checks = [
         (
             "code",
             code,
-            len(code) == 12 and code.isascii() and code.isdigit(),
-            "must be a 12-digit community code",
+            isinstance(code, str) and len(code) == 12 and code.isascii() and code.isdigit(),
+            "must be a 12-digit community code (a str)",
         ),
-        ("households", households, 1 <= households <= 100_000, "must be between 1 and 100,000"),
+        (
+            "households",
+            households,
+            between(households, 1, 100_000),
+            "must be a whole number between 1 and 100,000",
+        ),
         (
             "volunteers",
             volunteers,
-            volunteers is None or 0 <= volunteers <= 10_000,
-            "must be between 0 and 10,000",
+            volunteers is None or between(volunteers, 0, 10_000),
+            "must be a whole number between 0 and 10,000",
         ),
-        ("lane_share", lane_share, 0.0 <= lane_share <= 1.0, "must be in [0, 1]"),
-        ("mobility_rate", mobility_rate, 0.0 <= mobility_rate <= 0.5, "must be in [0, 0.5]"),
-        ("sampling_slack", slack, 0.1 <= slack <= 10.0, "must be in [0.1, 10]"),
+        ("seed", seed, between(seed, 0, 2**63 - 1), "must be a whole number ≥ 0"),
+        ("lane_share", lane_share, between(lane_share, 0.0, 1.0, real=True), "must be in [0, 1]"),
         (
-            "sealed_buildings",
-            sealed,
-            0 <= sealed <= max(1, households // 50),
-            "must be between 0 and households/50",
+            "mobility_rate",
+            mobility_rate,
+            between(mobility_rate, 0.0, 0.5, real=True),
+            "must be in [0, 0.5]",
+        ),
+        ("sampling_slack", slack, between(slack, 0.1, 10.0, real=True), "must be in [0.1, 10]"),
+        (
+            "day",
+            day,
+            isinstance(day, date) and not isinstance(day, datetime),
+            "must be a datetime.date",
+        ),
+        (
+            "enrolment",
+            enrolment,
+            isinstance(enrolment, str) and bool(enrolment.strip()),
+            "must be a non-empty str",
         ),
     ]
     for field, value, ok, rule in checks:
         if not ok:
             raise InputError.single("synthetic_community", field, value, rule)
+    assert _is_int(households)
+    if not between(sealed, 0, max(1, households // 50)):  # type: ignore[operator]
+        raise InputError.single(
+            "synthetic_community",
+            "sealed_buildings",
+            sealed,
+            "must be a whole number between 0 and households/50",
+        )
 
 
 def gusu(seed: int = 0) -> OrgModel:

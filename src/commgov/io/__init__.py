@@ -1,9 +1,17 @@
 """Every file format commgov reads or writes.
 
-This first release writes JSON and formula-safe CSV atomically; JSON Schema comes from each
+This first release writes JSON and formula-safe CSV atomically (several files together with
+:func:`write_texts`: all or none); JSON Schema comes from each
 model's ``json_schema()``/``model_json_schema()``.
 """
 
-from commgov.io._files import formula_safe, write_csv, write_json
+from commgov.io._files import (
+    csv_text,
+    formula_safe,
+    json_text,
+    write_csv,
+    write_json,
+    write_texts,
+)
 
-__all__ = ["formula_safe", "write_csv", "write_json"]
+__all__ = ["csv_text", "formula_safe", "json_text", "write_csv", "write_json", "write_texts"]

@@ -36,16 +36,109 @@ def formula_safe(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _atomic_write(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_texts(files: Mapping[str | Path, str]) -> list[Path]:
+    """Write several UTF-8 text files together: all of them, or none is changed.
+
+    Every file is first written in full to a temporary file beside its target; only when all
+    are written are they renamed over their targets (``os.replace``, atomic per file on
+    POSIX and Windows). A failure while writing removes the temporary files and leaves every
+    target as it was. New files get mode ``0o644``; existing ones keep their mode.
+
+    Parameters
+    ----------
+    files : mapping of path to str
+        Target path → text. Parent folders are created.
+
+    Returns
+    -------
+    list of Path
+        The written paths, in the mapping's order.
+
+    Raises
+    ------
+    OSError
+        If a folder cannot be created or a file cannot be written; ``filename`` and the
+        message name the target file, not the temporary one.
+    """
+    staged: list[tuple[Path, Path]] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        for name, text in files.items():
+            target = Path(name)
+            if target.name in ("", ".", ".."):
+                raise IsADirectoryError(21, f"not a file name: {str(name)!r}", str(name))
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp_name = tempfile.mkstemp(
+                    dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+                )
+                staged.append((Path(tmp_name), target))
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
+                mode = target.stat().st_mode & 0o7777 if target.is_file() else 0o644
+                os.chmod(tmp_name, mode)
+            except OSError as exc:
+                raise type(exc)(
+                    exc.errno, f"cannot write {target}: {exc.strerror or exc}", str(target)
+                ) from exc
+        for tmp, target in staged:
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise type(exc)(
+                    exc.errno, f"cannot write {target}: {exc.strerror or exc}", str(target)
+                ) from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _target in staged:
+            tmp.unlink(missing_ok=True)
         raise
+    return [target for _tmp, target in staged]
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """Rows as formula-safe CSV text (see :func:`write_csv`).
+
+    Parameters
+    ----------
+    rows : iterable of mapping
+        One mapping per row.
+    columns : sequence of str, optional
+        Column order (default: keys of the first row, then new keys as met).
+
+    Returns
+    -------
+    str
+        CSV with a header line and ``\n`` line ends.
+    """
+    materialised = list(rows)
+    header: list[str] = list(columns) if columns is not None else []
+    if columns is None:
+        for row in materialised:
+            header.extend(k for k in row if k not in header)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in materialised:
+        writer.writerow([formula_safe(row.get(col)) for col in header])
+    return buf.getvalue()
+
+
+def json_text(obj: BaseModel | str, *, indent: int | None = 2) -> str:
+    """A pydantic model (or JSON text) as JSON text ending in a newline.
+
+    Parameters
+    ----------
+    obj : pydantic.BaseModel or str
+        The model (dumped with ``model_dump_json``) or ready JSON text.
+    indent : int or None, default 2
+        Indentation of the JSON text.
+
+    Returns
+    -------
+    str
+        The JSON text.
+    """
+    text = obj if isinstance(obj, str) else obj.model_dump_json(indent=indent)
+    return text + ("" if text.endswith("\n") else "\n")
 
 
 def write_csv(
@@ -66,20 +159,13 @@ def write_csv(
     -------
     Path
         The written path.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written (the message names it).
     """
-    materialised = list(rows)
-    header: list[str] = list(columns) if columns is not None else []
-    if columns is None:
-        for row in materialised:
-            header.extend(k for k in row if k not in header)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    for row in materialised:
-        writer.writerow([formula_safe(row.get(col)) for col in header])
-    target = Path(path)
-    _atomic_write(target, buf.getvalue())
-    return target
+    return write_texts({path: csv_text(rows, columns)})[0]
 
 
 def write_json(obj: BaseModel | str, path: str | Path, *, indent: int | None = 2) -> Path:
@@ -90,7 +176,7 @@ def write_json(obj: BaseModel | str, path: str | Path, *, indent: int | None = 2
     obj : pydantic.BaseModel or str
         The model (dumped with ``model_dump_json``) or ready JSON text.
     path : str or Path
-        Target file; parent folders are created.
+        Target file; parent folders are created. The file appears whole or not at all.
     indent : int or None, default 2
         Indentation of the JSON text.
 
@@ -98,8 +184,10 @@ def write_json(obj: BaseModel | str, path: str | Path, *, indent: int | None = 2
     -------
     Path
         The written path.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written (the message names it).
     """
-    text = obj if isinstance(obj, str) else obj.model_dump_json(indent=indent)
-    target = Path(path)
-    _atomic_write(target, text + ("" if text.endswith("\n") else "\n"))
-    return target
+    return write_texts({path: json_text(obj, indent=indent)})[0]

@@ -345,7 +345,7 @@ def match_volunteers(
                     task_id=task.id,
                     volunteer_id=vols[vi].id,
                     distance_m=dist,
-                    slot_start=task.window.start,
+                    slot_start=task.window.start.astimezone(zone),
                     priority=task.priority,
                 )
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -208,7 +208,8 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
                 task.id,
                 f"priority reported {m.priority}, task has {task.priority}",
             )
-        if m.slot_start != task.window.start:
+        # compare instants in UTC: PEP 495 makes a repeated-hour time unequal across zones
+        if m.slot_start.astimezone(UTC) != task.window.start:
             bad(
                 ViolationCode.RECORD_MISMATCH,
                 task.id,

@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from commgov.errors import InputIssue, ProblemError
 from commgov.org.zones import ZoneRegime
@@ -409,7 +409,7 @@ class BatchAssignment(_Model):
     building_id: Id
     point_id: Id
     slot: int
-    slot_start: datetime
+    slot_start: AwareDatetime
     people: int
     walk_m: int
 

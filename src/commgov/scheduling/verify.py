@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from commgov.org.zones import ZoneRegime
 from commgov.results import ReasonCode
@@ -234,9 +234,11 @@ def is_valid_sampling_plan(problem: SamplingProblem, plan: SamplingPlan) -> Veri
             rep.add("SLOT_OUT_OF_WINDOW", a.batch_id, f"slot {a.slot} outside 0..{n_slots - 1}")
         else:
             expected = problem.window.start + a.slot * delta
-            if a.slot_start != expected or a.slot_start.utcoffset() != expected.astimezone(
-                problem.tz
-            ).utcoffset():
+            # compare instants in UTC: PEP 495 makes a repeated-hour time unequal across zones
+            local = expected.astimezone(problem.tz)
+            if a.slot_start.astimezone(UTC) != expected or a.slot_start.utcoffset() != (
+                local.utcoffset()
+            ):
                 rep.add("SLOT_OUT_OF_WINDOW", a.batch_id,
                         f"slot_start {a.slot_start.isoformat()} is not the start of slot "
                         f"{a.slot} ({expected.astimezone(problem.tz).isoformat()})")
