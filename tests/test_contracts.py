@@ -119,3 +119,38 @@ def test_org_does_not_import_solvers():
 
 def test_version():
     assert commgov.__version__.count(".") == 2
+
+
+def test_input_error_from_validation_names_record_and_field():
+    from pydantic import BaseModel, ValidationError
+
+    from commgov.errors import ProblemError
+    from commgov.types import Headcount
+
+    class Item(BaseModel):
+        id: str
+        people: Headcount
+
+    class Box(BaseModel):
+        items: list[Item]
+        label: str
+
+    data = {"items": [{"id": "a", "people": 1}, {"id": "b", "people": -2}], "label": 3}
+    with pytest.raises(ValidationError) as info:
+        Box.model_validate(data)
+    err = ProblemError.from_validation(info.value, data, record="box", what="boxes")
+    assert isinstance(err, ProblemError)
+    found = {(i.record, i.field, i.value) for i in err.issues}
+    assert found == {("b", "people", -2), ("box", "label", 3)}
+    assert str(err).startswith("boxes: 2 problems")
+
+
+def test_headcount_has_an_upper_bound():
+    from pydantic import TypeAdapter, ValidationError
+
+    from commgov.types import MAX_HEADCOUNT, Headcount
+
+    adapter = TypeAdapter(Headcount)
+    assert adapter.validate_python(MAX_HEADCOUNT) == MAX_HEADCOUNT
+    with pytest.raises(ValidationError):
+        adapter.validate_python(MAX_HEADCOUNT + 1)

@@ -20,8 +20,9 @@ served and why; :class:`InfeasibleError` is raised only on request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Self
 
 __all__ = [
     "CommgovError",
@@ -104,6 +105,52 @@ class InputError(CommgovError, ValueError):
     ) -> InputError:
         """Build the error for a single issue."""
         return cls([InputIssue(record, field, value, constraint)], what=what)
+
+    @classmethod
+    def from_validation(
+        cls, exc: Any, data: object = None, *, record: str = "input", what: str = "input"
+    ) -> Self:
+        """Translate a :class:`pydantic.ValidationError` into this error, one issue per error.
+
+        Parameters
+        ----------
+        exc : pydantic.ValidationError
+            The validation error.
+        data : object, optional
+            The input that was validated. When an error sits in a list of records
+            (``("buildings", 3, "floors")``) and that record has an ``id``, the issue names it.
+        record : str, default "input"
+            Record named by errors that are not inside a list of records.
+        what : str, default "input"
+            What was being read, for the message.
+
+        Returns
+        -------
+        InputError
+            Of the class it is called on, with ``__cause__`` left to the caller.
+        """
+        issues = []
+        for err in exc.errors(include_url=False):
+            loc = list(err["loc"])
+            where = record
+            if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+                seq = (
+                    data.get(loc[0])
+                    if isinstance(data, Mapping)
+                    else getattr(data, loc[0], None)
+                )
+                try:
+                    item = seq[loc[1]] if isinstance(seq, Sequence) else None
+                except IndexError:
+                    item = None
+                rid = item.get("id") if isinstance(item, Mapping) else getattr(item, "id", None)
+                where = str(rid) if isinstance(rid, str) and rid else f"{loc[0]}[{loc[1]}]"
+                loc = loc[2:]
+            value = err.get("input")
+            if isinstance(value, Mapping | list):
+                value = f"<{type(value).__name__}>"
+            issues.append(InputIssue(where, ".".join(str(x) for x in loc), value, err["msg"]))
+        return cls(issues, what=what)
 
 
 class DivisionCodeError(InputError):

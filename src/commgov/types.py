@@ -24,6 +24,7 @@ from pydantic import (
 
 __all__ = [
     "EARTH_RADIUS_M",
+    "MAX_HEADCOUNT",
     "GeoPoint",
     "Headcount",
     "Id",
@@ -42,8 +43,12 @@ Id = Annotated[
 ]
 """A stable, human-readable id: no whitespace or commas (``320508017016/C03/B12/E2``)."""
 
-Headcount = Annotated[int, Field(ge=0)]
-"""A count of people or households (non-negative integer)."""
+#: Largest headcount accepted: above any real population, small enough that solver
+#: objectives (people × metres) stay far inside 64-bit integers.
+MAX_HEADCOUNT = 1_000_000_000
+
+Headcount = Annotated[int, Field(ge=0, le=MAX_HEADCOUNT)]
+"""A count of people or households (integer, 0 … :data:`MAX_HEADCOUNT`)."""
 
 SkillLevel = Annotated[int, Field(ge=1, le=5)]
 """A skill level: 1 = basic … 5 = expert."""

@@ -2,9 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
+from commgov.errors import ProblemError
 from commgov.matching.problem import MatchingProblem, Task, Volunteer
 from commgov.org import OrgGraph, OrgModel, Role
 from commgov.org._queries import community_scope
+
+_WHAT = "matching problem"
 
 
 def matching_problem_from_org(
@@ -41,26 +46,32 @@ def matching_problem_from_org(
     Raises
     ------
     commgov.errors.ProblemError
-        If ``community_id`` is not a community of the model.
+        If ``community_id`` is not a community of the model, or a volunteer record cannot be
+        built from a person with these parameters (naming the person, field and value).
     """
     graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
     scope: set[str] | None = None
     if community_id is not None:
         graph, scope = community_scope(graph, community_id, "matching problem")
-    volunteers = [
-        Volunteer(
-            id=p.id,
-            location=p.location,
-            skills=dict(p.skills),
-            availability=list(p.availability),
-            capacity_per_slot=capacity_per_slot,
-            capacity_per_day=capacity_per_day,
-        )
-        for p in graph.model.people
-        if Role.VOLUNTEER in p.roles
-        and p.location is not None
-        and (scope is None or p.home_id in scope)
-    ]
+    volunteers = []
+    for p in graph.model.people:
+        if Role.VOLUNTEER not in p.roles or p.location is None:
+            continue
+        if scope is not None and p.home_id not in scope:
+            continue
+        try:
+            volunteers.append(
+                Volunteer(
+                    id=p.id,
+                    location=p.location,
+                    skills=dict(p.skills),
+                    availability=list(p.availability),
+                    capacity_per_slot=capacity_per_slot,
+                    capacity_per_day=capacity_per_day,
+                )
+            )
+        except ValidationError as exc:
+            raise ProblemError.from_validation(exc, record=p.id, what=_WHAT) from None
     return MatchingProblem(
         timezone=_timezone(graph, community_id),
         tasks=list(tasks),

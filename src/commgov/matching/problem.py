@@ -188,7 +188,7 @@ class MatchingProblem(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise ProblemError(_issues_from(exc, data), what=_WHAT) from None
+            raise ProblemError.from_validation(exc, data, record="problem", what=_WHAT) from None
         _raise_cross_issues(self)
 
     @classmethod
@@ -236,28 +236,6 @@ class MatchingProblem(BaseModel):
     def zone(self) -> ZoneInfo:
         """The problem's time zone as a :class:`zoneinfo.ZoneInfo`."""
         return ZoneInfo(self.timezone)
-
-
-def _issues_from(exc: ValidationError, data: Mapping[str, Any]) -> list[InputIssue]:
-    issues: list[InputIssue] = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        record = "problem"
-        if len(loc) >= 2 and loc[0] in ("tasks", "volunteers") and isinstance(loc[1], int):
-            kind = "task" if loc[0] == "tasks" else "volunteer"
-            record = f"{kind}[{loc[1]}]"
-            items = data.get(loc[0])
-            try:
-                item = items[loc[1]] if items is not None else None
-                rid = item.get("id") if isinstance(item, Mapping) else getattr(item, "id", None)
-            except (IndexError, KeyError, TypeError):
-                rid = None
-            if isinstance(rid, str):
-                record = rid
-            loc = loc[2:]
-        field = ".".join(str(p) for p in loc)
-        issues.append(InputIssue(record, field, err.get("input"), str(err["msg"])))
-    return issues
 
 
 def _raise_cross_issues(problem: MatchingProblem) -> None:
