@@ -302,16 +302,25 @@ def _print_community(graph: OrgGraph, code: str) -> None:
         "detail synthetic"
     )
     print(
-        f"  {nodes.get('compound', 0)} compounds, {nodes.get('lane', 0)} lanes, "
-        f"{nodes.get('courtyard', 0)} courtyards; {nodes.get('building', 0)} buildings, "
-        f"{nodes.get('entrance', 0)} entrances"
+        "  "
+        + ", ".join(_n(nodes.get(k, 0), k) for k in ("compound", "lane", "courtyard"))
+        + "; "
+        + ", ".join(_n(nodes.get(k, 0), k) for k in ("building", "entrance"))
     )
+    scope = set(graph.descendants(code))
+    records = sum(1 for h in graph.model.households if h.parent_id in scope)
     print(
-        f"  {counts.households:,} households, {counts.residents:,} residents, "
-        f"{counts.mobility_limited} mobility-limited"
+        f"  {_n(counts.households, 'household')}, {_n(counts.residents, 'resident')}, "
+        f"{counts.mobility_limited:,} mobility-limited; "
+        f"{_n(records, 'household record')} (vulnerable households followed up by name)"
     )
     label = ", ".join(f"{n} {name}" for name, n in sorted(enrolments.items())) or "none enrolled"
     print(f"  {len(people)} volunteers ({label})")
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 building``, ``2 buildings``, ``1,765 households``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -> None:

@@ -113,4 +113,4 @@ def test_small_community(tmp_path, capsys):
     code = "320508017003"
     assert main(["demo", "--community", code, "--households", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "1 households" in out or "1 household" in out
+    assert "1 household," in out and "1 building," in out
