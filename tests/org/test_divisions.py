@@ -73,6 +73,75 @@ def test_every_bad_row_is_reported(tmp_path):
     assert records == ["bad.csv:row 3", "bad.csv:row 4"]
 
 
+# -- ancestor columns (fault class: an ancestor code inconsistent with the row's code) -------
+
+ANCESTORS = [
+    # (code, ancestor column, value, words in the constraint); each row is otherwise valid
+    # immediate parent of the right level, but another one
+    ("320508017099", "streetCode", "320508018", "contradicts the code's prefix 320508017"),
+    ("320508017099", "parent_code", "320508018", "contradicts the code's prefix 320508017"),
+    ("320508017", "areaCode", "320505", "contradicts the code's prefix 320508"),
+    ("320508017", "parent_code", "320505", "contradicts the code's prefix 320508"),
+    ("320508", "cityCode", "3206", "contradicts the code's prefix 3205"),
+    ("320508017099", "areaCode", "320505", "contradicts the code's prefix 320508"),
+    ("320508017099", "provinceCode", "33", "contradicts the code's prefix 32"),
+    # a true prefix, but not the level the column holds
+    ("320508017099", "streetCode", "320508", "must be the township-level sub-district code"),
+    ("320508017099", "streetCode", "32050801", "320508017 (9 digits)"),
+    ("320508017099", "parent_code", "320508", "must be the immediate parent"),
+    ("320508017099", "parent_code", "32", "320508017 (9 digits)"),
+    ("320508017", "parent_code", "3205", "county-level district code 320508 (6 digits)"),
+    ("320508017", "areaCode", "3205", "must be the county-level district code 320508"),
+    ("320508017", "cityCode", "32", "must be the city code 3205 (4 digits)"),
+    ("320508017", "provinceCode", "3205", "must be the province code 32 (2 digits)"),
+    ("320508", "parent_code", "32", "must be the immediate parent, the city code 3205"),
+    # the row's own level or below: not an ancestor at all
+    ("320508017099", "streetCode", "320508017099", "320508017 (9 digits)"),
+    ("320508017", "streetCode", "320508017", "not above a 9-digit"),
+    ("320508017", "parent_code", "320508017", "must be the immediate parent"),
+    ("320508", "areaCode", "320508", "not above a 6-digit"),
+    # not a code
+    ("320508017099", "streetCode", "32050801x", "must be the township-level sub-district code"),
+    ("320508017099", "streetCode", "３２０５０８０１７", "320508017 (9 digits)"),
+]
+
+
+@pytest.mark.parametrize(("code", "column", "value", "words"), ANCESTORS)
+def test_ancestor_column_must_be_the_codes_prefix_of_its_level(code, column, value, words):
+    rows = [
+        {"code": "320508", "name": "姑苏区"},
+        {"code": "320508017", "name": "白洋湾街道"},
+        {"code": "320508017099", "name": "x社区居委会"},
+    ]
+    rows = [r for r in rows if r["code"] != code] + [{"code": code, "name": "y", column: value}]
+    with pytest.raises(DivisionCodeError) as info:
+        load_divisions(rows)
+    (issue,) = info.value.issues
+    assert (issue.record, issue.field, issue.value) == ("rows[2]", column, value)
+    assert words in issue.constraint
+
+
+def test_every_ancestor_column_is_checked_in_files(tmp_path):
+    path = tmp_path / "villages.csv"
+    path.write_text(
+        "code,name,streetCode,provinceCode,cityCode,areaCode\n"
+        "320508017016,a,320508017,32,3205,320508\n"  # the official shape: fine
+        "320508017017,b,320508,32,3205,320508\n"
+        "320508017018,c,320508017,32,3205,3205\n"
+        "320508017019,d,320508017,32,3206,320508\n"
+        "320508017020,e,320508017,,,\n",  # empty cells: not given, fine
+        encoding="utf-8",
+    )
+    with pytest.raises(DivisionCodeError) as info:
+        load_divisions(path)
+    found = [(i.record, i.field) for i in info.value.issues if i.field != "code"]
+    assert found == [
+        ("villages.csv:row 3", "streetCode"),
+        ("villages.csv:row 4", "areaCode"),
+        ("villages.csv:row 5", "cityCode"),
+    ]
+
+
 def test_children_of_a_faulty_parent_are_not_reported_again():
     rows = [
         {"code": "320508", "name": "姑苏区"},

