@@ -34,6 +34,52 @@ def test_names_and_vintage_kept():
     assert hcy.provenance.source == "official"
 
 
+WITHIN = [
+    # (within, words in the constraint)
+    ("320599", "is not a code in the table"),
+    ("320508099", "is not a code in the table"),
+    ("320508017999", "codes of that level with the same parent: 320508017003"),
+    ("320504", "codes of that level with the same parent: 320505, 320506, 320507"),
+    ("3205", "must be a 6-, 9- or 12-digit code"),
+    ("32050801", "must be a 6-, 9- or 12-digit code"),
+    ("", "must be a 6-, 9- or 12-digit code"),
+    (" 320508", "must be a 6-, 9- or 12-digit code"),
+    ("姑苏区", "must be a 6-, 9- or 12-digit code"),
+]
+
+
+@pytest.mark.parametrize(("within", "words"), WITHIN)
+def test_unknown_within_is_an_error_not_an_empty_model(within, words):
+    with pytest.raises(DivisionCodeError) as info:
+        load_divisions(TABLES, within=within)
+    (issue,) = info.value.issues
+    assert (issue.record, issue.field, issue.value) == ("load_divisions", "within", within)
+    assert words in issue.constraint
+
+
+def test_within_is_checked_together_with_the_rows():
+    rows = [{"code": "320508", "name": "姑苏区"}, {"code": "32050801", "name": "x"}]
+    with pytest.raises(DivisionCodeError) as info:
+        load_divisions(rows, within="3205")
+    assert [i.field for i in info.value.issues] == ["code", "within"]
+
+
+@pytest.mark.parametrize("within", [320508, b"320508", ["320508"]])
+def test_within_of_the_wrong_type_is_a_type_error(within):
+    with pytest.raises(TypeError, match="within must be a str code"):
+        load_divisions([{"code": "320508", "name": "姑苏区"}], within=within)
+
+
+def test_within_a_district_a_subdistrict_or_a_community():
+    for within, n_areas, n_communities in [
+        ("320508", 9, 171),
+        ("320508017", 1, 14),
+        ("320508017016", 0, 1),
+    ]:
+        model = load_divisions(TABLES, within=within)
+        assert (len(model.areas), len(model.communities)) == (n_areas, n_communities), within
+
+
 BAD_ROWS = [
     ({"code": "32050", "name": "x"}, "code", "must be 6, 9 or 12 digits"),
     ({"code": "32050801701x", "name": "x"}, "code", "digits only"),

