@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from commgov.errors import DivisionCodeError
-from commgov.org import CommunityKind, OrgGraph, load_divisions
+from commgov.org import CommunityKind, OrgGraph, load_divisions, short_name
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TABLES = [DATA / "suzhou_areas.csv", DATA / "suzhou_streets.csv", DATA / "suzhou_villages.csv"]
@@ -32,6 +32,70 @@ def test_names_and_vintage_kept():
     hcy = next(c for c in model.communities if c.id == "320508017016")
     assert (hcy.name, hcy.short_name, hcy.vintage) == ("虎池苑社区居委会", "虎池苑社区", "2023")
     assert hcy.provenance.source == "official"
+
+
+# -- community kind (fault class: a kind that depends on one spelling of the suffix) --------
+
+R, V = CommunityKind.RESIDENTS, CommunityKind.VILLAGE
+KINDS = [
+    # (name, village part of the code, kind, short name); codes in 001-199 read "residents"
+    # and 200-399 "village" when the name tells nothing, so each suffix is tried against
+    # the opposite range, where only the name can give the right answer
+    ("虎池苑社区居委会", "216", R, "虎池苑社区"),
+    ("湖景花园社区居民委员会", "216", R, "湖景花园社区"),
+    ("孙武花园社区居民委会", "216", R, "孙武花园社区"),  # sic, in the official table
+    ("东街居民委员会", "216", R, "东街社区"),
+    ("东街居委会", "216", R, "东街社区"),
+    ("新材料产业园社区", "216", R, "新材料产业园社区"),
+    ("苏州高新区综合保税区虚拟社区", "216", R, "苏州高新区综合保税区虚拟社区"),
+    ("梅巷村委会", "016", V, "梅巷村"),
+    ("十一圩港村村民委员会", "016", V, "十一圩港村"),
+    ("石家务村民委员会", "016", V, "石家务村"),
+    ("西村村委会", "016", V, "西村"),
+    ("北高岭村村委会", "016", V, "北高岭村"),
+    ("梅花村民委会", "016", V, "梅花村"),
+    ("梅花村", "016", V, "梅花村"),
+    ("王村社区", "216", R, "王村社区"),  # the last word decides
+    (" 梅巷村委会 ", "016", V, "梅巷村"),
+    # no committee suffix: the code's range decides
+    ("福山原种场生活区", "016", R, "福山原种场生活区"),
+    ("福山原种场生活区", "216", V, "福山原种场生活区"),
+]
+
+
+@pytest.mark.parametrize(("name", "number", "kind", "short"), KINDS)
+def test_community_kind_and_short_name_from_any_committee_suffix(name, number, kind, short):
+    rows = [
+        {"code": "320508", "name": "姑苏区"},
+        {"code": "320508017", "name": "白洋湾街道"},
+        {"code": f"320508017{number}", "name": name},
+    ]
+    (community,) = load_divisions(rows).communities
+    assert (community.kind, community.short_name) == (kind, short)
+    assert community.name == name.strip()
+
+
+def test_official_suffixes_agree_with_kinds_in_all_of_suzhou():
+    model = load_divisions(TABLES)
+    kinds = {c.kind for c in model.communities if c.name.endswith(("村委会", "村民委员会"))}
+    assert kinds == {CommunityKind.VILLAGE}
+    kinds = {c.kind for c in model.communities if c.name.endswith(("居委会", "居民委员会"))}
+    assert kinds == {CommunityKind.RESIDENTS}
+    assert sum(c.kind is CommunityKind.VILLAGE for c in model.communities) == 935
+    assert all(c.short_name.endswith(("社区", "村", "生活区")) for c in model.communities)
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [("白洋湾街道办事处", "白洋湾街道"), ("办事处", "办事处"), ("姑苏区", "姑苏区"), ("", "")],
+)
+def test_short_name_of_other_divisions(name, short):
+    assert short_name(name) == short
+
+
+def test_short_name_needs_a_str():
+    with pytest.raises(TypeError, match="name must be a str"):
+        short_name(None)
 
 
 WITHIN = [

