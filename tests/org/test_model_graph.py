@@ -219,3 +219,63 @@ def test_skill_levels_and_timezones_are_checked():
         Person(id="p", skills={"delivery": 9})
     with pytest.raises(ValidationError, match="unknown IANA time zone"):
         Community(id="1", name="x", short_name="x", parent_id="2", timezone="Not/AZone")
+
+
+# -- reading the JSON form (fault class: input that is not the model's JSON text) -----------
+
+BAD_JSON = [
+    # (input, issue record, issue field, words in the constraint)
+    ('{"name": "姑苏"}'.encode("gbk"), "json:line 1", "encoding", "byte offset 10"),
+    (b'{\n"name":\n"\xff"}', "json:line 3", "encoding", "byte offset 11 (line 3)"),
+    ('{"name": "x"}'.encode("utf-16"), "json:line 1", "encoding", "UTF-16"),
+    ('{"name": "x"}'.encode("utf-32-le"), "json:line 1", "encoding", "NUL byte"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "json:line 3", "encoding", "binary"),
+    ("hello", "json:line 1", "", "is not valid JSON: Expecting value (line 1, column 1)"),
+    ('{"name": "x",\n "areas": [', "json:line 2", "", "(line 2, column 12)"),
+    ('{"name": "x"} trailing', "json:line 1", "", "Extra data"),
+    ("", "json", "", "is empty"),
+    (b"  \n", "json", "", "is empty"),
+    ('{"name": NaN}', "json", "", "NaN is not a JSON value"),
+    ('{"areas": [{"x": -Infinity}]}', "json", "", "-Infinity is not a JSON value"),
+    ('{"name": ' + "1" * 5000 + "}", "json", "", "integer string conversion"),
+    ("[" * 100_000 + "]" * 100_000, "json", "", "nested too deeply"),
+    ('{"name": "a", "name": "b"}', "json", "name", "appears more than once"),
+    (
+        '{"areas": [{"id": "320508", "level": "district", "name": "a", "name": "b"}]}',
+        "json object with id 320508",
+        "name",
+        "appears more than once",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "record", "field", "words"), BAD_JSON)
+def test_unreadable_json_is_an_input_error(text, record, field, words):
+    with pytest.raises(InputError) as info:
+        OrgModel.from_json(text)
+    (issue,) = info.value.issues
+    assert (issue.record, issue.field) == (record, field)
+    assert words in issue.constraint
+    assert info.value.what == "organisation model JSON"
+
+
+@pytest.mark.parametrize("wrap", [str, str.encode, lambda t: bytearray(t.encode())])
+def test_round_trip_is_byte_identical_from_text_and_bytes(wrap):
+    text = small_model().to_json()
+    assert OrgModel.from_json(wrap(text)).to_json() == text
+    assert OrgModel.from_json(wrap("\ufeff" + text)).to_json() == text  # a BOM is ignored
+
+
+def test_load_reads_bytes_and_reports_bad_encoding(tmp_path):
+    path = tmp_path / "m.json"
+    small_model().save(path)
+    assert OrgModel.load(path).to_json() == small_model().to_json()
+    path.write_bytes(small_model().to_json().encode("utf-16"))
+    with pytest.raises(InputError, match="UTF-16"):
+        OrgModel.load(path)
+
+
+@pytest.mark.parametrize("value", [None, 5, {"name": "x"}, ["{}"]])
+def test_from_json_of_a_non_text_is_a_type_error(value):
+    with pytest.raises(TypeError, match="needs the JSON text as str or bytes"):
+        OrgModel.from_json(value)

@@ -19,7 +19,6 @@ without a byte-order mark; the header names each column once, from ``code``, ``n
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Iterable, Mapping
@@ -30,6 +29,7 @@ from typing import Any
 
 from commgov.errors import DivisionCodeError, InputIssue
 from commgov.org._base import Provenance, Source
+from commgov.org._text import decode_utf8
 from commgov.org.model import OrgModel
 from commgov.org.territory import AdminArea, AdminLevel, Community, CommunityKind
 
@@ -62,7 +62,6 @@ _COMMITTEE_SUFFIXES: tuple[tuple[str, CommunityKind], ...] = tuple(
 _REQUIRED = ("code", "name")
 #: Every column the loader knows; any other column (or mapping key) is refused.
 _COLUMNS = ("code", "name", *_ANCESTOR_COLUMNS)
-_NUL = b"\x00"
 _EXPECTED = (
     "a path (str or os.PathLike) to a CSV file, a list of such paths, or a list of rows as "
     "mappings with 'code' and 'name'"
@@ -477,48 +476,7 @@ def _read_text(path: Path, label: str, argument: str) -> str | InputIssue:
         )
     except OSError as exc:
         return InputIssue(argument, "path", str(path), f"cannot be read: {exc.strerror or exc}")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return InputIssue(
-            f"{label}:line 1",
-            "encoding",
-            data[:2],
-            "is UTF-16 (byte-order mark at byte offset 0), not UTF-8: save the file as "
-            "UTF-8 (CSV UTF-8)",
-        )
-    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    nul = data.find(_NUL, start)
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        return InputIssue(
-            f"{label}:line {line}",
-            "encoding",
-            data[nul : nul + 8],
-            f"has a NUL byte at byte offset {nul}: a binary file (a spreadsheet, an archive?), "
-            "not a UTF-8 CSV text",
-        )
-    try:
-        return data[start:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = start + exc.start
-        line = data.count(b"\n", 0, offset) + 1
-        return InputIssue(
-            f"{label}:line {line}",
-            "encoding",
-            data[offset : offset + 4],
-            f"is not valid UTF-8 at byte offset {offset} (line {line}): expected UTF-8, "
-            f"with or without a BOM{_encoding_hint(data[start:])}",
-        )
-
-
-def _encoding_hint(data: bytes) -> str:
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError:
-        return "; save the file as UTF-8 (CSV UTF-8)"
-    return (
-        "; the bytes read as GBK/GB18030 (the usual export encoding of Chinese-locale "
-        "Excel): save the file as CSV UTF-8, or convert it with iconv -f GB18030 -t UTF-8"
-    )
+    return decode_utf8(data, label)
 
 
 def _column_name(raw: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from commgov.errors import InputError, InputIssue
 from commgov.org._base import Record
+from commgov.org._text import decode_utf8
 from commgov.org.people import Person
 from commgov.org.sites import Site
 from commgov.org.territory import (
@@ -130,24 +132,43 @@ class OrgModel(BaseModel):
         tmp.replace(target)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> OrgModel:
+    def from_json(cls, text: str | bytes | bytearray) -> OrgModel:
         """Parse and validate the JSON form.
+
+        Parameters
+        ----------
+        text : str, bytes or bytearray
+            The JSON form, as written by :meth:`to_json` or :meth:`save`. Bytes must be UTF-8
+            (RFC 8259); a leading byte-order mark is ignored.
+
+        Returns
+        -------
+        OrgModel
 
         Raises
         ------
         commgov.errors.InputError
-            Listing every invalid field with the id of the record it belongs to.
+            Bytes that are not UTF-8 (the issue gives the byte offset and line), text that is
+            empty or not JSON (line and column), JSON with ``NaN`` or ``Infinity``, nesting too
+            deep to read, or a key repeated within one object; else every invalid field, with
+            the id of the record it belongs to.
+        TypeError
+            If ``text`` is neither str nor bytes (use :meth:`from_data` for a parsed object).
         """
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError.single("json", "", str(exc)[:80], "is not valid JSON") from exc
-        return cls.from_data(data)
+        return cls.from_data(_parse_json(text))
 
     @classmethod
     def load(cls, path: str | Path) -> OrgModel:
-        """Read a model saved with :meth:`save`."""
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        """Read a model saved with :meth:`save`.
+
+        Raises
+        ------
+        commgov.errors.InputError
+            As :meth:`from_json`, for the file's bytes.
+        OSError
+            If the file cannot be read (``FileNotFoundError``, ``IsADirectoryError``, …).
+        """
+        return cls.from_json(Path(path).read_bytes())
 
     @classmethod
     def from_data(cls, data: Any) -> OrgModel:
@@ -167,6 +188,74 @@ class OrgModel(BaseModel):
     def json_schema(cls) -> dict[str, Any]:
         """JSON Schema (draft 2020-12) of the JSON form."""
         return cls.model_json_schema()
+
+
+_JSON = "organisation model JSON"
+
+
+def _parse_json(text: object) -> Any:
+    """The parsed JSON form, or the InputError saying why it cannot be read."""
+    if isinstance(text, bytes | bytearray | memoryview):
+        decoded = decode_utf8(bytes(text), "json")
+        if isinstance(decoded, InputIssue):
+            raise InputError([decoded], what=_JSON)
+        text = decoded
+    elif isinstance(text, str):
+        text = text.removeprefix("\ufeff")
+    else:
+        raise TypeError(
+            f"from_json needs the JSON text as str or bytes, not {type(text).__name__} "
+            "(use OrgModel.from_data for an already parsed object)"
+        )
+    if not text.strip():
+        raise InputError.single("json", "", text, "is empty: expected a JSON object", what=_JSON)
+    try:
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except InputError:
+        raise
+    except json.JSONDecodeError as exc:
+        snippet = exc.doc[max(0, exc.pos - 20) : exc.pos + 20]
+        raise InputError.single(
+            f"json:line {exc.lineno}",
+            "",
+            snippet,
+            f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            what=_JSON,
+        ) from exc
+    except RecursionError as exc:
+        raise InputError.single(
+            "json", "", f"<{len(text)} characters>", "is nested too deeply to read", what=_JSON
+        ) from exc
+    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+        message = str(exc).split(";")[0][:100]
+        raise InputError.single(
+            "json", "", f"<{len(text)} characters>", f"is not valid JSON: {message}", what=_JSON
+        ) from exc
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        repeated = [key for key, n in counts.items() if n > 1]
+        rid = data.get("id")
+        raise InputError(
+            [
+                InputIssue(
+                    f"json object with id {rid}" if isinstance(rid, str) else "json",
+                    key,
+                    [value for k, value in pairs if k == key],
+                    "key appears more than once in one object: each key may appear once",
+                )
+                for key in repeated
+            ],
+            what=_JSON,
+        )
+    return data
 
 
 def _issues_from_pydantic(exc: pydantic.ValidationError, data: Any) -> list[InputIssue]:
