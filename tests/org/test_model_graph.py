@@ -1,6 +1,7 @@
 """OrgModel JSON round trip and OrgGraph validation and summaries."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +280,27 @@ def test_load_reads_bytes_and_reports_bad_encoding(tmp_path):
 def test_from_json_of_a_non_text_is_a_type_error(value):
     with pytest.raises(TypeError, match="needs the JSON text as str or bytes"):
         OrgModel.from_json(value)
+
+
+# -- OrgGraph of something else (fault class: a graph built from a non-model) ---------------
+
+NOT_MODELS = [
+    # (value, words in the TypeError message)
+    (None, "not NoneType"),
+    ({"areas": []}, "OrgModel.from_data(data)"),
+    ("{}", "OrgModel.from_json(text)"),
+    (b"{}", "OrgModel.from_json(text)"),
+    (Path("model.json"), "OrgModel.load(path)"),
+    ([], "not list"),
+    ("graph", "graph.model"),  # replaced by an OrgGraph below
+]
+
+
+@pytest.mark.parametrize(("value", "words"), NOT_MODELS)
+def test_graph_of_a_non_model_is_a_type_error(value, words):
+    if value == "graph":
+        value = OrgGraph(small_model())
+    with pytest.raises(TypeError) as info:
+        OrgGraph(value)
+    assert "OrgGraph needs a commgov.org.OrgModel" in str(info.value)
+    assert words in str(info.value)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commgov.errors import InputIssue, OrgStructureError
 from commgov.org._base import Record
-from commgov.org.model import OrgModel
+from commgov.org.model import OrgModel, _not_a_model
 from commgov.org.people import Person
 from commgov.org.sites import Site
 from commgov.org.territory import (
@@ -147,6 +147,9 @@ class OrgGraph:
         Listing every structural problem: duplicate ids, dangling parent or reference ids,
         parents of a kind not allowed by the parent table, buildings whose household counts
         are missing or given twice (on the building and on its entrances).
+    TypeError
+        If ``model`` is not an :class:`~commgov.org.OrgModel` (the message says how to make
+        one from a dict, JSON text or a file).
 
     Notes
     -----
@@ -162,6 +165,8 @@ class OrgGraph:
     """
 
     def __init__(self, model: OrgModel) -> None:
+        if not isinstance(model, OrgModel):
+            raise TypeError(_not_a_model("OrgGraph", model))
         self.model = model
         self._records: dict[str, Record] = {}
         self._kinds: dict[str, NodeKind] = {}

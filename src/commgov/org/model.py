@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from os import PathLike
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -191,6 +192,21 @@ class OrgModel(BaseModel):
 
 
 _JSON = "organisation model JSON"
+
+
+def _not_a_model(what: str, value: object) -> str:
+    """The TypeError message for a ``value`` given where an OrgModel is needed."""
+    if isinstance(getattr(value, "model", None), OrgModel):
+        hint = ": this looks like an OrgGraph, whose model is graph.model"
+    elif isinstance(value, Mapping):
+        hint = ": build one from parsed JSON with OrgModel.from_data(data)"
+    elif isinstance(value, str | bytes | bytearray):
+        hint = ": read JSON text with OrgModel.from_json(text), a file with OrgModel.load(path)"
+    elif isinstance(value, PathLike):
+        hint = ": read a saved model with OrgModel.load(path)"
+    else:
+        hint = ""
+    return f"{what} needs a commgov.org.OrgModel, not {type(value).__name__}{hint}"
 
 
 def _parse_json(text: object) -> Any:
