@@ -304,3 +304,113 @@ def test_graph_of_a_non_model_is_a_type_error(value, words):
         OrgGraph(value)
     assert "OrgGraph needs a commgov.org.OrgModel" in str(info.value)
     assert words in str(info.value)
+
+
+# -- merge (fault class: one id standing for two records after a merge) ---------------------
+
+
+def _area(**changes):
+    base = AdminArea(id="320508", level=AdminLevel.DISTRICT, name="姑苏区", short_name="姑苏区")
+    return base.model_copy(update=changes)
+
+
+def _unit(uid="c/U1", **changes):
+    base = NeighbourhoodUnit(
+        id=uid, kind=NeighbourhoodKind.COMPOUND, name="u", parent_id="320508017016"
+    )
+    return base.model_copy(update=changes)
+
+
+MERGES = [
+    # (this model, others, expected areas/units after merge with either setting,
+    #  expected conflict issues (record, field, value) with on_conflict="error",
+    #  expected records after on_conflict="replace")
+    (
+        OrgModel(areas=[_area()]),
+        [OrgModel(areas=[_area()])],
+        [],
+        [_area()],
+    ),
+    (
+        OrgModel(areas=[_area()], units=[_unit()]),
+        [OrgModel(units=[_unit()]), OrgModel(areas=[_area()], units=[_unit("c/U2")])],
+        [],
+        [_area(), _unit(), _unit("c/U2")],
+    ),
+    (
+        OrgModel(areas=[_area()]),
+        [OrgModel(areas=[_area(short_name="姑苏")])],
+        [("320508", "short_name", ("姑苏区", "姑苏"))],
+        [_area(short_name="姑苏")],
+    ),
+    (
+        OrgModel(units=[_unit()]),
+        [OrgModel(units=[_unit(name="v", location=P)])],
+        [
+            ("c/U1", "name", ("u", "v")),
+            ("c/U1", "location", (None, {"lon": 120.6, "lat": 31.3})),
+        ],
+        [_unit(name="v", location=P)],
+    ),
+    (
+        # the last model wins, and is compared with what stood before it
+        OrgModel(areas=[_area()]),
+        [OrgModel(areas=[_area(name="a")]), OrgModel(areas=[_area(name="b")])],
+        [("320508", "name", ("姑苏区", "a")), ("320508", "name", ("姑苏区", "b"))],
+        [_area(name="b")],
+    ),
+    (
+        # one id, two collections
+        OrgModel(units=[_unit("320508")]),
+        [OrgModel(areas=[_area()])],
+        [("320508", "", ("units", "areas"))],
+        [_area()],
+    ),
+]
+
+
+@pytest.mark.parametrize(("this", "others", "conflicts", "replaced"), MERGES)
+def test_merge_dedups_equal_records_and_settles_conflicts(this, others, conflicts, replaced):
+    if conflicts:
+        with pytest.raises(OrgStructureError) as info:
+            this.merge(*others)
+        found = [(i.record, i.field, i.value) for i in info.value.issues]
+        assert found == conflicts
+        assert all("on_conflict='replace'" in i.constraint for i in info.value.issues)
+    else:
+        assert this.merge(*others) == this.merge(*others, on_conflict="replace")
+    assert this.merge(*others, on_conflict="replace").records() == replaced
+
+
+def test_merge_keeps_duplicates_inside_one_model_for_the_graph_to_report():
+    twice = OrgModel(units=[_unit(), _unit(name="other")])
+    merged = twice.merge(OrgModel(areas=[_area()]))
+    assert [u.id for u in merged.units] == ["c/U1", "c/U1"]
+
+
+def test_merge_masks_personal_data_in_conflicts():
+    from commgov.org import Person
+
+    a = OrgModel(people=[Person(id="p1", name="张三")])
+    b = OrgModel(people=[Person(id="p1", name="李四")])
+    with pytest.raises(OrgStructureError) as info:
+        a.merge(b)
+    (issue,) = info.value.issues
+    assert (issue.field, issue.value) == ("name", ("<masked>", "<masked>"))
+    assert "张三" not in str(info.value) and "李四" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"on_conflict": "ignore"}, InputError, "must be 'error' or 'replace'"),
+        ({"on_conflict": None}, InputError, "must be 'error' or 'replace'"),
+        ({"other": {"areas": []}}, TypeError, "OrgModel.merge (others[0]) needs"),
+        ({"other": "{}"}, TypeError, "OrgModel.from_json(text)"),
+    ],
+)
+def test_merge_arguments_are_checked(kwargs, error, words):
+    other = kwargs.pop("other", OrgModel())
+    with pytest.raises(error) as info:
+        OrgModel().merge(other, **kwargs)
+    assert words in str(info.value)

@@ -12,7 +12,7 @@ from typing import Any, Literal, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from commgov.errors import InputError, InputIssue
+from commgov.errors import InputError, InputIssue, OrgStructureError
 from commgov.org._base import Record
 from commgov.org._text import decode_utf8
 from commgov.org.people import Person
@@ -102,17 +102,111 @@ class OrgModel(BaseModel):
             out.extend(getattr(self, name))
         return out
 
-    def merge(self, *others: OrgModel) -> OrgModel:
-        """A new model with the records of this model and ``others`` (name and tz of this one).
+    def merge(
+        self, *others: OrgModel, on_conflict: Literal["error", "replace"] = "error"
+    ) -> OrgModel:
+        """A new model with the records of this model and of ``others``.
 
-        Duplicate ids are not resolved here: :class:`~commgov.org.OrgGraph` reports them.
+        Records are matched by id across the models (this one first, then ``others`` in
+        order). A record that a later model holds with the same content as an earlier one
+        is kept once, silently. A record that a later model holds with the same id but a
+        different content (any field, or another collection) is a conflict, settled by
+        ``on_conflict``. Duplicate ids within a single model are left as they are:
+        :class:`~commgov.org.OrgGraph` reports them.
+
+        Parameters
+        ----------
+        *others : OrgModel
+            The models whose records are added.
+        on_conflict : {"error", "replace"}, default "error"
+            ``"error"``: raise, naming every conflicting id and field. ``"replace"``: the
+            later record replaces the earlier one (in its collection, which may change), as
+            when a detailed model refines official records (a community given a location).
+
+        Returns
+        -------
+        OrgModel
+            The name and time zone of this model, and the records of all, each collection
+            sorted by id.
+
+        Raises
+        ------
+        commgov.errors.OrgStructureError
+            With ``on_conflict="error"``, when two models hold different records under one
+            id: one issue per differing field (record = the id, value = the earlier and the
+            later value, masked for personal data), or one for the id when the records sit
+            in different collections.
+        commgov.errors.InputError
+            If ``on_conflict`` is neither ``"error"`` nor ``"replace"``.
+        TypeError
+            If one of ``others`` is not an :class:`OrgModel`.
+
+        Examples
+        --------
+        >>> from commgov.org import AdminArea, AdminLevel
+        >>> gusu = AdminArea(id="320508", level=AdminLevel.DISTRICT, name="姑苏区",
+        ...                  short_name="姑苏区")
+        >>> a, b = OrgModel(areas=[gusu]), OrgModel(areas=[gusu])
+        >>> a.merge(b).counts()["areas"]
+        1
+        >>> from commgov.errors import OrgStructureError
+        >>> c = OrgModel(areas=[gusu.model_copy(update={"short_name": "姑苏"})])
+        >>> try:
+        ...     a.merge(c)
+        ... except OrgStructureError as exc:
+        ...     print(*[(i.record, i.field, i.value) for i in exc.issues])
+        ('320508', 'short_name', ('姑苏区', '姑苏'))
+        >>> a.merge(c, on_conflict="replace").areas[0].short_name
+        '姑苏'
         """
+        if on_conflict not in ("error", "replace"):
+            raise InputError.single(
+                "merge", "on_conflict", on_conflict, "must be 'error' or 'replace'"
+            )
+        for i, other in enumerate(others):
+            if not isinstance(other, OrgModel):
+                raise TypeError(_not_a_model(f"OrgModel.merge (others[{i}])", other))
+        slots: dict[str, list[Record | None]] = {
+            name: list(getattr(self, name)) for name in _COLLECTIONS
+        }
+        # id -> (collection, index in slots, which model) of the record an id stands for
+        kept: dict[str, tuple[str, int, str]] = {}
+        for name in _COLLECTIONS:
+            for j, record in enumerate(getattr(self, name)):
+                kept.setdefault(record.id, (name, j, "this model"))
+        issues: list[InputIssue] = []
+        for k, other in enumerate(others):
+            label = f"others[{k}]"
+            added: dict[str, tuple[str, int, str]] = {}
+            for name in _COLLECTIONS:
+                for record in getattr(other, name):
+                    if record.id not in kept:
+                        slots[name].append(record)
+                        added.setdefault(record.id, (name, len(slots[name]) - 1, label))
+                        continue
+                    prev_name, j, prev_label = kept[record.id]
+                    previous = slots[prev_name][j]
+                    assert previous is not None
+                    if prev_name == name and previous == record:
+                        continue
+                    if on_conflict == "error":
+                        issues.extend(
+                            _conflicts(previous, prev_name, prev_label, record, name, label)
+                        )
+                    elif prev_name == name:
+                        slots[name][j] = record
+                        kept[record.id] = (name, j, label)
+                    else:
+                        slots[prev_name][j] = None
+                        slots[name].append(record)
+                        kept[record.id] = (name, len(slots[name]) - 1, label)
+            for rid, where in added.items():
+                kept.setdefault(rid, where)
+        if issues:
+            raise OrgStructureError(issues, what="merge of organisation models")
         data: dict[str, Any] = {"name": self.name, "timezone": self.timezone}
         for name in _COLLECTIONS:
-            merged: list[Record] = list(getattr(self, name))
-            for other in others:
-                merged.extend(getattr(other, name))
-            data[name] = merged
+            data[name] = [r for r in slots[name] if r is not None]
         return OrgModel(**data)
 
     def counts(self) -> dict[str, int]:
@@ -192,6 +286,34 @@ class OrgModel(BaseModel):
 
 
 _JSON = "organisation model JSON"
+
+
+def _conflicts(
+    old: Record, old_in: str, old_from: str, new: Record, new_in: str, new_from: str
+) -> list[InputIssue]:
+    """One issue per field in which two records of one id differ (one if their kinds do)."""
+    settle = "pass on_conflict='replace' to keep the later record"
+    if old_in != new_in or type(old) is not type(new):
+        return [
+            InputIssue(
+                new.id,
+                "",
+                (old_in, new_in),
+                f"is in {old_in} in {old_from} and in {new_in} in {new_from}: {settle}",
+            )
+        ]
+    before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
+    issues = []
+    for field, info in type(new).model_fields.items():
+        if before[field] == after[field]:
+            continue
+        extra = info.json_schema_extra
+        sensitive = isinstance(extra, dict) and extra.get("sensitive") is True
+        value = ("<masked>", "<masked>") if sensitive else (before[field], after[field])
+        issues.append(
+            InputIssue(new.id, field, value, f"differs between {old_from} and {new_from}: {settle}")
+        )
+    return issues
 
 
 def _not_a_model(what: str, value: object) -> str:
