@@ -191,6 +191,17 @@ def test_json_schema_exports():
     assert {"areas", "buildings", "entrances"} <= set(schema["properties"])
 
 
+def test_json_schema_names_its_dialect():
+    schema = OrgModel.json_schema()
+    assert next(iter(schema)) == "$schema"
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    # 2020-12 keywords, not draft-07 ones: the dialect named is the dialect used
+    text = json.dumps(schema)
+    assert '"$defs"' in text and '"definitions"' not in text
+    schema["$schema"] = "changed"
+    assert OrgModel.json_schema()["$schema"].endswith("2020-12/schema")  # a fresh copy
+
+
 def test_household_records_cannot_exceed_their_leaf():
     from commgov.org import Household
 

@@ -30,6 +30,9 @@ from commgov.types import TimeZoneName
 
 __all__ = ["OrgModel"]
 
+#: The JSON Schema dialect of :meth:`OrgModel.json_schema` (pydantic generates 2020-12).
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
 _COLLECTIONS = (
     "areas",
     "communities",
@@ -281,8 +284,16 @@ class OrgModel(BaseModel):
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        """JSON Schema (draft 2020-12) of the JSON form."""
-        return cls.model_json_schema()
+        """JSON Schema (draft 2020-12) of the JSON form.
+
+        Returns
+        -------
+        dict
+            A new schema document each call, whose first key ``"$schema"`` names its dialect,
+            ``https://json-schema.org/draft/2020-12/schema``; personal-data fields carry
+            ``"sensitive": true``.
+        """
+        return {"$schema": JSON_SCHEMA_DIALECT, **cls.model_json_schema()}
 
 
 _JSON = "organisation model JSON"
