@@ -279,19 +279,13 @@ def _within_issue(within: str, codes: set[str], *, checkable: bool) -> InputIssu
         )
     if not checkable or within in codes:
         return None  # when rows are faulty, `within` may name one of them: not checked
-    below = sum(1 for code in codes if code.startswith(within))
-    known = sorted(c for c in codes if len(c) == len(within) and c[:-3] == within[:-3])
-    hint = f" (codes of that level with the same parent: {', '.join(known[:5])}" + (
-        ", …)" if len(known) > 5 else ")"
-    )
-    return InputIssue(
-        "load_divisions",
-        "within",
-        within,
-        "is not a code in the table"
-        + (f" (though {below} codes lie under it)" if below else "")
-        + (hint if known else ""),
-    )
+    cut = _PARENT_LENGTH[len(within)]
+    known = sorted(c for c in codes if len(c) == len(within) and c[:cut] == within[:cut])
+    hint = ""
+    if known:
+        shown = ", ".join(known[:5]) + (", …" if len(known) > 5 else "")
+        hint = f" (codes of that level with the same parent: {shown})"
+    return InputIssue("load_divisions", "within", within, "is not a code in the table" + hint)
 
 
 def _community_kind(code: str, name: str) -> CommunityKind:
