@@ -259,6 +259,15 @@ class OrgModel(BaseModel):
     def load(cls, path: str | Path) -> OrgModel:
         """Read a model saved with :meth:`save`.
 
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file, UTF-8 JSON (a byte-order mark is ignored).
+
+        Returns
+        -------
+        OrgModel
+
         Raises
         ------
         commgov.errors.InputError
