@@ -219,10 +219,7 @@ def _demo(args: argparse.Namespace) -> int:
         model = gusu(seed=args.seed)
     else:
         detail = synthetic_community(code, households=args.households or 1765, seed=args.seed)
-        located = {c.id: c for c in detail.communities}
-        model = divisions.model_copy(
-            update={"communities": [located.get(c.id, c) for c in divisions.communities]}
-        ).merge(detail.model_copy(update={"areas": [], "communities": []}))
+        model = divisions.merge(detail, on_conflict="replace")
     graph = OrgGraph(model)
     _print_district(graph)
     _print_community(graph, code)

@@ -191,7 +191,7 @@ def synthetic_community(
     120
     """
     if sealed_buildings is None and _is_int(households):
-        sealed_buildings = 1 if households >= 50 else 0  # type: ignore[operator]
+        sealed_buildings = 1 if households >= 50 else 0
     _check(
         code,
         households,
@@ -639,10 +639,8 @@ def gusu(seed: int = 0) -> OrgModel:
     """
     divisions = gusu_divisions()
     detail = synthetic_community(HUCHIYUAN, households=1765, volunteers=20, seed=seed)
-    located = {c.id: c for c in detail.communities}
-    communities = [located.get(c.id, c) for c in divisions.communities]
-    rest = detail.model_copy(update={"areas": [], "communities": []})
-    merged = divisions.model_copy(update={"communities": communities}).merge(rest)
+    # the detail repeats the official division chain, with the community's location added
+    merged = divisions.merge(detail, on_conflict="replace")
     return merged.model_copy(update={"name": f"Gusu district {GUSU_CODE} (seed {seed})"})
 
 
