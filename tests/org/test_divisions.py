@@ -137,8 +137,8 @@ def test_within_of_the_wrong_type_is_a_type_error(within):
 def test_within_a_district_a_subdistrict_or_a_community():
     for within, n_areas, n_communities in [
         ("320508", 9, 171),
-        ("320508017", 1, 14),
-        ("320508017016", 0, 1),
+        ("320508017", 2, 14),
+        ("320508017016", 2, 1),
     ]:
         model = load_divisions(TABLES, within=within)
         assert (len(model.areas), len(model.communities)) == (n_areas, n_communities), within
@@ -506,3 +506,14 @@ def test_unreadable_sources_are_input_errors(tmp_path):
         for (_, _, constraint), (_, _, words) in zip(found, expected, strict=True):
             assert words in constraint
         assert isinstance(info.value, ValueError)  # callers catching ValueError keep working
+
+
+def test_within_keeps_ancestors_so_the_tree_validates():
+    from commgov.org import OrgGraph
+
+    model = load_divisions(TABLES, within="320508017")
+    ids = {r.id for r in [*model.areas, *model.communities]}
+    assert {"320508", "320508017", "320508017016"} <= ids
+    assert not any(i.startswith("320508018") for i in ids)
+    assert not any(len(i) == 6 and i != "320508" for i in ids)
+    OrgGraph(model)

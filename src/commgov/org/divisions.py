@@ -157,8 +157,9 @@ def load_divisions(
         Vintage of the code table, kept on every record (the 2023 table is newer than the
         2022 events).
     within : str, optional
-        Keep only this code and the codes under it (``"320508"`` for Gusu). It must be a
-        6-, 9- or 12-digit code present in the table.
+        Keep only this code, the codes under it and its ancestors (``"320508"`` for Gusu;
+        ``"320508017"`` keeps the sub-district, its communities and district 320508, so the
+        result is still a valid tree). It must be a 6-, 9- or 12-digit code in the table.
     reference : str
         Provenance reference recorded on every record.
 
@@ -239,7 +240,8 @@ def load_divisions(
         raise DivisionCodeError([issue for _, issue in issues], what="division codes")
     rows = [row for _, row in good]
     if within is not None:
-        rows = [r for r in rows if r.code.startswith(within)]
+        # the code, the codes under it, and its ancestors: the result stays a rooted tree
+        rows = [r for r in rows if r.code.startswith(within) or within.startswith(r.code)]
     provenance = Provenance(source=Source.OFFICIAL, reference=f"{reference} ({vintage})")
     areas: list[AdminArea] = []
     communities: list[Community] = []
