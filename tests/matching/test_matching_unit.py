@@ -268,3 +268,15 @@ def test_timezone_must_be_iana() -> None:
         problem([], [], timezone="Mars/Olympus")
     assert problem([], [], timezone=TZ_NAME).zone.key == TZ_NAME
     assert ALL_DAY[0].minutes == 4 * 24 * 60
+
+
+def test_row_columns_match_rows():
+    from commgov.datasets import HUCHIYUAN, gusu, synthetic_tasks
+    from commgov.matching import match_volunteers, matching_problem_from_org
+    from commgov.org import OrgGraph
+
+    graph = OrgGraph(gusu())
+    tasks = synthetic_tasks(graph, HUCHIYUAN, seed=0)
+    result = match_volunteers(matching_problem_from_org(graph, tasks, community_id=HUCHIYUAN))
+    for row in result.rows():
+        assert tuple(row) == result.ROW_COLUMNS

@@ -24,7 +24,7 @@ import itertools
 import math
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -486,6 +486,18 @@ class Assignment(BaseModel):
             JSON text.
         """
         return self.model_dump_json(indent=indent)
+
+    #: Column names of :meth:`rows`, in order (so an empty result still has a CSV header).
+    ROW_COLUMNS: ClassVar[tuple[str, ...]] = (
+        "task_id",
+        "status",
+        "volunteer_id",
+        "distance_m",
+        "slot_start",
+        "priority",
+        "reason_code",
+        "reason",
+    )
 
     def rows(self, lang: str = "en") -> list[dict[str, str | int]]:
         """One flat row per task (matched or not), sorted by task id, for CSV export.
