@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,3 +43,17 @@ class Record(BaseModel):
 
     id: Id
     provenance: Provenance = Field(default_factory=lambda: Provenance(source=Source.IMPORTED))
+
+
+#: ``json_schema_extra`` of a personal-data field (PIPL): names, phone numbers, health flags,
+#: party membership. Masked in errors, logs, explanations and default exports.
+SENSITIVE: dict[str, Any] = {"sensitive": True}
+
+
+def is_sensitive(model: type[BaseModel], field: str) -> bool:
+    """Whether ``field`` of ``model`` is marked as personal data (``"sensitive": true``)."""
+    info = model.model_fields.get(field)
+    if info is None:
+        return False
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and extra.get("sensitive") is True

@@ -17,9 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commgov.errors import InputIssue, OrgStructureError
 from commgov.org._base import Record
+from commgov.org.bodies import Body
 from commgov.org.model import OrgModel, _not_a_model
-from commgov.org.people import Person
-from commgov.org.sites import Site
+from commgov.org.party import PartyOrg
+from commgov.org.people import Liaison, Membership, Person
+from commgov.org.sites import DutyPost, Site
+from commgov.org.teams import Team
 from commgov.org.territory import (
     AdminArea,
     AdminLevel,
@@ -27,6 +30,7 @@ from commgov.org.territory import (
     Community,
     CommunityKind,
     Entrance,
+    Grid,
     Household,
     HouseholdCounts,
     NeighbourhoodKind,
@@ -50,8 +54,15 @@ class NodeKind(StrEnum):
     BUILDING = "building"
     ENTRANCE = "entrance"
     HOUSEHOLD = "household"
+    GRID = "grid"
+    BODY = "body"
+    PARTY_ORG = "party_org"
+    TEAM = "team"
     PERSON = "person"
+    MEMBERSHIP = "membership"
+    LIAISON = "liaison"
     SITE = "site"
+    DUTY_POST = "duty_post"
     ZONE = "zone"
 
 
@@ -69,6 +80,7 @@ class EdgeKind(StrEnum):
     RESIDES_IN = "RESIDES_IN"
     LOCATED_IN = "LOCATED_IN"
     DESIGNATES = "DESIGNATES"
+    ATTACHED_TO = "ATTACHED_TO"
 
 
 _K = NodeKind
@@ -104,8 +116,15 @@ def _kind_of(record: Record) -> NodeKind:
         Building: _K.BUILDING,
         Entrance: _K.ENTRANCE,
         Household: _K.HOUSEHOLD,
+        Grid: _K.GRID,
+        Body: _K.BODY,
+        PartyOrg: _K.PARTY_ORG,
+        Team: _K.TEAM,
         Person: _K.PERSON,
+        Membership: _K.MEMBERSHIP,
+        Liaison: _K.LIAISON,
         Site: _K.SITE,
+        DutyPost: _K.DUTY_POST,
         ZoneDesignation: _K.ZONE,
     }
     return kinds[type(record)]

@@ -13,22 +13,26 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from commgov.errors import InputError, InputIssue, OrgStructureError
-from commgov.org._base import Record
+from commgov.org._base import Record, is_sensitive
 from commgov.org._text import decode_utf8
-from commgov.org.people import Person
-from commgov.org.sites import Site
+from commgov.org.bodies import Body
+from commgov.org.party import PartyOrg
+from commgov.org.people import Liaison, Membership, Person
+from commgov.org.sites import DutyPost, Site
+from commgov.org.teams import Team
 from commgov.org.territory import (
     AdminArea,
     Building,
     Community,
     Entrance,
+    Grid,
     Household,
     NeighbourhoodUnit,
 )
 from commgov.org.zones import ZoneDesignation
 from commgov.types import TimeZoneName
 
-__all__ = ["OrgModel"]
+__all__ = ["OrgModel", "sensitive_fields"]
 
 #: The JSON Schema dialect of :meth:`OrgModel.json_schema` (pydantic generates 2020-12).
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -40,14 +44,21 @@ _COLLECTIONS = (
     "buildings",
     "entrances",
     "households",
+    "grids",
+    "bodies",
+    "party_orgs",
+    "teams",
     "people",
+    "memberships",
+    "liaisons",
     "sites",
+    "duty_posts",
     "zones",
 )
 
 
 class OrgModel(BaseModel):
-    """An organisation model: territory, people, sites and zones, as plain records.
+    """An organisation model: territory, overlay, people, sites and zones, as plain records.
 
     Records are kept sorted by id, whatever order they were given in, so that the JSON form is
     canonical: ``OrgModel.from_json(m.to_json()).to_json() == m.to_json()`` byte for byte, and
@@ -62,8 +73,18 @@ class OrgModel(BaseModel):
         What the model describes.
     timezone : str
         IANA time zone of the territory (``Asia/Shanghai``).
-    areas, communities, units, buildings, entrances, households, people, sites, zones : list
-        The records, each sorted by id.
+    areas, communities, units, buildings, entrances, households : list
+        The territory (:mod:`commgov.org.territory`).
+    grids, bodies, party_orgs, teams : list
+        The overlay: grids and micro-grids, bodies (committees, companies, partner units),
+        party organisations, teams.
+    people, memberships, liaisons : list
+        People, their memberships of party organisations, teams and bodies, and their "1+10+N"
+        liaison assignments.
+    sites, duty_posts, zones : list
+        Sites with normal and emergency functions, duty posts at them, zone designations.
+
+    All lists are sorted by id.
 
     Examples
     --------
@@ -85,8 +106,15 @@ class OrgModel(BaseModel):
     buildings: list[Building] = Field(default_factory=list)
     entrances: list[Entrance] = Field(default_factory=list)
     households: list[Household] = Field(default_factory=list)
+    grids: list[Grid] = Field(default_factory=list)
+    bodies: list[Body] = Field(default_factory=list)
+    party_orgs: list[PartyOrg] = Field(default_factory=list)
+    teams: list[Team] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
+    memberships: list[Membership] = Field(default_factory=list)
+    liaisons: list[Liaison] = Field(default_factory=list)
     sites: list[Site] = Field(default_factory=list)
+    duty_posts: list[DutyPost] = Field(default_factory=list)
     zones: list[ZoneDesignation] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -307,6 +335,64 @@ class OrgModel(BaseModel):
 
 _JSON = "organisation model JSON"
 
+#: Every record type of an :class:`OrgModel` by collection, in collection order.
+RECORD_TYPES: dict[str, type[Record]] = {
+    "areas": AdminArea,
+    "communities": Community,
+    "units": NeighbourhoodUnit,
+    "buildings": Building,
+    "entrances": Entrance,
+    "households": Household,
+    "grids": Grid,
+    "bodies": Body,
+    "party_orgs": PartyOrg,
+    "teams": Team,
+    "people": Person,
+    "memberships": Membership,
+    "liaisons": Liaison,
+    "sites": Site,
+    "duty_posts": DutyPost,
+    "zones": ZoneDesignation,
+}
+assert tuple(RECORD_TYPES) == _COLLECTIONS
+
+
+def sensitive_fields() -> dict[str, tuple[str, ...]]:
+    """The personal-data fields (PIPL) of every record type, for masking.
+
+    One helper for errors, logs, explanations and exports: a field is sensitive when its
+    schema carries ``"sensitive": true`` (names, phone numbers, health flags, party
+    membership; DESIGN.md "Personal data"). Nested models are included with dotted paths
+    (``"seats.person_id"`` if it were marked).
+
+    Returns
+    -------
+    dict of str to tuple of str
+        Record type name (``"Person"``) → its sensitive field names, sorted; every record type
+        of :class:`OrgModel` is a key, with ``()`` when it has none.
+
+    Examples
+    --------
+    >>> sensitive_fields()["Person"]
+    ('health_flags', 'name', 'party_category', 'phone')
+    >>> sensitive_fields()["Building"]
+    ()
+    """
+    return {cls.__name__: _sensitive_paths(cls) for cls in RECORD_TYPES.values()}
+
+
+def _sensitive_paths(cls: type[BaseModel], prefix: str = "") -> tuple[str, ...]:
+    out: list[str] = []
+    for field, info in cls.model_fields.items():
+        if is_sensitive(cls, field):
+            out.append(prefix + field)
+            continue
+        inner = info.annotation
+        for arg in (inner, *getattr(inner, "__args__", ())):
+            if isinstance(arg, type) and issubclass(arg, BaseModel) and arg is not cls:
+                out.extend(_sensitive_paths(arg, f"{prefix}{field}."))
+    return tuple(sorted(set(out)))
+
 
 def _conflicts(
     old: Record, old_in: str, old_from: str, new: Record, new_in: str, new_from: str
@@ -324,12 +410,11 @@ def _conflicts(
         ]
     before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
     issues = []
-    for field, info in type(new).model_fields.items():
+    for field in type(new).model_fields:
         if before[field] == after[field]:
             continue
-        extra = info.json_schema_extra
-        sensitive = isinstance(extra, dict) and extra.get("sensitive") is True
-        value = ("<masked>", "<masked>") if sensitive else (before[field], after[field])
+        masked = is_sensitive(type(new), field)
+        value = ("<masked>", "<masked>") if masked else (before[field], after[field])
         issues.append(
             InputIssue(new.id, field, value, f"differs between {old_from} and {new_from}: {settle}")
         )

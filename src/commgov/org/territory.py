@@ -17,6 +17,9 @@ Divisions keep their official statistical codes as ids (``320508``, ``320508017`
 ``320508017016``); ids below are derived (``320508017016/C03/B12/E2``). Households are counted
 on the leaf level (an entrance, or a building without entrances) with :class:`HouseholdCounts`;
 individual :class:`Household` records exist only where they are known or needed.
+
+Grids (网格) and micro-grids (微网格) are not in this tree: a :class:`Grid` belongs to a community
+and covers buildings (``COVERS``), many-to-many with neighbourhood units (domain.md §2.1).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ __all__ = [
     "Community",
     "CommunityKind",
     "Entrance",
+    "Grid",
+    "GridKind",
     "Household",
     "HouseholdCounts",
     "NeighbourhoodKind",
@@ -64,6 +69,17 @@ class NeighbourhoodKind(StrEnum):
     COMPOUND = "compound"
     LANE = "lane"
     COURTYARD = "courtyard"
+
+
+class GridKind(StrEnum):
+    """Kind of grid (domain.md §2.1).
+
+    ``GRID`` 网格 (≈ 300–500 households, one grid worker); ``MICRO_GRID`` 微网格 (a few
+    buildings or one, inside a grid).
+    """
+
+    GRID = "grid"
+    MICRO_GRID = "micro_grid"
 
 
 class PropertyManagement(StrEnum):
@@ -264,4 +280,50 @@ class Household(Record):
                 f"mobility_limited ({self.mobility_limited}) must not exceed residents "
                 f"({self.residents})"
             )
+        return self
+
+
+class Grid(Record):
+    """A grid (网格) or micro-grid (微网格): a management partition of a community.
+
+    A grid is the unit of work assignment of a grid worker; it covers buildings, many-to-many
+    with neighbourhood units (a large compound may hold several grids, a grid several small
+    compounds or lanes). A micro-grid sits inside a grid and covers some of its buildings
+    (domain.md §2.1). Edges in :class:`~commgov.org.OrgGraph`: ``LOCATED_IN`` to
+    ``community_id`` and, for a micro-grid, to ``parent_id``; ``COVERS`` to each building.
+
+    Attributes
+    ----------
+    kind : GridKind
+    name : str
+    community_id : str
+        The community the grid partitions.
+    parent_id : str or None
+        For a micro-grid: the grid it sits in (required then, refused for a grid).
+    covers : list of str
+        Building ids, each once; a micro-grid's are among its grid's.
+    households_estimate : int or None
+        Households as counted by the grid office, when known.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        A micro-grid without ``parent_id``, a grid with one, or a building listed twice.
+    """
+
+    kind: GridKind = GridKind.GRID
+    name: str = Field(min_length=1)
+    community_id: Id
+    parent_id: Id | None = None
+    covers: list[Id] = Field(default_factory=list)
+    households_estimate: Headcount | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.kind is GridKind.MICRO_GRID and self.parent_id is None:
+            raise ValueError("a micro-grid needs the parent_id of the grid it sits in")
+        if self.kind is GridKind.GRID and self.parent_id is not None:
+            raise ValueError("a grid has no parent grid (make it a micro_grid)")
+        if len(set(self.covers)) != len(self.covers):
+            raise ValueError("covers lists a building more than once")
         return self
