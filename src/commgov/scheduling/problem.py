@@ -537,7 +537,9 @@ class SamplingPlan(_Model):
     totals : SamplingTotals
     info : SolveInfo
         Status, objective tiers ``served``, ``walk_person_m``, ``person_slots``, bound and gap
-        on the walking tier, options and versions.
+        on the walking tier, options and versions. ``OPTIMAL``: tiers 1-2 proven;
+        ``FEASIBLE``: valid, not proven; ``LIMIT``: the deadline cut the greedy completion
+        short (see :func:`commgov.scheduling.plan_sampling`).
     """
 
     schema_version: str = SCHEMA_VERSION
