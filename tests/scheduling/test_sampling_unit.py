@@ -186,9 +186,9 @@ def test_json_round_trip_and_rows() -> None:
     again = SamplingPlan.model_validate_json(plan.to_json())
     assert is_valid_sampling_plan(prob, again).ok
     assert again.to_json() == plan.to_json()
-    rows = plan.rows()
-    assert [r["batch_id"] for r in rows] == sorted(r["batch_id"] for r in rows)
-    assert {r["status"] for r in rows} == {"assigned", "unserved"}
+    rows = [r for r in plan.rows() if r["batch_id"]]
+    assert [r["batch_id"] for r in rows] == sorted(str(r["batch_id"]) for r in rows)
+    assert {r["kind"] for r in rows} == {"assignment", "unserved"}
     assert json.loads(plan.to_json())["info"]["solver"] == "cp-sat"
     assert plan.info.versions["ortools"] != "missing"
     problem_again = SamplingProblem.model_validate_json(prob.model_dump_json())
@@ -224,3 +224,54 @@ def test_community_problem_is_seeded() -> None:
     assert a == community_problem(5, n_buildings=10)
     assert a != community_problem(6, n_buildings=10)
     assert a.timezone == str(TZ)  # windows are stored in UTC; the zone is the problem's
+
+
+def test_rows_cover_batches_door_to_door_and_home_visits() -> None:
+    prob = mutation_fixture()
+    plan = _solve(prob)
+    rows = plan.rows()
+    assert all(tuple(r) == SamplingPlan.ROW_COLUMNS for r in rows)
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("assignment") == len(plan.assignments)
+    assert kinds.count("unserved") == len(plan.unserved) == 1
+    assert kinds.count("door_to_door") == len(plan.door_to_door) == 1
+    assert kinds.count("home_visit") == len(plan.home_visits) == 1
+    by_kind = {r["kind"]: r for r in rows}
+    a = plan.assignments[0]
+    first = next(r for r in rows if r["batch_id"] == a.batch_id)
+    assert (first["point_id"], first["slot"], first["people"], first["walk_m"]) == (
+        a.point_id, a.slot, a.people, a.walk_m)
+    assert first["slot_start"] == a.slot_start.isoformat()
+    assert first["reason_code"] == first["reason"] == ""
+    unserved = by_kind["unserved"]
+    assert (unserved["batch_id"], unserved["reason_code"]) == ("B3-0", "NO_POINT_IN_REACH")
+    assert "1200" in str(unserved["reason"]) and unserved["point_id"] == unserved["slot"] == ""
+    door = by_kind["door_to_door"]
+    assert (door["building_id"], door["households"], door["people"]) == ("B4", 7, 23)
+    assert door["reason_code"] == "SEALED_ZONE" and door["batch_id"] == ""
+    assert door["reason"] == plan.door_to_door[0].reason.text()
+    visit = by_kind["home_visit"]
+    assert (visit["building_id"], visit["people"], visit["reason_code"]) == ("B2", 2, "")
+    # batch rows by batch id, then building rows by building id
+    assert kinds[-2:] == ["home_visit", "door_to_door"]
+
+
+def test_rows_reason_text_follows_the_language() -> None:
+    plan = _solve(mutation_fixture())
+    en = {r["kind"]: r for r in plan.rows()}
+    zh = {r["kind"]: r for r in plan.rows(lang="zh")}
+    assert en["unserved"]["reason_code"] == zh["unserved"]["reason_code"]
+    assert "walking" in str(en["unserved"]["reason"])
+    assert "步行" in str(zh["unserved"]["reason"])
+    assert "上门" in str(zh["door_to_door"]["reason"])
+    with pytest.raises(ValueError):
+        plan.rows(lang="fr")
+
+
+def test_rows_of_an_empty_plan_and_the_csv_header() -> None:
+    from commgov.io import csv_text
+
+    plan = _solve(problem([], [point("P1", 0)], 1))
+    assert plan.rows() == []
+    assert csv_text(plan.rows(), SamplingPlan.ROW_COLUMNS).splitlines() == [
+        ",".join(SamplingPlan.ROW_COLUMNS)]

@@ -17,11 +17,10 @@ is open all window long.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -566,44 +565,84 @@ class SamplingPlan(_Model):
         """
         return self.model_dump_json(indent=indent)
 
-    def rows(self) -> list[dict[str, Any]]:
-        """One flat row per batch (assigned or unserved), for CSV export.
+    #: Column names of :meth:`rows`, in order (so an empty plan still has a CSV header).
+    ROW_COLUMNS: ClassVar[tuple[str, ...]] = (
+        "kind",
+        "batch_id",
+        "building_id",
+        "point_id",
+        "slot",
+        "slot_start",
+        "households",
+        "people",
+        "walk_m",
+        "reason_code",
+        "reason",
+    )
+
+    def rows(self, lang: str = "en") -> list[dict[str, str | int]]:
+        """One flat row per batch and per building sampled at home, for CSV export.
+
+        Parameters
+        ----------
+        lang : {"en", "zh"}, default "en"
+            Language of the reason text.
 
         Returns
         -------
         list of dict
-            Keys ``batch_id, building_id, status, point_id, slot, slot_start, people, walk_m,
-            reasons``; ``status`` is ``"assigned"`` or ``"unserved"``; sorted by batch id.
+            Keys :attr:`ROW_COLUMNS`, empty strings where not applicable. ``kind`` is one of
+
+            * ``"assignment"``: a batch sent to ``point_id`` in ``slot`` (starting at
+              ``slot_start``, ISO 8601), ``people`` walking ``walk_m`` metres;
+            * ``"unserved"``: a batch left unserved, with its reason;
+            * ``"door_to_door"``: a sealed building, ``households`` and ``people`` (walk-in
+              plus mobility-limited residents) sampled door to door, reason ``SEALED_ZONE``;
+            * ``"home_visit"``: the mobility-limited residents (``people``) of a building that
+              is not sealed, sampled at home.
+
+            ``reason_code`` is the machine code (:class:`~commgov.results.ReasonCode`) and
+            ``reason`` its text in ``lang`` (several reasons joined by ``"; "``, codes by
+            ``";"``). Batch rows come first, by batch id, then the door-to-door and home-visit
+            rows, by building id (a building has at most one of them).
+
+        Raises
+        ------
+        ValueError
+            If ``lang`` is neither ``"en"`` nor ``"zh"``.
         """
-        out: list[dict[str, Any]] = [
-            {
-                "batch_id": a.batch_id,
-                "building_id": a.building_id,
-                "status": "assigned",
-                "point_id": a.point_id,
-                "slot": a.slot,
-                "slot_start": a.slot_start.isoformat(),
-                "people": a.people,
-                "walk_m": a.walk_m,
-                "reasons": "",
-            }
+        if lang not in ("en", "zh"):
+            raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
+
+        def row(kind: str, **values: str | int) -> dict[str, str | int]:
+            out: dict[str, str | int] = dict.fromkeys(self.ROW_COLUMNS, "")
+            out.update(kind=kind, **values)
+            return out
+
+        def reasons(rs: list[Reason]) -> dict[str, str | int]:
+            return {"reason_code": ";".join(r.code.value for r in rs),
+                    "reason": "; ".join(r.text(lang) for r in rs)}
+
+        batches = [
+            row("assignment", batch_id=a.batch_id, building_id=a.building_id,
+                point_id=a.point_id, slot=a.slot, slot_start=a.slot_start.isoformat(),
+                people=a.people, walk_m=a.walk_m)
             for a in self.assignments
         ]
-        out.extend(
-            {
-                "batch_id": u.batch_id,
-                "building_id": u.building_id,
-                "status": "unserved",
-                "point_id": "",
-                "slot": "",
-                "slot_start": "",
-                "people": u.people,
-                "walk_m": "",
-                "reasons": ";".join(
-                    f"{r.code.value}{json.dumps(r.params, sort_keys=True)}" for r in u.reasons
-                ),
-            }
+        batches.extend(
+            row("unserved", batch_id=u.batch_id, building_id=u.building_id, people=u.people,
+                **reasons(u.reasons))
             for u in self.unserved
         )
-        out.sort(key=lambda r: str(r["batch_id"]))
-        return out
+        batches.sort(key=lambda r: str(r["batch_id"]))
+        buildings = [
+            row("door_to_door", building_id=d.building_id, households=d.households,
+                people=d.residents, **reasons([d.reason]))
+            for d in self.door_to_door
+        ]
+        buildings.extend(
+            row("home_visit", building_id=h.building_id, people=h.residents)
+            for h in self.home_visits
+        )
+        buildings.sort(key=lambda r: str(r["building_id"]))
+        return batches + buildings
