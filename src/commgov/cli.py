@@ -216,7 +216,9 @@ def _demo(args: argparse.Namespace) -> int:
     _check_writable(out)  # before the solve, not after it
 
     if code == HUCHIYUAN:
-        model = gusu(seed=args.seed)
+        # the divisions and this community, exactly as in the whole district, without the
+        # other 170 communities' detail, which the demo does not use
+        model = gusu(seed=args.seed, communities=[code])
     else:
         detail = synthetic_community(code, households=args.households or 1765, seed=args.seed)
         model = divisions.merge(detail, on_conflict="replace")

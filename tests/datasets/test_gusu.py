@@ -5,31 +5,39 @@ import os
 import subprocess
 import sys
 
-from commgov.datasets import HUCHIYUAN, gusu, synthetic_community
+import pytest
+
+from commgov.datasets import HUCHIYUAN, synthetic_community
 from commgov.org import OrgGraph, OrgModel, Source
 
 
-def test_gusu_official_structure():
-    graph = OrgGraph(gusu())
-    nodes = graph.summary("320508").nodes
+def test_gusu_official_structure(district_graph):
+    nodes = district_graph.summary("320508").nodes
     assert (nodes["subdistrict"], nodes["community"], nodes["village"]) == (8, 169, 2)
 
 
-def test_huchiyuan_in_detail():
-    model = gusu()
-    graph = OrgGraph(model)
+def test_huchiyuan_in_detail(district, district_graph):
+    graph = district_graph
     assert graph.summary(HUCHIYUAN).counts.households == 1765
-    pioneers = [p for p in model.people if "海棠先锋" in p.enrolments]
+    pioneers = [
+        p for p in district.people if "海棠先锋" in p.enrolments and p.id.startswith(HUCHIYUAN)
+    ]
     assert len(pioneers) == 20
     assert graph.record(HUCHIYUAN).provenance.source is Source.OFFICIAL
-    assert {b.provenance.source for b in model.buildings} == {Source.SYNTHETIC}
+    assert {b.provenance.source for b in district.buildings} == {Source.SYNTHETIC}
 
 
-def test_places_inside_gusu_extent():
-    model = gusu()
-    for record in [*model.buildings, *model.sites]:
-        assert 120.528 <= record.location.lon <= 120.656
-        assert 31.259 <= record.location.lat <= 31.379
+def test_places_inside_gusu_extent(district):
+    located = [
+        *district.communities,
+        *district.units,
+        *district.buildings,
+        *district.sites,
+        *district.people,
+    ]
+    for record in located:
+        assert 120.528 <= record.location.lon <= 120.656, record.id
+        assert 31.259 <= record.location.lat <= 31.379, record.id
 
 
 def test_synthetic_household_count_is_exact():
@@ -50,12 +58,12 @@ def test_seed_changes_detail_and_same_seed_repeats():
     assert a != synthetic_community(HUCHIYUAN, households=200, seed=2).to_json()
 
 
-def test_round_trip_exact():
-    text = gusu().to_json()
+def test_round_trip_exact(district):
+    text = district.to_json()
     assert OrgModel.from_json(text).to_json() == text
 
 
-def test_same_hash_across_processes_and_hash_seeds():
+def test_same_hash_across_processes_and_hash_seeds(district):
     code = (
         "import hashlib; from commgov.datasets import gusu; "
         "print(hashlib.sha256(gusu().to_json().encode()).hexdigest())"
@@ -67,7 +75,7 @@ def test_same_hash_across_processes_and_hash_seeds():
             [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
         )
         digests.add(out.stdout.strip())
-    digests.add(hashlib.sha256(gusu().to_json().encode()).hexdigest())
+    digests.add(hashlib.sha256(district.to_json().encode()).hexdigest())
     assert len(digests) == 1
 
 
@@ -75,7 +83,6 @@ import math  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
 from commgov.errors import InputError  # noqa: E402
 from commgov.org import CommunityKind  # noqa: E402

@@ -4,8 +4,9 @@ Real and synthetic parts are told apart by each record's ``provenance``
 (see ``docs/datasets.md``).
 """
 
-from commgov.datasets._community import HUCHIYUAN, gusu, synthetic_community
+from commgov.datasets._community import synthetic_community
 from commgov.datasets._divisions import GUSU_CODE, gusu_divisions
+from commgov.datasets._gusu import HUCHIYUAN, gusu
 from commgov.datasets._tasks import WAVES, synthetic_tasks
 
 __all__ = [

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from commgov._random import rng
-from commgov.datasets._divisions import GUSU_CODE, gusu_divisions
+from commgov.datasets._divisions import gusu_divisions
 from commgov.errors import InputError
 from commgov.org import (
     AdminArea,
@@ -209,13 +211,78 @@ def synthetic_community(
         raise InputError.single(
             "synthetic_community", "sampling_points", sampling_points, "must be between 1 and 1,000"
         )
-    tz = ZoneInfo(TIMEZONE)
     areas, community = _division_chain(code, seed)
-    centre = community.location
-    assert centre is not None
+    assert community.location is not None
     prov = Provenance(
         source=Source.SYNTHETIC, reference=f"commgov.datasets.synthetic_community seed={seed}"
     )
+    detail = community_detail(
+        code,
+        community.location,
+        households=households,
+        volunteers=volunteers if volunteers is not None else max(3, round(households / 90)),
+        seed=seed,
+        day=day,
+        sealed_buildings=sealed_buildings,
+        lane_share=lane_share,
+        mobility_rate=mobility_rate,
+        sampling_slack=sampling_slack,
+        sampling_points=sampling_points,
+        enrolment=enrolment,
+        prov=prov,
+    )
+    return OrgModel(
+        name=f"{community.short_name} (synthetic detail, seed {seed})",
+        timezone=TIMEZONE,
+        areas=areas,
+        communities=[community],
+        units=detail.units,
+        buildings=detail.buildings,
+        entrances=detail.entrances,
+        households=detail.households,
+        people=detail.people,
+        sites=detail.sites,
+        zones=detail.zones,
+    )
+
+
+@dataclass(slots=True)
+class Detail:
+    """The records generated below one community (no division records)."""
+
+    units: list[NeighbourhoodUnit] = _field(default_factory=list)
+    buildings: list[Building] = _field(default_factory=list)
+    entrances: list[Entrance] = _field(default_factory=list)
+    households: list[Household] = _field(default_factory=list)
+    people: list[Person] = _field(default_factory=list)
+    sites: list[Site] = _field(default_factory=list)
+    zones: list[ZoneDesignation] = _field(default_factory=list)
+
+
+def community_detail(
+    code: str,
+    centre: GeoPoint,
+    *,
+    households: int,
+    volunteers: int,
+    seed: int,
+    day: date,
+    sealed_buildings: int,
+    lane_share: float,
+    mobility_rate: float,
+    sampling_slack: float,
+    sampling_points: int | None,
+    enrolment: str,
+    prov: Provenance,
+) -> Detail:
+    """Units, buildings, entrances, households, volunteers, sites and a zone of one community.
+
+    Parameters are those of :func:`synthetic_community`, already checked; ``centre`` is the
+    community's representative point and ``prov`` the provenance every record gets. Each part
+    draws from its own stream keyed by the entity id, so the detail of a community depends
+    only on its own arguments, never on other communities generated beside it.
+    """
+    tz = ZoneInfo(TIMEZONE)
 
     g_units = rng(seed, "units", code)
     lane_households = round(households * lane_share)
@@ -365,7 +432,7 @@ def synthetic_community(
     people = _volunteers(
         code,
         buildings,
-        volunteers if volunteers is not None else max(3, round(households / 90)),
+        volunteers,
         day,
         tz,
         seed,
@@ -395,19 +462,7 @@ def synthetic_community(
                 provenance=prov,
             )
         )
-    return OrgModel(
-        name=f"{community.short_name} (synthetic detail, seed {seed})",
-        timezone=TIMEZONE,
-        areas=areas,
-        communities=[community],
-        units=units,
-        buildings=buildings,
-        entrances=entrances,
-        households=household_records,
-        people=people,
-        sites=sites,
-        zones=zones,
-    )
+    return Detail(units, buildings, entrances, household_records, people, sites, zones)
 
 
 def _vulnerable(
@@ -415,8 +470,10 @@ def _vulnerable(
 ) -> list[Household]:
     """One household record per mobility-limited resident (they need door-to-door service),
     within the leaf's counts: never more households or residents than it holds."""
-    g = rng(seed, "households", parent)
     n = min(counts.mobility_limited, counts.households)
+    if n == 0:
+        return []  # no draw is made: skipping the generator leaves every output unchanged
+    g = rng(seed, "households", parent)
     out = []
     spare = counts.residents - n  # residents beyond one per recorded household
     for k in range(n):
@@ -619,29 +676,3 @@ def _check(
             sealed,
             "must be a whole number between 0 and households/50",
         )
-
-
-def gusu(seed: int = 0) -> OrgModel:
-    """Gusu district: official divisions, with 虎池苑社区 (320508017016) in detail.
-
-    Parameters
-    ----------
-    seed : int, default 0
-        Seed of the synthetic detail.
-
-    Returns
-    -------
-    OrgModel
-        The 2023 official division codes of Gusu (1 district, 8 sub-districts, 169 residents'
-        committees and 2 villagers' committees; provenance ``official``) and, for 虎池苑社区,
-        a synthetic community of exactly 1,765 households with 20 volunteers enrolled as
-        Haitang Pioneers (海棠先锋) (provenance ``synthetic``), the figures of the 2022 article.
-    """
-    divisions = gusu_divisions()
-    detail = synthetic_community(HUCHIYUAN, households=1765, volunteers=20, seed=seed)
-    # the detail repeats the official division chain, with the community's location added
-    merged = divisions.merge(detail, on_conflict="replace")
-    return merged.model_copy(update={"name": f"Gusu district {GUSU_CODE} (seed {seed})"})
-
-
-HUCHIYUAN = "320508017016"

@@ -1,0 +1,185 @@
+"""The whole of Gusu: calibration to the reported figures, placement, provenance, stability.
+
+Figures: reference/domain.md §0–§1 and GLOSSARY.md "The reference case in figures";
+the datasheet is docs/datasets.md.
+"""
+
+import hashlib
+import json
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from commgov.datasets import HUCHIYUAN, gusu, synthetic_community
+from commgov.datasets._gusu import SUBDISTRICT_AREAS, apportion
+from commgov.errors import InputError
+from commgov.org import OrgGraph, Role, Source
+
+#: Collections that held 虎池苑社区's records when the skeleton shipped it.
+SKELETON_COLLECTIONS = (
+    "communities",
+    "units",
+    "buildings",
+    "entrances",
+    "households",
+    "people",
+    "sites",
+    "zones",
+)
+
+#: SHA-256 of 虎池苑社区's records in the skeleton (commit 38ed5d3), per seed: each record as
+#: [type, fields differing from their defaults], so that fields added later with a default do
+#: not count as a change while any changed value does.
+SKELETON_HUCHIYUAN = {
+    0: (418, "8c8d35fa7314df2b6705f15c882ebf2f1ba55d79be8d7b8a3e3c608ce4728748"),
+    1: (410, "cb9a5b6c1b3d3ab302a638e382a759e704ae01408beaea0b5bfc2289e1ffbeaf"),
+    7: (432, "6f98fdeb0839a930fae0bea5ef011ea5c281abc5993cefff263fece0acc9448a"),
+}
+
+
+def huchiyuan_records(model):
+    records = [
+        r
+        for name in SKELETON_COLLECTIONS
+        for r in getattr(model, name)
+        if r.id == HUCHIYUAN or r.id.startswith(HUCHIYUAN + "/")
+    ]
+    return sorted(records, key=lambda r: (r.id, type(r).__name__))
+
+
+def digest(records):
+    h = hashlib.sha256()
+    for r in records:
+        line = [type(r).__name__, r.model_dump(mode="json", exclude_defaults=True)]
+        h.update(json.dumps(line, ensure_ascii=False, sort_keys=True).encode() + b"\n")
+    return h.hexdigest()
+
+
+def test_residents_calibrated_to_the_district_figure(district_graph):
+    """930,000 residents ± 1 % (reference/domain.md §1)."""
+    counts = district_graph.summary("320508").counts
+    assert abs(counts.residents - 930_000) <= 9_300
+    assert 2.4 <= counts.residents / counts.households <= 2.6
+
+
+def test_residents_calibrated_for_another_seed():
+    model = gusu(seed=5)
+    leaves = [e.counts for e in model.entrances] + [b.counts for b in model.buildings if b.counts]
+    assert abs(sum(c.residents for c in leaves) - 930_000) <= 9_300
+
+
+def test_every_community_in_detail(district_graph):
+    """All 171 communities have units, buildings and households, of a plausible size."""
+    graph = district_graph
+    communities = [
+        *graph.nodes_of_kind(graph.kind(HUCHIYUAN)),
+        *graph.nodes_of_kind(graph.kind("320508018203")),
+    ]
+    assert len(communities) == 171
+    for code in communities:
+        summary = graph.summary(code)
+        assert summary.nodes.get("building", 0) > 0, code
+        assert summary.nodes.get("compound", 0) + summary.nodes.get("lane", 0) > 0, code
+        assert 1_000 <= summary.counts.households <= 4_500, code
+
+
+def test_unit_kinds_present(district):
+    kinds = Counter(u.kind.value for u in district.units)
+    assert set(kinds) == {"compound", "lane", "courtyard"}
+
+
+def test_communities_placed_in_their_subdistrict(district):
+    """Each community's point lies in its sub-district's documented disc (虎池苑社区 keeps
+    the skeleton's point)."""
+    for community in district.communities:
+        if community.id == HUCHIYUAN:
+            continue
+        area = SUBDISTRICT_AREAS[community.parent_id]
+        assert community.location.distance_m(area.centre) <= area.radius_m + 1, community.id
+
+
+def test_reported_figures(district):
+    """273 micro-sites, 1,000+ pioneers in every community, 600+ riders (the 2022 article)."""
+    micro_sites = [s for s in district.sites if s.brand == "小巷红韵"]
+    assert len(micro_sites) == 273
+    per_community = Counter(s.id.split("/")[0] for s in micro_sites)
+    assert len(per_community) == 171
+    pioneers = [p for p in district.people if "海棠先锋" in p.enrolments]
+    assert len(pioneers) >= 1_000
+    assert len({p.id.split("/")[0] for p in pioneers}) == 171
+    riders = [p for p in district.people if Role.RIDER in p.roles]
+    assert len(riders) >= 600
+
+
+def test_provenance(district):
+    """Division records are official; everything generated is synthetic."""
+    assert {a.provenance.source for a in district.areas} == {Source.OFFICIAL}
+    assert {c.provenance.source for c in district.communities} == {Source.OFFICIAL}
+    generated = [
+        *district.units,
+        *district.buildings,
+        *district.entrances,
+        *district.households,
+        *district.people,
+        *district.sites,
+        *district.zones,
+    ]
+    assert {r.provenance.source for r in generated} == {Source.SYNTHETIC}
+
+
+@pytest.mark.parametrize("seed", sorted(SKELETON_HUCHIYUAN))
+def test_huchiyuan_unchanged_from_the_skeleton(seed, district):
+    """虎池苑社区's records are those the skeleton shipped, record for record."""
+    model = district if seed == 0 else gusu(seed=seed, communities=[HUCHIYUAN])
+    records = huchiyuan_records(model)
+    assert (len(records), digest(records)) == SKELETON_HUCHIYUAN[seed]
+
+
+def test_huchiyuan_is_the_synthetic_community(district):
+    alone = synthetic_community(HUCHIYUAN, households=1765, volunteers=20, seed=0)
+    assert huchiyuan_records(district) == huchiyuan_records(alone)
+
+
+def test_subset_keeps_each_communitys_records(district):
+    """A community's detail does not depend on which others are generated."""
+    codes = ["320508018203", "320508024030"]
+    part = gusu(communities=codes)
+    for code in codes:
+        def mine(model, code=code):
+            return [r for r in model.records() if r.id == code or r.id.startswith(code + "/")]
+
+        assert mine(part) == mine(district)
+    assert part.communities == district.communities
+    OrgGraph(part)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"communities": ["320508017999"]}, "communities"),
+        ({"communities": "320508017016"}, "communities"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.0}, "seed"),
+    ],
+)
+def test_bad_arguments(kwargs, field):
+    with pytest.raises(InputError) as info:
+        gusu(**kwargs)
+    assert info.value.issues[0].field == field
+
+
+@given(
+    st.lists(st.floats(0.0, 100.0), min_size=1, max_size=30).filter(lambda w: sum(w) > 0),
+    st.integers(0, 5),
+    st.integers(0, 10_000),
+)
+def test_apportion_sums_and_respects_minimum(weights, minimum, extra):
+    total = minimum * len(weights) + extra
+    parts = apportion(total, weights, minimum=minimum)
+    assert sum(parts) == total
+    assert min(parts) >= minimum
+    scale = extra / sum(weights)
+    for part, weight in zip(parts, weights, strict=True):
+        assert abs(part - minimum - weight * scale) < 1
