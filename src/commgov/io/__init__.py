@@ -1,8 +1,14 @@
-"""Every file format commgov reads or writes.
+"""Every file format commgov reads or writes, and personal data at the boundary.
 
-This first release writes JSON and formula-safe CSV atomically (several files together with
-:func:`write_texts`: all or none); JSON Schema comes from each
-model's ``json_schema()``/``model_json_schema()``.
+* Files: JSON and formula-safe CSV, written atomically (several files together with
+  :func:`write_texts`: all or none).
+* Import: :func:`import_community` builds an organisation model from an app's tables (CSV,
+  JSON or row mappings), all or nothing, with per-row errors (:class:`TableImportError`).
+* Coordinates: :func:`gcj02_to_wgs84` and :func:`wgs84_to_gcj02` convert the datum of
+  Chinese web maps at the boundary; commgov keeps WGS84 inside.
+* Personal data: fields marked ``{"sensitive": True}`` (:func:`commgov.org.sensitive_fields`)
+  are masked
+  (:data:`MASK`) in errors, logs and exports; :func:`pseudonym` makes keyed, stable ids.
 """
 
 from commgov.io._files import (
@@ -13,5 +19,34 @@ from commgov.io._files import (
     write_json,
     write_texts,
 )
+from commgov.io._gcj02 import CHINA_BOX, gcj02_to_wgs84, in_china_box, wgs84_to_gcj02
+from commgov.io._import import (
+    IMPORT_TABLES,
+    CommunityImport,
+    TableImportError,
+    import_community,
+)
+from commgov.io._privacy import MASK, MIN_KEY_BYTES, pseudonym
+from commgov.io._tables import TableIssue, TableSource
 
-__all__ = ["csv_text", "formula_safe", "json_text", "write_csv", "write_json", "write_texts"]
+__all__ = [
+    "CHINA_BOX",
+    "IMPORT_TABLES",
+    "MASK",
+    "MIN_KEY_BYTES",
+    "CommunityImport",
+    "TableImportError",
+    "TableIssue",
+    "TableSource",
+    "csv_text",
+    "formula_safe",
+    "gcj02_to_wgs84",
+    "import_community",
+    "in_china_box",
+    "json_text",
+    "pseudonym",
+    "wgs84_to_gcj02",
+    "write_csv",
+    "write_json",
+    "write_texts",
+]

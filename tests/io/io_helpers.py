@@ -1,0 +1,184 @@
+"""Helpers for tests/io: tables made from a model, and personal data planted in inputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from commgov.io import gcj02_to_wgs84, wgs84_to_gcj02
+from commgov.org import NeighbourhoodKind, OrgModel
+
+COMMUNITY = "320508017016"
+
+#: Values planted in sensitive fields of test inputs: none may show in an error message, a log
+#: line or a default export (tests/io/conftest.py scans them).
+PLANTED = {
+    "name": "欧阳秀英",
+    "name_latin": "Ouyang Xiuying",
+    "phone": "13912345678",
+    "resident_id": "32050819580101123X",
+}
+
+
+def _segment(rid: str) -> str:
+    return rid.rsplit("/", 1)[1][1:]
+
+
+def _point(record: Any, crs: str) -> dict[str, str]:
+    if record.location is None:
+        return {}
+    lon, lat = record.location.lon, record.location.lat
+    if crs == "gcj02":
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    return {"lon": repr(lon), "lat": repr(lat)}
+
+
+def tables_from_model(model: OrgModel, *, crs: str = "wgs84") -> dict[str, list[dict[str, str]]]:
+    """The model's community records as an app's tables: every cell text, ids the model's."""
+    units = []
+    for u in model.units:
+        row = {"id": u.id, "code": _segment(u.id), "kind": u.kind.value, "name": u.name}
+        row["property_management"] = u.property_management.value
+        if u.kind is NeighbourhoodKind.COURTYARD and not u.parent_id.isdigit():
+            row["parent"] = u.parent_id
+        units.append({**row, **_point(u, crs)})
+    buildings = []
+    for b in model.buildings:
+        row = {
+            "id": b.id,
+            "code": _segment(b.id),
+            "compound": b.parent_id,
+            "label": b.label,
+            "floors": str(b.floors),
+            "has_lift": "true" if b.has_lift else "false",
+        }
+        if b.counts is not None:
+            row.update({k: str(v) for k, v in b.counts.model_dump().items()})
+        buildings.append({**row, **_point(b, crs)})
+    entrances = [
+        {
+            "id": e.id,
+            "code": _segment(e.id),
+            "building": e.parent_id,
+            "label": e.label,
+            **{k: str(v) for k, v in e.counts.model_dump().items()},
+        }
+        for e in model.entrances
+    ]
+    entrance_ids = {e.id for e in model.entrances}
+    households = []
+    for h in model.households:
+        where = "entrance" if h.parent_id in entrance_ids else "building"
+        households.append(
+            {
+                "id": h.id,
+                "code": _segment(h.id),
+                where: h.parent_id,
+                "residents": str(h.residents),
+                "mobility_limited": str(h.mobility_limited),
+                "elderly_alone": "是" if h.elderly_alone else "否",
+            }
+        )
+    building_ids = {b.id for b in model.buildings}
+    people = []
+    for p in model.people:
+        row = {
+            "id": p.id,
+            "code": _segment(p.id),
+            "roles": ";".join(r.value for r in p.roles),
+            "enrolments": ";".join(p.enrolments),
+            "skills": ";".join(f"{k}:{v}" for k, v in p.skills.items()),
+            "availability": ";".join(
+                f"{w.start.isoformat()}/{w.end.isoformat()}" for w in p.availability
+            ),
+        }
+        if p.home_id is not None:
+            kind = (
+                "home_building"
+                if p.home_id in building_ids
+                else "home_entrance"
+                if p.home_id in entrance_ids
+                else "home_household"
+            )
+            row[kind] = p.home_id
+        if p.name:
+            row["name"] = p.name
+        people.append({**row, **_point(p, crs)})
+    sites = []
+    for s in model.sites:
+        row = {
+            "id": s.id,
+            "code": _segment(s.id),
+            "name": s.name,
+            "brand": s.brand or "",
+            "normal_functions": ";".join(f.value for f in s.normal_functions),
+            "emergency_functions": ";".join(f.value for f in s.emergency_functions),
+            "lanes": str(s.lanes),
+            "rate_per_lane_per_hour": repr(s.rate_per_lane_per_hour),
+        }
+        if not s.parent_id.isdigit():
+            row["compound"] = s.parent_id
+        if s.opening is not None:
+            row["opening"] = f"{s.opening.start.isoformat()}/{s.opening.end.isoformat()}"
+        sites.append({**row, **_point(s, crs)})
+    return {
+        "compounds": units,
+        "buildings": buildings,
+        "entrances": entrances,
+        "households": households,
+        "people": people,
+        "sites": sites,
+    }
+
+
+def write_tables(
+    tables: dict[str, list[dict[str, Any]]], folder: Path, fmt: str
+) -> dict[str, Path]:
+    """Write each table as ``folder/<table>.csv`` (or ``.json``); return the paths."""
+    out = {}
+    for name, rows in tables.items():
+        path = folder / f"{name}.{fmt}"
+        if fmt == "json":
+            path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        else:
+            columns: list[str] = []
+            for row in rows:
+                columns.extend(k for k in row if k not in columns)
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.DictWriter(fh, columns)
+                writer.writeheader()
+                writer.writerows(rows)
+        out[name] = path
+    return out
+
+
+def without_provenance(model: OrgModel) -> dict[str, Any]:
+    data = model.model_dump(mode="json")
+    for value in data.values():
+        if isinstance(value, list):
+            for record in value:
+                record.pop("provenance", None)
+    return data
+
+
+__all__ = [
+    "COMMUNITY",
+    "PLANTED",
+    "find_planted",
+    "gcj02_to_wgs84",
+    "tables_from_model",
+    "without_provenance",
+    "write_tables",
+]
+
+
+def find_planted(outputs: list[tuple[str, str]]) -> list[str]:
+    """Each (kind, text) output that shows a planted value, described."""
+    return [
+        f"{kind} shows planted {what} {value!r}: {text[:200]!r}"
+        for kind, text in outputs
+        for what, value in PLANTED.items()
+        if value in text
+    ]
