@@ -7,7 +7,16 @@ Importing :mod:`commgov.org` imports no solver (OR-Tools) and no simulator (SimP
 from commgov.org._base import SCHEMA_VERSION, Provenance, Record, Source
 from commgov.org.bodies import Body, BodyKind
 from commgov.org.divisions import load_divisions, short_name
-from commgov.org.graph import EdgeKind, NodeKind, OrgGraph, SubtreeSummary
+from commgov.org.graph import (
+    ChainOfCommand,
+    EdgeKind,
+    LiaisonCoverage,
+    NodeKind,
+    OrgGraph,
+    Serving,
+    SpanOfControl,
+    SubtreeSummary,
+)
 from commgov.org.model import OrgModel, sensitive_fields
 from commgov.org.party import PartyOrg, PartyOrgKind, PartyOrgLevel, Seat
 from commgov.org.people import (
@@ -60,6 +69,7 @@ __all__ = [
     "Body",
     "BodyKind",
     "Building",
+    "ChainOfCommand",
     "Community",
     "CommunityKind",
     "DutyPost",
@@ -72,6 +82,7 @@ __all__ = [
     "Household",
     "HouseholdCounts",
     "Liaison",
+    "LiaisonCoverage",
     "MemberCategory",
     "Membership",
     "MembershipRole",
@@ -94,9 +105,11 @@ __all__ = [
     "Role",
     "SamplingMode",
     "Seat",
+    "Serving",
     "Site",
     "SiteFunction",
     "Source",
+    "SpanOfControl",
     "SubtreeSummary",
     "SupplyMode",
     "Team",

@@ -27,16 +27,12 @@ def community_scope(
 
 def effective_regime(graph: OrgGraph, place_id: str, at: datetime) -> ZoneRegime:
     """Most restrictive regime in force at ``at`` over a place, its ancestors and, for a
-    building, its entrances (a sealed entrance seals the building's walk-in sampling)."""
-    places = {place_id, *graph.ancestors(place_id)}
+    building, its entrances (a sealed entrance seals the building's walk-in sampling).
+
+    Precautionary where no designation is in force (see :meth:`OrgGraph.effective_regime`).
+    """
+    places = [place_id]
     if graph.kind(place_id) is NodeKind.BUILDING:
-        places.update(graph.children(place_id))
-    regime = ZoneRegime.PRECAUTIONARY
-    for zone in graph.model.zones:
-        if (
-            zone.valid.contains(at)
-            and places.intersection(zone.targets)
-            and zone.regime.rank > regime.rank
-        ):
-            regime = zone.regime
-    return regime
+        places.extend(c for c in graph.children(place_id) if graph.kind(c) is NodeKind.ENTRANCE)
+    regimes = [graph.effective_regime(p, at) for p in places]
+    return max(regimes, key=lambda r: r.rank)

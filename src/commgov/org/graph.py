@@ -1,155 +1,58 @@
 """`OrgGraph`: the organisation model as a typed, validated networkx graph.
 
 Nodes are record ids; the records themselves stay in an id → record mapping beside the graph.
-Edges carry their kind (:class:`EdgeKind`). Territory is a tree of ``CONTAINS`` edges whose
-parent kinds follow the table in :mod:`commgov.org.territory`.
+Edges carry their kind (:class:`EdgeKind`): the territorial tree (``CONTAINS``, parent kinds
+as in :mod:`commgov.org.territory`), the party hierarchy (``SUBORDINATE_TO``), accountability
+(``LEADS``), memberships and seats (``MEMBER_OF``), "1+10+N" liaison (``LIAISES``), dual
+reporting (``REPORTS_TO``), coverage (``COVERS``) and co-building (``PARTNERS``), as in
+DESIGN.md "The organisation model".
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterator
-from enum import StrEnum
+from datetime import date, datetime
 from typing import Any
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field
 
-from commgov.errors import InputIssue, OrgStructureError
+from commgov.errors import OrgStructureError
 from commgov.org._base import Record
+from commgov.org._kinds import TERRITORIAL, EdgeKind, NodeKind
+from commgov.org._link import build, leaf_counts
+from commgov.org._views import (
+    ChainOfCommand,
+    LiaisonCoverage,
+    Serving,
+    SpanOfControl,
+    SubtreeSummary,
+)
 from commgov.org.bodies import Body
 from commgov.org.model import OrgModel, _not_a_model
 from commgov.org.party import PartyOrg
-from commgov.org.people import Liaison, Membership, Person
-from commgov.org.sites import DutyPost, Site
+from commgov.org.sites import Site
 from commgov.org.teams import Team
-from commgov.org.territory import (
-    AdminArea,
-    AdminLevel,
-    Building,
-    Community,
-    CommunityKind,
-    Entrance,
-    Grid,
-    Household,
-    HouseholdCounts,
-    NeighbourhoodKind,
-    NeighbourhoodUnit,
-)
-from commgov.org.zones import ZoneDesignation
+from commgov.org.territory import GridKind, HouseholdCounts
+from commgov.org.zones import RULEBOOKS, THREE_ZONE_2021, ZoneDesignation, ZoneRegime
 
-__all__ = ["EdgeKind", "NodeKind", "OrgGraph", "SubtreeSummary"]
-
-
-class NodeKind(StrEnum):
-    """Kind of a node in the organisation graph."""
-
-    DISTRICT = "district"
-    SUBDISTRICT = "subdistrict"
-    COMMUNITY = "community"
-    VILLAGE = "village"
-    COMPOUND = "compound"
-    LANE = "lane"
-    COURTYARD = "courtyard"
-    BUILDING = "building"
-    ENTRANCE = "entrance"
-    HOUSEHOLD = "household"
-    GRID = "grid"
-    BODY = "body"
-    PARTY_ORG = "party_org"
-    TEAM = "team"
-    PERSON = "person"
-    MEMBERSHIP = "membership"
-    LIAISON = "liaison"
-    SITE = "site"
-    DUTY_POST = "duty_post"
-    ZONE = "zone"
-
-
-class EdgeKind(StrEnum):
-    """Kind of an edge (DESIGN.md, "The organisation model")."""
-
-    CONTAINS = "CONTAINS"
-    LEADS = "LEADS"
-    SUBORDINATE_TO = "SUBORDINATE_TO"
-    MEMBER_OF = "MEMBER_OF"
-    LIAISES = "LIAISES"
-    REPORTS_TO = "REPORTS_TO"
-    COVERS = "COVERS"
-    PARTNERS = "PARTNERS"
-    RESIDES_IN = "RESIDES_IN"
-    LOCATED_IN = "LOCATED_IN"
-    DESIGNATES = "DESIGNATES"
-    ATTACHED_TO = "ATTACHED_TO"
-
+__all__ = [
+    "ChainOfCommand",
+    "EdgeKind",
+    "LiaisonCoverage",
+    "NodeKind",
+    "OrgGraph",
+    "Serving",
+    "SpanOfControl",
+    "SubtreeSummary",
+]
 
 _K = NodeKind
-#: Allowed parent kinds of each territorial kind (DESIGN.md, parent table).
-ALLOWED_PARENTS: dict[NodeKind, frozenset[NodeKind]] = {
-    _K.DISTRICT: frozenset(),
-    _K.SUBDISTRICT: frozenset({_K.DISTRICT}),
-    _K.COMMUNITY: frozenset({_K.SUBDISTRICT}),
-    _K.VILLAGE: frozenset({_K.SUBDISTRICT}),
-    _K.COMPOUND: frozenset({_K.COMMUNITY, _K.VILLAGE}),
-    _K.LANE: frozenset({_K.COMMUNITY, _K.VILLAGE}),
-    _K.COURTYARD: frozenset({_K.COMMUNITY, _K.VILLAGE, _K.LANE}),
-    _K.BUILDING: frozenset({_K.COMPOUND, _K.LANE, _K.COURTYARD}),
-    _K.ENTRANCE: frozenset({_K.BUILDING}),
-    _K.HOUSEHOLD: frozenset({_K.ENTRANCE, _K.BUILDING}),
-}
-_TERRITORIAL = frozenset(ALLOWED_PARENTS)
-_PLACES = _TERRITORIAL | {_K.SITE}
+_E = EdgeKind
 
-
-def _kind_of(record: Record) -> NodeKind:
-    if isinstance(record, AdminArea):
-        return _K.DISTRICT if record.level is AdminLevel.DISTRICT else _K.SUBDISTRICT
-    if isinstance(record, Community):
-        return _K.VILLAGE if record.kind is CommunityKind.VILLAGE else _K.COMMUNITY
-    if isinstance(record, NeighbourhoodUnit):
-        return {
-            NeighbourhoodKind.COMPOUND: _K.COMPOUND,
-            NeighbourhoodKind.LANE: _K.LANE,
-            NeighbourhoodKind.COURTYARD: _K.COURTYARD,
-        }[record.kind]
-    kinds: dict[type, NodeKind] = {
-        Building: _K.BUILDING,
-        Entrance: _K.ENTRANCE,
-        Household: _K.HOUSEHOLD,
-        Grid: _K.GRID,
-        Body: _K.BODY,
-        PartyOrg: _K.PARTY_ORG,
-        Team: _K.TEAM,
-        Person: _K.PERSON,
-        Membership: _K.MEMBERSHIP,
-        Liaison: _K.LIAISON,
-        Site: _K.SITE,
-        DutyPost: _K.DUTY_POST,
-        ZoneDesignation: _K.ZONE,
-    }
-    return kinds[type(record)]
-
-
-class SubtreeSummary(BaseModel):
-    """What lies under one node of the territory.
-
-    Attributes
-    ----------
-    id : str
-    kind : NodeKind
-    nodes : dict of str to int
-        Number of descendants of each kind (the node itself excluded).
-    counts : HouseholdCounts
-        Households, residents and mobility-limited residents under the node, summed over
-        entrances and buildings without entrances.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    kind: NodeKind
-    nodes: dict[str, int] = Field(default_factory=dict)
-    counts: HouseholdCounts = Field(default_factory=HouseholdCounts)
+#: Default "1+10+N" ratio: households per liaison (domain.md §2.2; a setting, not a rule).
+LIAISON_RATIO = 10
 
 
 class OrgGraph:
@@ -163,17 +66,29 @@ class OrgGraph:
     Raises
     ------
     commgov.errors.OrgStructureError
-        Listing every structural problem: duplicate ids, dangling parent or reference ids,
-        parents of a kind not allowed by the parent table, buildings whose household counts
-        are missing or given twice (on the building and on its entrances).
+        Listing every structural problem, each naming record, field and value: duplicate ids;
+        dangling ids; references to a record of the wrong kind (parent kinds of the territory,
+        what a party organisation may lead, be subordinate to or be tied to; what a team, site,
+        grid or body may cover; members of something that is not an organisation); household
+        counts missing, given twice or below the household records; a cycle in the party
+        hierarchy; party levels out of order (a branch over a committee); a co-governance
+        organisation leading no neighbourhood unit; an action branch outliving its zone
+        designation; membership dates outside a temporary organisation's life or
+        overlapping another membership of the same person in the same organisation; party
+        memberships of people without the party-member role; 双报到 to a community other
+        than the member's home; micro-grids outside their grid; coverage outside the
+        community; two committees in one community; zone designations under an unknown
+        rulebook, with a regime the rulebook lacks or a target level it refuses.
     TypeError
         If ``model`` is not an :class:`~commgov.org.OrgModel` (the message says how to make
         one from a dict, JSON text or a file).
 
     Notes
     -----
-    Construction is O(n) in the number of records; summaries of every node are computed in
-    one post-order pass on first use. Gusu at entrance level is about 50 k nodes.
+    Construction is O(n + e) in records and references; summaries are computed in one
+    post-order pass on first use. Gusu at entrance level is about 50 k nodes. Rules come from
+    DESIGN.md (territory, edges) and ../shared/reference/domain.md §2 (party, grids, bodies)
+    and §4 (zones).
 
     Examples
     --------
@@ -187,160 +102,19 @@ class OrgGraph:
         if not isinstance(model, OrgModel):
             raise TypeError(_not_a_model("OrgGraph", model))
         self.model = model
-        self._records: dict[str, Record] = {}
-        self._kinds: dict[str, NodeKind] = {}
-        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
-        self._parent: dict[str, str] = {}
-        self._children: dict[str, list[str]] = {}
-        self._summaries: dict[str, SubtreeSummary] | None = None
-        issues: list[InputIssue] = []
-        for record in model.records():
-            kind = _kind_of(record)
-            if record.id in self._records:
-                issues.append(
-                    InputIssue(
-                        record.id,
-                        "id",
-                        record.id,
-                        f"duplicate id (also a {self._kinds[record.id]})",
-                    )
-                )
-                continue
-            self._records[record.id] = record
-            self._kinds[record.id] = kind
-            self._g.add_node(record.id, kind=kind.value)
-        self._link(issues)
+        ix, issues = build(model)
         if issues:
             raise OrgStructureError(issues, what="organisation model structure")
+        self._ix = ix
+        self._records = ix.records
+        self._kinds = ix.kinds
+        self._g = ix.g
+        self._parent = ix.parent
+        self._children = ix.children
+        self._summaries: dict[str, SubtreeSummary] | None = None
+        self._served: dict[str, list[str]] | None = None
 
-    # -- construction ------------------------------------------------------------------------
-
-    def _link(self, issues: list[InputIssue]) -> None:
-        for rid, record in self._records.items():
-            kind = self._kinds[rid]
-            if kind in _TERRITORIAL:
-                self._link_territory(rid, record, kind, issues)
-            elif isinstance(record, Person) and record.home_id is not None:
-                self._ref(rid, "home_id", record.home_id, _TERRITORIAL, EdgeKind.RESIDES_IN, issues)
-            elif isinstance(record, Site):
-                self._ref(
-                    rid, "parent_id", record.parent_id, _TERRITORIAL, EdgeKind.LOCATED_IN, issues
-                )
-            elif isinstance(record, ZoneDesignation):
-                for target in record.targets:
-                    self._ref(rid, "targets", target, _PLACES, EdgeKind.DESIGNATES, issues)
-        self._check_household_records(issues)
-        for rid, record in self._records.items():
-            if isinstance(record, Building):
-                has_entrances = any(
-                    self._kinds[c] is _K.ENTRANCE for c in self._children.get(rid, [])
-                )
-                if has_entrances and record.counts is not None:
-                    issues.append(
-                        InputIssue(
-                            rid,
-                            "counts",
-                            record.counts.model_dump(),
-                            "must be empty: households are counted on the entrances",
-                        )
-                    )
-                if not has_entrances and record.counts is None:
-                    issues.append(
-                        InputIssue(
-                            rid,
-                            "counts",
-                            None,
-                            "required: the building has no entrances to count households on",
-                        )
-                    )
-
-    def _check_household_records(self, issues: list[InputIssue]) -> None:
-        """Household records are detail inside their leaf's counts, never more than them."""
-        for leaf_id, children in self._children.items():
-            records = [self._records[c] for c in children if self._kinds[c] is _K.HOUSEHOLD]
-            if not records:
-                continue
-            counts = _leaf_counts(self._records[leaf_id])
-            listed = {
-                "households": len(records),
-                "residents": sum(h.residents for h in records),  # type: ignore[attr-defined]
-                "mobility_limited": sum(h.mobility_limited for h in records),  # type: ignore[attr-defined]
-            }
-            for field, n in listed.items():
-                if n > getattr(counts, field):
-                    issues.append(
-                        InputIssue(
-                            leaf_id,
-                            f"counts.{field}",
-                            getattr(counts, field),
-                            f"is less than its {len(records)} household records hold ({n})",
-                        )
-                    )
-
-    def _link_territory(
-        self, rid: str, record: Record, kind: NodeKind, issues: list[InputIssue]
-    ) -> None:
-        parent_id: str | None = getattr(record, "parent_id", None)
-        if parent_id is None:
-            if kind is not _K.DISTRICT:
-                issues.append(InputIssue(rid, "parent_id", None, f"a {kind} needs a parent"))
-            return
-        allowed = ALLOWED_PARENTS[kind]
-        if parent_id not in self._records:
-            if kind is _K.DISTRICT:
-                return  # a district's parent (its city) is not modelled
-            issues.append(InputIssue(rid, "parent_id", parent_id, "no record has this id"))
-            return
-        pkind = self._kinds[parent_id]
-        if pkind not in allowed:
-            names = ", ".join(sorted(k.value for k in allowed))
-            issues.append(
-                InputIssue(
-                    rid,
-                    "parent_id",
-                    parent_id,
-                    f"a {kind} cannot sit in a {pkind} (allowed: {names})",
-                )
-            )
-            return
-        if (
-            kind is _K.HOUSEHOLD
-            and pkind is _K.BUILDING
-            and isinstance(self._records[parent_id], Building)
-            and self._records[parent_id].counts is None  # type: ignore[attr-defined]
-        ):
-            issues.append(
-                InputIssue(
-                    rid,
-                    "parent_id",
-                    parent_id,
-                    "a household sits in a building only when it has no entrances",
-                )
-            )
-            return
-        self._parent[rid] = parent_id
-        self._children.setdefault(parent_id, []).append(rid)
-        self._g.add_edge(parent_id, rid, key=EdgeKind.CONTAINS.value, kind=EdgeKind.CONTAINS.value)
-
-    def _ref(
-        self,
-        rid: str,
-        field: str,
-        target: str,
-        allowed: frozenset[NodeKind],
-        edge: EdgeKind,
-        issues: list[InputIssue],
-    ) -> None:
-        if target not in self._records:
-            issues.append(InputIssue(rid, field, target, "no record has this id"))
-        elif self._kinds[target] not in allowed:
-            issues.append(
-                InputIssue(rid, field, target, f"must name a place, not a {self._kinds[target]}")
-            )
-        else:
-            self._g.add_edge(rid, target, key=edge.value, kind=edge.value)
-
-    # -- queries -----------------------------------------------------------------------------
+    # -- records and the territory ------------------------------------------------------------
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._records
@@ -359,7 +133,7 @@ class OrgGraph:
         return self._records[node_id]
 
     def kind(self, node_id: str) -> NodeKind:
-        """The kind of a node."""
+        """The kind of a record."""
         return self._kinds[node_id]
 
     def parent(self, node_id: str) -> str | None:
@@ -389,8 +163,35 @@ class OrgGraph:
             stack.extend(reversed(self.children(current)))
 
     def nodes_of_kind(self, kind: NodeKind) -> list[str]:
-        """Ids of every node of one kind, sorted."""
+        """Ids of every record of one kind, sorted."""
         return sorted(i for i, k in self._kinds.items() if k is kind)
+
+    def community_of(self, node_id: str) -> str | None:
+        """The community (or village) a territorial node lies in, itself for a community.
+
+        ``None`` above community level. For a site, the community of the place it stands in.
+
+        Raises
+        ------
+        KeyError
+            If no record has the id.
+        """
+        return self._ix.community_of(self._place_chain(node_id)[0])
+
+    def neighbours(self, node_id: str, kind: EdgeKind, *, incoming: bool = False) -> list[str]:
+        """Ids at the other end of a node's edges of one kind, sorted, each once.
+
+        Parameters
+        ----------
+        node_id : str
+        kind : EdgeKind
+        incoming : bool, default False
+            Follow edges into the node instead of out of it.
+        """
+        index = self._ix.into if incoming else self._ix.out
+        return sorted(set(index[kind].get(node_id, ())))
+
+    # -- summaries ---------------------------------------------------------------------------
 
     def summary(self, node_id: str) -> SubtreeSummary:
         """Counts of what lies under a territorial node.
@@ -398,7 +199,7 @@ class OrgGraph:
         Raises
         ------
         KeyError
-            If no record has the id.
+            If no territorial record has the id.
         """
         if node_id not in self._records:
             raise KeyError(node_id)
@@ -409,10 +210,10 @@ class OrgGraph:
     def _summarise(self) -> dict[str, SubtreeSummary]:
         nodes: dict[str, Counter[str]] = {}
         counts: dict[str, HouseholdCounts] = {}
-        order = [n for n in nx.topological_sort(self._contains_view())]
+        order = list(nx.topological_sort(self._contains_view()))
         for nid in reversed(order):
             c: Counter[str] = Counter()
-            total = _leaf_counts(self._records[nid])
+            total = leaf_counts(self._records[nid])
             for child in self._children.get(nid, []):
                 c[self._kinds[child].value] += 1
                 c.update(nodes[child])
@@ -431,30 +232,355 @@ class OrgGraph:
 
     def _contains_view(self) -> nx.DiGraph:
         g = nx.DiGraph()
-        g.add_nodes_from(sorted(i for i, k in self._kinds.items() if k in _TERRITORIAL))
+        g.add_nodes_from(sorted(i for i, k in self._kinds.items() if k in TERRITORIAL))
         g.add_edges_from((p, c) for c, p in self._parent.items())
         return g
+
+    # -- chain of command ---------------------------------------------------------------------
+
+    def _place_chain(self, node_id: str) -> list[str]:
+        """The place and its territorial ancestors; a site stands in for its parent place."""
+        record = self._records[node_id]
+        if isinstance(record, Site):
+            return [node_id, record.parent_id, *self.ancestors(record.parent_id)]
+        if self._kinds[node_id] not in TERRITORIAL:
+            raise ValueError(f"{node_id} is a {self._kinds[node_id]}, not a place")
+        return [node_id, *self.ancestors(node_id)]
+
+    def _in_force(self, org_id: str, at: datetime | None) -> bool:
+        org = self._records[org_id]
+        assert isinstance(org, PartyOrg)
+        return at is None or org.valid is None or org.valid.contains(at)
+
+    def leaders(self, place_id: str, at: datetime | None = None) -> list[str]:
+        """Party organisations that ``LEADS`` a place, lowest level first, then by id.
+
+        Parameters
+        ----------
+        place_id : str
+        at : datetime, optional
+            Timezone-aware instant: keep only organisations in force then (a temporary action
+            branch only within its ``valid`` window). ``None``: all.
+        """
+        orgs = [o for o in self.neighbours(place_id, _E.LEADS, incoming=True)
+                if self._kinds[o] is _K.PARTY_ORG and self._in_force(o, at)]  # fmt: skip
+        return sorted(orgs, key=lambda o: (self._records[o].level.rank, o))  # type: ignore[attr-defined]
+
+    def chain_of_command(self, place_id: str, at: datetime | None = None) -> ChainOfCommand:
+        """Who a building (or any place) answers to, territorially and in the party.
+
+        Parameters
+        ----------
+        place_id : str
+            A building usually; any territorial place (or a site) works.
+        at : datetime, optional
+            Timezone-aware instant for temporary organisations (see :meth:`leaders`).
+
+        Returns
+        -------
+        ChainOfCommand
+            Territorial ancestors, covering grids, the leaders of each level, and the party
+            chain from the lowest organisation leading the nearest led level up the
+            ``SUBORDINATE_TO`` edges (domain.md §2.2, 党委抓支部、支部管党员、党员带群众).
+
+        Raises
+        ------
+        KeyError
+            If no record has the id.
+        ValueError
+            If the record is not a place.
+
+        Examples
+        --------
+        >>> from commgov.datasets import gusu
+        >>> g = OrgGraph(gusu())
+        >>> b = next(g.descendants("320508017016", NodeKind.BUILDING))
+        >>> g.chain_of_command(b).territorial[-3:]
+        ['320508017016', '320508017', '320508']
+        """
+        chain = self._place_chain(place_id)
+        building = next(
+            (p for p in chain if self._kinds.get(p) is _K.BUILDING), chain[0]
+        )
+        grids = [g for g in self.neighbours(building, _E.COVERS, incoming=True)
+                 if self._kinds[g] is _K.GRID]  # fmt: skip
+        grids.sort(key=lambda g: (self._records[g].kind is not GridKind.MICRO_GRID, g))  # type: ignore[attr-defined]
+        leaders: dict[str, list[str]] = {}
+        for place in chain:
+            found = self.leaders(place, at)
+            if found:
+                leaders[place] = found
+        party: list[str] = []
+        first = next(iter(leaders.values()), None)
+        current: str | None = first[0] if first else None
+        while current is not None and current not in party:
+            party.append(current)
+            up = self._ix.out[_E.SUBORDINATE_TO].get(current)
+            current = up[0] if up else None
+        return ChainOfCommand(
+            place_id=place_id,
+            territorial=chain[1:],
+            grids=grids,
+            leaders=leaders,
+            party=party,
+        )
+
+    # -- liaison ("1+10+N") -------------------------------------------------------------------
+
+    def liaisons_of(self, household_id: str) -> list[str]:
+        """People who liaise with a household ("1+10+N"), sorted."""
+        return self.neighbours(household_id, _E.LIAISES, incoming=True)
+
+    def _households_in(self, scope_id: str | None) -> list[str]:
+        if scope_id is None:
+            return self.nodes_of_kind(_K.HOUSEHOLD)
+        if self._kinds[scope_id] is _K.HOUSEHOLD:
+            return [scope_id]
+        return sorted(self.descendants(scope_id, _K.HOUSEHOLD))
+
+    def households_without_liaison(self, scope_id: str | None = None) -> list[str]:
+        """Household records with no liaison, sorted.
+
+        Parameters
+        ----------
+        scope_id : str, optional
+            A territorial node: only households under it. ``None``: the whole model.
+
+        Raises
+        ------
+        KeyError
+            If ``scope_id`` names no record.
+        """
+        into = self._ix.into[_E.LIAISES]
+        return [h for h in self._households_in(scope_id) if not into.get(h)]
+
+    def liaison_coverage(self, scope_id: str, ratio: int = LIAISON_RATIO) -> LiaisonCoverage:
+        """"1+10+N" coverage of a scope: who is liaised, who is not, how many liaisons it takes.
+
+        Parameters
+        ----------
+        scope_id : str
+            A territorial node.
+        ratio : int, default 10
+            Target households per liaison (Gusu's "10"; other schemes use 3–6; domain.md §2.2
+            and its caveat in §0). A setting, not a rule.
+
+        Returns
+        -------
+        LiaisonCoverage
+
+        Raises
+        ------
+        KeyError
+            If ``scope_id`` names no record.
+        ValueError
+            If ``ratio`` is not a positive integer.
+        """
+        if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 1:
+            raise ValueError(f"ratio must be a positive integer of households, not {ratio!r}")
+        households = self._households_in(scope_id)
+        into = self._ix.into[_E.LIAISES]
+        liaised = [h for h in households if into.get(h)]
+        people = sorted({p for h in liaised for p in into[h]})
+        out = self._ix.out[_E.LIAISES]
+        return LiaisonCoverage(
+            scope_id=scope_id,
+            ratio=ratio,
+            households=self.summary(scope_id).counts.households,
+            households_recorded=len(households),
+            households_liaised=len(liaised),
+            unliaised=[h for h in households if not into.get(h)],
+            liaisons=people,
+            liaisons_needed=math.ceil(self.summary(scope_id).counts.households / ratio),
+            overloaded=[p for p in people if len(set(out.get(p, ()))) > ratio],
+        )
+
+    # -- who serves a place -------------------------------------------------------------------
+
+    def _coverage(self) -> dict[str, list[str]]:
+        """Place → teams, sites, grids and bodies covering it (explicitly or by default)."""
+        if self._served is None:
+            served: dict[str, list[str]] = {}
+            for rid, kind in self._kinds.items():
+                if kind not in (_K.TEAM, _K.SITE, _K.GRID, _K.BODY):
+                    continue
+                targets = self._ix.out[_E.COVERS].get(rid)
+                if not targets:
+                    record = self._records[rid]
+                    if isinstance(record, Site):
+                        targets = [record.parent_id]
+                    elif isinstance(record, Team | Body) and record.community_id is not None:
+                        targets = [record.community_id]
+                    else:
+                        targets = []
+                for t in targets:
+                    served.setdefault(t, []).append(rid)
+            self._served = served
+        return self._served
+
+    def serving(self, place_id: str) -> Serving:
+        """Teams, sites, grids and bodies serving a place.
+
+        Something serves a place when it covers the place, one of its territorial ancestors
+        (a community-wide team) or one of its descendants (a building's pioneer team serves
+        its compound). A team or body listing no coverage covers its community; a site
+        listing none covers the place it stands in.
+
+        Raises
+        ------
+        KeyError
+            If no record has the id.
+        ValueError
+            If the record is not a territorial place.
+        """
+        if self._kinds[place_id] not in TERRITORIAL:
+            raise ValueError(f"{place_id} is a {self._kinds[place_id]}, not a place")
+        served = self._coverage()
+        found: set[str] = set()
+        for p in (place_id, *self.ancestors(place_id), *self.descendants(place_id)):
+            found.update(served.get(p, ()))
+        by_kind: dict[NodeKind, list[str]] = {k: [] for k in (_K.TEAM, _K.SITE, _K.GRID, _K.BODY)}
+        for rid in sorted(found):
+            by_kind[self._kinds[rid]].append(rid)
+        return Serving(
+            place_id=place_id,
+            teams=by_kind[_K.TEAM],
+            sites=by_kind[_K.SITE],
+            grids=by_kind[_K.GRID],
+            bodies=by_kind[_K.BODY],
+        )
+
+    # -- organisations ------------------------------------------------------------------------
+
+    def members(self, org_id: str, on: date | None = None) -> list[str]:
+        """People who are members of (or hold a seat on) an organisation, sorted.
+
+        Parameters
+        ----------
+        org_id : str
+            A party organisation, team or body.
+        on : date, optional
+            Keep memberships in force on that day (ends inclusive); seats always count.
+        """
+        people = set()
+        for person, _, data in self._g.in_edges(org_id, data=True):
+            if data["kind"] != _E.MEMBER_OF.value:
+                continue
+            if on is not None and not data.get("seat"):
+                start, end = data["start"], data["end"]
+                if (start is not None and on < start) or (end is not None and end < on):
+                    continue
+            people.add(person)
+        return sorted(people)
+
+    def span_of_control(self, node_id: str, on: date | None = None) -> SpanOfControl:
+        """What an organisation or person directly oversees.
+
+        Parameters
+        ----------
+        node_id : str
+            A party organisation, team, body or person.
+        on : date, optional
+            Day for memberships (see :meth:`members`).
+
+        Returns
+        -------
+        SpanOfControl
+            Subordinate party organisations, what it leads, its members and (for a person) the
+            households they liaise with; ``size`` counts subordinates, members and households.
+
+        Raises
+        ------
+        KeyError
+            If no record has the id.
+        """
+        kind = self._kinds[node_id]
+        subordinates = self.neighbours(node_id, _E.SUBORDINATE_TO, incoming=True)
+        members = self.members(node_id, on) if kind in (_K.PARTY_ORG, _K.TEAM, _K.BODY) else []
+        households = self.neighbours(node_id, _E.LIAISES)
+        return SpanOfControl(
+            id=node_id,
+            subordinates=subordinates,
+            led=self.neighbours(node_id, _E.LEADS),
+            members=members,
+            households=households,
+            size=len(subordinates) + len(members) + len(households),
+        )
+
+    # -- zones --------------------------------------------------------------------------------
+
+    def effective_zone(self, place_id: str, at: datetime) -> ZoneDesignation | None:
+        """The most restrictive zone designation in force over a place at an instant.
+
+        A household, entrance or building is under every designation in force at ``at`` that
+        targets it or any of its territorial ancestors; the most restrictive one
+        (:attr:`ZoneRegime.rank`, ties by id) wins (domain.md §4.3).
+
+        Parameters
+        ----------
+        place_id : str
+            A territorial place, or a site (which stands in its place).
+        at : datetime
+            Timezone-aware instant.
+
+        Returns
+        -------
+        ZoneDesignation or None
+            ``None`` when no designation covers the place then.
+
+        Raises
+        ------
+        KeyError
+            If no record has the id.
+        ValueError
+            If ``at`` is naive or the record is not a place.
+        """
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("at must be a timezone-aware datetime")
+        into = self._ix.into[_E.DESIGNATES]
+        best: ZoneDesignation | None = None
+        for place in self._place_chain(place_id):
+            for zid in into.get(place, ()):
+                zone = self._records[zid]
+                assert isinstance(zone, ZoneDesignation)
+                if not zone.valid.contains(at):
+                    continue
+                if best is None or (-zone.regime.rank, zone.id) < (-best.regime.rank, best.id):
+                    best = zone
+        return best
+
+    def effective_regime(
+        self, place_id: str, at: datetime, default: ZoneRegime | None = None
+    ) -> ZoneRegime:
+        """The regime of :meth:`effective_zone`, or ``default`` where none is in force.
+
+        ``default`` ``None`` means the default regime of the spring-2022 three-zone rulebook
+        (precautionary).
+        """
+        zone = self.effective_zone(place_id, at)
+        if zone is not None:
+            return zone.regime
+        return default if default is not None else RULEBOOKS[THREE_ZONE_2021].default_regime
+
+    # -- export --------------------------------------------------------------------------------
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """A read-only view of the underlying :class:`networkx.MultiDiGraph`.
 
-        Node attribute ``kind``; edge key and attribute ``kind`` (an :class:`EdgeKind` value).
+        Node attribute ``kind``; edge attribute ``kind`` (an :class:`EdgeKind` value). Edge keys
+        are the kind, or ``"MEMBER_OF:<membership id>"``, ``"MEMBER_OF:<org id>#seat"`` and
+        ``"LIAISES:<liaison id>"`` for edges that come from a membership, a committee seat or a
+        liaison record (their attributes: ``record``, ``role``, ``start``, ``end``; ``seat``,
+        ``title``, ``part_time``).
         """
         view: nx.MultiDiGraph = self._g.copy(as_view=True)
         return view
 
     def stats(self) -> dict[str, Any]:
-        """Number of nodes per kind and edges per kind."""
-        edges = Counter(k for _, _, k in self._g.edges(keys=True))
+        """Number of records per kind and edges per kind."""
+        edges = Counter(d for _, _, d in self._g.edges(data="kind"))
         return {
             "nodes": dict(sorted(Counter(k.value for k in self._kinds.values()).items())),
             "edges": dict(sorted(edges.items())),
         }
 
-
-def _leaf_counts(record: Record) -> HouseholdCounts:
-    if isinstance(record, Entrance):
-        return record.counts
-    if isinstance(record, Building) and record.counts is not None:
-        return record.counts
-    return HouseholdCounts()

@@ -10,6 +10,7 @@ patrol. Source: ../shared/reference/domain.md §3.4, §3.5.
 from __future__ import annotations
 
 from enum import StrEnum
+from itertools import pairwise
 from typing import Self
 
 from pydantic import Field, model_validator
@@ -152,7 +153,7 @@ class DutyPost(Record):
 
     @model_validator(mode="after")
     def _shifts(self) -> Self:
-        for a, b in zip(self.shifts, self.shifts[1:], strict=False):
+        for a, b in pairwise(self.shifts):
             if b.start < a.end:
                 raise ValueError(
                     f"shifts must be in time order without overlap: {b.start.isoformat()} "
