@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from commgov.datasets import HUCHIYUAN, gusu, synthetic_community
 from commgov.datasets._gusu import SUBDISTRICT_AREAS, apportion
 from commgov.errors import InputError
-from commgov.org import OrgGraph, Role, Source
+from commgov.org import OrgGraph, PartyOrgKind, PartyOrgLevel, Role, Source, TeamKind
 
 #: Collections that held 虎池苑社区's records when the skeleton shipped it.
 SKELETON_COLLECTIONS = (
@@ -183,3 +183,60 @@ def test_apportion_sums_and_respects_minimum(weights, minimum, extra):
     scale = extra / sum(weights)
     for part, weight in zip(parts, weights, strict=True):
         assert abs(part - minimum - weight * scale) < 1
+
+
+def test_every_community_has_a_party_organisation(district):
+    """A community party organisation (社区党委) leads each of the 171 communities, under its
+    sub-district's working committee."""
+    orgs = {p.id: p for p in district.party_orgs}
+    leading = {c: p for p in district.party_orgs for c in p.leads}
+    for community in district.communities:
+        org = leading[community.id]
+        assert org.level is PartyOrgLevel.COMMITTEE
+        assert orgs[org.parent_id].leads == [community.parent_id]
+
+
+def test_co_governance_organisations(district):
+    """120+ compound co-governance party organisations, each leading a compound."""
+    units = {u.id: u for u in district.units}
+    cogov = [p for p in district.party_orgs if p.kind is PartyOrgKind.CO_GOVERNANCE]
+    assert len(cogov) >= 120
+    for org in cogov:
+        assert units[org.leads[0]].kind.value == "compound"
+
+
+def test_pioneers_in_building_or_compound_teams(district):
+    """1,000+ Haitang Pioneers, every one a member of a pioneer team covering a compound or
+    lane, each team led by a party organisation."""
+    teams = {t.id: t for t in district.teams if t.brand == "海棠先锋"}
+    members = {m.person_id for m in district.memberships if m.organisation_id in teams}
+    pioneers = {p.id for p in district.people if "海棠先锋" in p.enrolments}
+    assert members == pioneers and len(pioneers) >= 1_000
+    led = {t for p in district.party_orgs for t in p.leads}
+    assert set(teams) <= led
+    units = {u.id: u for u in district.units}
+    assert {units[t.covers[0]].kind.value for t in teams.values()} <= {"compound", "lane"}
+
+
+def test_district_teams(district):
+    """41 business-association volunteer teams and a riders' team of 600+."""
+    kinds = Counter(t.kind for t in district.teams)
+    assert kinds[TeamKind.BUSINESS_ASSOCIATION] == 41
+    (riders,) = [t for t in district.teams if t.kind is TeamKind.RIDER]
+    on_team = [m for m in district.memberships if m.organisation_id == riders.id]
+    assert len(on_team) >= 600
+
+
+def test_action_branch_for_the_sealed_zone(district):
+    (zone,) = district.zones
+    (branch,) = [p for p in district.party_orgs if p.kind is PartyOrgKind.ACTION_BRANCH]
+    assert branch.zone_designation_id == zone.id and branch.valid == zone.valid
+
+
+def test_overlay_provenance(district):
+    """Committees named by the code table are official; the rest of the overlay synthetic."""
+    for body in district.bodies:
+        official = body.kind.value in ("residents_committee", "villagers_committee")
+        assert body.provenance.source is (Source.OFFICIAL if official else Source.SYNTHETIC)
+    overlay = [*district.party_orgs, *district.teams, *district.memberships]
+    assert {r.provenance.source for r in overlay} == {Source.SYNTHETIC}

@@ -31,8 +31,9 @@ from commgov.datasets._community import (
     community_detail,
 )
 from commgov.datasets._divisions import GUSU_CODE, gusu_divisions
+from commgov.datasets._overlay import overlay
 from commgov.errors import InputError
-from commgov.org import Community, OrgModel, Person, Provenance, Role, Source
+from commgov.org import Community, OrgModel, Person, Provenance, RiderDuty, Role, Source
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = [
@@ -61,6 +62,8 @@ RIDERS = 620
 #: Spread of community sizes: lognormal sigma, and the clip of the weight (× the mean).
 SIZE_SIGMA = 0.35
 SIZE_CLIP = (0.5, 2.0)
+#: Rider duties (流动宣传员, 需求速递员, 困难纾解员, 防疫观察员): each rider takes one or two.
+DUTIES = tuple(RiderDuty)
 _HUCHIYUAN_HOUSEHOLDS = 1765
 _HUCHIYUAN_PIONEERS = 20
 _ENROLMENT = "海棠先锋"
@@ -130,8 +133,13 @@ def gusu(seed: int = 0, *, communities: Iterable[str] | None = None) -> OrgModel
     lanes and courtyards, buildings and entrances with household and resident counts
     (930,000 residents in all, ± 1 %), mobility-limited households, 1,200 Haitang Pioneers
     (海棠先锋, an enrolment), 273 "Red Charm of the Lanes" (小巷红韵) micro-sites used as
-    sampling points, a sealed building in 虎池苑社区, and 620 riders. docs/datasets.md says
-    how each figure is calibrated.
+    sampling points, a sealed building in 虎池苑社区, and 620 riders. Over them lies the
+    organisation net: a working committee per sub-district, a party committee and a residents'
+    (villagers') committee per community, a co-governance party branch per compound without
+    property management (120+), a Haitang Pioneer team per compound or lane where pioneers
+    live, an action branch for the sealed zone, property companies, 41 business-association
+    volunteer teams and the riders' team, with memberships. docs/datasets.md says how each
+    figure is calibrated.
 
     Parameters
     ----------
@@ -157,7 +165,7 @@ def gusu(seed: int = 0, *, communities: Iterable[str] | None = None) -> OrgModel
 
     Notes
     -----
-    About 90 k records; ``gusu()`` takes about 3 s and well under 1 GiB
+    About 93 k records; ``gusu()`` takes about 3.5 s and well under 1 GiB as a whole process
     (``benchmarks/bench_gusu.py``).
 
     Examples
@@ -198,17 +206,33 @@ def gusu(seed: int = 0, *, communities: Iterable[str] | None = None) -> OrgModel
             )
         for name in Detail.__slots__:
             getattr(detailed, name).extend(getattr(part, name))
-    riders = _riders(plans, seed)
+    people = [*detailed.people, *_riders(plans, seed)]
+    communities_ = [p.community for p in plans]
+    net = overlay(
+        list(divisions.areas),
+        communities_,
+        detailed.units,
+        detailed.buildings,
+        people,
+        detailed.zones,
+        detailed=wanted,
+        seed=seed,
+        day=DEFAULT_DAY,
+    )
     return OrgModel(
         name=f"Gusu district {GUSU_CODE} (seed {seed})",
         timezone=TIMEZONE,
         areas=list(divisions.areas),
-        communities=[p.community for p in plans],
+        communities=communities_,
         units=detailed.units,
         buildings=detailed.buildings,
         entrances=detailed.entrances,
         households=detailed.households,
-        people=[*detailed.people, *riders],
+        bodies=net.bodies,
+        party_orgs=net.party_orgs,
+        teams=net.teams,
+        people=people,
+        memberships=net.memberships,
         sites=detailed.sites,
         zones=detailed.zones,
     )
@@ -375,10 +399,15 @@ def _riders(plans: list[_Plan], seed: int) -> list[Person]:
         base = plans[min(len(plans) - 1, bisect.bisect_right(cumulative, u))].community
         angle, dist = 2 * math.pi * float(g.random()), 500.0 * math.sqrt(float(g.random()))
         start, end = shifts[int(g.integers(len(shifts)))]
+        party = bool(g.random() < 0.15)
+        duties = sorted(
+            DUTIES[int(i)] for i in g.choice(len(DUTIES), size=int(g.integers(1, 3)), replace=False)
+        )
         people.append(
             Person(
                 id=pid,
-                roles=[Role.RIDER, Role.PARTY_MEMBER] if g.random() < 0.15 else [Role.RIDER],
+                roles=[Role.RIDER, Role.PARTY_MEMBER] if party else [Role.RIDER],
+                rider_duties=duties,
                 skills={"delivery": int(g.integers(3, 6))},
                 location=_clip(
                     _offset(_located(base), dist * math.cos(angle), dist * math.sin(angle))
