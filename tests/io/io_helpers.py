@@ -182,3 +182,132 @@ def find_planted(outputs: list[tuple[str, str]]) -> list[str]:
         for what, value in PLANTED.items()
         if value in text
     ]
+
+
+def overlay_model() -> OrgModel:
+    """A synthetic community with the overlay: party organisations (with seats and an action
+    branch), a residents' committee, a team, named people with phones and health flags
+    (planted values), memberships, a liaison and a duty post."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from commgov.datasets import synthetic_community
+    from commgov.org import (
+        Body,
+        BodyKind,
+        DutyPost,
+        DutyTask,
+        HealthFlag,
+        Liaison,
+        MemberCategory,
+        Membership,
+        MembershipRole,
+        PartyOrg,
+        PartyOrgKind,
+        PartyOrgLevel,
+        Seat,
+        Team,
+        TeamKind,
+    )
+    from commgov.types import TimeWindow
+
+    tz = ZoneInfo("Asia/Shanghai")
+    base = synthetic_community(COMMUNITY, seed=2)
+    people = list(base.people)
+    first, second = people[0], people[1]
+    people[0] = first.model_copy(
+        update={
+            "name": PLANTED["name"],
+            "phone": PLANTED["phone"],
+            "health_flags": [HealthFlag.CHRONIC_CONDITION],
+            "roles": sorted({*first.roles, "party_member"}),
+            "party_category": MemberCategory.RESIDENT,
+        }
+    )
+    people[1] = second.model_copy(update={"name": PLANTED["name_latin"]})
+    zone = base.zones[0]
+    unit = base.units[0]
+    committee = PartyOrg(
+        id=f"{COMMUNITY}/PO",
+        level=PartyOrgLevel.COMMITTEE,
+        name="虎池苑社区党委",
+        leads=[COMMUNITY],
+        seats=[Seat(person_id=people[0].id, title="secretary")],
+    )
+    branch = PartyOrg(
+        id=f"{COMMUNITY}/PO/B1",
+        level=PartyOrgLevel.BRANCH,
+        kind=PartyOrgKind.CO_GOVERNANCE,
+        name=f"{unit.name}共治党支部",
+        parent_id=committee.id,
+        leads=[unit.id],
+    )
+    action = PartyOrg(
+        id=f"{COMMUNITY}/PO/A1",
+        level=PartyOrgLevel.BRANCH,
+        kind=PartyOrgKind.ACTION_BRANCH,
+        name="临时党支部",
+        parent_id=committee.id,
+        leads=list(zone.targets[:1]),
+        zone_designation_id=zone.id,
+        valid=zone.valid,
+    )
+    body = Body(
+        id=f"{COMMUNITY}/RC",
+        kind=BodyKind.RESIDENTS_COMMITTEE,
+        name="虎池苑社区居民委员会",
+        community_id=COMMUNITY,
+    )
+    team = Team(
+        id=f"{COMMUNITY}/T01",
+        kind=TeamKind.VOLUNTEER,
+        name="海棠先锋1队",
+        community_id=COMMUNITY,
+        brand="海棠先锋",
+    )
+    memberships = [
+        Membership(
+            id=f"{COMMUNITY}/M001",
+            person_id=people[0].id,
+            organisation_id=committee.id,
+            start=date(2020, 7, 1),
+        ),
+        Membership(
+            id=f"{COMMUNITY}/M002",
+            person_id=people[0].id,
+            organisation_id=team.id,
+            role=MembershipRole.LEADER,
+            title="队长",
+            start=date(2022, 3, 1),
+        ),
+        Membership(id=f"{COMMUNITY}/M003", person_id=people[1].id, organisation_id=team.id),
+    ]
+    liaison = Liaison(
+        id=f"{COMMUNITY}/LI01",
+        person_id=people[0].id,
+        household_ids=[h.id for h in base.households[:3]],
+        services=["政策宣传"],
+    )
+    duty = DutyPost(
+        id=f"{COMMUNITY}/DP01",
+        site_id=base.sites[0].id,
+        title="1号门岗",
+        tasks=[DutyTask.HEALTH_CODE_CHECK],
+        shifts=[
+            TimeWindow(
+                start=datetime(2022, 4, 12, 7, tzinfo=tz), end=datetime(2022, 4, 12, 12, tzinfo=tz)
+            )
+        ],
+    )
+    overlay = base.model_copy(
+        update={
+            "people": people,
+            "party_orgs": [committee, branch, action],
+            "bodies": [body],
+            "teams": [team],
+            "memberships": memberships,
+            "liaisons": [liaison],
+            "duty_posts": [duty],
+        }
+    )
+    return OrgModel.model_validate(overlay.model_dump())

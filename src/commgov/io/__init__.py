@@ -6,11 +6,23 @@
   JSON or row mappings), all or nothing, with per-row errors (:class:`TableImportError`).
 * Coordinates: :func:`gcj02_to_wgs84` and :func:`wgs84_to_gcj02` convert the datum of
   Chinese web maps at the boundary; commgov keeps WGS84 inside.
+* Exports: :func:`record_schemas` (JSON Schema of every record), :func:`export_json` (the
+  model, masked, optionally pseudonymised), :func:`to_geojson` (places, RFC 7946) and
+  :func:`to_popolo` (organisations, people, posts, memberships).
 * Personal data: fields marked ``{"sensitive": True}`` (:func:`commgov.org.sensitive_fields`)
   are masked
   (:data:`MASK`) in errors, logs and exports; :func:`pseudonym` makes keyed, stable ids.
 """
 
+from commgov.io._export import (
+    GEOJSON_PLACES,
+    PersonalData,
+    export_json,
+    record_schemas,
+    to_geojson,
+    to_popolo,
+    write_record_schemas,
+)
 from commgov.io._files import (
     csv_text,
     formula_safe,
@@ -31,22 +43,29 @@ from commgov.io._tables import TableIssue, TableSource
 
 __all__ = [
     "CHINA_BOX",
+    "GEOJSON_PLACES",
     "IMPORT_TABLES",
     "MASK",
     "MIN_KEY_BYTES",
     "CommunityImport",
+    "PersonalData",
     "TableImportError",
     "TableIssue",
     "TableSource",
     "csv_text",
+    "export_json",
     "formula_safe",
     "gcj02_to_wgs84",
     "import_community",
     "in_china_box",
     "json_text",
     "pseudonym",
+    "record_schemas",
+    "to_geojson",
+    "to_popolo",
     "wgs84_to_gcj02",
     "write_csv",
     "write_json",
+    "write_record_schemas",
     "write_texts",
 ]
