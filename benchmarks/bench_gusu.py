@@ -6,7 +6,9 @@ Usage::
 
 Each run is a fresh Python process (interpreter start, imports and the call, as a user meets
 them); wall time is measured around the child, peak resident memory (max RSS) comes from
-``os.wait4`` for that child alone. It prints every run and the median of each task:
+``os.wait4`` for that child alone, with its CPU time (user + system; wall time inflates when
+other processes compete for the cores, CPU time much less). It prints every run and the
+median of each task:
 
 * ``gusu``        ``gusu(seed)``: the whole district (budget: ≤ 5 s, ≤ 1 GiB);
 * ``gusu+graph``  the same, then ``OrgGraph`` over it and the district summary;
@@ -38,8 +40,9 @@ BUDGET_S = 5.0
 BUDGET_BYTES = 1 << 30
 
 
-def run_once(code: str) -> tuple[float, int]:
-    """Wall seconds and peak RSS in bytes of one child process running ``code``."""
+def run_once(code: str) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS in bytes and CPU seconds (user + system) of one child process
+    running ``code``."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code])
     _, status, usage = os.wait4(proc.pid, 0)
@@ -49,7 +52,7 @@ def run_once(code: str) -> tuple[float, int]:
         raise SystemExit(f"child failed ({proc.returncode}): {code}")
     # ru_maxrss is in kilobytes on Linux, bytes on macOS
     scale = 1 if sys.platform == "darwin" else 1024
-    return elapsed, usage.ru_maxrss * scale
+    return elapsed, usage.ru_maxrss * scale, usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -58,21 +61,23 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tasks", nargs="*", default=list(TASKS), choices=list(TASKS))
     args = parser.parse_args()
-    medians: dict[str, tuple[float, int]] = {}
+    medians: dict[str, tuple[float, int, float]] = {}
     for task in args.tasks:
         code = TASKS[task].format(seed=args.seed)
         runs = [run_once(code) for _ in range(args.runs)]
-        for k, (t, rss) in enumerate(runs, start=1):
-            print(f"{task:<11} run {k}: {t:6.2f} s  {rss / 2**20:7.0f} MiB")
+        for k, (t, rss, cpu) in enumerate(runs, start=1):
+            print(f"{task:<11} run {k}: {t:6.2f} s  {rss / 2**20:7.0f} MiB  cpu {cpu:6.2f} s")
         medians[task] = (
-            statistics.median(t for t, _ in runs),
-            int(statistics.median(rss for _, rss in runs)),
+            statistics.median(t for t, _, _ in runs),
+            int(statistics.median(rss for _, rss, _ in runs)),
+            statistics.median(cpu for _, _, cpu in runs),
         )
     print(f"\nmedian of {args.runs} whole-process runs (seed {args.seed}):")
-    for task, (t, rss) in medians.items():
-        print(f"  {task:<11} {t:6.2f} s  {rss / 2**20:7.0f} MiB peak RSS")
+    print(f"load average before the runs: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    for task, (t, rss, cpu) in medians.items():
+        print(f"  {task:<11} {t:6.2f} s  {rss / 2**20:7.0f} MiB peak RSS  cpu {cpu:6.2f} s")
     if "gusu" in medians:
-        t, rss = medians["gusu"]
+        t, rss, _ = medians["gusu"]
         ok = t <= BUDGET_S and rss <= BUDGET_BYTES
         print(
             f"gusu budget (≤ {BUDGET_S:.0f} s, ≤ 1 GiB): "
