@@ -1,13 +1,24 @@
-"""Helpers for tests/io: tables made from a model, and personal data planted in inputs."""
+"""Helpers for tests/io: tables made from a model, personal data planted in inputs, and the
+scan of every error message, log line and export for it.
+
+Each test module of tests/io imports :func:`no_personal_data_leaks` (an autouse fixture: it
+applies to every test of a module that imports it); a test that asks for personal data in
+clear requests :func:`allow_personal_data`. (A conftest.py would clash with the one of
+tests/datasets under ``--doctest-modules``: both are imported as ``conftest``.)
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
-from commgov.io import gcj02_to_wgs84, wgs84_to_gcj02
+import pytest
+
+import commgov.errors
+from commgov.io import _privacy, gcj02_to_wgs84, wgs84_to_gcj02
 from commgov.org import NeighbourhoodKind, OrgModel
 
 COMMUNITY = "320508017016"
@@ -123,6 +134,27 @@ def tables_from_model(model: OrgModel, *, crs: str = "wgs84") -> dict[str, list[
         if s.opening is not None:
             row["opening"] = f"{s.opening.start.isoformat()}/{s.opening.end.isoformat()}"
         sites.append({**row, **_point(s, crs)})
+    unit_ids = {u.id for u in model.units}
+    teams = []
+    for t in model.teams:
+        row = {"id": t.id, "code": _segment(t.id), "kind": t.kind.value, "name": t.name}
+        row["covers"] = ";".join(c for c in t.covers if c in building_ids)
+        row["covers_compounds"] = ";".join(c for c in t.covers if c in unit_ids)
+        if t.brand:
+            row["brand"] = t.brand
+        if t.partner_ids:
+            row["partner_ids"] = ";".join(t.partner_ids)
+        teams.append(row)
+    team_ids = {t.id for t in model.teams}
+    memberships = []
+    for m in model.memberships:
+        row = {"id": m.id, "code": _segment(m.id), "person": m.person_id, "role": m.role.value}
+        row["team" if m.organisation_id in team_ids else "organisation"] = m.organisation_id
+        for name in ("title", "start", "end"):
+            value = getattr(m, name)
+            if value is not None:
+                row[name] = str(value)
+        memberships.append(row)
     return {
         "compounds": units,
         "buildings": buildings,
@@ -130,6 +162,8 @@ def tables_from_model(model: OrgModel, *, crs: str = "wgs84") -> dict[str, list[
         "households": households,
         "people": people,
         "sites": sites,
+        "teams": teams,
+        "memberships": memberships,
     }
 
 
@@ -139,6 +173,8 @@ def write_tables(
     """Write each table as ``folder/<table>.csv`` (or ``.json``); return the paths."""
     out = {}
     for name, rows in tables.items():
+        if not rows:
+            continue
         path = folder / f"{name}.{fmt}"
         if fmt == "json":
             path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
@@ -166,8 +202,10 @@ def without_provenance(model: OrgModel) -> dict[str, Any]:
 __all__ = [
     "COMMUNITY",
     "PLANTED",
+    "allow_personal_data",
     "find_planted",
     "gcj02_to_wgs84",
+    "no_personal_data_leaks",
     "tables_from_model",
     "without_provenance",
     "write_tables",
@@ -311,3 +349,56 @@ def overlay_model() -> OrgModel:
         }
     )
     return OrgModel.model_validate(overlay.model_dump())
+
+
+class _Lines(logging.Handler):
+    def __init__(self, out: list[tuple[str, str]]) -> None:
+        super().__init__(logging.DEBUG)
+        self.out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.out.append(("log line", self.format(record)))
+
+
+@pytest.fixture
+def allow_personal_data(request):
+    """The test asks for personal data in clear: its outputs are not scanned."""
+    request.node.personal_data_allowed = True
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_leaks(request, monkeypatch):
+    """Collect every commgov error message, log line and export of the test; fail the test
+    when one shows a planted value (unless it requested ``allow_personal_data``)."""
+    outputs: list[tuple[str, str]] = []
+    logger = logging.getLogger("commgov")
+    handler = _Lines(outputs)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    base_init = commgov.errors.CommgovError.__init__
+
+    def init(self, *args, **kwargs):
+        base_init(self, *args, **kwargs)
+        outputs.append(("error message", f"{self}\n{getattr(self, 'issues', '')!r}"))
+
+    monkeypatch.setattr(commgov.errors.CommgovError, "__init__", init)
+    release = _privacy.released
+
+    def released(data):
+        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+        outputs.append(("export", text))
+        return release(data)
+
+    monkeypatch.setattr(_privacy, "released", released)
+    request.node.scanned_outputs = outputs
+    try:
+        yield outputs
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    if not getattr(request.node, "personal_data_allowed", False):
+        leaks = find_planted(outputs)
+        if leaks:
+            pytest.fail("personal data leaked:\n" + "\n".join(leaks), pytrace=False)

@@ -4,7 +4,12 @@ import logging
 import random
 
 import pytest
-from io_helpers import COMMUNITY, tables_from_model, write_tables
+from io_helpers import (
+    COMMUNITY,
+    no_personal_data_leaks,  # noqa: F401  (autouse: scans this module)
+    tables_from_model,
+    write_tables,
+)
 
 from commgov.datasets import gusu_divisions, synthetic_community
 from commgov.io import (
@@ -23,6 +28,8 @@ COLLECTIONS = {
     "households": "households",
     "people": "people",
     "sites": "sites",
+    "teams": "teams",
+    "memberships": "memberships",
 }
 
 
@@ -68,6 +75,7 @@ def test_rows_as_text_round_trip(base, original):
     _assert_same_community(result, original)
     OrgGraph(result.model)
     assert set(result.ids) == set(IMPORT_TABLES)
+    assert result.ids["teams"] == {} and result.ids["memberships"] == {}
     assert all(r.provenance.source is Source.IMPORTED for r in result.model.buildings)
 
 
@@ -244,3 +252,37 @@ def test_base_must_be_a_model(base):
         import_community({}, base=base.model_dump(), community_id=COMMUNITY)
     with pytest.raises(TypeError):
         import_community({}, base=base, community_id=320508017016)
+
+
+def test_teams_and_memberships(base):
+    """Teams covering buildings and compounds; memberships of teams and of a party
+    organisation of the base model; the round trip keeps every record."""
+    from io_helpers import overlay_model
+
+    from commgov.org import OrgModel
+
+    model = overlay_model()
+    party = OrgModel(party_orgs=[p for p in model.party_orgs if p.parent_id is None])
+    tables = tables_from_model(model)
+    tables["teams"][0]["covers"] = ";".join(b.id for b in model.buildings[:2])
+    tables["teams"][0]["covers_compounds"] = model.units[0].id
+    committee = party.party_orgs[0].model_copy(update={"seats": []})
+    result = import_community(
+        tables, base=base.merge(OrgModel(party_orgs=[committee])), community_id=COMMUNITY
+    )
+    (team,) = result.model.teams
+    ids = {ext: new for table in result.ids.values() for ext, new in table.items()}
+    assert team.id == f"{COMMUNITY}/T01" and team.community_id == COMMUNITY
+    assert team.covers == [
+        ids[model.buildings[0].id],
+        ids[model.buildings[1].id],
+        ids[model.units[0].id],
+    ]
+    got = {m.id: m for m in result.model.memberships}
+    assert len(got) == len(model.memberships)
+    party_membership = got[ids[f"{COMMUNITY}/M001"]]
+    assert party_membership.organisation_id == committee.id
+    assert party_membership.person_id == ids[model.memberships[0].person_id]
+    leader = got[ids[f"{COMMUNITY}/M002"]]
+    assert (leader.role.value, leader.title, str(leader.start)) == ("leader", "队长", "2022-03-01")
+    OrgGraph(result.model)

@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from io_helpers import COMMUNITY, PLANTED, write_tables
+from io_helpers import (
+    COMMUNITY,
+    PLANTED,
+    no_personal_data_leaks,  # noqa: F401  (autouse: scans this module)
+    write_tables,
+)
 
 from commgov.datasets import gusu_divisions, synthetic_community
 from commgov.io import MASK, TableImportError, TableIssue, import_community
@@ -124,6 +129,28 @@ def good() -> dict[str, list[dict[str, Any]]]:
                 "emergency_functions": "sampling_point",
                 "lanes": "2",
             },
+        ],
+        "teams": [
+            {
+                "id": "t1",
+                "code": "01",
+                "kind": "volunteer",
+                "name": "海棠先锋1队",
+                "covers": "b1;b2",
+                "covers_compounds": "xq1",
+            },
+        ],
+        "memberships": [
+            {
+                "id": "m1",
+                "code": "001",
+                "person": "u-17",
+                "team": "t1",
+                "role": "leader",
+                "title": "队长",
+                "start": "2022-03-01",
+            },
+            {"id": "m2", "code": "002", "person": "u-18", "team": "t1"},
         ],
     }
 
@@ -428,6 +455,53 @@ CASES = [
         _set("sites", 0, emergency_functions="sampling_point;canteen"),
         ("sites", 0, "emergency_functions", "Input should be"),
     ),
+    # -- teams and memberships -------------------------------------------------------------------
+    Case(
+        "unknown team kind", _set("teams", 0, kind="choir"), ("teams", 0, "kind", "Input should be")
+    ),
+    Case(
+        "team covering an unknown building",
+        _set("teams", 0, covers="b1;b7"),
+        ("teams", 0, "covers", "no row of the buildings table"),
+    ),
+    Case(
+        "team covering a building twice",
+        _set("teams", 0, covers="b1;b1"),
+        ("teams", 0, "", "more than once"),
+    ),
+    Case(
+        "membership of a team and an organisation",
+        _set("memberships", 0, organisation=f"{COMMUNITY}/PO"),
+        ("memberships", 0, "team", "not both"),
+    ),
+    Case(
+        "membership of nothing",
+        _drop("memberships", 1, "team"),
+        ("memberships", 1, "team", "required"),
+    ),
+    Case(
+        "membership of an unknown person",
+        _set("memberships", 1, person="u-99"),
+        ("memberships", 1, "person", "no row of the people table"),
+    ),
+    Case(
+        "membership ending before it starts",
+        _set("memberships", 0, end="2021-01-01"),
+        ("memberships", 0, "", "must not be before start"),
+    ),
+    Case(
+        "membership start that is no date",
+        _set("memberships", 0, start="March 2022"),
+        ("memberships", 0, "start", "valid date"),
+    ),
+    Case(
+        "membership of an organisation not in the base",
+        lambda t: (
+            t["memberships"][1].pop("team"),
+            t["memberships"][1].update(organisation=f"{COMMUNITY}/PO"),
+        ),
+        ("memberships", 1, "organisation", "no record has this id"),
+    ),
     # -- structure (OrgGraph), traced back to the row -------------------------------------------
     Case(
         "household records beyond the entrance's counts",
@@ -554,7 +628,8 @@ def test_the_good_tables_import():
 def test_bad_import(case: Case, tmp_path: Path) -> None:
     tables = good()
     # person u-18 keyed by a phone number: only a problem where the case drops its code
-    tables["people"][1]["id"] = PLANTED["phone"] if case.name.startswith("person id") else "u-18"
+    if case.name.startswith("person id"):
+        tables["people"][1]["id"] = tables["memberships"][1]["person"] = PLANTED["phone"]
     case.change(tables)
     base = case.base() if case.base is not None else BASE
     base_json = base.to_json()

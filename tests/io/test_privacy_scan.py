@@ -3,7 +3,13 @@
 import logging
 
 import pytest
-from io_helpers import COMMUNITY, PLANTED, find_planted, overlay_model
+from io_helpers import (
+    COMMUNITY,
+    PLANTED,
+    find_planted,
+    no_personal_data_leaks,  # noqa: F401  (autouse: scans this module)
+    overlay_model,
+)
 
 from commgov.datasets import gusu_divisions
 from commgov.io import TableImportError, export_json, import_community, to_geojson, to_popolo

@@ -23,6 +23,7 @@ from commgov.org import (
     Building,
     Entrance,
     Household,
+    Membership,
     NeighbourhoodKind,
     NeighbourhoodUnit,
     OrgGraph,
@@ -31,6 +32,7 @@ from commgov.org import (
     Provenance,
     Site,
     Source,
+    Team,
 )
 from commgov.org._base import Record
 
@@ -50,7 +52,16 @@ class TableImportError(InputError):
 
 
 #: The tables :func:`import_community` reads, in the order they are resolved.
-IMPORT_TABLES = ("compounds", "buildings", "entrances", "households", "people", "sites")
+IMPORT_TABLES = (
+    "compounds",
+    "buildings",
+    "entrances",
+    "households",
+    "people",
+    "sites",
+    "teams",
+    "memberships",
+)
 
 _LIST_SEPARATORS = re.compile(r"[;|；]")
 _SEGMENT = re.compile(r"^[\w.-]{1,40}$")
@@ -82,6 +93,11 @@ class _Spec:
     required: tuple[str, ...]
     location: Literal["required", "optional", "none"] = "none"
     counts: Literal["required", "optional", "none"] = "none"
+    #: link columns → (the table whose external ids they hold, or None for commgov ids of the
+    #: base model; the record field they fill); list fields take lists of ids
+    links: Mapping[str, tuple[str | None, str]] = field(default_factory=dict)
+    #: groups of link columns of which exactly one must be given
+    one_of: tuple[tuple[str, ...], ...] = ()
 
     def passed(self) -> tuple[str, ...]:
         """Record fields read from a column of the same name."""
@@ -92,7 +108,10 @@ class _Spec:
         )
 
     def fields(self) -> tuple[str, ...]:
-        return (*self.special, *self.passed())
+        hidden = {f for _table, f in self.links.values()} | {"community_id"}
+        return tuple(
+            f for f in (*self.special, *self.passed()) if f not in hidden or f in self.links
+        )
 
 
 _SPECS: dict[str, _Spec] = {
@@ -155,6 +174,29 @@ _SPECS: dict[str, _Spec] = {
             ("id", "code", "compound", "lon", "lat"),
             ("id", "name", "lon", "lat"),
             location="required",
+        ),
+        _Spec(
+            "teams",
+            Team,
+            "T",
+            {},
+            ("id", "code", "covers", "covers_compounds", "community_id"),
+            ("id", "kind", "name"),
+            links={"covers": ("buildings", "covers"), "covers_compounds": ("compounds", "covers")},
+        ),
+        _Spec(
+            "memberships",
+            Membership,
+            "M",
+            {},
+            ("id", "code", "person", "team", "organisation", "person_id", "organisation_id"),
+            ("id", "person"),
+            links={
+                "person": ("people", "person_id"),
+                "team": ("teams", "organisation_id"),
+                "organisation": (None, "organisation_id"),
+            },
+            one_of=(("team", "organisation"),),
         ),
     )
 }
@@ -277,6 +319,15 @@ def import_community(
                   community), **name**, **lon**, **lat**,
                   brand, normal_functions,
                   emergency_functions, lanes, …
+    teams         **id**, code, **kind** (volunteer /         ``{community}/T{code}``
+                  partner / rider / business_association),
+                  **name**, covers (building ids),
+                  covers_compounds (compound ids), brand,
+                  partner_ids (commgov ids)
+    memberships   **id**, code, **person**, team (a team's    ``{community}/M{code}``
+                  id) or organisation (the commgov id of a
+                  party organisation or body of the base
+                  model), role, title, start, end (dates)
     ============  ==========================================  ===================================
 
     Any other field of the record class can be given as a column of the same name (so
@@ -286,7 +337,8 @@ def import_community(
     with offsets (``2022-04-10T08:00+08:00/2022-04-10T12:00+08:00``); booleans are
     ``true``/``false`` (also ``yes``/``no``, ``1``/``0``, ``是``/``否``). Empty cells are
     absent. Counts (households, residents, mobility_limited) go on entrances, or on a
-    building that has no entrances.
+    building that has no entrances. Person ids and codes must not look like a phone or
+    ID-card number: they become commgov ids, seen in every export.
 
     Parameters
     ----------
@@ -385,6 +437,8 @@ def import_community(
         households=ctx.records.get("households", []),
         people=ctx.records.get("people", []),
         sites=ctx.records.get("sites", []),
+        teams=ctx.records.get("teams", []),
+        memberships=ctx.records.get("memberships", []),
     )
     model = base.merge(imported)
     try:
@@ -714,10 +768,9 @@ def _record_data(row: _Row, ext: str, ctx: _Ctx) -> dict[str, Any] | None:
     data: dict[str, Any] = {
         "provenance": Provenance(source=Source.IMPORTED, reference=f"{ctx.reference}: {spec.table}")
     }
-    if parent is not None:
-        key = "home_id" if spec.table == "people" else "parent_id"
-        if parent[0] is not None:
-            data[key] = parent[0]
+    key = "home_id" if spec.table == "people" else "parent_id"
+    if parent is not None and parent[0] is not None and key in spec.record.model_fields:
+        data[key] = parent[0]
     if spec.location != "none":
         point = _location(row, ctx.crs, required=spec.location == "required")
         if point is not None:
@@ -729,7 +782,12 @@ def _record_data(row: _Row, ext: str, ctx: _Ctx) -> dict[str, Any] | None:
     for name in spec.passed():
         if name in row.cells:
             data[name] = _passed_value(row, name)
-    if segment is None or parent is None or row.issues:
+    if spec.table == "teams":
+        data["community_id"] = ctx.community_id
+    links = _links(row, ctx)
+    if links is not None:
+        data.update(links)
+    if segment is None or parent is None or links is None or row.issues:
         return None
     owner = parent[1]
     prefix = spec.prefix
@@ -785,6 +843,59 @@ def _parent_id(row: _Row, ctx: _Ctx) -> tuple[str | None, str] | None:
     if spec.table in ("people", "sites"):
         return target, ctx.community_id
     return target, target
+
+
+def _links(row: _Row, ctx: _Ctx) -> dict[str, Any] | None:
+    """Record fields filled from link columns (team covers, membership ends), or None."""
+    spec = row.spec
+    out: dict[str, Any] = {}
+    ok = True
+    for group in spec.one_of:
+        given = [f for f in group if f in row.cells]
+        if len(given) != 1:
+            ok = False
+            row.bad(
+                group[0],
+                None if not given else "; ".join(f"{row.col(f)}={row.cells[f]}" for f in given),
+                f"give one of {', '.join(row.col(f) for f in group)}"
+                + (", not both" if given else ": required"),
+            )
+    for column, (table, target) in spec.links.items():
+        if column not in row.cells:
+            continue
+        many = typing.get_origin(spec.record.model_fields[target].annotation) is list
+        value = row.cells[column]
+        items = _LIST_SEPARATORS.split(value) if isinstance(value, str) and many else value
+        if not many:
+            items = [items]
+        if not isinstance(items, list):
+            row.bad(column, value, "must be a list of ids separated by ';'")
+            ok = False
+            continue
+        resolved = []
+        for item in items:
+            ext = _text(item)
+            if ext is None:
+                row.bad(column, value, "must hold ids (text or integers)")
+                ok = False
+                break
+            if not ext:
+                continue
+            if table is None:
+                resolved.append(ext)  # a commgov id of the base model, checked by the graph
+                continue
+            target_id = ctx.ids.get(table, {}).get(ext)
+            if target_id is None:
+                ok = False
+                if ext not in ctx.faulty.get(table, set()) and table not in ctx.partial:
+                    row.bad(column, ext, f"no row of the {table} table has this id")
+                continue
+            resolved.append(target_id)
+        if many:
+            out[target] = [*out.get(target, []), *resolved]
+        elif resolved:
+            out[target] = resolved[0]
+    return out if ok else None
 
 
 def _number(value: object) -> float | None:
@@ -916,9 +1027,10 @@ def _field_of(row: _Row, loc: list[Any]) -> tuple[str, Any]:
         given = [f for f in row.spec.refs if f in row.cells]
         fld = given[0] if given else ""
         return fld, row.cells.get(fld)
-    if head in row.spec.record.model_fields:
-        return head, row.cells.get(head)
-    return "", None
+    linked = [c for c, (_t, target) in row.spec.links.items() if target == head and c in row.cells]
+    if linked:
+        return linked[0], row.cells.get(linked[0])
+    return head, row.cells.get(head)
 
 
 def _traced(found: Any, ctx: _Ctx) -> TableIssue:
@@ -928,9 +1040,12 @@ def _traced(found: Any, ctx: _Ctx) -> TableIssue:
         return issue("", found.record, None, found.field, found.value, found.constraint)
     row, spec = origin
     fld = str(found.field).split(".")[-1]
+    linked = [c for c, (_t, target) in spec.links.items() if target == fld and c in row.cells]
     if fld in ("parent_id", "home_id"):
         given = [f for f in spec.refs if f in row.cells]
         fld = given[0] if given else ""
+    elif linked:
+        fld = linked[0]
     elif fld == "counts":
         fld = "households"
     value = found.value
