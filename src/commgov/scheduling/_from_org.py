@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from commgov.errors import InputIssue, ProblemError
 from commgov.org import (
@@ -23,12 +27,63 @@ from commgov.scheduling.problem import (
 )
 from commgov.types import TimeWindow
 
+_WHAT = "sampling problem"
+_R = TypeVar("_R", bound=BaseModel)
+
+
+def _shown(value: object) -> object:
+    """An offending value as reported: scalars and small flat mappings as they are."""
+    if isinstance(value, Mapping):
+        flat = all(isinstance(v, str | int | float | bool | None) for v in value.values())
+        return dict(value) if flat and len(value) <= 6 else f"<{type(value).__name__}>"
+    if isinstance(value, list | tuple | set):
+        return f"<{type(value).__name__} of {len(value)}>"
+    return value
+
+
+def _issues(
+    exc: ValidationError, record: str, prefix: str = "", note: str = ""
+) -> list[InputIssue]:
+    """One issue per pydantic error, naming the organisation record, the field and the value."""
+    issues = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        issues.append(InputIssue(record, field, _shown(err.get("input")), f"{err['msg']}{note}"))
+    return issues
+
+
+def _build(
+    issues: list[InputIssue], record: str, make: Callable[..., _R], note: str, **fields: object
+) -> _R | None:
+    """``make(**fields)``, or ``None`` with its validation errors added to ``issues``."""
+    try:
+        return make(**fields)
+    except ValidationError as exc:
+        issues.extend(_issues(exc, record, note=note))
+        return None
+
+
+def _checked_counts(
+    issues: list[InputIssue], record: str, counts: HouseholdCounts
+) -> HouseholdCounts | None:
+    """The counts validated again (a record copied with ``model_copy(update=...)`` is not)."""
+    try:
+        return HouseholdCounts.model_validate(dict(counts))
+    except ValidationError as exc:
+        issues.extend(_issues(exc, record, prefix="counts"))
+        return None
+
 
 def _batches(
-    owner_id: str, building_id: str, counts: HouseholdCounts, max_households: int
+    owner_id: str,
+    building_id: str,
+    counts: HouseholdCounts,
+    max_households: int,
+    issues: list[InputIssue],
 ) -> list[SamplingBatch]:
     """Cut a leaf's households into batches of at most ``max_households``, walk-in residents
-    spread in proportion (largest remainder, so the people add up exactly)."""
+    spread in proportion (largest remainder, so the people add up exactly). Batches that fail
+    validation are left out, their issues added to ``issues``."""
     walk_in = counts.residents - counts.mobility_limited
     if counts.households == 0:
         return []
@@ -39,16 +94,13 @@ def _batches(
     people = [walk_in * h // counts.households for h in households]
     for k in range(walk_in - sum(people)):
         people[k] += 1
-    if n == 1:
-        return [
-            SamplingBatch(
-                id=owner_id, building_id=building_id, households=households[0], people=people[0]
-            )
-        ]
-    return [
-        SamplingBatch(id=f"{owner_id}#{k + 1}", building_id=building_id, households=h, people=p)
-        for k, (h, p) in enumerate(zip(households, people, strict=True))
+    ids = [owner_id] if n == 1 else [f"{owner_id}#{k + 1}" for k in range(n)]
+    batches = [
+        _build(issues, owner_id, SamplingBatch, f" (sampling batch {bid!r})", id=bid,
+               building_id=building_id, households=h, people=p)
+        for bid, h, p in zip(ids, households, people, strict=True)
     ]
+    return [b for b in batches if b is not None]
 
 
 def sampling_problem_from_org(
@@ -90,7 +142,10 @@ def sampling_problem_from_org(
     ------
     commgov.errors.ProblemError
         If the community is unknown, has no buildings or no sampling point, or no window can
-        be derived.
+        be derived; or if a record holds a value the sampling records refuse (possible when
+        it was copied with ``model_copy(update=...)`` or made with ``model_construct``, which
+        skip validation): one issue per bad value, naming the organisation record's id (site,
+        building, entrance), the field and the value, all reported at once.
     commgov.errors.OrgStructureError
         If the model itself is invalid.
     """
@@ -104,24 +159,31 @@ def sampling_problem_from_org(
             "must be ≥ 1",
             what="sampling problem",
         )
+    if window is not None and not isinstance(window, TimeWindow):
+        try:
+            window = TimeWindow.model_validate(window)
+        except ValidationError as exc:
+            raise ProblemError(_issues(exc, community_id, prefix="window"), what=_WHAT) from None
     sites = [
         s
         for s in graph.model.sites
         if s.parent_id in in_community
         and SiteFunction.SAMPLING_POINT in s.emergency_functions
-        and s.lanes > 0
+        and s.lanes != 0  # a site without lanes is no sampling point; bad values are reported
     ]
     if not sites:
         issues.append(
             InputIssue(community_id, "sites", 0, "the community has no sampling point with lanes")
         )
+    bad_records: list[InputIssue] = []  # values of records, all reported together at the end
+    points = [p for p in (_point(s, bad_records) for s in sites) if p is not None]
     if window is None:
-        openings = [s.opening for s in sites if s.opening is not None]
+        openings = [p.opening for p in points if p.opening is not None]
         if openings:
             window = TimeWindow(
                 start=min(o.start for o in openings), end=max(o.end for o in openings)
             )
-        elif sites:
+        elif sites and not bad_records:
             issues.append(
                 InputIssue(
                     community_id,
@@ -133,9 +195,8 @@ def sampling_problem_from_org(
     building_ids = list(graph.descendants(community_id, NodeKind.BUILDING))
     if not building_ids:
         issues.append(InputIssue(community_id, "buildings", 0, "the community has no buildings"))
-    if issues:
-        raise ProblemError(issues, what="sampling problem")
-    assert window is not None
+    if issues or window is None:
+        raise ProblemError(issues + bad_records, what=_WHAT)
     buildings = []
     for bid in building_ids:
         record = graph.record(bid)
@@ -143,26 +204,34 @@ def sampling_problem_from_org(
         entrances = [
             graph.record(e) for e in graph.children(bid) if graph.kind(e) is NodeKind.ENTRANCE
         ]
+        leaves: list[tuple[str, HouseholdCounts]] = []
+        for entrance in entrances:
+            assert isinstance(entrance, Entrance)
+            leaves.append((entrance.id, entrance.counts))
+        if not entrances and record.counts is not None:
+            leaves = [(bid, record.counts)]
         batches: list[SamplingBatch] = []
         limited = 0
-        if entrances:
-            for entrance in entrances:
-                assert isinstance(entrance, Entrance)
-                batches.extend(_batches(entrance.id, bid, entrance.counts, max_batch_households))
-                limited += entrance.counts.mobility_limited
-        elif record.counts is not None:
-            batches.extend(_batches(bid, bid, record.counts, max_batch_households))
-            limited += record.counts.mobility_limited
-        buildings.append(
-            SamplingBuilding(
-                id=bid,
-                location=record.location,
-                zone=effective_regime(graph, bid, window.start),
-                batches=[b for b in batches if b.people > 0],
-                mobility_limited=limited,
-            )
+        for owner, counts in leaves:
+            checked = _checked_counts(bad_records, owner, counts)
+            if checked is not None:
+                batches.extend(_batches(owner, bid, checked, max_batch_households, bad_records))
+                limited += checked.mobility_limited
+        building = _build(
+            bad_records,
+            bid,
+            SamplingBuilding,
+            " (as a sampling building)",
+            id=bid,
+            location=record.location,
+            zone=effective_regime(graph, bid, window.start),
+            batches=[b for b in batches if b.people > 0],
+            mobility_limited=limited,
         )
-    points = [_point(s) for s in sites]
+        if building is not None:
+            buildings.append(building)
+    if bad_records:
+        raise ProblemError(bad_records, what=_WHAT)
     return SamplingProblem(
         timezone=_timezone(graph, community_id),
         window=window,
@@ -172,8 +241,12 @@ def sampling_problem_from_org(
     )
 
 
-def _point(site: Site) -> SamplingPoint:
-    return SamplingPoint(
+def _point(site: Site, issues: list[InputIssue]) -> SamplingPoint | None:
+    return _build(
+        issues,
+        site.id,
+        SamplingPoint,
+        " (as a sampling point)",
         id=site.id,
         location=site.location,
         lanes=site.lanes,

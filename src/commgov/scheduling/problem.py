@@ -275,16 +275,10 @@ class SamplingProblem(_Model):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            issues = [
-                InputIssue(
-                    record="sampling_problem",
-                    field=".".join(str(p) for p in err["loc"]),
-                    value=err.get("input"),
-                    constraint=err["msg"],
-                )
-                for err in exc.errors()
-            ]
-            raise ProblemError(issues, what=_WHAT) from None
+            # an error inside a building or point names that record's id
+            raise ProblemError.from_validation(
+                exc, data, record="sampling_problem", what=_WHAT
+            ) from None
         check_problem(self)
 
     # ---- derived quantities (pure functions of the data) ---------------------------------
