@@ -6,6 +6,7 @@ the datasheet is docs/datasets.md.
 
 import hashlib
 import json
+import math
 from collections import Counter
 
 import pytest
@@ -180,9 +181,23 @@ def test_apportion_sums_and_respects_minimum(weights, minimum, extra):
     parts = apportion(total, weights, minimum=minimum)
     assert sum(parts) == total
     assert min(parts) >= minimum
-    scale = extra / sum(weights)
-    for part, weight in zip(parts, weights, strict=True):
+    top = max(weights)
+    relative = [w / top for w in weights]
+    scale = extra / math.fsum(relative)
+    for part, weight in zip(parts, relative, strict=True):
         assert abs(part - minimum - weight * scale) < 1
+
+
+@pytest.mark.parametrize("weights", [[5e-324], [5e-324, 5e-324], [1e308, 1e308], [0.0, 5e-324]])
+def test_apportion_extreme_weights(weights):
+    parts = apportion(1000, weights)
+    assert sum(parts) == 1000
+
+
+@pytest.mark.parametrize("weights", [[], [0.0], [-1.0, 2.0], [math.nan, 1.0], [math.inf, 1.0]])
+def test_apportion_bad_weights(weights):
+    with pytest.raises(ValueError, match="cannot apportion"):
+        apportion(10, weights)
 
 
 def test_every_community_has_a_party_organisation(district):

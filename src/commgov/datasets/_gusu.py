@@ -368,10 +368,21 @@ def apportion(total: int, weights: Sequence[float], *, minimum: int = 0) -> list
     """
     n = len(weights)
     rest = total - minimum * n
-    if n == 0 or rest < 0 or sum(weights) <= 0 or min(weights) < 0:
-        raise ValueError(f"cannot apportion {total} over {n} weights with minimum {minimum}")
-    scale = rest / sum(weights)
-    quotas = [w * scale for w in weights]
+    if (
+        n == 0
+        or rest < 0
+        or not all(math.isfinite(w) and w >= 0 for w in weights)
+        or max(weights) <= 0
+    ):
+        raise ValueError(
+            f"cannot apportion {total} over {n} weights with minimum {minimum}: weights must be "
+            "finite, non-negative and not all zero"
+        )
+    # scale by the largest weight first, so that tiny (even subnormal) weights cannot overflow
+    top = max(weights)
+    relative = [w / top for w in weights]
+    scale = rest / math.fsum(relative)
+    quotas = [r * scale for r in relative]
     parts = [math.floor(q) for q in quotas]
     order = sorted(range(n), key=lambda i: (-(quotas[i] - parts[i]), i))
     for i in order[: rest - sum(parts)]:
