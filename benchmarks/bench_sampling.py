@@ -16,6 +16,10 @@ batches, 4 points, 13 slots, slack 1.2). For each it times, on the same problem:
 Nothing here imports commgov solver code: only the problem records and the shared public
 definitions ``slot_capacity``, ``walk_distance_m`` and ``reach_limit_m``. It prints walking,
 proven status, gap to the best bound, time, and each reference's time as a ratio of ours.
+
+``--large N [N ...]`` then times ``plan_sampling`` alone on synthetic communities of N
+households (``synthetic_community(HUCHIYUAN, households=N)``) with ``--large-limit`` seconds,
+to check that the time limit holds (the references are left out: their models are too large).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from ortools.sat.python import cp_model
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from commgov.datasets import HUCHIYUAN, gusu
+from commgov.datasets import HUCHIYUAN, gusu, synthetic_community
 from commgov.org import OrgGraph, ZoneRegime
 from commgov.scheduling import (
     SamplingProblem,
@@ -197,6 +201,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     parser.add_argument("--limit", type=float, default=60.0)
+    parser.add_argument("--large", type=int, nargs="*", default=[], metavar="HOUSEHOLDS")
+    parser.add_argument("--large-limit", type=float, default=10.0, metavar="S")
     args = parser.parse_args()
     instances = [("huchiyuan", sampling_problem_from_org(OrgGraph(gusu()), HUCHIYUAN))]
     instances += [(f"community-{s}", community_problem(s)) for s in args.seeds]
@@ -223,6 +229,21 @@ def main() -> None:
             f" | {h[1]:>9} ({h[0]:>5}) {h[2]:<8} gap {h[3]:6.2%} {th:6.2f}s ×{th / ours:5.1f}"
         )
         assert c[0] <= plan.totals.served_people and h[0] <= plan.totals.served_people
+    if args.large:
+        print(f"\nplan_sampling alone, time_limit_s={args.large_limit}")
+    for households in args.large:
+        prob = sampling_problem_from_org(
+            synthetic_community(HUCHIYUAN, households=households, seed=0), HUCHIYUAN
+        )
+        t = time.perf_counter()
+        plan = plan_sampling(prob, time_limit_s=args.large_limit)
+        ours = time.perf_counter() - t
+        batches = sum(len(b.batches) for b in prob.buildings)
+        print(
+            f"{households:>6} households {batches:>6} batches {len(prob.points):>3} points | "
+            f"{plan.totals.walk_person_m:>9} ({plan.totals.served_people:>6}) "
+            f"{plan.info.status:<8} {ours:6.2f}s"
+        )
 
 
 if __name__ == "__main__":
