@@ -85,8 +85,9 @@ class OrgGraph:
 
     Notes
     -----
-    Construction is O(n + e) in records and references; summaries are computed in one
-    post-order pass on first use. Gusu at entrance level is about 50 k nodes. Rules come from
+    Construction is O(n + e) in records and references; the networkx graph is built on the
+    first call of :meth:`to_networkx`, summaries in one post-order pass on first use. Gusu at
+    entrance level is about 50 k nodes. Rules come from
     DESIGN.md (territory, edges) and ../shared/reference/domain.md §2 (party, grids, bodies)
     and §4 (zones).
 
@@ -108,7 +109,6 @@ class OrgGraph:
         self._ix = ix
         self._records = ix.records
         self._kinds = ix.kinds
-        self._g = ix.g
         self._parent = ix.parent
         self._children = ix.children
         self._summaries: dict[str, SubtreeSummary] | None = None
@@ -463,9 +463,7 @@ class OrgGraph:
             Keep memberships in force on that day (ends inclusive); seats always count.
         """
         people = set()
-        for person, _, data in self._g.in_edges(org_id, data=True):
-            if data["kind"] != _E.MEMBER_OF.value:
-                continue
+        for person, data in self._ix.members.get(org_id, ()):
             if on is not None and not data.get("seat"):
                 start, end = data["start"], data["end"]
                 if (start is not None and on < start) or (end is not None and end < on):
@@ -573,12 +571,12 @@ class OrgGraph:
         liaison record (their attributes: ``record``, ``role``, ``start``, ``end``; ``seat``,
         ``title``, ``part_time``).
         """
-        view: nx.MultiDiGraph = self._g.copy(as_view=True)
+        view: nx.MultiDiGraph = self._ix.networkx_graph().copy(as_view=True)
         return view
 
     def stats(self) -> dict[str, Any]:
         """Number of records per kind and edges per kind."""
-        edges = Counter(d for _, _, d in self._g.edges(data="kind"))
+        edges = Counter(attrs["kind"] for _, _, _, attrs in self._ix.edges)
         return {
             "nodes": dict(sorted(Counter(k.value for k in self._kinds.values()).items())),
             "edges": dict(sorted(edges.items())),
