@@ -238,7 +238,7 @@ def _demo(args: argparse.Namespace) -> int:
         {
             out / "sampling_problem.json": json_text(problem),
             out / "sampling_plan.json": json_text(plan),
-            out / "sampling_plan.csv": csv_text(plan.rows()),
+            out / "sampling_plan.csv": csv_text(plan.rows(), plan.ROW_COLUMNS),
             out / "assignment.json": json_text(assignment),
             out / "assignment.csv": csv_text(assignment.rows(), assignment.ROW_COLUMNS),
         }

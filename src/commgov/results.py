@@ -34,7 +34,9 @@ class SolveStatus(StrEnum):
     ``OPTIMAL``: proven optimal for the stated objective. ``FEASIBLE``: a valid result whose
     optimality is not proven (``bound`` and ``gap`` say how far it may be). ``INFEASIBLE``: the
     hard rules admit no result at all (rare: most problems return a partial result with reasons
-    instead). ``LIMIT``: a time or size limit stopped the solve before any result was found.
+    instead). ``LIMIT``: a time or size limit stopped the solve before a complete result was
+    found; what is returned (if anything) obeys the hard rules but is partial, and its reasons
+    for what is left out are not all checked.
     """
 
     OPTIMAL = "OPTIMAL"

@@ -126,3 +126,40 @@ def test_problem_from_mappings_names_the_record() -> None:
         )
     got = {(i.record, i.field, i.value) for i in exc.value.issues}
     assert got == {("P1", "lanes", 0), ("B1", "batches.0.households", -1)}
+
+
+def test_problem_from_json_reports_problem_errors() -> None:
+    import json
+
+    from commgov.errors import ProblemError
+    from commgov.scheduling import SamplingProblem
+    from commgov.testing.strategies import community_problem
+
+    good = community_problem(3, n_buildings=4)
+    assert SamplingProblem.model_validate_json(good.model_dump_json()) == good
+    data = json.loads(good.model_dump_json())
+    data["points"][0]["lanes"] = 0
+    for call in (lambda: SamplingProblem.model_validate(data),
+                 lambda: SamplingProblem.model_validate_json(json.dumps(data)),
+                 lambda: SamplingProblem.model_validate_json("{not json"),
+                 lambda: SamplingProblem.model_validate_json(b"\xff\xfe"),
+                 lambda: SamplingProblem.model_validate([1, 2])):
+        with pytest.raises(ProblemError):
+            call()
+    dup = json.loads(good.model_dump_json())
+    dup["points"].append(dup["points"][0])
+    with pytest.raises(ProblemError, match="duplicate"):
+        SamplingProblem.model_validate(dup)
+
+
+def test_absurd_counts_hit_the_size_guard_not_memory() -> None:
+    from commgov.errors import SizeLimitError
+    from commgov.org import HouseholdCounts
+
+    model = synthetic_community("320508017016", households=60, seed=0)
+    entrance = model.entrances[0]
+    huge = entrance.model_copy(update={"counts": HouseholdCounts(
+        households=10**9, residents=10**9, mobility_limited=entrance.counts.mobility_limited)})
+    bigger = model.model_copy(update={"entrances": [huge, *model.entrances[1:]]})
+    with pytest.raises(SizeLimitError, match="more than 500,000 batches"):
+        sampling_problem_from_org(bigger, "320508017016")

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from commgov.errors import InputIssue, ProblemError
+from commgov.errors import InputIssue, ProblemError, SizeLimitError
 from commgov.org import (
     Building,
     Entrance,
@@ -72,6 +72,11 @@ def _checked_counts(
     except ValidationError as exc:
         issues.extend(_issues(exc, record, prefix="counts"))
         return None
+
+
+#: Most batches a sampling problem may have; checked before they are made, so that absurd
+#: counts fail fast instead of exhausting memory.
+MAX_BATCHES = 500_000
 
 
 def _batches(
@@ -146,6 +151,8 @@ def sampling_problem_from_org(
         it was copied with ``model_copy(update=...)`` or made with ``model_construct``, which
         skip validation): one issue per bad value, naming the organisation record's id (site,
         building, entrance), the field and the value, all reported at once.
+    commgov.errors.SizeLimitError
+        If the community would give more than :data:`MAX_BATCHES` batches.
     commgov.errors.OrgStructureError
         If the model itself is invalid.
     """
@@ -198,6 +205,7 @@ def sampling_problem_from_org(
     if issues or window is None:
         raise ProblemError(issues + bad_records, what=_WHAT)
     buildings = []
+    n_batches = 0
     for bid in building_ids:
         record = graph.record(bid)
         assert isinstance(record, Building)
@@ -215,6 +223,14 @@ def sampling_problem_from_org(
         for owner, counts in leaves:
             checked = _checked_counts(bad_records, owner, counts)
             if checked is not None:
+                n_batches += math.ceil(checked.households / max_batch_households)
+                if n_batches > MAX_BATCHES:
+                    raise SizeLimitError(
+                        f"sampling problem for {community_id}: more than {MAX_BATCHES:,} batches "
+                        f"of at most {max_batch_households} households (at {owner}, "
+                        f"{checked.households:,} households); split the community or raise "
+                        "max_batch_households"
+                    )
                 batches.extend(_batches(owner, bid, checked, max_batch_households, bad_records))
                 limited += checked.mobility_limited
         building = _build(

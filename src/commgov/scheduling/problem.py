@@ -18,6 +18,7 @@ is open all window long.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, ClassVar, Self
@@ -241,10 +242,9 @@ class SamplingPolicy(_Model):
 class SamplingProblem(_Model):
     """A sampling-timeslot problem: buildings and batches → (sampling point, slot).
 
-    Constructing one checks every cross-record rule and raises :class:`ProblemError` listing
-    all issues (record id, field, value, rule); field-level errors are reported the same way.
-    ``model_validate`` skips the cross-record rules, which :func:`check_problem` (called by the
-    solver) applies.
+    Constructing one — directly, with ``model_validate`` or with ``model_validate_json`` —
+    checks every cross-record rule and raises :class:`ProblemError` listing all issues
+    (record id, field, value, rule); field-level errors are reported the same way.
 
     Attributes
     ----------
@@ -280,6 +280,49 @@ class SamplingProblem(_Model):
                 exc, data, record="sampling_problem", what=_WHAT
             ) from None
         check_problem(self)
+
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: Any = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate a mapping into a problem; errors as :class:`ProblemError`."""
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, Mapping):
+            return cls(**dict(obj))
+        raise ProblemError.single(
+            "sampling_problem", "", type(obj).__name__, "must be a mapping", _WHAT
+        )
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: Any = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Parse JSON into a problem; errors as :class:`ProblemError`."""
+        import json
+
+        try:
+            obj = json.loads(json_data)
+        except (ValueError, TypeError) as exc:
+            raise ProblemError.single(
+                "sampling_problem", "", "<json>", f"invalid JSON: {exc}", _WHAT
+            ) from None
+        return cls.model_validate(obj)
 
     # ---- derived quantities (pure functions of the data) ---------------------------------
 
