@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from commgov._perf import gc_paused
 from commgov._random import rng
 from commgov.datasets._community import (
     DEFAULT_DAY,
@@ -177,6 +178,11 @@ def gusu(seed: int = 0, *, communities: Iterable[str] | None = None) -> OrgModel
     if not (_is_int(seed) and 0 <= seed < 2**63):
         raise InputError.single("gusu", "seed", seed, "must be a whole number ≥ 0")
     seed = int(seed)
+    with gc_paused():  # about a million acyclic objects: the collector only slows this
+        return _district(seed, communities)
+
+
+def _district(seed: int, communities: Iterable[str] | None) -> OrgModel:
     divisions = gusu_divisions()
     wanted = _wanted(communities, [c.id for c in divisions.communities])
     huchiyuan = _huchiyuan(seed)

@@ -6,7 +6,6 @@ party levels (domain.md §2.2), grids (§2.1), bodies (§2.3), zones and ruleboo
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import networkx as nx
 
+from commgov._perf import gc_paused
 from commgov.errors import InputIssue
 from commgov.org._base import Record
 from commgov.org._kinds import (
@@ -50,7 +50,10 @@ def leaf_counts(record: Record) -> HouseholdCounts:
         return record.counts
     if isinstance(record, Building) and record.counts is not None:
         return record.counts
-    return HouseholdCounts()
+    return _NO_COUNTS
+
+
+_NO_COUNTS = HouseholdCounts()  # frozen, so one shared instance serves every non-leaf
 
 
 _CONTAINS = _E.CONTAINS.value
@@ -499,13 +502,8 @@ def build(model: OrgModel) -> tuple[Index, list[InputIssue]]:
     """
     # The indexes are acyclic, so the cyclic collector has nothing to find while they are
     # built; left on, its full passes over the model's ≈ 10⁶ objects double the build time.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _build(model)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _build(model: OrgModel) -> tuple[Index, list[InputIssue]]:

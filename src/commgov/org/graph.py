@@ -18,6 +18,7 @@ from typing import Any
 
 import networkx as nx
 
+from commgov._perf import gc_paused
 from commgov.errors import OrgStructureError
 from commgov.org._base import Record
 from commgov.org._kinds import TERRITORIAL, EdgeKind, NodeKind
@@ -47,6 +48,9 @@ __all__ = [
     "SpanOfControl",
     "SubtreeSummary",
 ]
+
+#: Position of each territorial kind in a subtree vector (see ``OrgGraph._aggregate``).
+_KIND_SLOT: dict[str, int] = {k: i for i, k in enumerate(sorted(t.value for t in TERRITORIAL))}
 
 _K = NodeKind
 _E = EdgeKind
@@ -111,7 +115,8 @@ class OrgGraph:
         self._kinds = ix.kinds
         self._parent = ix.parent
         self._children = ix.children
-        self._summaries: dict[str, SubtreeSummary] | None = None
+        self._summaries: dict[str, SubtreeSummary] = {}
+        self._aggregates: dict[str, list[int]] = {}
         self._served: dict[str, list[str]] | None = None
 
     # -- records and the territory ------------------------------------------------------------
@@ -196,45 +201,62 @@ class OrgGraph:
     def summary(self, node_id: str) -> SubtreeSummary:
         """Counts of what lies under a territorial node.
 
+        Computed on first request for the node's subtree only (one post-order pass, memoised
+        per node), so asking for a community does not summarise the whole district.
+
         Raises
         ------
         KeyError
             If no territorial record has the id.
         """
-        if node_id not in self._records:
+        if node_id not in self._records or self._kinds[node_id] not in TERRITORIAL:
             raise KeyError(node_id)
-        if self._summaries is None:
-            self._summaries = self._summarise()
-        return self._summaries[node_id]
-
-    def _summarise(self) -> dict[str, SubtreeSummary]:
-        nodes: dict[str, Counter[str]] = {}
-        counts: dict[str, HouseholdCounts] = {}
-        order = list(nx.topological_sort(self._contains_view()))
-        for nid in reversed(order):
-            c: Counter[str] = Counter()
-            total = leaf_counts(self._records[nid])
-            for child in self._children.get(nid, []):
-                c[self._kinds[child].value] += 1
-                c.update(nodes[child])
-                total = total + counts[child]
-            nodes[nid] = c
-            counts[nid] = total
-        return {
-            nid: SubtreeSummary(
-                id=nid,
-                kind=self._kinds[nid],
-                nodes=dict(sorted(nodes[nid].items())),
-                counts=counts[nid],
+        cached = self._summaries.get(node_id)
+        if cached is None:
+            with gc_paused():  # acyclic vectors: nothing for the collector to find
+                vector = self._aggregate(node_id)
+            kinds = {
+                kind: vector[i] for kind, i in _KIND_SLOT.items() if vector[i]
+            }
+            households, residents, limited = vector[-3:]
+            cached = SubtreeSummary(
+                id=node_id,
+                kind=self._kinds[node_id],
+                nodes=dict(sorted(kinds.items())),
+                counts=HouseholdCounts(
+                    households=households, residents=residents, mobility_limited=limited
+                ),
             )
-            for nid in order
-        }
+            self._summaries[node_id] = cached
+        return cached
 
-    def _contains_view(self) -> nx.DiGraph:
-        g = nx.DiGraph()
-        g.add_nodes_from(sorted(i for i, k in self._kinds.items() if k in TERRITORIAL))
-        g.add_edges_from((p, c) for c, p in self._parent.items())
-        return g
+    def _aggregate(self, node_id: str) -> list[int]:
+        """Descendants per kind, then households, residents and mobility-limited residents.
+
+        One vector per node, filled by an iterative post-order pass and memoised.
+        """
+        agg = self._aggregates
+        width = len(_KIND_SLOT) + 3
+        stack: list[tuple[str, bool]] = [(node_id, False)]
+        while stack:
+            nid, expanded = stack.pop()
+            if nid in agg:
+                continue
+            children = self._children.get(nid, [])
+            if not expanded:
+                stack.append((nid, True))
+                stack.extend((child, False) for child in children if child not in agg)
+                continue
+            vector = [0] * width
+            own = leaf_counts(self._records[nid])
+            vector[-3:] = [own.households, own.residents, own.mobility_limited]
+            for child in children:
+                vector[_KIND_SLOT[self._kinds[child].value]] += 1
+                for i, v in enumerate(agg[child]):
+                    if v:
+                        vector[i] += v
+            agg[nid] = vector
+        return agg[node_id]
 
     # -- chain of command ---------------------------------------------------------------------
 
