@@ -93,8 +93,8 @@ REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
         "全部{eligible}名符合条件的志愿者已被其他任务占满（整体优先级已最大化）",
     ),
     ReasonCode.SEALED_ZONE: (
-        "building is in a sealed zone: sampled door to door ({residents} residents)",
-        "楼栋处于封控区：上门采样（{residents}人）",
+        "building is in a sealed or high-risk zone: sampled door to door ({residents} residents)",
+        "楼栋处于封控区或高风险区：上门采样（{residents}人）",
     ),
     ReasonCode.NO_POINT_IN_REACH: (
         "no sampling point allowed for the building is open with capacity within {limit_m} m "

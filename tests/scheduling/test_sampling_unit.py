@@ -275,3 +275,15 @@ def test_rows_of_an_empty_plan_and_the_csv_header() -> None:
     assert plan.rows() == []
     assert csv_text(plan.rows(), SamplingPlan.ROW_COLUMNS).splitlines() == [
         ",".join(SamplingPlan.ROW_COLUMNS)]
+
+
+@pytest.mark.parametrize("regime", [ZoneRegime.SEALED, ZoneRegime.HIGH])
+def test_stay_home_regimes_are_door_to_door(regime) -> None:
+    prob = community_problem(5, n_buildings=10)
+    target = prob.buildings[0]
+    changed = prob.model_copy(update={"buildings": [
+        target.model_copy(update={"zone": regime}), *prob.buildings[1:]]})
+    plan = plan_sampling(changed)
+    assert is_valid_sampling_plan(changed, plan).ok
+    assert target.id in {d.building_id for d in plan.door_to_door}
+    assert target.id not in plan.building_points

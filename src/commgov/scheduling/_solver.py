@@ -40,7 +40,6 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from commgov.errors import InfeasibleError, SizeLimitError, SolverError
-from commgov.org.zones import ZoneRegime
 from commgov.results import Reason, ReasonCode, SolveInfo, SolveStatus, library_versions
 from commgov.scheduling.problem import (
     BatchAssignment,
@@ -102,7 +101,8 @@ def _prepare(problem: SamplingProblem) -> _Data:
     cap = {p.id: problem.capacity(p) for p in points}
     open_ = {p.id: problem.open_slots(p) for p in points}
     pmap = {p.id: p for p in points}
-    buildings = [b for b in problem.buildings if b.zone != ZoneRegime.SEALED]
+    # sealed 封控区 and high-risk 高风险区 buildings stay home: sampled door to door
+    buildings = [b for b in problem.buildings if b.zone.rank < 2]
     reach: dict[str, list[str]] = {}
     dist: dict[tuple[str, str], int] = {}
     nearest: dict[str, int | None] = {}
@@ -554,7 +554,7 @@ def _build_plan(d: _Data, placed: dict[str, tuple[str, int]], status: SolveStatu
     door = []
     visits = []
     for b in prob.buildings:
-        if b.zone == ZoneRegime.SEALED:
+        if b.zone.rank >= 2:
             residents = sum(k.people for k in b.batches) + b.mobility_limited
             door.append(DoorToDoorBuilding(
                 building_id=b.id, households=sum(k.households for k in b.batches),

@@ -194,8 +194,9 @@ class SamplingBuilding(_Model):
     id : str
     location : GeoPoint
     zone : ZoneRegime
-        ``SEALED`` buildings are sampled door to door; ``CONTROLLED`` buildings only at
-        ``allowed_point_ids`` when given; ``PRECAUTIONARY`` buildings anywhere.
+        Regimes of rank 2 (``SEALED`` 封控区, ``HIGH`` 高风险区: residents stay home) are
+        sampled door to door; other buildings walk to a point, only to ``allowed_point_ids``
+        when given (the designated points of a ``CONTROLLED``/``MEDIUM`` zone).
     batches : list of SamplingBatch
     mobility_limited : int
         Residents sampled at home (not part of any batch), ≥ 0.

@@ -21,7 +21,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
-from commgov.org.zones import ZoneRegime
 from commgov.results import ReasonCode
 from commgov.scheduling.problem import (
     BatchAssignment,
@@ -200,7 +199,7 @@ def is_valid_sampling_plan(problem: SamplingProblem, plan: SamplingPlan) -> Veri
                                 pol.utilisation) for p in problem.points}
 
     def sealed(bid: str) -> bool:
-        return buildings[bid].zone == ZoneRegime.SEALED
+        return buildings[bid].zone.rank >= 2  # sealed 封控区 or high risk 高风险区: stay home
 
     # ---- assignments ------------------------------------------------------------------------
     seen: dict[str, str] = {}
@@ -374,7 +373,7 @@ def is_valid_sampling_plan(problem: SamplingProblem, plan: SamplingPlan) -> Veri
     exp_door = {}
     exp_visit = {}
     for b in problem.buildings:
-        if b.zone == ZoneRegime.SEALED:
+        if b.zone.rank >= 2:  # sealed or high risk: door to door
             res = sum(k.people for k in b.batches) + b.mobility_limited
             exp_door[b.id] = (sum(k.households for k in b.batches), res)
         elif b.mobility_limited > 0:
