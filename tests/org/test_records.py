@@ -124,3 +124,24 @@ def test_rulebooks_versions_and_ordering():
     assert ZoneRegime.SEALED not in RULEBOOKS["2022-v9"].rules
     assert most_restrictive([ZoneRegime.PRECAUTIONARY, ZoneRegime.SEALED]) is ZoneRegime.SEALED
     assert most_restrictive([]) is None
+
+
+def test_personal_data_never_in_error_text():
+    import pytest
+    from pydantic import ValidationError
+
+    from commgov.errors import InputError
+    from commgov.org import OrgModel, Person
+
+    secret_phone, secret_name = "13912345678", "王秘密"
+    bad = {"id": "p1", "phone": secret_phone, "name": secret_name, "roles": ["nope"]}
+    with pytest.raises(ValidationError) as info:
+        Person(**bad)
+    assert secret_phone not in str(info.value) and secret_name not in str(info.value)
+    with pytest.raises(ValidationError) as info:
+        OrgModel(people=[bad])
+    assert secret_phone not in str(info.value) and secret_name not in str(info.value)
+    with pytest.raises(InputError) as info2:
+        OrgModel.from_data({"people": [{**bad, "phone": [secret_phone], "name": {"x": secret_name}}]})
+    text = str(info2.value) + repr(info2.value.issues)
+    assert secret_phone not in text and secret_name not in text

@@ -95,7 +95,8 @@ class OrgModel(BaseModel):
     True
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # direct construction errors would quote personal data; from_data reports masked values
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     schema_version: Literal["1.0"] = "1.0"
     name: str = ""
@@ -521,5 +522,12 @@ def _issues_from_pydantic(exc: pydantic.ValidationError, data: Any) -> list[Inpu
         value = err.get("input")
         if isinstance(value, Mapping | list):
             value = f"<{type(value).__name__}>"
+        kind = RECORD_TYPES.get(loc[0]) if loc and isinstance(loc[0], str) else None
+        if kind is not None and fields and _is_sensitive_path(kind, str(fields[0])):
+            value = "<masked>"  # personal data never appears in an error (PIPL)
         issues.append(InputIssue(record, ".".join(str(f) for f in fields), value, err["msg"]))
     return issues
+
+
+def _is_sensitive_path(kind: type[BaseModel], field: str) -> bool:
+    return any(p == field or p.startswith(field + ".") for p in _sensitive_paths(kind))

@@ -14,7 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from commgov.org._base import SENSITIVE, Record
 from commgov.types import GeoPoint, Id, SkillLevel, TimeWindow
@@ -137,6 +137,9 @@ class Person(Record):
         Rider duties without the rider role, a party category without the party-member role,
         dual reporting by someone who is not an in-service member.
     """
+
+    # pydantic's own error text would quote the input: a name or phone number must not leak
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     roles: list[Role] = Field(default_factory=list)
     enrolments: list[str] = Field(default_factory=list)
