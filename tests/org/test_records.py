@@ -142,6 +142,8 @@ def test_personal_data_never_in_error_text():
         OrgModel(people=[bad])
     assert secret_phone not in str(info.value) and secret_name not in str(info.value)
     with pytest.raises(InputError) as info2:
-        OrgModel.from_data({"people": [{**bad, "phone": [secret_phone], "name": {"x": secret_name}}]})
+        OrgModel.from_data(
+            {"people": [{**bad, "phone": [secret_phone], "name": {"x": secret_name}}]}
+        )
     text = str(info2.value) + repr(info2.value.issues)
     assert secret_phone not in text and secret_name not in text
