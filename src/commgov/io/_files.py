@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -39,10 +41,14 @@ def formula_safe(value: Any) -> str:
 def write_texts(files: Mapping[str | Path, str]) -> list[Path]:
     """Write several UTF-8 text files together: all of them, or none is changed.
 
-    Every file is first written in full to a temporary file beside its target; only when all
-    are written are they renamed over their targets (``os.replace``, atomic per file on
-    POSIX and Windows). A failure while writing removes the temporary files and leaves every
-    target as it was. New files get mode ``0o644``; existing ones keep their mode.
+    Every target is checked first (an existing target must be a regular file), then every
+    file is written in full to a temporary file beside its target; only when all are written
+    are they renamed over their targets (``os.replace``, atomic per file on POSIX and
+    Windows). Existing targets are kept as hard links (copies where links are not supported)
+    until the last rename succeeds, so a failure at any step — while writing or while
+    renaming — restores every target to what it was and removes the temporary files. New
+    files get mode ``0o644``; existing ones keep their mode. (A crash of the process itself
+    between two renames can still leave some files new and some old.)
 
     Parameters
     ----------
@@ -57,15 +63,23 @@ def write_texts(files: Mapping[str | Path, str]) -> list[Path]:
     Raises
     ------
     OSError
-        If a folder cannot be created or a file cannot be written; ``filename`` and the
-        message name the target file, not the temporary one.
+        If a target is a folder or other non-file, a folder cannot be created or a file
+        cannot be written; ``filename`` and the message name the target file, not the
+        temporary one.
     """
+    targets = [Path(name) for name in files]
+    for name, target in zip(files, targets, strict=True):
+        if target.name in ("", ".", ".."):
+            raise IsADirectoryError(21, f"not a file name: {str(name)!r}", str(name))
+        if target.exists() and not target.is_file():
+            raise IsADirectoryError(
+                21, f"cannot write {target}: it exists and is not a file", str(target)
+            )
     staged: list[tuple[Path, Path]] = []
+    backups: dict[Path, Path] = {}
+    replaced: list[Path] = []
     try:
-        for name, text in files.items():
-            target = Path(name)
-            if target.name in ("", ".", ".."):
-                raise IsADirectoryError(21, f"not a file name: {str(name)!r}", str(name))
+        for target, text in zip(targets, files.values(), strict=True):
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp_name = tempfile.mkstemp(
@@ -76,22 +90,49 @@ def write_texts(files: Mapping[str | Path, str]) -> list[Path]:
                     fh.write(text)
                 mode = target.stat().st_mode & 0o7777 if target.is_file() else 0o644
                 os.chmod(tmp_name, mode)
+                if target.is_file():
+                    backups[target] = _backup(target)
             except OSError as exc:
-                raise type(exc)(
-                    exc.errno, f"cannot write {target}: {exc.strerror or exc}", str(target)
-                ) from exc
+                raise _naming(exc, target) from exc
         for tmp, target in staged:
             try:
                 os.replace(tmp, target)
             except OSError as exc:
-                raise type(exc)(
-                    exc.errno, f"cannot write {target}: {exc.strerror or exc}", str(target)
-                ) from exc
+                raise _naming(exc, target) from exc
+            replaced.append(target)
     except BaseException:
+        for target in reversed(replaced):  # put back what was there before
+            with contextlib.suppress(OSError):
+                if target in backups:
+                    os.replace(backups.pop(target), target)
+                else:
+                    target.unlink(missing_ok=True)
         for tmp, _target in staged:
             tmp.unlink(missing_ok=True)
+        for backup in backups.values():
+            backup.unlink(missing_ok=True)
         raise
+    for backup in backups.values():
+        backup.unlink(missing_ok=True)
     return [target for _tmp, target in staged]
+
+
+def _backup(target: Path) -> Path:
+    """A hard link (or a copy) of ``target`` beside it, to restore it on failure."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".bak")
+    os.close(fd)
+    backup = Path(name)
+    backup.unlink()
+    try:
+        os.link(target, backup)
+    except OSError:
+        shutil.copy2(target, backup)
+    return backup
+
+
+def _naming(exc: OSError, target: Path) -> OSError:
+    """The same kind of error, naming the target file rather than a temporary one."""
+    return type(exc)(exc.errno, f"cannot write {target}: {exc.strerror or exc}", str(target))
 
 
 def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
