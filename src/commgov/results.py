@@ -59,6 +59,7 @@ class ReasonCode(StrEnum):
     SEALED_ZONE = "SEALED_ZONE"
     NO_POINT_IN_REACH = "NO_POINT_IN_REACH"
     POINT_CAPACITY_USED = "POINT_CAPACITY_USED"
+    TIME_LIMIT_REACHED = "TIME_LIMIT_REACHED"
 
 
 #: Required and optional parameter names of each code.
@@ -70,6 +71,7 @@ REASON_PARAMS: dict[ReasonCode, tuple[frozenset[str], frozenset[str]]] = {
     ReasonCode.SEALED_ZONE: (frozenset({"residents"}), frozenset()),
     ReasonCode.NO_POINT_IN_REACH: (frozenset({"limit_m"}), frozenset({"distance_m"})),
     ReasonCode.POINT_CAPACITY_USED: (frozenset({"people"}), frozenset()),
+    ReasonCode.TIME_LIMIT_REACHED: (frozenset({"time_limit_s"}), frozenset()),
 }
 
 #: English and Chinese templates, formatted with the reason's parameters. A template may have
@@ -110,6 +112,11 @@ REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
         "no sampling point within reach has room for this batch of {people} people in the "
         "window (lanes booked, or the batch is larger than the queue limit allows)",
         "可达采样点在时段内无法容纳这批{people}人（容量已满或超过排队上限）",
+    ),
+    ReasonCode.TIME_LIMIT_REACHED: (
+        "not placed: the time limit ({time_limit_s} s) was reached before it could be tried "
+        "(status LIMIT; raise the limit)",
+        "未安排：尚未尝试即已达到时间上限（{time_limit_s}秒）；请放宽时间上限",
     ),
 }
 

@@ -20,7 +20,7 @@ from test_sampling_optimality import random_problem
 
 from commgov.datasets import synthetic_community
 from commgov.org import OrgGraph
-from commgov.results import SolveStatus
+from commgov.results import ReasonCode, SolveStatus
 from commgov.scheduling import (
     SamplingPlan,
     SamplingProblem,
@@ -198,9 +198,12 @@ def test_deadline_in_the_greedy_completion_gives_limit_not_an_error(
     plan = plan_sampling(problem, time_limit_s=0.06)
     assert plan.info.status == SolveStatus.LIMIT
     assert plan.info.bound is None and plan.info.gap is None
-    # every hard rule holds; only the unserved reasons are unproven (the batches were not tried)
+    # every hard rule holds, and the untried batches say so (TIME_LIMIT_REACHED)
     report = is_valid_sampling_plan(problem, plan)
-    assert set(report.codes) <= {"REASON_FALSE"}
+    assert report.ok, report.codes
+    codes = {r.code for u in plan.unserved for r in u.reasons}
+    assert ReasonCode.TIME_LIMIT_REACHED in codes
+    assert ReasonCode.POINT_CAPACITY_USED not in codes
     assert plan.totals.served_people + plan.totals.unserved_people == plan.totals.walk_in_people
 
 
@@ -262,3 +265,16 @@ def test_bound_only_when_served_is_proven(
     assert (plan.info.status == SolveStatus.OPTIMAL) == all(proven)
     if not proven[0]:
         assert plan.info.bound is None
+
+
+def test_time_limit_reason_is_false_on_a_finished_plan() -> None:
+    from commgov.results import Reason
+
+    problem = mutation_fixture()
+    plan = plan_sampling(problem)
+    assert plan.unserved, "the fixture leaves batches unserved"
+    fake = Reason(code=ReasonCode.TIME_LIMIT_REACHED,
+                  params={"time_limit_s": plan.info.options["time_limit_s"]})
+    unserved = [plan.unserved[0].model_copy(update={"reasons": [fake]}), *plan.unserved[1:]]
+    report = is_valid_sampling_plan(problem, plan.model_copy(update={"unserved": unserved}))
+    assert "REASON_FALSE" in report.codes

@@ -538,9 +538,17 @@ def _build_plan(d: _Data, placed: dict[str, tuple[str, int]], status: SolveStatu
                 batch_id=k.id, building_id=k.building_id, point_id=pid, slot=t,
                 slot_start=prob.slot_start(t), people=k.people,
                 walk_m=d.dist[k.building_id, pid]))
+    def reason(k: SamplingBatch) -> Reason:
+        r = _unserved_reason(d, k)
+        if status == SolveStatus.LIMIT and r.code == ReasonCode.POINT_CAPACITY_USED:
+            # the greedy completion was cut short: capacity was not checked for this batch
+            return Reason(code=ReasonCode.TIME_LIMIT_REACHED,
+                          params={"time_limit_s": options["time_limit_s"]})
+        return r
+
     unserved = [
         UnservedBatch(batch_id=k.id, building_id=k.building_id, people=k.people,
-                      reasons=[_unserved_reason(d, k)])
+                      reasons=[reason(k)])
         for k in d.batches if k.id not in placed
     ]
     loads_all = _loads(d, placed)

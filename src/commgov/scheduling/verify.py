@@ -362,6 +362,14 @@ def is_valid_sampling_plan(problem: SamplingProblem, plan: SamplingPlan) -> Veri
                 if insertable(k, cands):
                     rep.add("REASON_FALSE", u.batch_id,
                             "POINT_CAPACITY_USED but the batch fits at a point in reach")
+            elif r.code == ReasonCode.TIME_LIMIT_REACHED:
+                if plan.info.status != "LIMIT":
+                    rep.add("REASON_FALSE", u.batch_id,
+                            f"TIME_LIMIT_REACHED but the plan's status is {plan.info.status}")
+                if r.params.get("time_limit_s") != plan.info.options.get("time_limit_s"):
+                    rep.add("REASON_FALSE", u.batch_id,
+                            f"time_limit_s {r.params.get('time_limit_s')}, the plan ran with "
+                            f"{plan.info.options.get('time_limit_s')}")
             else:
                 rep.add("REASON_FALSE", u.batch_id, f"unexpected reason {r.code.value}")
 
