@@ -11,7 +11,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commgov.org import OrgGraph, OrgModel, PartyOrg
+from commgov.org import EdgeKind, OrgGraph, OrgModel, PartyOrg
 from commgov.org._queries import effective_regime
 from commgov.org.model import RECORD_TYPES
 from commgov.testing import strategies as cs
@@ -192,3 +192,69 @@ def test_every_record_strategy_round_trips(data):
                      cs.duty_posts(), cs.zone_designations()):  # fmt: skip
         record = data.draw(strategy)
         assert type(record).model_validate_json(record.model_dump_json()) == record
+
+
+def edges_from_records(model):
+    """Every edge, by kind, read off the records alone (the models are valid)."""
+    e = {k: set() for k in EdgeKind}
+    territorial = [*model.areas, *model.communities, *model.units, *model.buildings,
+                   *model.entrances, *model.households]  # fmt: skip
+    ids = {r.id for r in territorial}
+    for r in territorial:
+        if r.parent_id in ids:
+            e[EdgeKind.CONTAINS].add((r.parent_id, r.id))
+    for p in model.party_orgs:
+        e[EdgeKind.LEADS] |= {(p.id, t) for t in p.leads}
+        if p.parent_id is not None:
+            e[EdgeKind.SUBORDINATE_TO].add((p.id, p.parent_id))
+        e[EdgeKind.MEMBER_OF] |= {(s.person_id, p.id) for s in p.seats}
+        if p.reports_to_community_id is not None:
+            e[EdgeKind.REPORTS_TO].add((p.id, p.reports_to_community_id))
+        if p.zone_designation_id is not None:
+            e[EdgeKind.ATTACHED_TO].add((p.id, p.zone_designation_id))
+    e[EdgeKind.MEMBER_OF] |= {(m.person_id, m.organisation_id) for m in model.memberships}
+    for li in model.liaisons:
+        e[EdgeKind.LIAISES] |= {(li.person_id, h) for h in li.household_ids}
+    for person in model.people:
+        if person.home_id is not None:
+            e[EdgeKind.RESIDES_IN].add((person.id, person.home_id))
+        if person.reports_to_community_id is not None:
+            e[EdgeKind.REPORTS_TO].add((person.id, person.reports_to_community_id))
+    for r in [*model.grids, *model.teams, *model.sites, *model.bodies]:
+        e[EdgeKind.COVERS] |= {(r.id, t) for t in r.covers}
+    for g in model.grids:
+        e[EdgeKind.LOCATED_IN] |= {(g.id, t) for t in (g.community_id, g.parent_id) if t}
+    for r in [*model.teams, *model.bodies]:
+        if r.community_id is not None:
+            e[EdgeKind.LOCATED_IN].add((r.id, r.community_id))
+    for b in model.bodies:
+        e[EdgeKind.PARTNERS] |= {(b.id, t) for t in b.partner_community_ids}
+    for t in model.teams:
+        e[EdgeKind.PARTNERS] |= {(t.id, x) for x in t.partner_ids}
+    for s in model.sites:
+        e[EdgeKind.LOCATED_IN].add((s.id, s.parent_id))
+    for d in model.duty_posts:
+        e[EdgeKind.LOCATED_IN].add((d.id, d.site_id))
+        if d.zone_designation_id is not None:
+            e[EdgeKind.ATTACHED_TO].add((d.id, d.zone_designation_id))
+    for z in model.zones:
+        e[EdgeKind.DESIGNATES] |= {(z.id, t) for t in z.targets}
+    return e
+
+
+@SETTINGS
+@given(cs.org_models())
+def test_neighbours_of_every_edge_kind_match_records(model):
+    graph = OrgGraph(model)
+    expected = edges_from_records(model)
+    nxg = graph.to_networkx()
+    ids = [r.id for r in model.records()]
+    for kind in EdgeKind:
+        pairs = expected[kind]
+        assert {(u, v) for u, v, k in nxg.edges(data="kind") if k == kind.value} == pairs, kind
+        for node in ids:
+            for key in (kind, kind.value):
+                assert graph.neighbours(node, key) == sorted({v for u, v in pairs if u == node})
+                assert graph.neighbours(node, key, incoming=True) == sorted(
+                    {u for u, v in pairs if v == node}
+                ), (kind, node)

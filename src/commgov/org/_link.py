@@ -188,6 +188,10 @@ class _Builder:
             else:
                 children[parent_id] = [rid]
             edges.append((parent_id, rid, _CONTAINS, _CONTAINS_ATTRS))
+        # CONTAINS edges skip :meth:`Index.edge` for speed: index them for neighbours() here,
+        # so out/into agree with ``edges`` for every kind.
+        ix.out[_E.CONTAINS] = children
+        ix.into[_E.CONTAINS] = {c: [p] for c, p in parent_of.items()}
 
     def counts(self) -> None:
         ix = self.ix
