@@ -35,9 +35,13 @@ __all__ = [
     "ProblemError",
     "SizeLimitError",
     "SolverError",
+    "expect_type",
 ]
 
 _MAX_SHOWN = 20
+
+#: What an error shows instead of a value that may be personal data.
+MASK = "<masked>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,8 @@ class InputError(CommgovError, ValueError):
             value = err.get("input")
             if isinstance(value, Mapping | list):
                 value = f"<{type(value).__name__}>"
+            if err.get("type") == "extra_forbidden":
+                value = MASK  # an unknown field may hold anything, personal data included
             issues.append(InputIssue(where, ".".join(str(x) for x in loc), value, err["msg"]))
         return cls(issues, what=what)
 
@@ -194,3 +200,31 @@ class MissingExtraError(CommgovError, ImportError):
 
     def __init__(self, module: str, extra: str) -> None:
         super().__init__(f"{module} is needed for this feature: pip install 'commgov[{extra}]'")
+
+
+def expect_type(
+    value: object, expected: type | tuple[type, ...], name: str, hint: str = ""
+) -> None:
+    """Raise a :class:`TypeError` naming the argument when ``value`` has the wrong type.
+
+    Parameters
+    ----------
+    value : object
+        The argument given.
+    expected : type or tuple of type
+        What it must be an instance of.
+    name : str
+        The argument's name, for the message.
+    hint : str, optional
+        How to make a value of the right type.
+
+    Raises
+    ------
+    TypeError
+        ``"<name> must be a <type>, not <actual type>"`` plus the hint.
+    """
+    if not isinstance(value, expected):
+        kinds = expected if isinstance(expected, tuple) else (expected,)
+        wanted = " or ".join(k.__name__ for k in kinds)
+        extra = f" ({hint})" if hint else ""
+        raise TypeError(f"{name} must be a {wanted}, not {type(value).__name__}{extra}")

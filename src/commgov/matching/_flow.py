@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Literal
 
-from commgov.errors import InfeasibleError, SizeLimitError, SolverError
+from commgov.errors import InfeasibleError, SizeLimitError, SolverError, expect_type
 from commgov.matching.problem import (
     Assignment,
     Match,
@@ -214,6 +214,8 @@ def match_volunteers(
     >>> [(m.task_id, m.volunteer_id, m.distance_m) for m in a.matches]
     [('t1', 'v1', 95)]
     """
+    expect_type(problem, MatchingProblem, "problem",
+                "build one with matching_problem_from_org or MatchingProblem(...)")
     if objective != "min_cost":
         if objective in _NOT_YET:
             raise ValueError(

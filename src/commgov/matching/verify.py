@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from commgov.errors import expect_type
 from commgov.matching.problem import (
     Assignment,
     MatchingProblem,
@@ -161,6 +162,8 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
     VerificationReport
         ``.ok`` (and truthiness), ``.violations`` and the recomputed ``.objective``.
     """
+    expect_type(problem, MatchingProblem, "problem")
+    expect_type(assignment, Assignment, "assignment")
     out: list[Violation] = []
 
     def bad(code: ViolationCode, record: str, detail: str) -> None:

@@ -525,6 +525,8 @@ def _issues_from_pydantic(exc: pydantic.ValidationError, data: Any) -> list[Inpu
         kind = RECORD_TYPES.get(loc[0]) if loc and isinstance(loc[0], str) else None
         if kind is not None and fields and _is_sensitive_path(kind, str(fields[0])):
             value = "<masked>"  # personal data never appears in an error (PIPL)
+        if err.get("type") == "extra_forbidden":
+            value = "<masked>"  # an unknown field may hold anything, personal data included
         issues.append(InputIssue(record, ".".join(str(f) for f in fields), value, err["msg"]))
     return issues
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from commgov.errors import InfeasibleError, SizeLimitError, SolverError
+from commgov.errors import InfeasibleError, SizeLimitError, SolverError, expect_type
 from commgov.results import Reason, ReasonCode, SolveInfo, SolveStatus, library_versions
 from commgov.scheduling.problem import (
     BatchAssignment,
@@ -618,10 +618,16 @@ def plan_sampling(problem: SamplingProblem, *, objective: str = "lexicographic",
                   time_limit_s: float = 30.0, strict: bool = False) -> SamplingPlan:
     """Exact sampling-timeslot plan (CP-SAT); see :func:`commgov.scheduling.plan_sampling`."""
     start = time.monotonic()
+    expect_type(problem, SamplingProblem, "problem",
+                "build one with sampling_problem_from_org or SamplingProblem(...)")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    if not time_limit_s > 0:
-        raise ValueError(f"time_limit_s must be positive, got {time_limit_s!r}")
+    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float):
+        raise TypeError(f"time_limit_s must be a number of seconds, not "
+                        f"{type(time_limit_s).__name__}")
+    if not 0 < time_limit_s < math.inf:  # also refuses nan
+        raise ValueError(f"time_limit_s must be a positive, finite number of seconds, got "
+                         f"{time_limit_s!r}")
     deadline = start + float(time_limit_s)
     check_problem(problem)
     d = _prepare(problem.canonical())

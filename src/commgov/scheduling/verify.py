@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
+from commgov.errors import expect_type
 from commgov.results import ReasonCode
 from commgov.scheduling.problem import (
     BatchAssignment,
@@ -186,6 +187,8 @@ def is_valid_sampling_plan(problem: SamplingProblem, plan: SamplingPlan) -> Veri
     VerificationReport
         ``ok`` (and truthiness) and the list of violations.
     """
+    expect_type(problem, SamplingProblem, "problem")
+    expect_type(plan, SamplingPlan, "plan")
     rep = VerificationReport()
     pol = problem.policy
     delta = timedelta(minutes=pol.slot_minutes)
