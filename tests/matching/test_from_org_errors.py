@@ -18,6 +18,8 @@ def graph():
     [
         ({"capacity_per_slot": 0}, "capacity_per_slot"),
         ({"capacity_per_day": -1}, "capacity_per_day"),
+        ({"capacity_per_day": True}, "capacity_per_day"),
+        ({"capacity_per_slot": 1.5}, "capacity_per_slot"),
         ({"max_distance_m": -5.0}, "max_distance_m"),
         ({"max_distance_m": float("nan")}, "max_distance_m"),
     ],
@@ -27,6 +29,8 @@ def test_bad_builder_parameters(graph, kwargs, field):
         matching_problem_from_org(graph, [], community_id=HUCHIYUAN, **kwargs)
     issue = info.value.issues[0]
     assert issue.field == field
+    if field.startswith("capacity"):
+        assert issue.record == "matching_problem_from_org"
     assert "Traceback" not in str(info.value)
 
 

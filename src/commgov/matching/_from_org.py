@@ -49,6 +49,12 @@ def matching_problem_from_org(
         If ``community_id`` is not a community of the model, or a volunteer record cannot be
         built from a person with these parameters (naming the person, field and value).
     """
+    for name, value in (("capacity_per_slot", capacity_per_slot),
+                        ("capacity_per_day", capacity_per_day)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ProblemError.single(
+                "matching_problem_from_org", name, value, "must be a whole number ≥ 1", _WHAT
+            )
     graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
     scope: set[str] | None = None
     if community_id is not None:
