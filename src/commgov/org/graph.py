@@ -20,6 +20,7 @@ import networkx as nx
 
 from commgov._perf import gc_paused
 from commgov.errors import OrgStructureError
+from commgov.org._args import edge_kind, node_kind
 from commgov.org._base import Record
 from commgov.org._kinds import TERRITORIAL, EdgeKind, NodeKind
 from commgov.org._link import build, leaf_counts
@@ -158,18 +159,39 @@ class OrgGraph:
             current = self._parent.get(current)
         return chain
 
-    def descendants(self, node_id: str, kind: NodeKind | None = None) -> Iterator[str]:
-        """Territorial descendants in depth-first, id-sorted order, optionally of one kind."""
-        stack = list(reversed(self.children(node_id)))
+    def descendants(self, node_id: str, kind: NodeKind | str | None = None) -> Iterator[str]:
+        """Territorial descendants in depth-first, id-sorted order, optionally of one kind.
+
+        ``kind`` is a :class:`NodeKind` or its string value (``"building"``); it is checked
+        when this is called, not when the iterator is first advanced.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is not a node kind.
+        """
+        wanted = None if kind is None else node_kind(kind)
+        return self._descendants(node_id, wanted)
+
+    def _descendants(self, node_id: str, kind: NodeKind | None) -> Iterator[str]:
+        children = self._children
+        stack = sorted(children.get(node_id, ()), reverse=True)
         while stack:
             current = stack.pop()
             if kind is None or self._kinds[current] is kind:
                 yield current
-            stack.extend(reversed(self.children(current)))
+            stack.extend(sorted(children.get(current, ()), reverse=True))
 
-    def nodes_of_kind(self, kind: NodeKind) -> list[str]:
-        """Ids of every record of one kind, sorted."""
-        return sorted(i for i, k in self._kinds.items() if k is kind)
+    def nodes_of_kind(self, kind: NodeKind | str) -> list[str]:
+        """Ids of every record of one kind (a :class:`NodeKind` or its value), sorted.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is not a node kind.
+        """
+        wanted = node_kind(kind)
+        return sorted(i for i, k in self._kinds.items() if k is wanted)
 
     def community_of(self, node_id: str) -> str | None:
         """The community (or village) a territorial node lies in, itself for a community.
@@ -183,18 +205,26 @@ class OrgGraph:
         """
         return self._ix.community_of(self._place_chain(node_id)[0])
 
-    def neighbours(self, node_id: str, kind: EdgeKind, *, incoming: bool = False) -> list[str]:
+    def neighbours(
+        self, node_id: str, kind: EdgeKind | str, *, incoming: bool = False
+    ) -> list[str]:
         """Ids at the other end of a node's edges of one kind, sorted, each once.
 
         Parameters
         ----------
         node_id : str
-        kind : EdgeKind
+        kind : EdgeKind or str
+            The enum or its value (``"CONTAINS"``).
         incoming : bool, default False
             Follow edges into the node instead of out of it.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is not an edge kind.
         """
         index = self._ix.into if incoming else self._ix.out
-        return sorted(set(index[kind].get(node_id, ())))
+        return sorted(set(index[edge_kind(kind)].get(node_id, ())))
 
     # -- summaries ---------------------------------------------------------------------------
 
