@@ -15,7 +15,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from commgov import __version__
 from commgov.errors import CommgovError
@@ -43,6 +43,8 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be ≥ 0, got {value}")
+    if value >= 2**63:
+        raise argparse.ArgumentTypeError(f"must be < 2**63, got {value}")
     return value
 
 
@@ -78,7 +80,11 @@ def _seconds(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="commgov", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = _Parser(
+        prog="commgov",
+        description="commgov: community governance and emergency mobilisation on the embedded "
+        "Gusu data (official division codes, synthetic community detail).",
+    )
     parser.add_argument("--version", action="version", version=f"commgov {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo = sub.add_parser(
@@ -102,8 +108,8 @@ def _parser() -> argparse.ArgumentParser:
         type=_households,
         default=None,
         metavar="N",
-        help=f"households to generate for a community other than 虎池苑社区 "
-        f"(1–{MAX_HOUSEHOLDS}, default 1765)",
+        help=f"generate the community with this many households (1–{MAX_HOUSEHOLDS}) instead "
+        "of its detail in gusu(); 虎池苑社区 always has its reported 1,765",
     )
     demo.add_argument(
         "--out",
@@ -202,7 +208,7 @@ def _demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if args.households is not None and code == HUCHIYUAN:
+    if args.households is not None and code == HUCHIYUAN and args.households != 1765:
         print(
             "commgov: error: --households applies to other communities: 虎池苑社区 has 1,765 (the "
             "reported figure)",
@@ -215,34 +221,35 @@ def _demo(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     _check_writable(out)  # before the solve, not after it
 
-    if code == HUCHIYUAN:
-        # the divisions and this community, exactly as in the whole district, without the
-        # other 170 communities' detail, which the demo does not use
+    if args.households is None or code == HUCHIYUAN:
+        # the divisions and this community exactly as in the whole district (gusu()), without
+        # the other 170 communities' detail, which the demo does not use
         model = gusu(seed=args.seed, communities=[code])
     else:
-        detail = synthetic_community(code, households=args.households or 1765, seed=args.seed)
+        detail = synthetic_community(code, households=args.households, seed=args.seed)
         model = divisions.merge(detail, on_conflict="replace")
     graph = OrgGraph(model)
-    _print_district(graph)
-    _print_community(graph, code)
-
     problem = sampling_problem_from_org(graph, code)
     plan = plan_sampling(problem, time_limit_s=args.time_limit)
-    _print_plan(graph, problem, plan)
-
     tasks = synthetic_tasks(graph, code, seed=args.seed)
-    assignment = match_volunteers(matching_problem_from_org(graph, tasks, community_id=code))
-    _print_assignment(assignment)
+    matching = matching_problem_from_org(graph, tasks, community_id=code)
+    assignment = match_volunteers(matching)
 
+    # files first, then the report: a closed pipe (commgov demo | head) cannot lose the files
     written = write_texts(
         {
             out / "sampling_problem.json": json_text(problem),
             out / "sampling_plan.json": json_text(plan),
             out / "sampling_plan.csv": csv_text(plan.rows(), plan.ROW_COLUMNS),
+            out / "matching_problem.json": json_text(matching),
             out / "assignment.json": json_text(assignment),
             out / "assignment.csv": csv_text(assignment.rows(), assignment.ROW_COLUMNS),
         }
     )
+    _print_district(graph)
+    _print_community(graph, code)
+    _print_plan(graph, problem, plan)
+    _print_assignment(assignment)
     print(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
     return 0
 
@@ -318,8 +325,11 @@ def _print_community(graph: OrgGraph, code: str) -> None:
 
 
 def _n(count: int, noun: str) -> str:
-    """``1 building``, ``2 buildings``, ``1,765 households``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+    """``1 building``, ``2 buildings``, ``1,765 households``, ``2 batches``, ``3 people``."""
+    if count == 1:
+        return f"1 {noun}"
+    plural = {"person": "people", "batch": "batches"}.get(noun, noun + "s")
+    return f"{count:,} {plural}"
 
 
 def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -> None:
@@ -347,7 +357,8 @@ def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -
         peak = max((ld.backlog for ld in loads), default=0)
         cap = loads[0].capacity if loads else 0
         print(
-            f"  {point.id}: {point.lanes} lanes ({cap}/slot), {len(by_point[point.id])} buildings, "
+            f"  {point.id}: {_n(point.lanes, 'lane')} ({cap}/slot), "
+            f"{_n(len(by_point[point.id]), 'building')}, "
             f"{people[point.id]:,} people, {span}, largest queue carried {peak}"
         )
     mean_walk = totals.walk_person_m / totals.served_people if totals.served_people else 0.0
@@ -361,12 +372,18 @@ def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -
         print(f"  door to door: {d.building_id} — {d.reason.text()}")
     visits = sum(v.residents for v in plan.home_visits)
     print(
-        f"  home visits: {visits} mobility-limited residents in {len(plan.home_visits)} buildings"
+        f"  home visits: {visits} mobility-limited residents in "
+        f"{_n(len(plan.home_visits), 'building')}"
     )
+    groups: dict[str, list[Any]] = defaultdict(list)
     for u in plan.unserved:
+        groups[u.reasons[0].code.value if u.reasons else "UNKNOWN"].append(u)
+    for code, batches in sorted(groups.items()):
+        first = batches[0]
+        people = _n(sum(b.people for b in batches), "person")
         print(
-            f"  unserved: {u.batch_id} ({u.people} people) — "
-            + "; ".join(r.text() for r in u.reasons)
+            f"  unserved {_n(len(batches), 'batch')} ({people}) × {code}: "
+            f"e.g. {first.batch_id} — " + "; ".join(r.text() for r in first.reasons)
         )
 
 

@@ -54,6 +54,7 @@ def test_demo_writes_json_and_csv(demo_run):
         (["demo", "--seed", "-1"], "must be ≥ 0"),
         (["demo", "--seed", "abc"], "expected a whole number"),
         (["demo", "--households", "5"], "--households applies to other communities"),
+        (["demo", "--seed", str(2**63)], "must be < 2**63"),
         (["demo", "--time-limit", "0"], "must be > 0 and ≤ 3600 seconds"),
         (["demo", "--time-limit", "nan"], "must be > 0 and ≤ 3600 seconds"),
         (["demo", "--time-limit", "inf"], "must be > 0 and ≤ 3600 seconds"),
@@ -103,8 +104,9 @@ def test_out_that_cannot_be_created_fails_before_solving(tmp_path, capsys):
 def test_demo_files_are_whole_and_readable(demo_run):
     _, out = demo_run
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["assignment.csv", "assignment.json", "sampling_plan.csv",
-                     "sampling_plan.json", "sampling_problem.json"]  # no temporary files left
+    assert names == ["assignment.csv", "assignment.json", "matching_problem.json",
+                     "sampling_plan.csv", "sampling_plan.json",
+                     "sampling_problem.json"]  # no temporary files left
     for p in out.iterdir():
         assert p.stat().st_mode & 0o777 == 0o644
 
@@ -114,3 +116,24 @@ def test_small_community(tmp_path, capsys):
     assert main(["demo", "--community", code, "--households", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "1 household," in out and "1 building," in out
+
+
+def test_other_community_matches_gusu(tmp_path, capsys):
+    from commgov.datasets import gusu
+    from commgov.org import OrgGraph
+
+    code = "320508018203"
+    assert main(["demo", "--community", code, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    households = OrgGraph(gusu(0, communities=[code])).summary(code).counts.households
+    assert f"{households:,} households" in out
+
+
+def test_files_are_written_even_if_stdout_closes(tmp_path):
+    proc = subprocess.run(
+        f"{sys.executable} -m commgov demo --out {tmp_path} | head -1",
+        shell=True, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.stdout.strip()
+    assert (tmp_path / "assignment.csv").exists() and (tmp_path / "sampling_plan.json").exists()
+    assert "Traceback" not in proc.stderr
