@@ -1,10 +1,14 @@
 """OrgGraph queries check their arguments the same way everywhere: kinds (enum or value),
 ids (UnknownIdError), instants and days."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from commgov.datasets import HUCHIYUAN, gusu
-from commgov.org import EdgeKind, NodeKind, OrgGraph
+from commgov.errors import CommgovError
+from commgov.org import EdgeKind, NodeKind, OrgGraph, UnknownIdError
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +52,67 @@ def test_unknown_kinds_are_value_errors_naming_value_and_allowed(graph, call, va
         call(graph, value)
     for w in words:
         assert w in str(info.value)
+
+
+#: Every query that takes an id, called with ``nope`` in the id's place.
+ID_QUERIES = {
+    "record": lambda g, i: g.record(i),
+    "kind": lambda g, i: g.kind(i),
+    "parent": lambda g, i: g.parent(i),
+    "children": lambda g, i: g.children(i),
+    "ancestors": lambda g, i: g.ancestors(i),
+    "descendants": lambda g, i: g.descendants(i),
+    "descendants of a kind": lambda g, i: g.descendants(i, NodeKind.BUILDING),
+    "community_of": lambda g, i: g.community_of(i),
+    "neighbours": lambda g, i: g.neighbours(i, EdgeKind.CONTAINS),
+    "neighbours incoming": lambda g, i: g.neighbours(i, EdgeKind.LEADS, incoming=True),
+    "summary": lambda g, i: g.summary(i),
+    "leaders": lambda g, i: g.leaders(i),
+    "chain_of_command": lambda g, i: g.chain_of_command(i),
+    "liaisons_of": lambda g, i: g.liaisons_of(i),
+    "households_without_liaison": lambda g, i: g.households_without_liaison(i),
+    "liaison_coverage": lambda g, i: g.liaison_coverage(i),
+    "serving": lambda g, i: g.serving(i),
+    "members": lambda g, i: g.members(i),
+    "span_of_control": lambda g, i: g.span_of_control(i),
+    "effective_zone": lambda g, i: g.effective_zone(i, AT),
+    "effective_regime": lambda g, i: g.effective_regime(i, AT),
+}
+AT = datetime(2022, 4, 12, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.mark.parametrize("query", list(ID_QUERIES))
+def test_every_query_refuses_an_unknown_id_the_same_way(graph, query):
+    with pytest.raises(UnknownIdError) as info:
+        ID_QUERIES[query](graph, "nope")
+    err = info.value
+    assert isinstance(err, KeyError) and isinstance(err, CommgovError)
+    assert err.id == "nope"
+    assert "'nope'" in str(err) and "not in the model" in str(err)
+
+
+@pytest.mark.parametrize("query", ["record", "kind", "summary", "children", "members"])
+def test_a_non_string_id_is_a_type_error(graph, query):
+    with pytest.raises(TypeError, match="record id"):
+        ID_QUERIES[query](graph, ["320508"])
+
+
+@pytest.mark.parametrize(
+    ("query", "node_id", "words"),
+    [
+        ("summary", f"{HUCHIYUAN}/PO", "not a territorial place"),
+        ("liaison_coverage", f"{HUCHIYUAN}/PO", "not a territorial place"),
+        ("serving", f"{HUCHIYUAN}/PO", "not a place"),
+        ("chain_of_command", f"{HUCHIYUAN}/PO", "not a place"),
+        ("members", HUCHIYUAN, "not a party organisation, team or body"),
+    ],
+)
+def test_a_record_of_the_wrong_kind_is_a_value_error(graph, query, node_id, words):
+    with pytest.raises(ValueError, match=words):
+        ID_QUERIES[query](graph, node_id)
+
+
+def test_known_ids_still_answer(graph):
+    assert graph.parent("320508") is None
+    assert graph.children(f"{HUCHIYUAN}/PO") == []
+    assert graph.members(f"{HUCHIYUAN}/PO")

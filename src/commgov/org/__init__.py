@@ -16,6 +16,7 @@ from commgov.org.graph import (
     Serving,
     SpanOfControl,
     SubtreeSummary,
+    UnknownIdError,
 )
 from commgov.org.model import OrgModel, sensitive_fields
 from commgov.org.party import PartyOrg, PartyOrgKind, PartyOrgLevel, Seat
@@ -114,6 +115,7 @@ __all__ = [
     "SupplyMode",
     "Team",
     "TeamKind",
+    "UnknownIdError",
     "ZoneDesignation",
     "ZoneRegime",
     "load_divisions",

@@ -20,7 +20,7 @@ import networkx as nx
 
 from commgov._perf import gc_paused
 from commgov.errors import OrgStructureError
-from commgov.org._args import edge_kind, node_kind
+from commgov.org._args import UnknownIdError, edge_kind, known_id, node_kind
 from commgov.org._base import Record
 from commgov.org._kinds import TERRITORIAL, EdgeKind, NodeKind
 from commgov.org._link import build, leaf_counts
@@ -48,6 +48,7 @@ __all__ = [
     "Serving",
     "SpanOfControl",
     "SubtreeSummary",
+    "UnknownIdError",
 ]
 
 #: Position of each territorial kind in a subtree vector (see ``OrgGraph._aggregate``).
@@ -87,6 +88,12 @@ class OrgGraph:
     TypeError
         If ``model`` is not an :class:`~commgov.org.OrgModel` (the message says how to make
         one from a dict, JSON text or a file).
+
+    Every query checks its arguments first: an id not in the model raises
+    :class:`UnknownIdError` (a :class:`KeyError` naming the id), a kind may be the enum or its
+    string value (else :class:`ValueError`), an instant ``at`` must be a timezone-aware
+    datetime and a day ``on`` a date (else :class:`TypeError`, or :class:`ValueError` for a
+    naive datetime).
 
     Notes
     -----
@@ -133,27 +140,28 @@ class OrgGraph:
 
         Raises
         ------
-        KeyError
-            If no record has the id.
+        UnknownIdError
+            If no record has the id (a :class:`KeyError`; so do all queries given an id that
+            is not in the model).
         """
-        return self._records[node_id]
+        return self._records[known_id(self._records, node_id)]
 
     def kind(self, node_id: str) -> NodeKind:
         """The kind of a record."""
-        return self._kinds[node_id]
+        return self._kinds[known_id(self._records, node_id)]
 
     def parent(self, node_id: str) -> str | None:
         """Territorial parent (``None`` at the root or off the territory)."""
-        return self._parent.get(node_id)
+        return self._parent.get(known_id(self._records, node_id))
 
     def children(self, node_id: str) -> list[str]:
         """Territorial children, sorted by id."""
-        return sorted(self._children.get(node_id, []))
+        return sorted(self._children.get(known_id(self._records, node_id), []))
 
     def ancestors(self, node_id: str) -> list[str]:
         """Territorial chain from the node's parent up to the root (nearest first)."""
         chain = []
-        current = self._parent.get(node_id)
+        current = self._parent.get(known_id(self._records, node_id))
         while current is not None:
             chain.append(current)
             current = self._parent.get(current)
@@ -171,7 +179,7 @@ class OrgGraph:
             If ``kind`` is not a node kind.
         """
         wanted = None if kind is None else node_kind(kind)
-        return self._descendants(node_id, wanted)
+        return self._descendants(known_id(self._records, node_id), wanted)
 
     def _descendants(self, node_id: str, kind: NodeKind | None) -> Iterator[str]:
         children = self._children
@@ -200,7 +208,7 @@ class OrgGraph:
 
         Raises
         ------
-        KeyError
+        UnknownIdError
             If no record has the id.
         """
         return self._ix.community_of(self._place_chain(node_id)[0])
@@ -224,7 +232,8 @@ class OrgGraph:
             If ``kind`` is not an edge kind.
         """
         index = self._ix.into if incoming else self._ix.out
-        return sorted(set(index[edge_kind(kind)].get(node_id, ())))
+        wanted = edge_kind(kind)
+        return sorted(set(index[wanted].get(known_id(self._records, node_id), ())))
 
     # -- summaries ---------------------------------------------------------------------------
 
@@ -236,11 +245,13 @@ class OrgGraph:
 
         Raises
         ------
-        KeyError
-            If no territorial record has the id.
+        UnknownIdError
+            If no record has the id.
+        ValueError
+            If the record is not a territorial place.
         """
-        if node_id not in self._records or self._kinds[node_id] not in TERRITORIAL:
-            raise KeyError(node_id)
+        if self._kinds[known_id(self._records, node_id)] not in TERRITORIAL:
+            raise ValueError(f"{node_id} is a {self._kinds[node_id]}, not a territorial place")
         cached = self._summaries.get(node_id)
         if cached is None:
             with gc_paused():  # acyclic vectors: nothing for the collector to find
@@ -292,7 +303,7 @@ class OrgGraph:
 
     def _place_chain(self, node_id: str) -> list[str]:
         """The place and its territorial ancestors; a site stands in for its parent place."""
-        record = self._records[node_id]
+        record = self._records[known_id(self._records, node_id)]
         if isinstance(record, Site):
             return [node_id, record.parent_id, *self.ancestors(record.parent_id)]
         if self._kinds[node_id] not in TERRITORIAL:
@@ -337,7 +348,7 @@ class OrgGraph:
 
         Raises
         ------
-        KeyError
+        UnknownIdError
             If no record has the id.
         ValueError
             If the record is not a place.
@@ -386,7 +397,7 @@ class OrgGraph:
     def _households_in(self, scope_id: str | None) -> list[str]:
         if scope_id is None:
             return self.nodes_of_kind(_K.HOUSEHOLD)
-        if self._kinds[scope_id] is _K.HOUSEHOLD:
+        if self._kinds[known_id(self._records, scope_id, "scope_id")] is _K.HOUSEHOLD:
             return [scope_id]
         return sorted(self.descendants(scope_id, _K.HOUSEHOLD))
 
@@ -400,7 +411,7 @@ class OrgGraph:
 
         Raises
         ------
-        KeyError
+        UnknownIdError
             If ``scope_id`` names no record.
         """
         into = self._ix.into[_E.LIAISES]
@@ -423,7 +434,7 @@ class OrgGraph:
 
         Raises
         ------
-        KeyError
+        UnknownIdError
             If ``scope_id`` names no record.
         ValueError
             If ``ratio`` is not a positive integer.
@@ -480,12 +491,12 @@ class OrgGraph:
 
         Raises
         ------
-        KeyError
+        UnknownIdError
             If no record has the id.
         ValueError
             If the record is not a territorial place.
         """
-        if self._kinds[place_id] not in TERRITORIAL:
+        if self._kinds[known_id(self._records, place_id)] not in TERRITORIAL:
             raise ValueError(f"{place_id} is a {self._kinds[place_id]}, not a place")
         served = self._coverage()
         found: set[str] = set()
@@ -513,7 +524,18 @@ class OrgGraph:
             A party organisation, team or body.
         on : date, optional
             Keep memberships in force on that day (ends inclusive); seats always count.
+
+        Raises
+        ------
+        UnknownIdError
+            If no record has the id.
+        ValueError
+            If the record is not a party organisation, team or body.
         """
+        if self._kinds[known_id(self._records, org_id)] not in (_K.PARTY_ORG, _K.TEAM, _K.BODY):
+            raise ValueError(
+                f"{org_id} is a {self._kinds[org_id]}, not a party organisation, team or body"
+            )
         people = set()
         for person, data in self._ix.members.get(org_id, ()):
             if on is not None and not data.get("seat"):
@@ -541,10 +563,10 @@ class OrgGraph:
 
         Raises
         ------
-        KeyError
+        UnknownIdError
             If no record has the id.
         """
-        kind = self._kinds[node_id]
+        kind = self._kinds[known_id(self._records, node_id)]
         subordinates = self.neighbours(node_id, _E.SUBORDINATE_TO, incoming=True)
         members = self.members(node_id, on) if kind in (_K.PARTY_ORG, _K.TEAM, _K.BODY) else []
         households = self.neighbours(node_id, _E.LIAISES)
@@ -580,7 +602,7 @@ class OrgGraph:
 
         Raises
         ------
-        KeyError
+        UnknownIdError
             If no record has the id.
         ValueError
             If ``at`` is naive or the record is not a place.
