@@ -1,14 +1,14 @@
 """OrgGraph queries check their arguments the same way everywhere: kinds (enum or value),
 ids (UnknownIdError), instants and days."""
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from commgov.datasets import HUCHIYUAN, gusu
 from commgov.errors import CommgovError
-from commgov.org import EdgeKind, NodeKind, OrgGraph, UnknownIdError
+from commgov.org import EdgeKind, Membership, NodeKind, OrgGraph, UnknownIdError, ZoneRegime
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,61 @@ def test_known_ids_still_answer(graph):
     assert graph.parent("320508") is None
     assert graph.children(f"{HUCHIYUAN}/PO") == []
     assert graph.members(f"{HUCHIYUAN}/PO")
+
+
+NAIVE = datetime(2022, 4, 12, 12)
+B = f"{HUCHIYUAN}/C01/B01"
+PO = f"{HUCHIYUAN}/PO"
+
+#: Queries taking an instant ``at`` or a day ``on``, with the bad value in its place.
+TIME_QUERIES = {
+    "leaders": lambda g, v: g.leaders(B, at=v),
+    "chain_of_command": lambda g, v: g.chain_of_command(B, at=v),
+    "effective_zone": lambda g, v: g.effective_zone(B, v),
+    "effective_regime": lambda g, v: g.effective_regime(B, v),
+    "members": lambda g, v: g.members(PO, on=v),
+    "span_of_control": lambda g, v: g.span_of_control(PO, on=v),
+}
+INSTANTS = ["leaders", "chain_of_command", "effective_zone", "effective_regime"]
+DAYS = ["members", "span_of_control"]
+
+
+@pytest.mark.parametrize(
+    ("query", "value", "error", "words"),
+    [
+        *((q, NAIVE, ValueError, "naive") for q in INSTANTS),
+        *((q, date(2022, 4, 12), TypeError, "not a date") for q in INSTANTS),
+        *((q, "2022-04-12T12:00+08:00", TypeError, "not str") for q in INSTANTS),
+        *((q, 0, TypeError, "not int") for q in INSTANTS),
+        *((q, "garbage", TypeError, "must be a date, not str") for q in DAYS),
+        *((q, AT, TypeError, "not the datetime") for q in DAYS),
+        *((q, 20220412, TypeError, "must be a date, not int") for q in DAYS),
+    ],
+)
+def test_instants_and_days_are_checked(graph, query, value, error, words):
+    with pytest.raises(error, match=words):
+        TIME_QUERIES[query](graph, value)
+
+
+@pytest.mark.parametrize("query", INSTANTS)
+def test_aware_instants_answer(graph, query):
+    TIME_QUERIES[query](graph, AT)
+    TIME_QUERIES[query](graph, datetime(2022, 4, 12, 4, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("query", DAYS)
+def test_days_answer(graph, query):
+    TIME_QUERIES[query](graph, date(2022, 4, 12))
+
+
+def test_membership_active_on_takes_a_date():
+    m = Membership(id="m", person_id="p", organisation_id="o")
+    assert m.active_on(date(2022, 4, 12))
+    with pytest.raises(TypeError, match="must be a date"):
+        m.active_on(AT)
+
+
+def test_effective_regime_default_is_checked(graph):
+    assert graph.effective_regime(B, AT - timedelta(days=30), default="low") is ZoneRegime.LOW
+    with pytest.raises(ValueError, match="'nope' is not a ZoneRegime"):
+        graph.effective_regime(B, AT, default="nope")

@@ -20,7 +20,7 @@ import networkx as nx
 
 from commgov._perf import gc_paused
 from commgov.errors import OrgStructureError
-from commgov.org._args import UnknownIdError, edge_kind, known_id, node_kind
+from commgov.org._args import UnknownIdError, day, edge_kind, instant, known_id, node_kind
 from commgov.org._base import Record
 from commgov.org._kinds import TERRITORIAL, EdgeKind, NodeKind
 from commgov.org._link import build, leaf_counts
@@ -324,7 +324,16 @@ class OrgGraph:
         at : datetime, optional
             Timezone-aware instant: keep only organisations in force then (a temporary action
             branch only within its ``valid`` window). ``None``: all.
+
+        Raises
+        ------
+        UnknownIdError
+            If no record has the id.
+        TypeError, ValueError
+            If ``at`` is not a datetime, or is naive.
         """
+        if at is not None:
+            instant(at)
         orgs = [o for o in self.neighbours(place_id, _E.LEADS, incoming=True)
                 if self._kinds[o] is _K.PARTY_ORG and self._in_force(o, at)]  # fmt: skip
         return sorted(orgs, key=lambda o: (self._records[o].level.rank, o))  # type: ignore[attr-defined]
@@ -351,7 +360,9 @@ class OrgGraph:
         UnknownIdError
             If no record has the id.
         ValueError
-            If the record is not a place.
+            If the record is not a place, or ``at`` is naive.
+        TypeError
+            If ``at`` is not a datetime.
 
         Examples
         --------
@@ -361,6 +372,8 @@ class OrgGraph:
         >>> g.chain_of_command(b).territorial[-3:]
         ['320508017016', '320508017', '320508']
         """
+        if at is not None:
+            instant(at)
         chain = self._place_chain(place_id)
         building = next(
             (p for p in chain if self._kinds.get(p) is _K.BUILDING), chain[0]
@@ -531,11 +544,15 @@ class OrgGraph:
             If no record has the id.
         ValueError
             If the record is not a party organisation, team or body.
+        TypeError
+            If ``on`` is not a date (a datetime too: its day depends on the time zone).
         """
         if self._kinds[known_id(self._records, org_id)] not in (_K.PARTY_ORG, _K.TEAM, _K.BODY):
             raise ValueError(
                 f"{org_id} is a {self._kinds[org_id]}, not a party organisation, team or body"
             )
+        if on is not None:
+            day(on)
         people = set()
         for person, data in self._ix.members.get(org_id, ()):
             if on is not None and not data.get("seat"):
@@ -565,8 +582,12 @@ class OrgGraph:
         ------
         UnknownIdError
             If no record has the id.
+        TypeError
+            If ``on`` is not a date.
         """
         kind = self._kinds[known_id(self._records, node_id)]
+        if on is not None:
+            day(on)
         subordinates = self.neighbours(node_id, _E.SUBORDINATE_TO, incoming=True)
         members = self.members(node_id, on) if kind in (_K.PARTY_ORG, _K.TEAM, _K.BODY) else []
         households = self.neighbours(node_id, _E.LIAISES)
@@ -606,9 +627,10 @@ class OrgGraph:
             If no record has the id.
         ValueError
             If ``at`` is naive or the record is not a place.
+        TypeError
+            If ``at`` is not a datetime (a date, a string).
         """
-        if at.tzinfo is None or at.utcoffset() is None:
-            raise ValueError("at must be a timezone-aware datetime")
+        instant(at)
         into = self._ix.into[_E.DESIGNATES]
         best: ZoneDesignation | None = None
         for place in self._place_chain(place_id):
@@ -627,8 +649,17 @@ class OrgGraph:
         """The regime of :meth:`effective_zone`, or ``default`` where none is in force.
 
         ``default`` ``None`` means the default regime of the spring-2022 three-zone rulebook
-        (precautionary).
+        (precautionary). Arguments and errors as for :meth:`effective_zone`; ``default`` must
+        be a :class:`ZoneRegime` or its value.
         """
+        if default is not None and not isinstance(default, ZoneRegime):
+            try:
+                default = ZoneRegime(default)
+            except ValueError:
+                allowed = ", ".join(r.value for r in ZoneRegime)
+                raise ValueError(
+                    f"default {default!r} is not a ZoneRegime; allowed: {allowed}"
+                ) from None
         zone = self.effective_zone(place_id, at)
         if zone is not None:
             return zone.regime

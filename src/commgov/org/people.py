@@ -226,7 +226,16 @@ class Membership(Record):
         return self
 
     def active_on(self, day: date) -> bool:
-        """Whether the membership holds on ``day`` (both ends inclusive)."""
+        """Whether the membership holds on ``day`` (both ends inclusive).
+
+        Raises
+        ------
+        TypeError
+            If ``day`` is not a date (a datetime too: its day depends on the time zone).
+        """
+        from commgov.org._args import day as check_day  # here: _args imports people
+
+        check_day(day, "day")
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
