@@ -12,6 +12,7 @@ from commgov.org import (
     Building,
     Community,
     Entrance,
+    Household,
     HouseholdCounts,
     NeighbourhoodKind,
     NeighbourhoodUnit,
@@ -19,6 +20,7 @@ from commgov.org import (
     OrgGraph,
     OrgModel,
 )
+from commgov.org._text import article
 from commgov.types import GeoPoint
 
 P = GeoPoint(lon=120.6, lat=31.3)
@@ -425,3 +427,44 @@ def test_merge_arguments_are_checked(kwargs, error, words):
     with pytest.raises(error) as info:
         OrgModel().merge(other, **kwargs)
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("dup_of", "words"),
+    [
+        ("c/U1/B1/E1", "duplicate id (also an entrance)"),
+        ("c/U1/B1", "duplicate id (also a building)"),
+    ],
+)
+def test_duplicate_id_message_has_the_right_article(dup_of, words):
+    model = small_model()
+    bad = model.model_copy(
+        update={"households": [Household(id=dup_of, parent_id="c/L1/Y1/B1")]}
+    )
+    with pytest.raises(OrgStructureError) as info:
+        OrgGraph(bad)
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("entrance", "an entrance"), ("building", "a building"), ("int", "an int"),
+     ("OrgModel", "an OrgModel"), ("unit", "a unit"), ("household", "a household"),
+     ("action_branch", "an action_branch"), ("ZoneRegime", "a ZoneRegime"), ("", "a ")],
+)  # fmt: skip
+def test_article(word, expected):
+    assert article(word) == expected
+
+
+def test_wrong_parent_kind_message_has_the_right_article():
+    model = small_model()
+    bad = model.model_copy(
+        update={"households": [Household(id="h", parent_id="c/U1")]}
+    )
+    with pytest.raises(OrgStructureError, match="a household cannot sit in a compound"):
+        OrgGraph(bad)
+    bad = model.model_copy(update={"entrances": [*model.entrances, Entrance(
+        id="c/E9", label="9", parent_id="c/U1",
+        counts=HouseholdCounts(households=1, residents=1))]})  # fmt: skip
+    with pytest.raises(OrgStructureError, match="an entrance cannot sit in a compound"):
+        OrgGraph(bad)

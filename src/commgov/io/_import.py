@@ -35,6 +35,7 @@ from commgov.org import (
     Team,
 )
 from commgov.org._base import Record
+from commgov.org._text import article
 
 __all__ = ["IMPORT_TABLES", "CommunityImport", "TableImportError", "import_community"]
 
@@ -827,7 +828,7 @@ def _parent_id(row: _Row, ctx: _Ctx) -> tuple[str | None, str] | None:
         return None
     kind = _kind_text(row.cells.get("kind"))
     if spec.table == "compounds" and kind != NeighbourhoodKind.COURTYARD.value:
-        row.bad(fld, ext, f"only a courtyard sits in another unit, not a {kind}")
+        row.bad(fld, ext, f"only a courtyard sits in another unit, not {article(kind)}")
         return None
     target = ctx.ids.get(target_table, {}).get(ext)
     if target is None:

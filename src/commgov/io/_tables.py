@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from commgov.errors import InputIssue
-from commgov.org._text import decode_utf8
+from commgov.org._text import article, decode_utf8
 
 TableSource = str | PathLike[str] | Iterable[Mapping[str, Any]]
 
@@ -73,7 +73,7 @@ def read_table(table: str, source: object) -> tuple[list[RawRow], list[TableIssu
         )
     if hasattr(source, "iterrows") and hasattr(source, "columns"):
         raise TypeError(
-            f"table {table!r}: a {type(source).__name__} is not read directly: pass "
+            f"table {table!r}: {article(type(source).__name__)} is not read directly: pass "
             "df.to_dict('records')"
         )
     if not isinstance(source, Iterable):

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from commgov.errors import CommgovError
 from commgov.org._kinds import EdgeKind, NodeKind
+from commgov.org._text import article
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -65,7 +66,8 @@ def _kind(enum: type[_E], value: object, param: str) -> _E:
         if near:
             hint = f" (did you mean {near[0]!r}?)"
     raise ValueError(
-        f"{param} {value!r} is not a {enum.__name__}{hint}; allowed: the enum or one of {allowed}"
+        f"{param} {value!r} is not {article(enum.__name__)}{hint}; "
+        f"allowed: the enum or one of {allowed}"
     )
 
 

@@ -31,6 +31,7 @@ from commgov.org._kinds import (
     NodeKind,
     kind_of,
 )
+from commgov.org._text import article
 from commgov.org.bodies import Body, BodyKind
 from commgov.org.model import OrgModel
 from commgov.org.party import ALLOWED_PARENT_LEVELS, PartyOrg, PartyOrgKind
@@ -134,7 +135,7 @@ class _Builder:
             self.issue(rid, fieldname, target, "no record has this id")
             return False
         if kind not in allowed:
-            self.issue(rid, fieldname, target, f"must name {what}, not a {kind}")
+            self.issue(rid, fieldname, target, f"must name {what}, not {article(kind)}")
             return False
         return True
 
@@ -157,7 +158,7 @@ class _Builder:
             parent_id: str | None = record.parent_id  # type: ignore[attr-defined]
             if parent_id is None:
                 if kname != "district":
-                    self.issue(rid, "parent_id", None, f"a {kname} needs a parent")
+                    self.issue(rid, "parent_id", None, f"{article(kname)} needs a parent")
                 continue
             pkind = names.get(parent_id)
             if pkind is None:
@@ -167,7 +168,8 @@ class _Builder:
             if pkind not in allowed:
                 self.issue(
                     rid, "parent_id", parent_id,
-                    f"a {kname} cannot sit in a {pkind} (allowed: {', '.join(sorted(allowed))})",
+                    f"{article(kname)} cannot sit in {article(pkind)} "
+                    f"(allowed: {', '.join(sorted(allowed))})",
                 )  # fmt: skip
                 continue
             if (
@@ -326,7 +328,8 @@ class _Builder:
                 names = ", ".join(sorted(v.value for v in allowed))
                 self.issue(
                     rid, "parent_id", p.parent_id,
-                    f"a {p.level} cannot be subordinate to a {parent.level} (allowed: {names})",
+                    f"{article(p.level)} cannot be subordinate to {article(parent.level)} "
+                    f"(allowed: {names})",
                 )  # fmt: skip
             ix.edge(rid, p.parent_id, _E.SUBORDINATE_TO)
         for target in p.leads:
@@ -486,8 +489,8 @@ class _Builder:
             if rule is not None and rule.target_kinds is not None and kind not in rule.target_kinds:
                 self.issue(
                     rid, "targets", target,
-                    f"under {z.rulebook_version} a {z.regime} designation targets only "
-                    f"{', '.join(rule.target_kinds)}, not a {kind}",
+                    f"under {z.rulebook_version} {article(z.regime)} designation targets only "
+                    f"{', '.join(rule.target_kinds)}, not {article(kind)}",
                 )  # fmt: skip
             self.ix.edge(rid, target, _E.DESIGNATES)
 
@@ -516,7 +519,8 @@ def _build(model: OrgModel) -> tuple[Index, list[InputIssue]]:
     for record in model.records():
         kind = kind_of(record)
         if record.id in ix.records:
-            b.issue(record.id, "id", record.id, f"duplicate id (also a {ix.kinds[record.id]})")
+            also = article(ix.kinds[record.id])
+            b.issue(record.id, "id", record.id, f"duplicate id (also {also})")
             continue
         ix.records[record.id] = record
         ix.kinds[record.id] = kind

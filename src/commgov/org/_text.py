@@ -1,4 +1,5 @@
-"""Decoding input bytes as UTF-8, with an issue that says where and why when they are not."""
+"""Text helpers: decoding input bytes as UTF-8 (with an issue that says where and why when they
+are not), and the indefinite article of a word for messages."""
 
 from __future__ import annotations
 
@@ -68,3 +69,16 @@ def _hint(data: bytes) -> str:
         "Windows, such as Excel's plain CSV): save the file as UTF-8 (Excel: CSV UTF-8), or "
         "convert it with iconv -f GB18030 -t UTF-8"
     )
+
+
+def article(word: object) -> str:
+    """``word`` with its indefinite article: ``a building``, ``an entrance``, ``an int``.
+
+    By spelling: ``an`` before a vowel letter, except the ``u`` of ``unit``, ``user``.
+    """
+    text = str(word)
+    lower = text.lower()
+    vowel = lower[:1] in ("a", "e", "i", "o") or (
+        lower[:1] == "u" and not lower.startswith(("uni", "use", "usu", "uti"))
+    )
+    return f"{'an' if vowel else 'a'} {text}"

@@ -29,7 +29,7 @@ from typing import Any
 
 from commgov.errors import DivisionCodeError, InputIssue
 from commgov.org._base import Provenance, Source
-from commgov.org._text import decode_utf8
+from commgov.org._text import article, decode_utf8
 from commgov.org.model import OrgModel
 from commgov.org.territory import AdminArea, AdminLevel, Community, CommunityKind
 
@@ -376,7 +376,7 @@ def _source_items(source: object) -> list[str | PathLike[str] | Mapping[Any, Any
         )
     if hasattr(source, "iterrows") and hasattr(source, "columns"):
         raise TypeError(
-            f"division source must be {_EXPECTED}, not a {type(source).__name__}: pass "
+            f"division source must be {_EXPECTED}, not {article(type(source).__name__)}: pass "
             "df.to_dict('records')"
         )
     if not isinstance(source, Iterable):

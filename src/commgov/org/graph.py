@@ -24,6 +24,7 @@ from commgov.org._args import UnknownIdError, day, edge_kind, instant, known_id,
 from commgov.org._base import Record
 from commgov.org._kinds import TERRITORIAL, EdgeKind, NodeKind
 from commgov.org._link import build, leaf_counts
+from commgov.org._text import article
 from commgov.org._views import (
     ChainOfCommand,
     LiaisonCoverage,
@@ -251,7 +252,8 @@ class OrgGraph:
             If the record is not a territorial place.
         """
         if self._kinds[known_id(self._records, node_id)] not in TERRITORIAL:
-            raise ValueError(f"{node_id} is a {self._kinds[node_id]}, not a territorial place")
+            what = article(self._kinds[node_id])
+            raise ValueError(f"{node_id} is {what}, not a territorial place")
         cached = self._summaries.get(node_id)
         if cached is None:
             with gc_paused():  # acyclic vectors: nothing for the collector to find
@@ -307,7 +309,7 @@ class OrgGraph:
         if isinstance(record, Site):
             return [node_id, record.parent_id, *self.ancestors(record.parent_id)]
         if self._kinds[node_id] not in TERRITORIAL:
-            raise ValueError(f"{node_id} is a {self._kinds[node_id]}, not a place")
+            raise ValueError(f"{node_id} is {article(self._kinds[node_id])}, not a place")
         return [node_id, *self.ancestors(node_id)]
 
     def _in_force(self, org_id: str, at: datetime | None) -> bool:
@@ -510,7 +512,7 @@ class OrgGraph:
             If the record is not a territorial place.
         """
         if self._kinds[known_id(self._records, place_id)] not in TERRITORIAL:
-            raise ValueError(f"{place_id} is a {self._kinds[place_id]}, not a place")
+            raise ValueError(f"{place_id} is {article(self._kinds[place_id])}, not a place")
         served = self._coverage()
         found: set[str] = set()
         for p in (place_id, *self.ancestors(place_id), *self.descendants(place_id)):
@@ -549,7 +551,8 @@ class OrgGraph:
         """
         if self._kinds[known_id(self._records, org_id)] not in (_K.PARTY_ORG, _K.TEAM, _K.BODY):
             raise ValueError(
-                f"{org_id} is a {self._kinds[org_id]}, not a party organisation, team or body"
+                f"{org_id} is {article(self._kinds[org_id])}, "
+                "not a party organisation, team or body"
             )
         if on is not None:
             day(on)

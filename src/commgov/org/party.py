@@ -18,6 +18,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from commgov.org._base import Record
+from commgov.org._text import article
 from commgov.types import Id, TimeWindow
 
 __all__ = ["PartyOrg", "PartyOrgKind", "PartyOrgLevel", "Seat"]
@@ -171,7 +172,7 @@ class PartyOrg(Record):
             if self.valid is None:
                 raise ValueError("an action branch needs its valid window (it is temporary)")
             if self.level not in (PartyOrgLevel.BRANCH, PartyOrgLevel.JOINT_BRANCH):
-                raise ValueError(f"an action branch is a branch, not a {self.level}")
+                raise ValueError(f"an action branch is a branch, not {article(self.level)}")
         elif self.zone_designation_id is not None:
             raise ValueError("only an action branch is tied to a zone designation")
         if not self.expanded and any(s.part_time for s in self.seats):
