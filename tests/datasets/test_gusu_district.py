@@ -8,6 +8,8 @@ import hashlib
 import json
 import math
 from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -16,7 +18,15 @@ from hypothesis import strategies as st
 from commgov.datasets import HUCHIYUAN, gusu, synthetic_community
 from commgov.datasets._gusu import SUBDISTRICT_AREAS, apportion
 from commgov.errors import InputError
-from commgov.org import OrgGraph, PartyOrgKind, PartyOrgLevel, Role, Source, TeamKind
+from commgov.org import (
+    OrgGraph,
+    PartyOrgKind,
+    PartyOrgLevel,
+    Role,
+    Source,
+    TeamKind,
+    ZoneDesignation,
+)
 
 #: Collections that held 虎池苑社区's records when the skeleton shipped it.
 SKELETON_COLLECTIONS = (
@@ -48,6 +58,16 @@ def huchiyuan_records(model):
         if r.id == HUCHIYUAN or r.id.startswith(HUCHIYUAN + "/")
     ]
     return sorted(records, key=lambda r: (r.id, type(r).__name__))
+
+
+#: Deliberate changes since the skeleton, each undone before hashing so the pins above keep
+#: guaranteeing that nothing else changed: Z1 (the sealed zone) ended at 23:59 local, leaving
+#: the last minute of its half-open day uncovered; it now ends at 00:00 the next day.
+def as_in_skeleton(record):
+    if isinstance(record, ZoneDesignation) and record.id == f"{HUCHIYUAN}/Z1":
+        valid = record.valid.model_copy(update={"end": record.valid.end - timedelta(minutes=1)})
+        return record.model_copy(update={"valid": valid})
+    return record
 
 
 def digest(records):
@@ -134,8 +154,22 @@ def test_provenance(district):
 def test_huchiyuan_unchanged_from_the_skeleton(seed, district):
     """虎池苑社区's records are those the skeleton shipped, record for record."""
     model = district if seed == 0 else gusu(seed=seed, communities=[HUCHIYUAN])
-    records = huchiyuan_records(model)
+    records = [as_in_skeleton(r) for r in huchiyuan_records(model)]
     assert (len(records), digest(records)) == SKELETON_HUCHIYUAN[seed]
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_huchiyuan_sealed_zone_covers_its_whole_day(seed):
+    """Z1 runs 2022-04-12 00:00 to 2022-04-13 00:00 local, half-open: 23:59:59 is sealed."""
+    model = gusu(seed=seed, communities=[HUCHIYUAN])
+    zone = next(z for z in model.zones if z.id == f"{HUCHIYUAN}/Z1")
+    tz = ZoneInfo("Asia/Shanghai")
+    assert zone.valid.start == datetime(2022, 4, 12, tzinfo=tz)
+    assert zone.valid.end == datetime(2022, 4, 13, tzinfo=tz)
+    graph = OrgGraph(model)
+    for target in zone.targets:
+        assert graph.effective_zone(target, datetime(2022, 4, 12, 23, 59, 59, tzinfo=tz)) == zone
+        assert graph.effective_zone(target, datetime(2022, 4, 13, tzinfo=tz)) is None
 
 
 def test_huchiyuan_is_the_synthetic_community(district):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from dataclasses import field as _field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -457,7 +457,8 @@ def community_detail(
                 targets=[buildings[i].id for i in chosen],
                 valid=TimeWindow(
                     start=datetime.combine(day, time(0, 0), tz),
-                    end=datetime.combine(day, time(23, 59), tz),
+                    # half-open: the whole day, its last minute included
+                    end=datetime.combine(day + timedelta(days=1), time(0, 0), tz),
                 ),
                 provenance=prov,
             )
