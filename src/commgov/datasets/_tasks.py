@@ -4,9 +4,11 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from commgov._random import rng
-from commgov.datasets._community import DEFAULT_DAY
+from commgov.datasets._community import DEFAULT_DAY, _is_int
+from commgov.errors import InputError, InputIssue
 from commgov.matching.problem import Task
 from commgov.org import Building, Household, NodeKind, OrgGraph, OrgModel
+from commgov.org._text import article
 from commgov.types import TimeWindow
 
 #: Delivery waves of the day (hours), the slot grid of relay and visit tasks.
@@ -35,8 +37,34 @@ def synthetic_tasks(
     -------
     list of Task
         Sorted by id; locations are the households' buildings (WGS84).
+
+    Raises
+    ------
+    commgov.errors.InputError
+        Naming each bad parameter: ``community_id`` not a community (or village) of the model,
+        ``seed`` not a whole number ≥ 0, ``day`` not a :class:`datetime.date`.
+    TypeError
+        If ``model`` is neither an OrgModel nor an OrgGraph.
     """
+    issues = []
+    if not (_is_int(seed) and 0 <= seed <= 2**63 - 1):
+        issues.append(InputIssue("synthetic_tasks", "seed", seed, "must be a whole number ≥ 0"))
+    if not isinstance(day, date) or isinstance(day, datetime):
+        issues.append(InputIssue("synthetic_tasks", "day", day, "must be a datetime.date"))
     graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
+    if not (
+        isinstance(community_id, str)
+        and community_id in graph
+        and graph.kind(community_id) in (NodeKind.COMMUNITY, NodeKind.VILLAGE)
+    ):
+        what = (
+            f"is {article(graph.kind(community_id))}, not a community"
+            if isinstance(community_id, str) and community_id in graph
+            else "no community (or village) in the model has this id"
+        )
+        issues.insert(0, InputIssue("synthetic_tasks", "community_id", community_id, what))
+    if issues:
+        raise InputError(issues, what="synthetic_tasks")
     tz = ZoneInfo(graph.model.timezone)
 
     def wave(k: int) -> TimeWindow:
