@@ -153,7 +153,39 @@ BAD_ROWS = [
     ({"code": "320508017098", "name": ""}, "name", "must not be empty"),
     ({"code": " ", "name": "x"}, "code", "must not be empty"),
     ({"code": None, "name": "x"}, "code", "must not be empty"),
+    ({"code": "320508017098", "name": float("nan")}, "name", "must be a str, not a float"),
+    ({"code": "320508017098", "name": ["a"]}, "name", "must be a str, not a list"),
+    ({"code": "320508017098", "name": b"x"}, "name", "must be a str, not a bytes"),
+    ({"code": "320508017098", "name": 7}, "name", "must be a str, not an int"),
+    ({"code": "320508017098", "name": True}, "name", "must be a str, not a bool"),
+    ({"code": "320508017098", "name": {"zh": "x"}}, "name", "must be a str, not a dict"),
+    ({"code": "320508017098", "name": "虎池苑\n社区"}, "name", "control characters (found U+000A)"),
+    ({"code": "320508017098", "name": "a\tb"}, "name", "U+0009"),
+    ({"code": "320508017098", "name": "a\x00b"}, "name", "U+0000"),
+    ({"code": "320508017098", "name": "a\u200bb"}, "name", "U+200B"),
+    ({"code": "320508017098", "name": "a\u2028b"}, "name", "U+2028"),
+    ({"code": "320508017098", "name": "a\x7fb"}, "name", "U+007F"),
+    ({"code": float("nan"), "name": "x"}, "code", "must be a str, not a float"),
+    ({"code": 320508017098.0, "name": "x"}, "code", "must be a str, not a float"),
+    ({"code": b"320508017098", "name": "x"}, "code", "must be a str, not a bytes"),
+    ({"code": True, "name": "x"}, "code", "must be a str, not a bool"),
+    ({"code": "320508017098", "name": "x", "streetCode": 3.2e8}, "streetCode", "not a float"),
 ]
+
+
+def test_a_code_given_as_an_int_is_read_by_its_digits():
+    rows = [{"code": 320508, "name": "姑苏区"}, {"code": 320508017, "name": "白洋湾街道"}]
+    assert [a.id for a in load_divisions(rows).areas] == ["320508", "320508017"]
+
+
+def test_a_name_with_a_newline_in_a_csv_file_is_named(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text('code,name\n320508,姑苏区\n320508017,"白洋湾\n街道"\n', encoding="utf-8")
+    with pytest.raises(DivisionCodeError) as info:
+        load_divisions(path)
+    (issue,) = info.value.issues
+    assert (issue.record, issue.field) == ("bad.csv:row 3", "name")
+    assert "control characters" in issue.constraint
 
 
 @pytest.mark.parametrize(("row", "field", "message"), BAD_ROWS)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -181,7 +182,9 @@ def load_divisions(
         is not exactly the code's prefix of its level (``streetCode`` 9 digits, ``areaCode``
         6, ``cityCode`` 4, ``provinceCode`` 2, ``parent_code`` the immediate parent: 6 digits
         for a sub-district, 9 for a community), or names a level not above the code's own; an
-        empty name; a source with no rows at all; a ``within`` that is not a code in the table.
+        empty name, a name or code that is not a str (NaN, a list, bytes; a code may be an
+        int), a name holding control characters (a newline, a tab); a source with no rows at
+        all; a ``within`` that is not a code in the table.
         Nothing is loaded when any problem is found.
     TypeError
         If ``source`` is not a path, an iterable of paths, or an iterable of mappings (for
@@ -311,8 +314,15 @@ def _row_issues(row: _Row) -> list[InputIssue]:
         out.append(InputIssue(row.where, "code", row.code, "must be 6, 9 or 12 digits"))
     else:
         out.extend(_ancestor_issues(row))
-    if not row.name and "name" not in flagged:
+    if "name" in flagged:
+        pass
+    elif not row.name:
         out.append(InputIssue(row.where, "name", row.name, "must not be empty"))
+    elif (ch := _control(row.name)) is not None:
+        out.append(
+            InputIssue(row.where, "name", row.name,
+                       f"must not contain control characters (found U+{ord(ch):04X})")
+        )  # fmt: skip
     return out
 
 
@@ -532,6 +542,16 @@ def _make_row(where: str, record: Mapping[Any, Any], *, from_csv: bool) -> _Row:
     for column in _REQUIRED:
         if column not in fields and not from_csv:
             problems.append(InputIssue(where, column, None, "required field is missing"))
+    for column, value in fields.items():
+        if value is None or isinstance(value, str):
+            continue
+        if column != "name" and isinstance(value, int) and not isinstance(value, bool):
+            continue  # a code read as a number (spreadsheet export): its digits are checked
+        problems.append(
+            InputIssue(where, column, _shown(value),
+                       f"must be a str, not {article(type(value).__name__)}")
+        )  # fmt: skip
+        fields[column] = None
     code = _cell(fields.get("code"))
     name = _cell(fields.get("name"))
     ancestors = tuple(
@@ -540,5 +560,20 @@ def _make_row(where: str, record: Mapping[Any, Any], *, from_csv: bool) -> _Row:
     return _Row(where, code, name, ancestors, tuple(problems))
 
 
+def _shown(value: object) -> object:
+    """A cell value as an issue shows it: containers by type (they may be large)."""
+    if isinstance(value, Mapping | list | tuple | set):
+        return f"<{type(value).__name__}>"
+    return value
+
+
 def _cell(value: object) -> str:
     return "" if value is None else str(value).strip()
+
+
+def _control(text: str) -> str | None:
+    """The first control, format or line-separator character of ``text``, or None."""
+    for ch in text:
+        if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp"):
+            return ch
+    return None
