@@ -514,6 +514,40 @@ CASES = [
         ("buildings", 0, "households", "counted on the entrances"),
     ),
     Case(
+        "counts without residents on a building with entrances",
+        _set("buildings", 0, households="24"),
+        ("buildings", 0, "households", "counts are on the entrances"),
+        count=1,
+    ),
+    Case(
+        "entrance with households but no residents",
+        _drop("entrances", 0, "residents"),
+        ("entrances", 0, "residents", "required when households is given (12)"),
+        count=1,
+    ),
+    Case(
+        "building without entrances with households but no residents",
+        _drop("buildings", 1, "residents"),
+        ("buildings", 1, "residents", "required when households is given"),
+        count=1,
+    ),
+    *(
+        Case(
+            f"boolean {column} in {table}",
+            _set(table, i, **{column: flag}),
+            (table, i, column, "whole number, not a boolean"),
+        )
+        for table, i, column, flag in [
+            ("entrances", 0, "households", True),
+            ("entrances", 0, "residents", True),
+            ("entrances", 0, "mobility_limited", False),
+            ("buildings", 1, "households", True),
+            ("buildings", 0, "floors", True),
+            ("households", 0, "residents", True),
+            ("households", 0, "mobility_limited", False),
+        ]
+    ),
+    Case(
         "building without entrances or counts",
         _drop("buildings", 1, "households", "residents"),
         ("buildings", 1, "households", "no entrances"),

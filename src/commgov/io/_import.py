@@ -245,6 +245,8 @@ class _Ctx:
     partial: set[str] = field(default_factory=set)
     #: rows left out because of a problem reported elsewhere (a faulty parent, a missing column)
     skipped: int = 0
+    #: external ids of buildings some entrance row names (their counts are on the entrances)
+    with_entrances: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -338,8 +340,11 @@ def import_community(
     with offsets (``2022-04-10T08:00+08:00/2022-04-10T12:00+08:00``); booleans are
     ``true``/``false`` (also ``yes``/``no``, ``1``/``0``, ``是``/``否``). Empty cells are
     absent. Counts (households, residents, mobility_limited) go on entrances, or on a
-    building that has no entrances. Person ids and codes must not look like a phone or
-    ID-card number: they become commgov ids, seen in every export.
+    building that has no entrances (a building some entrance row names carries none);
+    ``residents`` is required whenever ``households`` is above 0 (no default: a guessed
+    figure would pass for a reported one), and counts are whole numbers, never booleans
+    (``True`` is not 1 here, in any integer column). Person ids and codes must not look like
+    a phone or ID-card number: they become commgov ids, seen in every export.
 
     Parameters
     ----------
@@ -423,6 +428,9 @@ def import_community(
             rows[table] = _rows_of(
                 table, tables[table], sources.get(table, {}), unknown_columns, ctx
             )
+    ctx.with_entrances = {
+        str(r.cells["building"]).strip() for r in rows.get("entrances", []) if "building" in r.cells
+    }
     for table in IMPORT_TABLES:
         _convert_table(_SPECS[table], rows.get(table, []), ctx)
     if ctx.skipped and not ctx.issues:  # pragma: no cover - a skipped row has a reported cause
@@ -778,10 +786,20 @@ def _record_data(row: _Row, ext: str, ctx: _Ctx) -> dict[str, Any] | None:
             data["location"] = point
     if spec.counts != "none":
         counts = {f: row.cells[f] for f in _COUNT_FIELDS if f in row.cells}
-        if counts:
+        if counts and spec.table == "buildings" and ext in ctx.with_entrances:
+            first = next(iter(counts))
+            row.bad(
+                first, counts[first],
+                "counts are on the entrances: households are counted on the entrances of this "
+                "building, so leave its households, residents and mobility_limited empty",
+            )  # fmt: skip
+        elif counts:
+            _check_counts(row, counts)
             data["counts"] = counts
     for name in spec.passed():
         if name in row.cells:
+            if _is_int_field(spec.record.model_fields[name]) and isinstance(row.cells[name], bool):
+                row.bad(name, row.cells[name], _NOT_A_BOOL)
             data[name] = _passed_value(row, name)
     if spec.table == "teams":
         data["community_id"] = ctx.community_id
@@ -897,6 +915,48 @@ def _links(row: _Row, ctx: _Ctx) -> dict[str, Any] | None:
         elif resolved:
             out[target] = resolved[0]
     return out if ok else None
+
+
+_NOT_A_BOOL = "must be a whole number, not a boolean"
+
+
+def _check_counts(row: _Row, counts: dict[str, Any]) -> None:
+    """Counts are whole numbers, never booleans; residents is required when households > 0.
+
+    The rule (documented in :func:`import_community`): ``residents`` may be left out only
+    when there are no households; there is no default, since any guess (one per household)
+    would pass for a figure somebody reported.
+    """
+    for name, value in counts.items():
+        if isinstance(value, bool):
+            row.bad(name, value, _NOT_A_BOOL)
+    if "residents" in counts or "households" not in counts:
+        return
+    households = counts["households"]
+    try:
+        n = int(str(households).strip())
+    except ValueError:
+        return  # not a number: the record's validation says so
+    if n > 0 and not isinstance(households, bool):
+        row.bad(
+            "residents", None,
+            f"required when households is given ({n}): the number of residents, at least the "
+            "households",
+        )  # fmt: skip
+
+
+def _is_int_field(info: FieldInfo) -> bool:
+    """Whether a record field takes a whole number (``int``, ``Headcount``, optional or not)."""
+    annotation = info.annotation
+    args = [annotation]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    for arg in args:
+        if typing.get_origin(arg) is typing.Annotated:
+            arg = typing.get_args(arg)[0]
+        if arg is int:
+            return True
+    return False
 
 
 def _number(value: object) -> float | None:
