@@ -380,9 +380,9 @@ def _print_plan(graph: OrgGraph, problem: SamplingProblem, plan: SamplingPlan) -
         groups[u.reasons[0].code.value if u.reasons else "UNKNOWN"].append(u)
     for code, batches in sorted(groups.items()):
         first = batches[0]
-        people = _n(sum(b.people for b in batches), "person")
+        persons = _n(sum(b.people for b in batches), "person")
         print(
-            f"  unserved {_n(len(batches), 'batch')} ({people}) × {code}: "
+            f"  unserved {_n(len(batches), 'batch')} ({persons}) × {code}: "
             f"e.g. {first.batch_id} — " + "; ".join(r.text() for r in first.reasons)
         )
 
