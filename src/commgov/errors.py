@@ -9,6 +9,7 @@ working for callers that do not know commgov::
     │   ├── DivisionCodeError              official division-code tables (row by row)
     │   ├── OrgStructureError              the organisation graph (tree, parents, dangling ids)
     │   └── ProblemError                   a matching or scheduling problem that is ill-formed
+    ├── UnknownIdError (KeyError)          a query names an id that is not in the model
     ├── SizeLimitError (ValueError)        a problem larger than the configured guard
     ├── InfeasibleError                    only when the caller asked for ``strict=True``
     ├── SolverError (RuntimeError)         a solver failed in a way commgov cannot explain
@@ -35,6 +36,7 @@ __all__ = [
     "ProblemError",
     "SizeLimitError",
     "SolverError",
+    "UnknownIdError",
     "expect_type",
 ]
 
@@ -169,6 +171,26 @@ class OrgStructureError(InputError):
 
 class ProblemError(InputError):
     """A matching or scheduling problem that is ill-formed (not merely infeasible)."""
+
+
+class UnknownIdError(CommgovError, KeyError):
+    """An id given to a query names no record of the model.
+
+    A :class:`KeyError` (so ``except KeyError`` keeps working) whose message names the id and
+    says it is not in the model, unlike a bare ``KeyError('x')``.
+
+    Attributes
+    ----------
+    id : object
+        The id asked for.
+    """
+
+    def __init__(self, node_id: object, param: str = "id") -> None:
+        self.id = node_id
+        super().__init__(f"{param} {node_id!r} is not in the model: no record has this id")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class SizeLimitError(CommgovError, ValueError):

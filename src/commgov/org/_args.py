@@ -14,31 +14,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from commgov.errors import CommgovError
+from commgov.errors import UnknownIdError
 from commgov.org._kinds import EdgeKind, NodeKind
 from commgov.org._text import article
 
 _E = TypeVar("_E", bound=StrEnum)
-
-
-class UnknownIdError(CommgovError, KeyError):
-    """An id given to a query names no record of the model.
-
-    A :class:`KeyError` (so ``except KeyError`` keeps working) whose message names the id and
-    says it is not in the model, unlike a bare ``KeyError('x')``.
-
-    Attributes
-    ----------
-    id : object
-        The id asked for.
-    """
-
-    def __init__(self, node_id: object, param: str = "id") -> None:
-        self.id = node_id
-        super().__init__(f"{param} {node_id!r} is not in the model: no record has this id")
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def known_id(records: Mapping[str, object], node_id: object, param: str = "id") -> str:

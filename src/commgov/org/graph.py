@@ -19,8 +19,8 @@ from typing import Any
 import networkx as nx
 
 from commgov._perf import gc_paused
-from commgov.errors import OrgStructureError
-from commgov.org._args import UnknownIdError, day, edge_kind, instant, known_id, node_kind
+from commgov.errors import OrgStructureError, UnknownIdError
+from commgov.org._args import day, edge_kind, instant, known_id, node_kind
 from commgov.org._base import Record
 from commgov.org._kinds import TERRITORIAL, EdgeKind, NodeKind
 from commgov.org._link import build, leaf_counts
