@@ -95,6 +95,7 @@ def test_reason_params_are_checked(code):
         "commgov.matching",
         "commgov.scheduling",
         "commgov.io",
+        "commgov.lists",
     ],
 )
 def test_all_is_sorted_and_resolvable(name):

@@ -1,0 +1,68 @@
+"""The three lists (三张清单): needs, resources and projects, one lifecycle for all three.
+
+* Records (domain.md §5.2): :class:`Need` (需求: category, place, quantity requested, time
+  window, priority, source such as a household visit, building group or rider,
+  vulnerability), :class:`Resource` (资源: provider, kind, capacity, availability, service
+  area) and :class:`Project` (项目: needs and resources it links, lead and partner
+  organisations, formation).
+* Lifecycle: ``raised → matched → claimed → in_progress → fulfilled → closed_out``, or
+  ``rejected`` / ``escalated`` / ``cancelled``, as the explicit table :data:`TRANSITIONS`.
+  :func:`transition` refuses every other change with :class:`LifecycleError` and appends the
+  change (who, when, why) to the item's history; :func:`record_progress` reports partial
+  fulfilment (quantity delivered against quantity requested).
+* Recurring needs: a :class:`Recurrence` (every *n* days or weeks, bounded by a count or an
+  end) repeats a need's window.
+* :class:`ThreeLists` holds the lists with canonical JSON (sorted by id); :func:`summarise`
+  groups items by unit, category or status.
+"""
+
+from commgov.lists._container import SummaryKey, SummaryRow, ThreeLists, summarise
+from commgov.lists._lifecycle import (
+    FINAL_STATUSES,
+    TRANSITIONS,
+    HistoryEntry,
+    LifecycleError,
+    Status,
+)
+from commgov.lists._records import (
+    MAX_QUANTITY,
+    Category,
+    Formation,
+    ListItem,
+    Need,
+    NeedSource,
+    Project,
+    ProviderKind,
+    Recurrence,
+    Resource,
+    ResourceType,
+    Vulnerability,
+    record_progress,
+    transition,
+)
+
+__all__ = [
+    "FINAL_STATUSES",
+    "MAX_QUANTITY",
+    "TRANSITIONS",
+    "Category",
+    "Formation",
+    "HistoryEntry",
+    "LifecycleError",
+    "ListItem",
+    "Need",
+    "NeedSource",
+    "Project",
+    "ProviderKind",
+    "Recurrence",
+    "Resource",
+    "ResourceType",
+    "Status",
+    "SummaryKey",
+    "SummaryRow",
+    "ThreeLists",
+    "Vulnerability",
+    "record_progress",
+    "summarise",
+    "transition",
+]
