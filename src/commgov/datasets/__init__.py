@@ -7,14 +7,17 @@ Real and synthetic parts are told apart by each record's ``provenance``
 from commgov.datasets._community import synthetic_community
 from commgov.datasets._divisions import GUSU_CODE, gusu_divisions
 from commgov.datasets._gusu import HUCHIYUAN, gusu
+from commgov.datasets._matching_instances import MATCHING_SCALES, matching_instance
 from commgov.datasets._tasks import WAVES, synthetic_tasks
 
 __all__ = [
     "GUSU_CODE",
     "HUCHIYUAN",
+    "MATCHING_SCALES",
     "WAVES",
     "gusu",
     "gusu_divisions",
+    "matching_instance",
     "synthetic_community",
     "synthetic_tasks",
 ]
