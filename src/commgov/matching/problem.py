@@ -24,7 +24,7 @@ import itertools
 import math
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: Version of the JSON layout of :class:`MatchingProblem` and :class:`Assignment`.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 Level = SkillLevel
 """A skill level, 1 (basic) to 5 (expert)."""
@@ -168,7 +168,7 @@ class MatchingProblem(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: str = SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     timezone: str
     tasks: list[Task] = Field(default_factory=list)
     volunteers: list[Volunteer] = Field(default_factory=list)
@@ -465,7 +465,7 @@ class Assignment(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: str = SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     matches: list[Match]
     unmatched: list[Unmatched]
     totals: MatchingTotals

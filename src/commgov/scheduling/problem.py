@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: Schema version of the persisted sampling records.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 _WHAT = "sampling problem"
 
@@ -265,7 +265,7 @@ class SamplingProblem(_Model):
         unknown time zone, or a window that is not a whole number of slots.
     """
 
-    schema_version: str = SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     timezone: str = "Asia/Shanghai"
     window: TimeWindow
     buildings: list[SamplingBuilding] = Field(default_factory=list)
@@ -579,7 +579,7 @@ class SamplingPlan(_Model):
         short (see :func:`commgov.scheduling.plan_sampling`).
     """
 
-    schema_version: str = SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     assignments: list[BatchAssignment]
     building_points: dict[str, str]
     loads: list[PointSlotLoad]
