@@ -44,6 +44,7 @@ def worker(kind: str, path: str) -> None:
     data_text = Path(path).read_text(encoding="utf-8")
     if kind == "commgov":
         from commgov.matching import MatchingProblem, is_valid_assignment, match_volunteers
+        from commgov.results import SolveStatus
 
         problem = MatchingProblem.model_validate_json(data_text)
         t0 = time.perf_counter()
@@ -55,7 +56,7 @@ def worker(kind: str, path: str) -> None:
         out = {
             "secs": secs,
             "verify_s": verify_s,
-            "ok": report.ok and result.info.status.value == "optimal",
+            "ok": report.ok and result.info.status == SolveStatus.OPTIMAL,
             "objective": [report.objective[0], report.objective[1]],
         }
     else:

@@ -19,7 +19,7 @@ import bisect
 import logging
 import math
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from commgov.errors import InfeasibleError, SizeLimitError, SolverError, expect_type
@@ -33,7 +33,6 @@ from commgov.matching.problem import (
     Volunteer,
     VolunteerLoad,
     has_skill,
-    is_available,
     travel_distance_m,
 )
 from commgov.results import Reason, ReasonCode, SolveInfo, SolveStatus, library_versions
@@ -119,6 +118,123 @@ class _Candidates:
         if len(idx) == 0:
             return []
         return sorted(int(i) for i in idx[dist <= dist.min() + 1.0])
+
+
+_US = 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(t: datetime) -> int:
+    """Exact microseconds since the epoch of an aware datetime (orders like the datetime)."""
+    delta = t - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
+
+
+def _availability(vols: list[Volunteer], slot_keys: list[Slot]) -> Any:
+    """Boolean (volunteer, slot): the slot window inside one availability window.
+
+    The same predicate as :func:`is_available` (``w.start <= s and e <= w.end``), on exact
+    integer microseconds.
+    """
+    import numpy as np
+
+    owner: list[int] = []
+    w_start: list[int] = []
+    w_end: list[int] = []
+    for vi, vol in enumerate(vols):
+        for w in vol.availability:
+            owner.append(vi)
+            w_start.append(_micros(w.start))
+            w_end.append(_micros(w.end))
+    own = np.array(owner, dtype=np.int64)
+    ws = np.array(w_start, dtype=np.int64)
+    we = np.array(w_end, dtype=np.int64)
+    out = np.zeros((len(vols), len(slot_keys)), dtype=bool)
+    for si, (s, e) in enumerate(slot_keys):
+        ok = (ws <= _micros(s)) & (_micros(e) <= we)
+        out[own[ok], si] = True
+    return out
+
+
+def _eligible_pairs(
+    tasks: list[Task],
+    vols: list[Volunteer],
+    cand: _Candidates,
+    t_slot: Any,
+    avail: Any,
+    detour: float,
+    limit: float,
+) -> tuple[Any, Any, Any]:
+    """Every eligible (task index, volunteer index, distance_m), sorted by task then volunteer.
+
+    Candidates are skilled volunteers in a latitude band around a block of tasks (the same
+    conservative bound as :meth:`_Candidates.near`). Distances are computed vectorised with the
+    formula of :func:`commgov.types.haversine_m`; wherever ``x + 0.5`` (``x`` the unrounded
+    distance) lies within a relative 1e-9 of an integer, so that a last-bit difference between
+    numpy's and libm's transcendental functions could change the rounding, the distance is
+    recomputed with :func:`travel_distance_m` itself. Skill levels and availability are exact.
+    """
+    import numpy as np
+
+    out_t: list[Any] = []
+    out_v: list[Any] = []
+    out_d: list[Any] = []
+    half = math.degrees((limit + 1.0) / (EARTH_RADIUS_M * detour))
+    by_skill: dict[str, list[int]] = defaultdict(list)
+    for ti, task in enumerate(tasks):
+        by_skill[task.skill].append(ti)
+    t_lat_deg = np.array([t.location.lat for t in tasks], dtype=np.float64)
+    t_lon_deg = np.array([t.location.lon for t in tasks], dtype=np.float64)
+    t_level = np.array([t.min_level for t in tasks], dtype=np.int64)
+    v_lon_deg = np.array([v.location.lon for v in vols], dtype=np.float64)
+    block = 256
+    for skill in sorted(by_skill):
+        if skill not in cand._arrays:
+            continue
+        v_idx, v_plat, _, v_level = cand._arrays[skill]
+        v_lats = np.asarray(cand._lat[skill])
+        tis = np.array(by_skill[skill], dtype=np.int64)
+        tis = tis[np.argsort(t_lat_deg[tis], kind="stable")]
+        for b0 in range(0, len(tis), block):
+            tb = tis[b0 : b0 + block]
+            lo = int(np.searchsorted(v_lats, t_lat_deg[tb[0]] - half, side="left"))
+            hi = int(np.searchsorted(v_lats, t_lat_deg[tb[-1]] + half, side="right"))
+            if lo >= hi:
+                continue
+            vb = v_idx[lo:hi]
+            ok = (v_level[lo:hi][None, :] >= t_level[tb][:, None]) & avail[vb][:, t_slot[tb]].T
+            r, c = np.nonzero(ok)
+            if len(r) == 0:
+                continue
+            tt = tb[r]
+            vv = vb[c]
+            p1 = np.radians(t_lat_deg[tt])
+            p2 = v_plat[lo:hi][c]
+            dl = np.radians(v_lon_deg[vv] - t_lon_deg[tt])
+            h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+            x = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * detour + 0.5
+            dist = np.floor(x)
+            keep = dist <= limit + 1.0
+            tt, vv, x, dist = tt[keep], vv[keep], x[keep], dist[keep]
+            frac = x - dist
+            unsure = np.nonzero(
+                (np.minimum(frac, 1.0 - frac) <= 1e-9 * (1.0 + x)) | ~np.isfinite(x)
+            )[0]
+            d_int = dist.astype(np.int64)
+            for k in unsure.tolist():
+                d_int[k] = travel_distance_m(tasks[int(tt[k])], vols[int(vv[k])], detour)
+            fin = d_int <= limit
+            out_t.append(tt[fin])
+            out_v.append(vv[fin])
+            out_d.append(d_int[fin])
+    if not out_t:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    pt = np.concatenate(out_t)
+    pv = np.concatenate(out_v)
+    pd = np.concatenate(out_d)
+    order = np.lexsort((pv, pt))
+    return pt[order], pv[order], pd[order]
 
 
 def _primary_reason(
@@ -223,80 +339,81 @@ def match_volunteers(
             )
         raise ValueError(f"unknown objective {objective!r}; use objective='min_cost'")
 
+    import numpy as np
+
     tasks = sorted(problem.tasks, key=lambda t: t.id)
     vols = sorted(problem.volunteers, key=lambda v: v.id)
     zone = problem.zone
     detour = problem.detour_factor
     limit = problem.max_distance_m
 
-    # ---- eligible arcs, task by task in id order
+    # ---- eligible arcs (task order, then volunteer index order), exact
     cand = _Candidates(vols, detour)
-    avail_cache: dict[tuple[int, Slot], bool] = {}
-    eligible: list[list[tuple[int, int]]] = []
-    for task in tasks:
-        slot: Slot = (task.window.start, task.window.end)
-        arcs: list[tuple[int, int]] = []
-        for vi in cand.near(task, limit):
-            vol = vols[vi]
-            if not has_skill(task, vol):
-                continue
-            key = (vi, slot)
-            ok = avail_cache.get(key)
-            if ok is None:
-                ok = avail_cache[key] = is_available(task, vol)
-            if not ok:
-                continue
-            dist = travel_distance_m(task, vol, detour)
-            if dist <= limit:
-                arcs.append((vi, dist))
-        eligible.append(arcs)
-
-    big_m = 1 + sum(max((d for _, d in arcs), default=0) for arcs in eligible)
-
-    # ---- nodes: 0 source, 1 sink, tasks, (volunteer, slot), (volunteer, day)
+    slot_keys = sorted({(t.window.start, t.window.end) for t in tasks})
+    slot_ix = {k: i for i, k in enumerate(slot_keys)}
+    t_slot = np.array([slot_ix[(t.window.start, t.window.end)] for t in tasks], dtype=np.int64)
+    day_keys = sorted({s.astimezone(zone).date() for s, _ in slot_keys})
+    day_ix = {d: i for i, d in enumerate(day_keys)}
+    slot_day = np.array(
+        [day_ix[s.astimezone(zone).date()] for s, _ in slot_keys], dtype=np.int64
+    )
+    avail = _availability(vols, slot_keys)
+    pt, pv, pd = _eligible_pairs(tasks, vols, cand, t_slot, avail, detour, limit)
     n_tasks = len(tasks)
-    slot_node: dict[tuple[int, Slot], int] = {}
-    day_node: dict[tuple[int, date], int] = {}
-    next_node = 2 + n_tasks
-    starts: list[int] = []
-    ends: list[int] = []
-    caps: list[int] = []
-    costs: list[int] = []
+    n_vols = len(vols)
+    eligible_count = np.bincount(pt, minlength=n_tasks) if n_tasks else np.zeros(0, np.int64)
+    best = np.zeros(n_tasks, dtype=np.int64)
+    np.maximum.at(best, pt, pd)
+    big_m = 1 + int(best.sum())
 
-    def arc(u: int, v: int, cap: int, cost: int) -> int:
-        starts.append(u)
-        ends.append(v)
-        caps.append(cap)
-        costs.append(cost)
-        return len(starts) - 1
+    # ---- nodes: 0 source, 1 sink, tasks, (volunteer, slot), (volunteer, day), numbered in
+    # order of first use along the pairs; arcs per task: source→task, task→sink, then per
+    # pair [(vol, day)→sink if new] [(vol, slot)→(vol, day) if new] task→(vol, slot)
+    n_slots, n_days = len(slot_keys), len(day_keys)
+    n_pairs = len(pt)
+    skey = pv * max(n_slots, 1) + t_slot[pt]
+    dkey = pv * max(n_days, 1) + slot_day[t_slot[pt]]
+    _, s_first, s_inv = np.unique(skey, return_index=True, return_inverse=True)
+    _, d_first, d_inv = np.unique(dkey, return_index=True, return_inverse=True)
+    new_slot = np.zeros(n_pairs, dtype=np.int64)
+    new_slot[s_first] = 1
+    new_day = np.zeros(n_pairs, dtype=np.int64)
+    new_day[d_first] = 1
+    inc = new_slot + new_day
+    node_before = 2 + n_tasks + np.concatenate(([0], np.cumsum(inc)[:-1])).astype(np.int64)
+    n_nodes = 2 + n_tasks + int(inc.sum())
+    snode = node_before[s_first][s_inv.reshape(-1)]
+    dnode = (node_before + new_slot)[d_first][d_inv.reshape(-1)]
+    per_pair = 1 + inc
+    excl = np.concatenate(([0], np.cumsum(per_pair)[:-1])).astype(np.int64)
+    pos = 2 * (pt + 1) + excl
+    per_task = np.bincount(pt, weights=per_pair, minlength=n_tasks).astype(np.int64)
+    task_base = 2 * np.arange(n_tasks, dtype=np.int64) + np.concatenate(
+        ([0], np.cumsum(per_task)[:-1])
+    ).astype(np.int64)
+    n_arcs = 2 * n_tasks + int(per_pair.sum())
+    starts = np.empty(n_arcs, dtype=np.int64)
+    ends = np.empty(n_arcs, dtype=np.int64)
+    caps = np.empty(n_arcs, dtype=np.int64)
+    costs = np.zeros(n_arcs, dtype=np.int64)
+    tnodes = 2 + np.arange(n_tasks, dtype=np.int64)
+    prio = np.array([t.priority for t in tasks], dtype=np.int64)
+    starts[task_base], ends[task_base], caps[task_base] = 0, tnodes, 1
+    starts[task_base + 1], ends[task_base + 1], caps[task_base + 1] = tnodes, 1, 1
+    costs[task_base + 1] = big_m * prio
+    cap_slot = np.array([v.capacity_per_slot for v in vols], dtype=np.int64)
+    cap_day = np.array([v.capacity_per_day for v in vols], dtype=np.int64)
+    nd_mask = new_day == 1
+    a = pos[nd_mask]
+    starts[a], ends[a], caps[a] = dnode[nd_mask], 1, cap_day[pv[nd_mask]]
+    ns_mask = new_slot == 1
+    a = (pos + new_day)[ns_mask]
+    starts[a], ends[a], caps[a] = snode[ns_mask], dnode[ns_mask], cap_slot[pv[ns_mask]]
+    pair_arc = pos + inc
+    starts[pair_arc], ends[pair_arc], caps[pair_arc], costs[pair_arc] = 2 + pt, snode, 1, pd
+    _ = n_vols
 
-    task_arcs: list[list[tuple[int, int, int]]] = []  # per task: (arc index, vol idx, dist)
-    for ti, (task, arcs) in enumerate(zip(tasks, eligible, strict=True)):
-        tnode = 2 + ti
-        arc(0, tnode, 1, 0)
-        arc(tnode, 1, 1, big_m * task.priority)
-        slot = (task.window.start, task.window.end)
-        day = task.window.start.astimezone(zone).date()
-        mine: list[tuple[int, int, int]] = []
-        for vi, dist in arcs:
-            skey = (vi, slot)
-            snode = slot_node.get(skey)
-            if snode is None:
-                snode = slot_node[skey] = next_node
-                next_node += 1
-                dkey = (vi, day)
-                dnode = day_node.get(dkey)
-                if dnode is None:
-                    dnode = day_node[dkey] = next_node
-                    next_node += 1
-                    arc(dnode, 1, vols[vi].capacity_per_day, 0)
-                arc(snode, dnode, vols[vi].capacity_per_slot, 0)
-            mine.append((arc(tnode, snode, 1, dist), vi, dist))
-        task_arcs.append(mine)
-
-    n_nodes = next_node
-    n_arcs = len(starts)
-    max_cost = max(costs, default=0)
+    max_cost = int(costs.max()) if n_arcs else 0
     _log.debug("matching network: %d nodes, %d arcs, M=%d", n_nodes, n_arcs, big_m)
     if n_arcs > MAX_ARCS:
         raise SizeLimitError(f"matching network has {n_arcs} arcs, above the guard {MAX_ARCS}")
@@ -306,18 +423,14 @@ def match_volunteers(
             f"{n_nodes}² nodes ≥ 2^63; split the problem (fewer tasks or a smaller max_distance_m)"
         )
 
-    flows: list[int] = [0] * n_arcs
+    pair_flow = np.zeros(n_pairs, dtype=bool)
     total_cost = 0
     if n_tasks:
-        import numpy as np
         from ortools.graph.python import min_cost_flow
 
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(
-            np.asarray(starts, dtype=np.int32),
-            np.asarray(ends, dtype=np.int32),
-            np.asarray(caps, dtype=np.int64),
-            np.asarray(costs, dtype=np.int64),
+            starts.astype(np.int32), ends.astype(np.int32), caps, costs
         )
         supplies = np.zeros(n_nodes, dtype=np.int64)
         supplies[0] = n_tasks
@@ -326,19 +439,26 @@ def match_volunteers(
         status = smcf.solve()
         if status != smcf.OPTIMAL:
             raise SolverError(f"SimpleMinCostFlow returned status {status} on the matching network")
-        flows = [int(f) for f in smcf.flows(np.arange(n_arcs, dtype=np.int64))]
+        pair_flow = np.asarray(smcf.flows(pair_arc)) > 0
         total_cost = int(smcf.optimal_cost())
 
-    # ---- read the result
+    # ---- read the result: the first pair (arc order) carrying flow, per task
+    flowing = np.nonzero(pair_flow)[0]
+    chosen_t, first = np.unique(pt[flowing], return_index=True)
+    chosen: dict[int, tuple[int, int]] = {
+        int(t): (int(pv[k]), int(pd[k]))
+        for t, k in zip(chosen_t.tolist(), flowing[first].tolist(), strict=True)
+    }
+    counts = eligible_count.tolist()
     matches: list[Match] = []
     unmatched: list[Unmatched] = []
     loads = [0] * len(vols)
     travel = 0
     served = 0
-    for task, mine, arcs in zip(tasks, task_arcs, eligible, strict=True):
-        chosen = [(vi, dist) for a, vi, dist in mine if flows[a] > 0]
-        if chosen:
-            vi, dist = chosen[0]
+    for ti, task in enumerate(tasks):
+        pick = chosen.get(ti)
+        if pick is not None:
+            vi, dist = pick
             loads[vi] += 1
             travel += dist
             served += task.priority
@@ -356,7 +476,7 @@ def match_volunteers(
                 Unmatched(
                     task_id=task.id,
                     priority=task.priority,
-                    reasons=[_primary_reason(problem, vols, cand, task, len(arcs))],
+                    reasons=[_primary_reason(problem, vols, cand, task, counts[ti])],
                 )
             )
     priority_total = sum(t.priority for t in tasks)
