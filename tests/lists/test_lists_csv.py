@@ -267,3 +267,27 @@ def test_json_rows_may_hold_lists_and_numbers():
         [dict(NEED, quantity=2)], [RESOURCE], [dict(PROJECT, partner_ids=["b", "a"])]
     )
     assert lists.item("n1").quantity == 2 and lists.item("p1").partner_ids == ("a", "b")
+
+
+def test_apostrophes_and_separator_in_ids():
+    lists = ThreeLists(needs=(Need.model_validate({**NEED, "title": "'=already quoted"}),))
+    text = lists_csv_texts(lists)["needs.csv"]
+    assert "''=already quoted" in text
+    rows = [
+        dict(zip(LIST_COLUMNS["needs"], line.split(","), strict=True))
+        for line in text.splitlines()[1:]
+    ]
+    assert import_lists(rows).item("n1").title == "'=already quoted"
+    odd = Project.model_validate({**PROJECT, "need_ids": ["a;b"], "resource_ids": []})
+    with pytest.raises(ValueError, match="contains ';'"):
+        lists_csv_texts(
+            ThreeLists(needs=(Need.model_validate({**NEED, "id": "a;b"}),), projects=(odd,))
+        )
+
+
+def test_control_characters_refused():
+    with pytest.raises(ValueError, match="one line of text"):
+        Need.model_validate({**NEED, "title": "two\nlines"})
+    with pytest.raises(ValueError, match="U\\+0000"):
+        Need.model_validate({**NEED, "description": "nul\x00"})
+    assert Need.model_validate({**NEED, "description": "line one\nline\ttwo"}).description

@@ -1,5 +1,7 @@
 """Property tests: random transition sequences against a brute-force model; JSON round trip."""
 
+import csv
+import io
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
@@ -93,9 +95,38 @@ def new_is_unchanged(item, status, done):
     return item.status.value == status and item.fulfilled == done
 
 
+@st.composite
+def guided_steps(draw, quantity):
+    """Steps that mostly follow the model (to reach deep statuses), with illegal ones mixed in."""
+    status, done, steps = "raised", 0, []
+    for _ in range(draw(st.integers(0, 40))):
+        legal = sorted(
+            b for a, b in EDGES if a == status and (b != "fulfilled" or done == quantity)
+        )
+        if status == "in_progress" and done < quantity:
+            legal_progress = [("progress", k) for k in range(1, quantity - done + 1)]
+        else:
+            legal_progress = []
+        options = [("to", b) for b in legal] + legal_progress
+        onward = [o for o in options if o[1] not in ("cancelled", "rejected")]
+        roll = draw(st.integers(0, 19))
+        if onward and roll < 16:  # mostly keep the item alive, so deep statuses are reached
+            step = draw(st.sampled_from(onward))
+        elif options and roll < 18:
+            step = draw(st.sampled_from(options))
+        else:
+            step = draw(ops.filter(bool))[0]
+        steps.append(step)
+        if step in options:
+            status = step[1] if step[0] == "to" else status
+            done += step[1] if step[0] == "progress" else 0
+    return steps
+
+
 @SETTINGS
-@given(steps=ops, quantity=st.integers(1, 5))
-def test_transitions_match_brute_force_model(steps, quantity):
+@given(data=st.data(), quantity=st.integers(1, 5))
+def test_transitions_match_brute_force_model(data, quantity):
+    steps = data.draw(st.one_of(ops, guided_steps(quantity)))
     item, _ = run(make_need(quantity=quantity), steps)
     # the accepted history revalidates, and every entry records who, when and why
     again = Need.model_validate_json(item.model_dump_json())
@@ -123,3 +154,54 @@ def test_round_trip_byte_identical_in_any_order(steps, order):
         rows = lists.summary(by)
         assert sum(r.items for r in rows) == len(needs)
         assert sum(r.fulfilled for r in rows) == sum(n.fulfilled for n in needs)
+
+
+TEXT = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cc", "Cf", "Zl", "Zp", "Cs"), whitelist_characters="'=+-@,\"\n\t"
+    ),
+    max_size=12,
+)
+LINE = TEXT.map(lambda s: s.replace("\n", " ").replace("\t", " "))
+IDS = st.from_regex(r"[a-z0-9/]{1,6}", fullmatch=True)
+
+
+@st.composite
+def three_lists(draw):
+    needs = {}
+    for nid in draw(st.lists(IDS, max_size=4, unique=True)):
+        steps = draw(guided_steps(3))
+        need = make_need(f"n{nid}", quantity=3).model_copy(
+            update={"title": draw(LINE.filter(str.strip)).strip()}
+        )
+        need = Need.model_validate(
+            {
+                **need.model_dump(),
+                "description": draw(TEXT).strip(),
+                "vulnerability": draw(st.lists(st.sampled_from(["elderly", "disabled"]))),
+            }
+        )
+        needs[need.id], _ = run(need, steps)
+    return ThreeLists(needs=tuple(needs.values()))
+
+
+@SETTINGS
+@given(lists=three_lists())
+def test_csv_round_trip_with_awkward_text(lists, tmp_path_factory):
+    from commgov.lists import export_lists, import_lists, lists_csv_texts
+
+    folder = tmp_path_factory.mktemp("csv")
+    export_lists(lists, folder, personal_data=True)
+    back = import_lists(folder / "needs.csv", folder / "resources.csv", folder / "projects.csv")
+    assert lists_csv_texts(back, personal_data=True) == lists_csv_texts(lists, personal_data=True)
+    for a, b in zip(lists.needs, back.needs, strict=True):
+        assert (a.id, a.title, a.description, a.status, a.fulfilled) == (
+            b.id,
+            b.title,
+            b.description,
+            b.status,
+            b.fulfilled,
+        )
+    for row in list(csv.reader(io.StringIO(lists_csv_texts(lists)["needs.csv"])))[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@")), row

@@ -6,6 +6,7 @@ io package has other owners) and re-uses its helpers, so it can move there uncha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
@@ -92,7 +93,9 @@ _INTS = {
     "satisfaction",
 }
 _RENAMED = {"status": "initial_status", "fulfilled": "initial_fulfilled"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Text that export escapes with one more leading apostrophe (formula_safe escapes those
+#: without apostrophes; this module those with), so import can take exactly one off.
+_ESCAPED = re.compile(r"^'+[=+\-@\t\r]")
 _SEPARATOR = ";"
 
 
@@ -109,10 +112,8 @@ def _text(value: Any) -> str:
     if isinstance(value, list | tuple):  # a list cell of a JSON row or row mapping
         value = _SEPARATOR.join(str(v) for v in value)
     text = "" if value is None else str(value).strip()
-    # undo formula_safe: a leading apostrophe before a formula character was added on export
-    if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START:
-        text = text[1:]
-    return text
+    # undo the export's escape: one apostrophe added before ('*)(= + - @ tab CR)
+    return text[1:] if _ESCAPED.match(text) else text
 
 
 def _parse_time(text: str) -> datetime:
@@ -350,6 +351,12 @@ def _row(item: ListItem, table: str, personal_data: bool) -> dict[str, Any]:
         for key in ("freq", "interval", "count", "until", "time_zone"):
             data[f"recurrence_{key}"] = rec.get(key)
     for column in _LISTS & set(data):
+        for v in data[column]:
+            if _SEPARATOR in str(v):
+                raise ValueError(
+                    f"{item.id}.{column}: id {v!r} contains {_SEPARATOR!r}, the separator of "
+                    "list cells: it cannot be written to CSV"
+                )
         data[column] = _SEPARATOR.join(str(v) for v in data[column])
     for column in LIST_COLUMNS[table]:
         if (
@@ -361,11 +368,19 @@ def _row(item: ListItem, table: str, personal_data: bool) -> dict[str, Any]:
         value = data.get(column)
         if isinstance(value, Enum):
             data[column] = value.value
+        elif isinstance(value, str) and value.startswith("'") and _ESCAPED.match(value):
+            data[column] = "'" + value
     return data
 
 
 def lists_csv_texts(lists: ThreeLists, *, personal_data: bool = False) -> dict[str, str]:
-    """The three lists as formula-safe CSV texts, one per table (see :func:`export_lists`)."""
+    """The three lists as formula-safe CSV texts, one per table (see :func:`export_lists`).
+
+    Raises
+    ------
+    ValueError
+        If an id in a list cell contains ``;`` (the list separator).
+    """
     return {
         f"{table}.csv": csv_text(
             (_row(item, table, personal_data) for item in getattr(lists, table)),
@@ -403,6 +418,8 @@ def export_lists(
     ------
     OSError
         If a file cannot be written; then none is changed.
+    ValueError
+        If an id in a list cell contains ``;`` (the list separator); nothing is written.
     """
     texts = lists_csv_texts(lists, personal_data=personal_data)
     return write_texts({Path(folder) / name: text for name, text in texts.items()})

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from commgov.errors import CommgovError
 from commgov.org._base import SENSITIVE
 from commgov.types import Id
+
+
+def _printable(allowed: str) -> AfterValidator:
+    def check(value: str) -> str:
+        for ch in value:
+            if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+                raise ValueError(
+                    f"must not contain control or format characters (U+{ord(ch):04X})"
+                    + (": only newline and tab are allowed" if allowed else ": one line of text")
+                )
+        return value
+
+    return AfterValidator(check)
+
+
+#: One line of text: no control, format or line-separator characters (no newline, tab, NUL).
+Line = Annotated[str, _printable("")]
+#: Free text: newlines and tabs allowed, no other control or format characters (NUL, U+200B).
+Text = Annotated[str, _printable("\n\t")]
 
 
 class Status(StrEnum):
@@ -119,7 +140,7 @@ class HistoryEntry(BaseModel):
     from_status: Status
     to_status: Status
     delivered: int = Field(default=0, ge=0)
-    why: str = Field(default="", max_length=2000, json_schema_extra=SENSITIVE)
+    why: Text = Field(default="", max_length=2000, json_schema_extra=SENSITIVE)
 
     @property
     def is_progress(self) -> bool:

@@ -20,7 +20,9 @@ from commgov.lists._lifecycle import (
     FINAL_STATUSES,
     HistoryEntry,
     LifecycleError,
+    Line,
     Status,
+    Text,
     refusal,
 )
 from commgov.org._base import SENSITIVE, Record
@@ -190,9 +192,9 @@ class ListItem(Record):
     id : str
         Stable id.
     title : str
-        Short title (内容), 1–200 characters.
+        Short title (内容), one line of 1–200 characters.
     description : str
-        Free text (sensitive: may describe residents).
+        Free text, newlines allowed (sensitive: may describe residents).
     category : Category
         What it is about.
     unit_id : str
@@ -228,13 +230,13 @@ class ListItem(Record):
         delivers more than ``quantity``, or reaches ``fulfilled`` with less delivered.
     """
 
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000, json_schema_extra=SENSITIVE)
+    title: Line = Field(min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=5000, json_schema_extra=SENSITIVE)
     category: Category
     unit_id: Id
     place_id: Id | None = None
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
-    measure: str = Field(default="items", min_length=1, max_length=40)
+    measure: Line = Field(default="items", min_length=1, max_length=40)
     window: TimeWindow | None = None
     priority: int = Field(default=1, ge=1, le=1000)
     raised_at: AwareDatetime
@@ -376,8 +378,8 @@ class Resource(ListItem):
     provider_kind: ProviderKind
     resource_type: ResourceType
     service_area: tuple[Id, ...] = ()
-    conditions: str = Field(default="", max_length=2000)
-    contact: str = Field(default="", max_length=200, json_schema_extra=SENSITIVE)
+    conditions: Text = Field(default="", max_length=2000)
+    contact: Line = Field(default="", max_length=200, json_schema_extra=SENSITIVE)
 
     _sort_area = field_validator("service_area")(_sorted_unique)
 
