@@ -388,7 +388,10 @@ class Project(ListItem):
     """A project on the projects list (项目清单; domain.md §5.2 Project).
 
     All :class:`ListItem` fields (``quantity`` is the planned output, ``fulfilled`` what was
-    delivered), plus:
+    delivered), plus the ones below. Projects follow the same lifecycle as needs and
+    resources; domain.md's project statuses map onto it as PROPOSED → ``raised``, AGREED →
+    ``claimed``, IN_PROGRESS → ``in_progress``, DELIVERED → ``fulfilled``, CLOSED_OUT →
+    ``closed_out``, CANCELLED → ``cancelled``.
 
     Attributes
     ----------
