@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
 from datetime import date
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -36,6 +35,7 @@ from pydantic import (
     field_validator,
 )
 
+from commgov._problem import CheckedProblem
 from commgov.errors import InputIssue, ProblemError
 from commgov.results import Reason, SolveInfo
 from commgov.types import GeoPoint, Id, SkillLevel, TimeWindow, haversine_m
@@ -130,7 +130,7 @@ class Volunteer(BaseModel):
     capacity_per_day: int = Field(default=8, ge=1)
 
 
-class MatchingProblem(BaseModel):
+class MatchingProblem(CheckedProblem):
     """A volunteer ↔ task matching problem.
 
     Construction validates everything at once and raises :class:`commgov.errors.ProblemError`
@@ -184,53 +184,15 @@ class MatchingProblem(BaseModel):
             raise ValueError("unknown IANA time zone") from None
         return value
 
+    problem_what: ClassVar[str] = _WHAT
+    problem_record: ClassVar[str] = "problem"
+
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
         except ValidationError as exc:
             raise ProblemError.from_validation(exc, data, record="problem", what=_WHAT) from None
         _raise_cross_issues(self)
-
-    @classmethod
-    def model_validate(
-        cls,
-        obj: Any,
-        *,
-        strict: bool | None = None,
-        extra: Any = None,
-        from_attributes: bool | None = None,
-        context: Any | None = None,
-        by_alias: bool | None = None,
-        by_name: bool | None = None,
-    ) -> Self:
-        """Validate a mapping into a problem; errors as :class:`ProblemError`."""
-        if isinstance(obj, cls):
-            return obj
-        if isinstance(obj, Mapping):
-            return cls(**dict(obj))
-        raise ProblemError.single("problem", "", type(obj).__name__, "must be a mapping", _WHAT)
-
-    @classmethod
-    def model_validate_json(
-        cls,
-        json_data: str | bytes | bytearray,
-        *,
-        strict: bool | None = None,
-        extra: Any = None,
-        context: Any | None = None,
-        by_alias: bool | None = None,
-        by_name: bool | None = None,
-    ) -> Self:
-        """Parse JSON into a problem; errors as :class:`ProblemError`."""
-        import json
-
-        try:
-            obj = json.loads(json_data)
-        except ValueError as exc:
-            raise ProblemError.single(
-                "problem", "", "<json>", f"invalid JSON: {exc}", _WHAT
-            ) from None
-        return cls.model_validate(obj)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -18,7 +18,6 @@ is open all window long.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, ClassVar, Literal, Self
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from commgov._problem import CheckedProblem
 from commgov.errors import InputIssue, ProblemError
 from commgov.org.zones import ZoneRegime
 from commgov.results import Reason, SolveInfo
@@ -240,7 +240,7 @@ class SamplingPolicy(_Model):
     detour_factor: float = Field(default=1.3, ge=1, allow_inf_nan=False)
 
 
-class SamplingProblem(_Model):
+class SamplingProblem(CheckedProblem, _Model):
     """A sampling-timeslot problem: buildings and batches → (sampling point, slot).
 
     Constructing one — directly, with ``model_validate`` or with ``model_validate_json`` —
@@ -272,6 +272,9 @@ class SamplingProblem(_Model):
     points: list[SamplingPoint] = Field(default_factory=list)
     policy: SamplingPolicy = Field(default_factory=SamplingPolicy)
 
+    problem_what: ClassVar[str] = _WHAT
+    problem_record: ClassVar[str] = "sampling_problem"
+
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
@@ -281,49 +284,6 @@ class SamplingProblem(_Model):
                 exc, data, record="sampling_problem", what=_WHAT
             ) from None
         check_problem(self)
-
-    @classmethod
-    def model_validate(
-        cls,
-        obj: Any,
-        *,
-        strict: bool | None = None,
-        extra: Any = None,
-        from_attributes: bool | None = None,
-        context: Any | None = None,
-        by_alias: bool | None = None,
-        by_name: bool | None = None,
-    ) -> Self:
-        """Validate a mapping into a problem; errors as :class:`ProblemError`."""
-        if isinstance(obj, cls):
-            return obj
-        if isinstance(obj, Mapping):
-            return cls(**dict(obj))
-        raise ProblemError.single(
-            "sampling_problem", "", type(obj).__name__, "must be a mapping", _WHAT
-        )
-
-    @classmethod
-    def model_validate_json(
-        cls,
-        json_data: str | bytes | bytearray,
-        *,
-        strict: bool | None = None,
-        extra: Any = None,
-        context: Any | None = None,
-        by_alias: bool | None = None,
-        by_name: bool | None = None,
-    ) -> Self:
-        """Parse JSON into a problem; errors as :class:`ProblemError`."""
-        import json
-
-        try:
-            obj = json.loads(json_data)
-        except (ValueError, TypeError) as exc:
-            raise ProblemError.single(
-                "sampling_problem", "", "<json>", f"invalid JSON: {exc}", _WHAT
-            ) from None
-        return cls.model_validate(obj)
 
     # ---- derived quantities (pure functions of the data) ---------------------------------
 
