@@ -60,6 +60,8 @@ class ReasonCode(StrEnum):
     NO_POINT_IN_REACH = "NO_POINT_IN_REACH"
     POINT_CAPACITY_USED = "POINT_CAPACITY_USED"
     TIME_LIMIT_REACHED = "TIME_LIMIT_REACHED"
+    RELAY_NO_SHIFT = "RELAY_NO_SHIFT"
+    RELAY_VOLUNTEERS_BUSY = "RELAY_VOLUNTEERS_BUSY"
 
 
 #: Required and optional parameter names of each code.
@@ -72,6 +74,8 @@ REASON_PARAMS: dict[ReasonCode, tuple[frozenset[str], frozenset[str]]] = {
     ReasonCode.NO_POINT_IN_REACH: (frozenset({"limit_m"}), frozenset({"distance_m"})),
     ReasonCode.POINT_CAPACITY_USED: (frozenset({"people"}), frozenset()),
     ReasonCode.TIME_LIMIT_REACHED: (frozenset({"time_limit_s"}), frozenset()),
+    ReasonCode.RELAY_NO_SHIFT: (frozenset(), frozenset()),
+    ReasonCode.RELAY_VOLUNTEERS_BUSY: (frozenset({"eligible"}), frozenset()),
 }
 
 #: English and Chinese templates, formatted with the reason's parameters. A template may have
@@ -117,6 +121,17 @@ REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
         "not placed: the time limit ({time_limit_s} s) was reached before it could be tried "
         "(status LIMIT; raise the limit)",
         "未安排：尚未尝试即已达到时间上限（{time_limit_s}秒）；请放宽时间上限",
+    ),
+    ReasonCode.RELAY_NO_SHIFT: (
+        "no gate volunteer is on duty, after the parcel reaches the gate, long enough for a "
+        "trip to its building and back",
+        "包裹到达门岗后，没有志愿者在岗时间足够往返其楼栋",
+    ),
+    ReasonCode.RELAY_VOLUNTEERS_BUSY: (
+        "all {eligible} gate volunteers on duty after the parcel arrived are busy: no free "
+        "time fits a trip to its building and no trip there has room",
+        "包裹到达后在岗的{eligible}名门岗志愿者均已排满：没有空闲时间往返其楼栋，"
+        "前往该楼栋的行程也已满载",
     ),
 }
 
