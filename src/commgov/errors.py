@@ -10,6 +10,8 @@ working for callers that do not know commgov::
     │   ├── OrgStructureError              the organisation graph (tree, parents, dangling ids)
     │   └── ProblemError                   a matching or scheduling problem that is ill-formed
     ├── UnknownIdError (KeyError)          a query names an id that is not in the model
+    ├── LifecycleError (ValueError)        a status change or progress report the three
+    │                                      lists' lifecycle does not allow
     ├── SizeLimitError (ValueError)        a problem larger than the configured guard
     ├── InfeasibleError                    only when the caller asked for ``strict=True``
     ├── SolverError (RuntimeError)         a solver failed in a way commgov cannot explain
@@ -31,6 +33,7 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "InputIssue",
+    "LifecycleError",
     "MissingExtraError",
     "OrgStructureError",
     "ProblemError",
@@ -191,6 +194,40 @@ class UnknownIdError(CommgovError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class LifecycleError(CommgovError, ValueError):
+    """A status change or progress report that the lifecycle of the three lists does not allow.
+
+    Raised by :func:`commgov.lists.transition` and :func:`commgov.lists.record_progress`
+    (and by :func:`commgov.lists.allocate` when applying its projects); the item is left
+    unchanged (records are frozen: nothing was half-applied). Importable from
+    :mod:`commgov.lists` too.
+
+    Parameters
+    ----------
+    item_id : str
+        The need, resource or project.
+    from_status : str
+        Its status (a :class:`commgov.lists.Status`) when the change was asked for.
+    to_status : str or None
+        The status asked for (``None`` for a progress report).
+    reason : str
+        Why the change is refused; the message is ``"<item_id>: <reason>"``.
+
+    Attributes
+    ----------
+    item_id, from_status, to_status
+        As given.
+    """
+
+    def __init__(
+        self, item_id: str, from_status: str, to_status: str | None, reason: str
+    ) -> None:
+        self.item_id = item_id
+        self.from_status = from_status
+        self.to_status = to_status
+        super().__init__(f"{item_id}: {reason}")
 
 
 class SizeLimitError(CommgovError, ValueError):

@@ -188,7 +188,7 @@ def three_lists(draw):
 @SETTINGS
 @given(lists=three_lists())
 def test_csv_round_trip_with_awkward_text(lists, tmp_path_factory):
-    from commgov.lists import export_lists, import_lists, lists_csv_texts
+    from commgov.io import export_lists, import_lists, lists_csv_texts
 
     folder = tmp_path_factory.mktemp("csv")
     export_lists(lists, folder, personal_data=True)

@@ -4,6 +4,9 @@
   :func:`write_texts`: all or none).
 * Import: :func:`import_community` builds an organisation model from an app's tables (CSV,
   JSON or row mappings), all or nothing, with per-row errors (:class:`TableImportError`).
+* The three lists (domain.md §5.4: lists are tables): :func:`import_lists` reads needs,
+  resources and projects from CSV, JSON or rows, all or nothing, with per-row errors;
+  :func:`export_lists` writes formula-safe CSV, personal data masked by default.
 * Coordinates: :func:`gcj02_to_wgs84` and :func:`wgs84_to_gcj02` convert the datum of
   Chinese web maps at the boundary; commgov keeps WGS84 inside.
 * Exports: :func:`record_schemas` (JSON Schema of every record), :func:`export_json` (the
@@ -38,6 +41,13 @@ from commgov.io._import import (
     TableImportError,
     import_community,
 )
+from commgov.io._lists_csv import (
+    LIST_COLUMNS,
+    LIST_TABLES,
+    export_lists,
+    import_lists,
+    lists_csv_texts,
+)
 from commgov.io._privacy import MASK, MIN_KEY_BYTES, pseudonym
 from commgov.io._tables import TableIssue, TableSource
 
@@ -45,6 +55,8 @@ __all__ = [
     "CHINA_BOX",
     "GEOJSON_PLACES",
     "IMPORT_TABLES",
+    "LIST_COLUMNS",
+    "LIST_TABLES",
     "MASK",
     "MIN_KEY_BYTES",
     "CommunityImport",
@@ -54,11 +66,14 @@ __all__ = [
     "TableSource",
     "csv_text",
     "export_json",
+    "export_lists",
     "formula_safe",
     "gcj02_to_wgs84",
     "import_community",
+    "import_lists",
     "in_china_box",
     "json_text",
+    "lists_csv_texts",
     "pseudonym",
     "record_schemas",
     "to_geojson",

@@ -14,25 +14,16 @@
   end) repeats a need's window.
 * :class:`ThreeLists` holds the lists with canonical JSON (sorted by id); :func:`summarise`
   groups items by unit, category or status.
-* Tables: :func:`import_lists` reads CSV files, JSON files or row mappings all or nothing,
-  with per-row errors (:class:`~commgov.io.TableImportError`); :func:`export_lists` writes
-  formula-safe CSV with personal data masked by default. (DESIGN.md puts formats in
-  :mod:`commgov.io`; they live here for now, built on its helpers, and can move there.)
+* Tables: :func:`commgov.io.import_lists` and :func:`commgov.io.export_lists` (CSV with
+  per-row errors, formula-safe output) live in :mod:`commgov.io`, with every other format.
 """
 
+from commgov.errors import LifecycleError
 from commgov.lists._container import SummaryKey, SummaryRow, ThreeLists, summarise
-from commgov.lists._csv import (
-    LIST_COLUMNS,
-    LIST_TABLES,
-    export_lists,
-    import_lists,
-    lists_csv_texts,
-)
 from commgov.lists._lifecycle import (
     FINAL_STATUSES,
     TRANSITIONS,
     HistoryEntry,
-    LifecycleError,
     Status,
 )
 from commgov.lists._records import (
@@ -54,8 +45,6 @@ from commgov.lists._records import (
 
 __all__ = [
     "FINAL_STATUSES",
-    "LIST_COLUMNS",
-    "LIST_TABLES",
     "MAX_QUANTITY",
     "TRANSITIONS",
     "Category",
@@ -75,9 +64,6 @@ __all__ = [
     "SummaryRow",
     "ThreeLists",
     "Vulnerability",
-    "export_lists",
-    "import_lists",
-    "lists_csv_texts",
     "record_progress",
     "summarise",
     "transition",

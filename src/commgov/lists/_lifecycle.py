@@ -10,7 +10,6 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from commgov.errors import CommgovError
 from commgov.org._base import SENSITIVE
 from commgov.types import Id
 
@@ -77,31 +76,6 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = MappingProxyType(
 
 #: Statuses with no way out.
 FINAL_STATUSES: frozenset[Status] = frozenset(s for s, to in TRANSITIONS.items() if not to)
-
-
-class LifecycleError(CommgovError, ValueError):
-    """A status change or progress report that the lifecycle does not allow.
-
-    Raised by :func:`~commgov.lists.transition` and :func:`~commgov.lists.record_progress`;
-    the item is left unchanged (records are frozen: nothing was half-applied).
-
-    Attributes
-    ----------
-    item_id : str
-        The need, resource or project.
-    from_status : Status
-        Its status when the change was asked for.
-    to_status : Status or None
-        The status asked for (``None`` for a progress report).
-    """
-
-    def __init__(
-        self, item_id: str, from_status: Status, to_status: Status | None, reason: str
-    ) -> None:
-        self.item_id = item_id
-        self.from_status = from_status
-        self.to_status = to_status
-        super().__init__(f"{item_id}: {reason}")
 
 
 def refusal(current: Status, to: Status) -> str | None:

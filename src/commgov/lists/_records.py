@@ -16,10 +16,10 @@ from pydantic import (
     model_validator,
 )
 
+from commgov.errors import LifecycleError
 from commgov.lists._lifecycle import (
     FINAL_STATUSES,
     HistoryEntry,
-    LifecycleError,
     Line,
     Status,
     Text,

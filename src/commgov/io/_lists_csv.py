@@ -1,7 +1,7 @@
 """CSV import and formula-safe export of the three lists (domain.md §5.4: lists are tables).
 
-DESIGN.md puts every file format in :mod:`commgov.io`; this module lives here for now (the
-io package has other owners) and re-uses its helpers, so it can move there unchanged.
+Built on the package's table reader (:mod:`commgov.io._tables`), CSV writer and all-or-none
+:func:`~commgov.io.write_texts`; :mod:`commgov.lists` knows nothing of files.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from commgov.io import MASK, TableImportError, TableIssue, csv_text, write_texts
-from commgov.io._tables import RawRow, read_table
+from commgov.io._files import csv_text, write_texts
+from commgov.io._import import TableImportError
+from commgov.io._privacy import MASK
+from commgov.io._tables import RawRow, TableIssue, read_table
 from commgov.lists._container import ThreeLists
 from commgov.lists._records import ListItem, Need, Project, Resource
 from commgov.org._base import is_sensitive

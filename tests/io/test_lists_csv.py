@@ -4,18 +4,21 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from commgov.io import MASK, TableImportError
-from commgov.lists import (
+from commgov.io import (
     LIST_COLUMNS,
+    MASK,
+    TableImportError,
+    export_lists,
+    import_lists,
+    lists_csv_texts,
+)
+from commgov.lists import (
     Need,
     Project,
     Recurrence,
     Resource,
     Status,
     ThreeLists,
-    export_lists,
-    import_lists,
-    lists_csv_texts,
     record_progress,
     transition,
 )
@@ -291,3 +294,14 @@ def test_control_characters_refused():
     with pytest.raises(ValueError, match="U\\+0000"):
         Need.model_validate({**NEED, "description": "nul\x00"})
     assert Need.model_validate({**NEED, "description": "line one\nline\ttwo"}).description
+
+
+def test_formats_live_in_io_and_lifecycle_error_in_the_tree():
+    import commgov.errors
+    import commgov.lists
+
+    for name in ("import_lists", "export_lists", "lists_csv_texts", "LIST_COLUMNS"):
+        assert not hasattr(commgov.lists, name)
+    assert commgov.lists.LifecycleError is commgov.errors.LifecycleError
+    assert issubclass(commgov.errors.LifecycleError, commgov.errors.CommgovError)
+    assert issubclass(commgov.errors.LifecycleError, ValueError)
