@@ -60,7 +60,8 @@ def test_error_tree():
 
 
 _PARAM_VALUES = {"skill": "s", "level": 1, "distance_m": 1, "limit_m": 2, "eligible": 3,
-                 "residents": 4, "people": 5, "time_limit_s": 6}
+                 "residents": 4, "people": 5, "time_limit_s": 6,
+                 "category": "food_supplies", "measure": "parcels", "short": 7}
 
 
 @pytest.mark.parametrize("code", list(ReasonCode))

@@ -62,6 +62,11 @@ class ReasonCode(StrEnum):
     TIME_LIMIT_REACHED = "TIME_LIMIT_REACHED"
     RELAY_NO_SHIFT = "RELAY_NO_SHIFT"
     RELAY_VOLUNTEERS_BUSY = "RELAY_VOLUNTEERS_BUSY"
+    # needs ↔ resources allocation (commgov.lists.allocate)
+    NO_RESOURCE_OF_CATEGORY = "NO_RESOURCE_OF_CATEGORY"
+    RESOURCE_TOO_FAR = "RESOURCE_TOO_FAR"
+    NO_RESOURCE_IN_WINDOW = "NO_RESOURCE_IN_WINDOW"
+    RESOURCE_QUANTITY_USED = "RESOURCE_QUANTITY_USED"
 
 
 #: Required and optional parameter names of each code.
@@ -76,6 +81,10 @@ REASON_PARAMS: dict[ReasonCode, tuple[frozenset[str], frozenset[str]]] = {
     ReasonCode.TIME_LIMIT_REACHED: (frozenset({"time_limit_s"}), frozenset()),
     ReasonCode.RELAY_NO_SHIFT: (frozenset(), frozenset()),
     ReasonCode.RELAY_VOLUNTEERS_BUSY: (frozenset({"eligible"}), frozenset()),
+    ReasonCode.NO_RESOURCE_OF_CATEGORY: (frozenset({"category", "measure"}), frozenset()),
+    ReasonCode.RESOURCE_TOO_FAR: (frozenset({"distance_m", "limit_m"}), frozenset()),
+    ReasonCode.NO_RESOURCE_IN_WINDOW: (frozenset(), frozenset()),
+    ReasonCode.RESOURCE_QUANTITY_USED: (frozenset({"short", "eligible"}), frozenset()),
 }
 
 #: English and Chinese templates, formatted with the reason's parameters. A template may have
@@ -132,6 +141,23 @@ REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
         "time fits a trip to its building and no trip there has room",
         "包裹到达后在岗的{eligible}名门岗志愿者均已排满：没有空闲时间往返其楼栋，"
         "前往该楼栋的行程也已满载",
+    ),
+    ReasonCode.NO_RESOURCE_OF_CATEGORY: (
+        "no resource of category {category!s} counted in {measure!s} is on offer",
+        "没有{category!s}类、以{measure!s}计的资源可供",
+    ),
+    ReasonCode.RESOURCE_TOO_FAR: (
+        "the nearest resource of the category is {distance_m} m away (limit {limit_m} m)",
+        "最近的同类资源距离{distance_m}米（上限{limit_m}米）",
+    ),
+    ReasonCode.NO_RESOURCE_IN_WINDOW: (
+        "no resource of the category within reach is available in the need's window",
+        "附近的同类资源在需求时段内均不可用",
+    ),
+    ReasonCode.RESOURCE_QUANTITY_USED: (
+        "{short} of the quantity asked left unmet: all {eligible} eligible resources are used "
+        "(the allocation serves the most priority-weighted quantity)",
+        "尚有{short}未满足：全部{eligible}项符合条件的资源已用完（已按优先级加权数量最大化）",
     ),
 }
 
