@@ -62,6 +62,9 @@ class ReasonCode(StrEnum):
     TIME_LIMIT_REACHED = "TIME_LIMIT_REACHED"
     RELAY_NO_SHIFT = "RELAY_NO_SHIFT"
     RELAY_VOLUNTEERS_BUSY = "RELAY_VOLUNTEERS_BUSY"
+    MATCHED = "MATCHED"
+    PINNED = "PINNED"
+    OUT_OF_SCOPE = "OUT_OF_SCOPE"
     # needs ↔ resources allocation (commgov.lists.allocate)
     NO_RESOURCE_OF_CATEGORY = "NO_RESOURCE_OF_CATEGORY"
     RESOURCE_TOO_FAR = "RESOURCE_TOO_FAR"
@@ -81,6 +84,25 @@ REASON_PARAMS: dict[ReasonCode, tuple[frozenset[str], frozenset[str]]] = {
     ReasonCode.TIME_LIMIT_REACHED: (frozenset({"time_limit_s"}), frozenset()),
     ReasonCode.RELAY_NO_SHIFT: (frozenset(), frozenset()),
     ReasonCode.RELAY_VOLUNTEERS_BUSY: (frozenset({"eligible"}), frozenset()),
+    ReasonCode.MATCHED: (
+        frozenset(
+            {
+                "skill",
+                "level",
+                "min_level",
+                "distance_m",
+                "limit_m",
+                "slot_load",
+                "slot_capacity",
+                "day_load",
+                "day_capacity",
+                "scope",
+            }
+        ),
+        frozenset({"minutes_used", "minutes_budget"}),
+    ),
+    ReasonCode.PINNED: (frozenset(), frozenset()),
+    ReasonCode.OUT_OF_SCOPE: (frozenset({"skilled"}), frozenset()),
     ReasonCode.NO_RESOURCE_OF_CATEGORY: (frozenset({"category", "measure"}), frozenset()),
     ReasonCode.RESOURCE_TOO_FAR: (frozenset({"distance_m", "limit_m"}), frozenset()),
     ReasonCode.NO_RESOURCE_IN_WINDOW: (frozenset(), frozenset()),
@@ -125,6 +147,30 @@ REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
         "no sampling point within reach has room for this batch of {people} people in the "
         "window (lanes booked, or the batch is larger than the queue limit allows)",
         "可达采样点在时段内无法容纳这批{people}人（容量已满或超过排队上限）",
+    ),
+    ReasonCode.MATCHED: (
+        "{skill!s} level {level} ≥ {min_level}; {distance_m} m ≤ {limit_m} m; available in the "
+        "slot; load {slot_load}/{slot_capacity} in the slot, {day_load}/{day_capacity} on the "
+        "day; {minutes_used}/{minutes_budget} min; {scope!s} level",
+        "{skill!s}等级{level}≥{min_level}；距离{distance_m}米≤{limit_m}米；该时段有空；"
+        "时段任务{slot_load}/{slot_capacity}，当日{day_load}/{day_capacity}；"
+        "{minutes_used}/{minutes_budget}分钟；范围层级：{scope!s}",
+    ),
+    (ReasonCode.MATCHED, "without minutes_used"): (
+        "{skill!s} level {level} ≥ {min_level}; {distance_m} m ≤ {limit_m} m; available in the "
+        "slot; load {slot_load}/{slot_capacity} in the slot, {day_load}/{day_capacity} on the "
+        "day; {scope!s} level",
+        "{skill!s}等级{level}≥{min_level}；距离{distance_m}米≤{limit_m}米；该时段有空；"
+        "时段任务{slot_load}/{slot_capacity}，当日{day_load}/{day_capacity}；范围层级：{scope!s}",
+    ),
+    ReasonCode.PINNED: (
+        "pinned: a confirmed assignment kept on re-matching",
+        "已锁定：重新匹配时保留的已确认安排",
+    ),
+    ReasonCode.OUT_OF_SCOPE: (
+        "the {skilled} volunteers with the skill all belong to other communities and none is "
+        "a partner team member or rider",
+        "具备该技能的{skilled}名志愿者均属其他社区，且无共建单位或骑手可派",
     ),
     ReasonCode.TIME_LIMIT_REACHED: (
         "not placed: the time limit ({time_limit_s} s) was reached before it could be tried "

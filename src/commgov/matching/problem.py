@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from datetime import date
+from enum import StrEnum
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +35,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from commgov._problem import CheckedProblem
@@ -42,10 +45,14 @@ from commgov.types import GeoPoint, Id, SkillLevel, TimeWindow, haversine_m
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SCOPE_ORDER",
     "Assignment",
     "Match",
     "MatchingProblem",
     "MatchingTotals",
+    "Pin",
+    "ScopeLevel",
+    "ScopePenalties",
     "Task",
     "Unmatched",
     "Volunteer",
@@ -53,6 +60,8 @@ __all__ = [
     "has_skill",
     "is_available",
     "is_eligible",
+    "pair_cost_m",
+    "scope_level",
     "task_day",
     "travel_distance_m",
 ]
@@ -62,6 +71,29 @@ SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 Level = SkillLevel
 """A skill level, 1 (basic) to 5 (expert)."""
+
+
+class ScopeLevel(StrEnum):
+    """Organisation scope at which a volunteer serves a task, first choice first.
+
+    The escalation order of the Gusu practice (``DESIGN.md``, "Organisation scope"): the
+    building's own pioneer team, then the compound, then the community pool, then partner teams
+    and riders. See :func:`scope_level` for how a pair's level is determined.
+    """
+
+    BUILDING = "building"
+    COMPOUND = "compound"
+    COMMUNITY = "community"
+    PARTNER = "partner"
+
+
+#: Scope levels in escalation order (index = rank, 0 = first choice).
+SCOPE_ORDER: tuple[ScopeLevel, ...] = (
+    ScopeLevel.BUILDING,
+    ScopeLevel.COMPOUND,
+    ScopeLevel.COMMUNITY,
+    ScopeLevel.PARTNER,
+)
 
 _WHAT = "matching problem"
 
@@ -85,6 +117,13 @@ class Task(BaseModel):
         Weight of serving the task (≥ 1); the solver maximises the sum served.
     household_id : str or None
         The household served, if any (pseudonymous id).
+    building_id, compound_id, community_id : str or None
+        Where the task belongs in the organisation (see :func:`scope_level`); ``None`` when
+        unknown. A task with none of them is *unscoped*: any volunteer serves it at the
+        ``community`` level.
+    duration_min : int or None
+        Minutes of work the task takes (1–1440), counted against volunteers'
+        ``minutes_per_day`` budgets; ``None`` counts as 0.
     note : str, default ""
         Free text, not used by the solver.
     """
@@ -98,6 +137,10 @@ class Task(BaseModel):
     window: TimeWindow
     priority: int = Field(default=1, ge=1, le=1_000_000)
     household_id: Id | None = None
+    building_id: Id | None = None
+    compound_id: Id | None = None
+    community_id: Id | None = None
+    duration_min: int | None = Field(default=None, ge=1, le=1440)
     note: str = ""
 
 
@@ -115,9 +158,23 @@ class Volunteer(BaseModel):
     availability : list of TimeWindow
         When the volunteer can work; a task's window must lie inside one of them.
     capacity_per_slot : int, default 1
-        Most tasks the volunteer takes in one slot (≥ 1).
+        Most tasks the volunteer takes in one slot (≥ 0; 0 takes nothing).
     capacity_per_day : int, default 8
-        Most tasks the volunteer takes on one calendar day of the problem's time zone (≥ 1).
+        Most tasks the volunteer takes on one calendar day of the problem's time zone (≥ 0).
+    minutes_per_day : int or None
+        Budget of task minutes (:attr:`Task.duration_min`) per calendar day (0–1440); ``None``
+        means no minute budget. Any budget makes the problem NP-hard: ``match_volunteers``
+        then solves it with CP-SAT and reports status and gap.
+    team_id : str or None
+        The volunteer's team (informational).
+    building_ids : list of str
+        Buildings the volunteer's team is responsible for (building level of
+        :func:`scope_level`).
+    compound_id, community_id : str or None
+        The compound and community the volunteer serves.
+    partner : bool, default False
+        A partner-team member or rider: serves any task at the ``partner`` level, across
+        communities.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -126,8 +183,60 @@ class Volunteer(BaseModel):
     location: GeoPoint
     skills: dict[str, Level] = Field(default_factory=dict)
     availability: list[TimeWindow] = Field(default_factory=list)
-    capacity_per_slot: int = Field(default=1, ge=1)
-    capacity_per_day: int = Field(default=8, ge=1)
+    capacity_per_slot: int = Field(default=1, ge=0, le=1_000_000)
+    capacity_per_day: int = Field(default=8, ge=0, le=1_000_000)
+    minutes_per_day: int | None = Field(default=None, ge=0, le=1440)
+    team_id: Id | None = None
+    building_ids: list[Id] = Field(default_factory=list)
+    compound_id: Id | None = None
+    community_id: Id | None = None
+    partner: bool = False
+
+
+class ScopePenalties(BaseModel):
+    """Penalty of serving a task at each scope level, in metre-equivalents.
+
+    Added to the travel metres of a match in the ``min_cost`` cost tier, so one level further
+    out is worth that many metres of extra walking. Defaults: building 0, compound 100,
+    community 300, partner 600 m (a nearer pool first, as in the Gusu practice, but never at
+    the price of an unserved task: priority served is a higher tier). Values 0–100,000,
+    non-decreasing in escalation order.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    building: int = Field(default=0, ge=0, le=100_000)
+    compound: int = Field(default=100, ge=0, le=100_000)
+    community: int = Field(default=300, ge=0, le=100_000)
+    partner: int = Field(default=600, ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _non_decreasing(self) -> ScopePenalties:
+        values = [self.building, self.compound, self.community, self.partner]
+        if values != sorted(values):
+            raise ValueError(
+                "penalties must not decrease from building to compound to community to partner"
+            )
+        return self
+
+    def of(self, level: ScopeLevel) -> int:
+        """The penalty of ``level`` in metre-equivalents."""
+        return int(getattr(self, level.value))
+
+
+class Pin(BaseModel):
+    """A (task, volunteer) pair: a confirmed assignment to keep, or one from a previous plan.
+
+    Attributes
+    ----------
+    task_id, volunteer_id : str
+        The pair.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    task_id: Id
+    volunteer_id: Id
 
 
 class MatchingProblem(CheckedProblem):
@@ -151,6 +260,16 @@ class MatchingProblem(CheckedProblem):
         Longest travel distance allowed between volunteer and task, in metres (≥ 0).
     detour_factor : float, default 1.0
         Multiplier from great-circle to travel distance (≥ 1).
+    scope_penalties : ScopePenalties
+        Metre-equivalent penalty per scope level (:class:`ScopePenalties`).
+    pinned : list of Pin
+        Confirmed assignments that every solution keeps. Each must name known records, be
+        eligible, and the pins together must fit every capacity; a task is pinned at most once.
+    previous : list of Pin
+        The previous plan, for re-matching: among solutions serving the most priority, the
+        solver changes as few of these as possible (a change is a previous task now served by
+        another volunteer or not at all). Task ids must be known and appear at most once; a
+        volunteer id may be absent (that volunteer dropped out: its tasks must change).
 
     Raises
     ------
@@ -172,8 +291,11 @@ class MatchingProblem(CheckedProblem):
     timezone: str
     tasks: list[Task] = Field(default_factory=list)
     volunteers: list[Volunteer] = Field(default_factory=list)
-    max_distance_m: float = Field(default=1000.0, ge=0.0, allow_inf_nan=False)
+    max_distance_m: float = Field(default=1000.0, ge=0.0, le=1e7, allow_inf_nan=False)
     detour_factor: float = Field(default=1.0, ge=1.0, le=100.0, allow_inf_nan=False)
+    scope_penalties: ScopePenalties = Field(default_factory=ScopePenalties)
+    pinned: list[Pin] = Field(default_factory=list)
+    previous: list[Pin] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -226,8 +348,154 @@ def _raise_cross_issues(problem: MatchingProblem) -> None:
                     f"{first_task[(s1, e1)]} without being equal (tasks must sit on a slot grid)",
                 )
             )
+    for vol in problem.volunteers:
+        dup = sorted(b for b, n in Counter(vol.building_ids).items() if n > 1)
+        if dup:
+            issues.append(InputIssue(vol.id, "building_ids", dup[0], "building listed twice"))
+    issues.extend(_pin_issues(problem))
     if issues:
         raise ProblemError(issues, what=_WHAT)
+
+
+def _pin_issues(problem: MatchingProblem) -> list[InputIssue]:
+    """Pinned pairs: known, once per task, eligible, within capacity; previous: known tasks."""
+    issues: list[InputIssue] = []
+    if not problem.pinned and not problem.previous:
+        return issues
+    tasks = {t.id: t for t in problem.tasks}
+    vols = {v.id: v for v in problem.volunteers}
+    for field_name, pins in (("pinned", problem.pinned), ("previous", problem.previous)):
+        seen: set[str] = set()
+        for i, pin in enumerate(pins):
+            record = f"{field_name}[{i}]"
+            if pin.task_id not in tasks:
+                issues.append(InputIssue(record, "task_id", pin.task_id, "unknown task id"))
+            if pin.task_id in seen:
+                issues.append(
+                    InputIssue(
+                        record, "task_id", pin.task_id, f"task appears twice in {field_name}"
+                    )
+                )
+            seen.add(pin.task_id)
+            if field_name == "pinned" and pin.volunteer_id not in vols:
+                issues.append(
+                    InputIssue(record, "volunteer_id", pin.volunteer_id, "unknown volunteer id")
+                )
+    if issues:
+        return issues
+    slot_load: Counter[tuple[str, Any, Any]] = Counter()
+    day_load: Counter[tuple[str, date]] = Counter()
+    minutes: Counter[tuple[str, date]] = Counter()
+    for i, pin in enumerate(problem.pinned):
+        task, vol = tasks[pin.task_id], vols[pin.volunteer_id]
+        record = f"pinned[{i}]"
+        if not is_eligible(problem, task, vol):
+            issues.append(
+                InputIssue(
+                    record,
+                    "volunteer_id",
+                    vol.id,
+                    f"volunteer may not take task {task.id} "
+                    f"({_ineligible_why(problem, task, vol)})",
+                )
+            )
+            continue
+        day = task_day(problem, task)
+        slot_load[(vol.id, task.window.start, task.window.end)] += 1
+        day_load[(vol.id, day)] += 1
+        minutes[(vol.id, day)] += task.duration_min or 0
+        checks = (
+            (slot_load[(vol.id, task.window.start, task.window.end)], vol.capacity_per_slot,
+             "capacity_per_slot"),
+            (day_load[(vol.id, day)], vol.capacity_per_day, "capacity_per_day"),
+            (minutes[(vol.id, day)], vol.minutes_per_day, "minutes_per_day"),
+        )
+        for used, cap, name in checks:
+            if cap is not None and used > cap:
+                issues.append(
+                    InputIssue(
+                        record,
+                        "volunteer_id",
+                        vol.id,
+                        f"pins exceed the volunteer's {name} ({used} > {cap})",
+                    )
+                )
+    return issues
+
+
+def _ineligible_why(problem: MatchingProblem, task: Task, vol: Volunteer) -> str:
+    if not has_skill(task, vol):
+        return f"{task.skill} level {vol.skills.get(task.skill, 0)} < {task.min_level}"
+    if scope_level(task, vol) is None:
+        return f"out of scope: task community {task.community_id}, volunteer {vol.community_id}"
+    dist = travel_distance_m(task, vol, problem.detour_factor)
+    if dist > problem.max_distance_m:
+        return f"{dist} m away > {problem.max_distance_m} m"
+    return "not available for the whole task window"
+
+
+def scope_level(task: Task, volunteer: Volunteer) -> ScopeLevel | None:
+    """The organisation level at which a volunteer serves a task, or ``None`` if out of scope.
+
+    In order: a ``partner`` volunteer serves at ``partner``; a task whose ``building_id`` is in
+    the volunteer's ``building_ids`` at ``building``; the same (non-empty) ``compound_id`` at
+    ``compound``; the same ``community_id``, or either side without a community id, at
+    ``community``. A non-partner volunteer of another community is out of scope (``None``):
+    residents' teams do not cross communities, partner teams and riders do.
+
+    Parameters
+    ----------
+    task : Task
+        The task.
+    volunteer : Volunteer
+        The volunteer.
+
+    Returns
+    -------
+    ScopeLevel or None
+        The level, or ``None`` when the volunteer may not serve the task.
+    """
+    if volunteer.partner:
+        return ScopeLevel.PARTNER
+    if task.building_id is not None and task.building_id in volunteer.building_ids:
+        return ScopeLevel.BUILDING
+    if task.compound_id is not None and task.compound_id == volunteer.compound_id:
+        return ScopeLevel.COMPOUND
+    if (
+        task.community_id is None
+        or volunteer.community_id is None
+        or task.community_id == volunteer.community_id
+    ):
+        return ScopeLevel.COMMUNITY
+    return None
+
+
+def pair_cost_m(problem: MatchingProblem, task: Task, volunteer: Volunteer) -> int:
+    """Cost of a match in the ``min_cost`` cost tier: scope penalty plus travel, in metres.
+
+    Parameters
+    ----------
+    problem : MatchingProblem
+        Supplies ``scope_penalties`` and ``detour_factor``.
+    task, volunteer : Task, Volunteer
+        The pair; it must be in scope (:func:`scope_level` not ``None``).
+
+    Returns
+    -------
+    int
+        ``scope_penalties.of(level) + travel_distance_m(...)`` in metre-equivalents.
+
+    Raises
+    ------
+    ValueError
+        If the pair is out of scope.
+    """
+    level = scope_level(task, volunteer)
+    if level is None:
+        raise ValueError(f"volunteer {volunteer.id} is out of scope for task {task.id}")
+    return problem.scope_penalties.of(level) + travel_distance_m(
+        task, volunteer, problem.detour_factor
+    )
 
 
 def travel_distance_m(task: Task, volunteer: Volunteer, detour_factor: float = 1.0) -> int:
@@ -293,9 +561,9 @@ def is_available(task: Task, volunteer: Volunteer) -> bool:
 def is_eligible(problem: MatchingProblem, task: Task, volunteer: Volunteer) -> bool:
     """Whether a volunteer may take a task (capacities aside).
 
-    Eligible means: skill level ≥ ``task.min_level``, :func:`travel_distance_m` ≤
-    ``problem.max_distance_m``, and the task's window inside one of the volunteer's
-    availability windows.
+    Eligible means: skill level ≥ ``task.min_level``, in scope (:func:`scope_level` is not
+    ``None``), :func:`travel_distance_m` ≤ ``problem.max_distance_m``, and the task's window
+    inside one of the volunteer's availability windows.
 
     Parameters
     ----------
@@ -313,6 +581,7 @@ def is_eligible(problem: MatchingProblem, task: Task, volunteer: Volunteer) -> b
     """
     return (
         has_skill(task, volunteer)
+        and scope_level(task, volunteer) is not None
         and travel_distance_m(task, volunteer, problem.detour_factor) <= problem.max_distance_m
         and is_available(task, volunteer)
     )
@@ -352,6 +621,16 @@ class Match(BaseModel):
         Start of the task's window (the slot).
     priority : int
         The task's priority.
+    scope : ScopeLevel
+        The organisation level used (:func:`scope_level`).
+    cost_m : int
+        Scope penalty plus travel, in metre-equivalents (:func:`pair_cost_m`).
+    pinned : bool
+        Whether the pair was pinned in the problem.
+    reasons : list of Reason
+        Why this volunteer may take this task: one ``MATCHED`` reason with the skill and level,
+        the distance and limit, the slot, the volunteer's load in the slot and on the day with
+        their capacities, and the scope level; plus ``PINNED`` for pinned pairs.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -361,6 +640,10 @@ class Match(BaseModel):
     distance_m: int
     slot_start: AwareDatetime
     priority: int
+    scope: ScopeLevel = ScopeLevel.COMMUNITY
+    cost_m: int = 0
+    pinned: bool = False
+    reasons: list[Reason] = Field(default_factory=list)
 
 
 class Unmatched(BaseModel):
@@ -385,7 +668,23 @@ class Unmatched(BaseModel):
 
 
 class MatchingTotals(BaseModel):
-    """Counts and sums over an assignment (travel in metres)."""
+    """Counts and sums over an assignment.
+
+    Attributes
+    ----------
+    tasks, matched, unmatched : int
+        Counts of tasks.
+    priority_served, priority_total : int
+        Sum of priorities of the matched tasks, and of all tasks.
+    travel_m : int
+        Sum of travel distances of the matches, in metres.
+    cost_m : int
+        Sum of match costs (scope penalty + travel), in metre-equivalents.
+    scope_penalty_m : int
+        ``cost_m - travel_m``.
+    changes : int
+        Tasks of ``problem.previous`` not served by their previous volunteer.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -395,6 +694,9 @@ class MatchingTotals(BaseModel):
     priority_served: int
     priority_total: int
     travel_m: int
+    cost_m: int = 0
+    scope_penalty_m: int = 0
+    changes: int = 0
 
 
 class VolunteerLoad(BaseModel):
