@@ -14,11 +14,27 @@
   end) repeats a need's window.
 * :class:`ThreeLists` holds the lists with canonical JSON (sorted by id); :func:`summarise`
   groups items by unit, category or status.
+* Allocation (domain.md §5.3): :func:`allocate` solves needs ↔ resources exactly as a
+  transportation problem by category, place, quantity and time (min-cost flow), reporting
+  unmet needs with reasons and idle resources; :func:`apply_allocation` turns it into
+  projects and moves the items to ``matched``; :func:`is_valid_allocation` re-checks a
+  result without any solver.
 * Tables: :func:`commgov.io.import_lists` and :func:`commgov.io.export_lists` (CSV with
   per-row errors, formula-safe output) live in :mod:`commgov.io`, with every other format.
 """
 
 from commgov.errors import LifecycleError
+from commgov.lists._allocate import MAX_ALLOCATION_ARCS, allocate, apply_allocation
+from commgov.lists._allocation import (
+    ALLOCATABLE,
+    Allocation,
+    AllocationFlow,
+    AllocationReport,
+    AllocationTotals,
+    IdleResource,
+    UnmetNeed,
+    is_valid_allocation,
+)
 from commgov.lists._container import SummaryKey, SummaryRow, ThreeLists, summarise
 from commgov.lists._lifecycle import (
     FINAL_STATUSES,
@@ -44,12 +60,19 @@ from commgov.lists._records import (
 )
 
 __all__ = [
+    "ALLOCATABLE",
     "FINAL_STATUSES",
+    "MAX_ALLOCATION_ARCS",
     "MAX_QUANTITY",
     "TRANSITIONS",
+    "Allocation",
+    "AllocationFlow",
+    "AllocationReport",
+    "AllocationTotals",
     "Category",
     "Formation",
     "HistoryEntry",
+    "IdleResource",
     "LifecycleError",
     "ListItem",
     "Need",
@@ -63,7 +86,11 @@ __all__ = [
     "SummaryKey",
     "SummaryRow",
     "ThreeLists",
+    "UnmetNeed",
     "Vulnerability",
+    "allocate",
+    "apply_allocation",
+    "is_valid_allocation",
     "record_progress",
     "summarise",
     "transition",
