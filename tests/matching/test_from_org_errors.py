@@ -16,7 +16,7 @@ def graph():
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"capacity_per_slot": 0}, "capacity_per_slot"),
+        ({"capacity_per_slot": -1}, "capacity_per_slot"),
         ({"capacity_per_day": -1}, "capacity_per_day"),
         ({"capacity_per_day": True}, "capacity_per_day"),
         ({"capacity_per_slot": 1.5}, "capacity_per_slot"),

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from pydantic import ValidationError
 
 from commgov.errors import ProblemError
-from commgov.matching.problem import MatchingProblem, Task, Volunteer
-from commgov.org import OrgGraph, OrgModel, Role
+from commgov.matching.problem import MatchingProblem, ScopePenalties, Task, Volunteer
+from commgov.org import Membership, OrgGraph, OrgModel, Role, Team, TeamKind
+from commgov.org._kinds import NodeKind
 from commgov.org._queries import community_scope
 
 _WHAT = "matching problem"
+_PARTNER_KINDS = (TeamKind.PARTNER, TeamKind.RIDER, TeamKind.BUSINESS_ASSOCIATION)
 
 
 def matching_problem_from_org(
@@ -20,24 +23,43 @@ def matching_problem_from_org(
     max_distance_m: float = 1000.0,
     capacity_per_slot: int = 1,
     capacity_per_day: int = 8,
+    scope_penalties: ScopePenalties | None = None,
+    on: date | None = None,
 ) -> MatchingProblem:
-    """Build a matching problem from the volunteers of an organisation model.
+    """Build a matching problem from the volunteers and teams of an organisation model.
 
-    Volunteers are people with the ``volunteer`` role and a location; with ``community_id``,
-    only those who live in that community. Their skills, availability and location are taken
-    from their :class:`~commgov.org.Person` records.
+    Volunteers are people with the ``volunteer`` or ``rider`` role and a location. Each gets
+    the organisation scope of ``DESIGN.md`` ("Organisation scope"):
+
+    * ``building_ids``: the buildings covered by the volunteer teams (kind ``volunteer``) the
+      person is a member of (a covered entrance counts for its building, a covered compound or
+      lane for all its buildings);
+    * ``compound_id`` and ``community_id``: those of the person's home;
+    * ``partner``: riders, and members of partner, rider and business-association teams.
+
+    Tasks keep the scope ids they carry; missing ones are filled in from ``household_id`` when
+    the household is in the model (its building, compound and community).
+
+    With ``community_id``, volunteers are those living in the community plus partner members
+    and riders whose team serves it (a team of the community, one partnered with it, or one
+    without a community: district-wide riders).
 
     Parameters
     ----------
     model : OrgModel or OrgGraph
+        The organisation model.
     tasks : sequence of Task
         The tasks of the day, on a slot grid.
     community_id : str, optional
-        Keep only volunteers living in this community.
+        Restrict volunteers to this community (see above).
     max_distance_m : float, default 1000
         Eligibility radius in metres.
     capacity_per_slot, capacity_per_day : int
-        Tasks a volunteer takes per slot and per day.
+        Tasks a volunteer takes per slot and per day (≥ 0).
+    scope_penalties : ScopePenalties, optional
+        Penalties per scope level in metre-equivalents (default :class:`ScopePenalties`).
+    on : datetime.date, optional
+        Day on which team memberships must be active (default: all memberships).
 
     Returns
     -------
@@ -46,25 +68,47 @@ def matching_problem_from_org(
     Raises
     ------
     commgov.errors.ProblemError
-        If ``community_id`` is not a community of the model, or a volunteer record cannot be
-        built from a person with these parameters (naming the person, field and value).
+        If ``community_id`` is not a community of the model, a capacity is not a whole number
+        ≥ 0, or a volunteer record cannot be built from a person (naming the person, field and
+        value).
     """
-    for name, value in (("capacity_per_slot", capacity_per_slot),
-                        ("capacity_per_day", capacity_per_day)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    for name, value in (
+        ("capacity_per_slot", capacity_per_slot),
+        ("capacity_per_day", capacity_per_day),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ProblemError.single(
-                "matching_problem_from_org", name, value, "must be a whole number ≥ 1", _WHAT
+                "matching_problem_from_org", name, value, "must be a whole number ≥ 0", _WHAT
             )
     graph = model if isinstance(model, OrgGraph) else OrgGraph(model)
     scope: set[str] | None = None
     if community_id is not None:
         graph, scope = community_scope(graph, community_id, "matching problem")
+    teams = {t.id: t for t in graph.model.teams}
+    person_teams: dict[str, list[Team]] = {}
+    for m in graph.model.memberships:
+        if isinstance(m, Membership) and m.organisation_id in teams:
+            if on is not None and not m.active_on(on):
+                continue
+            person_teams.setdefault(m.person_id, []).append(teams[m.organisation_id])
+    buildings_of_team: dict[str, list[str]] = {}
     volunteers = []
-    for p in graph.model.people:
-        if Role.VOLUNTEER not in p.roles or p.location is None:
+    for p in sorted(graph.model.people, key=lambda q: q.id):
+        if p.location is None or not ({Role.VOLUNTEER, Role.RIDER} & set(p.roles)):
             continue
-        if scope is not None and p.home_id not in scope:
+        my_teams = sorted(person_teams.get(p.id, []), key=lambda t: t.id)
+        partner = Role.RIDER in p.roles or any(t.kind in _PARTNER_KINDS for t in my_teams)
+        if scope is not None and not (
+            (p.home_id in scope) or (partner and _team_serves(my_teams, community_id, p.roles))
+        ):
             continue
+        building_ids: set[str] = set()
+        for t in my_teams:
+            if t.kind is TeamKind.VOLUNTEER:
+                if t.id not in buildings_of_team:
+                    buildings_of_team[t.id] = _covered_buildings(graph, t)
+                building_ids.update(buildings_of_team[t.id])
+        home = p.home_id if p.home_id in graph else None
         try:
             volunteers.append(
                 Volunteer(
@@ -74,16 +118,78 @@ def matching_problem_from_org(
                     availability=list(p.availability),
                     capacity_per_slot=capacity_per_slot,
                     capacity_per_day=capacity_per_day,
+                    team_id=my_teams[0].id if my_teams else None,
+                    building_ids=sorted(building_ids),
+                    compound_id=_ancestor(graph, home, NodeKind.COMPOUND),
+                    community_id=graph.community_of(home) if home else None,
+                    partner=partner,
                 )
             )
         except ValidationError as exc:
             raise ProblemError.from_validation(exc, record=p.id, what=_WHAT) from None
     return MatchingProblem(
         timezone=_timezone(graph, community_id),
-        tasks=list(tasks),
+        tasks=[_with_scope(graph, t) for t in tasks],
         volunteers=volunteers,
         max_distance_m=max_distance_m,
+        scope_penalties=scope_penalties or ScopePenalties(),
     )
+
+
+def _team_serves(teams: list[Team], community_id: str | None, roles: list[Role]) -> bool:
+    if not teams:
+        return Role.RIDER in roles  # an unattached rider serves wherever riders go
+    return any(
+        t.kind in _PARTNER_KINDS
+        and (t.community_id in (None, community_id) or community_id in t.partner_ids)
+        for t in teams
+    )
+
+
+def _covered_buildings(graph: OrgGraph, team: Team) -> list[str]:
+    places = team.covers or ([team.community_id] if team.community_id else [])
+    out: set[str] = set()
+    for place in places:
+        if place not in graph:
+            continue
+        kind = graph.kind(place)
+        if kind is NodeKind.BUILDING:
+            out.add(place)
+        elif kind in (NodeKind.ENTRANCE, NodeKind.HOUSEHOLD):
+            b = _ancestor(graph, place, NodeKind.BUILDING)
+            if b:
+                out.add(b)
+        elif not team.covers:
+            continue  # a community-wide team serves at community level, not building level
+        else:
+            out.update(graph.descendants(place, NodeKind.BUILDING))
+    return sorted(out)
+
+
+def _ancestor(graph: OrgGraph, node: str | None, kind: NodeKind) -> str | None:
+    if node is None or node not in graph:
+        return None
+    if graph.kind(node) is kind:
+        return node
+    for a in graph.ancestors(node):
+        if graph.kind(a) is kind:
+            return a
+    return None
+
+
+def _with_scope(graph: OrgGraph, task: Task) -> Task:
+    hh = task.household_id
+    if hh is None or hh not in graph:
+        return task
+    update = {}
+    if task.building_id is None:
+        update["building_id"] = _ancestor(graph, hh, NodeKind.BUILDING)
+    if task.compound_id is None:
+        update["compound_id"] = _ancestor(graph, hh, NodeKind.COMPOUND)
+    if task.community_id is None:
+        update["community_id"] = graph.community_of(hh)
+    update = {k: v for k, v in update.items() if v is not None}
+    return task.model_copy(update=update) if update else task
 
 
 def _timezone(graph: OrgGraph, community_id: str | None) -> str:
