@@ -3,6 +3,9 @@
 ``commgov demo`` runs the main job on the embedded Gusu data: the district's real structure
 from the official division codes, then for one community an exact sampling plan and the day's
 volunteer assignment, written as JSON and CSV. ``commgov communities`` lists the codes.
+``commgov lists import`` / ``commgov lists export`` convert the three lists between tables
+(CSV or JSON rows) and their canonical JSON; ``commgov match`` solves a volunteer matching
+problem given as JSON. Bad input exits with status 2 and writes nothing.
 The CLI is the only place that prints; errors are one line on stderr with a non-zero exit.
 """
 
@@ -127,6 +130,44 @@ def _parser() -> argparse.ArgumentParser:
         "exact when it finishes sooner (default 30)",
     )
     sub.add_parser("communities", help="list Gusu's communities with their official codes")
+    lists = sub.add_parser("lists", help="import or export the three lists (needs, resources, "
+                           "projects) as tables")
+    lists_sub = lists.add_subparsers(dest="lists_command", metavar="ACTION", parser_class=_Parser)
+    imp = lists_sub.add_parser(
+        "import",
+        help="read needs/resources/projects tables (CSV or JSON rows) into one lists JSON",
+        description="Read the three lists from tables, all or nothing. Give a folder holding "
+        "needs.csv, resources.csv and projects.csv (or .json; any may be missing), or the "
+        "files themselves, named after their table. Every bad row is reported and nothing "
+        "is written.",
+    )
+    imp.add_argument("sources", nargs="+", type=Path, metavar="NEEDS_OR_DIR",
+                     help="a folder, or table files named needs.*, resources.*, projects.*")
+    imp.add_argument("--out", type=_out_dir, required=True, metavar="FILE.json",
+                     help="where to write the lists as canonical JSON")
+    exp = lists_sub.add_parser(
+        "export",
+        help="write a lists JSON as formula-safe needs.csv, resources.csv, projects.csv",
+    )
+    exp.add_argument("lists_json", type=Path, metavar="LISTS.json",
+                     help="lists written by 'commgov lists import' (ThreeLists JSON)")
+    exp.add_argument("--out", type=_out_dir, required=True, metavar="DIR",
+                     help="folder for the three CSV files (written all or none)")
+    exp.add_argument("--personal-data", action="store_true",
+                     help="write sensitive fields as they are (default: masked)")
+    match = sub.add_parser(
+        "match",
+        help="match volunteers to tasks from a MatchingProblem JSON file",
+        description="Solve a volunteer ↔ task matching problem (commgov.matching."
+        "MatchingProblem as JSON) and write assignment.json and assignment.csv.",
+    )
+    match.add_argument("problem", type=Path, metavar="PROBLEM.json",
+                       help="the matching problem (MatchingProblem JSON)")
+    match.add_argument("--objective", choices=("min_cost", "fair", "stable"),
+                       default="min_cost", help="objective (default min_cost)")
+    match.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
+                       help="folder for assignment.json and assignment.csv (default "
+                       "./commgov-out)")
     return parser
 
 
@@ -153,6 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "communities":
             return _communities()
+        if args.command == "lists":
+            if args.lists_command == "import":
+                return _lists_import(args)
+            if args.lists_command == "export":
+                return _lists_export(args)
+            return _usage_error("lists needs an action: import or export (commgov lists -h)")
+        if args.command == "match":
+            return _match(args)
         _parser().print_help()
         return EXIT_USAGE
     except CommgovError as exc:
@@ -406,3 +455,142 @@ def _print_assignment(assignment: Assignment) -> None:
         texts.setdefault(code, u.reasons[0].text() if u.reasons else "")
     for code, ids in sorted(by_code.items()):
         print(f"  unmatched {len(ids)} × {code}: e.g. {ids[0]} — {texts[code]}")
+
+
+def _usage_error(message: str) -> int:
+    """Print a (possibly multi-line) error on stderr; exit status 2 (bad input)."""
+    lines = message.splitlines() or [""]
+    print(f"commgov: error: {lines[0]}", file=sys.stderr)
+    for line in lines[1:]:
+        print(f"  {line.strip()}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+_TABLES = ("needs", "resources", "projects")
+
+
+def _table_files(sources: Sequence[Path]) -> dict[str, Path] | str:
+    """Table name → file, from one folder or files named after their table; or an error."""
+    if len(sources) == 1 and sources[0].is_dir():
+        folder = sources[0]
+        found: dict[str, Path] = {}
+        for table in _TABLES:
+            hits = [folder / f"{table}.{ext}" for ext in ("csv", "json")]
+            present = [h for h in hits if h.is_file()]
+            if len(present) > 1:
+                return f"{folder} holds both {table}.csv and {table}.json: keep one"
+            if present:
+                found[table] = present[0]
+        if not found:
+            return (
+                f"{folder} holds none of needs.csv, resources.csv, projects.csv "
+                "(or .json)"
+            )
+        return found
+    files: dict[str, Path] = {}
+    for path in sources:
+        if path.is_dir():
+            return f"{path} is a folder: give one folder, or table files"
+        if not path.is_file():
+            return f"{path}: no such file"
+        table = path.name.split(".")[0]
+        if table not in _TABLES or path.suffix.lower() not in (".csv", ".json"):
+            return (
+                f"{path.name}: name table files needs, resources or projects with .csv or "
+                ".json (e.g. needs.csv)"
+            )
+        if table in files:
+            return f"two files for {table}: {files[table]} and {path}"
+        files[table] = path
+    return files
+
+
+def _lists_import(args: argparse.Namespace) -> int:
+    from commgov.io import TableImportError, import_lists, json_text, write_texts
+
+    out: Path = args.out
+    if out.is_dir():
+        return _usage_error(f"--out {str(out)!r} is a folder: give a file name (lists.json)")
+    files = _table_files(args.sources)
+    if isinstance(files, str):
+        return _usage_error(files)
+    try:
+        lists = import_lists(**files)
+    except TableImportError as exc:
+        lines = [f"{exc.what}: {len(exc.issues)} problem(s); nothing written"]
+        lines += [f"- {issue}" for issue in exc.issues]
+        return _usage_error("\n".join(lines))
+    write_texts({out: json_text(lists.to_json())})
+    print(
+        f"Read {_n(len(lists.needs), 'need')}, {_n(len(lists.resources), 'resource')}, "
+        f"{_n(len(lists.projects), 'project')}; wrote {out}"
+    )
+    return 0
+
+
+def _lists_export(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from commgov.errors import InputError
+    from commgov.io import export_lists
+    from commgov.lists import ThreeLists
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
+    try:
+        text = args.lists_json.read_bytes()
+    except OSError as exc:
+        return _usage_error(f"cannot read {args.lists_json}: {exc.strerror or exc}")
+    try:
+        lists = ThreeLists.from_json(text)
+    except ValidationError as exc:
+        err = InputError.from_validation(exc, what=f"{args.lists_json} is not a lists JSON")
+        return _usage_error(str(err))
+    try:
+        written = export_lists(lists, out, personal_data=args.personal_data)
+    except ValueError as exc:
+        return _usage_error(f"{exc}; nothing written")
+    print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
+    return 0
+
+
+def _match(args: argparse.Namespace) -> int:
+    from commgov.errors import ProblemError
+    from commgov.io import csv_text, json_text, write_texts
+    from commgov.matching import MatchingProblem, match_volunteers
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
+    try:
+        text = args.problem.read_bytes()
+    except OSError as exc:
+        return _usage_error(f"cannot read {args.problem}: {exc.strerror or exc}")
+    try:
+        problem = MatchingProblem.model_validate_json(text)
+    except ProblemError as exc:
+        return _usage_error(str(exc))
+    _check_writable(out)
+    try:
+        assignment = match_volunteers(problem, objective=args.objective)
+    except (CommgovError, ValueError, TypeError, NotImplementedError) as exc:
+        return _usage_error(f"match --objective {args.objective}: {exc}")
+    written = write_texts(
+        {
+            out / "assignment.json": json_text(assignment.to_json()),
+            out / "assignment.csv": csv_text(assignment.rows(), assignment.ROW_COLUMNS),
+        }
+    )
+    t = assignment.totals
+    print(
+        f"Matching ({args.objective}) — status {assignment.info.status}: "
+        f"{t.matched} of {_n(t.tasks, 'task')} matched, travel {t.travel_m:,} m"
+    )
+    by_code: Counter[str] = Counter(
+        u.reasons[0].code.value if u.reasons else "UNKNOWN" for u in assignment.unmatched
+    )
+    for code, count in sorted(by_code.items()):
+        print(f"  unmatched {count} × {code}")
+    print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
+    return 0
