@@ -1,20 +1,28 @@
-"""Volunteer ↔ task matching, solved exactly, with an independent verifier.
+"""Volunteer ↔ task matching: exact, explained, organisation-aware, with independent checks.
 
-:func:`match_volunteers` solves a :class:`MatchingProblem` as a min-cost flow (Ahuja,
-Magnanti & Orlin 1993; OR-Tools ``SimpleMinCostFlow``, imported only when solving): it
-maximises the sum of priorities served, then minimises travel in metres. Every unmatched task
-carries one machine-readable reason. :func:`is_valid_assignment` re-checks any result from the
-records alone, importing no solver code.
+:func:`match_volunteers` solves a :class:`MatchingProblem` with the objective ``min_cost``
+(most priority served, then fewest changes to a previous plan, then least scope penalty +
+travel metres; min-cost flow, Ahuja, Magnanti & Orlin 1993, OR-Tools ``SimpleMinCostFlow``),
+``fair`` (the same, with loads as even as possible before cost) or ``stable`` (deferred
+acceptance). Volunteers are taken from the building's team first, then the compound, the
+community pool, partner teams and riders (:func:`scope_level`); pinned pairs are kept; minute
+budgets switch to CP-SAT. Every match carries a ``MATCHED`` reason and every unmatched task one
+primary reason. :func:`is_valid_assignment` re-checks any result from the records alone,
+importing no solver code.
 """
 
-from commgov.matching._flow import MAX_ARCS, match_volunteers
+from commgov.matching._flow import MAX_ARCS, OBJECTIVES, match_volunteers
 from commgov.matching._from_org import matching_problem_from_org
 from commgov.matching.problem import (
     SCHEMA_VERSION,
+    SCOPE_ORDER,
     Assignment,
     Match,
     MatchingProblem,
     MatchingTotals,
+    Pin,
+    ScopeLevel,
+    ScopePenalties,
     Task,
     Unmatched,
     Volunteer,
@@ -22,8 +30,31 @@ from commgov.matching.problem import (
     has_skill,
     is_available,
     is_eligible,
+    pair_cost_m,
+    scope_level,
     task_day,
     travel_distance_m,
+)
+from commgov.matching.relay import (
+    RELAY_SCHEMA_VERSION,
+    GateVolunteer,
+    Parcel,
+    RelayBuilding,
+    RelayDelivery,
+    RelayPlan,
+    RelayProblem,
+    RelayTotals,
+    RelayTrip,
+    UndeliveredParcel,
+    VolunteerHours,
+    plan_relay,
+)
+from commgov.matching.relay_verify import (
+    RelayObjective,
+    RelayVerificationReport,
+    RelayViolation,
+    RelayViolationCode,
+    is_valid_relay_plan,
 )
 from commgov.matching.verify import (
     MatchingObjective,
@@ -35,25 +66,49 @@ from commgov.matching.verify import (
 
 __all__ = [
     "MAX_ARCS",
+    "OBJECTIVES",
+    "RELAY_SCHEMA_VERSION",
     "SCHEMA_VERSION",
+    "SCOPE_ORDER",
     "Assignment",
+    "GateVolunteer",
     "Match",
     "MatchingObjective",
     "MatchingProblem",
     "MatchingTotals",
+    "Parcel",
+    "Pin",
+    "RelayBuilding",
+    "RelayDelivery",
+    "RelayObjective",
+    "RelayPlan",
+    "RelayProblem",
+    "RelayTotals",
+    "RelayTrip",
+    "RelayVerificationReport",
+    "RelayViolation",
+    "RelayViolationCode",
+    "ScopeLevel",
+    "ScopePenalties",
     "Task",
+    "UndeliveredParcel",
     "Unmatched",
     "VerificationReport",
     "Violation",
     "ViolationCode",
     "Volunteer",
+    "VolunteerHours",
     "VolunteerLoad",
     "has_skill",
     "is_available",
     "is_eligible",
     "is_valid_assignment",
+    "is_valid_relay_plan",
     "match_volunteers",
     "matching_problem_from_org",
+    "pair_cost_m",
+    "plan_relay",
+    "scope_level",
     "task_day",
     "travel_distance_m",
 ]

@@ -17,13 +17,13 @@ always dominates (each weight is one more than the largest possible total of all
   (:func:`~commgov.matching.pair_cost_m`).
 
 ``fair`` adds a volunteer node between the day nodes and the sink whose unit arcs cost
-``1, 3, 5, …`` (the increments of a squared load). A first solve with tiers 1, 2 and the
-squared loads finds the most even load vector; a second solve with each volunteer's total
-capped at that load applies tiers 1, 2 and 3. On these load sets the least square-sum is the
-decreasingly-minimal (lexicographically most even) vector (Frank & Murota, "Discrete
-decreasing minimization, Part I", 2022), and the second solve keeps tiers 1 and 2 and the
-loads (every load is at most the first solve's, none can fall without raising the square sum
-of a feasible solution).
+``W_even·(1, 3, 5, …)`` (the increments of a squared load), a tier between changes and cost:
+one exact solve. On these load sets the least square-sum is the decreasingly-minimal
+(lexicographically most even) vector (Frank & Murota, "Discrete decreasing minimization,
+Part I", 2022; checked against brute force in the tests). When the stacked weights would leave
+the int64 range OR-Tools accepts, two solves are used instead — the most even loads, then the
+least cost with each volunteer's total capped at those loads — and the status is ``FEASIBLE``:
+tiers 1, 2 and the loads are optimal, the cost tier only given that load vector.
 
 Pinned pairs are forced (the task's other arcs and its unserved arc are left out). Method:
 min-cost flow (Ahuja, Magnanti & Orlin, *Network Flows*, 1993), solved by OR-Tools'
@@ -51,7 +51,21 @@ MAX_ARCS = 20_000_000
 #: The objectives :func:`match_volunteers` accepts.
 OBJECTIVES: tuple[str, ...] = ("min_cost", "fair", "stable")
 
-_INT64_LIMIT = 2**63
+#: OR-Tools scales costs by the node count and refuses (BAD_COST_RANGE) from about
+#: max|cost|·nodes ≥ 2^61.7 (measured with ortools 9.x); commgov refuses from 2^61.
+_COST_RANGE = 2**61
+
+
+def _fits(max_cost: int, n_nodes: int) -> bool:
+    return max_cost * (n_nodes + 1) < _COST_RANGE
+
+
+def _too_wide(max_cost: int, n_nodes: int) -> str:
+    return (
+        f"cost range too wide for an exact int64 min-cost flow: max cost {max_cost} × "
+        f"{n_nodes + 1} nodes ≥ 2^61; split the problem (fewer tasks, a smaller max_distance_m "
+        "or smaller priorities)"
+    )
 
 
 def _solve_network(
@@ -62,6 +76,7 @@ def _solve_network(
     unserved_cap: Any,
     *,
     even: bool = False,
+    even_weight: int = 1,
     vol_cap: Any = None,
 ) -> tuple[Any, int]:
     """Solve the flow network over the kept pairs; return (flow per kept pair, optimal cost).
@@ -142,9 +157,11 @@ def _solve_network(
                 top = np.minimum(top, vol_cap)
             rep = top[used]
             extra_s.append(np.repeat(vnode[used], rep))
-            unit = np.concatenate([np.arange(1, k + 1, dtype=np.int64) for k in rep.tolist()]
-                                  or [np.zeros(0, np.int64)])
-            extra_c.append(2 * unit - 1)
+            unit = np.concatenate(
+                [np.arange(1, k + 1, dtype=np.int64) for k in rep.tolist()]
+                or [np.zeros(0, np.int64)]
+            )
+            extra_c.append(even_weight * (2 * unit - 1))
             extra_k.append(np.ones(len(unit), dtype=np.int64))
         else:
             extra_s.append(vnode[used])
@@ -161,12 +178,8 @@ def _solve_network(
     _log.debug("matching network: %d nodes, %d arcs, max cost %d", n_nodes, n_arcs, max_cost)
     if n_arcs > MAX_ARCS:
         raise SizeLimitError(f"matching network has {n_arcs} arcs, above the guard {MAX_ARCS}")
-    if max_cost * n_nodes * n_nodes >= _INT64_LIMIT:
-        raise SizeLimitError(
-            f"cost range too wide for an exact int64 min-cost flow: max cost {max_cost} × "
-            f"{n_nodes}² nodes ≥ 2^63; split the problem (fewer tasks, a smaller "
-            "max_distance_m, or smaller priorities)"
-        )
+    if not _fits(max_cost, n_nodes):
+        raise SizeLimitError(_too_wide(max_cost, n_nodes))
     from ortools.graph.python import min_cost_flow
 
     smcf = min_cost_flow.SimpleMinCostFlow()
@@ -178,6 +191,8 @@ def _solve_network(
     supplies[1] = -n_tasks
     smcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
     status = smcf.solve()
+    if status == smcf.BAD_COST_RANGE:
+        raise SizeLimitError(_too_wide(max_cost, n_nodes))
     if status != smcf.OPTIMAL:
         raise SolverError(f"SimpleMinCostFlow returned status {status} on the matching network")
     return np.asarray(smcf.flows(pair_arc)) > 0, int(smcf.optimal_cost())
@@ -253,7 +268,7 @@ def match_volunteers(
         If ``objective``, ``propose`` or ``time_limit_s`` is not one of the accepted values, or
         minute budgets are combined with an objective other than ``min_cost``.
     commgov.errors.SizeLimitError
-        If the network exceeds :data:`MAX_ARCS` arcs, or ``max|cost|·nodes²`` reaches 2⁶³.
+        If the network exceeds :data:`MAX_ARCS` arcs, or ``max|cost|·nodes`` reaches 2⁶¹.
     commgov.errors.InfeasibleError
         If ``strict`` and some task is unmatched.
     commgov.errors.SolverError
@@ -278,16 +293,22 @@ def match_volunteers(
     >>> [(m.task_id, m.volunteer_id, m.distance_m) for m in a.matches]
     [('t1', 'v1', 95)]
     """
-    expect_type(problem, MatchingProblem, "problem",
-                "build one with matching_problem_from_org or MatchingProblem(...)")
+    expect_type(
+        problem,
+        MatchingProblem,
+        "problem",
+        "build one with matching_problem_from_org or MatchingProblem(...)",
+    )
     if objective not in OBJECTIVES:
         raise ValueError(
             f"unknown objective {objective!r}; use one of {', '.join(map(repr, OBJECTIVES))}"
         )
     if propose not in ("tasks", "volunteers"):
         raise ValueError(f"propose must be 'tasks' or 'volunteers', got {propose!r}")
-    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float) or not (
-        0 < time_limit_s <= 3600
+    if (
+        isinstance(time_limit_s, bool)
+        or not isinstance(time_limit_s, int | float)
+        or not (0 < time_limit_s <= 3600)
     ):
         raise ValueError(f"time_limit_s must be a number in (0, 3600], got {time_limit_s!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
@@ -357,27 +378,49 @@ def _match_flow(problem: MatchingProblem, objective: str) -> Assignment:
 
     extra: dict[str, float] = {}
     vol_cap = None
+    even = False
+    w_even = 0
+    status = SolveStatus.OPTIMAL
     if objective == "fair":
         cap_day = np.array([v.capacity_per_day for v in vols], dtype=np.int64)
         pairs_v = np.bincount(kp_v, minlength=len(vols))
         days_v = np.zeros(len(vols), dtype=np.int64)
         if len(kp_v):
-            vd = np.unique(kp_v * max(len(prep.day_keys), 1) + prep.t_day[kp_t])
-            days_v = np.bincount(vd // max(len(prep.day_keys), 1), minlength=len(vols))
+            n_d = max(len(prep.day_keys), 1)
+            vd = np.unique(kp_v * n_d + prep.t_day[kp_t])
+            days_v = np.bincount(vd // n_d, minlength=len(vols))
         top = np.minimum(pairs_v, cap_day * days_v)
         evenness_max = int((top * top).sum())
-        w2 = 1 + evenness_max if n_prev else 0
-        w1 = 1 + w2 * n_prev + evenness_max
-        flows, _ = _solve_network(
-            prep, keep, w2 * kp_chg, w1 * prio + w2 * in_prev, unserved_cap, even=True
-        )
-        vol_cap = np.bincount(kp_v[flows], minlength=len(vols)).astype(np.int64)
-        extra["load_squares"] = float(int((vol_cap * vol_cap).sum()))
-
-    w2 = 1 + total_best if n_prev else 0
-    w1 = 1 + w2 * n_prev + total_best
+        # one solve, tiers priority > changes > squared loads > cost, when the weights fit
+        w_even = 1 + total_best
+        w2 = 1 + w_even * evenness_max + total_best if n_prev else 0
+        w1 = 1 + w2 * n_prev + w_even * evenness_max + total_best
+        n_nodes_max = 2 + n_tasks + 2 * len(kp_t) + len(vols)
+        if _fits(w1 * int(prio.max(initial=1)) + w2, n_nodes_max):
+            even = True
+        else:
+            # two solves: the most even loads first, then the least cost given those loads;
+            # the cost tier is then not proven optimal over all equally even load vectors
+            w2 = 1 + evenness_max if n_prev else 0
+            w1 = 1 + w2 * n_prev + evenness_max
+            flows, _ = _solve_network(
+                prep, keep, w2 * kp_chg, w1 * prio + w2 * in_prev, unserved_cap, even=True
+            )
+            vol_cap = np.bincount(kp_v[flows], minlength=len(vols)).astype(np.int64)
+            status = SolveStatus.FEASIBLE
+            w_even = 0
+    if not even:
+        w2 = 1 + total_best if n_prev else 0
+        w1 = 1 + w2 * n_prev + total_best
     flows, total_cost = _solve_network(
-        prep, keep, w2 * kp_chg + kp_c, w1 * prio + w2 * in_prev, unserved_cap, vol_cap=vol_cap
+        prep,
+        keep,
+        w2 * kp_chg + kp_c,
+        w1 * prio + w2 * in_prev,
+        unserved_cap,
+        even=even,
+        even_weight=w_even,
+        vol_cap=vol_cap,
     )
 
     # the first kept pair (arc order) carrying flow, per task, as an index into prep's pairs
@@ -391,22 +434,24 @@ def _match_flow(problem: MatchingProblem, objective: str) -> Assignment:
     served = np.zeros(n_tasks, dtype=bool)
     served[chosen_t] = True
     ks = np.array(sorted(chosen.values()), dtype=np.int64)
+    loads = np.bincount(pv[ks], minlength=len(vols)) if len(ks) else np.zeros(len(vols), np.int64)
+    if objective == "fair":
+        extra["load_squares"] = float(int((loads * loads).sum()))
     decoded = (
-        int(pc[ks].sum())
+        w_even * int((loads * loads).sum())
+        + int(pc[ks].sum())
         + w2 * (int(chg[ks].sum()) + int(in_prev[~served].sum()))
         + w1 * int(prio[~served].sum())
     )
     if n_tasks and total_cost != decoded:
         raise SolverError("min-cost flow cost does not match the decoded assignment")
-    if vol_cap is not None and not np.array_equal(
-        np.bincount(pv[ks], minlength=len(vols)), vol_cap
-    ):
+    if vol_cap is not None and not np.array_equal(loads, vol_cap):
         raise SolverError("fair: the second solve changed the most even loads")
     return build_assignment(
         prep,
         chosen,
         solver="min-cost-flow",
-        status=SolveStatus.OPTIMAL,
+        status=status,
         options={"objective": objective},
         versions=library_versions("ortools"),
         extra_tiers=extra,

@@ -311,9 +311,7 @@ def prepare(problem: MatchingProblem) -> Prepared:
     t_slot = np.array([slot_ix[(t.window.start, t.window.end)] for t in tasks], dtype=np.int64)
     day_keys = sorted({s.astimezone(zone).date() for s, _ in slot_keys})
     day_ix = {d: i for i, d in enumerate(day_keys)}
-    slot_day = np.array(
-        [day_ix[s.astimezone(zone).date()] for s, _ in slot_keys], dtype=np.int64
-    )
+    slot_day = np.array([day_ix[s.astimezone(zone).date()] for s, _ in slot_keys], dtype=np.int64)
     avail = _availability(vols, slot_keys)
     pt, pv, pd = _eligible_pairs(tasks, vols, cand, t_slot, avail, detour, limit)
     scope = _ScopeCodes(tasks, vols)
@@ -352,8 +350,8 @@ def primary_reason(prep: Prepared, ti: int) -> Reason:
     import numpy as np
 
     count = int(prep.eligible_count[ti])
-    if count:
-        return Reason(code=ReasonCode.CAPACITY_USED, params={"eligible": count})
+    if count:  # params known to match REASON_PARAMS: skip re-validation (hot path)
+        return Reason.model_construct(code=ReasonCode.CAPACITY_USED, params={"eligible": count})
     task = prep.tasks[ti]
     problem = prep.problem
     vols = prep.vols

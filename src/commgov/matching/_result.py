@@ -102,7 +102,9 @@ def build_assignment(
         pick = picks.get(ti)
         if pick is None:
             reason = unmatched_reason or primary_reason(prep, ti)
-            unmatched.append(Unmatched(task_id=task.id, priority=task.priority, reasons=[reason]))
+            unmatched.append(
+                Unmatched.model_construct(task_id=task.id, priority=task.priority, reasons=[reason])
+            )
             continue
         vi, dist, rank, pair_cost = pick
         vol = vols[vi]

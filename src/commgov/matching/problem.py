@@ -405,8 +405,11 @@ def _pin_issues(problem: MatchingProblem) -> list[InputIssue]:
         day_load[(vol.id, day)] += 1
         minutes[(vol.id, day)] += task.duration_min or 0
         checks = (
-            (slot_load[(vol.id, task.window.start, task.window.end)], vol.capacity_per_slot,
-             "capacity_per_slot"),
+            (
+                slot_load[(vol.id, task.window.start, task.window.end)],
+                vol.capacity_per_slot,
+                "capacity_per_slot",
+            ),
             (day_load[(vol.id, day)], vol.capacity_per_day, "capacity_per_day"),
             (minutes[(vol.id, day)], vol.minutes_per_day, "minutes_per_day"),
         )
