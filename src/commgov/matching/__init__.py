@@ -56,27 +56,6 @@ from commgov.matching.relay_verify import (
     RelayViolationCode,
     is_valid_relay_plan,
 )
-from commgov.matching.relay import (
-    RELAY_SCHEMA_VERSION,
-    GateVolunteer,
-    Parcel,
-    RelayBuilding,
-    RelayDelivery,
-    RelayPlan,
-    RelayProblem,
-    RelayTotals,
-    RelayTrip,
-    UndeliveredParcel,
-    VolunteerHours,
-    plan_relay,
-)
-from commgov.matching.relay_verify import (
-    RelayObjective,
-    RelayVerificationReport,
-    RelayViolation,
-    RelayViolationCode,
-    is_valid_relay_plan,
-)
 from commgov.matching.verify import (
     MatchingObjective,
     VerificationReport,
