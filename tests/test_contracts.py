@@ -61,7 +61,10 @@ def test_error_tree():
 
 _PARAM_VALUES = {"skill": "s", "level": 1, "distance_m": 1, "limit_m": 2, "eligible": 3,
                  "residents": 4, "people": 5, "time_limit_s": 6,
-                 "category": "food_supplies", "measure": "parcels", "short": 7}
+                 "category": "food_supplies", "measure": "parcels", "short": 7,
+                 "min_level": 11, "slot_load": 12, "slot_capacity": 13, "day_load": 14,
+                 "day_capacity": 15, "scope": "compound", "minutes_used": 16,
+                 "minutes_budget": 17, "skilled": 18}
 
 
 @pytest.mark.parametrize("code", list(ReasonCode))

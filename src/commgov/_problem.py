@@ -67,3 +67,28 @@ class CheckedProblem(BaseModel):
                 cls.problem_record, "", "<json>", f"invalid JSON: {exc}", cls.problem_what
             ) from None
         return cls.model_validate(obj)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Copy the problem; with ``update``, the copy is validated like a new problem.
+
+        Pydantic's ``model_copy(update=...)`` sets fields without validation, which would let a
+        changed problem skip the field and cross-record rules (and keep dicts where records
+        belong); here an update rebuilds the problem through ``__init__``.
+
+        Parameters
+        ----------
+        update : mapping, optional
+            Field values to replace (records or plain dicts/lists, as for construction).
+        deep : bool, default False
+            Deep-copy the unchanged fields (only without ``update``; records are frozen).
+
+        Raises
+        ------
+        commgov.errors.ProblemError
+            If the updated problem breaks a rule.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        fields.update(update)
+        return type(self)(**fields)

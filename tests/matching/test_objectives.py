@@ -307,3 +307,14 @@ def test_ties_are_broken_the_same_way_every_time() -> None:
     for objective in ("min_cost", "fair"):
         runs = {match_volunteers(p, objective=objective).to_json() for _ in range(3)}
         assert len(runs) == 1
+
+
+def test_model_copy_with_update_is_validated() -> None:
+    p = MatchingProblem(timezone=TZ_NAME, tasks=[_task("t1")], volunteers=[_vol("v1")])
+    q = p.model_copy(update={"pinned": [{"task_id": "t1", "volunteer_id": "v1"}]})
+    assert isinstance(q.pinned[0], Pin)
+    with pytest.raises(ProblemError, match="unknown volunteer id"):
+        p.model_copy(update={"pinned": [{"task_id": "t1", "volunteer_id": "v9"}]})
+    with pytest.raises(ProblemError, match="max_distance_m"):
+        p.model_copy(update={"max_distance_m": -1})
+    assert p.model_copy() == p
