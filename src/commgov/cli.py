@@ -443,6 +443,15 @@ def _print_assignment(assignment: Assignment) -> None:
         f"{t.matched} of {t.tasks} tasks matched, "
         f"priority {t.priority_served}/{t.priority_total}, travel {t.travel_m:,} m"
     )
+    if assignment.matches:
+        from commgov.matching import SCOPE_ORDER
+
+        levels = Counter(m.scope for m in assignment.matches)
+        print(
+            "  by scope: "
+            + ", ".join(f"{level.value} {levels.get(level, 0)}" for level in SCOPE_ORDER)
+            + " (building team first, then compound, community pool, partners and riders)"
+        )
     busy = [ld for ld in assignment.loads if ld.tasks > 0]
     busiest = sorted(busy, key=lambda ld: (-ld.tasks, ld.volunteer_id))[:3]
     if busiest:
