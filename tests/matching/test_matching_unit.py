@@ -247,8 +247,26 @@ def test_size_guards(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SizeLimitError, match="arcs"):
         match_volunteers(p)
     monkeypatch.setattr(_flow, "MAX_ARCS", 10**6)
-    monkeypatch.setattr(_flow, "_INT64_LIMIT", 10)
-    with pytest.raises(SizeLimitError, match="2\\^63"):
+    monkeypatch.setattr(_flow, "_COST_RANGE", 10)
+    with pytest.raises(SizeLimitError, match="2\\^61"):
+        match_volunteers(p)
+
+
+def test_or_tools_cost_range_refusal_is_a_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If OR-Tools itself refuses the costs (BAD_COST_RANGE), the caller gets SizeLimitError."""
+    from commgov.matching import _flow
+
+    monkeypatch.setattr(_flow, "_COST_RANGE", 2**120)  # let the costs through our own guard
+    big = [task(f"t{i}", priority=1_000_000) for i in range(3)]
+    p = problem(big, [vol("v1")], max_distance_m=10_000_000.0)
+    monkeypatch.setattr(_flow, "_fits", lambda c, n: True)
+    orig = _flow._solve_network
+
+    def huge(prep, keep, pair_cost, unserved_cost, *a, **k):  # type: ignore[no-untyped-def]
+        return orig(prep, keep, pair_cost, unserved_cost * 2**50, *a, **k)
+
+    monkeypatch.setattr(_flow, "_solve_network", huge)
+    with pytest.raises(SizeLimitError, match="cost range"):
         match_volunteers(p)
 
 

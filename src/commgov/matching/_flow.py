@@ -68,6 +68,22 @@ def _too_wide(max_cost: int, n_nodes: int) -> str:
     )
 
 
+def _first_use(key: Any, size: int) -> Any:
+    """For each position, the first position holding the same key (keys in ``[0, size)``).
+
+    A dense ``minimum.at`` scatter, linear time (``np.unique`` sorts: ~70× slower at 3M pairs).
+    """
+    import numpy as np
+
+    n = len(key)
+    if size > 8 * n + 1_000_000:  # sparse keys: sort instead of a huge dense table
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return first[inverse.reshape(-1)]
+    table = np.full(size, n, dtype=np.int64)
+    np.minimum.at(table, key, np.arange(n, dtype=np.int64))
+    return table[key]
+
+
 def _solve_network(
     prep: Prepared,
     keep: Any,
@@ -99,17 +115,16 @@ def _solve_network(
     # [(vol, day)→sink if new] [(vol, slot)→(vol, day) if new] task→(vol, slot)
     skey = pv * max(n_slots, 1) + t_slot[pt]
     dkey = pv * max(n_days, 1) + slot_day[t_slot[pt]]
-    _, s_first, s_inv = np.unique(skey, return_index=True, return_inverse=True)
-    _, d_first, d_inv = np.unique(dkey, return_index=True, return_inverse=True)
-    new_slot = np.zeros(n_pairs, dtype=np.int64)
-    new_slot[s_first] = 1
-    new_day = np.zeros(n_pairs, dtype=np.int64)
-    new_day[d_first] = 1
+    s_first = _first_use(skey, len(vols) * max(n_slots, 1))  # per pair: first pair of its key
+    d_first = _first_use(dkey, len(vols) * max(n_days, 1))
+    idx = np.arange(n_pairs, dtype=np.int64)
+    new_slot = (s_first == idx).astype(np.int64)
+    new_day = (d_first == idx).astype(np.int64)
     inc = new_slot + new_day
     node_before = 2 + n_tasks + np.concatenate(([0], np.cumsum(inc)[:-1])).astype(np.int64)
     n_nodes = 2 + n_tasks + int(inc.sum())
-    snode = node_before[s_first][s_inv.reshape(-1)]
-    dnode = (node_before + new_slot)[d_first][d_inv.reshape(-1)]
+    snode = node_before[s_first]
+    dnode = (node_before + new_slot)[d_first]
     per_pair = 1 + inc
     excl = np.concatenate(([0], np.cumsum(per_pair)[:-1])).astype(np.int64)
     pos = 2 * (pt + 1) + excl
