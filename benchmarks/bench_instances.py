@@ -10,7 +10,8 @@ Instance files come from ``make_instances.py`` (generated into the gitignored ca
 shows the median of ``--runs`` processes:
 
 * commgov: ``match_volunteers`` on the parsed ``MatchingProblem`` (built problem → validated
-  ``Assignment``); in the first process the objective is recomputed by ``is_valid_assignment``
+  ``Assignment``); in the first process the objective ``(priority_served, cost_m)`` is
+  recomputed by ``is_valid_assignment``
   (not timed; its time is shown, ``verified`` is its verdict with status OPTIMAL);
 * reference: ``benchmarks/reference_mcf.py`` end to end from the parsed JSON (candidate
   generation, network, solve), importing nothing from commgov;
@@ -54,21 +55,21 @@ def worker(kind: str, path: str, verify: bool = True) -> None:
         out = {
             "secs": secs,
             "ok": result.info.status == SolveStatus.OPTIMAL,
-            "objective": [result.totals.priority_served, result.totals.travel_m],
+            "objective": [result.totals.priority_served, result.totals.cost_m],
         }
         if verify:
             t1 = time.perf_counter()
             report = is_valid_assignment(problem, result)
             out["verify_s"] = time.perf_counter() - t1
             out["ok"] = out["ok"] and report.ok
-            out["objective"] = [report.objective[0], report.objective[1]]
+            out["objective"] = [report.objective.priority_served, report.objective.cost_m]
     else:
         import reference_mcf
 
         data = json.loads(data_text)
         if kind == "reference":
             r = reference_mcf.solve(data)
-            out = {"secs": r["total_s"], "objective": [r["priority_served"], r["travel_m"]]}
+            out = {"secs": r["total_s"], "objective": [r["priority_served"], r["cost_m"]]}
         else:
             import networkx as nx
 
@@ -81,8 +82,8 @@ def worker(kind: str, path: str, verify: bool = True) -> None:
             flow = nx.max_flow_min_cost(g, 0, 1)
             cost = nx.cost_of_flow(g, flow)
             secs = time.perf_counter() - t0
-            unserved, travel = divmod(int(cost), net["big_m"])
-            out = {"secs": secs, "objective": [net["priority_total"] - unserved, travel]}
+            unserved, cost_m = divmod(int(cost), net["big_m"])
+            out = {"secs": secs, "objective": [net["priority_total"] - unserved, cost_m]}
     out["peak_mib"] = _peak_mib()
     print(json.dumps(out))
 
@@ -101,7 +102,7 @@ def run(kind: str, path: Path, timeout: float | None, verify: bool = True) -> di
 def median_of(kind: str, path: Path, runs: int, timeout: float | None) -> dict | None:
     outs = []
     for i in range(runs):
-        # is_valid_assignment (not timed) runs in the first process only: it is slow at scale
+        # is_valid_assignment (not timed) runs in the first process only
         o = run(kind, path, timeout, verify=i == 0)
         if o is None:
             return None

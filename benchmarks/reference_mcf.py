@@ -8,17 +8,27 @@ Reads a ``MatchingProblem`` JSON file (``benchmarks/make_instances.py``) with pl
 builds the same model as DESIGN.md "Matching", ``min_cost`` and solves it with OR-Tools
 ``SimpleMinCostFlow`` directly:
 
-* eligible pair: volunteer level in the task's skill ≥ ``min_level``; travel distance
-  ``floor(haversine · detour_factor + 0.5)`` ≤ ``max_distance_m`` (haversine on a sphere of
-  radius 6,371,008.8 m, written as in ``commgov.types.haversine_m``); the task window inside one
-  availability window (half-open intervals);
+* eligible pair: volunteer level in the task's skill ≥ ``min_level``; in scope (below); travel
+  distance ``floor(haversine · detour_factor + 0.5)`` ≤ ``max_distance_m`` (haversine on a
+  sphere of radius 6,371,008.8 m, written as in ``commgov.types.haversine_m``); the task window
+  inside one availability window (half-open intervals);
+* scope level of a pair, first rule that applies (DESIGN.md "Organisation scope"): a
+  ``partner`` volunteer → partner; the task's ``building_id`` in the volunteer's
+  ``building_ids`` → building; the same non-null ``compound_id`` → compound; the same
+  ``community_id``, or either side without one → community; otherwise out of scope (no pair).
+  Its penalty in metre-equivalents comes from ``scope_penalties`` in the JSON (defaults
+  building 0, compound 100, community 300, partner 600);
 * network: source → task (cap 1), task → sink (cap 1, cost M·priority: leaving it unserved),
-  task → (volunteer, slot) (cap 1, cost distance), (volunteer, slot) → (volunteer, day)
-  (cap ``capacity_per_slot``), (volunteer, day) → sink (cap ``capacity_per_day``), the day being
-  the date of the slot start in the problem's time zone; M = 1 + Σ_task max eligible distance,
-  so the optimum maximises priority served, then minimises travel.
+  task → (volunteer, slot) (cap 1, cost = penalty + distance), (volunteer, slot) →
+  (volunteer, day) (cap ``capacity_per_slot``), (volunteer, day) → sink (cap
+  ``capacity_per_day``), the day being the date of the slot start in the problem's time zone;
+  M = 1 + Σ_task max eligible cost, so the optimum maximises priority served, then minimises
+  scope penalty + travel (``cost_m``), the ``min_cost`` objective.
 
-Prints the objective ``(priority_served, travel_m)`` and the end-to-end time from the parsed
+Pinned pairs, a previous plan and minute budgets are not modelled: such files are refused.
+
+Prints the objective ``(priority_served, cost_m)`` (with the optimum's ``travel_m`` and
+``scope_penalty_m``, which ties may split differently) and the end-to-end time from the parsed
 file to the objective (candidate generation, network, solve); ``load_s`` is reading the file.
 """
 
@@ -36,6 +46,37 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 EARTH_RADIUS_M = 6_371_008.8
+SCOPE_LEVELS = ("building", "compound", "community", "partner")
+DEFAULT_PENALTIES = {"building": 0, "compound": 100, "community": 300, "partner": 600}
+
+
+def scope_ranks(
+    tasks: list[dict[str, Any]], vols: list[dict[str, Any]], pt: np.ndarray, pv: np.ndarray
+) -> np.ndarray:
+    """Scope rank of each (task, volunteer) pair: 0 building … 3 partner, -1 out of scope."""
+    codes: dict[str, int] = {}
+
+    def code(value: str | None, none: int) -> int:
+        return none if value is None else codes.setdefault(value, len(codes))
+
+    t_bld = np.array([code(t.get("building_id"), -1) for t in tasks], dtype=np.int64)
+    t_comp = np.array([code(t.get("compound_id"), -1) for t in tasks], dtype=np.int64)
+    t_comm = np.array([code(t.get("community_id"), -1) for t in tasks], dtype=np.int64)
+    v_comp = np.array([code(v.get("compound_id"), -2) for v in vols], dtype=np.int64)
+    v_comm = np.array([code(v.get("community_id"), -1) for v in vols], dtype=np.int64)
+    v_partner = np.array([bool(v.get("partner", False)) for v in vols], dtype=bool)
+    members = [(j, code(b, -1)) for j, v in enumerate(vols) for b in v.get("building_ids", [])]
+    n_codes = max(len(codes), 1)  # after every code is assigned
+    member = np.array(sorted(j * n_codes + b for j, b in members), dtype=np.int64)
+    tb = t_bld[pt]
+    in_building = (tb >= 0) & np.isin(pv * n_codes + tb, member)
+    same_compound = (t_comp[pt] >= 0) & (t_comp[pt] == v_comp[pv])
+    tm, vm = t_comm[pt], v_comm[pv]
+    community = (tm < 0) | (vm < 0) | (tm == vm)
+    rank = np.where(community, 2, -1)
+    rank = np.where(same_compound, 1, rank)
+    rank = np.where(in_building, 0, rank)
+    return np.where(v_partner[pv], 3, rank).astype(np.int64)
 
 
 def _instant(text: str) -> float:
@@ -44,6 +85,10 @@ def _instant(text: str) -> float:
 
 def build_network(data: dict[str, Any]) -> dict[str, Any]:
     """The min-cost-flow network of a parsed problem (arrays for SimpleMinCostFlow)."""
+    if data.get("pinned") or data.get("previous"):
+        raise ValueError("pinned pairs and previous plans are not modelled by this reference")
+    if any(v.get("minutes_per_day") is not None for v in data.get("volunteers", [])):
+        raise ValueError("minute budgets are not modelled by this reference")
     tz = ZoneInfo(data["timezone"])
     tasks = sorted(data.get("tasks", []), key=lambda t: t["id"])
     vols = sorted(data.get("volunteers", []), key=lambda v: v["id"])
@@ -138,8 +183,15 @@ def build_network(data: dict[str, Any]) -> dict[str, Any]:
     pt = np.concatenate(pair_t) if pair_t else np.zeros(0, dtype=np.int64)
     pv = np.concatenate(pair_v) if pair_v else np.zeros(0, dtype=np.int64)
     pd = np.concatenate(pair_d) if pair_d else np.zeros(0, dtype=np.int64)
+    rank = scope_ranks(tasks, vols, pt, pv)
+    keep = rank >= 0
+    pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
+    pen_map = {**DEFAULT_PENALTIES, **(data.get("scope_penalties") or {})}
+    penalty = np.array([int(pen_map[name]) for name in SCOPE_LEVELS], dtype=np.int64)
+    pen = penalty[rank]
+    pc = pd + pen
     best = np.zeros(nt, dtype=np.int64)
-    np.maximum.at(best, pt, pd)
+    np.maximum.at(best, pt, pc)
     big_m = 1 + int(best.sum())
 
     prio = np.array([t.get("priority", 1) for t in tasks], dtype=np.int64)
@@ -174,7 +226,7 @@ def build_network(data: dict[str, Any]) -> dict[str, Any]:
         [np.ones(2 * nt + len(pt), dtype=np.int64), cps[vsl_v], np.repeat(cpd, nd)]
     )
     costs = np.concatenate(
-        [np.zeros(nt, dtype=np.int64), big_m * prio, pd, np.zeros(nv * (ns + nd), dtype=np.int64)]
+        [np.zeros(nt, dtype=np.int64), big_m * prio, pc, np.zeros(nv * (ns + nd), dtype=np.int64)]
     )
     return {
         "starts": starts.astype(np.int32),
@@ -186,13 +238,19 @@ def build_network(data: dict[str, Any]) -> dict[str, Any]:
         "big_m": big_m,
         "priority_total": int(prio.sum()),
         "n_pairs": len(pt),
+        "pair_arcs": (2 * nt + np.arange(len(pt))).astype(np.int32),
+        "pair_d": pd,
+        "pair_pen": pen,
     }
 
 
-def solve_network(net: dict[str, Any]) -> tuple[int, int]:
-    """Solve with SimpleMinCostFlow; return ``(priority_served, travel_m)``."""
+def solve_network(net: dict[str, Any]) -> tuple[int, int, int, int]:
+    """Solve with SimpleMinCostFlow.
+
+    Returns ``(priority_served, cost_m, travel_m, scope_penalty_m)`` of the optimum found.
+    """
     if net["n_tasks"] == 0:
-        return 0, 0
+        return 0, 0, 0, 0
     from ortools.graph.python import min_cost_flow
 
     smcf = min_cost_flow.SimpleMinCostFlow()
@@ -203,9 +261,14 @@ def solve_network(net: dict[str, Any]) -> tuple[int, int]:
     status = smcf.solve()
     if status != smcf.OPTIMAL:
         raise RuntimeError(f"SimpleMinCostFlow status {status}")
-    cost = int(smcf.optimal_cost())
-    unserved, travel = divmod(cost, net["big_m"])
-    return net["priority_total"] - unserved, travel
+    total = int(smcf.optimal_cost())
+    unserved, cost = divmod(total, net["big_m"])
+    used = np.asarray(smcf.flows(net["pair_arcs"])) > 0
+    travel = int(net["pair_d"][used].sum())
+    penalty = int(net["pair_pen"][used].sum())
+    if travel + penalty != cost:
+        raise RuntimeError("decoded cost does not match the optimal cost")
+    return net["priority_total"] - unserved, cost, travel, penalty
 
 
 def solve(data: dict[str, Any]) -> dict[str, Any]:
@@ -213,11 +276,13 @@ def solve(data: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     net = build_network(data)
     t1 = time.perf_counter()
-    served, travel = solve_network(net)
+    served, cost, travel, penalty = solve_network(net)
     t2 = time.perf_counter()
     return {
         "priority_served": served,
+        "cost_m": cost,
         "travel_m": travel,
+        "scope_penalty_m": penalty,
         "pairs": net["n_pairs"],
         "arcs": len(net["costs"]),
         "nodes": net["n_nodes"],
@@ -246,7 +311,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(out, sort_keys=True))
     else:
         print(
-            f"objective: priority_served={out['priority_served']} travel_m={out['travel_m']}\n"
+            f"objective: priority_served={out['priority_served']} cost_m={out['cost_m']} "
+            f"(travel_m={out['travel_m']}, scope_penalty_m={out['scope_penalty_m']})\n"
             f"pairs={out['pairs']} arcs={out['arcs']} nodes={out['nodes']}\n"
             f"end-to-end {out['total_s']:.3f} s (build {out['build_s']:.3f} s, "
             f"solve {out['solve_s']:.3f} s; file load {load_s:.3f} s)"

@@ -31,7 +31,9 @@ def test_solver_output_passes_verifier(p: MatchingProblem) -> None:
     a = match_volunteers(p)
     report = is_valid_assignment(p, a)
     assert report.ok, report.violations
-    assert report.objective == (a.totals.priority_served, a.totals.travel_m)
+    ob = report.objective
+    assert (ob.priority_served, ob.cost_m, ob.travel_m) == (
+        a.totals.priority_served, a.totals.cost_m, a.totals.travel_m)
     # every unmatched task has exactly one reason, every task is accounted for
     assert all(len(u.reasons) == 1 for u in a.unmatched)
     assert a.totals.matched + a.totals.unmatched == len(p.tasks)

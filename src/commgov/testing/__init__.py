@@ -3,8 +3,13 @@
 * :mod:`commgov.testing.strategies` — Hypothesis strategies of records and problems;
 * :data:`SAMPLING_MUTATIONS`, :data:`MATCHING_MUTATIONS` — operators that break a valid result in
   one known way, with the verifier code that must reject it;
-* :func:`check_matcher`, :func:`check_scheduler` — conformance checks a third-party solver can
-  run: on generated problems its results must pass commgov's independent verifiers.
+* :func:`check_matcher` — conformance check a third-party matcher can run: on seeded
+  instances and edge cases (:func:`matching_edge_cases`, :func:`with_scopes`) its results must
+  pass :func:`~commgov.matching.is_valid_assignment`, be deterministic and independent of input
+  order, and (``min_cost``, ``fair``) reach the objective tiers of commgov's exact solver;
+  returns a :class:`ConformanceReport`;
+* :func:`check_scheduler` — on generated problems a sampling scheduler's plans must pass
+  :func:`~commgov.scheduling.is_valid_sampling_plan`.
 
 Nothing in the commgov runtime imports this package; it needs the ``testing`` extra.
 """
@@ -22,42 +27,29 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from hypothesis import HealthCheck, given, settings
 
-from commgov.matching import Assignment, MatchingProblem, is_valid_assignment
 from commgov.scheduling import SamplingPlan, SamplingProblem, is_valid_sampling_plan
-from commgov.testing._matching import MATCHING_MUTATIONS, matching_problems
+from commgov.testing._conformance import (
+    ConformanceCheck,
+    ConformanceFailure,
+    ConformanceReport,
+    check_matcher,
+    matching_edge_cases,
+    with_scopes,
+)
+from commgov.testing._matching import MATCHING_MUTATIONS
 from commgov.testing._sampling import SAMPLING_MUTATIONS, sampling_problems
 
-__all__ = ["MATCHING_MUTATIONS", "SAMPLING_MUTATIONS", "check_matcher", "check_scheduler"]
-
-
-def check_matcher(
-    matcher: Callable[[MatchingProblem], Assignment], *, max_examples: int = 25
-) -> None:
-    """Check a matcher on generated problems: every result must pass :func:`is_valid_assignment`.
-
-    Parameters
-    ----------
-    matcher : callable
-        Takes a :class:`~commgov.matching.MatchingProblem`, returns an
-        :class:`~commgov.matching.Assignment`.
-    max_examples : int, default 25
-        Problems to generate.
-
-    Raises
-    ------
-    AssertionError
-        With the verifier's violations for the first failing problem (Hypothesis shrinks it).
-    """
-
-    @settings(
-        max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-    )
-    @given(matching_problems())
-    def run(problem: MatchingProblem) -> None:
-        report = is_valid_assignment(problem, matcher(problem))
-        assert report.ok, report.violations
-
-    run()
+__all__ = [
+    "MATCHING_MUTATIONS",
+    "SAMPLING_MUTATIONS",
+    "ConformanceCheck",
+    "ConformanceFailure",
+    "ConformanceReport",
+    "check_matcher",
+    "check_scheduler",
+    "matching_edge_cases",
+    "with_scopes",
+]
 
 
 def check_scheduler(
