@@ -440,3 +440,126 @@ def test_property_optimum_equals_highs_linprog(case):
     t1, t2 = _linprog_tiers(lists, limit)
     assert a.info.objective["unmet_priority"] == pytest.approx(t1, abs=1e-6)
     assert a.info.objective["distance_quantity_m"] == pytest.approx(t2, rel=1e-7, abs=1e-3)
+
+
+# --------------------------------------------------------------------------- vectorised network
+
+
+def _reference_network(needs, resources, avail, at, places, limit):
+    """The arcs of allocate by the per-pair public predicates, in (need, resource) order."""
+    from commgov.lists._allocation import allocation_distance_m
+
+    return [
+        (i, j, allocation_distance_m(n, r, places))
+        for i, n in enumerate(needs)
+        for j, r in enumerate(resources)
+        if avail[j] > 0 and eligible(n, r, at=at, places=places, max_distance_m=limit)
+    ]
+
+
+def _random_lists(rng: random.Random, n: int, m: int, spread: float):
+    """Random needs and resources: 2 categories × 2 measures, shared and far places (up to
+    ``spread`` degrees, wrapped across the antimeridian and clipped at the poles), windows
+    before and after T0, recurring needs, and resources fully committed by pair projects."""
+    from commgov.lists import Recurrence
+
+    def point() -> GeoPoint:
+        lat = max(-90.0, min(90.0, 31.3 + rng.uniform(-spread, spread)))
+        lon = (120.6 + rng.uniform(-spread, spread) + 180.0) % 360.0 - 180.0
+        return GeoPoint(lon=lon, lat=lat)
+
+    places = {f"p{k}": point() for k in range(max(2, (n + m) // 3))}
+    names = sorted(places)
+
+    def window():
+        if rng.random() < 0.3:
+            return None
+        s = rng.randint(-6, 8)
+        return (s, s + rng.randint(1, 5))
+
+    needs = tuple(
+        need(f"n{k:03d}", rng.randint(1, 6), cat=rng.choice(CATS), place=rng.choice(names),
+             prio=rng.randint(1, 4), window=(w := window()),
+             measure=rng.choice(("items", "hours")),
+             recurrence=(Recurrence(freq="daily", count=rng.randint(1, 4))
+                         if w is not None and rng.random() < 0.3 else None))
+        for k in range(n)
+    )
+    resources = tuple(
+        resource(f"r{k:03d}", rng.randint(1, 5), cat=rng.choice(CATS), place=rng.choice(names),
+                 window=window(), measure=rng.choice(("items", "hours")))
+        for k in range(m)
+    )
+    used = [r for r in resources if rng.random() < 0.15]
+    projects = tuple(
+        _project(f"p{k:03d}", needs[0].id, r.id, r.quantity) for k, r in enumerate(used)
+        if needs
+    )
+    return ThreeLists(needs=needs, resources=resources, projects=projects), places
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_vectorised_network_equals_the_per_pair_predicate(seed):
+    """Arcs, distances, order, counts and reasons equal the per-pair rules, byte for byte."""
+    from commgov.lists._allocate import _network, _unmet_reason
+    from commgov.lists._allocation import allocation_distance_m, unmet_reason
+
+    rng = random.Random(seed)
+    spread = (0.005, 0.05, 2.0, 60.0, 200.0)[seed % 5]
+    lists, places = _random_lists(rng, rng.randint(0, 70), rng.randint(0, 70), spread)
+    at = T0 + rng.choice((0, 2, 30)) * H
+    sc = scope(lists, at)
+    needs = [n for n, _ in sc.needs.values()]
+    resources = [r for r, _ in sc.resources.values()]
+    avail = [q for _, q in sc.resources.values()]
+    pair_d = sorted({allocation_distance_m(n, r, places) for n in needs for r in resources})
+    limits = [None, 0, 1, 2000, 3_000_000, *rng.sample(pair_d, min(3, len(pair_d)))]
+    for use_places in (True, False):
+        pl = places if use_places else None
+        for limit in limits if use_places else [None]:
+            net = _network(needs, resources, avail, at, pl, limit)
+            got = list(zip(net.tail.tolist(), net.dist.tolist(), strict=True))
+            want = _reference_network(needs, resources, avail, at, pl, limit)
+            assert [(i, j, d) for (i, d), j in zip(got, net.head.tolist(), strict=True)] == want
+            assert all(type(x) is int for x in net.max_distance())
+            for i, n in enumerate(needs):
+                reason = _unmet_reason(net, i, n, 2, limit)
+                assert reason == unmet_reason(n, 2, resources, at=at, places=pl,
+                                              max_distance_m=limit)
+                assert reason.model_dump_json() == unmet_reason(
+                    n, 2, resources, at=at, places=pl, max_distance_m=limit
+                ).model_dump_json()
+
+
+def test_vectorised_distances_recheck_near_half_metres(monkeypatch):
+    """Rechecking every distance with the scalar function changes nothing, and distances whose
+    ``x + 0.5`` is within 1e-9 (relative) of a whole metre are always rechecked."""
+    import numpy as np
+
+    import commgov.lists._allocate as mod
+
+    x = np.array([10.0, 10.0 + 1e-12, 9.999999999999, 1234.5, 1e7 + 0.004, np.nan])
+    assert mod._unsure(x, np.floor(x)).tolist() == [True, True, True, False, True, True]
+    rng = random.Random(5)
+    lists, places = _random_lists(rng, 40, 40, 0.05)
+    a = allocate(lists, at=T0, places=places, max_distance_m=1500)
+    monkeypatch.setattr(mod, "_unsure", lambda x, fl: np.ones(np.shape(x), dtype=bool))
+    assert allocate(lists, at=T0, places=places, max_distance_m=1500).to_json() == a.to_json()
+    assert is_valid_allocation(lists, a, places=places)
+
+
+def test_vectorised_blocks_split_many_needs_and_long_recurrences(monkeypatch):
+    """Small blocks (many latitude bands, needs alone in a block) give the same network."""
+    import commgov.lists._allocate as mod
+    from commgov.lists import Recurrence
+
+    rng = random.Random(11)
+    lists, places = _random_lists(rng, 60, 60, 0.05)
+    long = need("n_long", 3, window=(-2, 1), recurrence=Recurrence(freq="daily", count=400))
+    lists = lists.replace(long)
+    a = allocate(lists, at=T0, places={**places, **PLACES}, max_distance_m=2500)
+    monkeypatch.setattr(mod, "_BLOCK_NEEDS", 3)
+    monkeypatch.setattr(mod, "_BLOCK_SPANS", 5)
+    b = allocate(lists, at=T0, places={**places, **PLACES}, max_distance_m=2500)
+    assert a.to_json() == b.to_json()
+    assert is_valid_allocation(lists, b, places={**places, **PLACES})

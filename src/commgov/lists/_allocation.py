@@ -1,8 +1,9 @@
 """The needs ↔ resources allocation: result records, the eligibility rules and the verifier.
 
 Nothing here imports a solver: :func:`is_valid_allocation` re-checks an :class:`Allocation`
-from the lists alone, with the same rule functions the solver uses to build its arcs
-(:func:`scope`, :func:`allocation_distance_m`, :func:`time_compatible`, :func:`unmet_reason`).
+from the lists alone, pair by pair, with the rule functions that define the allocation
+(:func:`scope`, :func:`allocation_distance_m`, :func:`time_compatible`, :func:`unmet_reason`);
+the solver builds its arcs and reasons with vectorised equivalents, tested equal to these.
 """
 
 from __future__ import annotations
@@ -382,9 +383,16 @@ def common_window(need: Need, resource: Resource, at: datetime) -> tuple[datetim
     """The first stretch of time from ``at`` on when the need's window (any occurrence) and the
     resource's availability overlap (half-open; an item without a window is always open), or
     ``None``."""
+    return _first_overlap(_spans(need, at), _spans(resource, at))
+
+
+def _first_overlap(
+    spans1: list[tuple[datetime, datetime]], spans2: list[tuple[datetime, datetime]]
+) -> tuple[datetime, datetime] | None:
+    """The earliest non-empty intersection of a span of ``spans1`` with one of ``spans2``."""
     best: tuple[datetime, datetime] | None = None
-    for s1, e1 in _spans(need, at):
-        for s2, e2 in _spans(resource, at):
+    for s1, e1 in spans1:
+        for s2, e2 in spans2:
             s, e = max(s1, s2), min(e1, e2)
             if s < e and (best is None or (s, e) < best):
                 best = (s, e)
@@ -458,14 +466,19 @@ def unmet_reason(
         )
     near = kind
     if max_distance_m is not None:
-        dists = [allocation_distance_m(need, r, places) for r in kind]
+        by_place: dict[str | None, int] = {}  # resources often share a place
+        for r in kind:
+            if r.place_id not in by_place:
+                by_place[r.place_id] = allocation_distance_m(need, r, places)
+        dists = [by_place[r.place_id] for r in kind]
         near = [r for r, d in zip(kind, dists, strict=True) if d <= max_distance_m]
         if not near:
             return Reason(
                 code=ReasonCode.RESOURCE_TOO_FAR,
                 params={"distance_m": min(dists), "limit_m": max_distance_m},
             )
-    timely = [r for r in near if time_compatible(need, r, at)]
+    spans = _spans(need, at)  # time_compatible, with the need's spans computed once
+    timely = [r for r in near if _first_overlap(spans, _spans(r, at)) is not None]
     if not timely:
         return Reason(code=ReasonCode.NO_RESOURCE_IN_WINDOW)
     return Reason(
@@ -620,9 +633,9 @@ def is_valid_allocation(
         if u.reason != want:
             bad.append(f"unmet {u.need_id}: reason {u.reason!r}, the predicates give {want!r}")
         elif want.code == ReasonCode.RESOURCE_QUANTITY_USED:
-            for r in resources:
-                if eligible(need, r, at=at, places=places, max_distance_m=limit) and (
-                    got_res[r.id] < sc.resources[r.id][1]
+            for r in resources:  # the cheap test first: only resources with quantity left
+                if got_res[r.id] < sc.resources[r.id][1] and eligible(
+                    need, r, at=at, places=places, max_distance_m=limit
                 ):
                     bad.append(
                         f"unmet {u.need_id}: reason says every eligible resource is used, but "
