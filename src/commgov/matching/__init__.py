@@ -57,10 +57,13 @@ from commgov.matching.relay_verify import (
     is_valid_relay_plan,
 )
 from commgov.matching.verify import (
+    BlockingPair,
     MatchingObjective,
     VerificationReport,
     Violation,
     ViolationCode,
+    blocking_pairs,
+    is_stable,
     is_valid_assignment,
 )
 
@@ -71,6 +74,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SCOPE_ORDER",
     "Assignment",
+    "BlockingPair",
     "GateVolunteer",
     "Match",
     "MatchingObjective",
@@ -99,9 +103,11 @@ __all__ = [
     "Volunteer",
     "VolunteerHours",
     "VolunteerLoad",
+    "blocking_pairs",
     "has_skill",
     "is_available",
     "is_eligible",
+    "is_stable",
     "is_valid_assignment",
     "is_valid_relay_plan",
     "match_volunteers",
