@@ -538,14 +538,22 @@ def notification_lower_bound(problem: NotificationProblem) -> int:
     * **reach**: ``max_b min_v r_vb``, where ``r_vb`` is the earliest ``v`` could finish
       ``b`` on any path from home, every building on the way costing its notify time
       (:meth:`NotificationTimes.reach`; at least ``s_v + t_v(home_v, b) + n_b``);
-    * **work**: every building costs its notify time plus the walk into it, at least
-      ``in_b = min_v min(t_v(home_v, b), min_{b' ≠ b} t_v(b', b))``. So a plan finishing at
-      ``M`` needs ``Σ_v max(0, M − s_v) ≥ W = Σ_b (n_b + in_b)`` (volunteer ``v`` works at most
-      ``M − s_v`` seconds before ``M``); the bound is the least integer ``M`` with this
-      (:func:`water_fill`; ``⌈(Σ_v s_v + W) / V⌉`` when all ``V`` volunteers start by then).
+    * **work**: a plan finishing at ``M`` gives volunteer ``v`` at most ``max(0, M − s_v)``
+      seconds, which must cover all notify times plus all walking: ``Σ_v max(0, M − s_v) ≥
+      W = Σ_b n_b + L``; the bound is the least integer ``M`` with this (:func:`water_fill`;
+      ``⌈(Σ_v s_v + W) / V⌉`` when all ``V`` volunteers start by then). ``L`` is the largest
+      of three lower bounds on the total walking of any plan:
 
-    The planner also solves the assignment relaxation by CP-SAT (see
-    :func:`plan_notification`), which is at least as strong.
+      - Σ_b ``in_b``, the least walk into each building from a start place or another
+        building;
+      - a **predecessor assignment**: each building gets a distinct predecessor (another
+        building or a start place), as the routes give it; a linear assignment (OR-Tools);
+      - a **1-tree bound** (Held & Karp, *Operations Research* 18, 1970): the routes plus a
+        root joined to their first buildings form a spanning tree in which each building has
+        degree ≤ 2; the Lagrangian ``MST(c_ab + π_a + π_b) − 2 Σ π`` with integer ``π ≥ 0``
+        found by subgradient steps.
+
+      Walks between buildings are taken at the fastest volunteer's speed.
 
     Parameters
     ----------
@@ -558,12 +566,14 @@ def notification_lower_bound(problem: NotificationProblem) -> int:
 
     Notes
     -----
-    O(B² · V) for B buildings and V volunteers.
+    O(B² · V) for B buildings and V volunteers, plus the assignment and spanning trees
+    (O(B²) each round). Imports OR-Tools (linear assignment) when called.
     """
     if not problem.buildings:
         return 0
-    times = NotificationTimes(problem)
-    return combinatorial_bound(times)
+    from commgov.scheduling._notify_solver import lower_bound
+
+    return lower_bound(NotificationTimes(problem))
 
 
 def combinatorial_bound(
@@ -785,26 +795,26 @@ def plan_notification(
 
     1. **Exact for small problems**: with at most 9 buildings, a Held–Karp dynamic program
        (Held & Karp, *J. SIAM* 10, 1962) gives each volunteer's best open path over every
-       subset of buildings, and a subset-partition program over volunteers the minimum
-       makespan (``OPTIMAL``).
-    2. Otherwise a **construction**: the volunteer who is free first takes the unnotified
-       building they can finish soonest (list scheduling, ties by id). Its routes are the
-       start of **OR-Tools routing** (``pywrapcp``; open routes ending at a dummy node, one
-       transit matrix per walking speed including notify times and start delays, a global
-       span cost of 100 per second of makespan plus walking seconds as arc cost, guided local
-       search; Voudouris & Tsang 1999) stopped after ``effort`` solutions — a deterministic
-       budget — or at ``time_limit_s``, whichever comes first. The better of the two plans
-       (makespan, then walking) is kept.
-    3. **Bound**: the larger of :func:`notification_lower_bound` and the assignment
-       relaxation: each building goes to one volunteer, whose finish is at least their start
-       plus Σ (notify time + least walk in) of their buildings and at least the earliest
-       finish ``r_vb`` of each one; CP-SAT (one worker, fixed seed, ``bound_deterministic_time``)
-       minimises the largest finish, and its proven objective bound (rounded up) is a lower
-       bound on the makespan of every plan. ``gap = (makespan − bound) / bound``.
+       subset of buildings, a subset-partition program over volunteers the minimum makespan,
+       and a second one the least walking among plans with that makespan (``OPTIMAL``).
+    2. Otherwise a **construction** (list scheduling: the volunteer who is free first walks to
+       the nearest unnotified building, ties by id), improved by a **balancing local search**:
+       move or swap a building of the route that finishes last to another route when both
+       then finish earlier, else move a building to shorten the walking without passing the
+       makespan; routes touched are re-ordered by 2-opt and or-opt.
+    3. **OR-Tools routing** (``pywrapcp``): open routes ending at a dummy node, one transit
+       matrix per walking speed holding notify times and start delays, a global span cost of
+       100 per second of makespan plus walking seconds as arc cost, guided local search
+       (Voudouris & Tsang 1999) from the balanced routes, stopped after ``effort`` solutions
+       — a deterministic budget — or at ``time_limit_s``; then the balancing search again.
+       The better plan (makespan, then walking) is kept.
+    4. **Bound**: :func:`notification_lower_bound` (reach, and work with the walking bounded
+       by a predecessor assignment and a 1-tree); ``gap = (makespan − bound) / bound``;
+       ``OPTIMAL`` when the makespan equals the bound.
 
     Records are sorted by id before any model is built, so the same problem in any order
-    gives byte-identical JSON. The routing search has no random element; only the wall-clock
-    cap ``time_limit_s`` (a safety net) can make two runs differ.
+    gives byte-identical JSON. No step is random; only the wall-clock cap ``time_limit_s``
+    (a safety net) can make two runs differ.
 
     Parameters
     ----------
