@@ -234,7 +234,8 @@ def test_penalty_is_metre_equivalent() -> None:
 
 def test_zero_capacity_volunteers_take_nothing() -> None:
     p = MatchingProblem(timezone=TZ_NAME, tasks=[_task("t1"), _task("t2", dx=5)],
-                        volunteers=[_vol("v0", capacity_per_slot=0), _vol("v1", capacity_per_day=0)])
+                        volunteers=[_vol("v0", capacity_per_slot=0),
+                                    _vol("v1", capacity_per_day=0)])
     for objective in ("min_cost", "fair"):
         a = match_volunteers(p, objective=objective)
         assert not a.matches
