@@ -79,7 +79,7 @@ def test_nothing_leaks(planted: OrgModel, caplog: pytest.LogCaptureFixture) -> N
     texts += [r.text(lang) for u in assignment.unmatched for r in u.reasons
               for lang in ("en", "zh")]
     texts.append(_error_text(lambda: matching_problem_from_org(graph, tasks, community_id=HUCHIYUAN,
-                                                               capacity_per_slot=0)))
+                                                               capacity_per_slot=-1)))
 
     # default exports
     exported = export_json(planted)
