@@ -1,0 +1,1 @@
+"""Mobilisation simulation (being built): SimPy processes, scenarios as data, sweeps."""
