@@ -11,12 +11,44 @@ Records: :class:`SamplingProblem`, :class:`SamplingPoint`, :class:`SamplingBuild
 :class:`SamplingBatch`, :class:`SamplingPolicy`, :class:`SamplingPlan` and its parts.
 Shared definitions: :func:`slot_capacity`, :func:`walk_distance_m`, :func:`reach_limit_m`.
 
+Also here (each with its own module of records, shared rules and an independent verifier):
+
+* door-to-door rounds — :func:`plan_door_to_door` (:mod:`commgov.scheduling.door_to_door`);
+* notification plans — :func:`plan_notification` (:mod:`commgov.scheduling.notification`);
+* staffing — :func:`erlang_c`, :func:`lanes_for_wait`, :func:`swabbers_needed`
+  (:mod:`commgov.scheduling.staffing`);
+* duty rosters — :func:`plan_roster` (:mod:`commgov.scheduling.roster`).
+
 OR-Tools is imported only when :func:`plan_sampling` is called.
 """
 
 from __future__ import annotations
 
 from commgov.scheduling._from_org import sampling_problem_from_org
+from commgov.scheduling.d2d_verify import is_valid_door_to_door_plan
+from commgov.scheduling.door_to_door import (
+    DoorToDoorPlan,
+    DoorToDoorProblem,
+    RoundBuilding,
+    RoundHousehold,
+    RoundPolicy,
+    RoundTeam,
+    door_to_door_bound,
+    door_to_door_instance,
+    door_to_door_problem_from_org,
+    plan_door_to_door,
+)
+from commgov.scheduling.notification import (
+    NotificationBuilding,
+    NotificationPlan,
+    NotificationProblem,
+    Notifier,
+    NotifyMode,
+    notification_lower_bound,
+    notification_problem_from_org,
+    plan_notification,
+)
+from commgov.scheduling.notify_verify import is_valid_notification_plan
 from commgov.scheduling.problem import (
     SCHEMA_VERSION,
     BatchAssignment,
@@ -36,14 +68,55 @@ from commgov.scheduling.problem import (
     slot_capacity,
     walk_distance_m,
 )
+from commgov.scheduling.roster import (
+    Post,
+    PostTask,
+    Roster,
+    RosterPolicy,
+    RosterProblem,
+    Staff,
+    plan_roster,
+    roster_problem_from_org,
+)
+from commgov.scheduling.roster_verify import is_valid_roster
+from commgov.scheduling.staffing import (
+    GUIDELINE_RESIDENTS_PER_SWABBER,
+    QueueFigures,
+    erlang_b,
+    erlang_c,
+    lanes_for_wait,
+    mean_wait_min,
+    queue_figures,
+    service_level,
+    swabbers_needed,
+    wait_quantile_min,
+)
 from commgov.scheduling.verify import VerificationReport, Violation, is_valid_sampling_plan
 
 __all__ = [
+    "GUIDELINE_RESIDENTS_PER_SWABBER",
     "SCHEMA_VERSION",
     "BatchAssignment",
     "DoorToDoorBuilding",
+    "DoorToDoorPlan",
+    "DoorToDoorProblem",
     "HomeVisit",
+    "NotificationBuilding",
+    "NotificationPlan",
+    "NotificationProblem",
+    "Notifier",
+    "NotifyMode",
     "PointSlotLoad",
+    "Post",
+    "PostTask",
+    "QueueFigures",
+    "Roster",
+    "RosterPolicy",
+    "RosterProblem",
+    "RoundBuilding",
+    "RoundHousehold",
+    "RoundPolicy",
+    "RoundTeam",
     "SamplingBatch",
     "SamplingBuilding",
     "SamplingPlan",
@@ -51,15 +124,36 @@ __all__ = [
     "SamplingPolicy",
     "SamplingProblem",
     "SamplingTotals",
+    "Staff",
     "UnservedBatch",
     "VerificationReport",
     "Violation",
     "check_problem",
+    "door_to_door_bound",
+    "door_to_door_instance",
+    "door_to_door_problem_from_org",
+    "erlang_b",
+    "erlang_c",
+    "is_valid_door_to_door_plan",
+    "is_valid_notification_plan",
+    "is_valid_roster",
     "is_valid_sampling_plan",
+    "lanes_for_wait",
+    "mean_wait_min",
+    "notification_lower_bound",
+    "notification_problem_from_org",
+    "plan_door_to_door",
+    "plan_notification",
+    "plan_roster",
     "plan_sampling",
+    "queue_figures",
     "reach_limit_m",
+    "roster_problem_from_org",
     "sampling_problem_from_org",
+    "service_level",
     "slot_capacity",
+    "swabbers_needed",
+    "wait_quantile_min",
     "walk_distance_m",
 ]
 
