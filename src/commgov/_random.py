@@ -30,6 +30,14 @@ STREAMS: MappingProxyType[str, int] = MappingProxyType(
         "availability": 10,
         "zones": 11,
         "sim": 12,
+        "notify_household": 13,
+        "notify_volunteer": 14,
+        "notify_tree": 15,
+        "sim_queue_arrivals": 16,
+        "sim_queue_service": 17,
+        "sim_relay_riders": 18,
+        "sim_relay_trips": 19,
+        "sim_shifts": 20,
     }
 )
 

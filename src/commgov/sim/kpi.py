@@ -1,0 +1,141 @@
+"""KPIs computed from the event log alone (so new metrics need no re-run).
+
+Generic helpers (:func:`event_times`, :func:`time_to_fraction`, :func:`percentiles`,
+:func:`volunteer_hours`) that every submodel can reuse, and :func:`kpis_frame`, which turns
+replicate results into a pandas DataFrame (one row per replicate).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from commgov.sim._log import EventLog
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+
+    from commgov.sim._engine import ReplicateResult
+
+__all__ = [
+    "event_times",
+    "event_values",
+    "kpis_frame",
+    "percentiles",
+    "time_to_fraction",
+    "volunteer_hours",
+]
+
+#: Shared event kind of volunteer work (see ``commgov.sim._engine``).
+VOLUNTEER_BUSY = "volunteer_busy"
+
+
+def event_times(log: EventLog, kind: str) -> np.ndarray:
+    """Times (minutes since start) of the events of one kind, sorted ascending."""
+    idx = log.where(kind)
+    return np.sort(np.asarray([log.t_min[i] for i in idx], dtype=float))
+
+
+def event_values(log: EventLog, kind: str) -> np.ndarray:
+    """Values of the events of one kind, in log order (NaNs kept)."""
+    return np.asarray([log.value[i] for i in log.where(kind)], dtype=float)
+
+
+def time_to_fraction(log: EventLog, kind: str, fraction: float, total: int) -> float:
+    """Minutes until a fraction of ``total`` entities have an event of ``kind``.
+
+    The time of the ⌈fraction × total⌉-th event (each entity counted once, at its first
+    event), or NaN when fewer happened; 0.0 when ``total`` is 0.
+
+    Parameters
+    ----------
+    log : EventLog
+    kind : str
+        Event kind (``"notified"``).
+    fraction : float
+        In (0, 1].
+    total : int
+        Entities that should have the event (households to notify).
+
+    Examples
+    --------
+    >>> log = EventLog()
+    >>> for t, h in [(1.0, "a"), (3.0, "b"), (2.0, "a"), (9.0, "c")]:
+    ...     log.record(t, "notified", h)
+    >>> time_to_fraction(log, "notified", 0.5, 4), time_to_fraction(log, "notified", 1.0, 3)
+    (3.0, 9.0)
+    >>> math.isnan(time_to_fraction(log, "notified", 1.0, 4))
+    True
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    if total <= 0:
+        return 0.0
+    first: dict[str, float] = {}
+    for i in log.where(kind):
+        e = log.entity[i]
+        t = log.t_min[i]
+        if e not in first or t < first[e]:
+            first[e] = t
+    need = math.ceil(round(fraction * total, 9))
+    if len(first) < need:
+        return math.nan
+    return float(sorted(first.values())[need - 1])
+
+
+def percentiles(
+    log: EventLog, kind: str, qs: Sequence[float], *, of: str = "value"
+) -> list[float]:
+    """Percentiles of the values (or times) of the events of one kind.
+
+    Parameters
+    ----------
+    log : EventLog
+    kind : str
+    qs : sequence of float
+        Percentiles in [0, 100].
+    of : {"value", "t_min"}, default "value"
+        Which column.
+
+    Returns
+    -------
+    list of float
+        Linear-interpolated percentiles (:func:`numpy.percentile`); NaNs when there is no
+        such event.
+    """
+    data = event_values(log, kind) if of == "value" else event_times(log, kind)
+    data = data[~np.isnan(data)]
+    if data.size == 0:
+        return [math.nan] * len(qs)
+    return [float(x) for x in np.percentile(data, list(qs))]
+
+
+def volunteer_hours(log: EventLog) -> float:
+    """Hours of volunteer work: the sum of ``volunteer_busy`` values (minutes) ÷ 60."""
+    values = event_values(log, VOLUNTEER_BUSY)
+    return float(np.nansum(values) / 60.0) if values.size else 0.0
+
+
+def kpis_frame(results: Iterable[ReplicateResult]) -> pd.DataFrame:
+    """One row per replicate: scenario id and name, replicate, root seed, then the KPIs.
+
+    Rows are sorted by (scenario_name, scenario_id, replicate); KPI columns by name (a KPI a
+    result lacks is NaN).
+    """
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+
+    rows: list[dict[str, Any]] = []
+    for r in results:
+        p = r.provenance
+        rows.append({"scenario_name": p.scenario_name, "scenario_id": p.scenario_id,
+                     "replicate": p.replicate, "root_seed": p.root_seed, **r.kpis})
+    head = ["scenario_name", "scenario_id", "replicate", "root_seed"]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=head)
+    kpis = sorted(c for c in frame.columns if c not in head)
+    frame = frame[head + kpis].sort_values(["scenario_name", "scenario_id", "replicate"])
+    return frame.reset_index(drop=True)
