@@ -25,7 +25,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from commgov.errors import InputError, InputIssue
 
@@ -76,9 +82,15 @@ class PolicyParams(Params):
     policy_kind: ClassVar[str] = ""
     policy_name: ClassVar[str] = ""
 
+    @model_serializer(mode="wrap")
+    def _with_name(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        return {"name": self.policy_name, **data}
+
     def spec(self) -> dict[str, Any]:
         """The normalised spec: ``{"name": short name, **parameters}`` (JSON-ready)."""
-        return {"name": self.policy_name, **self.model_dump(mode="json")}
+        out: dict[str, Any] = self.model_dump(mode="json")
+        return out
 
 
 @dataclass(frozen=True, slots=True)
