@@ -31,12 +31,14 @@ from commgov.sim._policies import (
     register_policy,
 )
 from commgov.sim.kpi import kpis_frame
+from commgov.sim.notification import NotificationParams
 from commgov.sim.scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
 
 __all__ = [
     "SCENARIO_SCHEMA_VERSION",
     "CommunitySpec",
     "EventLog",
+    "NotificationParams",
     "Params",
     "PolicyParams",
     "ReplicateResult",
