@@ -5,14 +5,17 @@ from the official division codes, then for one community an exact sampling plan 
 volunteer assignment, written as JSON and CSV. ``commgov communities`` lists the codes.
 ``commgov lists import`` / ``commgov lists export`` convert the three lists between tables
 (CSV or JSON rows) and their canonical JSON; ``commgov match`` solves a volunteer matching
-problem given as JSON. Bad input exits with status 2 and writes nothing.
+problem given as JSON; ``commgov simulate`` runs a scenario file, optionally swept over
+varied fields, and writes its KPIs. Bad input exits with status 2 and writes nothing.
 The CLI is the only place that prints; errors are one line on stderr with a non-zero exit.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import math
 import os
 import sys
 from collections import Counter, defaultdict
@@ -80,6 +83,56 @@ def _seconds(text: str) -> float:
     if not 0 < value <= 3600:  # also refuses nan and inf
         raise argparse.ArgumentTypeError(f"must be > 0 and ≤ 3600 seconds, got {text}")
     return value
+
+
+#: Most replicates per design point ``--replicates`` accepts.
+MAX_REPLICATES = 1_000_000
+
+
+def _replicates(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_REPLICATES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_REPLICATES:,}, got {value}")
+    return value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 1024, got {value}")
+    return value
+
+
+def _vary_value(text: str) -> Any:
+    """One ``--vary`` value: a TOML value (``5``, ``0.5``, ``true``, ``"a"``) or bare text."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _vary(text: str) -> tuple[str, list[Any]]:
+    key, sep, values = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=V1,V2,..., got {text!r}")
+    if any(not part for part in key.split(".")) or any(c.isspace() for c in key):
+        raise argparse.ArgumentTypeError(f"{key!r} is not a dotted field name (like a.b.c)")
+    items = [v.strip() for v in values.split(",")]
+    if any(not v for v in items):
+        raise argparse.ArgumentTypeError(f"{text!r}: every value after '=' must be non-empty")
+    parsed = [_vary_value(v) for v in items]
+    if len({repr(v) for v in parsed}) != len(parsed):
+        raise argparse.ArgumentTypeError(f"{text!r}: a value is repeated")
+    return key, parsed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -168,6 +221,37 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
                        help="folder for assignment.json and assignment.csv (default "
                        "./commgov-out)")
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate a scenario file (TOML/JSON), optionally a sweep, and write its KPIs",
+        description="Run replicates of a scenario (commgov.sim.Scenario as TOML or JSON), "
+        "over every combination of the --vary values, and write kpis.csv (one row per design "
+        "point and replicate; kpis.parquet too when pyarrow is installed), summary.csv "
+        "(median and 90 %% interval per point), experiment.json and, with matplotlib, "
+        "plots/<kpi>.png. Finished batches are kept in DIR/store, so running the same "
+        "command again resumes instead of starting over. The KPI files are byte-identical "
+        "whatever --workers or --dask.",
+    )
+    sim.add_argument("scenario", type=Path, metavar="SCENARIO.toml",
+                     help="the scenario file (.toml or .json)")
+    sim.add_argument("--replicates", type=_replicates, default=20, metavar="N",
+                     help=f"replicates per design point (1–{MAX_REPLICATES:,}; default 20)")
+    sim.add_argument("--vary", action="append", default=[], type=_vary, metavar="KEY=V1,V2",
+                     help="vary a dotted scenario field over values, e.g. "
+                     "submodels.notification.volunteers=20,10,5 (repeat for a factorial "
+                     "grid; values are read as TOML: 5, 0.5, true, \"text\" or bare text)")
+    sim.add_argument("--seed", type=_non_negative, default=0, metavar="S",
+                     help="root seed of every random stream (default 0)")
+    where = sim.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_workers, default=1, metavar="N",
+                       help="worker processes on this machine (default 1: in this process)")
+    where.add_argument("--dask", metavar="ADDRESS", default=None,
+                       help="run on a Dask cluster, e.g. tcp://scheduler:8786 (needs "
+                       "commgov[dask])")
+    sim.add_argument("--batch-size", type=_workers, default=8, metavar="N",
+                     help="replicates per task sent to a worker (default 8)")
+    sim.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
+                     help="folder for the KPI files (default ./commgov-out)")
     return parser
 
 
@@ -202,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _usage_error("lists needs an action: import or export (commgov lists -h)")
         if args.command == "match":
             return _match(args)
+        if args.command == "simulate":
+            return _simulate(args)
         _parser().print_help()
         return EXIT_USAGE
     except CommgovError as exc:
@@ -603,3 +689,183 @@ def _match(args: argparse.Namespace) -> int:
         print(f"  unmatched {count} × {code}")
     print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
     return 0
+
+
+class _ProgressLine:
+    """Progress of ``commgov simulate`` on stderr (``simulate: done/total replicates``).
+
+    Redrawn in place on a terminal; elsewhere one line every 10 s once a run has taken 10 s,
+    so short runs stay quiet.
+    """
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._last = -math.inf
+        self._tty = sys.stderr.isatty()
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self._clock()
+        final = done >= total
+        if self._tty:
+            if now - self._last < 0.2 and not final:
+                return
+            end = "\n" if final and self._drawn else ""
+            if final and not self._drawn:
+                return
+        else:
+            if now - self._start < 10 or (now - self._last < 10 and not final) or (
+                final and not self._drawn
+            ):
+                return
+            end = "\n"
+        self._last = now
+        self._drawn = True
+        pct = 100 * done // max(total, 1)
+        prefix = "\r" if self._tty else ""
+        print(f"{prefix}simulate: {done:,}/{total:,} replicates ({pct}%)", end=end,
+              file=sys.stderr, flush=True)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import json
+    from concurrent.futures import Executor
+
+    from commgov.errors import InputError, MissingExtraError
+    from commgov.io import csv_text, write_texts
+    from commgov.sim.scenario import Scenario
+    from commgov.sim.sweep import FIXED_COLUMNS, Experiment, run_sweep
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
+    path: Path = args.scenario
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".json"):
+        return _usage_error(f"{path}: a scenario file ends in .toml or .json")
+    if not path.is_file():
+        return _usage_error(f"{path}: no such file")
+    grid: dict[str, list[Any]] = {}
+    for key, values in args.vary:
+        if key in grid:
+            return _usage_error(f"--vary {key} is given twice: list all its values once")
+        if key in FIXED_COLUMNS:
+            return _usage_error(f"--vary {key}: {key!r} is a column of kpis.csv, not a field")
+        grid[key] = values
+    try:
+        base = Scenario.from_toml(path) if suffix == ".toml" else Scenario.from_json(path)
+        experiment = Experiment(base, grid, replicates=args.replicates, root_seed=args.seed)
+    except InputError as exc:
+        return _usage_error(f"{path}: {exc}")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _usage_error(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+    _check_writable(out)
+
+    executor: Executor | None = None
+    closers: list[Any] = []
+    if args.dask is not None:
+        try:
+            import distributed
+        except ImportError as exc:
+            raise MissingExtraError("dask.distributed", "dask") from exc
+        try:
+            client = distributed.Client(args.dask, timeout="20s")  # type: ignore[no-untyped-call,unused-ignore]
+        except (OSError, TimeoutError, ValueError) as exc:
+            print(f"commgov: error: cannot reach the Dask scheduler {args.dask!r}: {exc}",
+                  file=sys.stderr)
+            return EXIT_ERROR
+        closers.append(client.close)
+        executor = client.get_executor()  # type: ignore[no-untyped-call,unused-ignore]
+    elif args.workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
+        closers.append(pool.shutdown)
+        executor = pool
+    store = out / "store"
+    try:
+        result = run_sweep(experiment, executor=executor, store=store,
+                           batch_size=args.batch_size, progress=_ProgressLine())
+    finally:
+        for close in closers:
+            close()
+
+    summaries = [result.summary(k) for k in result.kpi_names]
+    summary_rows = []
+    for kpi, table in zip(result.kpi_names, summaries, strict=True):
+        for rec in table.to_dict("records"):
+            summary_rows.append({"kpi": kpi, **rec})
+    summary_cols = ["kpi", "point", *experiment.keys, "n", "median", "low", "high"]
+    described = {
+        "scenario": json.loads(base.to_json()),
+        "scenario_file": str(path),
+        "vary": grid,
+        "replicates": experiment.replicates,
+        "root_seed": experiment.root_seed,
+        "points": [
+            {"point": p.index, "scenario_id": p.scenario_id, "values": dict(p.values)}
+            for p in experiment.points
+        ],
+        "provenance": dict(result.provenance),
+    }
+    texts: dict[str | Path, str] = {
+        out / "kpis.csv": result.csv_text(),
+        out / "summary.csv": csv_text(summary_rows, summary_cols),
+        out / "experiment.json": json.dumps(described, indent=2, ensure_ascii=False,
+                                            sort_keys=True, default=str) + "\n",
+    }
+    written = [p.name for p in write_texts(texts)]
+    with contextlib.suppress(MissingExtraError):  # Parquet only with the sim extra
+        written.append(result.to_parquet(out / "kpis.parquet").name)
+    notes = []
+    try:
+        from commgov.sim._plots import save_kpi_plots
+
+        plots = save_kpi_plots(result, out / "plots")
+        if plots:
+            written.append(f"plots/ ({_n(len(plots), 'figure')})")
+    except MissingExtraError:
+        notes.append("no plots: pip install 'commgov[plot]'")
+
+    n_ok = len(result.rows) - len(result.failed)
+    print(
+        f"Simulated {base.name}: {_n(len(experiment.points), 'design point')} × "
+        f"{_n(experiment.replicates, 'replicate')} (root seed {experiment.root_seed}); "
+        f"{n_ok:,} ok, {len(result.failed):,} failed"
+    )
+    _print_summary(experiment, result.kpi_names, summaries)
+    print(f"Wrote {', '.join(written)} to {out}/" + "".join(f"; {n}" for n in notes))
+    if result.failed:
+        first = result.failed[0]
+        last_line = first.error.strip().splitlines()[-1] if first.error.strip() else "?"
+        print(
+            f"commgov: error: {_n(len(result.failed), 'replicate')} failed (tracebacks in "
+            f"kpis.csv, column error); first: point {first.point} replicate "
+            f"{first.replicate}: {last_line}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return 0
+
+
+#: KPIs shown per design point on the console (all are in the files).
+_SHOWN_KPIS = 12
+
+
+def _print_summary(experiment: Any, kpis: Sequence[str], summaries: Sequence[Any]) -> None:
+    if not kpis:
+        return
+    width = max(len(k) for k in kpis[:_SHOWN_KPIS])
+    for point in experiment.points:
+        label = ", ".join(f"{k}={v}" for k, v in point.values.items()) or "base scenario"
+        print(f"  point {point.index} ({label}): median [5 %, 95 %]")
+        for kpi, table in list(zip(kpis, summaries, strict=True))[:_SHOWN_KPIS]:
+            rec = table.iloc[point.index]
+            print(f"    {kpi:<{width}}  {rec['median']:.4g} [{rec['low']:.4g}, "
+                  f"{rec['high']:.4g}]")
+        if len(kpis) > _SHOWN_KPIS:
+            print(f"    … {len(kpis) - _SHOWN_KPIS} more KPIs in kpis.csv and summary.csv")

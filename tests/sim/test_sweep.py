@@ -464,3 +464,30 @@ def test_nan_kpis_are_written_as_nan():
         Experiment(ToyScenario(), replicates=1), runner=lambda s, r, seed: {"t100": math.nan}
     )
     assert result.csv_text().splitlines()[1].endswith(",ok,nan,")
+
+
+def test_kpi_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    from commgov.sim._plots import plot_kpi, save_kpi_plots
+
+    result = run_sweep(_experiment(replicates=5), runner=toy_runner)
+    fig = plot_kpi(result, "t50")
+    assert fig.axes[0].get_xlabel() == "notification.volunteers"
+    assert len(fig.axes[0].get_lines()) == 2  # one per households value
+    written = save_kpi_plots(result, tmp_path / "plots")
+    assert [p.name for p in written] == ["t50.png", "t95.png", "first_read.png", "volunteer_0.png"]
+    again = save_kpi_plots(result, tmp_path / "again", kpis=["t50"])
+    assert again[0].read_bytes() == written[0].read_bytes()
+    text = run_sweep(Experiment(ToyScenario(), {"name": ["a", "b"]}), runner=toy_runner)
+    assert [t.get_text() for t in plot_kpi(text, "t50").axes[0].get_xticklabels()] == ["a", "b"]
+
+
+def test_kpi_plots_without_matplotlib_name_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    from commgov.sim._plots import plot_kpi
+
+    result = run_sweep(_experiment(replicates=1), runner=toy_runner)
+    with pytest.raises(MissingExtraError, match=r"commgov\[plot\]"):
+        plot_kpi(result, "t50")

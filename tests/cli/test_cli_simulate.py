@@ -1,0 +1,176 @@
+"""`commgov simulate`: KPI files, reproducibility across workers, resume, bad input."""
+
+import csv
+import json
+
+import pytest
+
+from commgov.cli import _vary, main
+
+SUB = "simulate_helpers:cli_tick"  # tests/cli/simulate_helpers.py, imported by name
+
+SCENARIO = f"""
+name = "tick"
+start = 2022-04-11T19:00:00+08:00
+horizon_min = 600
+
+[community]
+dataset = "gusu"
+community = "320508017016"
+
+[submodels."{SUB}"]
+mean_min = 2.0
+"""
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    path = tmp_path / "tick.toml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+def _run(*args):
+    try:
+        return main(["simulate", *map(str, args)])
+    except SystemExit as exc:  # argparse refuses an argument
+        return exc.code
+
+
+def test_simulate_writes_kpis_summary_and_experiment(scenario, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = _run(scenario, "--replicates", 3, "--vary", f"submodels.{SUB}.ticks=3,6",
+                "--seed", 5, "--out", out)
+    stdout, stderr = capsys.readouterr()
+    assert code == 0, stderr
+    assert "Simulated tick: 2 design points × 3 replicates (root seed 5); 6 ok, 0 failed" in stdout
+    assert "cli_tick.last_min" in stdout
+    rows = list(csv.DictReader((out / "kpis.csv").open(encoding="utf-8")))
+    assert [(r["point"], r["replicate"]) for r in rows] == [
+        (p, r) for p in "01" for r in "012"
+    ]
+    assert [r[f"submodels.{SUB}.ticks"] for r in rows] == ["3"] * 3 + ["6"] * 3
+    assert {r["cli_tick.ticks"] for r in rows} == {"3.0", "6.0"}
+    assert all(r["status"] == "ok" and r["error"] == "" for r in rows)
+    summary = list(csv.DictReader((out / "summary.csv").open(encoding="utf-8")))
+    assert {s["kpi"] for s in summary} >= {"cli_tick.last_min", "cli_tick.ticks", "events"}
+    assert all(s["n"] == "3" for s in summary)
+    described = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
+    assert described["root_seed"] == 5 and described["replicates"] == 3
+    assert described["vary"] == {f"submodels.{SUB}.ticks": [3, 6]}
+    assert described["scenario"]["name"] == "tick"
+    assert list((out / "store").glob("batch-*.json"))
+
+
+def test_kpis_csv_is_byte_identical_for_1_and_2_workers_and_a_resume(scenario, tmp_path, capsys):
+    args = ["--replicates", 5, "--vary", f"submodels.{SUB}.mean_min=1.0,3.5"]
+    assert _run(scenario, *args, "--out", tmp_path / "w1") == 0
+    assert _run(scenario, *args, "--workers", 2, "--batch-size", 1, "--out", tmp_path / "w2") == 0
+    one = (tmp_path / "w1" / "kpis.csv").read_bytes()
+    assert (tmp_path / "w2" / "kpis.csv").read_bytes() == one
+    assert (tmp_path / "w2" / "summary.csv").read_bytes() == (
+        tmp_path / "w1" / "summary.csv"
+    ).read_bytes()
+    # the same command again resumes from the store: same bytes
+    assert _run(scenario, *args, "--workers", 2, "--out", tmp_path / "w1") == 0
+    assert (tmp_path / "w1" / "kpis.csv").read_bytes() == one
+    capsys.readouterr()
+
+
+def test_parquet_and_plots_with_their_extras(scenario, tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    assert _run(scenario, "--replicates", 2, "--vary", f"submodels.{SUB}.ticks=2,4",
+                "--out", out) == 0
+    assert (out / "kpis.parquet").stat().st_size > 0
+    assert (out / "plots" / "cli_tick.last_min.png").read_bytes().startswith(b"\x89PNG")
+    assert "plots/" in capsys.readouterr().out
+
+
+def test_failed_replicates_exit_1_with_the_table_written(scenario, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = _run(scenario, "--replicates", 4, "--vary", f"submodels.{SUB}.fail_after=1",
+                "--out", out)
+    _, stderr = capsys.readouterr()
+    assert code == 1
+    assert "2 replicates failed" in stderr
+    assert "RuntimeError: tick failure in replicate 1" in stderr
+    rows = list(csv.DictReader((out / "kpis.csv").open(encoding="utf-8")))
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok", "failed"]
+    assert "Traceback" in rows[1]["error"]
+
+
+def test_no_vary_runs_the_base_scenario(scenario, tmp_path, capsys):
+    assert _run(scenario, "--replicates", 1, "--out", tmp_path / "o") == 0
+    assert "1 design point × 1 replicate" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--vary", "ticks"], "KEY=V1,V2"),
+        (["--vary", "=1,2"], "KEY=V1,V2"),
+        (["--vary", "a..b=1"], "dotted field"),
+        (["--vary", "horizon_min=1,,2"], "non-empty"),
+        (["--vary", "horizon_min=1,1"], "repeated"),
+        (["--vary", "horizon_min=60", "--vary", "horizon_min=30"], "given twice"),
+        (["--vary", "replicate=1"], "column of kpis.csv"),
+        (["--vary", "horizon_minutes=60"], "horizon_minutes"),
+        (["--vary", "horizon_min=-5"], "design point 0"),
+        (["--vary", f"submodels.{SUB}.tick=3"], "tick"),
+        (["--replicates", "0"], "--replicates"),
+        (["--replicates", "many"], "--replicates"),
+        (["--seed", "-1"], "--seed"),
+        (["--workers", "0"], "--workers"),
+        (["--workers", "2", "--dask", "tcp://localhost:1"], "not allowed with"),
+        (["--batch-size", "0"], "--batch-size"),
+    ],
+)
+def test_bad_arguments_exit_2_and_write_nothing(scenario, tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    code = _run(scenario, *args, "--out", out)
+    stderr = capsys.readouterr().err
+    assert code == 2, stderr
+    assert message in stderr
+    assert stderr.startswith("commgov: error:")
+    assert not out.exists()
+
+
+def test_bad_scenario_files_exit_2(tmp_path, capsys):
+    missing = tmp_path / "missing.toml"
+    assert _run(missing, "--out", tmp_path / "o") == 2
+    assert "no such file" in capsys.readouterr().err
+    wrong = tmp_path / "s.yaml"
+    wrong.write_text("name: x", encoding="utf-8")
+    assert _run(wrong, "--out", tmp_path / "o") == 2
+    assert ".toml or .json" in capsys.readouterr().err
+    broken = tmp_path / "s.toml"
+    broken.write_text("name = ", encoding="utf-8")
+    assert _run(broken, "--out", tmp_path / "o") == 2
+    assert "not valid TOML" in capsys.readouterr().err
+    unknown = tmp_path / "u.toml"
+    unknown.write_text(SCENARIO + "\nvolunteers = 3\n", encoding="utf-8")
+    assert _run(unknown, "--out", tmp_path / "o") == 2
+    assert "volunteers" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_must_be_a_folder(scenario, tmp_path, capsys):
+    file = tmp_path / "file"
+    file.write_text("x", encoding="utf-8")
+    assert _run(scenario, "--out", file) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_vary_values_are_read_as_toml_or_text():
+    assert _vary("a.b=1,2.5,true,x y,\"q\",-3") == ("a.b", [1, 2.5, True, "x y", "q", -3])
+
+
+def test_simulate_help_lists_the_options(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["simulate", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--replicates", "--vary", "--seed", "--workers", "--dask", "--out"):
+        assert option in text
