@@ -1,4 +1,4 @@
-"""Property tests (verifier as oracle), determinism, and the mutation suite."""
+"""Property tests (verifier as oracle) and determinism (mutations: test_mutations.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,15 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from matching_helpers import community_problem, problem, task, vol, win
+from matching_helpers import community_problem
 
 from commgov.matching import (
     MatchingProblem,
-    ViolationCode,
     is_eligible,
     is_valid_assignment,
     match_volunteers,
 )
-from commgov.testing._matching import MATCHING_MUTATIONS, matching_problems
+from commgov.testing._matching import matching_problems
 
 SETTINGS = settings(max_examples=50, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -104,58 +103,7 @@ def test_json_independent_of_hash_seed(tmp_path: Path) -> None:
     assert len(outs) == 1
 
 
-# ------------------------------------------------------------------------- mutation suite
-
-
-def _fixture() -> MatchingProblem:
-    """A small instance on which every mutation operator applies."""
-    return problem(
-        [
-            task("a1", hour=9, dx=50), task("a2", hour=9, dx=60), task("a3", hour=9, dx=70),
-            task("b1", hour=10, dx=50), task("c1", hour=11, dx=40),
-            task("m1", skill="medic", hour=9),           # nobody has medic
-        ],
-        [
-            vol("v1", per_slot=1, per_day=2),
-            vol("v2", dx=20, per_slot=1, per_day=2),
-            vol("v3", dx=30, per_slot=1, per_day=2),
-            vol("cook", {"cook": 5}),                      # lacks the skill
-            vol("far", dx=5000),                           # too far
-            vol("late", availability=[win(20, hours=2)]),  # out of window
-        ],
-    )
-
-
-@pytest.mark.parametrize("name", sorted(MATCHING_MUTATIONS))
-def test_mutation_rejected_on_fixture(name: str) -> None:
-    p = _fixture()
-    a = match_volunteers(p)
-    assert is_valid_assignment(p, a).ok
-    operator, code = MATCHING_MUTATIONS[name]
-    broken = operator(p, a)
-    assert broken is not None, f"{name} does not apply to the fixture"
-    report = is_valid_assignment(p, broken)
-    assert not report
-    assert code in report.codes, report.violations
-
-
-def test_required_mutations_present() -> None:
-    codes = {code for _, code in MATCHING_MUTATIONS.values()}
-    assert {ViolationCode.SKILL_MISSING, ViolationCode.DOUBLE_BOOKED, ViolationCode.COST_MISMATCH,
-            ViolationCode.DROPPED_TASK, ViolationCode.TOO_FAR,
-            ViolationCode.OUT_OF_WINDOW} <= codes
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(matching_problems(max_tasks=8, max_volunteers=5))
-def test_mutations_rejected_on_random_problems(p: MatchingProblem) -> None:
-    a = match_volunteers(p)
-    for name, (operator, code) in sorted(MATCHING_MUTATIONS.items()):
-        broken = operator(p, a)
-        if broken is None:
-            continue
-        report = is_valid_assignment(p, broken)
-        assert code in report.codes, (name, report.violations)
+# The mutation suite is in test_mutations.py.
 
 
 def _naive_primary(p: MatchingProblem, t) -> tuple[str, dict[str, object]]:  # type: ignore[no-untyped-def]
