@@ -386,3 +386,30 @@ def test_fed_by_a_sampling_plan():
     assert k.joined == k.served == 200 and k.refused == 0
     for pid, a in arrivals.items():  # nobody arrives before their point opens
         assert min(a.t_min) >= (30.0 if pid == "S2" else 0.0)
+
+
+# ------------------------------------------------------------------ registered submodel
+
+
+def test_queues_submodel_from_a_scenario():
+    from commgov.sim import Scenario, get_submodel, run_replicate
+
+    assert get_submodel("queues").qualname == "commgov.sim.queues:queues"
+    base = Scenario.from_dict({
+        "name": "huchiyuan_sampling", "start": "2022-04-11T19:00:00+08:00",
+        "horizon_min": 1440,
+        "community": {"dataset": "gusu", "seed": 0, "community": "320508017016"},
+        "submodels": {"queues": {"lanes": 2}},
+    })
+    a, b = run_replicate(base, 0, 7), run_replicate(base, 0, 7)
+    assert a.kpis == b.kpis and a.log.columns() == b.log.columns()
+    assert a.kpis["queues.joined"] == a.kpis["queues.served"] > 1000
+    more = run_replicate(base.with_updates({"submodels.queues.lanes": 4}), 0, 7)
+    assert more.kpis["queues.mean_wait_min"] < a.kpis["queues.mean_wait_min"]
+
+    def joins(res):  # common random numbers: the same residents at the same times
+        log = res.log
+        return [(log.t_min[i], log.entity[i]) for i in log.where("queue_join")]
+
+    assert joins(more) == joins(a)
+    assert joins(run_replicate(base, 1, 7)) != joins(a)

@@ -227,3 +227,26 @@ def test_validation_errors():
         run_relay(GATE, fixed([(0.0, "Z")]), [], stream_factory(0))
     with pytest.raises(ValueError):
         relay_kpis(EventLog(), to_min=math.inf)
+
+
+def test_relay_submodel_from_a_scenario():
+    from commgov.sim import Scenario, get_submodel, run_replicate
+
+    assert get_submodel("relay").qualname == "commgov.sim.relay:relay"
+    base = Scenario.from_dict({
+        "name": "huchiyuan_relay", "start": "2022-04-12T08:00:00+08:00", "horizon_min": 480,
+        "community": {"dataset": "gusu", "seed": 0, "community": "320508017016"},
+        "submodels": {"relay": {"volunteers": 10, "capacity": 6, "riders_per_hour": 40,
+                                "parcels_per_rider": 3, "batch": "poisson",
+                                "shelf_capacity": 80, "trip_cv": 0.2}},
+    })
+    a, b = run_replicate(base, 0, 3), run_replicate(base, 0, 3)
+    assert a.kpis == b.kpis and a.log.columns() == b.log.columns()
+    assert a.kpis["relay.delivered"] > 0 and a.kpis["volunteer_hours"] > 0
+    fewer = run_replicate(base.with_updates({"submodels.relay.volunteers": 6}), 0, 3)
+    assert events(fewer.log, "parcel_at_gate")[0] == events(a.log, "parcel_at_gate")[0]
+    assert [e[1] for e in events(fewer.log, "parcel_at_gate")] == [
+        e[1] for e in events(a.log, "parcel_at_gate")]  # the same parcels arrive
+    assert fewer.kpis["relay.gate_to_door_mean_min"] > a.kpis["relay.gate_to_door_mean_min"]
+    assert {e[2] for e in events(fewer.log, "trip_start")} == {
+        f"relay-v{k:03d}" for k in range(1, 7)}

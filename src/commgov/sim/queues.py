@@ -68,9 +68,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import simpy
+from pydantic import Field
 
 from commgov._random import rng as _rng
+from commgov.sim._engine import SimContext, register_submodel
 from commgov.sim._log import EventLog
+from commgov.sim._policies import SubmodelParams
 
 if TYPE_CHECKING:
     from commgov.scheduling import SamplingPlan, SamplingProblem
@@ -81,6 +84,7 @@ __all__ = [
     "Arrivals",
     "DeskPoint",
     "QueueKpis",
+    "QueueParams",
     "RngFactory",
     "ServiceTime",
     "SlotLoad",
@@ -89,6 +93,7 @@ __all__ = [
     "plan_arrivals",
     "poisson_arrivals",
     "queue_kpis",
+    "queues",
     "run_desk_queues",
     "slot_arrivals",
     "stream_factory",
@@ -353,7 +358,7 @@ def slot_arrivals(
 
 def desk_points(
     problem: SamplingProblem, *, service: ServiceTime | None = None,
-    serve_queue_at_close: bool = True,
+    serve_queue_at_close: bool = True, lanes: int | None = None, offset_min: float = 0.0,
 ) -> list[DeskPoint]:
     """The problem's sampling points as :class:`DeskPoint`, minutes from the window start.
 
@@ -366,12 +371,15 @@ def desk_points(
         ``60 / rate_per_lane_per_hour`` minutes per point.
     serve_queue_at_close : bool, default True
         See :class:`DeskPoint`.
+    lanes : int, optional
+        Lanes at every point instead of the problem's (what-if staffing).
+    offset_min : float, default 0
+        Simulated minute of ``problem.window.start``.
 
     Returns
     -------
     list of DeskPoint
-        Sorted by id. Minute 0 is ``problem.window.start``; opening windows are clipped to
-        the sampling window.
+        Sorted by id. Opening windows are clipped to the sampling window.
     """
     start = problem.window.start
     end_min = problem.window.minutes
@@ -382,7 +390,9 @@ def desk_points(
             open_min = max(0.0, (p.opening.start - start).total_seconds() / 60.0)
             close_min = min(end_min, (p.opening.end - start).total_seconds() / 60.0)
         svc = service or ServiceTime(60.0 / p.rate_per_lane_per_hour)
-        out.append(DeskPoint(p.id, p.lanes, svc, open_min, close_min, serve_queue_at_close))
+        out.append(DeskPoint(p.id, p.lanes if lanes is None else lanes, svc,
+                             offset_min + open_min, offset_min + close_min,
+                             serve_queue_at_close))
     return out
 
 
@@ -393,6 +403,7 @@ def plan_arrivals(
     rngs: RngFactory,
     *,
     pattern: Literal["uniform", "poisson"] = "uniform",
+    offset_min: float = 0.0,
 ) -> dict[str, Arrivals]:
     """Arrivals at every point following a sampling plan's per-slot loads.
 
@@ -401,7 +412,7 @@ def plan_arrivals(
     plan : SamplingPlan
         Its ``loads`` give the residents sent to each (point, slot).
     problem : SamplingProblem
-        The planned problem (slot length; minute 0 is ``problem.window.start``).
+        The planned problem (slot length).
     points : sequence of DeskPoint
         The points to simulate (usually :func:`desk_points`); loads of other points are
         ignored.
@@ -409,6 +420,8 @@ def plan_arrivals(
         ``rngs(stream, entity)`` → generator.
     pattern : {"uniform", "poisson"}, default "uniform"
         Arrivals within a slot (see :func:`slot_arrivals`).
+    offset_min : float, default 0
+        Simulated minute of ``problem.window.start``.
 
     Returns
     -------
@@ -420,7 +433,7 @@ def plan_arrivals(
     for load in plan.loads:
         if load.point_id in by_point and load.arrivals > 0:
             by_point[load.point_id].append(
-                SlotLoad(load.slot, load.slot * delta, delta, load.arrivals))
+                SlotLoad(load.slot, offset_min + load.slot * delta, delta, load.arrivals))
     return {
         p.id: slot_arrivals(p, by_point[p.id], rngs, pattern=pattern)
         for p in sorted(points, key=lambda p: p.id)
@@ -679,3 +692,96 @@ def queue_kpis(
         mean_time_in_system_min=float(sojourn.mean()) if len(sojourn) else nan,
         mean_in_system=area / span,
     )
+
+
+# ------------------------------------------------------------------------- the submodel
+
+
+class QueueParams(SubmodelParams):
+    """Parameters of the ``queues`` submodel (``[submodels.queues]`` in a scenario).
+
+    The community's sampling problem is built by
+    :func:`commgov.scheduling.sampling_problem_from_org` (window: the points' opening hours)
+    and planned once per process with :func:`commgov.scheduling.plan_sampling`; residents then
+    arrive at their point in their slot and queue at its lanes.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+    lanes : int or None, default None
+        Lanes at every point instead of the community's (the plan is kept: "the same call
+        plan with 4 lanes instead of 6"), 1–1,000.
+    arrivals : {"uniform", "poisson"}, default "uniform"
+        Arrivals within a slot (:func:`slot_arrivals`).
+    service : {"exponential", "lognormal"}, default "exponential"
+        Service-time distribution.
+    service_mean_min : float or None, default None
+        Mean swab time in minutes; ``None``: ``60 / rate_per_lane_per_hour`` of each point.
+    service_cv : float, default 1.0
+        Coefficient of variation of the lognormal.
+    serve_queue_at_close : bool, default True
+        Whether residents queueing at closing are still swabbed.
+    slot_minutes : int, default 30
+        Slot length of the plan.
+    utilisation : float, default 0.85
+        Planned lane utilisation ρ of the slot capacity.
+    max_batch_households : int, default 20
+        Largest batch called together, households.
+    plan_time_limit_s : float, default 10
+        Time limit of the plan (deterministic: the plan does not depend on machine speed).
+    """
+
+    lanes: int | None = Field(default=None, ge=1, le=1000)
+    arrivals: Literal["uniform", "poisson"] = "uniform"
+    service: Literal["exponential", "lognormal"] = "exponential"
+    service_mean_min: float | None = Field(default=None, gt=0.0, le=120.0)
+    service_cv: float = Field(default=1.0, gt=0.0, le=10.0)
+    serve_queue_at_close: bool = True
+    slot_minutes: int = Field(default=30, ge=1, le=1440)
+    utilisation: float = Field(default=0.85, gt=0.0, le=1.0)
+    max_batch_households: int = Field(default=20, ge=1, le=100_000)
+    plan_time_limit_s: float = Field(default=10.0, gt=0.0, le=600.0)
+
+
+def _sampling_plan(ctx: SimContext, params: QueueParams) -> tuple[SamplingProblem, SamplingPlan]:
+    from commgov.scheduling import SamplingPolicy, plan_sampling, sampling_problem_from_org
+
+    c = ctx.scenario.community
+    key = ("queues.plan", c.dataset, c.seed, c.community, params.slot_minutes,
+           params.utilisation, params.max_batch_households, params.plan_time_limit_s)
+    cached = ctx.cache.get(key)
+    if cached is None:
+        policy = SamplingPolicy(slot_minutes=params.slot_minutes,
+                                utilisation=params.utilisation)
+        problem = sampling_problem_from_org(ctx.graph, ctx.community_id, policy=policy,
+                                            max_batch_households=params.max_batch_households)
+        cached = ctx.cache[key] = (problem, plan_sampling(
+            problem, time_limit_s=params.plan_time_limit_s))
+    return cached
+
+
+def _queue_kpis(log: EventLog, ctx: SimContext, params: QueueParams) -> dict[str, float]:
+    return queue_kpis(log, to_min=ctx.scenario.horizon_min).as_dict()
+
+
+@register_submodel("queues", params=QueueParams, kpis=_queue_kpis)
+def queues(env: simpy.Environment, ctx: SimContext, params: QueueParams) -> None:
+    """Start the ``queues`` submodel: every sampling point of the community (id order).
+
+    KPIs (prefixed ``queues.``) are the fields of :class:`QueueKpis` over the whole horizon.
+    """
+    problem, plan = _sampling_plan(ctx, params)
+    offset = ctx.to_minutes(problem.window.start)
+    service = None
+    if params.service_mean_min is not None:
+        service = ServiceTime(params.service_mean_min, params.service, params.service_cv)
+    points = desk_points(problem, service=service, lanes=params.lanes, offset_min=offset,
+                         serve_queue_at_close=params.serve_queue_at_close)
+    if service is None and params.service == "lognormal":
+        points = [DeskPoint(p.id, p.lanes, ServiceTime(p.service.mean_min, "lognormal",
+                                                       params.service_cv),
+                            p.open_min, p.close_min, p.serve_queue_at_close) for p in points]
+    arrivals = plan_arrivals(plan, problem, points, ctx.rng, pattern=params.arrivals,
+                             offset_min=offset)
+    for p in points:
+        desk_queue(env, p, arrivals[p.id], ctx.log)

@@ -60,8 +60,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import simpy
+from pydantic import Field
 
+from commgov.errors import InputError
+from commgov.sim._engine import SimContext, register_submodel
 from commgov.sim._log import EventLog
+from commgov.sim._policies import SubmodelParams
 
 if TYPE_CHECKING:
     from commgov.matching.relay import RelayProblem
@@ -73,8 +77,10 @@ __all__ = [
     "ParcelArrivals",
     "RelayGate",
     "RelayKpis",
+    "RelayParams",
     "RelayVolunteer",
     "gate_from_problem",
+    "relay",
     "relay_kpis",
     "relay_process",
     "rider_arrivals",
@@ -637,3 +643,152 @@ def relay_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RelayK
         trips=trips,
         parcels_per_trip=carried / trips if trips else nan,
     )
+
+
+# ------------------------------------------------------------------------- the submodel
+
+
+class RelayParams(SubmodelParams):
+    """Parameters of the ``relay`` submodel (``[submodels.relay]`` in a scenario).
+
+    One gate serves every building of the community: the first site (by id) with the
+    ``supply_transit`` or ``gate_post`` function, else the first compound with a location
+    (its main gate), else the centroid of the buildings. Walks are great-circle distances times
+    ``detour_factor``; buildings get parcels in proportion to their households. Volunteers
+    are ``"relay-v001"`` … (so ``volunteers = 9`` drops exactly ``relay-v010``). Defaults follow
+    :class:`commgov.matching.RelayProblem`; they are assumptions, not calibrated values.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+    volunteers : int, default 10
+        Gate volunteers, 0–10,000.
+    capacity : int, default 4
+        Parcels per trip, 1–100.
+    riders_per_hour : float, default 30
+        Rider arrival rate (Poisson).
+    parcels_per_rider : float, default 1
+        Parcels per rider (mean, ≥ 1).
+    batch : {"fixed", "poisson"}, default "fixed"
+        Parcels per rider fixed, or ``1 + Poisson(mean − 1)``.
+    arrivals_from_min, arrivals_until_min : float, float or None
+        Riders come in ``[from, until)``; ``None``: until the horizon.
+    duty_from_min, duty_until_min : float, float or None
+        Volunteers' on-duty window; ``None``: until the horizon.
+    shelf_capacity : int or None, default None
+        Gate shelf size in parcels; ``None``: unlimited.
+    handover_minutes : float, default 2
+    door_minutes : float, default 1.5
+    stair_minutes_per_floor : float, default 0.5
+        Extra minutes per parcel per floor above the ground without a lift.
+    walking_speed_m_per_min : float, default 80
+    detour_factor : float, default 1.3
+    trip_cv : float, default 0
+        Coefficient of variation of the lognormal trip-time factor (mean 1).
+    fatigue_per_hour : float, default 0
+        Trip-time growth per hour of trips made (0.05: +5 %/h).
+    """
+
+    volunteers: int = Field(default=10, ge=0, le=10_000)
+    capacity: int = Field(default=4, ge=1, le=100)
+    riders_per_hour: float = Field(default=30.0, ge=0.0, le=100_000.0)
+    parcels_per_rider: float = Field(default=1.0, ge=1.0, le=1000.0)
+    batch: Literal["fixed", "poisson"] = "fixed"
+    arrivals_from_min: float = Field(default=0.0, ge=0.0)
+    arrivals_until_min: float | None = Field(default=None, ge=0.0)
+    duty_from_min: float = Field(default=0.0, ge=0.0)
+    duty_until_min: float | None = Field(default=None, ge=0.0)
+    shelf_capacity: int | None = Field(default=None, ge=0, le=1_000_000)
+    handover_minutes: float = Field(default=2.0, ge=0.0, le=120.0)
+    door_minutes: float = Field(default=1.5, ge=0.0, le=120.0)
+    stair_minutes_per_floor: float = Field(default=0.5, ge=0.0, le=10.0)
+    walking_speed_m_per_min: float = Field(default=80.0, gt=0.0, le=1000.0)
+    detour_factor: float = Field(default=1.3, ge=1.0, le=100.0)
+    trip_cv: float = Field(default=0.0, ge=0.0, le=10.0)
+    fatigue_per_hour: float = Field(default=0.0, ge=0.0, le=10.0)
+
+
+def _community_buildings(ctx: SimContext) -> tuple[tuple[float, float] | None,
+                                                   list[tuple[str, float, float, int, bool,
+                                                              int]]]:
+    """(gate lon/lat or None, [(building id, lon, lat, floors, has_lift, households)])."""
+    from commgov.org import Building, NodeKind, SiteFunction
+
+    c = ctx.scenario.community
+    key = ("relay.world", c.dataset, c.seed, c.community)
+    cached = ctx.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    graph, cid = ctx.graph, ctx.community_id
+    scope = {cid, *graph.descendants(cid)}
+    gate: tuple[float, float] | None = None
+    wanted = {SiteFunction.SUPPLY_TRANSIT, SiteFunction.GATE_POST}
+    for site in sorted(ctx.model.sites, key=lambda s: s.id):
+        if site.parent_id in scope and wanted & {*site.normal_functions,
+                                                 *site.emergency_functions}:
+            gate = (site.location.lon, site.location.lat)
+            break
+    if gate is None:
+        for uid in graph.descendants(cid, NodeKind.COMPOUND):
+            loc = getattr(graph.record(uid), "location", None)
+            if loc is not None:
+                gate = (loc.lon, loc.lat)
+                break
+    rows = []
+    for bid in graph.descendants(cid, NodeKind.BUILDING):
+        b = graph.record(bid)
+        assert isinstance(b, Building)
+        n = b.counts.households if b.counts is not None else sum(
+            1 for _ in graph.descendants(bid, NodeKind.HOUSEHOLD))
+        rows.append((bid, b.location.lon, b.location.lat, b.floors, b.has_lift, n))
+    cached = ctx.cache[key] = (gate, sorted(rows))
+    return cached
+
+
+def _relay_gate(ctx: SimContext, params: RelayParams) -> RelayGate:
+    from commgov.types import haversine_m
+
+    gate, rows = _community_buildings(ctx)
+    if not rows:
+        raise InputError.single("scenario", "submodels.relay", ctx.community_id,
+                                "the community has no buildings to deliver to",
+                                what="scenario")
+    if gate is None:
+        gate = (sum(r[1] for r in rows) / len(rows), sum(r[2] for r in rows) / len(rows))
+    buildings = []
+    for bid, lon, lat, floors, lift, n in rows:
+        walk = haversine_m(gate[0], gate[1], lon, lat) * params.detour_factor
+        stairs = 0.0 if lift else params.stair_minutes_per_floor * (floors - 1)
+        buildings.append(GateBuilding(bid, walk, params.door_minutes + stairs, float(n)))
+    if sum(b.weight for b in buildings) <= 0:  # no household counts: equal shares
+        buildings = [GateBuilding(b.id, b.walk_m, b.door_min) for b in buildings]
+    return RelayGate(tuple(buildings), params.shelf_capacity, params.walking_speed_m_per_min,
+                     params.handover_minutes, params.trip_cv)
+
+
+def _relay_kpis(log: EventLog, ctx: SimContext, params: RelayParams) -> dict[str, float]:
+    return relay_kpis(log, to_min=ctx.scenario.horizon_min).as_dict()
+
+
+@register_submodel("relay", params=RelayParams, kpis=_relay_kpis)
+def relay(env: simpy.Environment, ctx: SimContext, params: RelayParams) -> None:
+    """Start the ``relay`` submodel: riders, the gate shelf and the volunteers.
+
+    KPIs (prefixed ``relay.``) are the fields of :class:`RelayKpis` over the whole horizon.
+
+    Raises
+    ------
+    commgov.errors.InputError
+        If the community has no buildings.
+    """
+    horizon = ctx.scenario.horizon_min
+    gate = _relay_gate(ctx, params)
+    until = horizon if params.arrivals_until_min is None else params.arrivals_until_min
+    arrivals = rider_arrivals(gate, params.riders_per_hour, until, ctx.rng,
+                              parcels_per_rider=params.parcels_per_rider, batch=params.batch,
+                              start_min=params.arrivals_from_min)
+    off = horizon if params.duty_until_min is None else params.duty_until_min
+    windows = ((params.duty_from_min, off),) if off > params.duty_from_min else ()
+    vols = [RelayVolunteer(f"relay-v{k:03d}", params.capacity, windows, params.fatigue_per_hour)
+            for k in range(1, params.volunteers + 1)]
+    relay_process(env, gate, arrivals, vols, ctx.log, ctx.rng)
