@@ -413,3 +413,11 @@ def test_queues_submodel_from_a_scenario():
 
     assert joins(more) == joins(a)
     assert joins(run_replicate(base, 1, 7)) != joins(a)
+
+
+def test_lane_fatigue_slows_later_services():
+    tired = DeskPoint("P", 1, ServiceTime(1.0), fatigue_per_hour=0.5)
+    log = run_desk_queues([tired], {"P": _fixed("P", [0.0] * 100, [1.0] * 100)})
+    took = np.diff([0.0] + [log.t_min[i] for i in log.where("service_end")])
+    assert took[0] == 1.0 and took[-1] > took[0]
+    assert took[60] == pytest.approx(1.0 + 0.5 * took[:60].sum() / 60.0)

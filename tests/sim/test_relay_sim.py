@@ -250,3 +250,57 @@ def test_relay_submodel_from_a_scenario():
     assert fewer.kpis["relay.gate_to_door_mean_min"] > a.kpis["relay.gate_to_door_mean_min"]
     assert {e[2] for e in events(fewer.log, "trip_start")} == {
         f"relay-v{k:03d}" for k in range(1, 7)}
+
+
+# ---------------------------------------------------------------------------------- shifts
+
+
+def test_shift_windows_and_truncation():
+    from commgov.sim.shifts import shift_windows, truncate_windows
+
+    assert shift_windows(0.0, 480.0) == ((0.0, 480.0),)
+    assert shift_windows(60.0, 600.0, 240.0, 30.0) == ((60.0, 300.0), (330.0, 570.0))
+    assert shift_windows(0.0, 500.0, 240.0, 30.0)[-1] == (270.0, 500.0)
+    assert shift_windows(0.0, 100.0, 240.0, 30.0, offset_min=120.0) == ()
+    assert truncate_windows([(0.0, 10.0), (20.0, 30.0)], leave_min=5.0) == ((0.0, 5.0),)
+    with pytest.raises(ValueError):
+        shift_windows(0.0, math.inf, 240.0)
+
+
+def test_leave_and_recruit_times_are_per_entity_and_poisson():
+    from commgov.sim.shifts import leave_times, recruit_times
+
+    rngs = stream_factory(8)
+    ids = [f"v{i}" for i in range(2000)]
+    leave = leave_times(ids, 0.5, rngs)
+    assert np.mean(list(leave.values())) == pytest.approx(120.0, rel=0.08)
+    fewer = leave_times(ids[1:], 0.5, rngs)  # removing v0 changes nobody else's draw
+    assert all(fewer[v] == leave[v] for v in ids[1:])
+    assert leave_times(ids[:3], 0.0, rngs) == dict.fromkeys(ids[:3], math.inf)
+    joins = recruit_times(6.0, 0.0, 6000.0, rngs)
+    assert len(joins) == pytest.approx(600, rel=0.15) and joins == sorted(joins)
+    assert recruit_times(6.0, 0.0, 3000.0, rngs) == [t for t in joins if t < 3000.0]
+
+
+def test_relay_submodel_with_shifts_attrition_and_recruits():
+    from commgov.sim import Scenario, run_replicate
+
+    base = Scenario.from_dict({
+        "name": "relay_shifts", "start": "2022-04-12T08:00:00+08:00", "horizon_min": 600,
+        "community": {"dataset": "gusu", "seed": 0, "community": "320508017016"},
+        "submodels": {"relay": {"volunteers": 8, "riders_per_hour": 30,
+                                "shift_minutes": 240, "break_minutes": 30,
+                                "attrition_per_hour": 0.1, "recruits_per_hour": 0.5,
+                                "fatigue_per_hour": 0.05}},
+    })
+    res = run_replicate(base, 0, 11)
+    log = res.log
+    left = {log.entity[i]: log.t_min[i] for i in log.where("volunteer_left")}
+    joined = {log.entity[i]: log.t_min[i] for i in log.where("volunteer_joined")}
+    assert left and joined and all(v.startswith("relay-r") for v in joined)
+    assert res.kpis["relay.volunteers_left"] == len(left)
+    assert res.kpis["relay.volunteers_joined"] == len(joined)
+    for i in log.where("trip_start"):  # nobody starts a trip off duty
+        t, vid = log.t_min[i], log.actor[i]
+        assert t < left.get(vid, math.inf) and t >= joined.get(vid, 0.0)
+        assert not (240.0 <= (t - joined.get(vid, 0.0)) % 270.0 < 270.0)

@@ -63,7 +63,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -74,6 +74,7 @@ from commgov._random import rng as _rng
 from commgov.sim._engine import SimContext, register_submodel
 from commgov.sim._log import EventLog
 from commgov.sim._policies import SubmodelParams
+from commgov.sim.shifts import fatigue_factor
 
 if TYPE_CHECKING:
     from commgov.scheduling import SamplingPlan, SamplingProblem
@@ -184,6 +185,9 @@ class DeskPoint:
         Opening window ``[open_min, close_min)`` in simulated minutes; default always open.
     serve_queue_at_close : bool, default True
         Whether residents queueing at closing are still served (else they leave).
+    fatigue_per_hour : float, default 0
+        A lane's service times grow by this fraction per hour it has served
+        (:func:`commgov.sim.shifts.fatigue_factor`); 0 keeps the M/M/c model.
     """
 
     id: str
@@ -192,12 +196,15 @@ class DeskPoint:
     open_min: float = 0.0
     close_min: float = math.inf
     serve_queue_at_close: bool = True
+    fatigue_per_hour: float = 0.0
 
     def __post_init__(self) -> None:
         if self.lanes < 1:
             raise ValueError(f"point {self.id}: lanes must be ≥ 1, got {self.lanes}")
         if not self.open_min < self.close_min:
             raise ValueError(f"point {self.id}: open_min must be before close_min")
+        if not self.fatigue_per_hour >= 0:
+            raise ValueError(f"point {self.id}: fatigue_per_hour must be ≥ 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +487,7 @@ def _lane(env: simpy.Environment, desk: _Desk, lane_id: str) -> Any:
     if desk.point.open_min > env.now:
         yield env.timeout(desk.point.open_min - env.now)
     queue, idle, record = desk.queue, desk.idle, desk.log.record
+    fatigue, worked = desk.point.fatigue_per_hour, 0.0
     while True:
         if queue:
             rid, t_arr, svc = queue.popleft()
@@ -494,6 +502,9 @@ def _lane(env: simpy.Environment, desk: _Desk, lane_id: str) -> Any:
             rid, t_arr, svc = item
         now = env.now
         record(now, "service_start", rid, actor=lane_id, value=now - t_arr)
+        if fatigue:
+            svc *= fatigue_factor(fatigue, worked)
+            worked += svc
         yield env.timeout(svc)
         now = env.now
         record(now, "service_end", rid, actor=lane_id, value=now - t_arr)
@@ -729,6 +740,8 @@ class QueueParams(SubmodelParams):
         Largest batch called together, households.
     plan_time_limit_s : float, default 10
         Time limit of the plan (deterministic: the plan does not depend on machine speed).
+    fatigue_per_hour : float, default 0
+        Lane slow-down per hour served (:attr:`DeskPoint.fatigue_per_hour`).
     """
 
     lanes: int | None = Field(default=None, ge=1, le=1000)
@@ -741,6 +754,7 @@ class QueueParams(SubmodelParams):
     utilisation: float = Field(default=0.85, gt=0.0, le=1.0)
     max_batch_households: int = Field(default=20, ge=1, le=100_000)
     plan_time_limit_s: float = Field(default=10.0, gt=0.0, le=600.0)
+    fatigue_per_hour: float = Field(default=0.0, ge=0.0, le=10.0)
 
 
 def _sampling_plan(ctx: SimContext, params: QueueParams) -> tuple[SamplingProblem, SamplingPlan]:
@@ -778,9 +792,10 @@ def queues(env: simpy.Environment, ctx: SimContext, params: QueueParams) -> None
     points = desk_points(problem, service=service, lanes=params.lanes, offset_min=offset,
                          serve_queue_at_close=params.serve_queue_at_close)
     if service is None and params.service == "lognormal":
-        points = [DeskPoint(p.id, p.lanes, ServiceTime(p.service.mean_min, "lognormal",
-                                                       params.service_cv),
-                            p.open_min, p.close_min, p.serve_queue_at_close) for p in points]
+        points = [replace(p, service=ServiceTime(p.service.mean_min, "lognormal",
+                                                 params.service_cv)) for p in points]
+    if params.fatigue_per_hour:
+        points = [replace(p, fatigue_per_hour=params.fatigue_per_hour) for p in points]
     arrivals = plan_arrivals(plan, problem, points, ctx.rng, pattern=params.arrivals,
                              offset_min=offset)
     for p in points:

@@ -42,6 +42,9 @@ Events (:class:`commgov.sim.EventLog` kinds)
     Entity parcel, actor volunteer, value gate-to-door minutes (door time − gate arrival).
 ``trip_end``
     Entity building, actor volunteer, value trip minutes.
+``volunteer_joined``, ``volunteer_left``
+    Registered submodel only: a recruit starts, or a volunteer leaves for good (attrition);
+    entity volunteer, actor ``"relay"``.
 ``volunteer_busy``
     The engine's shared kind: entity volunteer, actor ``"relay"``, value trip minutes (logged at
     the trip start; summed into ``volunteer_hours``).
@@ -66,6 +69,13 @@ from commgov.errors import InputError
 from commgov.sim._engine import SimContext, register_submodel
 from commgov.sim._log import EventLog
 from commgov.sim._policies import SubmodelParams
+from commgov.sim.shifts import (
+    fatigue_factor,
+    leave_times,
+    recruit_times,
+    shift_windows,
+    truncate_windows,
+)
 
 if TYPE_CHECKING:
     from commgov.matching.relay import RelayProblem
@@ -484,7 +494,7 @@ def _volunteer(
                 continue
             bid, load = got
             b = buildings[bid]
-            scale = 1.0 + vol.fatigue_per_hour * worked / 60.0
+            scale = fatigue_factor(vol.fatigue_per_hour, worked)
             if gen is not None:
                 if not factors:
                     factors = gen.lognormal(-s2 / 2.0, math.sqrt(s2), _CHUNK).tolist()[::-1]
@@ -564,6 +574,8 @@ class RelayKpis:
         Trips started in the window.
     parcels_per_trip : float
         Mean load of those trips; NaN if none.
+    volunteers_joined, volunteers_left : int
+        Recruits who started and volunteers who left for good, in the window.
     """
 
     arrived: int
@@ -579,6 +591,8 @@ class RelayKpis:
     shelf_max: int
     trips: int
     parcels_per_trip: float
+    volunteers_joined: int = 0
+    volunteers_left: int = 0
 
     def as_dict(self) -> dict[str, float]:
         """The figures as a ``name → float`` dict (the engine's KPI shape)."""
@@ -607,6 +621,7 @@ def relay_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RelayK
     if not (math.isfinite(to_min) and to_min > from_min):
         raise ValueError("to_min must be finite and greater than from_min")
     arrived = before_end = delivered_by_end = overflows = trips = carried = 0
+    joined = left = 0
     shelf_max = 0
     g2d: list[float] = []
     for t, kind, value in zip(log.t_min, log.kind, log.value, strict=True):
@@ -625,6 +640,10 @@ def relay_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RelayK
         elif kind == "trip_start" and inside:
             trips += 1
             carried += int(value)
+        elif kind == "volunteer_joined":
+            joined += inside
+        elif kind == "volunteer_left":
+            left += inside
     x = np.asarray(g2d, dtype=float)
     nan = math.nan
     pct = np.percentile(x, [50, 90, 95]) if len(x) else [nan, nan, nan]
@@ -642,6 +661,8 @@ def relay_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RelayK
         shelf_max=shelf_max,
         trips=trips,
         parcels_per_trip=carried / trips if trips else nan,
+        volunteers_joined=joined,
+        volunteers_left=left,
     )
 
 
@@ -687,6 +708,15 @@ class RelayParams(SubmodelParams):
         Coefficient of variation of the lognormal trip-time factor (mean 1).
     fatigue_per_hour : float, default 0
         Trip-time growth per hour of trips made (0.05: +5 %/h).
+    shift_minutes : float or None, default None
+        Shift length (:func:`commgov.sim.shifts.shift_windows`); ``None``: one window.
+    break_minutes : float, default 30
+        Time off between shifts (break or hand-over).
+    attrition_per_hour : float, default 0
+        Rate at which each volunteer leaves for good (:func:`commgov.sim.shifts.leave_times`).
+    recruits_per_hour : float, default 0
+        New volunteers joining (``"relay-r001"`` …; :func:`commgov.sim.shifts.recruit_times`)
+        during the duty period; they work the same shift pattern from their join time.
     """
 
     volunteers: int = Field(default=10, ge=0, le=10_000)
@@ -706,6 +736,10 @@ class RelayParams(SubmodelParams):
     detour_factor: float = Field(default=1.3, ge=1.0, le=100.0)
     trip_cv: float = Field(default=0.0, ge=0.0, le=10.0)
     fatigue_per_hour: float = Field(default=0.0, ge=0.0, le=10.0)
+    shift_minutes: float | None = Field(default=None, gt=0.0, le=1440.0)
+    break_minutes: float = Field(default=30.0, ge=0.0, le=1440.0)
+    attrition_per_hour: float = Field(default=0.0, ge=0.0, le=100.0)
+    recruits_per_hour: float = Field(default=0.0, ge=0.0, le=1000.0)
 
 
 def _community_buildings(ctx: SimContext) -> tuple[tuple[float, float] | None,
@@ -770,6 +804,39 @@ def _relay_kpis(log: EventLog, ctx: SimContext, params: RelayParams) -> dict[str
     return relay_kpis(log, to_min=ctx.scenario.horizon_min).as_dict()
 
 
+def _volunteers(
+    ctx: SimContext, params: RelayParams, off: float
+) -> tuple[list[RelayVolunteer], list[tuple[float, str, str]]]:
+    """Volunteers (ids ``relay-v…``, then recruits ``relay-r…``) and their roster events."""
+    start = params.duty_from_min
+    members = [(f"relay-v{k:03d}", start) for k in range(1, params.volunteers + 1)]
+    joins = recruit_times(params.recruits_per_hour, start, off, ctx.rng, pool="relay")
+    members += [(f"relay-r{k:03d}", t) for k, t in enumerate(joins, start=1)]
+    leave = leave_times([m for m, _ in members], params.attrition_per_hour, ctx.rng)
+    vols, marks = [], []
+    for vid, join in members:
+        gone = join + leave[vid]
+        windows = truncate_windows(
+            shift_windows(join, off, params.shift_minutes, params.break_minutes),
+            leave_min=gone)
+        vols.append(RelayVolunteer(vid, params.capacity, windows, params.fatigue_per_hour))
+        if join > start:
+            marks.append((join, "volunteer_joined", vid))
+        if gone < off:
+            marks.append((gone, "volunteer_left", vid))
+    return vols, sorted(marks)
+
+
+def _roster_events(
+    env: simpy.Environment, log: EventLog, marks: Sequence[tuple[float, str, str]]
+) -> Any:
+    """Log ``volunteer_joined`` (recruits) and ``volunteer_left`` (attrition) on time."""
+    for t, kind, vid in marks:
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        log.record(env.now, kind, vid, actor="relay")
+
+
 @register_submodel("relay", params=RelayParams, kpis=_relay_kpis)
 def relay(env: simpy.Environment, ctx: SimContext, params: RelayParams) -> None:
     """Start the ``relay`` submodel: riders, the gate shelf and the volunteers.
@@ -788,7 +855,6 @@ def relay(env: simpy.Environment, ctx: SimContext, params: RelayParams) -> None:
                               parcels_per_rider=params.parcels_per_rider, batch=params.batch,
                               start_min=params.arrivals_from_min)
     off = horizon if params.duty_until_min is None else params.duty_until_min
-    windows = ((params.duty_from_min, off),) if off > params.duty_from_min else ()
-    vols = [RelayVolunteer(f"relay-v{k:03d}", params.capacity, windows, params.fatigue_per_hour)
-            for k in range(1, params.volunteers + 1)]
+    vols, marks = _volunteers(ctx, params, off)
+    env.process(_roster_events(env, ctx.log, marks))
     relay_process(env, gate, arrivals, vols, ctx.log, ctx.rng)
