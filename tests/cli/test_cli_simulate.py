@@ -174,3 +174,36 @@ def test_simulate_help_lists_the_options(capsys):
     text = capsys.readouterr().out
     for option in ("--replicates", "--vary", "--seed", "--workers", "--dask", "--out"):
         assert option in text
+
+
+def test_dask_address_gives_the_same_kpis_csv(scenario, tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    args = ["--replicates", 4, "--vary", f"submodels.{SUB}.ticks=2,5"]
+    assert _run(scenario, *args, "--out", tmp_path / "serial") == 0
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        silence_logs=40,
+    ) as cluster:
+        code = _run(scenario, *args, "--dask", cluster.scheduler_address, "--batch-size", 1,
+                    "--out", tmp_path / "dask")
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / "dask" / "kpis.csv").read_bytes() == (
+        tmp_path / "serial" / "kpis.csv"
+    ).read_bytes()
+
+
+def test_progress_line(monkeypatch, capsys):
+    import sys
+
+    from commgov.cli import _ProgressLine
+
+    quiet = _ProgressLine()  # not a terminal, a short run: nothing
+    for done in range(0, 11):
+        quiet(done, 10)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    line = _ProgressLine()
+    line(0, 10)
+    line(10, 10)
+    err = capsys.readouterr().err
+    assert err == "\rsimulate: 0/10 replicates (0%)\rsimulate: 10/10 replicates (100%)\n"
