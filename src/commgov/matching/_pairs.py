@@ -10,6 +10,7 @@ from it; the verifier does not (it re-checks pairs with the public predicates).
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -134,6 +135,28 @@ def _availability(vols: list[Volunteer], slot_keys: list[Slot]) -> Any:
     return out
 
 
+def _lon_window(
+    lons: Any, max_abs_lat: float, half: float, hav_max: float
+) -> tuple[float, float] | None:
+    """A longitude window (centre, half-width in degrees) holding every point within reach of
+    a block of tasks, or ``None`` when no useful cut exists (near a pole, or too wide).
+
+    From hav(d/R) = hav(Δφ) + cos φ₁ cos φ₂ hav(Δλ) ≥ c² hav(Δλ), with c the least cosine of
+    the latitudes involved: d within reach implies hav(Δλ) ≤ hav_max / c².
+    """
+    c = math.cos(math.radians(min(90.0, max_abs_lat + half)))
+    if c <= 1e-6:
+        return None
+    a = hav_max / (c * c)
+    if a >= 1.0:
+        return None
+    dlon = math.degrees(2.0 * math.asin(math.sqrt(a))) * (1.0 + 1e-6) + 1e-9
+    lo, hi = float(lons.min()), float(lons.max())
+    if hi - lo + 2.0 * dlon >= 360.0:
+        return None
+    return (lo + hi) / 2.0, (hi - lo) / 2.0 + dlon
+
+
 def _eligible_pairs(
     tasks: list[Task],
     vols: list[Volunteer],
@@ -166,28 +189,46 @@ def _eligible_pairs(
     t_level = np.array([t.min_level for t in tasks], dtype=np.int64)
     v_lon_deg = np.array([v.location.lon for v in vols], dtype=np.float64)
     block = 256
+    # haversine term of the largest great-circle distance that can still round to ≤ limit
+    hav_max = math.sin(min(math.pi / 2, (limit + 1.0) / (EARTH_RADIUS_M * detour) / 2)) ** 2
     for skill in sorted(by_skill):
         if skill not in cand._arrays:
             continue
         v_idx, v_plat, _, v_level = cand._arrays[skill]
         v_lats = np.asarray(cand._lat[skill])
         tis = np.array(by_skill[skill], dtype=np.int64)
-        tis = tis[np.argsort(t_lat_deg[tis], kind="stable")]
-        for b0 in range(0, len(tis), block):
-            tb = tis[b0 : b0 + block]
-            lo = int(np.searchsorted(v_lats, t_lat_deg[tb[0]] - half, side="left"))
-            hi = int(np.searchsorted(v_lats, t_lat_deg[tb[-1]] + half, side="right"))
+        # 2-D blocks: strips of height `half` in latitude, ordered by longitude inside a strip,
+        # so a block's candidates can be cut by longitude as well as latitude
+        strip = np.floor((t_lat_deg[tis] - t_lat_deg[tis].min()) / max(half, 1e-9))
+        tis = tis[np.lexsort((tis, t_lon_deg[tis], strip))]
+        strip_of = np.floor((t_lat_deg[tis] - t_lat_deg[tis].min()) / max(half, 1e-9))
+        cuts = np.nonzero(np.diff(strip_of))[0] + 1
+        starts_ = sorted({0, *cuts.tolist(), *range(0, len(tis), block)})
+        bounds = [*starts_, len(tis)]
+        for b0, b1 in itertools.pairwise(bounds):
+            tb = tis[b0:b1]
+            b_lat = t_lat_deg[tb]
+            lo = int(np.searchsorted(v_lats, b_lat.min() - half, side="left"))
+            hi = int(np.searchsorted(v_lats, b_lat.max() + half, side="right"))
             if lo >= hi:
                 continue
-            vb = v_idx[lo:hi]
-            ok = (v_level[lo:hi][None, :] >= t_level[tb][:, None]) & avail[vb][:, t_slot[tb]].T
+            sub = np.arange(lo, hi)
+            lon_cut = _lon_window(t_lon_deg[tb], float(np.abs(b_lat).max()), half, hav_max)
+            if lon_cut is not None:
+                centre, reach = lon_cut
+                diff = (v_lon_deg[v_idx[sub]] - centre + 180.0) % 360.0 - 180.0
+                sub = sub[np.abs(diff) <= reach]
+                if len(sub) == 0:
+                    continue
+            vb = v_idx[sub]
+            ok = (v_level[sub][None, :] >= t_level[tb][:, None]) & avail[vb][:, t_slot[tb]].T
             r, c = np.nonzero(ok)
             if len(r) == 0:
                 continue
             tt = tb[r]
             vv = vb[c]
             p1 = np.radians(t_lat_deg[tt])
-            p2 = v_plat[lo:hi][c]
+            p2 = v_plat[sub][c]
             dl = np.radians(v_lon_deg[vv] - t_lon_deg[tt])
             h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
             x = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * detour + 0.5
