@@ -202,17 +202,14 @@ def test_problem_options_produce_valid_problems(p: MatchingProblem) -> None:
     assert all(v.minutes_per_day in (None, 0, 30, 60, 90, 120) for v in p.volunteers)
 
 
-# ------------------------------------------------------- faults the verifier does not report
-# Reproducers of verifier gaps found while building the suite (verify.py is not changed here).
-# strict xfail: once the verifier reports the fault these fail, and the operator belongs in
-# MATCHING_MUTATION_SPECS.
+# ------------------------------------------ faults found while building the suite, now reported
+# Each was a gap of the verifier (it passed the broken result); verify.py now reports them.
 
 
 def _gap(a: Assignment, **update: object) -> Assignment:
     return a.model_copy(update=update)
 
 
-@pytest.mark.xfail(strict=True, reason="verifier gap: an unmatched reason listed twice passes")
 def test_gap_unmatched_reason_listed_twice() -> None:
     p, a = _solved("plain", "min_cost")
     u = a.unmatched[0]
@@ -220,7 +217,6 @@ def test_gap_unmatched_reason_listed_twice() -> None:
     assert ViolationCode.REASON_FALSE in is_valid_assignment(p, broken).codes
 
 
-@pytest.mark.xfail(strict=True, reason="verifier gap: a load split over two entries passes")
 def test_gap_load_split_over_two_entries() -> None:
     p, a = _solved("plain", "min_cost")
     i = next(k for k, x in enumerate(a.loads) if x.tasks == 2)
@@ -229,7 +225,6 @@ def test_gap_load_split_over_two_entries() -> None:
     assert ViolationCode.COST_MISMATCH in is_valid_assignment(p, broken).codes
 
 
-@pytest.mark.xfail(strict=True, reason="verifier gap: volunteers missing from loads pass")
 def test_gap_zero_loads_missing() -> None:
     p, a = _solved("plain", "min_cost")
     broken = _gap(a, loads=[x for x in a.loads if x.tasks])
@@ -237,7 +232,6 @@ def test_gap_zero_loads_missing() -> None:
     assert ViolationCode.COST_MISMATCH in is_valid_assignment(p, broken).codes
 
 
-@pytest.mark.xfail(strict=True, reason="verifier gap: a 'changes' tier without previous passes")
 def test_gap_changes_tier_without_previous() -> None:
     p, a = _solved("plain", "min_cost")
     assert not p.previous

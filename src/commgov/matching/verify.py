@@ -750,17 +750,32 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
             bad(ViolationCode.COST_MISMATCH, "totals", f"{name} reported {got}, recomputed {value}")
     _check_tiers(problem, assignment, objective, bad)
     reported: dict[str, int] = defaultdict(int)
+    entries: Counter[str] = Counter()
     for load in assignment.loads:
         if load.volunteer_id not in vols:
             bad(ViolationCode.UNKNOWN_ID, load.volunteer_id, "load for an unknown volunteer")
         reported[load.volunteer_id] += load.tasks
+        entries[load.volunteer_id] += 1
     for vid in sorted(vols):
-        if reported.get(vid, 0) != loads[vid]:
+        if entries[vid] != 1:
             bad(
                 ViolationCode.COST_MISMATCH,
                 vid,
-                f"load reported {reported.get(vid, 0)}, recomputed {loads[vid]}",
+                f"listed {entries[vid]} times in loads (every volunteer exactly once)",
             )
+        elif reported[vid] != loads[vid]:
+            bad(
+                ViolationCode.COST_MISMATCH,
+                vid,
+                f"load reported {reported[vid]}, recomputed {loads[vid]}",
+            )
+    for name, ids in (
+        ("matches", [m.task_id for m in assignment.matches]),
+        ("unmatched", [u.task_id for u in assignment.unmatched]),
+        ("loads", [ld.volunteer_id for ld in assignment.loads]),
+    ):
+        if ids != sorted(ids):
+            bad(ViolationCode.RECORD_MISMATCH, name, f"{name} are not sorted by id")
 
     # ---- reasons of unmatched tasks
     unmatched = [(u, tasks[u.task_id]) for u in assignment.unmatched if u.task_id in tasks]
@@ -872,6 +887,9 @@ def _check_tiers(
     want["cost_m"] = objective.cost_m
     want["travel_m"] = objective.travel_m
     want["scope_penalty_m"] = objective.scope_penalty_m
+    for name in sorted(set(tiers) - set(want)):
+        bad(ViolationCode.COST_MISMATCH, "info",
+            f"objective tier {name!r} does not belong to this problem and objective")
     for name, value in want.items():
         got = tiers.get(name)
         if not _num_eq(got, value):
@@ -950,8 +968,9 @@ def _check_unmatched(
         if u.priority != task.priority:
             bad(ViolationCode.RECORD_MISMATCH, task.id,
                 f"priority reported {u.priority}, task has {task.priority}")
-        if not u.reasons:
-            bad(ViolationCode.REASON_FALSE, task.id, "unmatched task without a reason")
+        if len(u.reasons) != 1:
+            bad(ViolationCode.REASON_FALSE, task.id,
+                f"unmatched task with {len(u.reasons)} reasons (exactly one primary reason)")
         ti = t_index[task.id]
         for reason in u.reasons:
             shape = _params_shape(reason)
