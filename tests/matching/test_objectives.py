@@ -319,3 +319,16 @@ def test_model_copy_with_update_is_validated() -> None:
     with pytest.raises(ProblemError, match="max_distance_m"):
         p.model_copy(update={"max_distance_m": -1})
     assert p.model_copy() == p
+
+
+@SETTINGS
+@given(p=tiny_problems())
+def test_fast_built_records_equal_validated_ones(p: MatchingProblem) -> None:
+    """The solver's unvalidated fast construction serialises exactly like validated records."""
+    from commgov.matching import Assignment
+
+    a = match_volunteers(p)
+    again = Assignment.model_validate_json(a.to_json())
+    assert again == a and again.to_json() == a.to_json()
+    for m in a.matches:
+        assert m.model_fields_set == set(type(m).model_fields)

@@ -110,49 +110,54 @@ def _solve_network(
     n_pairs = len(pt)
     if n_tasks == 0:
         return np.zeros(0, dtype=bool), 0
-    # nodes: 0 source, 1 sink, tasks, (volunteer, slot), (volunteer, day), numbered in order of
-    # first use along the pairs; arcs per task: source→task, task→sink, then per pair
-    # [(vol, day)→sink if new] [(vol, slot)→(vol, day) if new] task→(vol, slot)
+    # Nodes: 0 source, 1 sink, tasks, then (volunteer, slot) and (volunteer, day) nodes numbered
+    # in order of first use along the pairs. Arcs, grouped: source→task, task→sink
+    # ("unserved"), task→(vol, slot) per pair, (vol, slot)→(vol, day), (vol, day)→sink.
     skey = pv * max(n_slots, 1) + t_slot[pt]
     dkey = pv * max(n_days, 1) + slot_day[t_slot[pt]]
     s_first = _first_use(skey, len(vols) * max(n_slots, 1))  # per pair: first pair of its key
     d_first = _first_use(dkey, len(vols) * max(n_days, 1))
     idx = np.arange(n_pairs, dtype=np.int64)
-    new_slot = (s_first == idx).astype(np.int64)
-    new_day = (d_first == idx).astype(np.int64)
-    inc = new_slot + new_day
-    node_before = 2 + n_tasks + np.concatenate(([0], np.cumsum(inc)[:-1])).astype(np.int64)
-    n_nodes = 2 + n_tasks + int(inc.sum())
-    snode = node_before[s_first]
-    dnode = (node_before + new_slot)[d_first]
-    per_pair = 1 + inc
-    excl = np.concatenate(([0], np.cumsum(per_pair)[:-1])).astype(np.int64)
-    pos = 2 * (pt + 1) + excl
-    per_task = np.bincount(pt, weights=per_pair, minlength=n_tasks).astype(np.int64)
-    task_base = 2 * np.arange(n_tasks, dtype=np.int64) + np.concatenate(
-        ([0], np.cumsum(per_task)[:-1])
-    ).astype(np.int64)
-    n_arcs = 2 * n_tasks + int(per_pair.sum())
-    starts = np.empty(n_arcs, dtype=np.int64)
-    ends = np.empty(n_arcs, dtype=np.int64)
-    caps = np.empty(n_arcs, dtype=np.int64)
-    costs = np.zeros(n_arcs, dtype=np.int64)
+    s_new = np.nonzero(s_first == idx)[0]  # first pair of each (vol, slot), in pair order
+    d_new = np.nonzero(d_first == idx)[0]
+    s_rank = np.zeros(n_pairs, dtype=np.int64)
+    s_rank[s_new] = np.arange(len(s_new), dtype=np.int64)
+    d_rank = np.zeros(n_pairs, dtype=np.int64)
+    d_rank[d_new] = np.arange(len(d_new), dtype=np.int64)
+    s_base = 2 + n_tasks
+    d_base = s_base + len(s_new)
+    n_nodes = d_base + len(d_new)
+    snode = s_base + s_rank[s_first]
+    dnode = d_base + d_rank[d_first]
     tnodes = 2 + np.arange(n_tasks, dtype=np.int64)
-    starts[task_base], ends[task_base], caps[task_base] = 0, tnodes, 1
-    starts[task_base + 1], ends[task_base + 1] = tnodes, 1
-    caps[task_base + 1] = unserved_cap
-    costs[task_base + 1] = unserved_cost
     cap_slot = np.array([v.capacity_per_slot for v in vols], dtype=np.int64)
     cap_day = np.array([v.capacity_per_day for v in vols], dtype=np.int64)
-    nd_mask = new_day == 1
-    day_arc = pos[nd_mask]
-    starts[day_arc], ends[day_arc], caps[day_arc] = dnode[nd_mask], 1, cap_day[pv[nd_mask]]
-    ns_mask = new_slot == 1
-    a = (pos + new_day)[ns_mask]
-    starts[a], ends[a], caps[a] = snode[ns_mask], dnode[ns_mask], cap_slot[pv[ns_mask]]
-    pair_arc = pos + inc
-    starts[pair_arc], ends[pair_arc], caps[pair_arc] = 2 + pt, snode, 1
-    costs[pair_arc] = pair_cost
+    n_arcs = 2 * n_tasks + n_pairs + len(s_new) + len(d_new)
+    pair_arc = 2 * n_tasks + idx
+    day_arc = 2 * n_tasks + n_pairs + len(s_new) + np.arange(len(d_new), dtype=np.int64)
+    starts = np.concatenate(
+        (np.zeros(n_tasks, np.int64), tnodes, 2 + pt, snode[s_new], dnode[d_new])
+    )
+    ends = np.concatenate(
+        (tnodes, np.ones(n_tasks, np.int64), snode, dnode[s_new], np.ones(len(d_new), np.int64))
+    )
+    caps = np.concatenate(
+        (
+            np.ones(n_tasks, np.int64),
+            np.asarray(unserved_cap, dtype=np.int64),
+            np.ones(n_pairs, np.int64),
+            cap_slot[pv[s_new]],
+            cap_day[pv[d_new]],
+        )
+    )
+    costs = np.concatenate(
+        (
+            np.zeros(n_tasks, np.int64),
+            np.asarray(unserved_cost, dtype=np.int64),
+            np.asarray(pair_cost, dtype=np.int64),
+            np.zeros(len(s_new) + len(d_new), np.int64),
+        )
+    )
 
     if even or vol_cap is not None:
         # (vol, day) → (vol) → sink: volunteer nodes appended after the others, in index order
@@ -160,22 +165,20 @@ def _solve_network(
         vnode = np.full(len(vols), -1, dtype=np.int64)
         vnode[used] = n_nodes + np.arange(len(used), dtype=np.int64)
         n_nodes += len(used)
-        ends[day_arc] = vnode[pv[nd_mask]]
+        ends[day_arc] = vnode[pv[d_new]]
         extra_s: list[Any] = []
         extra_c: list[Any] = []
         extra_k: list[Any] = []
         if even:
             pairs_v = np.bincount(pv, minlength=len(vols))
-            days_v = np.bincount(pv[nd_mask], minlength=len(vols))
+            days_v = np.bincount(pv[d_new], minlength=len(vols))
             top = np.minimum(pairs_v, cap_day * days_v)
             if vol_cap is not None:
                 top = np.minimum(top, vol_cap)
             rep = top[used]
             extra_s.append(np.repeat(vnode[used], rep))
-            unit = np.concatenate(
-                [np.arange(1, k + 1, dtype=np.int64) for k in rep.tolist()]
-                or [np.zeros(0, np.int64)]
-            )
+            unit = np.concatenate([np.arange(1, k + 1, dtype=np.int64) for k in rep.tolist()]
+                                  or [np.zeros(0, np.int64)])
             extra_c.append(even_weight * (2 * unit - 1))
             extra_k.append(np.ones(len(unit), dtype=np.int64))
         else:

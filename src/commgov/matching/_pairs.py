@@ -30,6 +30,26 @@ from commgov.types import EARTH_RADIUS_M
 Slot = tuple[datetime, datetime]
 
 
+def _fast(cls: Any, values: dict[str, Any], fields: frozenset[str]) -> Any:
+    """An instance of a frozen pydantic model from already-valid values, all fields given.
+
+    What ``model_construct`` does for models without extras or private attributes, minus its
+    per-call bookkeeping (about 3× faster; 50,000 matches are built per district solve). The
+    values come from the solver's own records, so nothing needs validating; a test checks the
+    result serialises exactly like a validated instance.
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+#: Field names of :class:`~commgov.results.Reason` (for :func:`_fast`).
+REASON_FIELDS = frozenset(Reason.model_fields)
+
+
 def _limit_param(x: float) -> int | float:
     return int(x) if float(x).is_integer() else x
 
@@ -392,7 +412,9 @@ def primary_reason(prep: Prepared, ti: int) -> Reason:
 
     count = int(prep.eligible_count[ti])
     if count:  # params known to match REASON_PARAMS: skip re-validation (hot path)
-        return Reason.model_construct(code=ReasonCode.CAPACITY_USED, params={"eligible": count})
+        return _fast(  # type: ignore[no-any-return]
+            Reason, {"code": ReasonCode.CAPACITY_USED, "params": {"eligible": count}}, REASON_FIELDS
+        )
     task = prep.tasks[ti]
     problem = prep.problem
     vols = prep.vols

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from commgov.matching._pairs import Prepared, _limit_param, primary_reason
+from commgov.matching._pairs import REASON_FIELDS, Prepared, _fast, _limit_param, primary_reason
 from commgov.matching.problem import (
     SCOPE_ORDER,
     Assignment,
@@ -24,6 +24,11 @@ from commgov.matching.problem import (
 from commgov.results import Reason, ReasonCode, SolveInfo, SolveStatus
 
 _PINNED = Reason(code=ReasonCode.PINNED)
+_MATCH_FIELDS = frozenset(Match.model_fields)
+_UNMATCHED_FIELDS = frozenset(Unmatched.model_fields)
+_LOAD_FIELDS = frozenset(VolunteerLoad.model_fields)
+
+
 
 
 def changes_against_previous(prep: Prepared, chosen_vol: dict[int, int]) -> int:
@@ -103,7 +108,11 @@ def build_assignment(
         if pick is None:
             reason = unmatched_reason or primary_reason(prep, ti)
             unmatched.append(
-                Unmatched.model_construct(task_id=task.id, priority=task.priority, reasons=[reason])
+                _fast(
+                    Unmatched,
+                    {"task_id": task.id, "priority": task.priority, "reasons": [reason]},
+                    _UNMATCHED_FIELDS,
+                )
             )
             continue
         vi, dist, rank, pair_cost = pick
@@ -130,20 +139,24 @@ def build_assignment(
             params["minutes_used"] = minutes[(vi, day)]
             params["minutes_budget"] = vol.minutes_per_day
         is_pinned = (task.id, vol.id) in pinned
-        reasons = [Reason.model_construct(code=ReasonCode.MATCHED, params=params)]
+        reasons = [_fast(Reason, {"code": ReasonCode.MATCHED, "params": params}, REASON_FIELDS)]
         if is_pinned:
             reasons.append(_PINNED)
         matches.append(
-            Match.model_construct(
-                task_id=task.id,
-                volunteer_id=vol.id,
-                distance_m=dist,
-                slot_start=task.window.start.astimezone(zone),
-                priority=task.priority,
-                scope=level,
-                cost_m=pair_cost,
-                pinned=is_pinned,
-                reasons=reasons,
+            _fast(
+                Match,
+                {
+                    "task_id": task.id,
+                    "volunteer_id": vol.id,
+                    "distance_m": dist,
+                    "slot_start": task.window.start.astimezone(zone),
+                    "priority": task.priority,
+                    "scope": level,
+                    "cost_m": pair_cost,
+                    "pinned": is_pinned,
+                    "reasons": reasons,
+                },
+                _MATCH_FIELDS,
             )
         )
     changes = changes_against_previous(prep, {ti: p[0] for ti, p in picks.items()})
@@ -177,6 +190,9 @@ def build_assignment(
             scope_penalty_m=cost - travel,
             changes=changes,
         ),
-        loads=[VolunteerLoad(volunteer_id=v.id, tasks=loads[i]) for i, v in enumerate(vols)],
+        loads=[
+            _fast(VolunteerLoad, {"volunteer_id": v.id, "tasks": loads[i]}, _LOAD_FIELDS)
+            for i, v in enumerate(vols)
+        ],
         info=info,
     )
