@@ -100,6 +100,7 @@ def test_reason_params_are_checked(code):
         "commgov.scheduling",
         "commgov.io",
         "commgov.lists",
+        "commgov.sim",
     ],
 )
 def test_all_is_sorted_and_resolvable(name):

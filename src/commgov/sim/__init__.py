@@ -4,7 +4,11 @@
 * :func:`run_replicate` — one replicate, a pure function of (scenario, replicate, root seed);
 * :func:`register_submodel` / :class:`SimContext` — how submodels plug in (protocol in
   :mod:`commgov.sim._engine`); :func:`register_policy` — policies by name;
-* :class:`EventLog` and :mod:`commgov.sim.kpi` — events and the KPIs computed from them.
+* :class:`EventLog` and :mod:`commgov.sim.kpi` — events and the KPIs computed from them;
+* submodels ``notification``, ``queues`` (sampling desks fed by a slot plan, validated against
+  Erlang C) and ``relay`` (rider → gate → door), with :mod:`commgov.sim.shifts`;
+* :class:`Experiment` and :func:`run_sweep` — sweeps over any ``concurrent.futures`` executor
+  (in-process, a spawn process pool, Dask), resumable with a :class:`SweepStore`.
 
 Float minutes since the scenario start inside, tz-aware datetimes outside.
 """
@@ -30,31 +34,69 @@ from commgov.sim._policies import (
     policy_names,
     register_policy,
 )
+from commgov.sim._store import SweepStore
 from commgov.sim.kpi import kpis_frame
 from commgov.sim.notification import NotificationParams
+from commgov.sim.queues import (
+    DeskPoint,
+    QueueKpis,
+    QueueParams,
+    ServiceTime,
+    queue_kpis,
+    run_desk_queues,
+)
+from commgov.sim.relay import (
+    GateBuilding,
+    RelayGate,
+    RelayKpis,
+    RelayParams,
+    RelayVolunteer,
+    relay_kpis,
+    run_relay,
+)
 from commgov.sim.scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
+from commgov.sim.sweep import DesignPoint, Experiment, SweepResult, SweepRow, run_sweep
 
 __all__ = [
     "SCENARIO_SCHEMA_VERSION",
     "CommunitySpec",
+    "DesignPoint",
+    "DeskPoint",
     "EventLog",
+    "Experiment",
+    "GateBuilding",
     "NotificationParams",
     "Params",
     "PolicyParams",
+    "QueueKpis",
+    "QueueParams",
+    "RelayGate",
+    "RelayKpis",
+    "RelayParams",
+    "RelayVolunteer",
     "ReplicateResult",
     "RunProvenance",
     "Scenario",
+    "ServiceTime",
     "SimContext",
     "Submodel",
     "SubmodelParams",
+    "SweepResult",
+    "SweepRow",
+    "SweepStore",
     "get_policy",
     "get_submodel",
     "kpis_frame",
     "load_world",
     "make_policy",
     "policy_names",
+    "queue_kpis",
     "register_policy",
     "register_submodel",
+    "relay_kpis",
+    "run_desk_queues",
+    "run_relay",
     "run_replicate",
+    "run_sweep",
     "submodel_names",
 ]
