@@ -227,7 +227,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run replicates of a scenario (commgov.sim.Scenario as TOML or JSON), "
         "over every combination of the --vary values, and write kpis.csv (one row per design "
         "point and replicate; kpis.parquet too when pyarrow is installed), summary.csv "
-        "(median and 90 %% interval per point), experiment.json and, with matplotlib, "
+        "(median and 90 % interval per point), experiment.json and, with matplotlib, "
         "plots/<kpi>.png. Finished batches are kept in DIR/store, so running the same "
         "command again resumes instead of starting over. The KPI files are byte-identical "
         "whatever --workers or --dask.",

@@ -208,6 +208,15 @@ REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
 }
 
 
+#: Chinese names of the scope levels (the ``scope`` parameter), used by ``text("zh")``.
+_ZH_VALUES: dict[str | int | float, str] = {
+    "building": "楼栋",
+    "compound": "小区",
+    "community": "社区",
+    "partner": "共建单位/骑手",
+}
+
+
 class Reason(BaseModel):
     """A reason code with its parameters.
 
@@ -273,7 +282,10 @@ class Reason(BaseModel):
         for name in sorted(optional - self.params.keys()):
             key = (self.code, f"without {name}")
         template = REASON_TEXT[key][0 if lang == "en" else 1]
-        return template.format(**self.params)
+        params = self.params
+        if lang == "zh":
+            params = {k: _ZH_VALUES.get(v, v) if k == "scope" else v for k, v in params.items()}
+        return template.format(**params)
 
 
 def library_versions(*packages: str) -> dict[str, str]:

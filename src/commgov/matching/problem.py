@@ -123,7 +123,9 @@ class Task(BaseModel):
         ``community`` level.
     duration_min : int or None
         Minutes of work the task takes (1–1440), counted against volunteers'
-        ``minutes_per_day`` budgets; ``None`` counts as 0.
+        ``minutes_per_day`` budgets; ``None`` counts as 0. The task starts in its slot; its
+        work may run past the slot's end (a long visit), so this is not checked against the
+        window length.
     note : str, default ""
         Free text, not used by the solver.
     """
@@ -268,8 +270,9 @@ class MatchingProblem(CheckedProblem):
     previous : list of Pin
         The previous plan, for re-matching: among solutions serving the most priority, the
         solver changes as few of these as possible (a change is a previous task now served by
-        another volunteer or not at all). Task ids must be known and appear at most once; a
-        volunteer id may be absent (that volunteer dropped out: its tasks must change).
+        another volunteer or not at all). Task ids must be known and appear at most once (drop
+        the entries of cancelled tasks); a volunteer id may be absent (that volunteer dropped
+        out: its tasks must change).
 
     Raises
     ------

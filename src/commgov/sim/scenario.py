@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from commgov.errors import InputError, InputIssue
 
@@ -67,6 +67,19 @@ class CommunitySpec(BaseModel):
     dataset: Literal["gusu", "synthetic_community"] = "gusu"
     seed: int = Field(default=0, ge=0)
     community: str = Field(pattern=r"^\d{12}$")
+
+    @model_validator(mode="after")
+    def _known_community(self) -> CommunitySpec:
+        if self.dataset == "gusu":
+            from commgov.datasets import gusu_divisions
+
+            codes = {c.id for c in gusu_divisions().communities}
+            if self.community not in codes:
+                raise ValueError(
+                    f"community {self.community!r} is not one of Gusu's {len(codes)} community "
+                    "codes (list them with `commgov communities`)"
+                )
+        return self
 
 
 class Scenario(BaseModel):
