@@ -15,6 +15,8 @@
 * Personal data: fields marked ``{"sensitive": True}`` (:func:`commgov.org.sensitive_fields`)
   are masked
   (:data:`MASK`) in errors, logs and exports; :func:`pseudonym` makes keyed, stable ids.
+* Sampling plans: :func:`sampling_csv_texts` (per point and per building),
+  :func:`sampling_ics` (iCalendar, extra ``ical``) and :func:`building_notices` (zh/en).
 """
 
 from commgov.io._export import (
@@ -49,6 +51,12 @@ from commgov.io._lists_csv import (
     lists_csv_texts,
 )
 from commgov.io._privacy import MASK, MIN_KEY_BYTES, pseudonym
+from commgov.io._sampling_export import (
+    building_notices,
+    sampling_csv_texts,
+    sampling_ics,
+    sampling_uid_namespace,
+)
 from commgov.io._tables import TableIssue, TableSource
 
 __all__ = [
@@ -64,6 +72,7 @@ __all__ = [
     "TableImportError",
     "TableIssue",
     "TableSource",
+    "building_notices",
     "csv_text",
     "export_json",
     "export_lists",
@@ -76,6 +85,9 @@ __all__ = [
     "lists_csv_texts",
     "pseudonym",
     "record_schemas",
+    "sampling_csv_texts",
+    "sampling_ics",
+    "sampling_uid_namespace",
     "to_geojson",
     "to_popolo",
     "wgs84_to_gcj02",
