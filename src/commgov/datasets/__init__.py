@@ -8,16 +8,19 @@ from commgov.datasets._community import synthetic_community
 from commgov.datasets._divisions import GUSU_CODE, gusu_divisions
 from commgov.datasets._gusu import HUCHIYUAN, gusu
 from commgov.datasets._matching_instances import MATCHING_SCALES, matching_instance
+from commgov.datasets._sampling_instances import SAMPLING_TIERS, sampling_instance
 from commgov.datasets._tasks import WAVES, synthetic_tasks
 
 __all__ = [
     "GUSU_CODE",
     "HUCHIYUAN",
     "MATCHING_SCALES",
+    "SAMPLING_TIERS",
     "WAVES",
     "gusu",
     "gusu_divisions",
     "matching_instance",
+    "sampling_instance",
     "synthetic_community",
     "synthetic_tasks",
 ]
