@@ -5,9 +5,11 @@ from the official division codes, then for one community an exact sampling plan 
 volunteer assignment, written as JSON and CSV. ``commgov communities`` lists the codes.
 ``commgov lists import`` / ``commgov lists export`` convert the three lists between tables
 (CSV or JSON rows) and their canonical JSON; ``commgov match`` solves a volunteer matching
-problem given as JSON; ``commgov simulate`` runs a scenario file, optionally swept over
-varied fields, and writes its KPIs. Bad input exits with status 2 and writes nothing.
-The CLI is the only place that prints; errors are one line on stderr with a non-zero exit.
+problem given as JSON; ``commgov plan-sampling`` plans a sampling round given as JSON and
+exports it (CSV, iCalendar, building notices); ``commgov simulate`` runs a scenario file,
+optionally swept over varied fields, and writes its KPIs. Bad input exits with status 2
+and writes nothing. The CLI is the only place that prints; errors are one line on stderr
+with a non-zero exit.
 """
 
 from __future__ import annotations
@@ -221,6 +223,23 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
                        help="folder for assignment.json and assignment.csv (default "
                        "./commgov-out)")
+    plan = sub.add_parser(
+        "plan-sampling",
+        help="plan a sampling round from a SamplingProblem JSON file and export it",
+        description="Plan a sampling round (commgov.scheduling.SamplingProblem as JSON): "
+        "which point and time slot for each batch, checked by the independent verifier. "
+        "Writes plan.json, plan.csv, buildings.csv, one point_<id>.csv per sampling point, "
+        "sampling.ics (one event per building slot; needs commgov[ical]) and "
+        "notices_zh.txt / notices_en.txt (the notice each building group receives), all or "
+        "none.",
+    )
+    plan.add_argument("problem", type=Path, metavar="PROBLEM.json",
+                      help="the sampling problem (SamplingProblem JSON)")
+    plan.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
+                      help="folder for the plan files (default ./commgov-out)")
+    plan.add_argument("--time-limit", type=_seconds, default=30.0, metavar="S",
+                      help="time limit in seconds for the plan, over all its tiers; the "
+                      "plan is exact when it finishes sooner (default 30)")
     sim = sub.add_parser(
         "simulate",
         help="simulate a scenario file (TOML/JSON), optionally a sweep, and write its KPIs",
@@ -288,6 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _match(args)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "plan-sampling":
+            return _plan_sampling(args)
         _parser().print_help()
         return EXIT_USAGE
     except CommgovError as exc:
@@ -688,6 +709,75 @@ def _match(args: argparse.Namespace) -> int:
     for code, count in sorted(by_code.items()):
         print(f"  unmatched {count} × {code}")
     print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
+    return 0
+
+
+def _notices_text(notices: dict[str, str]) -> str:
+    """Building notices one after another, separated by a blank line."""
+    return "".join(text + "\n\n" for text in notices.values())
+
+
+def _plan_sampling(args: argparse.Namespace) -> int:
+    from commgov.errors import ProblemError, SolverError
+    from commgov.io import (
+        building_notices,
+        json_text,
+        sampling_csv_texts,
+        sampling_ics,
+        write_texts,
+    )
+    from commgov.io._sampling_export import _import_icalendar
+    from commgov.scheduling import SamplingProblem, is_valid_sampling_plan, plan_sampling
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
+    try:
+        text = args.problem.read_bytes()
+    except OSError as exc:
+        return _usage_error(f"cannot read {args.problem}: {exc.strerror or exc}")
+    try:
+        problem = SamplingProblem.model_validate_json(text)
+    except ProblemError as exc:
+        return _usage_error(f"{args.problem}: {exc}")
+    _import_icalendar()  # a missing extra fails before the solve, with nothing written
+    _check_writable(out)
+    plan = plan_sampling(problem, time_limit_s=args.time_limit)
+    report = is_valid_sampling_plan(problem, plan)
+    if not report:
+        first = report.violations[0] if report.violations else "?"
+        raise SolverError(f"the plan failed verification ({len(report.violations)} "
+                          f"violation(s); first: {first}); nothing written")
+    texts: dict[str | Path, str] = {
+        out / "plan.json": json_text(plan.to_json()),
+    }
+    for name, csv_body in sampling_csv_texts(problem, plan).items():
+        texts[out / name] = csv_body
+    texts[out / "sampling.ics"] = sampling_ics(problem, plan)
+    for lang in ("zh", "en"):
+        texts[out / f"notices_{lang}.txt"] = _notices_text(
+            building_notices(problem, plan, lang)
+        )
+    written = write_texts(texts)
+    t = plan.totals
+    gap = f", gap {plan.info.gap:.2%}" if plan.info.gap else ""
+    print(
+        f"Sampling plan — status {plan.info.status}{gap}, verified: "
+        f"{t.served_people:,} of {t.walk_in_people:,} walk-in residents served at "
+        f"{_n(len(problem.points), 'point')}, walking {t.walk_person_m:,} person-metres, "
+        f"largest queue {t.max_backlog} (limit {problem.policy.max_queue}), "
+        + (f"last slot {t.last_slot}" if t.last_slot >= 0 else "no slot used")
+    )
+    if plan.door_to_door:
+        print(f"  door to door: {_n(len(plan.door_to_door), 'sealed building')}, "
+              f"{_n(sum(d.residents for d in plan.door_to_door), 'person')}")
+    by_code: Counter[str] = Counter(
+        u.reasons[0].code.value if u.reasons else "UNKNOWN" for u in plan.unserved
+    )
+    for code, count in sorted(by_code.items()):
+        print(f"  unserved {_n(count, 'batch')} × {code}")
+    print(f"Wrote {_n(len(written), 'file')} to {out}/: "
+          + ", ".join(p.name for p in written))
     return 0
 
 
