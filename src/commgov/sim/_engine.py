@@ -35,12 +35,21 @@ Rules every submodel follows:
 * **World.** ``ctx.model`` (:class:`commgov.org.OrgModel`), ``ctx.graph``
   (:class:`commgov.org.OrgGraph`) and ``ctx.community_id``: loaded once per process and
   shared between replicates, so never mutate them. ``ctx.cache`` is a per-process dict
-  (keyed by anything hashable that includes what the value depends on) for derived static
+  (keyed by anything hashable that includes what the value depends on — the dataset, its
+  seed and ``ctx.community_id``, never ``scenario.community.community``) for derived static
   structures such as household tables.
+* **Areas.** A scenario on a district or sub-district (``community = "320508"``) calls each
+  enabled submodel once per community of the area, in community-code order, on one
+  environment and one event log; ``ctx.community_id`` is that community and
+  :attr:`SimContext.in_area` is true. Draws keyed by world ids (buildings, people, sites) are
+  then the same as in the community's own run. Ids a submodel makes up (``relay-v001``) must
+  be scoped by the community in the random-stream keys (always) and in the log (when
+  :attr:`SimContext.in_area`), so communities draw independently and log ids stay unique.
+  KPIs are computed once, over the whole log.
 
-Submodels run in name order. A module named ``commgov.sim.<name>`` is imported on first lookup
-of ``<name>``, and ``"module:qualname"`` names import their module, so scenarios find
-submodels in fresh worker processes.
+Submodels run in name order (within a community). A module named ``commgov.sim.<name>`` is
+imported on first lookup of ``<name>``, and ``"module:qualname"`` names import their module,
+so scenarios find submodels in fresh worker processes.
 """
 
 from __future__ import annotations
@@ -73,6 +82,7 @@ __all__ = [
     "RunProvenance",
     "SimContext",
     "Submodel",
+    "area_communities",
     "get_submodel",
     "load_world",
     "register_submodel",
@@ -202,7 +212,8 @@ def load_world(dataset: str, seed: int, community: str) -> tuple[OrgModel, OrgGr
     seed : int
         Dataset seed.
     community : str
-        12-digit community code.
+        12-digit community code, or a district or sub-district code (``"gusu"`` only: the
+        whole dataset restricted to the area's communities).
 
     Raises
     ------
@@ -212,9 +223,13 @@ def load_world(dataset: str, seed: int, community: str) -> tuple[OrgModel, OrgGr
     from commgov.org import NodeKind, OrgGraph
 
     if dataset == "gusu":
-        from commgov.datasets import gusu
+        from commgov.datasets import gusu, gusu_divisions
 
-        model = gusu(seed, communities=[community])
+        if len(community) < 12:
+            inside = [c.id for c in gusu_divisions().communities if c.id.startswith(community)]
+            model = gusu(seed, communities=inside)
+        else:
+            model = gusu(seed, communities=[community])
     elif dataset == "synthetic_community":
         from commgov.datasets import synthetic_community
 
@@ -224,8 +239,8 @@ def load_world(dataset: str, seed: int, community: str) -> tuple[OrgModel, OrgGr
                                 f"unknown dataset; known: {', '.join(_DATASETS)}",
                                 what="scenario")
     graph = OrgGraph(model)
-    if community not in graph or graph.kind(community) not in (
-            NodeKind.COMMUNITY, NodeKind.VILLAGE):
+    kinds = (NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.DISTRICT, NodeKind.SUBDISTRICT)
+    if community not in graph or graph.kind(community) not in kinds:
         raise InputError.single("scenario", "community.community", community,
                                 f"no community with this code in dataset {dataset!r}",
                                 what="scenario")
@@ -249,7 +264,7 @@ class SimContext:
     graph : OrgGraph
         Its graph (read only).
     community_id : str
-        The scenario's community.
+        The community being set up (one of the area's in an area scenario).
     start : datetime
         Timezone-aware instant of simulated minute 0.
     log : EventLog
@@ -267,6 +282,11 @@ class SimContext:
     start: datetime
     log: EventLog = field(default_factory=EventLog)
     cache: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def in_area(self) -> bool:
+        """Whether the scenario covers a district or sub-district (several communities)."""
+        return self.community_id != self.scenario.community.community
 
     def rng(self, stream: str, entity: str | None = None) -> np.random.Generator:
         """A fresh generator: ``commgov._random.rng(root_seed, stream, entity, replicate)``."""
@@ -345,13 +365,38 @@ class ReplicateResult:
     status: Literal["ok"] = "ok"
 
 
+def area_communities(graph: OrgGraph, code: str) -> list[str]:
+    """The communities a scenario's ``community`` code covers, sorted by code.
+
+    Parameters
+    ----------
+    graph : OrgGraph
+        The world (:func:`load_world`).
+    code : str
+        A community code (itself), or a district or sub-district code (its communities and
+        villages).
+
+    Returns
+    -------
+    list of str
+    """
+    from commgov.org import NodeKind
+
+    if graph.kind(code) in (NodeKind.COMMUNITY, NodeKind.VILLAGE):
+        return [code]
+    return sorted({*graph.descendants(code, NodeKind.COMMUNITY),
+                   *graph.descendants(code, NodeKind.VILLAGE)})
+
+
 def run_replicate(scenario: Scenario, replicate: int, root_seed: int) -> ReplicateResult:
     """Run one replicate of a scenario: a pure function of its three arguments.
 
     Loads the community by dataset name and seed (cached per process), builds a SimPy
     environment whose clock is float minutes since ``scenario.start``, starts every enabled
     submodel in name order, runs until ``scenario.horizon_min`` and computes the KPIs from the
-    event log.
+    event log. A district or sub-district scenario starts the submodels of each of its
+    communities in turn (:func:`area_communities` order) on the same environment and log; a
+    community's draws are those of its own run (see the module docstring, "Areas").
 
     Parameters
     ----------
@@ -399,7 +444,13 @@ def run_replicate(scenario: Scenario, replicate: int, root_seed: int) -> Replica
         params = sub.params.model_validate(scenario.submodels[name])
         if params.enabled:
             active.append((sub, params))
-            sub.fn(env, ctx, params)
+    for cid in area_communities(graph, c.community):
+        here = ctx if cid == c.community else SimContext(
+            scenario=scenario, replicate=replicate, root_seed=root_seed, model=model,
+            graph=graph, community_id=cid, start=scenario.start, log=ctx.log,
+            cache=_STATIC_CACHE)
+        for sub, params in active:
+            sub.fn(env, here, params)
     env.run(until=scenario.horizon_min)
     kpis: dict[str, float] = {
         "events": float(len(ctx.log)),

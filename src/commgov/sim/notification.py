@@ -333,7 +333,7 @@ class _World:
 
 def _world(ctx: SimContext, enrolment: str) -> _World:
     c = ctx.scenario.community
-    key = ("notification.world", c.dataset, c.seed, c.community, enrolment)
+    key = ("notification.world", c.dataset, c.seed, ctx.community_id, enrolment)
     cached = ctx.cache.get(key)
     if cached is None:
         cached = ctx.cache[key] = _build_world(ctx, enrolment)
@@ -764,7 +764,7 @@ def notification_kpis(
         volunteer learnt of the notice); ``volunteer_hours`` (this submodel's).
     """
     target = event_values(log, "notify_target")
-    total = int(target[0]) if target.size else 0
+    total = int(target.sum())  # one notify_target per community
     channels = event_values(log, "notified")
     busy = [log.value[i] for i in log.where("volunteer_busy") if log.actor[i] == "notification"]
     activated = [log.t_min[i] for i in log.where("volunteer_activated")]

@@ -761,7 +761,7 @@ def _sampling_plan(ctx: SimContext, params: QueueParams) -> tuple[SamplingProble
     from commgov.scheduling import SamplingPolicy, plan_sampling, sampling_problem_from_org
 
     c = ctx.scenario.community
-    key = ("queues.plan", c.dataset, c.seed, c.community, params.slot_minutes,
+    key = ("queues.plan", c.dataset, c.seed, ctx.community_id, params.slot_minutes,
            params.utilisation, params.max_batch_households, params.plan_time_limit_s)
     cached = ctx.cache.get(key)
     if cached is None:

@@ -28,7 +28,10 @@ Randomness
 ``"<source>"`` (gaps), ``"<source>/count"`` (parcels per rider) and ``"<source>/building"``
 (destinations), each drawn in fixed chunks; stream ``"sim_relay_trips"`` with entity the
 volunteer id (trip-time factors). Removing a volunteer leaves the parcels and every other
-volunteer's draws unchanged.
+volunteer's draws unchanged. The registered submodel (:func:`relay`) scopes these entities by
+the community, ``"<community>/riders"`` and ``"<community>/relay-v001"``, so the communities of
+a district scenario draw independently and a community draws the same alone or in its
+district.
 
 Events (:class:`commgov.sim.EventLog` kinds)
 ------------------------------------------------
@@ -749,7 +752,7 @@ def _community_buildings(ctx: SimContext) -> tuple[tuple[float, float] | None,
     from commgov.org import Building, NodeKind, SiteFunction
 
     c = ctx.scenario.community
-    key = ("relay.world", c.dataset, c.seed, c.community)
+    key = ("relay.world", c.dataset, c.seed, ctx.community_id)
     cached = ctx.cache.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -804,15 +807,32 @@ def _relay_kpis(log: EventLog, ctx: SimContext, params: RelayParams) -> dict[str
     return relay_kpis(log, to_min=ctx.scenario.horizon_min).as_dict()
 
 
+def _scope(ctx: SimContext) -> tuple[str, RngFactory]:
+    """(prefix of made-up ids in the log, generators scoped by the community).
+
+    The relay's riders and volunteers are made up per community, so their stream keys are
+    ``"<community>/<id>"`` whether the community runs alone or inside an area; in an area the
+    log ids carry the same prefix, so they are unique across communities.
+    """
+    cid = ctx.community_id
+    prefix = f"{cid}/" if ctx.in_area else ""
+
+    def rngs(stream: str, entity: str) -> np.random.Generator:
+        return ctx.rng(stream, f"{cid}/{entity.removeprefix(prefix)}")
+
+    return prefix, rngs
+
+
 def _volunteers(
     ctx: SimContext, params: RelayParams, off: float
 ) -> tuple[list[RelayVolunteer], list[tuple[float, str, str]]]:
     """Volunteers (ids ``relay-v…``, then recruits ``relay-r…``) and their roster events."""
+    prefix, rngs = _scope(ctx)
     start = params.duty_from_min
-    members = [(f"relay-v{k:03d}", start) for k in range(1, params.volunteers + 1)]
-    joins = recruit_times(params.recruits_per_hour, start, off, ctx.rng, pool="relay")
-    members += [(f"relay-r{k:03d}", t) for k, t in enumerate(joins, start=1)]
-    leave = leave_times([m for m, _ in members], params.attrition_per_hour, ctx.rng)
+    members = [(f"{prefix}relay-v{k:03d}", start) for k in range(1, params.volunteers + 1)]
+    joins = recruit_times(params.recruits_per_hour, start, off, rngs, pool="relay")
+    members += [(f"{prefix}relay-r{k:03d}", t) for k, t in enumerate(joins, start=1)]
+    leave = leave_times([m for m, _ in members], params.attrition_per_hour, rngs)
     vols, marks = [], []
     for vid, join in members:
         gone = join + leave[vid]
@@ -851,10 +871,11 @@ def relay(env: simpy.Environment, ctx: SimContext, params: RelayParams) -> None:
     horizon = ctx.scenario.horizon_min
     gate = _relay_gate(ctx, params)
     until = horizon if params.arrivals_until_min is None else params.arrivals_until_min
-    arrivals = rider_arrivals(gate, params.riders_per_hour, until, ctx.rng,
+    prefix, rngs = _scope(ctx)
+    arrivals = rider_arrivals(gate, params.riders_per_hour, until, rngs,
                               parcels_per_rider=params.parcels_per_rider, batch=params.batch,
-                              start_min=params.arrivals_from_min)
+                              source=f"{prefix}riders", start_min=params.arrivals_from_min)
     off = horizon if params.duty_until_min is None else params.duty_until_min
     vols, marks = _volunteers(ctx, params, off)
     env.process(_roster_events(env, ctx.log, marks))
-    relay_process(env, gate, arrivals, vols, ctx.log, ctx.rng)
+    relay_process(env, gate, arrivals, vols, ctx.log, rngs)

@@ -59,27 +59,45 @@ class CommunitySpec(BaseModel):
     seed : int, default 0
         Dataset seed (≥ 0); not the simulation's root seed.
     community : str
-        12-digit official community code (``"320508017016"`` = 虎池苑社区).
+        Official code of what is simulated: a 12-digit community code (``"320508017016"`` =
+        虎池苑社区), or, with the ``"gusu"`` dataset, a 9-digit sub-district code
+        (``"320508017"`` = 白洋湾街道) or the 6-digit district code (``"320508"`` = 姑苏区,
+        all 171 communities). An area runs every enabled submodel once per community in it,
+        with the same parameters, in community-code order (:func:`commgov.sim.run_replicate`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     dataset: Literal["gusu", "synthetic_community"] = "gusu"
     seed: int = Field(default=0, ge=0)
-    community: str = Field(pattern=r"^\d{12}$")
+    community: str = Field(pattern=r"^\d{6}(\d{3}){0,2}$")
 
     @model_validator(mode="after")
     def _known_community(self) -> CommunitySpec:
         if self.dataset == "gusu":
             from commgov.datasets import gusu_divisions
 
-            codes = {c.id for c in gusu_divisions().communities}
-            if self.community not in codes:
+            divisions = gusu_divisions()
+            codes = {c.id for c in divisions.communities}
+            areas = {a.id for a in divisions.areas}
+            if len(self.community) < 12 and self.community not in areas:
+                raise ValueError(
+                    f"area {self.community!r} is not Gusu's district code or one of its "
+                    f"sub-district codes ({', '.join(sorted(areas))})"
+                )
+            if len(self.community) == 12 and self.community not in codes:
                 raise ValueError(
                     f"community {self.community!r} is not one of Gusu's {len(codes)} community "
                     "codes (list them with `commgov communities`)"
                 )
+        elif len(self.community) != 12:
+            raise ValueError(f"dataset {self.dataset!r} needs a 12-digit community code")
         return self
+
+    @property
+    def is_area(self) -> bool:
+        """Whether :attr:`community` is a district or sub-district (several communities)."""
+        return len(self.community) < 12
 
 
 class Scenario(BaseModel):
