@@ -1,0 +1,108 @@
+"""One replicate of the whole 姑苏区 (171 communities) in a fresh process: wall time and peak RSS.
+
+Usage::
+
+    python benchmarks/bench_sim_district.py [--scenario PATH] [--community CODE]
+                                            [--replicates 1] [--profile 0]
+
+The parent starts a fresh interpreter (``--child``), which imports commgov, loads the world
+(:func:`commgov.sim.load_world`: the Gusu dataset for the scenario's district or sub-district
+and its graph), then runs replicate 0 (building the per-community static structures, cached
+per process) and, with ``--replicates 2`` or more, further replicates (warm caches). The
+parent reports the child's whole wall time and its peak resident set size
+(``getrusage(RUSAGE_CHILDREN).ru_maxrss``). The issue-6 budget for one district day is
+≤ 2 minutes and ≤ 3 GiB on the 2-core machine. ``--profile N`` prints the N most expensive
+functions of replicate 0 (cProfile, cumulative; slows the run down).
+
+Default scenario: ``examples/scenarios/gusu_district_day.toml`` (notification + relay in
+every community).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT = Path(__file__).resolve().parents[1] / "examples" / "scenarios" / "gusu_district_day.toml"
+
+
+def child(args: argparse.Namespace) -> None:
+    """Run in the fresh process: time each phase, print one JSON line."""
+    t0 = time.perf_counter()
+    from commgov.sim import Scenario, load_world, run_replicate
+    from commgov.sim._engine import area_communities
+
+    scenario = Scenario.from_toml(Path(args.scenario))
+    if args.community:
+        scenario = scenario.with_updates({"community.community": args.community})
+    t_import = time.perf_counter()
+    c = scenario.community
+    _, graph = load_world(c.dataset, c.seed, c.community)
+    t_load = time.perf_counter()
+    replicates = []
+    kpis: dict[str, float] = {}
+    for r in range(args.replicates):
+        t = time.perf_counter()
+        if r == 0 and args.profile:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            result = prof.runcall(run_replicate, scenario, r, 2022)
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(
+                args.profile)
+        else:
+            result = run_replicate(scenario, r, 2022)
+        replicates.append(time.perf_counter() - t)
+        kpis = result.kpis if r == 0 else kpis
+    print(json.dumps({
+        "communities": len(area_communities(graph, c.community)),
+        "import_s": t_import - t0, "load_s": t_load - t_import, "replicate_s": replicates,
+        "events": kpis.get("events"), "households": kpis.get("notification.households"),
+        "kpis": kpis,
+    }))
+
+
+def main() -> None:
+    """Parse arguments; run the child in a fresh process and report."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default=str(DEFAULT))
+    ap.add_argument("--community", default="", help="override the scenario's community code")
+    ap.add_argument("--replicates", type=int, default=1)
+    ap.add_argument("--profile", type=int, default=0)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return
+    cmd = [sys.executable, __file__, "--child", "--scenario", args.scenario,
+           "--replicates", str(args.replicates), "--profile", str(args.profile)]
+    if args.community:
+        cmd += ["--community", args.community]
+    t = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if args.profile:
+        print(out.stderr)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    reps = ", ".join(f"{s:.1f}" for s in res["replicate_s"])
+    print(f"scenario {Path(args.scenario).name} ({res['communities']} communities, "
+          f"{res['households']:,.0f} households, {res['events']:,.0f} events in replicate 0)")
+    print(f"import {res['import_s']:.1f} s, world load {res['load_s']:.1f} s, "
+          f"replicates [{reps}] s")
+    print(f"whole process {wall:.1f} s (budget 120 s), peak RSS {peak_mib:,.0f} MiB "
+          f"(budget 3,072 MiB)")
+    for key in ("notification.t50_min", "notification.t95_min", "notification.t100_min",
+                "relay.deliveries_per_hour", "relay.gate_to_door_p95_min", "volunteer_hours"):
+        if key in res["kpis"]:
+            print(f"  {key} = {res['kpis'][key]:,.1f}")
+
+
+if __name__ == "__main__":
+    main()
