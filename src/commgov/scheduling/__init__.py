@@ -17,7 +17,9 @@ Also here (each with its own module of records, shared rules and an independent 
 * notification plans — :func:`plan_notification` (:mod:`commgov.scheduling.notification`);
 * staffing — :func:`erlang_c`, :func:`lanes_for_wait`, :func:`swabbers_needed`
   (:mod:`commgov.scheduling.staffing`);
-* duty rosters — :func:`plan_roster` (:mod:`commgov.scheduling.roster`).
+* duty rosters — :func:`plan_roster` (:mod:`commgov.scheduling.roster`);
+* re-planning after a building is sealed or a point loses lanes — :func:`replan_sampling`
+  (:mod:`commgov.scheduling.replan`).
 
 OR-Tools is imported only when :func:`plan_sampling` is called.
 """
@@ -68,6 +70,7 @@ from commgov.scheduling.problem import (
     slot_capacity,
     walk_distance_m,
 )
+from commgov.scheduling.replan import Replan, replan_sampling
 from commgov.scheduling.roster import (
     Post,
     PostTask,
@@ -110,6 +113,7 @@ __all__ = [
     "Post",
     "PostTask",
     "QueueFigures",
+    "Replan",
     "Roster",
     "RosterPolicy",
     "RosterProblem",
@@ -148,6 +152,7 @@ __all__ = [
     "plan_sampling",
     "queue_figures",
     "reach_limit_m",
+    "replan_sampling",
     "roster_problem_from_org",
     "sampling_problem_from_org",
     "service_level",
