@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from commgov._perf import gc_paused
 from commgov.errors import InfeasibleError, SizeLimitError, SolverError, expect_type
 from commgov.matching._pairs import Prepared, prepare
 from commgov.matching._result import build_assignment
@@ -332,21 +333,23 @@ def match_volunteers(
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
         raise ValueError(f"seed must be a whole number in [0, 2^31), got {seed!r}")
     budgets = any(v.minutes_per_day is not None for v in problem.volunteers)
-    if budgets:
-        if objective != "min_cost":
-            raise ValueError(
-                "minute budgets (Volunteer.minutes_per_day) are solved with objective="
-                f"'min_cost' only, not {objective!r}"
-            )
-        from commgov.matching._cpsat import match_minutes
+    # many acyclic records: the cyclic collector's full passes would only cost time
+    with gc_paused():
+        if budgets:
+            if objective != "min_cost":
+                raise ValueError(
+                    "minute budgets (Volunteer.minutes_per_day) are solved with objective="
+                    f"'min_cost' only, not {objective!r}"
+                )
+            from commgov.matching._cpsat import match_minutes
 
-        result = match_minutes(problem, time_limit_s=float(time_limit_s), seed=seed)
-    elif objective == "stable":
-        from commgov.matching._stable import match_stable
+            result = match_minutes(problem, time_limit_s=float(time_limit_s), seed=seed)
+        elif objective == "stable":
+            from commgov.matching._stable import match_stable
 
-        result = match_stable(problem, propose=propose)
-    else:
-        result = _match_flow(problem, objective)
+            result = match_stable(problem, propose=propose)
+        else:
+            result = _match_flow(problem, objective)
     if strict and result.unmatched:
         ids = [u.task_id for u in result.unmatched]
         raise InfeasibleError(
