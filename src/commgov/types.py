@@ -32,6 +32,7 @@ __all__ = [
     "TimeWindow",
     "TimeZoneName",
     "haversine_m",
+    "to_seconds",
 ]
 
 #: Mean Earth radius in metres (IUGG), used by :func:`haversine_m`.
@@ -184,3 +185,27 @@ class TimeWindow(BaseModel):
     def overlaps(self, other: TimeWindow) -> bool:
         """Whether the two half-open windows share any instant."""
         return self.start < other.end and other.start < self.end
+
+
+def to_seconds(minutes: float) -> int:
+    """A duration in minutes as whole seconds, rounded up after rounding to the microsecond.
+
+    The one conversion the planners with second-resolution schedules share (relay, door-to-door
+    rounds, notification plans), so 0.1 min is 6 s, not 7, whatever the float error.
+
+    Parameters
+    ----------
+    minutes : float
+        A duration in minutes (≥ 0).
+
+    Returns
+    -------
+    int
+        Seconds.
+
+    Examples
+    --------
+    >>> to_seconds(2.5), to_seconds(0.1), to_seconds(1 / 3), to_seconds(25 / 80)
+    (150, 6, 20, 19)
+    """
+    return math.ceil(round(minutes * 60.0, 6))

@@ -42,7 +42,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from commgov._problem import CheckedProblem
 from commgov.errors import InputIssue, ProblemError
 from commgov.results import Reason, SolveInfo
-from commgov.types import GeoPoint, Id, TimeWindow, TimeZoneName, haversine_m
+from commgov.types import GeoPoint, Id, TimeWindow, TimeZoneName, haversine_m, to_seconds
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -317,22 +317,6 @@ def _cross_issues(problem: RelayProblem) -> list[InputIssue]:
 
 
 # ------------------------------------------------------------------------- shared rules
-
-
-def to_seconds(minutes: float) -> int:
-    """Minutes as whole seconds, rounded up (to the microsecond first, so 0.1 min is 6 s).
-
-    Parameters
-    ----------
-    minutes : float
-        A duration in minutes (≥ 0).
-
-    Returns
-    -------
-    int
-        Seconds.
-    """
-    return math.ceil(round(minutes * 60.0, 6))
 
 
 def walk_metres(problem: RelayProblem, building: RelayBuilding) -> int:

@@ -89,7 +89,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from commgov._problem import CheckedProblem
 from commgov.errors import InputIssue, ProblemError
 from commgov.results import Reason, SolveInfo
-from commgov.types import MAX_HEADCOUNT, GeoPoint, Id, TimeWindow, TimeZoneName, haversine_m
+from commgov.types import (
+    MAX_HEADCOUNT,
+    GeoPoint,
+    Id,
+    TimeWindow,
+    TimeZoneName,
+    haversine_m,
+    to_seconds,
+)
 
 if TYPE_CHECKING:
     from commgov.org import OrgGraph, OrgModel
@@ -365,27 +373,6 @@ def _cross_issues(problem: DoorToDoorProblem) -> list[InputIssue]:
 
 
 # ------------------------------------------------------------------------------ shared rules
-
-
-def to_seconds(minutes: float) -> int:
-    """Minutes as whole seconds, rounded up (to the microsecond first, so 0.1 min is 6 s).
-
-    Parameters
-    ----------
-    minutes : float
-        A duration in minutes, ≥ 0.
-
-    Returns
-    -------
-    int
-        Seconds.
-
-    Examples
-    --------
-    >>> to_seconds(2.5), to_seconds(0.1), to_seconds(1 / 3)
-    (150, 6, 20)
-    """
-    return math.ceil(round(minutes * 60.0, 6))
 
 
 def service_seconds(problem: DoorToDoorProblem, household: RoundHousehold) -> int:

@@ -45,7 +45,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from commgov._problem import CheckedProblem
 from commgov.errors import InputIssue, ProblemError
 from commgov.results import SolveInfo
-from commgov.types import MAX_HEADCOUNT, GeoPoint, Id, TimeZoneName, haversine_m
+from commgov.types import MAX_HEADCOUNT, GeoPoint, Id, TimeZoneName, haversine_m, to_seconds
 
 if TYPE_CHECKING:
     from commgov.org import OrgGraph, OrgModel
@@ -310,27 +310,6 @@ def _cross_issues(problem: NotificationProblem) -> list[InputIssue]:
 def _exact(x: float) -> Fraction:
     """The decimal a user meant by a float (``0.15`` → 3/20)."""
     return Fraction(repr(float(x)))
-
-
-def to_seconds(minutes: float) -> int:
-    """Minutes as whole seconds, rounded up (to the microsecond first, so 0.1 min is 6 s).
-
-    Parameters
-    ----------
-    minutes : float
-        A duration in minutes (≥ 0).
-
-    Returns
-    -------
-    int
-        Seconds.
-
-    Examples
-    --------
-    >>> to_seconds(0.1), to_seconds(1.0), to_seconds(25 / 80)
-    (6, 60, 19)
-    """
-    return math.ceil(round(minutes * 60.0, 6))
 
 
 def knocked_households(problem: NotificationProblem, building: NotificationBuilding) -> int:
