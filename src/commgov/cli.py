@@ -644,6 +644,20 @@ def _lists_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_input(path: Path, out: Path) -> bytes | int:
+    """The input file's bytes, or the exit status of a usage error.
+
+    Shared by the commands that read one file and write a folder: ``--out`` must not be an
+    existing non-folder, and the file must be readable.
+    """
+    if out.exists() and not out.is_dir():
+        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        return _usage_error(f"cannot read {path}: {exc.strerror or exc}")
+
+
 def _lists_export(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
@@ -652,12 +666,9 @@ def _lists_export(args: argparse.Namespace) -> int:
     from commgov.lists import ThreeLists
 
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
-    try:
-        text = args.lists_json.read_bytes()
-    except OSError as exc:
-        return _usage_error(f"cannot read {args.lists_json}: {exc.strerror or exc}")
+    text = _read_input(args.lists_json, out)
+    if isinstance(text, int):
+        return text
     try:
         lists = ThreeLists.from_json(text)
     except ValidationError as exc:
@@ -677,12 +688,9 @@ def _match(args: argparse.Namespace) -> int:
     from commgov.matching import MatchingProblem, match_volunteers
 
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
-    try:
-        text = args.problem.read_bytes()
-    except OSError as exc:
-        return _usage_error(f"cannot read {args.problem}: {exc.strerror or exc}")
+    text = _read_input(args.problem, out)
+    if isinstance(text, int):
+        return text
     try:
         problem = MatchingProblem.model_validate_json(text)
     except ProblemError as exc:
@@ -730,12 +738,9 @@ def _plan_sampling(args: argparse.Namespace) -> int:
     from commgov.scheduling import SamplingProblem, is_valid_sampling_plan, plan_sampling
 
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
-    try:
-        text = args.problem.read_bytes()
-    except OSError as exc:
-        return _usage_error(f"cannot read {args.problem}: {exc.strerror or exc}")
+    text = _read_input(args.problem, out)
+    if isinstance(text, int):
+        return text
     try:
         problem = SamplingProblem.model_validate_json(text)
     except ProblemError as exc:
