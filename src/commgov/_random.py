@@ -38,6 +38,9 @@ STREAMS: MappingProxyType[str, int] = MappingProxyType(
         "sim_relay_riders": 18,
         "sim_relay_trips": 19,
         "sim_shifts": 20,
+        "sim_d2d_service": 21,
+        "sim_needs_arrivals": 22,
+        "sim_needs_service": 23,
     }
 )
 

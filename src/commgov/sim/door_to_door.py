@@ -1,0 +1,911 @@
+"""Door-to-door sampling rounds (上门采样) as a simulation: two-person teams at the doors (SimPy).
+
+The stochastic counterpart of :func:`commgov.scheduling.plan_door_to_door`.
+
+Households of sealed buildings (封控区: "1 household, 1 tube", residents stay home) and
+registered mobility-limited residents (行动不便) elsewhere are swabbed at their door by
+two-person teams (one swabs, one registers) who leave a base, walk to a stairwell, climb, swab
+household after household and come back (reference/scheduling.md §1.5; reference/
+simulation.md §6.2).
+
+The model
+---------
+The time model is the planner's (:mod:`commgov.scheduling.door_to_door`), in float minutes
+instead of whole seconds:
+
+* **Places.** A :class:`commgov.scheduling.RoundBuilding` is one stairwell (an entrance of a
+  building, or the building without entrances); the base is a place on the ground. Walking
+  between two places takes great-circle metres × ``detour_factor`` / ``walking_speed_m_per_min``
+  (80 m/min; unrounded, without the planner's shortest-path closure).
+* **Legs.** To the next household in the same stairwell: ``minutes_between_doors`` plus the
+  floors between them × the stairwell's minutes per floor (2.0 by stairs, 0.1 by lift, or its
+  own ``minutes_per_floor``). Otherwise down to the ground, walk, and up to the household's
+  floor. The base counts as the ground floor.
+* **Service** at a door: the household's ``service_minutes``, else ``minutes_per_household +
+  minutes_per_resident × residents`` (2.5 + 0.5 per resident), × a lognormal factor of mean 1
+  and coefficient of variation ``service_cv`` drawn from the team's own stream.
+* **Fatigue.** Every leg and service lasts its nominal time ×
+  :func:`commgov.sim.shifts.fatigue_factor` of the minutes the team has worked so far.
+* **Shifts.** A team works in on-duty windows (:func:`commgov.sim.shifts.shift_windows`,
+  4 h PPE shifts and a 30 min break by default in the submodel): it starts a household only
+  inside a window, finishes the one under way when the window ends, then walks back to the
+  base (doffing, break) and starts the next window from the base. A team whose windows are
+  over (its last shift, or a member leaving: attrition) goes back to the base for good.
+* **Who goes where** (:class:`D2DOrder`):
+
+  - ``nearest_first``: an idle team claims the stairwell nearest to where it is (walking
+    minutes, ties by stairwell id) among those with households nobody has claimed, and swabs
+    them bottom-up (floor, then household id). Going back to the base releases what is left
+    of its claim to the other teams.
+  - ``planned``: each team follows its route of :func:`commgov.scheduling.plan_door_to_door`
+    (stop order; times are simulated, not the plan's); households the plan leaves out, and
+    what a team could not finish before leaving for good, are then taken nearest-first.
+
+Randomness
+----------
+Stream ``"sim_d2d_service"``, entity the team id: the team's service factors, drawn in blocks
+of 64 in the order it swabs. Removing a team leaves every other team's sequence of factors
+unchanged (which households it meets may change under ``nearest_first``). The registered
+submodel draws attrition from ``"sim_shifts"`` per team member (:func:`commgov.sim.shifts.
+leave_times`); a team stops when its first member leaves. Teams made up by the submodel
+(``crews = "generic"``: ``"d2d-t01"`` …) are keyed ``"<community>/d2d-t01"``, and carry that
+prefix in the log in an area run; teams formed from the world's people keep their ids
+(``"<person>+<person>"``).
+
+Events (:class:`commgov.sim.EventLog` kinds)
+------------------------------------------------
+``d2d_target``
+    Entity community (the registered submodel; ``"round"`` from :func:`run_door_to_door`),
+    value households to swab, at the round start.
+``d2d_team``
+    Entity team, value its members, at the round start.
+``d2d_depart``
+    Entity team, at leaving the base (the start of each window the team works in).
+``d2d_leg``
+    Entity the household walked or climbed to (``"<base>"`` for the way back), actor team,
+    value minutes; logged at the leg start.
+``d2d_swabbed``
+    Entity household, actor team, value service minutes; logged when the swab is done (the
+    completion time of the household).
+``d2d_back``
+    Entity team, value minutes since its ``d2d_depart``, at the return to the base.
+``volunteer_left``
+    Entity team, actor ``"door_to_door"``: the team stops for good (attrition) before the end
+    of its duty.
+``volunteer_busy``
+    The engine's shared kind: entity each team member, actor ``"door_to_door"``, value minutes
+    of every leg and service (logged at its start).
+
+All times are float minutes of simulated time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import simpy
+from pydantic import Field, field_validator
+
+from commgov.errors import InputError
+from commgov.sim._engine import SimContext, register_submodel
+from commgov.sim._log import EventLog
+from commgov.sim._policies import SubmodelParams
+from commgov.sim.kpi import event_values, time_to_fraction
+from commgov.sim.shifts import fatigue_factor, leave_times, shift_windows, truncate_windows
+from commgov.types import EARTH_RADIUS_M
+
+if TYPE_CHECKING:
+    from commgov.scheduling import DoorToDoorPlan, DoorToDoorProblem
+
+__all__ = [
+    "D2D_STREAM",
+    "D2DOrder",
+    "D2DTeam",
+    "DoorToDoorParams",
+    "door_to_door",
+    "door_to_door_kpis",
+    "door_to_door_process",
+    "planned_order",
+    "run_door_to_door",
+    "teams_from_problem",
+]
+
+#: Stream of service-time factors (entity: the team id).
+D2D_STREAM = "sim_d2d_service"
+#: Place name of the base in ``d2d_leg`` events.
+BASE = "<base>"
+#: The two assignment policies.
+D2DOrder = Literal["nearest_first", "planned"]
+
+RngFactory = Callable[[str, str], np.random.Generator]
+
+_BLOCK = 64
+_ACTOR = "door_to_door"
+
+
+@dataclass(frozen=True, slots=True)
+class D2DTeam:
+    """A two-person (or larger) sampling team.
+
+    Parameters
+    ----------
+    id : str
+        Pseudonymous id (the entity key of its service-time stream).
+    members : tuple of str
+        Person ids; each gets the team's ``volunteer_busy`` minutes. At least one.
+    windows : tuple of (float, float), default always on duty
+        On-duty windows ``[start, end)`` in simulated minutes, sorted, not overlapping.
+    fatigue_per_hour : float, default 0
+        Task times grow by this fraction per hour already worked (0.05: +5 %/h), ≥ 0.
+
+    Raises
+    ------
+    ValueError
+        No member, negative fatigue, or windows unsorted or overlapping.
+    """
+
+    id: str
+    members: tuple[str, ...]
+    windows: tuple[tuple[float, float], ...] = ((0.0, math.inf),)
+    fatigue_per_hour: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ValueError(f"team {self.id}: needs at least one member")
+        if not self.fatigue_per_hour >= 0:
+            raise ValueError(f"team {self.id}: fatigue_per_hour must be ≥ 0")
+        last = -math.inf
+        for s, e in self.windows:
+            if not (last <= s < e):
+                raise ValueError(f"team {self.id}: windows must be sorted and disjoint")
+            last = e
+
+
+def teams_from_problem(
+    problem: DoorToDoorProblem, start: datetime, *, fatigue_per_hour: float = 0.0
+) -> list[D2DTeam]:
+    """One simulated team per team unit of a door-to-door problem.
+
+    A unit's window is its shift ``[start, min(end, start + max_minutes))`` in minutes from
+    ``start``. Its id is the team id (``"<team>#<k>"`` for unit ``k`` of a team with
+    ``count > 1``, as :func:`planned_order` names them); its members are the ``persons`` ids of
+    a team id of the form ``"<person>+<person>"`` (teams formed by
+    :func:`commgov.scheduling.door_to_door_problem_from_org`), else ``"<unit>/1"``,
+    ``"<unit>/2"`` ….
+
+    Parameters
+    ----------
+    problem : DoorToDoorProblem
+    start : datetime
+        Tz-aware instant of simulated minute 0.
+    fatigue_per_hour : float, default 0
+
+    Returns
+    -------
+    list of D2DTeam
+        Sorted by team id, then unit.
+    """
+    out = []
+    for t in sorted(problem.teams, key=lambda t: t.id):
+        s = (t.shift.start - start).total_seconds() / 60.0
+        e = (t.shift.end - start).total_seconds() / 60.0
+        if t.max_minutes is not None:
+            e = min(e, s + t.max_minutes)
+        for k in range(1, t.count + 1):
+            uid = t.id if t.count == 1 else f"{t.id}#{k}"
+            parts = tuple(t.id.split("+"))
+            members = parts if t.count == 1 and len(parts) == t.persons else tuple(
+                f"{uid}/{j}" for j in range(1, t.persons + 1))
+            out.append(D2DTeam(uid, members, ((s, e),), fatigue_per_hour))
+    return out
+
+
+def planned_order(plan: DoorToDoorPlan) -> dict[str, list[str]]:
+    """Team unit id (as :func:`teams_from_problem` names it) → household ids in route order.
+
+    Parameters
+    ----------
+    plan : DoorToDoorPlan
+        A plan of :func:`commgov.scheduling.plan_door_to_door`.
+
+    Returns
+    -------
+    dict of str to list of str
+        Only the units with a route. A team id ending in ``#<k>`` is read as unit ``k`` of a
+        team with several units.
+    """
+    counts: dict[str, int] = {}
+    for r in plan.routes:
+        counts[r.team_id] = max(counts.get(r.team_id, 0), r.unit)
+    out = {}
+    for r in plan.routes:
+        uid = r.team_id if counts[r.team_id] == 1 and r.unit == 1 else f"{r.team_id}#{r.unit}"
+        out[uid] = [s.household_id for s in r.stops]
+    return out
+
+
+# ------------------------------------------------------------------------------ the run
+
+
+def _lognormal_params(cv: float) -> tuple[float, float]:
+    sigma2 = math.log1p(cv * cv)
+    return -sigma2 / 2.0, math.sqrt(sigma2)
+
+
+class _Factors:
+    """Lognormal factors of mean 1 and coefficient of variation ``cv``, in blocks of 64."""
+
+    __slots__ = ("_buf", "_i", "_mu", "_rng", "_sigma")
+
+    def __init__(self, rng: np.random.Generator | None, cv: float) -> None:
+        self._rng = rng
+        self._mu, self._sigma = _lognormal_params(cv)
+        self._buf = np.empty(0)
+        self._i = 0
+
+    def next(self) -> float:
+        if self._rng is None or self._sigma == 0.0:
+            return 1.0
+        if self._i >= self._buf.size:
+            self._buf = np.exp(self._mu + self._sigma * self._rng.standard_normal(_BLOCK))
+            self._i = 0
+        value = float(self._buf[self._i])
+        self._i += 1
+        return value
+
+
+def _walk_minutes(lon: np.ndarray, lat: np.ndarray, detour: float, speed: float) -> np.ndarray:
+    """Walking minutes between all pairs of points (vectorised haversine × detour / speed)."""
+    p = np.radians(lat)
+    lam = np.radians(lon)
+    dp = p[:, None] - p[None, :]
+    dl = lam[:, None] - lam[None, :]
+    h = np.sin(dp / 2) ** 2 + np.cos(p)[:, None] * np.cos(p)[None, :] * np.sin(dl / 2) ** 2
+    metres = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    out: np.ndarray = metres * detour / speed
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Round:
+    """Static tables of a round (places by index: 0 the base, 1 … the stairwells)."""
+
+    stairwells: tuple[str, ...]
+    floor_min: np.ndarray  # per place (0 for the base)
+    walk: np.ndarray  # place × place, minutes
+    households: tuple[str, ...]  # sorted by (stairwell, floor, id)
+    place: np.ndarray  # household → place index
+    floor: np.ndarray  # household → floor
+    service: np.ndarray  # household → nominal minutes
+
+
+def _round_tables(problem: DoorToDoorProblem) -> _Round:
+    from commgov.scheduling.door_to_door import Access
+
+    pol = problem.policy
+    buildings = sorted(problem.buildings, key=lambda b: b.id)
+    index = {b.id: i + 1 for i, b in enumerate(buildings)}
+    floor_min = np.zeros(len(buildings) + 1)
+    for i, b in enumerate(buildings, start=1):
+        floor_min[i] = b.minutes_per_floor if b.minutes_per_floor is not None else (
+            pol.lift_minutes_per_floor if b.access is Access.LIFT else
+            pol.stairs_minutes_per_floor)
+    lon = np.array([problem.base.lon, *(b.location.lon for b in buildings)])
+    lat = np.array([problem.base.lat, *(b.location.lat for b in buildings)])
+    walk = _walk_minutes(lon, lat, pol.detour_factor, pol.walking_speed_m_per_min)
+    rows = sorted((index[h.building_id], h.floor, h.id,
+                   h.service_minutes if h.service_minutes is not None else
+                   pol.minutes_per_household + pol.minutes_per_resident * h.residents)
+                  for h in problem.households)
+    return _Round(
+        stairwells=tuple(b.id for b in buildings), floor_min=floor_min, walk=walk,
+        households=tuple(r[2] for r in rows),
+        place=np.array([r[0] for r in rows], dtype=np.int64),
+        floor=np.array([r[1] for r in rows], dtype=np.int64),
+        service=np.array([r[3] for r in rows], dtype=float))
+
+
+@dataclass(slots=True)
+class _TeamState:
+    team: D2DTeam
+    factors: _Factors
+    own: deque[int] = field(default_factory=deque)  # households queued for this team
+    place: int = 0
+    floor: int = 1
+    worked: float = 0.0
+
+
+class _Run:
+    """One door-to-door run: shared pool of unclaimed households, team processes."""
+
+    def __init__(self, env: simpy.Environment, tables: _Round, teams: Sequence[D2DTeam],
+                 log: EventLog, rngs: RngFactory | None, *, gap_min: float, service_cv: float,
+                 order: Mapping[str, Sequence[str]] | None) -> None:
+        self.env, self.t, self.log, self.gap = env, tables, log, gap_min
+        ids = [t.id for t in teams]
+        if len(set(ids)) != len(ids):
+            raise ValueError("team ids must be unique")
+        hindex = {h: i for i, h in enumerate(tables.households)}
+        self.done = np.zeros(len(tables.households), dtype=bool)
+        self.teams = [_TeamState(t, _Factors(None if rngs is None else rngs(D2D_STREAM, t.id),
+                                             service_cv)) for t in teams]
+        assigned: set[int] = set()
+        if order is not None:
+            known = set(ids)
+            for tid in sorted(order):
+                if tid not in known:
+                    raise ValueError(f"order names unknown team {tid!r}")
+            for ts in self.teams:
+                for hid in order.get(ts.team.id, ()):
+                    if hid not in hindex:
+                        raise ValueError(f"order names unknown household {hid!r}")
+                    h = hindex[hid]
+                    if h in assigned:
+                        raise ValueError(f"household {hid!r} is in two routes")
+                    assigned.add(h)
+                    ts.own.append(h)
+        # pool: place → households not claimed (sorted by floor, id: the table order)
+        self.pool: dict[int, list[int]] = {}
+        for h in range(len(tables.households)):
+            if h not in assigned:
+                self.pool.setdefault(int(tables.place[h]), []).append(h)
+        self.released = env.event()
+
+    # -- bookkeeping
+
+    def _busy(self, ts: _TeamState, start: float, minutes: float) -> None:
+        for m in ts.team.members:
+            self.log.record(start, "volunteer_busy", m, actor=_ACTOR, value=minutes)
+        ts.worked += minutes
+
+    def _claim(self, ts: _TeamState) -> bool:
+        """Claim the nearest stairwell with unclaimed households; False if none is left."""
+        if not self.pool:
+            return False
+        row = self.t.walk[ts.place]
+        best = min(self.pool, key=lambda p: (row[p], self.t.stairwells[p - 1]))
+        ts.own.extend(self.pool.pop(best))
+        return True
+
+    def _release(self, ts: _TeamState) -> None:
+        """Put what is left of a team's queue back in the pool (ordered), wake idle teams."""
+        if not ts.own:
+            return
+        for h in ts.own:
+            self.pool.setdefault(int(self.t.place[h]), []).append(h)
+        for p in {int(self.t.place[h]) for h in ts.own}:
+            self.pool[p].sort()
+        ts.own.clear()
+        ev, self.released = self.released, self.env.event()
+        ev.succeed()
+
+    def _leg_to(self, ts: _TeamState, place: int, floor: int) -> float:
+        t = self.t
+        if place == ts.place and place != 0:
+            return float(self.gap + t.floor_min[place] * abs(floor - ts.floor))
+        return float(t.floor_min[ts.place] * (ts.floor - 1) + t.walk[ts.place, place]
+                     + t.floor_min[place] * (floor - 1))
+
+    # -- processes
+
+    def _go(self, ts: _TeamState, place: int, floor: int, entity: str) -> Any:
+        minutes = self._leg_to(ts, place, floor) * fatigue_factor(
+            ts.team.fatigue_per_hour, ts.worked)
+        start = self.env.now
+        self.log.record(start, "d2d_leg", entity, actor=ts.team.id, value=minutes)
+        self._busy(ts, start, minutes)
+        if minutes > 0:
+            yield self.env.timeout(minutes)
+        ts.place, ts.floor = place, floor
+
+    def team(self, ts: _TeamState) -> Any:
+        env, log, tid = self.env, self.log, ts.team.id
+        for ws, we in ts.team.windows:
+            if env.now >= we:
+                continue
+            if env.now < ws:
+                yield env.timeout(ws - env.now)
+            departed: float | None = None
+            while env.now < we:
+                if not ts.own and not self._claim(ts):
+                    if departed is not None:  # nothing left: back to the base
+                        yield from self._go(ts, 0, 1, BASE)
+                        log.record(env.now, "d2d_back", tid, value=env.now - departed)
+                        departed = None
+                    else:  # wait there for work released by a team going back
+                        yield self.released | env.timeout(we - env.now)
+                    continue
+                h = ts.own.popleft()
+                if departed is None:
+                    departed = env.now
+                    log.record(env.now, "d2d_depart", tid)
+                yield from self._go(ts, int(self.t.place[h]), int(self.t.floor[h]),
+                                    self.t.households[h])
+                minutes = float(self.t.service[h]) * ts.factors.next() * fatigue_factor(
+                    ts.team.fatigue_per_hour, ts.worked)
+                start = env.now
+                self._busy(ts, start, minutes)
+                if minutes > 0:
+                    yield env.timeout(minutes)
+                self.done[h] = True
+                log.record(env.now, "d2d_swabbed", self.t.households[h], actor=tid,
+                           value=minutes)
+            if departed is not None:
+                self._release(ts)
+                yield from self._go(ts, 0, 1, BASE)
+                log.record(env.now, "d2d_back", tid, value=env.now - departed)
+        self._release(ts)
+
+    def start(self, target_entity: str) -> None:
+        self.log.record(self.env.now, "d2d_target", target_entity,
+                        value=float(len(self.t.households)))
+        for ts in self.teams:
+            self.log.record(self.env.now, "d2d_team", ts.team.id,
+                            value=float(len(ts.team.members)))
+        for ts in self.teams:
+            self.env.process(self.team(ts))
+
+
+def door_to_door_process(
+    env: simpy.Environment,
+    problem: DoorToDoorProblem,
+    teams: Sequence[D2DTeam],
+    log: EventLog,
+    rngs: RngFactory | None = None,
+    *,
+    service_cv: float = 0.0,
+    order: Mapping[str, Sequence[str]] | None = None,
+    target: str = "round",
+) -> None:
+    """Start the door-to-door processes of ``problem`` on ``env`` (see the module docstring).
+
+    Parameters
+    ----------
+    env : simpy.Environment
+        Its clock is minutes; the teams' windows are on that clock.
+    problem : DoorToDoorProblem
+        Base, stairwells, households and the timing rules (``policy``); its ``teams`` are not
+        used (pass them through :func:`teams_from_problem`).
+    teams : sequence of D2DTeam
+        Unique ids; processes start in the given order.
+    log : EventLog
+    rngs : RngFactory, optional
+        ``rngs(stream, entity)`` → generator; needed when ``service_cv > 0``.
+    service_cv : float, default 0
+        Coefficient of variation of the lognormal service factor (mean 1), ≥ 0.
+    order : mapping of str to sequence of str, optional
+        Team id → household ids to do first, in that order (:func:`planned_order`); the rest
+        is taken nearest-first. ``None``: everything nearest-first.
+    target : str, default "round"
+        Entity of the ``d2d_target`` event.
+
+    Raises
+    ------
+    ValueError
+        Duplicate team ids, an order naming an unknown team or household or a household
+        twice, ``service_cv < 0``, or ``service_cv > 0`` without ``rngs``.
+    """
+    if not (math.isfinite(service_cv) and service_cv >= 0):
+        raise ValueError("service_cv must be a finite number ≥ 0")
+    if service_cv > 0 and rngs is None:
+        raise ValueError("rngs is needed when service_cv > 0")
+    run = _Run(env, _round_tables(problem), teams, log, rngs,
+               gap_min=problem.policy.minutes_between_doors, service_cv=service_cv, order=order)
+    run.start(target)
+
+
+def run_door_to_door(
+    problem: DoorToDoorProblem,
+    teams: Sequence[D2DTeam],
+    rngs: RngFactory | None = None,
+    *,
+    service_cv: float = 0.0,
+    order: Mapping[str, Sequence[str]] | None = None,
+    until_min: float | None = None,
+    log: EventLog | None = None,
+) -> EventLog:
+    """Simulate door-to-door rounds on a fresh environment and return the event log.
+
+    Parameters
+    ----------
+    problem, teams, rngs, service_cv, order
+        As :func:`door_to_door_process`.
+    until_min : float, optional
+        Stop there (minutes); default: until nothing is left to happen.
+    log : EventLog, optional
+        Log to append to; default a new one.
+
+    Returns
+    -------
+    EventLog
+
+    Examples
+    --------
+    Three households on floors 1–3 of a walk-up next to the base, one team, fixed times:
+    2 min a floor, 0.5 min between doors, 3 min a door (2.5 + 0.5 × 1 resident).
+
+    >>> from commgov.scheduling import DoorToDoorProblem, RoundBuilding, RoundHousehold
+    >>> from commgov.types import GeoPoint
+    >>> here = GeoPoint(lon=120.62, lat=31.34)
+    >>> p = DoorToDoorProblem(base=here, buildings=[RoundBuilding(id="b", location=here,
+    ...     floors=3)], households=[RoundHousehold(id=f"h{f}", building_id="b", floor=f)
+    ...     for f in (1, 2, 3)])
+    >>> log = run_door_to_door(p, [D2DTeam("t", ("a", "b"))])
+    >>> [log.t_min[i] for i in log.where("d2d_swabbed")], log.t_min[log.where("d2d_back")[0]]
+    ([3.0, 8.5, 14.0], 18.0)
+    """
+    env = simpy.Environment()
+    log = EventLog() if log is None else log
+    door_to_door_process(env, problem, teams, log, rngs, service_cv=service_cv, order=order)
+    env.run(until=until_min)
+    return log
+
+
+# ------------------------------------------------------------------------------ submodel
+
+
+class DoorToDoorParams(SubmodelParams):
+    """Parameters of the ``door_to_door`` submodel (``[submodels.door_to_door]``).
+
+    Households and stairwells are those of :func:`commgov.scheduling.
+    door_to_door_problem_from_org` at the round start (sealed 封控区 / high-risk buildings: every
+    household; elsewhere registered mobility-limited residents), plus the buildings sealed by
+    ``seal_largest`` and ``seal_buildings`` (their households laid out by the same rule).
+    Durations in minutes, distances in metres; the timing defaults are
+    :class:`commgov.scheduling.RoundPolicy`'s (reference/scheduling.md §1.5), the rest are
+    assumptions, not calibrated values.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+    start_min : float, default 0
+        Round start, minutes after the scenario start (≥ 0): zone regimes, and the people's
+        availability for ``crews = "world"``, are read at that instant.
+    duty_until_min : float or None, default None
+        End of the teams' duty, minutes after the scenario start; ``None``: the horizon.
+    visits : {"all", "sealed", "home_visit"}, default "all"
+        Which households: both kinds, only sealed buildings, or only home visits.
+    seal_largest : int, default 0
+        Also seal the ``k`` buildings of each community with the most households (ties by
+        id), whatever their zone (0–10,000).
+    seal_buildings : list of str, default []
+        Also seal these building ids (each must be a building of the scenario's area; in an
+        area run each community takes its own).
+    crews : {"world", "generic"}, default "world"
+        ``"world"``: the two-person teams :func:`commgov.scheduling.
+        door_to_door_problem_from_org` forms from the community's volunteers available at the
+        round start (ids ``"<person>+<person>"``; a team stops when a member's availability
+        window ends). ``"generic"``: made-up teams ``"d2d-t01"`` … with members
+        ``"d2d-t01/a"``, ``"d2d-t01/b"``.
+    teams : int or None, default None
+        How many teams (1–1,000): the first ``teams`` by id; ``None``: every world team, or 4
+        generic ones. More than the world forms raises :class:`commgov.errors.InputError` at
+        run time.
+    policy : {"nearest_first", "planned"}, default "nearest_first"
+        Who goes where (module docstring); ``"planned"`` solves :func:`commgov.scheduling.
+        plan_door_to_door` once per process and community (cached).
+    plan_time_limit_s : float, default 10
+        Wall-clock cap of that solve, seconds.
+    shift_minutes : float or None, default 240
+        Shift length (PPE shift); ``None``: one window over the whole duty.
+    break_minutes : float, default 30
+        Time at the base between shifts.
+    minutes_per_household, minutes_per_resident : float, default 2.5, 0.5
+        Nominal service at a door.
+    minutes_between_doors : float, default 0.5
+    stairs_minutes_per_floor, lift_minutes_per_floor : float, default 2.0, 0.1
+    walking_speed_m_per_min : float, default 80
+    detour_factor : float, default 1.3
+    service_cv : float, default 0.3
+        Coefficient of variation of the lognormal service factor (mean 1).
+    fatigue_per_hour : float, default 0
+        Task-time growth per hour worked (0.05: +5 %/h).
+    attrition_per_hour : float, default 0
+        Rate at which each member leaves for good; the team stops with its first leaver.
+    """
+
+    start_min: float = Field(default=0.0, ge=0.0, le=86_400.0)
+    duty_until_min: float | None = Field(default=None, ge=0.0, le=86_400.0)
+    visits: Literal["all", "sealed", "home_visit"] = "all"
+    seal_largest: int = Field(default=0, ge=0, le=10_000)
+    seal_buildings: tuple[str, ...] = ()
+    crews: Literal["world", "generic"] = "world"
+    teams: int | None = Field(default=None, ge=1, le=1000)
+    policy: D2DOrder = "nearest_first"
+    plan_time_limit_s: float = Field(default=10.0, gt=0.0, le=3600.0)
+    shift_minutes: float | None = Field(default=240.0, gt=0.0, le=1440.0)
+    break_minutes: float = Field(default=30.0, ge=0.0, le=1440.0)
+    minutes_per_household: float = Field(default=2.5, ge=0.0, le=240.0)
+    minutes_per_resident: float = Field(default=0.5, ge=0.0, le=60.0)
+    minutes_between_doors: float = Field(default=0.5, ge=0.0, le=60.0)
+    stairs_minutes_per_floor: float = Field(default=2.0, ge=0.0, le=30.0)
+    lift_minutes_per_floor: float = Field(default=0.1, ge=0.0, le=30.0)
+    walking_speed_m_per_min: float = Field(default=80.0, gt=0.0, le=1000.0)
+    detour_factor: float = Field(default=1.3, ge=1.0, le=100.0)
+    service_cv: float = Field(default=0.3, ge=0.0, le=10.0)
+    fatigue_per_hour: float = Field(default=0.0, ge=0.0, le=10.0)
+    attrition_per_hour: float = Field(default=0.0, ge=0.0, le=100.0)
+
+    @field_validator("seal_buildings")
+    @classmethod
+    def _sorted_unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(v)))
+
+
+def _field(name: str) -> str:
+    return f"submodels.door_to_door.{name}"
+
+
+def _world_problem(
+    ctx: SimContext, params: DoorToDoorParams, off: float
+) -> tuple[DoorToDoorProblem, _Round]:
+    """The round's problem (households, stairwells, base, world teams) and its tables.
+
+    Cached per process, keyed by what they depend on.
+    """
+    c = ctx.scenario.community
+    at = ctx.to_datetime(params.start_min)
+    shift_hours = max(off - params.start_min, 1.0) / 60.0
+    key = ("door_to_door.world", c.dataset, c.seed, ctx.community_id, at, shift_hours,
+           params.seal_largest, params.seal_buildings, params.visits,
+           params.model_dump_json(include=set(_POLICY_FIELDS)))
+    cached = ctx.cache.get(key)
+    if cached is None:
+        problem = _build_problem(ctx, params, at, shift_hours)
+        cached = ctx.cache[key] = (problem, _round_tables(problem))
+    return cached
+
+
+_POLICY_FIELDS = ("minutes_per_household", "minutes_per_resident", "minutes_between_doors",
+                  "stairs_minutes_per_floor", "lift_minutes_per_floor",
+                  "walking_speed_m_per_min", "detour_factor")
+
+
+def _build_problem(
+    ctx: SimContext, params: DoorToDoorParams, at: datetime, shift_hours: float
+) -> DoorToDoorProblem:
+    from commgov.org import Building, Entrance, NodeKind
+    from commgov.scheduling import (
+        DoorToDoorProblem,
+        RoundPolicy,
+        door_to_door_problem_from_org,
+    )
+    from commgov.scheduling.door_to_door import Access, VisitKind
+
+    graph, cid = ctx.graph, ctx.community_id
+    policy = RoundPolicy(**params.model_dump(include=set(_POLICY_FIELDS)))
+    world = door_to_door_problem_from_org(graph, cid, at, shift_hours=shift_hours,
+                                          policy=policy)
+    for bid in params.seal_buildings:
+        if bid not in graph or graph.kind(bid) is not NodeKind.BUILDING:
+            raise InputError.single("scenario", _field("seal_buildings"), bid,
+                                    "no building with this id in the scenario's area",
+                                    what="scenario")
+    # the buildings to seal on top of the world's zones
+    sizes: list[tuple[int, str]] = []
+    leaves_of: dict[str, list[tuple[str, Any]]] = {}
+    for bid in sorted(graph.descendants(cid, NodeKind.BUILDING)):
+        b = graph.record(bid)
+        assert isinstance(b, Building)
+        leaves: list[tuple[str, Any]] = []
+        for e in sorted(graph.children(bid)):
+            if graph.kind(e) is NodeKind.ENTRANCE:
+                ent = graph.record(e)
+                assert isinstance(ent, Entrance)
+                leaves.append((e, ent.counts))
+        if not leaves and b.counts is not None:
+            leaves = [(bid, b.counts)]
+        leaves_of[bid] = leaves
+        sizes.append((-sum(cnt.households for _, cnt in leaves), bid))
+    extra = {bid for _, bid in sorted(sizes)[:params.seal_largest]}
+    extra.update(b for b in params.seal_buildings if b in leaves_of)
+    leaf_owner = {leaf: bid for bid in extra for leaf, _ in leaves_of[bid]}
+    sealed_leaves = {h.building_id for h in world.households if h.kind is VisitKind.SEALED}
+    redo = {leaf for leaf in leaf_owner if leaf not in sealed_leaves}
+    households = [h.model_dump() for h in world.households if h.building_id not in redo]
+    buildings = {b.id: b.model_dump() for b in world.buildings}
+    registered: dict[str, list[Any]] = {}
+    for rec in ctx.model.households:
+        if rec.parent_id in redo:
+            registered.setdefault(rec.parent_id, []).append(rec)
+    for bid in sorted(extra):
+        b = graph.record(bid)
+        assert isinstance(b, Building)
+        for leaf, counts in leaves_of[bid]:
+            if leaf not in redo:
+                continue
+            # the layout rule of door_to_door_problem_from_org for sealed buildings
+            recs = sorted(registered.get(leaf, []), key=lambda r: r.id)
+            n = max(counts.households, len(recs))
+            if n == 0:
+                continue
+            spots = [1 + k * b.floors // n for k in range(n)]
+            others = n - len(recs)
+            spare = counts.residents - sum(r.residents for r in recs)
+            base_res = max(1, spare // others) if others else 0
+            more = max(0, spare - base_res * others) if others else 0
+            for k in range(others):
+                households.append({"id": f"{leaf}#{k + 1}", "building_id": leaf,
+                                   "floor": spots[k], "residents": base_res + (k < more),
+                                   "kind": VisitKind.SEALED})
+            for k, r in enumerate(recs):
+                households.append({"id": r.id, "building_id": leaf, "floor": spots[others + k],
+                                   "residents": r.residents, "kind": VisitKind.SEALED})
+            buildings[leaf] = {"id": leaf, "location": b.location, "floors": b.floors,
+                               "access": Access.LIFT if b.has_lift else Access.STAIRS}
+    if params.visits != "all":
+        keep = VisitKind.SEALED if params.visits == "sealed" else VisitKind.HOME_VISIT
+        households = [h for h in households if h["kind"] is keep]
+    used = {h["building_id"] for h in households}
+    return DoorToDoorProblem(
+        timezone=world.timezone, base=world.base,
+        buildings=[buildings[k] for k in sorted(used)], households=households,
+        teams=list(world.teams), policy=policy)
+
+
+def _scope(ctx: SimContext) -> tuple[str, RngFactory]:
+    """(log prefix of made-up ids, generators: made-up ids keyed by the community)."""
+    cid = ctx.community_id
+    prefix = f"{cid}/" if ctx.in_area else ""
+
+    def rngs(stream: str, entity: str) -> np.random.Generator:
+        if entity.startswith(f"{prefix}d2d-t"):
+            return ctx.rng(stream, f"{cid}/{entity.removeprefix(prefix)}")
+        return ctx.rng(stream, entity)
+
+    return prefix, rngs
+
+
+def _teams(
+    ctx: SimContext, params: DoorToDoorParams, problem: DoorToDoorProblem, off: float,
+    rngs: RngFactory,
+) -> tuple[list[D2DTeam], list[tuple[float, str]]]:
+    """The teams with their windows, and (minute, team) of early leavers (attrition)."""
+    start = params.start_min
+    if params.crews == "world":
+        formed = teams_from_problem(problem, ctx.start)
+        n = len(formed) if params.teams is None else params.teams
+        if n > len(formed) or (not formed and problem.households):
+            raise InputError.single(
+                "scenario", _field("teams"), params.teams,
+                f"community {ctx.community_id} has {len(formed)} two-person teams of "
+                f"volunteers available at minute {start:g} (use crews = \"generic\" or "
+                "another start_min)", what="scenario")
+        base = [(t.id, t.members, t.windows[0][1]) for t in formed[:n]]
+    else:
+        prefix = f"{ctx.community_id}/" if ctx.in_area else ""
+        n = 4 if params.teams is None else params.teams
+        base = []
+        for k in range(1, n + 1):
+            tid = f"{prefix}d2d-t{k:02d}"
+            base.append((tid, (f"{tid}/a", f"{tid}/b"), math.inf))
+    members = [m for _, ms, _ in base for m in ms]
+    leave = leave_times(members, params.attrition_per_hour, rngs)
+    teams, leavers = [], []
+    for tid, ms, avail_end in base:
+        gone = min(leave[m] for m in ms)
+        windows = truncate_windows(
+            shift_windows(start, off, params.shift_minutes, params.break_minutes),
+            leave_min=min(gone, avail_end))
+        teams.append(D2DTeam(tid, ms, windows, params.fatigue_per_hour))
+        if gone < off and gone < avail_end:
+            leavers.append((max(gone, start), tid))
+    return teams, sorted(leavers)
+
+
+def _plan_order(
+    ctx: SimContext, params: DoorToDoorParams, problem: DoorToDoorProblem,
+    teams: Sequence[D2DTeam],
+) -> dict[str, list[str]]:
+    """Routes of :func:`commgov.scheduling.plan_door_to_door` for these teams (cached)."""
+    from commgov.scheduling import RoundTeam, plan_door_to_door
+    from commgov.types import TimeWindow
+
+    rounds = []
+    for t in teams:
+        if not t.windows:
+            continue
+        s, e = t.windows[0]
+        rounds.append(RoundTeam(id=t.id, persons=len(t.members), shift=TimeWindow(
+            start=ctx.to_datetime(s).replace(microsecond=0),
+            end=ctx.to_datetime(e).replace(microsecond=0))))
+    planned = problem.model_copy(update={"teams": rounds})
+    digest = hashlib.sha256(planned.model_dump_json().encode()).hexdigest()
+    c = ctx.scenario.community
+    key = ("door_to_door.plan", c.dataset, c.seed, ctx.community_id, digest,
+           params.plan_time_limit_s)
+    cached = ctx.cache.get(key)
+    if cached is None:
+        plan = plan_door_to_door(planned, time_limit_s=params.plan_time_limit_s)
+        cached = ctx.cache[key] = planned_order(plan)
+    return cached
+
+
+def _leavers(env: simpy.Environment, log: EventLog, marks: Sequence[tuple[float, str]]) -> Any:
+    for t, tid in marks:
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        log.record(env.now, "volunteer_left", tid, actor=_ACTOR)
+
+
+def door_to_door_kpis(
+    log: EventLog, ctx: SimContext, params: DoorToDoorParams
+) -> dict[str, float]:
+    """KPIs of the ``door_to_door`` submodel, from the event log.
+
+    Returns
+    -------
+    dict of str to float
+        ``households`` (to swab), ``teams``; ``swabbed`` and ``not_reached`` (households
+        swabbed, and not, by the horizon), ``swabbed_share`` (1 when there is nothing to
+        swab); ``t50_min``, ``t95_min``, ``t100_min``: minutes from the round start
+        (``start_min``) until 50 %, 95 %, 100 % of the households are swabbed (NaN if not by
+        the horizon; 0 with nothing to swab); ``team_hours`` (legs and swabs of all teams, hours);
+        ``volunteer_hours`` (this submodel's: team hours × members); ``teams_left``
+        (attrition).
+    """
+    total = int(event_values(log, "d2d_target").sum())
+    swabbed = len(log.where("d2d_swabbed"))
+    minutes = float(event_values(log, "d2d_leg").sum() + event_values(log, "d2d_swabbed").sum())
+    busy = [log.value[i] for i in log.where("volunteer_busy") if log.actor[i] == _ACTOR]
+    start = params.start_min
+
+    def t(frac: float) -> float:
+        return time_to_fraction(log, "d2d_swabbed", frac, total) - (start if total else 0.0)
+
+    return {
+        "households": float(total),
+        "teams": float(len(log.where("d2d_team"))),
+        "swabbed": float(swabbed),
+        "not_reached": float(total - swabbed),
+        "swabbed_share": swabbed / total if total else 1.0,
+        "t50_min": t(0.5),
+        "t95_min": t(0.95),
+        "t100_min": t(1.0),
+        "team_hours": minutes / 60.0,
+        "volunteer_hours": float(sum(busy) / 60.0),
+        "teams_left": float(sum(1 for i in log.where("volunteer_left")
+                                if log.actor[i] == _ACTOR)),
+    }
+
+
+@register_submodel("door_to_door", params=DoorToDoorParams, kpis=door_to_door_kpis)
+def door_to_door(env: simpy.Environment, ctx: SimContext, params: DoorToDoorParams) -> None:
+    """Start the ``door_to_door`` submodel (model, randomness and events: module docstring).
+
+    Raises
+    ------
+    commgov.errors.InputError
+        ``seal_buildings`` naming no building of the area, ``duty_until_min`` not after
+        ``start_min``, or (``crews = "world"``) more teams asked for than the community forms,
+        or none while there are households to swab.
+    """
+    horizon = ctx.scenario.horizon_min
+    off = horizon if params.duty_until_min is None else params.duty_until_min
+    if not off > params.start_min:
+        raise InputError.single("scenario", _field("duty_until_min"), params.duty_until_min,
+                                f"must be after start_min ({params.start_min:g}) and the "
+                                "horizon", what="scenario")
+    problem, tables = _world_problem(ctx, params, off)
+    _, rngs = _scope(ctx)
+    teams, leavers = _teams(ctx, params, problem, off, rngs)
+    order = _plan_order(ctx, params, problem, teams) if (
+        params.policy == "planned" and problem.households) else None
+    run = _Run(env, tables, teams, ctx.log, rngs,
+               gap_min=params.minutes_between_doors, service_cv=params.service_cv,
+               order=order)
+
+    def begin() -> Any:
+        if params.start_min > env.now:
+            yield env.timeout(params.start_min - env.now)
+        run.start(ctx.community_id)
+
+    env.process(begin())
+    env.process(_leavers(env, ctx.log, leavers))
