@@ -6,7 +6,9 @@
   :mod:`commgov.sim._engine`); :func:`register_policy` — policies by name;
 * :class:`EventLog` and :mod:`commgov.sim.kpi` — events and the KPIs computed from them;
 * submodels ``notification``, ``queues`` (sampling desks fed by a slot plan, validated against
-  Erlang C) and ``relay`` (rider → gate → door), with :mod:`commgov.sim.shifts`;
+  Erlang C), ``relay`` (rider → gate → door), ``door_to_door`` (two-person teams swabbing
+  sealed and home-bound households) and ``needs`` (residents' needs met by a volunteer pool,
+  by priority), with :mod:`commgov.sim.shifts`;
 * :class:`Experiment` and :func:`run_sweep` — sweeps over any ``concurrent.futures`` executor
   (in-process, a spawn process pool, Dask), resumable with a :class:`SweepStore`.
 
@@ -35,7 +37,15 @@ from commgov.sim._policies import (
     register_policy,
 )
 from commgov.sim._store import SweepStore
+from commgov.sim.door_to_door import (
+    D2DTeam,
+    DoorToDoorParams,
+    door_to_door_kpis,
+    run_door_to_door,
+    teams_from_problem,
+)
 from commgov.sim.kpi import kpis_frame
+from commgov.sim.needs import NeedCategory, NeedsParams, need_arrival_times, needs_kpis
 from commgov.sim.notification import NotificationParams
 from commgov.sim.queues import (
     DeskPoint,
@@ -60,11 +70,15 @@ from commgov.sim.sweep import DesignPoint, Experiment, SweepResult, SweepRow, ru
 __all__ = [
     "SCENARIO_SCHEMA_VERSION",
     "CommunitySpec",
+    "D2DTeam",
     "DesignPoint",
     "DeskPoint",
+    "DoorToDoorParams",
     "EventLog",
     "Experiment",
     "GateBuilding",
+    "NeedCategory",
+    "NeedsParams",
     "NotificationParams",
     "Params",
     "PolicyParams",
@@ -84,19 +98,24 @@ __all__ = [
     "SweepResult",
     "SweepRow",
     "SweepStore",
+    "door_to_door_kpis",
     "get_policy",
     "get_submodel",
     "kpis_frame",
     "load_world",
     "make_policy",
+    "need_arrival_times",
+    "needs_kpis",
     "policy_names",
     "queue_kpis",
     "register_policy",
     "register_submodel",
     "relay_kpis",
     "run_desk_queues",
+    "run_door_to_door",
     "run_relay",
     "run_replicate",
     "run_sweep",
     "submodel_names",
+    "teams_from_problem",
 ]

@@ -858,7 +858,8 @@ def door_to_door_kpis(
     start = params.start_min
 
     def t(frac: float) -> float:
-        return time_to_fraction(log, "d2d_swabbed", frac, total) - (start if total else 0.0)
+        done = time_to_fraction(log, "d2d_swabbed", frac, total)
+        return math.nan if math.isnan(done) else done - (start if total else 0.0)
 
     return {
         "households": float(total),

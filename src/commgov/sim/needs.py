@@ -121,12 +121,17 @@ RngFactory = Callable[[str, str], np.random.Generator]
 
 
 class NeedCategory(Params):
-    """One kind of need (a row of ``[[submodels.needs.categories]]``).
+    """How one kind of need is handled (a value of ``[submodels.needs.categories]``).
+
+    The key is a :class:`commgov.lists.Category` (``"medical"``, ``"food_supplies"``,
+    ``"elderly_care"`` …)::
+
+        [submodels.needs.categories]
+        medical = { priority = 1, share = 0.15, handling_minutes = 30 }
+        food_supplies = { priority = 3, share = 0.5, handling_minutes = 10 }
 
     Parameters
     ----------
-    category : commgov.lists.Category
-        What the need is about (``"medical"``, ``"food_supplies"``, ``"elderly_care"`` …).
     priority : int, default 2
         1 = most urgent (1–100); needs of a smaller number are taken first.
     share : float, default 1
@@ -135,7 +140,6 @@ class NeedCategory(Params):
         Mean minutes at the building (buy, hand over, accompany), > 0.
     """
 
-    category: Category
     priority: int = Field(default=2, ge=1, le=100)
     share: float = Field(default=1.0, gt=0.0, le=1e6)
     handling_minutes: float = Field(default=15.0, gt=0.0, le=1440.0)
@@ -143,12 +147,12 @@ class NeedCategory(Params):
 
 #: Default categories (assumptions): medicine and medical escort first, help for elderly people
 #: living alone second, groceries third, anything else last.
-DEFAULT_CATEGORIES: tuple[NeedCategory, ...] = (
-    NeedCategory(category=Category.MEDICAL, priority=1, share=0.15, handling_minutes=30.0),
-    NeedCategory(category=Category.ELDERLY_CARE, priority=2, share=0.2, handling_minutes=20.0),
-    NeedCategory(category=Category.FOOD_SUPPLIES, priority=3, share=0.5, handling_minutes=10.0),
-    NeedCategory(category=Category.OTHER, priority=4, share=0.15, handling_minutes=15.0),
-)
+DEFAULT_CATEGORIES: dict[Category, NeedCategory] = {
+    Category.ELDERLY_CARE: NeedCategory(priority=2, share=0.2, handling_minutes=20.0),
+    Category.FOOD_SUPPLIES: NeedCategory(priority=3, share=0.5, handling_minutes=10.0),
+    Category.MEDICAL: NeedCategory(priority=1, share=0.15, handling_minutes=30.0),
+    Category.OTHER: NeedCategory(priority=4, share=0.15, handling_minutes=15.0),
+}
 
 
 class NeedsParams(SubmodelParams):
@@ -165,8 +169,8 @@ class NeedsParams(SubmodelParams):
         Mean needs a household raises per day (0–100).
     hourly_profile : list of 24 float, default :data:`DEFAULT_HOURLY_PROFILE`
         Relative rate by local hour of day (≥ 0, not all 0; rescaled to mean 1).
-    categories : list of NeedCategory, default :data:`DEFAULT_CATEGORIES`
-        Distinct categories (1–50).
+    categories : dict of Category to NeedCategory, default :data:`DEFAULT_CATEGORIES`
+        1–50 categories (:class:`commgov.lists.Category` values as keys), kept in key order.
     handling : {"lognormal", "exponential", "fixed"}, default "lognormal"
         Distribution of the handling-time factor (mean 1).
     handling_cv : float, default 0.5
@@ -192,7 +196,8 @@ class NeedsParams(SubmodelParams):
 
     needs_per_household_per_day: float = Field(default=0.05, ge=0.0, le=100.0)
     hourly_profile: tuple[float, ...] = DEFAULT_HOURLY_PROFILE
-    categories: tuple[NeedCategory, ...] = DEFAULT_CATEGORIES
+    categories: dict[Category, NeedCategory] = Field(
+        default_factory=lambda: dict(DEFAULT_CATEGORIES))
     handling: Literal["lognormal", "exponential", "fixed"] = "lognormal"
     handling_cv: float = Field(default=0.5, ge=0.0, le=10.0)
     volunteers: int = Field(default=6, ge=0, le=10_000)
@@ -218,13 +223,10 @@ class NeedsParams(SubmodelParams):
 
     @field_validator("categories")
     @classmethod
-    def _categories(cls, v: tuple[NeedCategory, ...]) -> tuple[NeedCategory, ...]:
+    def _categories(cls, v: dict[Category, NeedCategory]) -> dict[Category, NeedCategory]:
         if not 1 <= len(v) <= 50:
             raise ValueError("needs 1–50 categories")
-        names = [c.category for c in v]
-        if len(set(names)) != len(names):
-            raise ValueError("categories must be distinct")
-        return v
+        return dict(sorted(v.items()))
 
 
 # ------------------------------------------------------------------------------ arrivals
@@ -375,7 +377,7 @@ class _Run:
         horizon = ctx.scenario.horizon_min
         start = ctx.start
         clock = start.hour * 60.0 + start.minute + start.second / 60.0
-        shares = np.cumsum([c.share for c in p.categories])
+        shares = np.cumsum([c.share for c in p.categories.values()])
         shares /= shares[-1]
         _, cum = _cumulative(p.hourly_profile, clock, horizon)
         out: list[tuple[float, str, int, int]] = []
@@ -394,13 +396,12 @@ class _Run:
         return out, expected
 
     def arrive(self, rows: Sequence[tuple[float, str, int, int]]) -> Any:
-        env, log, cats = self.env, self.log, self.p.categories
+        env, log, cats = self.env, self.log, list(self.p.categories.items())
         for seq, (t, nid, bi, ci) in enumerate(rows):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            cat = cats[ci]
-            log.record(env.now, "need_arrived", nid, actor=str(cat.category),
-                       value=float(cat.priority))
+            name, cat = cats[ci]
+            log.record(env.now, "need_arrived", nid, actor=str(name), value=float(cat.priority))
             heapq.heappush(self.queue, (cat.priority, env.now, nid, seq, bi * 1000 + ci))
             ev, self.signal = self.signal, env.event()
             ev.succeed()
@@ -416,6 +417,7 @@ class _Run:
 
     def volunteer(self, vid: str, windows: Sequence[tuple[float, float]]) -> Any:
         env, log, p = self.env, self.log, self.p
+        cats = list(p.categories.values())
         factors = _Factors(self.rngs(SERVICE_STREAM, vid), p.handling, p.handling_cv)
         worked = 0.0
         for ws, we in windows:
@@ -431,7 +433,7 @@ class _Run:
                 bi, ci = divmod(code, 1000)
                 fat = fatigue_factor(p.fatigue_per_hour, worked)
                 walk = self.walk(bi) * fat
-                handle = p.categories[ci].handling_minutes * factors.next() * fat
+                handle = cats[ci].handling_minutes * factors.next() * fat
                 total = 2 * walk + handle
                 log.record(env.now, "volunteer_busy", vid, actor=_ACTOR, value=total)
                 worked += total
@@ -532,8 +534,8 @@ def needs_kpis(log: EventLog, ctx: SimContext, params: NeedsParams) -> dict[str,
         "volunteers_left": float(sum(1 for i in log.where("volunteer_left")
                                      if log.actor[i] == _ACTOR)),
     }
-    for cat in params.categories:
-        c = str(cat.category)
+    for name in params.categories:
+        c = str(name)
         out[f"{c}.arrived"] = float(arrived.get(c, 0))
         out[f"{c}.met"] = float(met.get(c, 0))
         out[f"{c}.response_p90_min"] = _pct(resp.get(c, []), 90)
