@@ -26,4 +26,4 @@ def test_day_scenario_has_every_submodel() -> None:
     day = Scenario.from_toml(
         next(p for p in SCENARIOS if p.name == "huchiyuan_day.toml").read_text(encoding="utf-8")
     )
-    assert set(day.submodels) == {"notification", "queues", "relay"}
+    assert set(day.submodels) == {"door_to_door", "needs", "notification", "queues", "relay"}

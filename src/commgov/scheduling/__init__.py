@@ -58,6 +58,7 @@ from commgov.scheduling.problem import (
     HomeVisit,
     PointSlotLoad,
     SamplingBatch,
+    SamplingBound,
     SamplingBuilding,
     SamplingPlan,
     SamplingPoint,
@@ -122,6 +123,7 @@ __all__ = [
     "RoundPolicy",
     "RoundTeam",
     "SamplingBatch",
+    "SamplingBound",
     "SamplingBuilding",
     "SamplingPlan",
     "SamplingPoint",
@@ -143,6 +145,7 @@ __all__ = [
     "is_valid_roster",
     "is_valid_sampling_plan",
     "lanes_for_wait",
+    "lower_bound",
     "mean_wait_min",
     "notification_lower_bound",
     "notification_problem_from_org",
@@ -168,55 +171,56 @@ def plan_sampling(
     *,
     objective: str = "lexicographic",
     time_limit_s: float = 30.0,
+    gap_limit: float = 0.005,
     strict: bool = False,
 ) -> SamplingPlan:
-    """Assign every batch to one sampling point and one time slot, exactly.
+    """Assign every batch to one sampling point and one time slot.
 
-    Method: CP-SAT (OR-Tools) on the F2 time-expanded fluid queue with unsplittable batches
-    and one point per building (reference/scheduling.md §2.2, F2 + F3). Lexicographic tiers
-    are solved one after another, each fixing the previous optimum as a constraint and
-    hinted with the previous solution (no big-M weights):
+    The default objective is lexicographic (reference/scheduling.md §2.2, F2 + F3): most
+    people served in the window → zones respected and one point per building (hard rules,
+    never traded) → least walking Σ people · walk_m (person-metres) → earliest finish (each
+    point's batches scheduled earliest-fit) → lanes balanced by the queue rule (no point
+    carries more than ``max_queue`` people between slots, none at the end of the window).
 
-    1. maximise people served (batches may be left unserved, with reasons);
-    2. minimise walking, Σ people · walk_m (person-metres);
-    3. finish early: each point's batches (fixed by tier 2) are scheduled earliest-fit,
-       largest first. When no batch exceeds ``max_queue`` a point then serves at full
-       capacity until its last batch is done, so every point finishes at the earliest slot
-       its load allows. ``person_slots`` (Σ people · slot index) is reported, not minimised
-       beyond that.
+    Method. When no batch exceeds ``max_queue`` (the usual case: batches are an entrance or at
+    most N households) the slots drop out of the point choice exactly — a set of batches can
+    be scheduled at a point iff its people fit in the point's open capacity, since earliest-fit
+    never idles a lane while a batch waits — and choosing points is a generalized assignment
+    problem over buildings:
 
-    A greedy completion then inserts, in batch-id order, every unplaced batch that still fits
-    (at its building's point, else the nearest point in reach with room, earliest slot). After
-    optimal tiers it finds nothing to add; after a tier stopped by the time limit it makes the
-    plan maximal, which is what makes each ``POINT_CAPACITY_USED`` reason true. If CP-SAT found
-    nothing at all, the greedy completion alone builds the plan.
+    1. **bound**: the splittable relaxation (:func:`lower_bound`), a min-cost maximum flow
+       (OR-Tools), gives the most people any plan can serve and the least walking of any plan
+       serving that many;
+    2. **rounding and repair**: each building goes whole to the point carrying most of its
+       flow; points over capacity shed the cheapest buildings per person of overflow;
+    3. **improvement**: large neighbourhood search (Shaw 1998; Pisinger & Ropke 2010): around
+       each point the relaxation saturates, the repair touched or an unserved building
+       reaches, the point and its 7 nearest neighbours are re-optimised exactly by CP-SAT
+       (most served, then least walking), until the plan is within ``gap_limit`` of the bound,
+       a pass improves nothing, or the time is up; problems of at most 500 buildings are first
+       solved whole by CP-SAT, which usually proves optimality;
+    4. **finish**: each point's batches are scheduled earliest-fit; a greedy completion then
+       inserts any batch that still fits.
 
-    Status (``info.status``, :class:`~commgov.results.SolveStatus`):
+    When the relaxation cannot serve everyone in reach and the problem is small (≤ 50,000
+    model variables), or when a batch exceeds ``max_queue``, the batch-level CP-SAT tiers are
+    solved instead (time-expanded with the F2 fluid queue when a batch exceeds
+    ``max_queue``), so residents of a building can be left out batch by batch.
 
-    * ``OPTIMAL``: tiers 1 and 2 proven optimal and the greedy completion added nothing;
-    * ``FEASIBLE``: a valid plan (it passes :func:`is_valid_sampling_plan`) whose optimality is
-      not proven: a tier hit the time limit or was not started, or the greedy completion
-      placed batches (including a plan built by the greedy completion alone);
-    * ``LIMIT``: the deadline passed before the greedy completion had tried every batch. The
-      plan keeps every hard rule (capacity, queue, reach, zones, one point per building), but
-      the untried batches are listed unserved with a ``POINT_CAPACITY_USED`` reason that was
-      not checked, so the verifier may report ``REASON_FALSE``. CP-SAT is stopped early
-      enough (below) that this practically never happens: the greedy completion of 20,000
-      households takes about 0.03 s;
-    * ``INFEASIBLE`` is never returned: unserved batches are listed with reasons instead.
+    Status (``info.status``): ``OPTIMAL`` when proven (tiers proven, or the building-level
+    search proven optimal with every building in reach served whole); ``FEASIBLE`` for a valid
+    plan not proven optimal (``bound`` and ``gap`` say how far it may be); ``LIMIT`` when the
+    deadline stopped the greedy completion with batches untried (their
+    ``POINT_CAPACITY_USED`` reasons are then unchecked); ``INFEASIBLE`` is never returned.
 
-    Bound and gap (``info.bound``, ``info.gap``, on ``walk_person_m``): ``bound`` is a proven
-    lower bound on the walking of any plan serving as many people, given only when tier 1 is
-    proven optimal and the plan serves exactly that many people: tier 2's optimum when proven
-    (then ``gap`` is 0), else CP-SAT's best bound on tier 2 (rounded up). Otherwise ``bound``
-    is ``None``. ``gap = (walk_person_m - bound) / bound``; ``None`` without a bound or when
-    the bound is 0 and the walking is not.
+    Bound and gap (``info.bound``, ``info.gap`` on ``walk_person_m``): when the plan serves as
+    many people as the relaxation, ``bound`` is the relaxation's walking (or a better proven
+    bound: the optimum itself when ``OPTIMAL``) and ``gap = (walk − bound) / bound``;
+    otherwise ``None``.
 
-    When every batch is at most ``max_queue`` people, tiers 1-2 use an exact slot-free model
-    (a set of batches can be scheduled at a point iff it fits in the point's open capacity).
-
-    Deterministic: one CP-SAT worker, fixed seed, model built in id order, so the same input
-    in any order gives byte-identical plan JSON (unless the time limit stops a tier).
+    Deterministic: one CP-SAT worker, fixed seeds, deterministic-time limits, everything in id
+    order, so the same input in any order gives byte-identical plan JSON, unless the
+    wall-clock ``time_limit_s`` cuts the search short.
 
     Parameters
     ----------
@@ -224,12 +228,13 @@ def plan_sampling(
     objective : {"lexicographic"}
         The objective (only the lexicographic default for now).
     time_limit_s : float
-        Wall-clock limit in seconds on the whole call, from entry to return (default 30).
-        CP-SAT gets the time left less a reserve for the greedy phases and the plan records
-        (a few tenths of a second on 20,000 households); a tier is not started with less than
-        0.05 s left, and no model is built when it could not be built and solved in time.
-        The call may overrun by the longest step between two deadline checks (building an
-        objective or reading a solution: about 0.3 s on 20,000 households).
+        Wall-clock limit in seconds on the whole call (default 30), a safety cap: a reserve
+        is kept for the finish and the plan records, and no neighbourhood is started after
+        the deadline. The call may overrun by one step (one neighbourhood, ≤ 0.5 s).
+    gap_limit : float
+        Stop improving once every person the relaxation serves is served and the walking is
+        within this fraction of the bound (default 0.005 = 0.5 %; 0 searches until a pass
+        improves nothing).
     strict : bool
         Raise :class:`~commgov.errors.InfeasibleError` if any batch is left unserved.
 
@@ -247,12 +252,60 @@ def plan_sampling(
     InfeasibleError
         If ``strict`` and some batch is unserved.
     ValueError
-        For an unknown ``objective`` or a non-positive ``time_limit_s``.
+        For an unknown ``objective``, a non-positive ``time_limit_s`` or a negative
+        ``gap_limit``.
     SizeLimitError
-        If the model would exceed the size guard (2 M assignment variables).
+        If the model would exceed a size guard.
     SolverError
-        If CP-SAT fails in a way the model rules out.
+        If a solver fails in a way the model rules out.
     """
     from commgov.scheduling._solver import plan_sampling as _plan
 
-    return _plan(problem, objective=objective, time_limit_s=time_limit_s, strict=strict)
+    return _plan(problem, objective=objective, time_limit_s=time_limit_s, gap_limit=gap_limit,
+                 strict=strict)
+
+
+def lower_bound(problem: SamplingProblem) -> SamplingBound:
+    """The splittable relaxation of a sampling problem: a bound on served people and walking.
+
+    Residents may be split person by person over points and slots, with the same arcs as a
+    plan (allowed, open points within the walk limit; sealed and high-risk buildings are
+    sampled door to door and left out), the same slot capacities
+    ``floor(lanes · rate · Δ/60 · ρ)`` and the same backlog cap (DESIGN, "Scheduling"). It is
+    solved exactly as a transportation problem by min-cost maximum flow (OR-Tools): split
+    person by person, a point's arrivals can always be spread so that no slot receives more
+    than its capacity, so the time-expanded model with queue carry-over has the same optimum
+    as the transportation problem with each point's capacity summed over its open slots (the
+    tests check this against an independent HiGHS LP of the time-expanded model).
+
+    The gap of a plan that serves ``served_people`` is
+    ``(plan.totals.walk_person_m − walk_person_m) / walk_person_m``.
+
+    Parameters
+    ----------
+    problem : SamplingProblem
+
+    Returns
+    -------
+    SamplingBound
+        ``served_people`` (the most any plan can serve) and ``walk_person_m`` (the least
+        walking, in person-metres, of any plan serving that many), with ``walk_in_people``
+        and ``reachable_people``.
+
+    Raises
+    ------
+    ProblemError
+        If the problem breaks a cross-record rule.
+    SizeLimitError
+        If distances are too large for the flow's integer costs.
+
+    Examples
+    --------
+    >>> from commgov.datasets import sampling_instance
+    >>> b = lower_bound(sampling_instance("C", 0))
+    >>> b.served_people == b.reachable_people
+    True
+    """
+    from commgov.scheduling._solver import lower_bound as _bound
+
+    return _bound(problem)

@@ -41,12 +41,20 @@ from ortools.sat.python import cp_model
 
 from commgov.errors import InfeasibleError, SizeLimitError, SolverError, expect_type
 from commgov.results import Reason, ReasonCode, SolveInfo, SolveStatus, library_versions
+from commgov.scheduling._gap import (
+    GapInstance,
+    GapSolution,
+    gap_instance,
+    solve_gap,
+    transport_bound,
+)
 from commgov.scheduling.problem import (
     BatchAssignment,
     DoorToDoorBuilding,
     HomeVisit,
     PointSlotLoad,
     SamplingBatch,
+    SamplingBound,
     SamplingBuilding,
     SamplingPlan,
     SamplingPoint,
@@ -117,6 +125,37 @@ def _prepare(problem: SamplingProblem) -> _Data:
     batches = sorted((k for b in buildings for k in b.batches), key=lambda k: k.id)
     return _Data(problem, problem.n_slots, points, cap, open_, buildings, reach, dist, batches,
                  nearest)
+
+
+def _gap_instance(d: _Data) -> GapInstance:
+    """The building-level data of :mod:`commgov.scheduling._gap` (buildings, points by id)."""
+    index = {p.id: j for j, p in enumerate(d.points)}
+    people: dict[str, int] = defaultdict(int)
+    for k in d.batches:
+        people[k.building_id] += k.people
+    return gap_instance(
+        [people[b.id] for b in d.buildings],
+        [[index[pid] for pid in d.reach[b.id]] for b in d.buildings],
+        [[d.dist[b.id, pid] for pid in d.reach[b.id]] for b in d.buildings],
+        [d.cap[p.id] * len(d.open[p.id]) for p in d.points],
+        [(p.location.lon, p.location.lat) for p in d.points])
+
+
+def _reachable_people(inst: GapInstance) -> int:
+    return sum(w for w, r in zip(inst.w, inst.reach, strict=True) if r)
+
+
+def lower_bound(problem: SamplingProblem) -> SamplingBound:
+    """The splittable relaxation; see :func:`commgov.scheduling.lower_bound`."""
+    expect_type(problem, SamplingProblem, "problem",
+                "build one with sampling_problem_from_org or SamplingProblem(...)")
+    check_problem(problem)
+    d = _prepare(problem.canonical())
+    inst = _gap_instance(d)
+    lp = transport_bound(inst)
+    return SamplingBound(walk_in_people=sum(k.people for k in d.batches),
+                         reachable_people=_reachable_people(inst), served_people=lp.served,
+                         walk_person_m=lp.walk)
 
 
 def _unserved_reason(d: _Data, k: SamplingBatch) -> Reason:
@@ -481,6 +520,13 @@ class _Outcome:
 def _solve_tiers(d: _Data, deadline: float, reserve: float) -> _Outcome:
     tiers = _points_tiers(d, deadline - reserve)
     placed = dict(tiers[-1].solution)
+    dropped, complete = _finish(d, placed, deadline)
+    tiers[-1].solution = dict(placed)
+    return _Outcome(tiers, placed, dropped, complete)
+
+
+def _finish(d: _Data, placed: dict[str, tuple[str, int]], deadline: float) -> tuple[int, bool]:
+    """Schedule the batches of each point earliest-fit (in place); (dropped, complete)."""
     dropped = 0
     complete = True
     if all(k.people <= d.problem.policy.max_queue for k in d.batches):
@@ -508,8 +554,7 @@ def _solve_tiers(d: _Data, deadline: float, reserve: float) -> _Outcome:
         if not complete:
             log.warning("time limit reached while scheduling slots: %d batches left to the "
                         "greedy completion", dropped)
-        tiers[-1].solution = dict(placed)
-    return _Outcome(tiers, placed, dropped, complete)
+    return dropped, complete
 
 
 def _model_vars(d: _Data) -> int:
@@ -528,7 +573,8 @@ def _reserve_s(d: _Data) -> float:
 
 
 def _build_plan(d: _Data, placed: dict[str, tuple[str, int]], status: SolveStatus,
-                bound: float | None, options: dict[str, Any]) -> SamplingPlan:
+                bound: float | None, options: dict[str, Any],
+                solver: str = "cp-sat") -> SamplingPlan:
     prob = d.problem
     assignments = []
     for k in d.batches:
@@ -583,7 +629,7 @@ def _build_plan(d: _Data, placed: dict[str, tuple[str, int]], status: SolveStatu
     if bound is not None:
         gap = (walk - bound) / bound if bound > 0 else (0.0 if walk == 0 else None)
     info = SolveInfo(
-        status=status, solver="cp-sat",
+        status=status, solver=solver,
         objective={"served": float(served), "walk_person_m": float(walk),
                    "person_slots": float(slots)},
         bound=bound, gap=gap, options=options, seed=RANDOM_SEED,
@@ -595,58 +641,101 @@ def _build_plan(d: _Data, placed: dict[str, tuple[str, int]], status: SolveStatu
         totals=totals, info=info)
 
 
-def _bound(tiers: list[_Tier], served: int) -> float | None:
-    """A proven lower bound on walk_person_m, or ``None``.
+def _bound(tiers: list[_Tier], served: int, lp_served: int, lp_walk: int) -> float | None:
+    """A proven lower bound on walk_person_m for plans serving ``served`` people, or ``None``.
 
-    Only when tier 1 is proven optimal and the plan serves exactly that many people: then
-    every plan serving as many people walks at least tier 2's bound (its optimum when proven,
-    else CP-SAT's best bound, rounded up since walking is a whole number of person-metres).
+    The relaxation's walking ``lp_walk`` when the plan serves as many people as the relaxation
+    (``lp_served``, the most any plan can serve); from the CP-SAT tiers, when tier 1 is proven
+    optimal and the plan serves exactly that many people: tier 2's optimum when proven, else
+    CP-SAT's best bound (rounded up, walking is a whole number of person-metres). The larger
+    of the two when both hold.
     """
-    if not tiers or tiers[0].status != cp_model.OPTIMAL or tiers[0].value != served:
-        return None
-    if len(tiers) < 2:
-        return None
-    walk = tiers[1]
-    if walk.status == cp_model.OPTIMAL and walk.value is not None:
-        return float(walk.value)
-    if walk.bound is None or not math.isfinite(walk.bound):
-        return None
-    return float(max(0, math.ceil(walk.bound - 1e-6)))
+    best: float | None = float(lp_walk) if served == lp_served else None
+    if tiers and tiers[0].status == cp_model.OPTIMAL and tiers[0].value == served and \
+            len(tiers) >= 2:
+        walk = tiers[1]
+        cand: float | None = None
+        if walk.status == cp_model.OPTIMAL and walk.value is not None:
+            cand = float(walk.value)
+        elif walk.bound is not None and math.isfinite(walk.bound):
+            cand = float(max(0, math.ceil(walk.bound - 1e-6)))
+        if cand is not None:
+            best = cand if best is None else max(best, cand)
+    return best
+
+
+#: The batch-level CP-SAT tiers (exact when residents of a building may be left out batch by
+#: batch) are used instead of the building-level search when the relaxation cannot serve
+#: everyone in reach and the model has at most this many variables.
+BATCH_MODEL_MAX_VARS = 50_000
 
 
 def plan_sampling(problem: SamplingProblem, *, objective: str = "lexicographic",
-                  time_limit_s: float = 30.0, strict: bool = False) -> SamplingPlan:
-    """Exact sampling-timeslot plan (CP-SAT); see :func:`commgov.scheduling.plan_sampling`."""
+                  time_limit_s: float = 30.0, gap_limit: float = 0.005,
+                  strict: bool = False) -> SamplingPlan:
+    """Sampling-timeslot plan; see :func:`commgov.scheduling.plan_sampling`."""
     start = time.monotonic()
     expect_type(problem, SamplingProblem, "problem",
                 "build one with sampling_problem_from_org or SamplingProblem(...)")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float):
-        raise TypeError(f"time_limit_s must be a number of seconds, not "
-                        f"{type(time_limit_s).__name__}")
+    for name, value in (("time_limit_s", time_limit_s), ("gap_limit", gap_limit)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"{name} must be a number, not {type(value).__name__}")
     if not 0 < time_limit_s < math.inf:  # also refuses nan
         raise ValueError(f"time_limit_s must be a positive, finite number of seconds, got "
                          f"{time_limit_s!r}")
+    if not 0 <= gap_limit < math.inf:
+        raise ValueError(f"gap_limit must be a finite fraction ≥ 0 (0.005 = 0.5 %), got "
+                         f"{gap_limit!r}")
     deadline = start + float(time_limit_s)
     check_problem(problem)
     d = _prepare(problem.canonical())
-    out = _solve_tiers(d, deadline, _reserve_s(d))
-    tiers, placed = out.tiers, out.placed
+    inst = _gap_instance(d)
+    lp = transport_bound(inst)
+    reachable = _reachable_people(inst)
+    slot_free = all(k.people <= d.problem.policy.max_queue for k in d.batches)
+    use_gap = slot_free and (lp.served == reachable or _model_vars(d) > BATCH_MODEL_MAX_VARS)
+    tiers: list[_Tier] = []
+    sol: GapSolution | None = None
+    if use_gap:
+        sol = solve_gap(inst, deadline - _reserve_s(d), gap_limit=float(gap_limit), lp=lp)
+        if sol.served < reachable and _model_vars(d) <= BATCH_MODEL_MAX_VARS:
+            # whole buildings do not fit (a building larger than the room at its points):
+            # the batch-level tiers may serve part of a building
+            use_gap, sol = False, None
+    if sol is not None:
+        pids = [p.id for p in d.points]
+        point_of = {b.id: pids[j] for b, j in zip(d.buildings, sol.assign, strict=True)
+                    if j >= 0}
+        placed = {k.id: (point_of[k.building_id], -1) for k in d.batches
+                  if k.building_id in point_of}
+        dropped, complete = _finish(d, placed, deadline)
+        # building-level optimum = batch-level optimum when every building is served whole
+        proven = sol.proven_optimal and sol.served == reachable
+        solver = "min-cost-flow+cp-sat-lns"
+    else:
+        out = _solve_tiers(d, deadline, _reserve_s(d))
+        tiers, placed, dropped, complete = out.tiers, out.placed, out.dropped, out.complete
+        proven = len(tiers) == 2 and all(t.status == cp_model.OPTIMAL for t in tiers)
+        solver = "cp-sat"
     added, tried_all = _repair(d, placed, deadline)
-    complete = out.complete and tried_all
-    proven = len(tiers) == 2 and all(t.status == cp_model.OPTIMAL for t in tiers)
+    complete = complete and tried_all
     if not complete:
         status = SolveStatus.LIMIT
-    elif proven and not added and not out.dropped:
+    elif proven and not added and not dropped:
         status = SolveStatus.OPTIMAL
     else:
         status = SolveStatus.FEASIBLE
     served = sum(k.people for k in d.batches if k.id in placed)
-    bound = _bound(tiers, served) if complete else None
+    bound = _bound(tiers, served, lp.served, lp.walk) if complete else None
+    if status == SolveStatus.OPTIMAL:
+        bound = float(sum(k.people * d.dist[k.building_id, placed[k.id][0]]
+                          for k in d.batches if k.id in placed))
     options = {"objective": objective, "time_limit_s": float(time_limit_s),
-               "num_workers": NUM_WORKERS, "random_seed": RANDOM_SEED, "strict": strict}
-    plan = _build_plan(d, placed, status, bound, options)
+               "gap_limit": float(gap_limit), "num_workers": NUM_WORKERS,
+               "random_seed": RANDOM_SEED, "strict": strict}
+    plan = _build_plan(d, placed, status, bound, options, solver)
     if strict and plan.unserved:
         raise InfeasibleError(
             f"{len(plan.unserved)} batches ({plan.totals.unserved_people} people) could not be "

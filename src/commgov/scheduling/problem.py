@@ -38,6 +38,7 @@ __all__ = [
     "HomeVisit",
     "PointSlotLoad",
     "SamplingBatch",
+    "SamplingBound",
     "SamplingBuilding",
     "SamplingPlan",
     "SamplingPoint",
@@ -511,6 +512,33 @@ class SamplingTotals(_Model):
     person_slots: int
     max_backlog: int
     last_slot: int
+
+
+class SamplingBound(_Model):
+    """The splittable relaxation of a sampling problem (:func:`commgov.scheduling.lower_bound`).
+
+    Residents may be split person by person over points and slots, with the plan's arcs
+    (allowed, open points within the walk limit), slot capacities and backlog cap. Any plan
+    serves at most ``served_people``, and any plan that serves that many walks at least
+    ``walk_person_m``.
+
+    Attributes
+    ----------
+    walk_in_people : int
+        People in batches of buildings that walk to a point (not sealed or high-risk).
+    reachable_people : int
+        Of those, people of buildings with at least one allowed, open point in reach.
+    served_people : int
+        Most people the relaxation serves (an upper bound for any plan).
+    walk_person_m : int
+        Least Σ people · walk_m (person-metres) of the relaxation serving ``served_people``
+        (a lower bound for any plan serving as many).
+    """
+
+    walk_in_people: int
+    reachable_people: int
+    served_people: int
+    walk_person_m: int
 
 
 class SamplingPlan(_Model):
