@@ -415,6 +415,25 @@ def test_tiny_instances_match_brute_force(problem: DoorToDoorProblem) -> None:
     assert plan.totals.makespan_s == _brute_makespan(problem)
 
 
+def test_building_too_long_for_one_shift_is_split_by_exact_route_times() -> None:
+    # Found by Hypothesis: one building's round (1,232 s) exceeds the 18-minute shift, so it is
+    # placed floor by floor. Charging each household a separate base round trip left h03 out of
+    # the construction (it was appended last: 812 s); with exact route times the two units
+    # take {h00, h02} and {h01, h03}: 782 s, the brute-force optimum.
+    shift = TimeWindow(start=T0, end=T0 + timedelta(minutes=18))
+    problem = DoorToDoorProblem(
+        base=BASE,
+        buildings=[RoundBuilding(id="b0", location=GeoPoint(lon=120.6207895, lat=31.3421),
+                                 floors=1, access="stairs"),
+                   RoundBuilding(id="b1", location=BASE, floors=1, access="stairs")],
+        households=[RoundHousehold(id=f"h0{i}", building_id="b0", floor=1, residents=r,
+                                   kind="sealed") for i, r in enumerate([1, 1, 2, 3])],
+        teams=[RoundTeam(id="t0", shift=shift, count=2, persons=2)])
+    plan = plan_door_to_door(problem, time_limit_s=10)
+    assert not plan.uncovered
+    assert plan.totals.makespan_s == _brute_makespan(problem) == 782
+
+
 def test_bound_never_exceeds_brute_force_optimum() -> None:
     p = DoorToDoorProblem(
         base=BASE,

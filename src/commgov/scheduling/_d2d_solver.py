@@ -164,22 +164,28 @@ def _construct(d: _Data, bl: _Blocks) -> tuple[list[list[int]], list[int]]:
     loads: list[list[int]] = [[] for _ in range(nu)]
     finish = [d.start[k] for k in range(nu)]
     left: list[int] = []
+
+    def finish_with(k: int, blocks: list[int]) -> int:
+        # the unit's exact finish with ``blocks`` added to its sequenced route (a separate
+        # round trip per job would overstate it and leave blocks out that fit)
+        return d.start[k] + _duration(bl, _sequence(d, bl, [*loads[k], *blocks]))
+
     for b in order:
         blocks = jobs[b]
-        t = job_time(blocks)
-        cands = [k for k in range(nu) if finish[k] + t <= d.end[k]]
+        ends = {k: finish_with(k, blocks) for k in range(nu)}
+        cands = [k for k in range(nu) if ends[k] <= d.end[k]]
         if cands:
-            k = min(cands, key=lambda k: (finish[k] + t, k))
+            k = min(cands, key=lambda k: (ends[k], k))
             loads[k].extend(blocks)
-            finish[k] += t
+            finish[k] = ends[k]
             continue
         for j in blocks:  # place floor by floor where they still fit
-            tj = job_time([j])
-            cands = [k for k in range(nu) if finish[k] + tj <= d.end[k]]
+            ends = {k: finish_with(k, [j]) for k in range(nu)}
+            cands = [k for k in range(nu) if ends[k] <= d.end[k]]
             if cands:
-                k = min(cands, key=lambda k: (finish[k] + tj, k))
+                k = min(cands, key=lambda k: (ends[k], k))
                 loads[k].append(j)
-                finish[k] += tj
+                finish[k] = ends[k]
             else:
                 left.append(j)
     routes = [_sequence(d, bl, blocks) for blocks in loads]
@@ -213,8 +219,9 @@ def _sequence(d: _Data, bl: _Blocks, blocks: list[int]) -> list[int]:
 
 def _balance(d: _Data, bl: _Blocks, routes: list[list[int]], seed: int,
              deadline: float) -> list[list[int]]:
-    """Relocate or swap blocks off the units finishing last while the sorted finish times
-    decrease lexicographically (exact route times, O(1) move deltas)."""
+    """Relocate a block off the unit finishing last, or swap it with a block of another unit,
+    while the sorted finish times decrease lexicographically (exact route times, O(1) move
+    deltas; a move is taken only when both changed units finish before the old last one)."""
     nu = len(routes)
     if nu < 2:
         return routes
@@ -252,12 +259,27 @@ def _balance(d: _Data, bl: _Blocks, routes: list[list[int]], seed: int,
                         continue
                     score = max(new_worst, nf)
                     if score < cur and (best is None or (score, nf) < (best[0], best[1])):
-                        best = (score, nf, p, k, q, j)
+                        best = (score, nf, p, k, q, j, -1)
+                # swap j with block i of unit k (i takes j's place and j takes i's)
+                for q in range(1, len(rk) - 1):
+                    i = rk[q]
+                    x, y = rk[q - 1], rk[q + 1]
+                    nw = cur - saved + int(tr[a, i]) + int(sv[i]) + int(tr[i, b]) - int(tr[a, b])
+                    nf = (base_f - int(tr[x, i]) - int(sv[i]) - int(tr[i, y])
+                          + int(tr[x, j]) + int(sv[j]) + int(tr[j, y]))
+                    if nf > d.end[k] or nw > d.end[worst]:
+                        continue
+                    score = max(nw, nf)
+                    if score < cur and (best is None or (score, nf) < (best[0], best[1])):
+                        best = (score, nf, p, k, q, j, i)
         if best is None:
             break
-        _s, _nf, p, k, q, j = best
-        del r[p - 1]
-        routes[k].insert(q, j)
+        _s, _nf, p, k, q, j, i = best
+        if i < 0:  # relocate
+            del r[p - 1]
+            routes[k].insert(q, j)
+        else:  # swap
+            r[p - 1], routes[k][q - 1] = i, j
         fin[worst] = finish(worst)
         fin[k] = finish(k)
     return routes
