@@ -238,7 +238,7 @@ def _balance(d: _Data, bl: _Blocks, routes: list[list[int]], seed: int,
             break
         worst = max(range(nu), key=lambda k: (fin[k], k))
         r = routes[worst]
-        best: tuple[int, int, int, int, int, int] | None = None  # (new max pair, ...)
+        best: tuple[int, int, int, int, int, int, int] | None = None  # (new max, ...)
         cur = fin[worst]
         seq = [0, *r, 0]
         for p in range(1, len(seq) - 1):

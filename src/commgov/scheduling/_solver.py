@@ -100,6 +100,10 @@ class _Data:
     dist: dict[tuple[str, str], int]
     batches: list[SamplingBatch]  # of non-sealed buildings, by id
     nearest_allowed_open: dict[str, int | None] = field(default_factory=dict)
+    people: dict[str, int] = field(default_factory=dict)  # batch id -> people
+
+    def __post_init__(self) -> None:
+        self.people = {k.id: k.people for k in self.batches}
 
 
 def _prepare(problem: SamplingProblem) -> _Data:
@@ -177,7 +181,7 @@ def _capacity_row(d: _Data, pid: str) -> list[int]:
 
 def _loads(d: _Data, placed: dict[str, tuple[str, int]]) -> dict[str, list[list[int]]]:
     """Per point: rows [t, arrivals, capacity, served, backlog] over all slots."""
-    people = {k.id: k.people for k in d.batches}
+    people = d.people
     arr: dict[tuple[str, int], int] = defaultdict(int)
     for kid, (pid, t) in placed.items():
         arr[pid, t] += people[kid]
@@ -292,7 +296,7 @@ def _repair(d: _Data, placed: dict[str, tuple[str, int]],
     """
     added = 0
     qmax = d.problem.policy.max_queue
-    people = {k.id: k.people for k in d.batches}
+    people = d.people
     queues = {p.id: _PointQueue(_capacity_row(d, p.id), qmax) for p in d.points}
     for kid, (pid, t) in placed.items():
         queues[pid].add(t, people[kid])
@@ -429,7 +433,7 @@ def _points_tiers(d: _Data, deadline: float) -> list[_Tier]:
             m.add(srv[k1] >= srv[k2])
     if out_of_time():
         return [_Tier("served", cp_model.UNKNOWN, None, None, {})]
-    people = {k.id: k.people for k in d.batches}
+    people = d.people
     building_of = {k.id: k.building_id for k in d.batches}
     at_point: dict[str, list[tuple[str, int, cp_model.IntVar]]] = defaultdict(list)
     for (kid, pid, t), v in x.items():  # one pass, keeping the order of x within each point
@@ -495,7 +499,7 @@ def _earliest_fit(d: _Data, pid: str, kids: list[str], queue_cap: int | None = N
 
     Returns the slots found and whether every batch was tried before ``deadline``.
     """
-    people = {k.id: k.people for k in d.batches}
+    people = d.people
     qmax = d.problem.policy.max_queue if queue_cap is None else queue_cap
     queue = _PointQueue(_capacity_row(d, pid), qmax)
     out: dict[str, int] = {}
@@ -538,7 +542,7 @@ def _finish(d: _Data, placed: dict[str, tuple[str, int]], deadline: float) -> tu
         by_point: dict[str, list[str]] = defaultdict(list)
         for kid in sorted(placed):
             by_point[placed[kid][0]].append(kid)
-        people = {k.id: k.people for k in d.batches}
+        people = d.people
         building = {k.id: k.building_id for k in d.batches}
         for pid, kids in by_point.items():
             theta = max(people[k] for k in kids)
