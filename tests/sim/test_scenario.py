@@ -79,6 +79,9 @@ def test_from_toml_path(tmp_path):
         ({"submodels": {"test_toy": {"speed": 1}}}, "submodels.test_toy.speed", "Extra"),
         ({"submodels": {"test_toy": {"ticks": "x"}}}, "submodels.test_toy.ticks", "integer"),
         ({"horizon_min": 0}, "horizon_min", "greater than 0"),
+        # an error inside a list keeps its position in the dotted field
+        ({"submodels": {"door_to_door": {"seal_buildings": ["b1", 7]}}},
+         "submodels.door_to_door.seal_buildings[1]", "string"),
         ({"colour": "red"}, "colour", "Extra"),
         ({"start": "2022-04-11T19:00:00"}, "start", "timezone"),
     ],

@@ -287,8 +287,12 @@ def _normalise_submodel(name: str, raw: object, issues: list[InputIssue]) -> dic
     try:
         params = sub.params.model_validate(dict(raw))
     except ValidationError as exc:
-        for i in InputError.from_validation(exc, raw, record="scenario").issues:
-            issues.append(InputIssue("scenario", f"submodels.{name}.{i.field}".rstrip("."),
+        # data=None: an error inside a list keeps its position as the record part
+        # ("seal_buildings[1]", "categories[0]"), which goes back into the dotted field
+        for i in InputError.from_validation(exc, None, record="scenario").issues:
+            where = "" if i.record == "scenario" else f"{i.record}."
+            issues.append(InputIssue("scenario",
+                                     f"submodels.{name}.{where}{i.field}".rstrip("."),
                                      i.value, i.constraint))
         return None
     dumped: dict[str, Any] = params.model_dump(mode="json")
