@@ -121,6 +121,18 @@ def _vary_value(text: str) -> Any:
         return text
 
 
+def _plots(text: str) -> str | list[str]:
+    """``--plots``: ``headline``, ``all``, ``none`` or KPI names / patterns, comma-separated."""
+    word = text.strip().lower()
+    if word in ("headline", "all", "none"):
+        return word
+    items = [v.strip() for v in text.split(",")]
+    if not text.strip() or any(not v for v in items):
+        raise argparse.ArgumentTypeError(
+            f"expected headline, all, none or KPI names separated by commas, got {text!r}")
+    return list(dict.fromkeys(items))
+
+
 def _vary(text: str) -> tuple[str, list[Any]]:
     key, sep, values = text.partition("=")
     key = key.strip()
@@ -247,9 +259,9 @@ def _parser() -> argparse.ArgumentParser:
         "over every combination of the --vary values, and write kpis.csv (one row per design "
         "point and replicate; kpis.parquet too when pyarrow is installed), summary.csv "
         "(median and 90 % interval per point), experiment.json and, with matplotlib, "
-        "plots/<kpi>.png. Finished batches are kept in DIR/store, so running the same "
+        "plots (see --plots). Finished batches are kept in DIR/store, so running the same "
         "command again resumes instead of starting over. The KPI files are byte-identical "
-        "whatever --workers or --dask.",
+        "whatever --workers, --dask or --plots.",
     )
     sim.add_argument("scenario", type=Path, metavar="SCENARIO.toml",
                      help="the scenario file (.toml or .json)")
@@ -271,6 +283,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="replicates per task sent to a worker (default 8)")
     sim.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
                      help="folder for the KPI files (default ./commgov-out)")
+    sim.add_argument("--plots", type=_plots, default="headline", metavar="WHICH",
+                     help="figures written to DIR/plots (needs matplotlib): 'headline' "
+                     "(default: one figure per submodel, <submodel>.png, of its headline "
+                     "KPIs: completion times t50/t95/t100, shares, rates per hour, waits and "
+                     "response times; totals.png: volunteer_hours), 'all' (one <kpi>.png "
+                     "per KPI, as before this option; ~0.1 s a figure), 'none', or KPI "
+                     "names and shell patterns separated by commas, one <kpi>.png each "
+                     "(e.g. notification.t95_min,'queues.wait_*')")
     return parser
 
 
@@ -889,11 +909,10 @@ def _simulate(args: argparse.Namespace) -> int:
         for close in closers:
             close()
 
-    summaries = [result.summary(k) for k in result.kpi_names]
-    summary_rows = []
-    for kpi, table in zip(result.kpi_names, summaries, strict=True):
-        for rec in table.to_dict("records"):
-            summary_rows.append({"kpi": kpi, **rec})
+    summary_rows = result.summaries().to_dict("records")  # one pass over the table
+    summaries: dict[str, list[dict[str, Any]]] = {}
+    for rec in summary_rows:
+        summaries.setdefault(rec["kpi"], []).append(rec)
     summary_cols = ["kpi", "point", *experiment.keys, "n", "median", "low", "high"]
     described = {
         "scenario": json.loads(base.to_json()),
@@ -917,14 +936,13 @@ def _simulate(args: argparse.Namespace) -> int:
     with contextlib.suppress(MissingExtraError):  # Parquet only with the sim extra
         written.append(result.to_parquet(out / "kpis.parquet").name)
     notes = []
-    try:
-        from commgov.sim._plots import save_kpi_plots
-
-        plots = save_kpi_plots(result, out / "plots")
-        if plots:
-            written.append(f"plots/ ({_n(len(plots), 'figure')})")
-    except MissingExtraError:
-        notes.append("no plots: pip install 'commgov[plot]'")
+    if args.plots != "none":
+        try:
+            plots = _write_plots(result, out / "plots", args.plots)
+            if plots:
+                written.append(f"plots/ ({_n(len(plots), 'figure')})")
+        except MissingExtraError:
+            notes.append("no plots: pip install 'commgov[plot]'")
 
     n_ok = len(result.rows) - len(result.failed)
     print(
@@ -947,19 +965,36 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_plots(result: Any, folder: Path, which: str | list[str]) -> list[Path]:
+    """The figures of ``--plots`` (headline / all / KPI names and patterns)."""
+    from commgov.sim import _plots
+
+    if which == "headline":
+        return _plots.save_headline_plots(result, folder)
+    if which == "all":
+        return _plots.save_kpi_plots(result, folder)
+    kpis, missing = _plots.select_kpis(result, which)
+    for pattern in missing:
+        print(f"commgov: warning: --plots {pattern!r} matches no KPI (see kpis.csv)",
+              file=sys.stderr)
+    return _plots.save_kpi_plots(result, folder, kpis=kpis) if kpis else []
+
+
 #: KPIs shown per design point on the console (all are in the files).
 _SHOWN_KPIS = 12
 
 
-def _print_summary(experiment: Any, kpis: Sequence[str], summaries: Sequence[Any]) -> None:
+def _print_summary(
+    experiment: Any, kpis: Sequence[str], summaries: dict[str, list[dict[str, Any]]]
+) -> None:
     if not kpis:
         return
     width = max(len(k) for k in kpis[:_SHOWN_KPIS])
     for point in experiment.points:
         label = ", ".join(f"{k}={v}" for k, v in point.values.items()) or "base scenario"
         print(f"  point {point.index} ({label}): median [5 %, 95 %]")
-        for kpi, table in list(zip(kpis, summaries, strict=True))[:_SHOWN_KPIS]:
-            rec = table.iloc[point.index]
+        for kpi in kpis[:_SHOWN_KPIS]:
+            rec = summaries[kpi][point.index]
             print(f"    {kpi:<{width}}  {rec['median']:.4g} [{rec['low']:.4g}, "
                   f"{rec['high']:.4g}]")
         if len(kpis) > _SHOWN_KPIS:

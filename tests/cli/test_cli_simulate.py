@@ -84,8 +84,45 @@ def test_parquet_and_plots_with_their_extras(scenario, tmp_path, capsys):
     assert _run(scenario, "--replicates", 2, "--vary", f"submodels.{SUB}.ticks=2,4",
                 "--out", out) == 0
     assert (out / "kpis.parquet").stat().st_size > 0
-    assert (out / "plots" / "cli_tick.last_min.png").read_bytes().startswith(b"\x89PNG")
-    assert "plots/" in capsys.readouterr().out
+    # default: one figure per submodel of its headline KPIs, and totals.png
+    assert sorted(p.name for p in (out / "plots").iterdir()) == ["cli_tick.png", "totals.png"]
+    assert (out / "plots" / "cli_tick.png").read_bytes().startswith(b"\x89PNG")
+    assert "plots/ (2 figures)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("which", "files"),
+    [
+        ("all", ["cli_tick.last_min.png", "cli_tick.ticks.png", "events.png",
+                 "volunteer_hours.png"]),
+        ("none", None),
+        ("cli_tick.*,events", ["cli_tick.last_min.png", "cli_tick.ticks.png", "events.png"]),
+        ("headline", ["cli_tick.png", "totals.png"]),
+    ],
+)
+def test_plots_option_selects_the_figures(scenario, tmp_path, capsys, which, files):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / which.replace("*", "_").replace(",", "_")
+    args = ["--replicates", 2, "--vary", f"submodels.{SUB}.ticks=2,4"]
+    assert _run(scenario, *args, "--plots", which, "--out", out) == 0
+    stdout = capsys.readouterr().out
+    if files is None:
+        assert not (out / "plots").exists() and "plots/" not in stdout
+    else:
+        assert sorted(p.name for p in (out / "plots").iterdir()) == files
+    reference = tmp_path / "reference"
+    if not reference.exists():
+        assert _run(scenario, *args, "--plots", "none", "--out", reference) == 0
+    for name in ("kpis.csv", "summary.csv"):  # the KPI files do not depend on --plots
+        assert (out / name).read_bytes() == (reference / name).read_bytes()
+
+
+def test_plots_naming_no_kpi_warns(scenario, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    assert _run(scenario, "--replicates", 1, "--plots", "nope,events", "--out", out) == 0
+    assert "--plots 'nope' matches no KPI" in capsys.readouterr().err
+    assert [p.name for p in (out / "plots").iterdir()] == ["events.png"]
 
 
 def test_failed_replicates_exit_1_with_the_table_written(scenario, tmp_path, capsys):
@@ -125,6 +162,8 @@ def test_no_vary_runs_the_base_scenario(scenario, tmp_path, capsys):
         (["--workers", "0"], "--workers"),
         (["--workers", "2", "--dask", "tcp://localhost:1"], "not allowed with"),
         (["--batch-size", "0"], "--batch-size"),
+        (["--plots", ""], "--plots"),
+        (["--plots", "a,,b"], "--plots"),
     ],
 )
 def test_bad_arguments_exit_2_and_write_nothing(scenario, tmp_path, capsys, args, message):
@@ -172,7 +211,8 @@ def test_simulate_help_lists_the_options(capsys):
         main(["simulate", "--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--replicates", "--vary", "--seed", "--workers", "--dask", "--out"):
+    for option in ("--replicates", "--vary", "--seed", "--workers", "--dask", "--out",
+                   "--plots"):
         assert option in text
 
 

@@ -43,6 +43,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -499,7 +500,11 @@ class SweepResult:
     rows: tuple[SweepRow, ...]
     provenance: Mapping[str, Any]
 
-    @property
+    # The rows are immutable, so the derived tables below are built once per result and
+    # cached on the instance (``cached_property`` writes to ``__dict__``, which a frozen,
+    # slot-less dataclass allows).
+
+    @cached_property
     def kpi_names(self) -> tuple[str, ...]:
         """KPI names, in order of first appearance in the sorted rows."""
         names: dict[str, None] = {}
@@ -514,6 +519,10 @@ class SweepResult:
 
     def _kpi_columns(self) -> dict[str, str]:
         """KPI name → column name (``kpi:name`` where a KPI shares a fixed or varied name)."""
+        return dict(self._kpi_column_map)
+
+    @cached_property
+    def _kpi_column_map(self) -> dict[str, str]:
         taken = set(FIXED_COLUMNS) | set(self.experiment.keys)
         return {k: (f"kpi:{k}" if k in taken else k) for k in self.kpi_names}
 
@@ -558,12 +567,23 @@ class SweepResult:
         pandas.DataFrame
             One row per (point, replicate), sorted.
         """
+        return self._frame.copy()
+
+    @cached_property
+    def _frame(self) -> pd.DataFrame:
         import pandas as pd
 
         frame = pd.DataFrame.from_records(self.records(), columns=list(self.columns))
-        for col in self._kpi_columns().values():
+        for col in self._kpi_column_map.values():
             frame[col] = frame[col].astype("float64")
         return frame
+
+    @cached_property
+    def _ok_by_point(self) -> dict[int, pd.DataFrame]:
+        """The ``ok`` rows of each design point (built once; :meth:`summary` reads them)."""
+        frame = self._frame
+        frame = frame[frame["status"] == "ok"]
+        return {p.index: frame.loc[frame["point"] == p.index] for p in self.experiment.points}
 
     def csv_text(self) -> str:
         """The table as formula-safe CSV text (floats written exactly, ``nan`` if missing)."""
@@ -642,6 +662,10 @@ class SweepResult:
     def summary(self, kpi: str, *, interval: float = 0.9) -> pd.DataFrame:
         """Median and central interval of one KPI per design point, over ``ok`` replicates.
 
+        The table of the sweep is built once per result (and cached), so calling this for
+        every KPI costs one pass over the rows, not one per call; :meth:`summaries` gives
+        every KPI in one table.
+
         Parameters
         ----------
         kpi : str
@@ -654,20 +678,71 @@ class SweepResult:
         pandas.DataFrame
             One row per design point: point, varied keys, ``n`` (ok replicates), ``median``,
             ``low``, ``high``.
+
+        Raises
+        ------
+        KeyError
+            If no row has the KPI.
+        ValueError
+            If ``interval`` is not strictly between 0 and 1.
         """
         import pandas as pd
 
-        if kpi not in self.kpi_names:
+        self._check_summary(kpi, interval)
+        return pd.DataFrame.from_records(
+            self._summary_records(kpi, interval),
+            columns=["point", *self.experiment.keys, "n", "median", "low", "high"],
+        )
+
+    def summaries(
+        self, kpis: Sequence[str] | None = None, *, interval: float = 0.9
+    ) -> pd.DataFrame:
+        """:meth:`summary` of several KPIs (default: all) in one long table.
+
+        Parameters
+        ----------
+        kpis : sequence of str, optional
+            KPI names, in the order wanted (default :attr:`kpi_names`).
+        interval : float, default 0.9
+            Coverage of the central interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``kpi``, point, varied keys, ``n``, ``median``, ``low``, ``high``: the
+            rows of ``summary(kpi)`` for each KPI in turn, with the same values.
+
+        Raises
+        ------
+        KeyError
+            If a KPI is unknown.
+        ValueError
+            If ``interval`` is not strictly between 0 and 1.
+        """
+        import pandas as pd
+
+        names = list(self.kpi_names if kpis is None else kpis)
+        for kpi in names:
+            self._check_summary(kpi, interval)
+        records = [
+            {"kpi": kpi, **rec} for kpi in names for rec in self._summary_records(kpi, interval)
+        ]
+        return pd.DataFrame.from_records(
+            records, columns=["kpi", "point", *self.experiment.keys, "n", "median", "low", "high"]
+        )
+
+    def _check_summary(self, kpi: str, interval: float) -> None:
+        if kpi not in self._kpi_column_map:
             raise KeyError(f"no KPI {kpi!r}; KPIs: {list(self.kpi_names)}")
         if not 0 < interval < 1:
             raise ValueError(f"interval must be between 0 and 1, got {interval}")
-        frame = self.to_frame()
-        frame = frame[frame["status"] == "ok"]
-        col = self._kpi_columns()[kpi]
+
+    def _summary_records(self, kpi: str, interval: float) -> list[dict[str, Any]]:
+        col = self._kpi_column_map[kpi]
         lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
         out = []
         for point in self.experiment.points:
-            values = frame.loc[frame["point"] == point.index, col].dropna()
+            values = self._ok_by_point[point.index][col].dropna()
             rec: dict[str, Any] = {"point": point.index}
             rec.update({k: _cell(point.values[k]) for k in self.experiment.keys})
             rec["n"] = len(values)
@@ -675,9 +750,7 @@ class SweepResult:
             rec["low"] = float(values.quantile(lo)) if len(values) else math.nan
             rec["high"] = float(values.quantile(hi)) if len(values) else math.nan
             out.append(rec)
-        return pd.DataFrame.from_records(
-            out, columns=["point", *self.experiment.keys, "n", "median", "low", "high"]
-        )
+        return out
 
 
 # --------------------------------------------------------------------------------------------
