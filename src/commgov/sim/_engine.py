@@ -45,7 +45,10 @@ Rules every submodel follows:
   then the same as in the community's own run. Ids a submodel makes up (``relay-v001``) must
   be scoped by the community in the random-stream keys (always) and in the log (when
   :attr:`SimContext.in_area`), so communities draw independently and log ids stay unique.
-  KPIs are computed once, over the whole log.
+  KPIs are computed once, over the whole log. Every event an area's community records
+  through its ``ctx.log`` is tagged with the community (:attr:`ReplicateResult.communities`),
+  so :func:`commgov.sim.kpi.community_kpis` gives each community's KPIs from the same log
+  (equal to its own run's) without running again.
 
 Submodels run in name order (within a community). A module named ``commgov.sim.<name>`` is
 imported on first lookup of ``<name>``, and ``"module:qualname"`` names import their module,
@@ -55,6 +58,8 @@ so scenarios find submodels in fresh worker processes.
 from __future__ import annotations
 
 import importlib
+import logging
+import math
 import platform
 import sys
 from collections.abc import Callable, Mapping
@@ -303,6 +308,48 @@ class SimContext:
 
 _STATIC_CACHE: dict[Any, Any] = {}
 
+_LOG = logging.getLogger(__name__)
+
+
+class _TaggedLog(EventLog):
+    """A community's handle on an area run's log: records into the shared columns and tags
+    each event with the community (a parallel list)."""
+
+    def __init__(self, log: EventLog, tags: list[str], community: str) -> None:
+        super().__init__(log.t_min, log.kind, log.entity, log.actor, log.value)
+        self._tags = tags
+        self._community = community
+
+    def record(
+        self, t_min: float, kind: str, entity: str, *, actor: str = "", value: float = math.nan
+    ) -> None:
+        super().record(t_min, kind, entity, actor=actor, value=value)
+        self._tags.append(self._community)
+
+
+class _IndexedLog(EventLog):
+    """A finished log's columns (shared, not copied) whose :meth:`where` reads an index of
+    the kinds built in one pass, so KPI functions calling ``where`` for many kinds over a
+    district's millions of events do not scan the log once per kind. Rebuilt if the log
+    grows."""
+
+    def __init__(self, log: EventLog) -> None:
+        super().__init__(log.t_min, log.kind, log.entity, log.actor, log.value)
+        self._index: dict[str, list[int]] = {}
+        self._indexed = -1
+
+    def where(self, kind: str) -> list[int]:
+        if self._indexed != len(self.kind):
+            index: dict[str, list[int]] = {}
+            for i, k in enumerate(self.kind):
+                rows = index.get(k)
+                if rows is None:
+                    index[k] = [i]
+                else:
+                    rows.append(i)
+            self._index, self._indexed = index, len(self.kind)
+        return list(self._index.get(kind, ()))
+
 
 class RunProvenance(BaseModel):
     """Where a replicate's result came from (JSON-ready).
@@ -357,12 +404,18 @@ class ReplicateResult:
         Scenario hash, replicate, root seed, library versions.
     status : {"ok"}
         Always ``"ok"`` for a returned result (failures raise).
+    communities : list of str or None
+        Area runs: the community of each event of :attr:`log` (same length, the community
+        whose submodels recorded it); ``None`` for a community's own run (all its events)
+        or when a submodel wrote to the log without :meth:`EventLog.record`. Read by
+        :func:`commgov.sim.kpi.community_kpis`.
     """
 
     kpis: dict[str, float]
     log: EventLog
     provenance: RunProvenance
     status: Literal["ok"] = "ok"
+    communities: list[str] | None = None
 
 
 def area_communities(graph: OrgGraph, code: str) -> list[str]:
@@ -420,8 +473,6 @@ def run_replicate(scenario: Scenario, replicate: int, root_seed: int) -> Replica
         If the replicate or seed is negative, or the scenario does not fit its community
         (e.g. more volunteers asked for than there are pioneers).
     """
-    from commgov.sim.kpi import volunteer_hours
-
     issues = []
     if not isinstance(replicate, int) or replicate < 0:
         issues.append(("replicate", replicate))
@@ -438,30 +489,57 @@ def run_replicate(scenario: Scenario, replicate: int, root_seed: int) -> Replica
         community_id=c.community, start=scenario.start, cache=_STATIC_CACHE,
     )
     env = simpy.Environment()
+    active = _active_submodels(scenario)
+    tags: list[str] | None = None
+    for cid in area_communities(graph, c.community):
+        if cid == c.community:
+            here = ctx
+        else:
+            if tags is None:
+                tags = []
+            here = SimContext(
+                scenario=scenario, replicate=replicate, root_seed=root_seed, model=model,
+                graph=graph, community_id=cid, start=scenario.start,
+                log=_TaggedLog(ctx.log, tags, cid), cache=_STATIC_CACHE)
+        for sub, params in active:
+            sub.fn(env, here, params)
+    env.run(until=scenario.horizon_min)
+    if tags is not None and len(tags) != len(ctx.log):
+        _LOG.warning("%s: %d of %d events were not logged with EventLog.record; no "
+                     "community tags (ReplicateResult.communities is None)", scenario.name,
+                     len(ctx.log) - len(tags), len(ctx.log))
+        tags = None
+    kpis = _run_kpis(ctx, active)
+    provenance = RunProvenance(
+        scenario_id=scenario.content_hash, scenario_name=scenario.name, replicate=replicate,
+        root_seed=root_seed, versions=dict(_versions()),
+    )
+    return ReplicateResult(kpis, ctx.log, provenance, communities=tags)
+
+
+def _run_kpis(ctx: SimContext, active: list[tuple[Submodel, Any]]) -> dict[str, float]:
+    """``events``, ``volunteer_hours`` and each active submodel's prefixed KPIs of
+    ``ctx.log``, keys sorted (``where`` indexed once: :class:`_IndexedLog`)."""
+    from commgov.sim.kpi import volunteer_hours
+
+    log = _IndexedLog(ctx.log)
+    kpis: dict[str, float] = {
+        "events": float(len(log)),
+        "volunteer_hours": volunteer_hours(log),
+    }
+    for sub, params in active:
+        if sub.kpis is not None:
+            for key, value in sub.kpis(log, ctx, params).items():
+                kpis[f"{sub.name}.{key}"] = float(value)
+    return dict(sorted(kpis.items()))
+
+
+def _active_submodels(scenario: Scenario) -> list[tuple[Submodel, Any]]:
+    """The enabled submodels of a scenario with their validated parameters, in name order."""
     active = []
     for name in sorted(scenario.submodels):
         sub = get_submodel(name)
         params = sub.params.model_validate(scenario.submodels[name])
         if params.enabled:
             active.append((sub, params))
-    for cid in area_communities(graph, c.community):
-        here = ctx if cid == c.community else SimContext(
-            scenario=scenario, replicate=replicate, root_seed=root_seed, model=model,
-            graph=graph, community_id=cid, start=scenario.start, log=ctx.log,
-            cache=_STATIC_CACHE)
-        for sub, params in active:
-            sub.fn(env, here, params)
-    env.run(until=scenario.horizon_min)
-    kpis: dict[str, float] = {
-        "events": float(len(ctx.log)),
-        "volunteer_hours": volunteer_hours(ctx.log),
-    }
-    for sub, params in active:
-        if sub.kpis is not None:
-            for key, value in sub.kpis(ctx.log, ctx, params).items():
-                kpis[f"{sub.name}.{key}"] = float(value)
-    provenance = RunProvenance(
-        scenario_id=scenario.content_hash, scenario_name=scenario.name, replicate=replicate,
-        root_seed=root_seed, versions=dict(_versions()),
-    )
-    return ReplicateResult(dict(sorted(kpis.items())), ctx.log, provenance)
+    return active

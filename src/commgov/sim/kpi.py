@@ -1,8 +1,10 @@
 """KPIs computed from the event log alone (so new metrics need no re-run).
 
 Generic helpers (:func:`event_times`, :func:`time_to_fraction`, :func:`percentiles`,
-:func:`volunteer_hours`) that every submodel can reuse, and :func:`kpis_frame`, which turns
-replicate results into a pandas DataFrame (one row per replicate).
+:func:`volunteer_hours`) that every submodel can reuse, :func:`kpis_frame`, which turns
+replicate results into a pandas DataFrame (one row per replicate), and, for district and
+sub-district runs, :func:`split_by_community` and :func:`community_kpis` (each community's
+KPIs from the area run's log).
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
     from commgov.sim._engine import ReplicateResult
+    from commgov.sim.scenario import Scenario
 
 __all__ = [
+    "community_kpis",
     "event_times",
     "event_values",
     "kpis_frame",
     "percentiles",
+    "split_by_community",
     "time_to_fraction",
     "volunteer_hours",
 ]
@@ -139,3 +144,101 @@ def kpis_frame(results: Iterable[ReplicateResult]) -> pd.DataFrame:
     kpis = sorted(c for c in frame.columns if c not in head)
     frame = frame[head + kpis].sort_values(["scenario_name", "scenario_id", "replicate"])
     return frame.reset_index(drop=True)
+
+
+def split_by_community(result: ReplicateResult) -> dict[str, EventLog]:
+    """The events of an area run, one log per community (in log order within each).
+
+    Parameters
+    ----------
+    result : ReplicateResult
+        A district or sub-district replicate (:attr:`ReplicateResult.communities` set).
+
+    Returns
+    -------
+    dict of str to EventLog
+        Community code → its events, communities in code order; a community that logged
+        nothing is absent.
+
+    Raises
+    ------
+    ValueError
+        If the result has no community tags (a community's own run: its whole log is the
+        community's).
+    """
+    tags = result.communities
+    if tags is None:
+        raise ValueError(
+            "this result has no community tags: it is a community's own run (its whole log "
+            "is that community's) or a submodel logged without EventLog.record"
+        )
+    rows: dict[str, list[int]] = {}
+    for i, cid in enumerate(tags):
+        got = rows.get(cid)
+        if got is None:
+            rows[cid] = [i]
+        else:
+            got.append(i)
+    log = result.log
+    out = {}
+    for cid in sorted(rows):
+        idx = rows[cid]
+        out[cid] = EventLog(
+            [log.t_min[i] for i in idx], [log.kind[i] for i in idx],
+            [log.entity[i] for i in idx], [log.actor[i] for i in idx],
+            [log.value[i] for i in idx],
+        )
+    return out
+
+
+def community_kpis(scenario: Scenario, result: ReplicateResult) -> dict[str, dict[str, float]]:
+    """Each community's KPIs from an area run's log, without running again.
+
+    The log of each community (:func:`split_by_community`) is given to every enabled
+    submodel's KPI function as in the community's own run (the scenario with
+    ``community.community`` set to it), plus the engine's ``events`` and
+    ``volunteer_hours``. A community draws the same in an area run as alone, so these are
+    the KPIs of its own run (``run_replicate`` of that scenario), whose KPI names they share.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The area scenario that produced ``result``.
+    result : ReplicateResult
+        One replicate of it.
+
+    Returns
+    -------
+    dict of str to dict of str to float
+        Community code → KPI name → value (keys sorted), every community of the area in code
+        order (one that logged nothing gets its KPIs of an empty log).
+        ``pandas.DataFrame.from_dict(out, orient="index")`` makes it a table.
+
+    Raises
+    ------
+    ValueError
+        If ``result`` has no community tags, or is not a replicate of ``scenario``.
+    """
+    from commgov.sim._engine import (
+        SimContext,
+        _active_submodels,
+        _run_kpis,
+        area_communities,
+        load_world,
+    )
+
+    if result.provenance.scenario_id != scenario.content_hash:
+        raise ValueError("result is not a replicate of this scenario (content hashes differ)")
+    logs = split_by_community(result)
+    c = scenario.community
+    model, graph = load_world(c.dataset, c.seed, c.community)
+    out: dict[str, dict[str, float]] = {}
+    for cid in area_communities(graph, c.community):
+        alone = scenario.with_updates({"community.community": cid})
+        ctx = SimContext(
+            scenario=alone, replicate=result.provenance.replicate,
+            root_seed=result.provenance.root_seed, model=model, graph=graph, community_id=cid,
+            start=alone.start, log=logs.get(cid, EventLog()),
+        )
+        out[cid] = _run_kpis(ctx, _active_submodels(alone))
+    return out
