@@ -47,7 +47,7 @@ def area():
 
 
 def test_every_event_is_tagged_with_its_community(area):
-    scenario, result = area
+    _, result = area
     assert result.communities is not None and len(result.communities) == len(result.log)
     logs = split_by_community(result)
     assert len(logs) == 13 and list(logs) == sorted(logs)
@@ -70,7 +70,7 @@ def test_community_kpis_equal_each_communitys_own_run(area):
 
 
 def test_community_kpis_need_an_area_run_of_the_scenario(area):
-    scenario, result = area
+    _, result = area
     one = _scenario("320508023009")
     own = run_replicate(one, 0, 0)
     assert own.communities is None
