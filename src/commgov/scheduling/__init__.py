@@ -192,7 +192,10 @@ def plan_sampling(
        (OR-Tools), gives the most people any plan can serve and the least walking of any plan
        serving that many;
     2. **rounding and repair**: each building goes whole to the point carrying most of its
-       flow; points over capacity shed the cheapest buildings per person of overflow;
+       flow; points over capacity shed the cheapest buildings per person of overflow (single
+       moves, then two-move ejection chains); buildings left out are then served by the
+       cheapest ejection chain of at most four moves, else the shortest one found breadth
+       first, else by emptying room at one of their points building by building;
     3. **improvement**: large neighbourhood search (Shaw 1998; Pisinger & Ropke 2010): around
        each point the relaxation saturates, the repair touched or an unserved building
        reaches, the point and its 7 nearest neighbours are re-optimised exactly by CP-SAT
@@ -228,9 +231,13 @@ def plan_sampling(
     objective : {"lexicographic"}
         The objective (only the lexicographic default for now).
     time_limit_s : float
-        Wall-clock limit in seconds on the whole call (default 30), a safety cap: a reserve
-        is kept for the finish and the plan records, and no neighbourhood is started after
-        the deadline. The call may overrun by one step (one neighbourhood, ≤ 0.5 s).
+        Seconds for the whole call (default 30). The neighbourhood search stops on a
+        deterministic work budget of 0.6 CP-SAT deterministic seconds per second of the limit
+        (≈ 0.85 of the limit in wall time on the 2-core reference machine), so the same
+        input and options give the same plan; the wall clock is a safety cap (a reserve is
+        kept for the finish and the plan records, and no neighbourhood is started after the
+        deadline; the call may overrun by one neighbourhood, ≤ 1 s). On a much slower or
+        loaded machine the cap binds first and the plan may then differ between runs.
     gap_limit : float
         Stop improving once every person the relaxation serves is served and the walking is
         within this fraction of the bound (default 0.005 = 0.5 %; 0 searches until a pass

@@ -668,6 +668,12 @@ def _bound(tiers: list[_Tier], served: int, lp_served: int, lp_walk: int) -> flo
     return best
 
 
+#: Deterministic work of the building-level search per second of ``time_limit_s``: CP-SAT
+#: deterministic time, measured at ≈ 0.7 units per wall second on the 2-core benchmark machine
+#: (tier D48), so the search stops on this deterministic budget, before the wall-clock cap,
+#: and the same input and options give the same plan on any machine not much slower.
+LNS_DET_PER_S = 0.6
+
 #: The batch-level CP-SAT tiers (exact when residents of a building may be left out batch by
 #: batch) are used instead of the building-level search when the relaxation cannot serve
 #: everyone in reach and the model has at most this many variables.
@@ -703,7 +709,8 @@ def plan_sampling(problem: SamplingProblem, *, objective: str = "lexicographic",
     tiers: list[_Tier] = []
     sol: GapSolution | None = None
     if use_gap:
-        sol = solve_gap(inst, deadline - _reserve_s(d), gap_limit=float(gap_limit), lp=lp)
+        sol = solve_gap(inst, deadline - _reserve_s(d), gap_limit=float(gap_limit), lp=lp,
+                        det_budget=LNS_DET_PER_S * float(time_limit_s))
         if sol.served < reachable and _model_vars(d) <= BATCH_MODEL_MAX_VARS:
             # whole buildings do not fit (a building larger than the room at its points):
             # the batch-level tiers may serve part of a building
