@@ -323,7 +323,12 @@ class _TaggedLog(EventLog):
     def record(
         self, t_min: float, kind: str, entity: str, *, actor: str = "", value: float = math.nan
     ) -> None:
-        super().record(t_min, kind, entity, actor=actor, value=value)
+        # EventLog.record's appends inlined (one call per event: millions in a district)
+        self.t_min.append(float(t_min))
+        self.kind.append(kind)
+        self.entity.append(entity)
+        self.actor.append(actor)
+        self.value.append(float(value))
         self._tags.append(self._community)
 
 
