@@ -84,6 +84,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from commgov._problem import CheckedProblem
@@ -449,18 +450,11 @@ def walk_matrix(problem: DoorToDoorProblem) -> tuple[list[str], list[list[int]]]
     places = [BASE, *(b.id for b in buildings)]
     points = [problem.base, *(b.location for b in buildings)]
     n = len(points)
-    d = [[0 if i == j else walk_seconds(problem, points[i], points[j]) for j in range(n)]
-         for i in range(n)]
-    for k in range(n):
-        dk = d[k]
-        for i in range(n):
-            di = d[i]
-            dik = di[k]
-            for j in range(n):
-                via = dik + dk[j]
-                if via < di[j]:
-                    di[j] = via
-    return places, d
+    d = np.array([[0 if i == j else walk_seconds(problem, points[i], points[j])
+                   for j in range(n)] for i in range(n)], dtype=np.int64).reshape(n, n)
+    for k in range(n):  # Floyd–Warshall, one pivot at a time over whole rows (exact integers)
+        np.minimum(d, d[:, k:k + 1] + d[k:k + 1, :], out=d)
+    return places, d.tolist()
 
 
 def leg_seconds(
