@@ -70,6 +70,8 @@ SERVE_DET_TIME = 0.5
 #: Longest ejection chain (moves) and branches tried per level when inserting a building.
 CHAIN_DEPTH = 4
 CHAIN_BRANCH = 8
+#: Levels of room-freeing behind one move when serving a building that no chain serves.
+MAKE_ROOM_DEPTH = 2
 #: Most points opened to serve one unserved building.
 SERVE_MAX_POINTS = 14
 #: Problems with at most this many buildings get a whole-model CP-SAT proof attempt.
@@ -292,35 +294,87 @@ def _repair(st: _State) -> set[int]:
 
 
 def _make_room_and_serve(st: _State, u: int) -> set[int]:
-    """Serve ``u`` by emptying room at one of its points, building by building.
+    """Serve ``u`` by emptying room at one of its points.
 
-    For each point ``q`` in reach (nearest first): the buildings of ``q`` leave one at a time,
-    heaviest first, each by a direct move to a point with room or by a shortest ejection chain
-    (:func:`_bfs_chain`) that avoids ``q``, until ``u`` fits; if ``q`` cannot be emptied enough,
-    every move is undone and the next point is tried. Returns the points changed (empty if
-    ``u`` stays unserved).
+    For each point ``q`` in reach (nearest first), :func:`_free_room` moves buildings off
+    ``q`` — directly to a point with room, by a shortest ejection chain, or by freeing room
+    at their own destination in turn (at most :data:`MAKE_ROOM_DEPTH` levels) — until ``u``
+    fits; if it cannot, every move is undone and the next point is tried. Returns the points
+    changed (empty if ``u`` stays unserved).
     """
     inst = st.inst
     w_u = inst.w[u]
     for q, _d in sorted(zip(inst.reach[u], inst.dist[u], strict=True), key=lambda x: (x[1], x[0])):
-        log_moves: list[tuple[int, int]] = []  # (building, previous point), to undo
-        for k in sorted(st.at[q], key=lambda k: (-inst.w[k], k)):
-            if st.load[q] + w_u <= inst.cap[q]:
-                break
-            if inst.w[k] == 0:
-                continue
-            moves = _bfs_chain(st, k, banned=frozenset({q}))
-            if moves is None:
-                continue
-            for b, r in moves:
-                log_moves.append((b, st.assign[b]))
-                st.move(b, r)
-        if st.load[q] + w_u <= inst.cap[q]:
+        moves: list[tuple[int, int]] = []  # (building, previous point), to undo
+        if _free_room(st, q, st.load[q] + w_u - inst.cap[q], frozenset(), MAKE_ROOM_DEPTH,
+                      moves, chains=True):
             st.move(u, q)
-            return {q, *(st.assign[b] for b, _ in log_moves), *(p for _, p in log_moves)}
-        for b, prev in reversed(log_moves):
-            st.move(b, prev)
+            return {q, *(st.assign[b] for b, _ in moves), *(p for _, p in moves if p >= 0)}
     return set()
+
+
+def _undo(st: _State, moves: list[tuple[int, int]], mark: int) -> None:
+    while len(moves) > mark:
+        b, prev = moves.pop()
+        st.move(b, prev)
+
+
+def _free_room(st: _State, q: int, need: int, banned: frozenset[int], depth: int,
+               moves: list[tuple[int, int]], *, chains: bool = False) -> bool:
+    """Move buildings off ``q`` (heaviest first) until ``need`` people of room are free there.
+
+    Nothing enters ``q`` or a point of ``banned``. All or nothing: on failure every move made
+    here is undone. Moves are appended to ``moves`` as (building, previous point).
+    """
+    if need <= 0:
+        return True
+    inst = st.inst
+    mark = len(moves)
+    freed = 0
+    closed = banned | {q}
+    for k in sorted(st.at[q], key=lambda k: (-inst.w[k], k)):
+        if freed >= need:
+            break
+        if inst.w[k] > 0 and _relocate(st, k, closed, depth, moves, chains=chains):
+            freed += inst.w[k]
+    if freed >= need:
+        return True
+    _undo(st, moves, mark)
+    return False
+
+
+def _relocate(st: _State, k: int, banned: frozenset[int], depth: int,
+              moves: list[tuple[int, int]], *, chains: bool) -> bool:
+    """Move building ``k`` to another point in reach outside ``banned``: directly (nearest
+    point with room), else (``chains``) by a shortest ejection chain, else by freeing room at
+    one of its two nearest points (``depth`` > 0)."""
+    inst = st.inst
+    w = inst.w[k]
+    here = st.assign[k]
+    opts = sorted((d, r) for r, d in zip(inst.reach[k], inst.dist[k], strict=True)
+                  if r != here and r not in banned)
+    for _d, r in opts:
+        if st.load[r] + w <= inst.cap[r]:
+            moves.append((k, here))
+            st.move(k, r)
+            return True
+    if chains:
+        found = _bfs_chain(st, k, banned=banned)
+        if found is not None:
+            for b, r in found:
+                moves.append((b, st.assign[b]))
+                st.move(b, r)
+            return True
+    if depth <= 0:
+        return False
+    for _d, r in opts[:2]:
+        mark = len(moves)
+        if _free_room(st, r, st.load[r] + w - inst.cap[r], banned | {here}, depth - 1, moves):
+            moves.append((k, st.assign[k]))
+            st.move(k, r)
+            return True
+        _undo(st, moves, mark)
+    return False
 
 
 def _bfs_chain(st: _State, u: int, banned: frozenset[int] = frozenset(),
