@@ -232,8 +232,8 @@ def plan_sampling(
         The objective (only the lexicographic default for now).
     time_limit_s : float
         Seconds for the whole call (default 30). The neighbourhood search stops on a
-        deterministic work budget of 0.6 CP-SAT deterministic seconds per second of the limit
-        (≈ 0.85 of the limit in wall time on the 2-core reference machine), so the same
+        deterministic work budget of 0.45 CP-SAT deterministic seconds per second of the limit
+        (≈ 0.65 of the limit in wall time on the 2-core reference machine), so the same
         input and options give the same plan; the wall clock is a safety cap (a reserve is
         kept for the finish and the plan records, and no neighbourhood is started after the
         deadline; the call may overrun by one neighbourhood, ≤ 1 s). On a much slower or
