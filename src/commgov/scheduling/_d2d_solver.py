@@ -48,6 +48,9 @@ SMALL_N = 60
 #: Solutions each guided-local-search phase may find (the deterministic budget); the wall
 #: clock is only a safety cap.
 GLS_SOLUTIONS = 30
+#: Instances this small are also solved exactly (Held–Karp per subset, DP over units).
+EXACT_MAX_HOUSEHOLDS = 8
+EXACT_MAX_UNITS = 4
 #: Share of the time left given to the makespan phase (the travel phase gets the rest less a
 #: reserve for the final records).
 MAKESPAN_SHARE = 0.7
@@ -451,6 +454,11 @@ def solve_door_to_door(problem: DoorToDoorProblem, *, time_limit_s: float = 30.0
     while complete and left and len(left) < len(todo):  # until a pass inserts nothing, so
         todo = left                                     # every CAPACITY_USED reason holds
         left, complete = _insert(d, hroutes, todo, deadline)
+    if complete and len(coverable) <= EXACT_MAX_HOUSEHOLDS and len(d.units) <= EXACT_MAX_UNITS:
+        exact = _exact_small(d, coverable)
+        if _hkey(d, exact[0], exact[1]) < _hkey(d, hroutes, left):
+            hroutes, left = exact[0], exact[1]
+            phase = "exact"
     options = {"time_limit_s": float(time_limit_s), "strict": strict,
                "block_max": block_max, "gls_solutions": GLS_SOLUTIONS}
     plan = _build_plan(d, hroutes, set(left), complete, seed, options, phase)
@@ -458,6 +466,94 @@ def solve_door_to_door(problem: DoorToDoorProblem, *, time_limit_s: float = 30.0
         raise InfeasibleError(f"{len(plan.uncovered)} households could not be covered",
                               [u.household_id for u in plan.uncovered])
     return plan
+
+
+def _hkey(d: _Data, hroutes: list[list[int]], left: list[int]) -> tuple[int, int, int]:
+    """(uncovered, makespan, travel) of household routes: smaller is better."""
+    mk = max((d.start[k] + _hroute_duration(d, r) for k, r in enumerate(hroutes) if r),
+             default=0)
+    travel = sum(_hroute_duration(d, r) - int(sum(int(d.service[i]) for i in r))
+                 for r in hroutes)
+    return len(left), mk, travel
+
+
+def _exact_small(d: _Data, coverable: list[int]) -> tuple[list[list[int]], list[int]]:
+    """Exact rounds for a few households: most covered, then makespan, then travel.
+
+    Held–Karp gives each subset of households its shortest round (duration = walking +
+    climbing + service, from the base and back); a dynamic programme over units and subsets
+    (3^n · units steps) then gives each unit a subset it can finish within its limit, with
+    the lexicographic best (covered, makespan, travel). Used for at most
+    :data:`EXACT_MAX_HOUSEHOLDS` households and :data:`EXACT_MAX_UNITS` units.
+    """
+    n = len(coverable)
+    leg = d.leg
+    full = 1 << n
+    inf = math.inf
+    best: list[list[float]]
+    # best[S][j]: shortest walk from the base through S ending at coverable[j] (with service)
+    best = [[inf] * n for _ in range(full)]
+    parent = [[-1] * n for _ in range(full)]
+    for j, i in enumerate(coverable):
+        best[1 << j][j] = int(leg[0, i + 1]) + int(d.service[i])
+    for mask in range(1, full):
+        for j in range(n):
+            cur = best[mask][j]
+            if cur == inf:
+                continue
+            for k in range(n):
+                if mask >> k & 1:
+                    continue
+                i, h = coverable[j], coverable[k]
+                v = cur + int(leg[i + 1, h + 1]) + int(d.service[h])
+                nm = mask | 1 << k
+                if v < best[nm][k]:
+                    best[nm][k] = v
+                    parent[nm][k] = j
+    dur = [0] * full
+    last = [-1] * full
+    for mask in range(1, full):
+        cands = [(int(best[mask][j]) + int(leg[coverable[j] + 1, 0]), j) for j in range(n)
+                 if best[mask][j] < inf]
+        dur[mask], last[mask] = min(cands)
+    service = [sum(int(d.service[coverable[j]]) for j in range(n) if mask >> j & 1)
+               for mask in range(full)]
+    # layer DP over units: state = covered mask -> (makespan, travel, choice per unit)
+    states: dict[int, tuple[int, int, tuple[int, ...]]] = {0: (0, 0, ())}
+    for u in range(len(d.units)):
+        nxt: dict[int, tuple[int, int, tuple[int, ...]]] = {}
+        for mask, (mk, tr, picks) in states.items():
+            rest = (full - 1) & ~mask
+            sub = rest
+            while True:
+                if sub == 0:
+                    key = (mk, tr, (*picks, 0))
+                elif d.start[u] + dur[sub] <= d.end[u]:
+                    key = (max(mk, d.start[u] + dur[sub]), tr + dur[sub] - service[sub],
+                           (*picks, sub))
+                else:
+                    key = None
+                if key is not None:
+                    m2 = mask | sub
+                    if m2 not in nxt or key < nxt[m2]:
+                        nxt[m2] = key
+                if sub == 0:
+                    break
+                sub = (sub - 1) & rest
+        states = nxt
+    mask = min(states, key=lambda m: (-bin(m).count("1"), states[m][0], states[m][1], m))
+    routes: list[list[int]] = []
+    for sub in states[mask][2]:
+        order: list[int] = []
+        m, j = sub, last[sub] if sub else -1
+        while m and j >= 0:
+            order.append(coverable[j])
+            pj = parent[m][j]
+            m &= ~(1 << j)
+            j = pj
+        routes.append(order[::-1])
+    left = [coverable[j] for j in range(n) if not mask >> j & 1]
+    return routes, left
 
 
 def _build_plan(d: _Data, hroutes: list[list[int]], left: set[int], complete: bool,

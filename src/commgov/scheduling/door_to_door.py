@@ -932,6 +932,50 @@ def plan_door_to_door(
     return solve_door_to_door(problem, time_limit_s=time_limit_s, seed=seed, strict=strict)
 
 
+def sealed_household_layout(leaf: str, floors: int, households: int, residents: int,
+                            registered: Sequence[Any]) -> list[dict[str, Any]]:
+    """Households of one sealed entrance (or building), as ``RoundHousehold`` fields.
+
+    The layout rule of :func:`door_to_door_problem_from_org`: ``n = max(households,
+    registered)`` households spread evenly over the floors (household ``k`` on floor
+    ``1 + k · floors // n``); the unregistered ones first, ids ``"<leaf>#<k>"``, sharing the
+    residents the registered ones leave (at least 1 each, the remainder one each to the
+    first ones), then the registered households (records with ``id`` and ``residents``, by
+    id) on the remaining floors. The simulation's extra sealing uses the same rule.
+
+    Parameters
+    ----------
+    leaf : str
+        Entrance (or building) id.
+    floors : int
+        Floors of the building, ≥ 1.
+    households, residents : int
+        The entrance's counts.
+    registered : sequence of household records
+        Registered households of the entrance, sorted by id.
+
+    Returns
+    -------
+    list of dict
+        ``id``, ``building_id`` (``leaf``), ``floor``, ``residents`` and ``kind``
+        (:attr:`VisitKind.SEALED`).
+    """
+    n = max(households, len(registered))
+    spots = [1 + k * floors // n for k in range(n)]
+    others = n - len(registered)
+    spare = residents - sum(r.residents for r in registered)
+    base_res = max(1, spare // others) if others else 0
+    extra = max(0, spare - base_res * others) if others else 0
+    out: list[dict[str, Any]] = [
+        {"id": f"{leaf}#{k + 1}", "building_id": leaf, "floor": spots[k],
+         "residents": base_res + (k < extra), "kind": VisitKind.SEALED}
+        for k in range(others)]
+    out.extend({"id": r.id, "building_id": leaf, "floor": spots[others + k],
+                "residents": r.residents, "kind": VisitKind.SEALED}
+               for k, r in enumerate(registered))
+    return out
+
+
 def door_to_door_problem_from_org(
     model: OrgModel | OrgGraph,
     community_id: str,
@@ -1036,19 +1080,8 @@ def door_to_door_problem_from_org(
             floors = b.floors
             mine: list[dict[str, Any]] = []
             if sealed:
-                n = max(counts.households, len(recs))
-                spots = [1 + k * floors // n for k in range(n)] if n else []
-                others = n - len(recs)
-                spare = counts.residents - sum(r.residents for r in recs)
-                base_res = max(1, spare // others) if others else 0
-                extra = max(0, spare - base_res * others) if others else 0
-                for k in range(others):
-                    mine.append({"id": f"{leaf}#{k + 1}", "building_id": leaf,
-                                 "floor": spots[k], "residents": base_res + (k < extra),
-                                 "kind": VisitKind.SEALED})
-                for k, r in enumerate(recs):
-                    mine.append({"id": r.id, "building_id": leaf, "floor": spots[others + k],
-                                 "residents": r.residents, "kind": VisitKind.SEALED})
+                mine.extend(sealed_household_layout(leaf, floors, counts.households,
+                                                    counts.residents, recs))
             else:
                 limited = [r for r in recs if r.mobility_limited > 0]
                 mine.extend({"id": r.id, "building_id": leaf, "floor": floors,

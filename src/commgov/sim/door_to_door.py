@@ -677,7 +677,7 @@ def _build_problem(
         RoundPolicy,
         door_to_door_problem_from_org,
     )
-    from commgov.scheduling.door_to_door import Access, VisitKind
+    from commgov.scheduling.door_to_door import Access, VisitKind, sealed_household_layout
 
     graph, cid = ctx.graph, ctx.community_id
     policy = RoundPolicy(**params.model_dump(include=set(_POLICY_FIELDS)))
@@ -723,21 +723,10 @@ def _build_problem(
                 continue
             # the layout rule of door_to_door_problem_from_org for sealed buildings
             recs = sorted(registered.get(leaf, []), key=lambda r: r.id)
-            n = max(counts.households, len(recs))
-            if n == 0:
+            if max(counts.households, len(recs)) == 0:
                 continue
-            spots = [1 + k * b.floors // n for k in range(n)]
-            others = n - len(recs)
-            spare = counts.residents - sum(r.residents for r in recs)
-            base_res = max(1, spare // others) if others else 0
-            more = max(0, spare - base_res * others) if others else 0
-            for k in range(others):
-                households.append({"id": f"{leaf}#{k + 1}", "building_id": leaf,
-                                   "floor": spots[k], "residents": base_res + (k < more),
-                                   "kind": VisitKind.SEALED})
-            for k, r in enumerate(recs):
-                households.append({"id": r.id, "building_id": leaf, "floor": spots[others + k],
-                                   "residents": r.residents, "kind": VisitKind.SEALED})
+            households.extend(sealed_household_layout(leaf, b.floors, counts.households,
+                                                      counts.residents, recs))
             buildings[leaf] = {"id": leaf, "location": b.location, "floors": b.floors,
                                "access": Access.LIFT if b.has_lift else Access.STAIRS}
     if params.visits != "all":
