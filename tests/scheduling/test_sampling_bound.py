@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import timedelta
 from unittest import mock
 
 import numpy as np
@@ -20,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
-from test_sampling_optimality import random_problem
+from test_sampling_optimality import random_problem, reference_slots
 
 from commgov.datasets import sampling_instance
 from commgov.org.zones import ZoneRegime
@@ -32,7 +31,6 @@ from commgov.scheduling import (
     is_valid_sampling_plan,
     lower_bound,
     plan_sampling,
-    slot_capacity,
     walk_distance_m,
 )
 
@@ -40,17 +38,8 @@ from commgov.scheduling import (
 def reference_lp(prob: SamplingProblem) -> tuple[int, int]:
     """(most people served, least person-metres at that level) of the time-expanded LP."""
     pol = prob.policy
-    delta = timedelta(minutes=pol.slot_minutes)
-    n_slots = int(prob.window.duration / delta)
-    limit = pol.max_walk_minutes * pol.walking_speed_m_per_min
-    cap, opened = {}, {}
-    for p in prob.points:
-        cap[p.id] = slot_capacity(p.lanes, p.rate_per_lane_per_hour, pol.slot_minutes,
-                                  pol.utilisation)
-        op = p.opening
-        opened[p.id] = {t for t in range(n_slots)
-                        if op is None or (op.start <= prob.window.start + t * delta
-                                          and prob.window.start + (t + 1) * delta <= op.end)}
+    n_slots, limit, cap, open_lists = reference_slots(prob)
+    opened = {pid: set(ts) for pid, ts in open_lists.items()}
     f_keys: list[tuple[int, str, int, int]] = []  # (building row, point, slot, metres)
     weights: list[int] = []
     for b in prob.buildings:

@@ -63,8 +63,11 @@ def random_problem(seed: int) -> SamplingProblem:
                            points=points, policy=SamplingPolicy(max_queue=max_queue))
 
 
-def reference_milp(prob: SamplingProblem) -> tuple[int, int]:
-    """(max people served, min walking person-metres at that service level)."""
+def reference_slots(
+    prob: SamplingProblem,
+) -> tuple[int, float, dict[str, int], dict[str, list[int]]]:
+    """(slots, walk limit in m, capacity per point and slot, open slots per point), written
+    out here from the definitions rather than taken from the solver."""
     pol = prob.policy
     delta = timedelta(minutes=pol.slot_minutes)
     n_slots_ = int(prob.window.duration / delta)
@@ -77,6 +80,13 @@ def reference_milp(prob: SamplingProblem) -> tuple[int, int]:
         opened[p.id] = [t for t in range(n_slots_)
                         if op is None or (op.start <= prob.window.start + t * delta
                                           and prob.window.start + (t + 1) * delta <= op.end)]
+    return n_slots_, limit, cap, opened
+
+
+def reference_milp(prob: SamplingProblem) -> tuple[int, int]:
+    """(max people served, min walking person-metres at that service level)."""
+    pol = prob.policy
+    n_slots_, limit, cap, opened = reference_slots(prob)
     cols: dict[tuple, int] = {}
 
     def col(key: tuple) -> int:

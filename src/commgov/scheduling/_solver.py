@@ -365,6 +365,20 @@ def _queue(m: cp_model.CpModel, d: _Data, pid: str,
             prev = q
 
 
+def _hint_tier(m: cp_model.CpModel, hint: dict[str, tuple[str, int]],
+               building_of: dict[str, str], y: dict[tuple[str, str], Any],
+               x: dict[tuple[str, str, int], Any], srv: dict[str, Any]) -> None:
+    """Hint the tier model with a plan (batch → (point, slot)): its building points, its
+    assignments and which batches it serves."""
+    used = {(building_of[kid], pid) for kid, (pid, _t) in hint.items()}
+    for key, v in y.items():
+        m.add_hint(v, key in used)
+    for (kid, pid, t), v in x.items():
+        m.add_hint(v, hint.get(kid) == (pid, t))
+    for kid, v in srv.items():
+        m.add_hint(v, kid in hint)
+
+
 def _points_tiers(d: _Data, deadline: float) -> list[_Tier]:
     """Tiers 1 (max served) and 2 (min walking): batches → points.
 
@@ -474,13 +488,7 @@ def _points_tiers(d: _Data, deadline: float) -> list[_Tier]:
             m.minimize(expr)
         m.clear_hints()  # type: ignore[no-untyped-call]
         if hint:
-            used = {(building_of[kid], pid) for kid, (pid, _t) in hint.items()}
-            for key, v in y.items():
-                m.add_hint(v, key in used)
-            for (kid, pid, t), v in x.items():
-                m.add_hint(v, hint.get(kid) == (pid, t))
-            for kid, v in srv.items():
-                m.add_hint(v, kid in hint)
+            _hint_tier(m, hint, building_of, y, x, srv)
         solver, status = _solve(m, deadline - time.monotonic(), name)
         if status == cp_model.UNKNOWN:
             tiers.append(_Tier(name, status, None, solver.best_objective_bound, dict(hint)))

@@ -932,6 +932,27 @@ def plan_door_to_door(
     return solve_door_to_door(problem, time_limit_s=time_limit_s, seed=seed, strict=strict)
 
 
+def building_leaves(graph: OrgGraph, building_id: str) -> list[tuple[str, Any]]:
+    """(id, counts) of a building's entrances, or of the building itself.
+
+    The entrances by id; when the building has none, the building when it carries its own
+    counts; empty otherwise.
+    """
+    from commgov.org import Building, Entrance, NodeKind
+
+    leaves: list[tuple[str, Any]] = []
+    for e in sorted(graph.children(building_id)):
+        if graph.kind(e) is NodeKind.ENTRANCE:
+            ent = graph.record(e)
+            assert isinstance(ent, Entrance)
+            leaves.append((e, ent.counts))
+    b = graph.record(building_id)
+    assert isinstance(b, Building)
+    if not leaves and b.counts is not None:
+        leaves = [(building_id, b.counts)]
+    return leaves
+
+
 def sealed_household_layout(leaf: str, floors: int, households: int, residents: int,
                             registered: Sequence[Any]) -> list[dict[str, Any]]:
     """Households of one sealed entrance (or building), as ``RoundHousehold`` fields.
@@ -1045,7 +1066,7 @@ def door_to_door_problem_from_org(
     commgov.errors.OrgStructureError
         If the model is invalid.
     """
-    from commgov.org import Building, Entrance, Household, Membership, NodeKind, Role, Team
+    from commgov.org import Building, Household, Membership, NodeKind, Role, Team
     from commgov.org._queries import community_scope, effective_regime
 
     if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
@@ -1067,15 +1088,7 @@ def door_to_door_problem_from_org(
         b = graph.record(bid)
         assert isinstance(b, Building)
         sealed = effective_regime(graph, bid, at).rank >= 2
-        leaves: list[tuple[str, Any]] = []
-        for e in sorted(graph.children(bid)):
-            if graph.kind(e) is NodeKind.ENTRANCE:
-                ent = graph.record(e)
-                assert isinstance(ent, Entrance)
-                leaves.append((e, ent.counts))
-        if not leaves and b.counts is not None:
-            leaves = [(bid, b.counts)]
-        for leaf, counts in leaves:
+        for leaf, counts in building_leaves(graph, bid):
             recs = sorted(registered.get(leaf, []), key=lambda r: r.id)
             floors = b.floors
             mine: list[dict[str, Any]] = []

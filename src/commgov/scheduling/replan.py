@@ -212,7 +212,7 @@ def _solve_tail(d: _Data, prev: dict[str, tuple[str, int] | None], carry_of: dic
     """
     from ortools.sat.python import cp_model
 
-    from commgov.scheduling._solver import MIN_TIER_S
+    from commgov.scheduling._solver import MIN_TIER_S, _hint_tier
 
     m = cp_model.CpModel()
     y: dict[tuple[str, str], Any] = {}
@@ -306,13 +306,7 @@ def _solve_tail(d: _Data, prev: dict[str, tuple[str, int] | None], carry_of: dic
         else:
             m.minimize(exprs[name])
         m.clear_hints()  # type: ignore[no-untyped-call]
-        used = {(building_of[kid], pid) for kid, (pid, _t) in hint.items()}
-        for key, v in y.items():
-            m.add_hint(v, key in used)
-        for (kid, pid, t), v in x.items():
-            m.add_hint(v, hint.get(kid) == (pid, t))
-        for kid, v in srv.items():
-            m.add_hint(v, kid in hint)
+        _hint_tier(m, hint, building_of, y, x, srv)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = seed

@@ -671,13 +671,18 @@ _POLICY_FIELDS = ("minutes_per_household", "minutes_per_resident", "minutes_betw
 def _build_problem(
     ctx: SimContext, params: DoorToDoorParams, at: datetime, shift_hours: float
 ) -> DoorToDoorProblem:
-    from commgov.org import Building, Entrance, NodeKind
+    from commgov.org import Building, NodeKind
     from commgov.scheduling import (
         DoorToDoorProblem,
         RoundPolicy,
         door_to_door_problem_from_org,
     )
-    from commgov.scheduling.door_to_door import Access, VisitKind, sealed_household_layout
+    from commgov.scheduling.door_to_door import (
+        Access,
+        VisitKind,
+        building_leaves,
+        sealed_household_layout,
+    )
 
     graph, cid = ctx.graph, ctx.community_id
     policy = RoundPolicy(**params.model_dump(include=set(_POLICY_FIELDS)))
@@ -692,16 +697,7 @@ def _build_problem(
     sizes: list[tuple[int, str]] = []
     leaves_of: dict[str, list[tuple[str, Any]]] = {}
     for bid in sorted(graph.descendants(cid, NodeKind.BUILDING)):
-        b = graph.record(bid)
-        assert isinstance(b, Building)
-        leaves: list[tuple[str, Any]] = []
-        for e in sorted(graph.children(bid)):
-            if graph.kind(e) is NodeKind.ENTRANCE:
-                ent = graph.record(e)
-                assert isinstance(ent, Entrance)
-                leaves.append((e, ent.counts))
-        if not leaves and b.counts is not None:
-            leaves = [(bid, b.counts)]
+        leaves = building_leaves(graph, bid)
         leaves_of[bid] = leaves
         sizes.append((-sum(cnt.households for _, cnt in leaves), bid))
     extra = {bid for _, bid in sorted(sizes)[:params.seal_largest]}
