@@ -9,29 +9,47 @@ The public surface is organised by subpackage: :mod:`commgov.org`, :mod:`commgov
 re-exports the contracts shared by all of them.
 """
 
+from commgov._control import CancelToken, ProgressCallback, ProgressEvent
 from commgov.errors import (
     CommgovError,
     InfeasibleError,
     InputError,
     InputIssue,
+    InvalidParameterError,
     ProblemError,
 )
-from commgov.results import Reason, ReasonCode, SolveInfo, SolveStatus
+from commgov.results import (
+    CommonReasonCode,
+    PlanResult,
+    Reason,
+    ReasonCode,
+    SolveInfo,
+    SolveStatus,
+)
 from commgov.types import GeoPoint, TimeWindow
+from commgov.verification import VerificationReport, Violation
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CancelToken",
     "CommgovError",
+    "CommonReasonCode",
     "GeoPoint",
     "InfeasibleError",
     "InputError",
     "InputIssue",
+    "InvalidParameterError",
+    "PlanResult",
     "ProblemError",
+    "ProgressCallback",
+    "ProgressEvent",
     "Reason",
     "ReasonCode",
     "SolveInfo",
     "SolveStatus",
     "TimeWindow",
+    "VerificationReport",
+    "Violation",
     "__version__",
 ]

@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from commgov.errors import ProblemError
+from commgov.errors import InputIssue, ProblemError
 
 __all__ = ["CheckedProblem"]
 
@@ -19,13 +19,30 @@ class CheckedProblem(BaseModel):
     Pydantic's ``model_validate`` and ``model_validate_json`` bypass ``__init__``, where a
     problem translates field errors (naming the record) and applies its cross-record rules;
     here both go through ``__init__``, so a problem read from JSON is checked exactly like
-    one built in code. Subclasses set :attr:`problem_what` and :attr:`problem_record`.
+    one built in code. Subclasses set :attr:`problem_what` and :attr:`problem_record` and put
+    their cross-record rules in the hook :meth:`cross_issues`; field errors are translated to
+    :class:`ProblemError` naming the record, field and value here, once for every family.
     """
 
     #: What the problem is, for the first line of error messages.
     problem_what: ClassVar[str] = "problem"
     #: Record named by errors about the problem as a whole.
     problem_record: ClassVar[str] = "problem"
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ProblemError.from_validation(
+                exc, data, record=self.problem_record, what=self.problem_what
+            ) from None
+        issues = self.cross_issues()
+        if issues:
+            raise ProblemError(issues, what=self.problem_what)
+
+    def cross_issues(self) -> list[InputIssue]:
+        """The cross-record rules the problem breaks (the hook subclasses fill); ``[]`` here."""
+        return []
 
     @classmethod
     def model_validate(

@@ -13,6 +13,8 @@ working for callers that do not know commgov::
     ├── LifecycleError (ValueError)        a status change or progress report the three
     │                                      lists' lifecycle does not allow
     ├── SizeLimitError (ValueError)        a problem larger than the configured guard
+    ├── InvalidParameterError              a solver option out of its declared range or of
+    │   (ValueError, TypeError)            the wrong type (``time_limit_s="x"``, ``-1``, nan)
     ├── InfeasibleError                    only when the caller asked for ``strict=True``
     ├── SolverError (RuntimeError)         a solver failed in a way commgov cannot explain
     └── MissingExtraError (ImportError)    an optional extra is not installed
@@ -33,6 +35,7 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "InputIssue",
+    "InvalidParameterError",
     "LifecycleError",
     "MissingExtraError",
     "OrgStructureError",
@@ -232,6 +235,29 @@ class LifecycleError(CommgovError, ValueError):
 
 class SizeLimitError(CommgovError, ValueError):
     """A problem exceeds the size guard set for it; raised before memory runs out."""
+
+
+class InvalidParameterError(CommgovError, ValueError, TypeError):
+    """A solver option is of the wrong type or outside its declared range.
+
+    Both a :class:`ValueError` and a :class:`TypeError`, so that ``except ValueError`` and
+    ``except TypeError`` both catch it whatever went wrong (scikit-learn's
+    ``InvalidParameterError`` has the same two bases). Raised by the one options validator in
+    :mod:`commgov._options`, which every planner calls before it does any work.
+
+    Attributes
+    ----------
+    name : str
+        The option (``"time_limit_s"``).
+    value : object
+        The value given.
+    """
+
+    def __init__(self, name: str, value: object, constraint: str, where: str = "") -> None:
+        self.name = name
+        self.value = value
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}{name} must be {constraint}, got {value!r}")
 
 
 class InfeasibleError(CommgovError):

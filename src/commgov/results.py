@@ -13,18 +13,25 @@ from __future__ import annotations
 import platform
 from enum import StrEnum
 from importlib import metadata
-from typing import Any, Self
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
-    "REASON_PARAMS",
-    "REASON_TEXT",
+    "REASONS",
+    "CommonReasonCode",
+    "PlanResult",
     "Reason",
     "ReasonCode",
+    "ReasonSpec",
     "SolveInfo",
     "SolveStatus",
+    "check_lang",
     "library_versions",
+    "reason_codes",
+    "register_reasons",
 ]
 
 
@@ -36,13 +43,17 @@ class SolveStatus(StrEnum):
     hard rules admit no result at all (rare: most problems return a partial result with reasons
     instead). ``LIMIT``: a time or size limit stopped the solve before a complete result was
     found; what is returned (if anything) obeys the hard rules but is partial, and its reasons
-    for what is left out are not all checked.
+    for what is left out are not all checked. ``CANCELLED``: the caller's ``cancel`` token
+    stopped the run; what is returned is the best valid result found by then (partial where
+    the planner had not finished, with ``bound`` and ``gap`` where known), never a
+    half-built one.
     """
 
     OPTIMAL = "OPTIMAL"
     FEASIBLE = "FEASIBLE"
     INFEASIBLE = "INFEASIBLE"
     LIMIT = "LIMIT"
+    CANCELLED = "CANCELLED"
 
 
 class ReasonCode(StrEnum):
@@ -72,8 +83,10 @@ class ReasonCode(StrEnum):
     RESOURCE_QUANTITY_USED = "RESOURCE_QUANTITY_USED"
 
 
+_LEGACY = "legacy"
+
 #: Required and optional parameter names of each code.
-REASON_PARAMS: dict[ReasonCode, tuple[frozenset[str], frozenset[str]]] = {
+_LEGACY_PARAMS: dict[ReasonCode, tuple[frozenset[str], frozenset[str]]] = {
     ReasonCode.SKILL_MISSING: (frozenset({"skill", "level"}), frozenset()),
     ReasonCode.TOO_FAR: (frozenset({"distance_m", "limit_m"}), frozenset()),
     ReasonCode.OUT_OF_WINDOW: (frozenset(), frozenset()),
@@ -81,7 +94,6 @@ REASON_PARAMS: dict[ReasonCode, tuple[frozenset[str], frozenset[str]]] = {
     ReasonCode.SEALED_ZONE: (frozenset({"residents"}), frozenset()),
     ReasonCode.NO_POINT_IN_REACH: (frozenset({"limit_m"}), frozenset({"distance_m"})),
     ReasonCode.POINT_CAPACITY_USED: (frozenset({"people"}), frozenset()),
-    ReasonCode.TIME_LIMIT_REACHED: (frozenset({"time_limit_s"}), frozenset()),
     ReasonCode.RELAY_NO_SHIFT: (frozenset(), frozenset()),
     ReasonCode.RELAY_VOLUNTEERS_BUSY: (frozenset({"eligible"}), frozenset()),
     ReasonCode.MATCHED: (
@@ -111,7 +123,7 @@ REASON_PARAMS: dict[ReasonCode, tuple[frozenset[str], frozenset[str]]] = {
 
 #: English and Chinese templates, formatted with the reason's parameters. A template may have
 #: a variant for when an optional parameter is absent, keyed ``(code, "without <name>")``.
-REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
+_LEGACY_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
     ReasonCode.SKILL_MISSING: (
         "no volunteer has skill {skill!s} at level {level} or above",
         "没有志愿者具备{skill!s}技能（等级≥{level}）",
@@ -172,11 +184,6 @@ REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
         "a partner team member or rider",
         "具备该技能的{skilled}名志愿者均属其他社区，且无共建单位或骑手可派",
     ),
-    ReasonCode.TIME_LIMIT_REACHED: (
-        "not placed: the time limit ({time_limit_s} s) was reached before it could be tried "
-        "(status LIMIT; raise the limit)",
-        "未安排：尚未尝试即已达到时间上限（{time_limit_s}秒）；请放宽时间上限",
-    ),
     ReasonCode.RELAY_NO_SHIFT: (
         "no gate volunteer is on duty, after the parcel reaches the gate, long enough for a "
         "trip to its building and back",
@@ -208,13 +215,100 @@ REASON_TEXT: dict[ReasonCode | tuple[ReasonCode, str], tuple[str, str]] = {
 }
 
 
-#: Chinese names of the scope levels (the ``scope`` parameter), used by ``text("zh")``.
-_ZH_VALUES: dict[str | int | float, str] = {
-    "building": "楼栋",
-    "compound": "小区",
-    "community": "社区",
-    "partner": "共建单位/骑手",
-}
+#: Chinese names of parameter values, by parameter, used by ``text("zh")`` (families add theirs
+#: through :func:`register_reasons`).
+_ZH_VALUES: dict[str, dict[str, str]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonSpec:
+    """What one registered reason code takes and how it reads.
+
+    Attributes
+    ----------
+    family : str
+        The planning family that owns the code (``"matching"``, ``"sampling"`` …).
+    code : enum.StrEnum
+        The code, a member of the family's code enum.
+    required, optional : frozenset of str
+        Parameter names.
+    texts : dict
+        ``""`` → the (English, Chinese) templates; ``"without <name>"`` → the variant used when
+        the optional parameter ``<name>`` is absent.
+    """
+
+    family: str
+    code: StrEnum
+    required: frozenset[str]
+    optional: frozenset[str]
+    texts: dict[str, tuple[str, str]]
+
+
+#: Every registered reason code, by its value (values are unique across families, so a code in
+#: JSON names one rule).
+REASONS: dict[str, ReasonSpec] = {}
+
+
+def register_reasons(
+    family: str,
+    codes: type[StrEnum],
+    params: Mapping[Any, tuple[Iterable[str], Iterable[str]]],
+    texts: Mapping[Any, tuple[str, str]],
+    zh_values: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
+    """Register a family's reason codes with their parameters and texts.
+
+    Parameters
+    ----------
+    family : str
+        The family's name.
+    codes : type of enum.StrEnum
+        The family's code enum; every member must have ``params`` and a text.
+    params : mapping
+        Code → (required parameter names, optional parameter names).
+    texts : mapping
+        Code → (English, Chinese) template, formatted with the parameters; a key
+        ``(code, "without <name>")`` gives the variant for when optional ``<name>`` is absent.
+    zh_values : mapping, optional
+        Parameter name → {value → Chinese}: values shown translated by ``text("zh")``.
+
+    Raises
+    ------
+    ValueError
+        If a code lacks parameters or a text, or its value is already registered by another
+        family (codes are unique across families).
+    """
+    for code in codes:
+        owner = REASONS.get(code.value)
+        if owner is not None and owner.family == "common" and family == _LEGACY:
+            continue
+        if owner is not None and owner.family not in (family, _LEGACY):
+            raise ValueError(f"reason code {code.value} is already registered by family "
+                             f"{owner.family!r}")
+        if code not in params or (code not in texts and family != _LEGACY):
+            raise ValueError(f"reason code {code.value} of {family!r} needs params and a text")
+        required, optional = params[code]
+        variants = {"": texts[code]}
+        for key, value in texts.items():
+            if isinstance(key, tuple) and key[0] == code:
+                variants[key[1]] = value
+        REASONS[code.value] = ReasonSpec(family, code, frozenset(required), frozenset(optional),
+                                         variants)
+    for name, mapping in (zh_values or {}).items():
+        _ZH_VALUES.setdefault(name, {}).update(mapping)
+
+
+def reason_codes(family: str) -> list[StrEnum]:
+    """The reason codes registered by ``family``, in registration order."""
+    return [spec.code for spec in REASONS.values() if spec.family == family]
+
+
+def _registered(value: Any) -> StrEnum:
+    spec = REASONS.get(str(value))
+    if spec is None:
+        raise ValueError(f"unknown reason code {value!r} (registered: "
+                         f"{', '.join(sorted(REASONS))})")
+    return spec.code
 
 
 class Reason(BaseModel):
@@ -222,36 +316,39 @@ class Reason(BaseModel):
 
     Parameters
     ----------
-    code : ReasonCode
-        What happened.
+    code : enum.StrEnum or str
+        What happened: a code registered by a family (:func:`register_reasons`), given as the
+        family's enum member or its string value; stored as the enum member.
     params : dict of str to str, int or float
-        The code's parameters (:data:`REASON_PARAMS`): all required ones, optional ones when
-        known, nothing else.
+        The code's parameters: all required ones, optional ones when known, nothing else.
 
     Raises
     ------
     pydantic.ValidationError
-        If a required parameter is missing or an unknown one is given.
+        If the code is not registered, a required parameter is missing or an unknown one is
+        given.
 
     Examples
     --------
-    >>> r = Reason(code=ReasonCode.TOO_FAR, params={"distance_m": 1450, "limit_m": 1000})
+    >>> import commgov.matching, commgov.scheduling
+    >>> r = Reason(code="TOO_FAR", params={"distance_m": 1450, "limit_m": 1000})
     >>> r.text()
     'the nearest volunteer with the skill is 1450 m away (limit 1000 m)'
     >>> r.text("zh")
     '具备该技能的最近志愿者距离1450米（上限1000米）'
-    >>> Reason(code=ReasonCode.NO_POINT_IN_REACH, params={"limit_m": 1170}).text("zh")
+    >>> Reason(code="NO_POINT_IN_REACH", params={"limit_m": 1170}).text("zh")
     '没有允许该楼栋使用、开放且有容量的采样点（步行上限1170米）'
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    code: ReasonCode
+    code: Annotated[str, AfterValidator(_registered)]
     params: dict[str, str | int | float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _known_params(self) -> Self:
-        required, optional = REASON_PARAMS[self.code]
+        spec = REASONS[self.code]
+        required, optional = spec.required, spec.optional
         missing = sorted(required - self.params.keys())
         unknown = sorted(self.params.keys() - required - optional)
         if missing or unknown:
@@ -262,10 +359,15 @@ class Reason(BaseModel):
                 parts.append(f"unknown {', '.join(unknown)}")
             expected = ", ".join(sorted(required)) or "none"
             raise ValueError(
-                f"params of {self.code.value}: {'; '.join(parts)} "
+                f"params of {self.code}: {'; '.join(parts)} "
                 f"(required: {expected}; optional: {', '.join(sorted(optional)) or 'none'})"
             )
         return self
+
+    @property
+    def family(self) -> str:
+        """The family that registered the code."""
+        return REASONS[self.code].family
 
     def text(self, lang: str = "en") -> str:
         """Render the reason in ``"en"`` or ``"zh"``.
@@ -275,17 +377,59 @@ class Reason(BaseModel):
         ValueError
             If ``lang`` is neither ``"en"`` nor ``"zh"``.
         """
-        if lang not in ("en", "zh"):
-            raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
-        _required, optional = REASON_PARAMS[self.code]
-        key: ReasonCode | tuple[ReasonCode, str] = self.code
-        for name in sorted(optional - self.params.keys()):
-            key = (self.code, f"without {name}")
-        template = REASON_TEXT[key][0 if lang == "en" else 1]
+        check_lang(lang)
+        spec = REASONS[self.code]
+        key = ""
+        for name in sorted(spec.optional - self.params.keys()):
+            if f"without {name}" in spec.texts:
+                key = f"without {name}"
+        template = spec.texts[key][0 if lang == "en" else 1]
         params = self.params
         if lang == "zh":
-            params = {k: _ZH_VALUES.get(v, v) if k == "scope" else v for k, v in params.items()}
+            params = {k: _ZH_VALUES[k].get(v, v) if k in _ZH_VALUES and isinstance(v, str)
+                      else v for k, v in params.items()}
         return template.format(**params)
+
+
+def check_lang(lang: object) -> str:
+    """Check a ``lang`` argument: ``"en"`` or ``"zh"``.
+
+    Raises
+    ------
+    ValueError
+        For any other value.
+    """
+    if lang not in ("en", "zh"):
+        raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
+    return lang  # type: ignore[return-value]
+
+
+class CommonReasonCode(StrEnum):
+    """Reason codes every family may use: a run stopped before an item could be tried."""
+
+    TIME_LIMIT_REACHED = "TIME_LIMIT_REACHED"
+    CANCELLED = "CANCELLED"
+
+
+register_reasons(
+    "common",
+    CommonReasonCode,
+    {
+        CommonReasonCode.TIME_LIMIT_REACHED: ({"time_limit_s"}, ()),
+        CommonReasonCode.CANCELLED: ((), ()),
+    },
+    {
+        CommonReasonCode.TIME_LIMIT_REACHED: (
+            "not placed: the time limit ({time_limit_s} s) was reached before it could be "
+            "tried (status LIMIT; raise the limit)",
+            "未安排：尚未尝试即已达到时间上限（{time_limit_s}秒）；请放宽时间上限",
+        ),
+        CommonReasonCode.CANCELLED: (
+            "not placed: the run was cancelled before it could be tried",
+            "未安排：运行已被取消，尚未尝试",
+        ),
+    },
+)
 
 
 def library_versions(*packages: str) -> dict[str, str]:
@@ -322,6 +466,11 @@ class SolveInfo(BaseModel):
         The seed used, if the solver is randomised.
     versions : dict of str to str
         commgov, Python and solver library versions.
+    stopped_by : {"cancel", "wall_clock"} or None
+        What cut the search short, when something other than its own stopping rule or its
+        deterministic work budget did: ``"cancel"`` (the caller's token) or ``"wall_clock"``
+        (the time limit, a safety cap). A result with ``stopped_by="wall_clock"`` may differ
+        between runs on machines of different speed; every other result repeats byte for byte.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -334,3 +483,59 @@ class SolveInfo(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
     seed: int | None = None
     versions: dict[str, str] = Field(default_factory=dict)
+    stopped_by: Literal["cancel", "wall_clock"] | None = None
+
+
+register_reasons(_LEGACY, ReasonCode, _LEGACY_PARAMS, _LEGACY_TEXT,
+                 {"scope": {"building": "楼栋", "compound": "小区", "community": "社区",
+                            "partner": "共建单位/骑手"}})
+
+
+class PlanResult(BaseModel):
+    """Base of every planner's result: JSON, flat rows and a data frame, one way each.
+
+    Subclasses are frozen pydantic models with an ``info: SolveInfo`` field; they list their
+    row columns in :attr:`ROW_COLUMNS` and build the rows in :meth:`_rows`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Column names of :meth:`rows`, in order (so an empty result still has a CSV header).
+    ROW_COLUMNS: ClassVar[tuple[str, ...]] = ()
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The result as JSON, byte-identical for identical results.
+
+        Parameters
+        ----------
+        indent : int or None, default None
+            Pretty-print indentation; ``None`` for compact JSON.
+        """
+        return self.model_dump_json(indent=indent)
+
+    def rows(self, lang: str = "en") -> list[dict[str, Any]]:
+        """One flat row per item of the result (for CSV), keys :attr:`ROW_COLUMNS`.
+
+        Parameters
+        ----------
+        lang : {"en", "zh"}, default "en"
+            Language of reason texts.
+
+        Raises
+        ------
+        ValueError
+            If ``lang`` is neither ``"en"`` nor ``"zh"``.
+        """
+        return self._rows(check_lang(lang))
+
+    def _rows(self, lang: str) -> list[dict[str, Any]]:
+        raise NotImplementedError(f"{type(self).__name__} defines no rows")
+
+    def to_frame(self, lang: str = "en") -> Any:
+        """:meth:`rows` as a :class:`pandas.DataFrame` (columns :attr:`ROW_COLUMNS`).
+
+        pandas is installed with OR-Tools, a core dependency.
+        """
+        import pandas as pd
+
+        return pd.DataFrame(self.rows(lang), columns=list(self.ROW_COLUMNS))

@@ -44,7 +44,7 @@ from commgov.matching.problem import (
     task_day,
     travel_distance_m,
 )
-from commgov.results import REASON_PARAMS, Reason, ReasonCode, SolveStatus
+from commgov.results import REASONS, Reason, ReasonCode, SolveStatus
 from commgov.types import EARTH_RADIUS_M
 
 __all__ = [
@@ -800,8 +800,9 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
 
 
 def _params_shape(reason: Reason) -> str:
-    """``""`` when the params have exactly the names :data:`REASON_PARAMS` allows."""
-    required, optional = REASON_PARAMS[reason.code]
+    """``""`` when the params have exactly the names the code's registration allows."""
+    spec = REASONS[reason.code]
+    required, optional = spec.required, spec.optional
     keys = set(reason.params)
     missing = sorted(required - keys)
     unknown = sorted(keys - required - optional)

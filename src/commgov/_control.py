@@ -1,0 +1,276 @@
+"""One deadline, progress and cancellation mechanism for every planner (private).
+
+A planner makes one :class:`SolveControl` from its ``time_limit_s``, ``progress`` and
+``cancel`` keywords and asks it, between steps, whether to stop; CP-SAT solves go through
+:meth:`SolveControl.solve_cp_sat`, which stops the search within a fraction of a second of
+``cancel`` being set and keeps calling ``progress`` at least once a second while the solver
+runs. Wall-clock limits are only a safety cap: searches stop on deterministic work budgets, so
+that results do not depend on the machine's speed; when the wall clock (or ``cancel``) is what
+stopped a search, :attr:`SolveControl.stopped_by` says so and the result's
+``info.stopped_by`` carries it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "CancelToken",
+    "ProgressCallback",
+    "ProgressEvent",
+    "SolveControl",
+    "StoppedBy",
+]
+
+#: What cut a search short, when something did: ``"cancel"`` (the caller's token was set) or
+#: ``"wall_clock"`` (the time limit, a safety cap, ran out before the deterministic budget).
+StoppedBy = Literal["cancel", "wall_clock"]
+
+#: Seconds between two progress calls while a solver runs (the contract is "at least once a
+#: second"; a little less leaves room for a slow callback).
+HEARTBEAT_S = 0.5
+
+#: Seconds between two looks at the cancel token while a CP-SAT search runs.
+POLL_S = 0.05
+
+
+@runtime_checkable
+class CancelToken(Protocol):
+    """Anything with ``is_set()``: a :class:`threading.Event`, a ``multiprocessing.Event`` …"""
+
+    def is_set(self) -> bool:
+        """Whether the caller asked the planner to stop."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """What a planner reports to its ``progress`` callback.
+
+    Attributes
+    ----------
+    planner : str
+        The planner (``"plan_sampling"``).
+    phase : str
+        The step under way (``"bound"``, ``"rounding"``, ``"search"``, ``"done"`` …).
+    fraction : float or None
+        Share of the work done, 0 … 1, where the planner can tell; ``None`` otherwise.
+    incumbent : float or None
+        The main objective tier of the best result so far, where known.
+    bound : float or None
+        A proven bound on that tier, where known.
+    elapsed_s : float
+        Wall-clock seconds since the planner started (for display only: results never
+        depend on it).
+    """
+
+    planner: str
+    phase: str
+    fraction: float | None
+    incumbent: float | None
+    bound: float | None
+    elapsed_s: float
+
+
+#: The ``progress`` keyword: called with one :class:`ProgressEvent`.
+ProgressCallback = Callable[[ProgressEvent], Any]
+
+
+class SolveControl:
+    """Time limit, progress reports and cancellation of one planner run.
+
+    Parameters
+    ----------
+    planner : str
+        The planner's name, for the events.
+    time_limit_s : float
+        Wall-clock seconds from now after which no further step starts (already validated).
+    progress : callable or None
+        Called with a :class:`ProgressEvent`; never twice at once (a lock serialises the
+        calls, which may come from a helper thread while a solver runs).
+    cancel : CancelToken or None
+        Once ``cancel.is_set()``, :meth:`should_stop` is true and running CP-SAT searches
+        stop.
+
+    Notes
+    -----
+    Exceptions raised by ``progress`` propagate from the planner's own thread; from the helper
+    thread they are kept and re-raised when the solve returns.
+    """
+
+    def __init__(
+        self,
+        planner: str,
+        time_limit_s: float,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.planner = planner
+        self.time_limit_s = float(time_limit_s)
+        self.progress = progress
+        self.cancel = cancel
+        self.start = time.monotonic()
+        self.deadline = self.start + self.time_limit_s
+        self.stopped_by: StoppedBy | None = None
+        self._lock = threading.Lock()
+        self._last = -1.0e9
+        self._phase = "start"
+        self._incumbent: float | None = None
+        self._bound: float | None = None
+        self._error: BaseException | None = None
+
+    # ---- time and cancellation --------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        """Wall-clock seconds since the run started."""
+        return time.monotonic() - self.start
+
+    def remaining(self) -> float:
+        """Wall-clock seconds left before the deadline (negative once past it)."""
+        return self.deadline - time.monotonic()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the cancel token is set (recorded in :attr:`stopped_by`)."""
+        if self.cancel is not None and self.cancel.is_set():
+            self.stopped_by = "cancel"
+            return True
+        return False
+
+    def expired(self, reserve_s: float = 0.0) -> bool:
+        """Whether fewer than ``reserve_s`` seconds are left (recorded in :attr:`stopped_by`)."""
+        if time.monotonic() > self.deadline - reserve_s:
+            if self.stopped_by is None:
+                self.stopped_by = "wall_clock"
+            return True
+        return False
+
+    def should_stop(self, reserve_s: float = 0.0) -> bool:
+        """Whether to stop now: cancelled, or the deadline (less ``reserve_s``) has passed."""
+        return self.cancelled or self.expired(reserve_s)
+
+    # ---- progress ---------------------------------------------------------------------------
+
+    def report(
+        self,
+        phase: str,
+        fraction: float | None = None,
+        incumbent: float | None = None,
+        bound: float | None = None,
+        *,
+        force: bool = False,
+    ) -> None:
+        """Tell ``progress`` where the run is.
+
+        A new phase is always reported; within a phase, at most one call per
+        :data:`HEARTBEAT_S` unless ``force``. ``incumbent`` and ``bound`` are remembered for the
+        heartbeats sent while a solver runs.
+        """
+        if incumbent is not None:
+            self._incumbent = incumbent
+        if bound is not None:
+            self._bound = bound
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if not force and phase == self._phase and now - self._last < HEARTBEAT_S:
+            return
+        self._phase = phase
+        self._send(phase, fraction, now)
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _send(self, phase: str, fraction: float | None, now: float) -> None:
+        assert self.progress is not None
+        with self._lock:
+            self._last = now
+            self.progress(ProgressEvent(self.planner, phase, fraction, self._incumbent,
+                                        self._bound, now - self.start))
+
+    def done(self, incumbent: float | None = None, bound: float | None = None) -> None:
+        """Report the last event (phase ``"done"``, fraction 1)."""
+        self.report("done", 1.0, incumbent, bound, force=True)
+
+    # ---- long solver calls ------------------------------------------------------------------
+
+    def watch(self, stop: Callable[[], None], phase: str) -> _Watcher:
+        """A context manager that, while a solver runs, calls ``stop()`` once ``cancel`` is set
+        and sends a progress heartbeat every :data:`HEARTBEAT_S`."""
+        return _Watcher(self, stop, phase)
+
+    def solve_cp_sat(self, solver: Any, model: Any, phase: str) -> Any:
+        """Run ``solver.solve(model)`` under :meth:`watch`; returns the CP-SAT status.
+
+        The caller sets ``solver.parameters`` (deterministic time budget, ``num_workers``,
+        ``random_seed``, and ``max_time_in_seconds`` no later than :meth:`remaining`). When the
+        wall-clock cap rather than the deterministic budget ended an unproven search,
+        :attr:`stopped_by` becomes ``"wall_clock"``.
+        """
+        if self.cancelled:
+            from ortools.sat.python import cp_model
+
+            return cp_model.UNKNOWN
+        with self.watch(solver.stop_search, phase):
+            status = solver.solve(model)
+        self._note_cp_sat_stop(solver, status)
+        return status
+
+    def _note_cp_sat_stop(self, solver: Any, status: Any) -> None:
+        from ortools.sat.python import cp_model
+
+        if self.cancelled or status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+            return
+        params = solver.parameters
+        det_cap = params.max_deterministic_time
+        wall_cap = params.max_time_in_seconds
+        if solver.wall_time >= 0.98 * wall_cap and solver.deterministic_time < 0.98 * det_cap:
+            self.stopped_by = self.stopped_by or "wall_clock"
+
+
+class _Watcher:
+    """Helper thread of :meth:`SolveControl.watch`."""
+
+    def __init__(self, control: SolveControl, stop: Callable[[], None], phase: str) -> None:
+        self.control = control
+        self.stop = stop
+        self.phase = phase
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Watcher:
+        c = self.control
+        if c.cancel is None and c.progress is None:
+            return self
+        c.report(self.phase, force=True)
+        self._thread = threading.Thread(target=self._run, name="commgov-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        c = self.control
+        stopped = False
+        while not self._done.wait(POLL_S):
+            if not stopped and c.cancel is not None and c.cancel.is_set():
+                c.stopped_by = "cancel"
+                self.stop()
+                stopped = True
+            now = time.monotonic()
+            if c.progress is not None and now - c._last >= HEARTBEAT_S and c._error is None:
+                try:
+                    c._send(self.phase, None, now)
+                except BaseException as exc:  # re-raised in the planner's thread
+                    c._error = exc
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+        c = self.control
+        if c._error is not None and exc[0] is None:
+            error, c._error = c._error, None
+            raise error
