@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 __all__ = [
     "REASONS",
     "CommonReasonCode",
+    "ObjectiveBound",
     "PlanResult",
     "Reason",
     "ReasonCode",
@@ -539,3 +540,55 @@ class PlanResult(BaseModel):
         import pandas as pd
 
         return pd.DataFrame(self.rows(lang), columns=list(self.ROW_COLUMNS))
+
+
+class ObjectiveBound(BaseModel):
+    """A proven bound on a family's objective: what every ``<family>_lower_bound`` returns.
+
+    Attributes
+    ----------
+    family : str
+        The family (``"sampling"``, ``"door_to_door"`` …).
+    method : str
+        How the bound was proven (``"min-cost-flow relaxation"``, ``"analytic"`` …).
+    tiers : dict of str to float
+        Objective tier → bound, in the objective's lexicographic order, in the tier's own unit
+        (named in the key: ``walk_person_m`` person-metres, ``makespan_s`` seconds …). For a
+        maximised tier (``served``) the bound is an upper bound; for a minimised tier a lower
+        bound, valid for results that reach the earlier tiers' bounds.
+    main : str
+        The tier on which a result's ``info.gap`` is measured (a key of ``tiers``).
+    figures : dict of str to float
+        Other figures computed with the bound (``reachable_people`` …).
+
+    Examples
+    --------
+    >>> b = ObjectiveBound(family="demo", method="analytic", tiers={"makespan_s": 600.0},
+    ...                    main="makespan_s")
+    >>> b.value
+    600.0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    family: str
+    method: str
+    tiers: dict[str, float]
+    main: str
+    figures: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _main_is_a_tier(self) -> Self:
+        if self.main not in self.tiers:
+            raise ValueError(f"main tier {self.main!r} is not one of the tiers {list(self.tiers)}")
+        return self
+
+    @property
+    def value(self) -> float:
+        """The bound on the main tier."""
+        return self.tiers[self.main]
+
+    def gap(self, objective: float) -> float | None:
+        """``(objective − bound) / bound`` on the main tier (``None`` when the bound is 0)."""
+        bound = self.value
+        return None if bound == 0 else (objective - bound) / bound
