@@ -11,6 +11,11 @@ primary reason. :func:`is_valid_assignment` re-checks any result from the record
 importing no solver code.
 """
 
+from __future__ import annotations
+
+__all__: list[str] = []
+
+# ---- volunteers (BEGIN) -----------------------------------------------------------------
 from commgov.matching._flow import MAX_ARCS, OBJECTIVES, match_volunteers
 from commgov.matching._from_org import matching_problem_from_org
 from commgov.matching.problem import (
@@ -35,6 +40,54 @@ from commgov.matching.problem import (
     task_day,
     travel_distance_m,
 )
+from commgov.matching.verify import (
+    BlockingPair,
+    MatchingObjective,
+    VerificationReport,
+    Violation,
+    ViolationCode,
+    blocking_pairs,
+    is_stable,
+    is_valid_assignment,
+)
+
+__all__ += [
+    "MAX_ARCS",
+    "OBJECTIVES",
+    "SCHEMA_VERSION",
+    "SCOPE_ORDER",
+    "Assignment",
+    "BlockingPair",
+    "Match",
+    "MatchingObjective",
+    "MatchingProblem",
+    "MatchingTotals",
+    "Pin",
+    "ScopeLevel",
+    "ScopePenalties",
+    "Task",
+    "Unmatched",
+    "VerificationReport",
+    "Violation",
+    "ViolationCode",
+    "Volunteer",
+    "VolunteerLoad",
+    "blocking_pairs",
+    "has_skill",
+    "is_available",
+    "is_eligible",
+    "is_stable",
+    "is_valid_assignment",
+    "match_volunteers",
+    "matching_problem_from_org",
+    "pair_cost_m",
+    "scope_level",
+    "task_day",
+    "travel_distance_m",
+]
+# ---- volunteers (END) -------------------------------------------------------------------
+
+# ---- relay (BEGIN) ----------------------------------------------------------------------
 from commgov.matching.relay import (
     RELAY_SCHEMA_VERSION,
     GateVolunteer,
@@ -56,32 +109,11 @@ from commgov.matching.relay_verify import (
     RelayViolationCode,
     is_valid_relay_plan,
 )
-from commgov.matching.verify import (
-    BlockingPair,
-    MatchingObjective,
-    VerificationReport,
-    Violation,
-    ViolationCode,
-    blocking_pairs,
-    is_stable,
-    is_valid_assignment,
-)
 
-__all__ = [
-    "MAX_ARCS",
-    "OBJECTIVES",
+__all__ += [
     "RELAY_SCHEMA_VERSION",
-    "SCHEMA_VERSION",
-    "SCOPE_ORDER",
-    "Assignment",
-    "BlockingPair",
     "GateVolunteer",
-    "Match",
-    "MatchingObjective",
-    "MatchingProblem",
-    "MatchingTotals",
     "Parcel",
-    "Pin",
     "RelayBuilding",
     "RelayDelivery",
     "RelayObjective",
@@ -92,29 +124,9 @@ __all__ = [
     "RelayVerificationReport",
     "RelayViolation",
     "RelayViolationCode",
-    "ScopeLevel",
-    "ScopePenalties",
-    "Task",
     "UndeliveredParcel",
-    "Unmatched",
-    "VerificationReport",
-    "Violation",
-    "ViolationCode",
-    "Volunteer",
     "VolunteerHours",
-    "VolunteerLoad",
-    "blocking_pairs",
-    "has_skill",
-    "is_available",
-    "is_eligible",
-    "is_stable",
-    "is_valid_assignment",
     "is_valid_relay_plan",
-    "match_volunteers",
-    "matching_problem_from_org",
-    "pair_cost_m",
     "plan_relay",
-    "scope_level",
-    "task_day",
-    "travel_distance_m",
 ]
+# ---- relay (END) ------------------------------------------------------------------------
