@@ -14,7 +14,7 @@ import pytest
 
 from commgov.errors import MissingExtraError
 from commgov.io import building_notices, sampling_csv_texts, sampling_ics
-from commgov.io._files import _FORMULA_START
+from commgov._files import _FORMULA_START
 from commgov.io._sampling_export import _vtimezone
 from commgov.org.zones import ZoneRegime
 from commgov.scheduling import (

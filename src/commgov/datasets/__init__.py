@@ -4,6 +4,7 @@ Real and synthetic parts are told apart by each record's ``provenance``
 (see ``docs/datasets.md``).
 """
 
+from commgov.datasets import _providers  # noqa: F401  (registers the datasets with commgov._catalog)
 from commgov.datasets._community import synthetic_community
 from commgov.datasets._divisions import GUSU_CODE, gusu_divisions
 from commgov.datasets._gusu import HUCHIYUAN, gusu

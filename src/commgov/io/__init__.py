@@ -28,7 +28,7 @@ from commgov.io._export import (
     to_popolo,
     write_record_schemas,
 )
-from commgov.io._files import (
+from commgov._files import (
     csv_text,
     formula_safe,
     json_text,

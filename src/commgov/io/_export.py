@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from commgov.io import _privacy
-from commgov.io._files import write_texts
+from commgov._files import write_texts
 from commgov.org import (
     AdminArea,
     Community,

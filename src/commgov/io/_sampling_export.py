@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from commgov.errors import MissingExtraError
-from commgov.io._files import csv_text
+from commgov._files import csv_text
 
 if TYPE_CHECKING:
     from commgov.scheduling.problem import SamplingPlan, SamplingProblem

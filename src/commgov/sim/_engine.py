@@ -202,9 +202,6 @@ def get_submodel(name: str, *, field: str | None = None) -> Submodel:
 # --------------------------------------------------------------------------- the world
 
 
-_DATASETS = ("gusu", "synthetic_community")
-
-
 @lru_cache(maxsize=8)
 def load_world(dataset: str, seed: int, community: str) -> tuple[OrgModel, OrgGraph]:
     """The organisation model and graph of a scenario's community (cached per process).
@@ -225,24 +222,15 @@ def load_world(dataset: str, seed: int, community: str) -> tuple[OrgModel, OrgGr
     commgov.errors.InputError
         Unknown dataset (the message lists the known ones) or community.
     """
+    from commgov._catalog import dataset_names, dataset_provider
     from commgov.org import NodeKind, OrgGraph
 
-    if dataset == "gusu":
-        from commgov.datasets import gusu, gusu_divisions
-
-        if len(community) < 12:
-            inside = [c.id for c in gusu_divisions().communities if c.id.startswith(community)]
-            model = gusu(seed, communities=inside)
-        else:
-            model = gusu(seed, communities=[community])
-    elif dataset == "synthetic_community":
-        from commgov.datasets import synthetic_community
-
-        model = synthetic_community(community, seed=seed)
-    else:
+    provider = dataset_provider(dataset)
+    if provider is None:
         raise InputError.single("scenario", "community.dataset", dataset,
-                                f"unknown dataset; known: {', '.join(_DATASETS)}",
+                                f"unknown dataset; known: {', '.join(dataset_names())}",
                                 what="scenario")
+    model = provider.load(community, seed)
     graph = OrgGraph(model)
     kinds = (NodeKind.COMMUNITY, NodeKind.VILLAGE, NodeKind.DISTRICT, NodeKind.SUBDISTRICT)
     if community not in graph or graph.kind(community) not in kinds:

@@ -74,24 +74,25 @@ class CommunitySpec(BaseModel):
 
     @model_validator(mode="after")
     def _known_community(self) -> CommunitySpec:
-        if self.dataset == "gusu":
-            from commgov.datasets import gusu_divisions
+        from commgov._catalog import dataset_provider
 
-            divisions = gusu_divisions()
-            codes = {c.id for c in divisions.communities}
-            areas = {a.id for a in divisions.areas}
-            if len(self.community) < 12 and self.community not in areas:
-                raise ValueError(
-                    f"area {self.community!r} is not Gusu's district code or one of its "
-                    f"sub-district codes ({', '.join(sorted(areas))})"
-                )
-            if len(self.community) == 12 and self.community not in codes:
-                raise ValueError(
-                    f"community {self.community!r} is not one of Gusu's {len(codes)} community "
-                    "codes (list them with `commgov communities`)"
-                )
-        elif len(self.community) != 12:
-            raise ValueError(f"dataset {self.dataset!r} needs a 12-digit community code")
+        provider = dataset_provider(self.dataset)
+        if provider is None or provider.areas is None:
+            if len(self.community) != 12:
+                raise ValueError(f"dataset {self.dataset!r} needs a 12-digit community code")
+            return self
+        areas = provider.areas()
+        if len(self.community) < 12 and self.community not in areas:
+            raise ValueError(
+                f"area {self.community!r} is not Gusu's district code or one of its "
+                f"sub-district codes ({', '.join(sorted(areas))})"
+            )
+        codes = provider.communities() if provider.communities is not None else None
+        if len(self.community) == 12 and codes is not None and self.community not in codes:
+            raise ValueError(
+                f"community {self.community!r} is not one of Gusu's {len(codes)} community "
+                "codes (list them with `commgov communities`)"
+            )
         return self
 
     @property

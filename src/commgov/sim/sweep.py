@@ -587,7 +587,7 @@ class SweepResult:
 
     def csv_text(self) -> str:
         """The table as formula-safe CSV text (floats written exactly, ``nan`` if missing)."""
-        from commgov.io import csv_text
+        from commgov._files import csv_text
 
         return csv_text(self.records(), self.columns)
 
@@ -604,7 +604,7 @@ class SweepResult:
         Path
             The file written.
         """
-        from commgov.io import write_texts
+        from commgov._files import write_texts
 
         return write_texts({Path(path): self.csv_text()})[0]
 
