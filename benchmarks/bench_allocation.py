@@ -45,7 +45,7 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 
 from commgov.lists import Need, Resource, ThreeLists, allocate, is_valid_allocation
-from commgov.lists._allocation import allocation_distance_m, eligible, scope
+from commgov.lists.allocation._rules import allocation_distance_m, eligible, scope
 from commgov.types import GeoPoint
 
 T0 = datetime(2022, 4, 10, 8, tzinfo=UTC)

@@ -12,19 +12,21 @@ Run: python benchmarks/bench_notification.py [--quick]
 
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from commgov.datasets import HUCHIYUAN, gusu, synthetic_community
-from commgov.scheduling._notify_solver import evaluate, plain_routing
 from commgov.scheduling.notification import (
-    NotificationTimes,
+    is_valid_notification_plan,
     notification_problem_from_org,
     plan_notification,
 )
-from commgov.scheduling.notify_verify import is_valid_notification_plan
+from commgov.scheduling.notification._rules import NotificationTimes, evaluate
+from commgov.scheduling.notification._solve_routing import plain_routing
+from commgov.types import TimeWindow
 
 START = datetime(2022, 4, 11, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+WINDOW = TimeWindow(start=START, end=START + timedelta(hours=2))
 #: (name, community code, households, volunteers, seed)
 SYNTHETIC = (
     ("synthetic 800 hh / 9 vol", "320508001001", 800, 9, 1),
@@ -37,10 +39,10 @@ SYNTHETIC = (
 def instances(quick: bool):
     model = gusu(seed=0, communities=[HUCHIYUAN])
     yield "虎池苑社区 (Gusu dataset)", notification_problem_from_org(
-        model, HUCHIYUAN, START, enrolment="海棠先锋", use_availability=False)
+        model, HUCHIYUAN, window=WINDOW, enrolment="海棠先锋", use_availability=False)
     for name, code, households, volunteers, seed in SYNTHETIC[: 1 if quick else None]:
         m = synthetic_community(code, households=households, volunteers=volunteers, seed=seed)
-        yield name, notification_problem_from_org(m, code, START, use_availability=False)
+        yield name, notification_problem_from_org(m, code, window=WINDOW, use_availability=False)
 
 
 def main() -> None:

@@ -40,9 +40,9 @@ from commgov.scheduling.roster import (
     Staff,
     available_slots,
     is_eligible,
+    is_valid_roster,
     plan_roster,
 )
-from commgov.scheduling.roster_verify import is_valid_roster
 from commgov.types import TimeWindow
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -14,9 +14,9 @@ parent reports the child's whole wall time and its peak resident set size
 (``getrusage(RUSAGE_CHILDREN).ru_maxrss``). The issue-6 budget for one district day is
 ≤ 2 minutes and ≤ 3 GiB on the 2-core machine. ``--profile N`` prints the N most expensive
 functions of replicate 0 (cProfile, cumulative; slows the run down). ``--per-community CSV``
-writes each community's KPIs of replicate 0 (:func:`commgov.sim.kpi.community_kpis`, from
+writes each community's KPIs of replicate 0 (:func:`commgov.sim.community_kpis`, from
 the same log) and reports the time that takes. The headline KPIs of each submodel
-(:func:`commgov.sim._plots.is_headline_kpi`) are printed.
+(:func:`commgov.sim.is_headline_kpi`) are printed.
 
 Default scenario: ``examples/scenarios/gusu_district_day.toml`` (notification + relay in
 every community); ``examples/scenarios/gusu_district_full_day.toml`` has every submodel on.
@@ -40,9 +40,7 @@ DEFAULT = Path(__file__).resolve().parents[1] / "examples" / "scenarios" / "gusu
 def child(args: argparse.Namespace) -> None:
     """Run in the fresh process: time each phase, print one JSON line."""
     t0 = time.perf_counter()
-    from commgov.sim import Scenario, load_world, run_replicate
-    from commgov.sim._engine import area_communities
-    from commgov.sim.kpi import community_kpis
+    from commgov.sim import Scenario, area_communities, community_kpis, load_world, run_replicate
 
     scenario = Scenario.from_toml(Path(args.scenario))
     if args.community:
@@ -128,7 +126,7 @@ def main() -> None:
     if res["per_community_s"] is not None:
         print(f"per-community KPIs of replicate 0 in {res['per_community_s']:.1f} s "
               f"-> {args.per_community}")
-    from commgov.sim._plots import is_headline_kpi
+    from commgov.sim import is_headline_kpi
 
     for key, value in res["kpis"].items():
         if is_headline_kpi(key) or (key.count(".") == 1 and key.endswith(

@@ -12,9 +12,9 @@ starts) is timed separately. The bare loop is ``lanes + 1`` processes that only
 ``yield env.timeout(1)``, run for the same number of events, so the ratio is the cost of the
 model's Python work (queue bookkeeping, event-log rows) per event. Models:
 
-* ``queues``: M/M/c (:func:`commgov.sim.queues.desk_queue`), ``--customers`` residents;
+* ``queues``: M/M/c (:func:`commgov.sim.desk_queue`), ``--customers`` residents;
 * ``relay``: 20 volunteers carrying up to 10 parcels to 40 buildings
-  (:func:`commgov.sim.relay.relay_process`), 60 riders an hour with 5 parcels each on average
+  (:func:`commgov.sim.relay_process`), 60 riders an hour with 5 parcels each on average
   for 200 hours (a shelf of 200, trip-time cv 0.2).
 
 reference/simulation.md §2.2 measured SimPy at ≈1.0 M timeout events/s on the same kind of
@@ -30,9 +30,19 @@ from typing import Any
 
 import simpy
 
-from commgov.sim._log import EventLog
-from commgov.sim.queues import DeskPoint, ServiceTime, desk_queue, poisson_arrivals, stream_factory
-from commgov.sim.relay import GateBuilding, RelayGate, RelayVolunteer, relay_process, rider_arrivals
+from commgov.sim import (
+    DeskPoint,
+    EventLog,
+    GateBuilding,
+    RelayGate,
+    RelayVolunteer,
+    ServiceTime,
+    desk_queue,
+    poisson_arrivals,
+    relay_process,
+    rider_arrivals,
+    stream_factory,
+)
 
 
 class CountingEnvironment(simpy.Environment):

@@ -13,8 +13,8 @@ For each tier and seed:
 2. a fresh process loads it, times ``plan_sampling(problem, time_limit_s=limit)`` alone (the
    issue's targets: C 5 s, S 10 s, D13 30 s, D48 60 s, unless ``--limit``), writes the plan as
    ``DIR/sampling-<tier>-<seed>.plan.json`` and reports its peak memory (ru_maxrss);
-3. this process, which imports only the records, the verifier
-   (:mod:`commgov.scheduling.verify`) and the standalone bound script
+3. this process, which uses only the records, the verifier
+   (:func:`commgov.scheduling.sampling.is_valid_sampling_plan`) and the standalone bound script
    (``benchmarks/sampling_bound.py``, which imports nothing from commgov), reads the written
    plan and instance and recomputes every figure: people served, zone violations (sealed
    buildings at a point, points a building is not allowed), buildings split across points,
@@ -158,8 +158,12 @@ def _run_worker(*args: str, timeout: float) -> dict:
 
 def recompute(problem, plan) -> dict:  # type: ignore[no-untyped-def]
     """Every figure of a written plan, from the plan's assignments and the instance."""
-    from commgov.scheduling.problem import reach_limit_m, walk_distance_m
-    from commgov.scheduling.verify import is_valid_sampling_plan, recompute_loads
+    from commgov.scheduling.sampling import (
+        is_valid_sampling_plan,
+        reach_limit_m,
+        walk_distance_m,
+    )
+    from commgov.scheduling.sampling._verify import recompute_loads
 
     buildings = {b.id: b for b in problem.buildings}
     points = {p.id: p for p in problem.points}
@@ -226,7 +230,7 @@ def main() -> None:
         print(json.dumps(res))
         return
 
-    from commgov.scheduling.problem import SamplingPlan, SamplingProblem
+    from commgov.scheduling.sampling import SamplingPlan, SamplingProblem
 
     args.out.mkdir(parents=True, exist_ok=True)
     head = (f"{'tier':<5}{'seed':>4} {'batches':>7} | {'served':>15} {'zone':>4} {'split':>5} "
@@ -294,7 +298,8 @@ def main() -> None:
                     and ours["time_s"] <= TARGET_S[tier] * 1.05
                     and ours["maxrss_mb"] <= 4096):
                 failures.append((tier, seed, g))
-    assert "commgov.scheduling._solver" not in sys.modules, "the checker imported solver code"
+    assert "commgov.scheduling.sampling._solve_cpsat" not in sys.modules and (
+        "ortools.sat.python.cp_model" not in sys.modules), "the checker ran solver code"
     print(f"\ntargets missed: {len(failures)}" + (f" {failures}" if failures else ""))
     print(f"checker process peak memory {_maxrss_mb():.0f} MB; bound: min-cost flow "
           f"(benchmarks/sampling_bound.py); C target: plan_sampling proves optimality")

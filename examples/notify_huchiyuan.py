@@ -12,15 +12,22 @@ Run: python examples/notify_huchiyuan.py
 """
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from commgov.datasets import HUCHIYUAN, gusu
-from commgov.scheduling.notification import notification_problem_from_org, plan_notification
-from commgov.scheduling.notify_verify import is_valid_notification_plan
+from commgov.scheduling.notification import (
+    is_valid_notification_plan,
+    notification_problem_from_org,
+    plan_notification,
+)
+from commgov.types import TimeWindow
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2022, 4, 11, 19, 0, tzinfo=TZ)
+#: The call-out: the notice goes out at 19:00 (only the start matters with every pioneer
+#: called out at once, use_availability=False)
+WINDOW = TimeWindow(start=START, end=START + timedelta(hours=2))
 REPORTED_MINUTES = 30
 #: (label, problem parameters): the library's defaults, then quicker door-step assumptions
 SCENARIOS = (
@@ -35,7 +42,8 @@ def main() -> None:
     model = gusu(seed=0, communities=[HUCHIYUAN])
     for label, parameters in SCENARIOS:
         problem = notification_problem_from_org(
-            model, HUCHIYUAN, START, enrolment="海棠先锋", use_availability=False, **parameters)
+            model, HUCHIYUAN, window=WINDOW, enrolment="海棠先锋", use_availability=False,
+            **parameters)
         clock = time.perf_counter()
         plan = plan_notification(problem)
         seconds = time.perf_counter() - clock

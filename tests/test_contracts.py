@@ -7,11 +7,11 @@ import pytest
 from pydantic import ValidationError
 
 import commgov
-from commgov import _random
-from commgov.errors import CommgovError, InputError, InputIssue
 import commgov.lists
 import commgov.matching
 import commgov.scheduling
+from commgov import _random
+from commgov.errors import CommgovError, InputError, InputIssue
 from commgov.results import REASONS, Reason
 from commgov.types import GeoPoint, TimeWindow
 
@@ -67,7 +67,8 @@ _PARAM_VALUES = {"skill": "s", "level": 1, "distance_m": 1, "limit_m": 2, "eligi
                  "category": "food_supplies", "measure": "parcels", "short": 7,
                  "min_level": 11, "slot_load": 12, "slot_capacity": 13, "day_load": 14,
                  "day_capacity": 15, "scope": "compound", "minutes_used": 16,
-                 "minutes_budget": 17, "skilled": 18}
+                 "minutes_budget": 17, "skilled": 18, "tasks": "gate", "alone_min": 19,
+                 "demand": 20, "available": 21}
 
 
 _ALL_CODES = sorted(REASONS)

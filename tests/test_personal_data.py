@@ -72,13 +72,13 @@ def test_nothing_leaks(planted: OrgModel, caplog: pytest.LogCaptureFixture) -> N
     problem = sampling_problem_from_org(graph, HUCHIYUAN)
     plan = plan_sampling(problem)
     tasks = synthetic_tasks(graph, HUCHIYUAN, seed=1)
-    matching = matching_problem_from_org(graph, tasks, community_id=HUCHIYUAN)
+    matching = matching_problem_from_org(graph, HUCHIYUAN, tasks=tasks)
     assignment = match_volunteers(matching)
     texts += [json_text(problem), json_text(plan), csv_text(plan.rows("zh")),
               json_text(matching), json_text(assignment), csv_text(assignment.rows("zh"))]
     texts += [r.text(lang) for u in assignment.unmatched for r in u.reasons
               for lang in ("en", "zh")]
-    texts.append(_error_text(lambda: matching_problem_from_org(graph, tasks, community_id=HUCHIYUAN,
+    texts.append(_error_text(lambda: matching_problem_from_org(graph, HUCHIYUAN, tasks=tasks,
                                                                capacity_per_slot=-1)))
 
     # default exports

@@ -22,7 +22,6 @@ from commgov.results import (
     CommonReasonCode,
     PlanResult,
     Reason,
-    ReasonCode,
     SolveInfo,
     SolveStatus,
 )
@@ -45,7 +44,6 @@ __all__ = [
     "ProgressCallback",
     "ProgressEvent",
     "Reason",
-    "ReasonCode",
     "SolveInfo",
     "SolveStatus",
     "TimeWindow",

@@ -80,13 +80,11 @@ class Interval:
         x = float(value)  # type: ignore[arg-type]
         if not math.isfinite(x):
             return False
-        if self.low is not None:
-            if x < self.low or (x == self.low and self.closed in ("right", "neither")):
-                return False
-        if self.high is not None:
-            if x > self.high or (x == self.high and self.closed in ("left", "neither")):
-                return False
-        return True
+        low_open = self.closed in ("right", "neither")
+        high_open = self.closed in ("left", "neither")
+        if self.low is not None and (x < self.low or (x == self.low and low_open)):
+            return False
+        return not (self.high is not None and (x > self.high or (x == self.high and high_open)))
 
 
 def _is_flag(value: object) -> bool:

@@ -36,6 +36,13 @@ def test_demo_prints_district_and_plan(demo_run):
     assert proc.stderr == ""
 
 
+def test_demo_through_a_pipe_has_no_progress_bar(demo_run):
+    proc, _ = demo_run  # stdout and stderr are pipes, not terminals
+    assert proc.returncode == 0, proc.stderr
+    for text in (proc.stdout, proc.stderr):
+        assert not any(c in text for c in ("\r", "█", "%|", "\x1b["))
+
+
 def test_demo_writes_json_and_csv(demo_run):
     _, out = demo_run
     plan = json.loads((out / "sampling_plan.json").read_text(encoding="utf-8"))

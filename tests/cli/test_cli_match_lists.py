@@ -160,7 +160,7 @@ def test_match_bad_problem_exit_2_with_problem_error_text(tmp_path, capsys):
 def test_match_solver_errors_are_printed_cleanly(tmp_path, capsys, monkeypatch):
     import commgov.matching
 
-    def refuse(problem, *, objective="min_cost"):
+    def refuse(problem, *, objective="min_cost", **options):
         raise ValueError(f"objective {objective!r} is not implemented yet")
 
     monkeypatch.setattr(commgov.matching, "match_volunteers", refuse)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from commgov.cli import main
-from commgov.org.zones import ZoneRegime
+from commgov.org import ZoneRegime
 from commgov.scheduling import (
     SamplingBatch,
     SamplingBuilding,

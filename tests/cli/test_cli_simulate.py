@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from commgov.cli import _vary, main
+from commgov.cli import main
+from commgov.cli._parser import _vary
 
 SUB = "simulate_helpers:cli_tick"  # tests/cli/simulate_helpers.py, imported by name
 
@@ -235,15 +236,20 @@ def test_dask_address_gives_the_same_kpis_csv(scenario, tmp_path, capsys):
 def test_progress_line(monkeypatch, capsys):
     import sys
 
-    from commgov.cli import _ProgressLine
+    from commgov.cli._progress import ProgressBar
 
-    quiet = _ProgressLine()  # not a terminal, a short run: nothing
-    for done in range(0, 11):
-        quiet(done, 10)
+    with ProgressBar("simulate", unit="replicates", delay_s=0) as quiet:  # not a terminal
+        for done in range(0, 11):
+            quiet.count(done, 10)
     assert capsys.readouterr().err == ""
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    line = _ProgressLine()
-    line(0, 10)
-    line(10, 10)
+    with ProgressBar("simulate", unit="replicates") as short:  # a terminal, a short run
+        short.count(0, 10)
+        short.count(10, 10)
+    assert capsys.readouterr().err == ""
+    with ProgressBar("simulate", unit="replicates", delay_s=0) as line:
+        line.count(0, 10)
+        line.count(10, 10)
     err = capsys.readouterr().err
-    assert err == "\rsimulate: 0/10 replicates (0%)\rsimulate: 10/10 replicates (100%)\n"
+    assert err.startswith("\rsimulate: 0/10 replicates |") and err.endswith("\n")
+    assert "simulate: 10/10 replicates |" in err and "100%" in err

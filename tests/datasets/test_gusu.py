@@ -63,6 +63,7 @@ def test_round_trip_exact(district):
     assert OrgModel.from_json(text).to_json() == text
 
 
+@pytest.mark.slow
 def test_same_hash_across_processes_and_hash_seeds(district):
     code = (
         "import hashlib; from commgov.datasets import gusu; "

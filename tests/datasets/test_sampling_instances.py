@@ -11,7 +11,7 @@ import pytest
 
 from commgov.datasets import SAMPLING_TIERS, sampling_instance
 from commgov.errors import InputError
-from commgov.org.zones import ZoneRegime
+from commgov.org import ZoneRegime
 from commgov.scheduling import SamplingProblem, reach_limit_m, slot_capacity, walk_distance_m
 
 

@@ -26,8 +26,7 @@ from commgov.io import (
     wgs84_to_gcj02,
     write_record_schemas,
 )
-from commgov.org import OrgGraph, OrgModel, sensitive_fields
-from commgov.org.model import RECORD_TYPES
+from commgov.org import RECORD_TYPES, OrgGraph, OrgModel, sensitive_fields
 from commgov.types import haversine_m
 
 KEY = bytes(range(32))

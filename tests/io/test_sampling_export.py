@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from commgov._files import _FORMULA_START
 from commgov.errors import MissingExtraError
 from commgov.io import building_notices, sampling_csv_texts, sampling_ics
-from commgov._files import _FORMULA_START
 from commgov.io._sampling_export import _vtimezone
-from commgov.org.zones import ZoneRegime
+from commgov.org import ZoneRegime
 from commgov.scheduling import (
     SamplingBatch,
     SamplingBuilding,

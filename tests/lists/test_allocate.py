@@ -11,9 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commgov.errors import InputError, LifecycleError, SizeLimitError
+from commgov.errors import InputError, InvalidParameterError, LifecycleError, SizeLimitError
 from commgov.lists import (
     Allocation,
+    AllocationReasonCode,
+    AllocationViolationCode,
     Need,
     Project,
     Resource,
@@ -24,8 +26,8 @@ from commgov.lists import (
     is_valid_allocation,
     transition,
 )
-from commgov.lists._allocation import eligible, scope
-from commgov.results import ReasonCode
+from commgov.lists.allocation._rules import allocation_distance_m, eligible, scope, unmet_reason
+from commgov.results import CommonReasonCode
 from commgov.types import GeoPoint, TimeWindow
 
 T0 = datetime(2022, 4, 10, 8, 0, tzinfo=UTC)
@@ -64,7 +66,7 @@ def run(lists: ThreeLists, **kw) -> Allocation:
         kw.setdefault("places", PLACES)
     result = allocate(lists, **kw)
     report = is_valid_allocation(lists, result, places=kw.get("places"))
-    assert report, report.problems
+    assert report, report.summary()
     return result
 
 
@@ -92,7 +94,8 @@ def test_priority_weighted_quantity_wins_over_distance():
     got = {f.need_id: f.quantity for f in a.flows}
     assert got == {"n_high": 2, "n_low": 1}
     (u,) = a.unmet
-    assert (u.need_id, u.short, u.reason.code) == ("n_low", 2, ReasonCode.RESOURCE_QUANTITY_USED)
+    assert (u.need_id, u.short) == ("n_low", 2)
+    assert u.reason.code == AllocationReasonCode.RESOURCE_QUANTITY_USED
     assert u.reason.params == {"short": 2, "eligible": 1}
     assert "2 of the quantity" in u.reason.text() and "尚有2" in u.reason.text("zh")
 
@@ -109,13 +112,13 @@ def test_reasons_name_the_first_failing_rule():
     )
     a = run(lists, max_distance_m=1000)
     reasons = {u.need_id: u.reason for u in a.unmet}
-    assert reasons["n_cat"].code == ReasonCode.NO_RESOURCE_OF_CATEGORY
+    assert reasons["n_cat"].code == AllocationReasonCode.NO_RESOURCE_OF_CATEGORY
     assert reasons["n_cat"].params == {"category": "medical", "measure": "items"}
     assert reasons["n_measure"].params == {"category": "food_supplies", "measure": "hours"}
-    assert reasons["n_far"].code == ReasonCode.RESOURCE_TOO_FAR
+    assert reasons["n_far"].code == AllocationReasonCode.RESOURCE_TOO_FAR
     assert reasons["n_far"].params["limit_m"] == 1000
     assert 2800 < reasons["n_far"].params["distance_m"] < 2900
-    assert reasons["n_time"].code == ReasonCode.NO_RESOURCE_IN_WINDOW
+    assert reasons["n_time"].code == AllocationReasonCode.NO_RESOURCE_IN_WINDOW
     assert a.flows == () and a.totals.short == 4
 
 
@@ -129,7 +132,7 @@ def test_time_before_at_does_not_count_and_recurring_needs_use_any_occurrence():
     )
     a = run(lists)
     assert [(f.need_id, f.quantity) for f in a.flows] == [("n_daily", 1)]
-    assert [u.reason.code for u in a.unmet] == [ReasonCode.NO_RESOURCE_IN_WINDOW]
+    assert [u.reason.code for u in a.unmet] == [AllocationReasonCode.NO_RESOURCE_IN_WINDOW]
     # at after the resource window: nothing left to offer in time
     later = run(lists, at=T0 + 30 * H)
     assert later.flows == ()
@@ -150,7 +153,7 @@ def test_items_raised_after_at_or_not_open_are_out_of_scope():
 def test_empty_lists_and_zero_open_quantities():
     assert run(ThreeLists()).totals.needs == 0
     only_needs = run(ThreeLists(needs=(need("n1", 2),)))
-    assert only_needs.unmet[0].reason.code == ReasonCode.NO_RESOURCE_OF_CATEGORY
+    assert only_needs.unmet[0].reason.code == AllocationReasonCode.NO_RESOURCE_OF_CATEGORY
     only_res = run(ThreeLists(resources=(resource("r1", 2),)))
     assert only_res.flows == () and only_res.idle[0].left == 2
     # fully committed by a pair project: open quantity 0 on both sides
@@ -280,7 +283,7 @@ def test_bad_input_names_record_field_value():
 
 
 def test_size_guard(monkeypatch):
-    import commgov.lists._allocate as mod
+    import commgov.lists.allocation._network as mod
 
     monkeypatch.setattr(mod, "MAX_ALLOCATION_ARCS", 1)
     lists = ThreeLists(needs=(need("n1"), need("n2")), resources=(resource("r1"),))
@@ -301,7 +304,7 @@ def test_verifier_rejects_each_kind_of_broken_result():
         mutate(d)
         report = is_valid_allocation(lists, Allocation.model_validate(d), places=PLACES)
         assert not report
-        return report.problems
+        return report.violations
 
     def more_flow(d):
         d["flows"][0]["quantity"] += 5
@@ -324,9 +327,12 @@ def test_verifier_rejects_each_kind_of_broken_result():
     def wrong_objective(d):
         d["info"]["objective"]["distance_quantity_m"] = 0.0
 
-    for mutate in (more_flow, wrong_distance, bad_pair, wrong_reason, drop_idle, wrong_totals,
-                   wrong_objective):
-        assert broken(mutate)
+    v = AllocationViolationCode
+    for mutate, code in ((more_flow, v.NEED_OVER_ALLOCATED), (wrong_distance, v.DISTANCE_MISMATCH),
+                         (bad_pair, v.FLOW_NOT_ELIGIBLE), (wrong_reason, v.REASON_FALSE),
+                         (drop_idle, v.IDLE_MISMATCH), (wrong_totals, v.TOTALS_MISMATCH),
+                         (wrong_objective, v.OBJECTIVE_MISMATCH)):
+        assert code in {x.code for x in broken(mutate)}, mutate.__name__
     # a false "quantity used": an eligible resource still has quantity left
     tight = ThreeLists(needs=(need("n1", 3),), resources=(resource("r1", 1), resource("r2", 5)))
     d = json.loads(run(tight).to_json())
@@ -335,7 +341,129 @@ def test_verifier_rejects_each_kind_of_broken_result():
                    "reason": {"code": "RESOURCE_QUANTITY_USED",
                               "params": {"short": 2, "eligible": 2}}}]
     report = is_valid_allocation(tight, Allocation.model_validate(d))
-    assert any("r2 has" in p for p in report.problems)
+    false = [v for v in report.violations if v.code == AllocationViolationCode.REASON_FALSE]
+    assert [v.record for v in false] == ["n1"] and "r2 has" in false[0].detail
+
+
+def test_shared_options_are_checked_before_any_work():
+    lists = ThreeLists(needs=(need("n1"),), resources=(resource("r1"),))
+    for bad in ("x", -1, float("nan"), float("inf"), 0, 3601, True):
+        with pytest.raises(InvalidParameterError, match="time_limit_s"):
+            allocate(lists, at=T0, time_limit_s=bad)
+    with pytest.raises(InvalidParameterError, match="method"):
+        allocate(lists, at=T0, method="simplex")
+    with pytest.raises(InvalidParameterError, match="seed"):
+        allocate(lists, at=T0, seed=-1)
+    with pytest.raises(InvalidParameterError, match="progress"):
+        allocate(lists, at=T0, progress=3)
+    with pytest.raises(InvalidParameterError, match="cancel"):
+        allocate(lists, at=T0, cancel=object())
+    a = allocate(lists, at=T0, method="flow", seed=7, time_limit_s=5)
+    assert a.to_json() == allocate(lists, at=T0).to_json()
+
+
+def test_progress_events_end_with_done():
+    from commgov import ProgressEvent
+
+    events: list[ProgressEvent] = []
+    lists = ThreeLists(needs=(need("n1", 3), need("n2", 2, place="b3")),
+                       resources=(resource("r1", 4, place="b1"),))
+    a = allocate(lists, at=T0, places=PLACES, max_distance_m=1000, progress=events.append)
+    assert events and all(isinstance(e, ProgressEvent) for e in events)
+    assert {e.planner for e in events} == {"allocate"}
+    phases = [e.phase for e in events]
+    assert phases[0] == "scope" and "network" in phases and "solve" in phases
+    assert phases[-1] == "done" and events[-1].fraction == 1.0
+    assert events[-1].incumbent == a.info.objective["unmet_priority"]
+    assert a.info.stopped_by is None and a.info.status == "OPTIMAL"
+
+
+def test_cancelled_before_the_solve_gives_a_valid_result_with_every_need_untried():
+    import threading
+
+    lists = ThreeLists(
+        needs=(need("n1", 3, prio=2), need("n2", 2, cat="medical")),
+        resources=(resource("r1", 2), resource("r2", 1, cat="medical")),
+        projects=(_project("p1", "n1", "r1", 1),),
+    )
+    cancel = threading.Event()
+    cancel.set()
+    events = []
+    a = allocate(lists, at=T0, cancel=cancel, progress=events.append)
+    assert a.info.status == "CANCELLED" and a.info.stopped_by == "cancel"
+    assert a.flows == () and [u.need_id for u in a.unmet] == ["n1", "n2"]
+    assert {u.reason.code for u in a.unmet} == {CommonReasonCode.CANCELLED}
+    assert [(u.asked, u.short) for u in a.unmet] == [(2, 2), (2, 2)]
+    assert [(i.resource_id, i.left) for i in a.idle] == [("r1", 1), ("r2", 1)]
+    assert a.info.objective == {"unmet_priority": 6.0, "distance_quantity_m": 0.0}
+    assert events[-1].phase == "done"
+    report = is_valid_allocation(lists, a)
+    assert report, report.summary()
+    # the verifier accepts CANCELLED exactly when the status says so
+    d = json.loads(a.to_json())
+    d["info"]["status"] = "OPTIMAL"
+    report = is_valid_allocation(lists, Allocation.model_validate(d))
+    assert report.codes == {AllocationViolationCode.REASON_FALSE}
+    # and a stopped result may not hide the rule reasons behind a wrong one
+    d = json.loads(run(lists).to_json())
+    d["unmet"][0]["reason"] = {"code": "TIME_LIMIT_REACHED", "params": {"time_limit_s": 1}}
+    assert not is_valid_allocation(lists, Allocation.model_validate(d))
+    d["info"]["status"] = "LIMIT"
+    assert is_valid_allocation(lists, Allocation.model_validate(d))
+
+
+def test_cancel_set_while_the_network_is_built_stops_the_run():
+    class CancelAfter:
+        """A cancel token that reads as set from its ``n``-th look on."""
+
+        def __init__(self, n: int) -> None:
+            self.looks, self.n = 0, n
+
+        def is_set(self) -> bool:
+            self.looks += 1
+            return self.looks >= self.n
+
+    rng = random.Random(3)
+    lists, places = _random_lists(rng, 40, 40, 0.05)
+    token = CancelAfter(3)
+    a = allocate(lists, at=T0, places=places, max_distance_m=1500, cancel=token)
+    assert a.info.status == "CANCELLED" and a.flows == ()
+    assert all(u.reason.code == CommonReasonCode.CANCELLED for u in a.unmet)
+    assert is_valid_allocation(lists, a, places=places)
+
+
+def test_time_limit_passed_before_the_solve_gives_status_limit(monkeypatch):
+    from commgov import _control
+
+    lists = ThreeLists(needs=(need("n1", 3),), resources=(resource("r1", 2),))
+    clock = iter([0.0, *([1000.0] * 50)])
+    monkeypatch.setattr(_control.time, "monotonic", lambda: next(clock))
+    a = allocate(lists, at=T0, time_limit_s=10)
+    assert a.info.status == "LIMIT" and a.info.stopped_by == "wall_clock"
+    (u,) = a.unmet
+    assert u.reason.code == CommonReasonCode.TIME_LIMIT_REACHED
+    assert u.reason.params == {"time_limit_s": 10.0}
+    assert is_valid_allocation(lists, a)
+
+
+def test_verifier_and_rules_import_no_solver():
+    """_verify and the rules it uses import neither OR-Tools nor the solver modules."""
+    import ast
+    from pathlib import Path
+
+    import commgov.lists.allocation as pkg
+
+    root = Path(pkg.__file__).parent
+    for name in ("_verify.py", "_rules.py", "_problem.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        imported = {
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not {m for m in imported if m and ("ortools" in m or "_solve" in m
+                                                  or "_network" in m)}, name
 
 
 def test_rows_and_json_round_trip():
@@ -404,8 +532,6 @@ def _linprog_tiers(lists: ThreeLists, limit: int | None) -> tuple[float, float]:
     import numpy as np
     from scipy.optimize import linprog
 
-    from commgov.lists._allocation import allocation_distance_m
-
     sc = scope(lists, T0)
     needs, res = list(sc.needs.values()), list(sc.resources.values())
     arcs = [
@@ -447,8 +573,6 @@ def test_property_optimum_equals_highs_linprog(case):
 
 def _reference_network(needs, resources, avail, at, places, limit):
     """The arcs of allocate by the per-pair public predicates, in (need, resource) order."""
-    from commgov.lists._allocation import allocation_distance_m
-
     return [
         (i, j, allocation_distance_m(n, r, places))
         for i, n in enumerate(needs)
@@ -501,8 +625,7 @@ def _random_lists(rng: random.Random, n: int, m: int, spread: float):
 @pytest.mark.parametrize("seed", range(24))
 def test_vectorised_network_equals_the_per_pair_predicate(seed):
     """Arcs, distances, order, counts and reasons equal the per-pair rules, byte for byte."""
-    from commgov.lists._allocate import _network, _unmet_reason
-    from commgov.lists._allocation import allocation_distance_m, unmet_reason
+    from commgov.lists.allocation._network import _network, _unmet_reason
 
     rng = random.Random(seed)
     spread = (0.005, 0.05, 2.0, 60.0, 200.0)[seed % 5]
@@ -536,7 +659,7 @@ def test_vectorised_distances_recheck_near_half_metres(monkeypatch):
     ``x + 0.5`` is within 1e-9 (relative) of a whole metre are always rechecked."""
     import numpy as np
 
-    import commgov.lists._allocate as mod
+    import commgov.lists.allocation._network as mod
 
     x = np.array([10.0, 10.0 + 1e-12, 9.999999999999, 1234.5, 1e7 + 0.004, np.nan])
     assert mod._unsure(x, np.floor(x)).tolist() == [True, True, True, False, True, True]
@@ -550,7 +673,7 @@ def test_vectorised_distances_recheck_near_half_metres(monkeypatch):
 
 def test_vectorised_blocks_split_many_needs_and_long_recurrences(monkeypatch):
     """Small blocks (many latitude bands, needs alone in a block) give the same network."""
-    import commgov.lists._allocate as mod
+    import commgov.lists.allocation._network as mod
     from commgov.lists import Recurrence
 
     rng = random.Random(11)

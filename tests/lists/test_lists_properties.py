@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -185,6 +186,7 @@ def three_lists(draw):
     return ThreeLists(needs=tuple(needs.values()))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(lists=three_lists())
 def test_csv_round_trip_with_awkward_text(lists, tmp_path_factory):

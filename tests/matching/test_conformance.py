@@ -8,8 +8,14 @@ import itertools
 import pytest
 
 from commgov.datasets import matching_instance
-from commgov.matching import Assignment, MatchingProblem, ViolationCode, match_volunteers
-from commgov.results import Reason, ReasonCode
+from commgov.matching import (
+    Assignment,
+    MatchingProblem,
+    MatchingReasonCode,
+    MatchingViolationCode,
+    match_volunteers,
+)
+from commgov.results import Reason
 from commgov.testing import (
     ConformanceCheck,
     check_matcher,
@@ -29,10 +35,10 @@ def test_edge_cases_cover_every_unmatched_reason() -> None:
     a = match_volunteers(matching_edge_cases()["unservable"])
     got = {u.task_id: u.reasons[0].code for u in a.unmatched}
     assert got == {
-        "a-skill": ReasonCode.SKILL_MISSING,
-        "b-scope": ReasonCode.OUT_OF_SCOPE,
-        "c-far": ReasonCode.TOO_FAR,
-        "d-window": ReasonCode.OUT_OF_WINDOW,
+        "a-skill": MatchingReasonCode.SKILL_MISSING,
+        "b-scope": MatchingReasonCode.OUT_OF_SCOPE,
+        "c-far": MatchingReasonCode.TOO_FAR,
+        "d-window": MatchingReasonCode.OUT_OF_WINDOW,
     }
 
 
@@ -102,9 +108,10 @@ def _double_book(p: MatchingProblem) -> Assignment:
 
 def _wrong_reason(p: MatchingProblem) -> Assignment:
     a = match_volunteers(p)
-    wrong = Reason(code=ReasonCode.OUT_OF_WINDOW)
+    wrong = Reason(code=MatchingReasonCode.OUT_OF_WINDOW)
     return a.model_copy(update={"unmatched": [
-        u.model_copy(update={"reasons": [wrong]}) if u.reasons[0].code != ReasonCode.OUT_OF_WINDOW
+        u.model_copy(update={"reasons": [wrong]})
+        if u.reasons[0].code != MatchingReasonCode.OUT_OF_WINDOW
         else u for u in a.unmatched]})
 
 
@@ -138,9 +145,9 @@ def _raises(p: MatchingProblem) -> Assignment:
 @pytest.mark.parametrize(
     ("matcher", "check", "code"),
     [
-        (_drop_first_task, ConformanceCheck.VALID, ViolationCode.DROPPED_TASK),
-        (_double_book, ConformanceCheck.VALID, ViolationCode.DOUBLE_BOOKED),
-        (_wrong_reason, ConformanceCheck.VALID, ViolationCode.REASON_FALSE),
+        (_drop_first_task, ConformanceCheck.VALID, MatchingViolationCode.DROPPED_TASK),
+        (_double_book, ConformanceCheck.VALID, MatchingViolationCode.DOUBLE_BOOKED),
+        (_wrong_reason, ConformanceCheck.VALID, MatchingViolationCode.REASON_FALSE),
         (_flaky(), ConformanceCheck.DETERMINISTIC, None),
         (_order_dependent, ConformanceCheck.PERMUTATION_INVARIANT, None),
         (_greedy_fair, ConformanceCheck.OPTIMAL, None),

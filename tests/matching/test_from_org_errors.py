@@ -26,7 +26,7 @@ def graph():
 )
 def test_bad_builder_parameters(graph, kwargs, field):
     with pytest.raises(ProblemError) as info:
-        matching_problem_from_org(graph, [], community_id=HUCHIYUAN, **kwargs)
+        matching_problem_from_org(graph, HUCHIYUAN, tasks=[], **kwargs)
     issue = info.value.issues[0]
     assert issue.field == field
     if field.startswith("capacity"):
@@ -36,4 +36,19 @@ def test_bad_builder_parameters(graph, kwargs, field):
 
 def test_unknown_community(graph):
     with pytest.raises(ProblemError, match="320508017999"):
-        matching_problem_from_org(graph, [], community_id="320508017999")
+        matching_problem_from_org(graph, "320508017999", tasks=[])
+
+
+def test_window_keeps_memberships_active_that_day(graph):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from commgov.types import TimeWindow
+
+    start = datetime(2022, 4, 10, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    window = TimeWindow(start=start, end=start + timedelta(hours=2))
+    every = matching_problem_from_org(graph, HUCHIYUAN, tasks=[])
+    that_day = matching_problem_from_org(graph, HUCHIYUAN, tasks=[], window=window)
+    assert {v.id for v in that_day.volunteers} == {v.id for v in every.volunteers}
+    assert all(set(v.building_ids) <= set(w.building_ids)
+               for v, w in zip(that_day.volunteers, every.volunteers, strict=True))

@@ -24,8 +24,8 @@ from commgov.matching import (
     is_eligible,
     is_valid_assignment,
     match_volunteers,
+    pair_cost_m,
 )
-from commgov.matching.problem import pair_cost_m
 from commgov.results import SolveStatus
 from commgov.testing import with_scopes
 

@@ -28,9 +28,7 @@ def test_assignment_equals_independent_optimum(seed):
         mobility_rate=0.05,
     )
     graph = OrgGraph(model)
-    problem = matching_problem_from_org(
-        graph, synthetic_tasks(graph, CODE, seed=seed), community_id=CODE
-    )
+    problem = matching_problem_from_org(graph, CODE, tasks=synthetic_tasks(graph, CODE, seed=seed))
     assignment = match_volunteers(problem)
     assert assignment.info.status == SolveStatus.OPTIMAL
     report = is_valid_assignment(problem, assignment)

@@ -20,17 +20,20 @@ from matching_helpers import community_problem, problem, task, vol, win
 
 from commgov.errors import SizeLimitError
 from commgov.matching import (
+    Assignment,
     MatchingProblem,
+    MatchingReasonCode,
+    MatchingViolationCode,
+    Pin,
     Task,
-    ViolationCode,
     Volunteer,
     is_eligible,
     is_valid_assignment,
     match_volunteers,
+    pair_cost_m,
     task_day,
 )
-from commgov.matching.problem import Assignment, Pin, pair_cost_m
-from commgov.results import ReasonCode, SolveStatus
+from commgov.results import CommonReasonCode, SolveStatus
 from commgov.testing._matching import matching_problems
 from commgov.types import GeoPoint
 
@@ -49,7 +52,7 @@ def check(p: MatchingProblem, a: Assignment) -> None:
     # CAPACITY_USED is re-checked below with minutes (the verifier may not count them yet)
     others = [
         v for v in report.violations
-        if not (v.code is ViolationCode.REASON_FALSE and "CAPACITY_USED" in v.detail)
+        if not (v.code is MatchingViolationCode.REASON_FALSE and "CAPACITY_USED" in v.detail)
     ]
     assert not others, others
     if all(v.minutes_per_day is None for v in p.volunteers):
@@ -74,8 +77,8 @@ def check(p: MatchingProblem, a: Assignment) -> None:
         return
     for u in a.unmatched:
         (reason,) = u.reasons
-        assert reason.code is not ReasonCode.TIME_LIMIT_REACHED
-        if reason.code is not ReasonCode.CAPACITY_USED:
+        assert reason.code is not CommonReasonCode.TIME_LIMIT_REACHED
+        if reason.code is not MatchingReasonCode.CAPACITY_USED:
             continue
         t = tasks[u.task_id]
         d = task_day(p, t)
@@ -122,7 +125,7 @@ def test_knapsack_beats_density_greedy() -> None:
     assert pairs_of(a) == [("B", "v1"), ("C", "v1")]
     assert a.totals.priority_served == 4
     (u,) = a.unmatched
-    assert u.task_id == "A" and u.reasons[0].code is ReasonCode.CAPACITY_USED
+    assert u.task_id == "A" and u.reasons[0].code is MatchingReasonCode.CAPACITY_USED
     assert a.matches[-1].reasons[0].params["minutes_used"] == 60
 
 
@@ -162,7 +165,7 @@ def test_zero_budget() -> None:
     check(p, a)
     assert a.info.status is SolveStatus.OPTIMAL
     assert pairs_of(a) == [("t2", "v1")]
-    assert a.unmatched[0].reasons[0].code is ReasonCode.CAPACITY_USED
+    assert a.unmatched[0].reasons[0].code is MatchingReasonCode.CAPACITY_USED
     assert a.unmatched[0].reasons[0].params == {"eligible": 1}
 
 
@@ -190,7 +193,8 @@ def test_pins_are_kept_even_at_a_cost() -> None:
     assert ("A", "v1") in pairs_of(a) and a.totals.matched == 2
     pinned = [m for m in a.matches if m.pinned]
     assert [m.task_id for m in pinned] == ["A"]
-    assert [r.code for r in pinned[0].reasons] == [ReasonCode.MATCHED, ReasonCode.PINNED]
+    assert [r.code for r in pinned[0].reasons] == [MatchingReasonCode.MATCHED,
+                                                   MatchingReasonCode.PINNED]
 
 
 def test_previous_plan_changes_least() -> None:

@@ -3,7 +3,7 @@
 Every operator of :data:`MATCHING_MUTATION_SPECS` must, wherever it applies, produce a result
 the verifier rejects with exactly its code (plus the codes its registry entry documents as
 implied), on hand-built fixtures solved with each objective and on random problems with
-scopes, pins, previous plans and minute budgets. Every ``ViolationCode`` has an operator.
+scopes, pins, previous plans and minute budgets. Every ``MatchingViolationCode`` has an operator.
 """
 
 from __future__ import annotations
@@ -18,18 +18,17 @@ from matching_helpers import problem, task, vol, win
 from commgov.matching import (
     Assignment,
     MatchingProblem,
+    MatchingViolationCode,
     Pin,
-    ViolationCode,
     is_valid_assignment,
     match_volunteers,
 )
-from commgov.testing._matching import (
+from commgov.testing._matching import matching_problems, rebuild_assignment
+from commgov.testing._matching_mutations import (
     MATCHING_MUTATION_SPECS,
     MATCHING_MUTATIONS,
     UNREACHABLE_CODES,
     MutationSpec,
-    matching_problems,
-    rebuild_assignment,
 )
 from commgov.types import TimeWindow
 
@@ -132,7 +131,7 @@ def test_mutation_exact_on_fixtures(name: str) -> None:
 
 def test_every_violation_code_has_an_operator() -> None:
     covered = {spec.code for spec in MATCHING_MUTATION_SPECS.values()}
-    for code in ViolationCode:
+    for code in MatchingViolationCode:
         assert code in covered or code in UNREACHABLE_CODES, f"no operator for {code}"
     assert not covered & set(UNREACHABLE_CODES)
     assert all(reason.strip() for reason in UNREACHABLE_CODES.values())
@@ -214,7 +213,7 @@ def test_gap_unmatched_reason_listed_twice() -> None:
     p, a = _solved("plain", "min_cost")
     u = a.unmatched[0]
     broken = _gap(a, unmatched=[u.model_copy(update={"reasons": [u.reasons[0]] * 2})])
-    assert ViolationCode.REASON_FALSE in is_valid_assignment(p, broken).codes
+    assert MatchingViolationCode.REASON_FALSE in is_valid_assignment(p, broken).codes
 
 
 def test_gap_load_split_over_two_entries() -> None:
@@ -222,14 +221,14 @@ def test_gap_load_split_over_two_entries() -> None:
     i = next(k for k, x in enumerate(a.loads) if x.tasks == 2)
     half = a.loads[i].model_copy(update={"tasks": 1})
     broken = _gap(a, loads=[*a.loads[:i], half, half, *a.loads[i + 1:]])
-    assert ViolationCode.COST_MISMATCH in is_valid_assignment(p, broken).codes
+    assert MatchingViolationCode.COST_MISMATCH in is_valid_assignment(p, broken).codes
 
 
 def test_gap_zero_loads_missing() -> None:
     p, a = _solved("plain", "min_cost")
     broken = _gap(a, loads=[x for x in a.loads if x.tasks])
     assert len(broken.loads) < len(p.volunteers)
-    assert ViolationCode.COST_MISMATCH in is_valid_assignment(p, broken).codes
+    assert MatchingViolationCode.COST_MISMATCH in is_valid_assignment(p, broken).codes
 
 
 def test_gap_changes_tier_without_previous() -> None:
@@ -238,4 +237,4 @@ def test_gap_changes_tier_without_previous() -> None:
     tiers = dict(a.info.objective)
     tiers = {"priority_served": tiers.pop("priority_served"), "changes": 7.0, **tiers}
     broken = _gap(a, info=a.info.model_copy(update={"objective": tiers}))
-    assert ViolationCode.COST_MISMATCH in is_valid_assignment(p, broken).codes
+    assert MatchingViolationCode.COST_MISMATCH in is_valid_assignment(p, broken).codes

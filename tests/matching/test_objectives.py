@@ -19,6 +19,8 @@ from matching_helpers import ALL_DAY, TZ_NAME, at, win
 from commgov.errors import ProblemError
 from commgov.matching import (
     MatchingProblem,
+    Pin,
+    ScopePenalties,
     Task,
     Volunteer,
     is_eligible,
@@ -27,7 +29,6 @@ from commgov.matching import (
     scope_level,
     task_day,
 )
-from commgov.matching.problem import Pin, ScopePenalties
 from commgov.results import SolveStatus
 
 SETTINGS = settings(max_examples=60, deadline=None,

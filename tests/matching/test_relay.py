@@ -1,6 +1,7 @@
 """Relay delivery: planner, verifier, reasons, determinism and a brute-force check."""
 
 import itertools
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,17 +9,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commgov.errors import ProblemError
+from commgov import ProgressEvent
+from commgov.errors import InvalidParameterError, ProblemError
 from commgov.matching import (
     GateVolunteer,
     Parcel,
     RelayBuilding,
     RelayProblem,
+    RelayReasonCode,
+    RelayViolationCode,
     is_valid_relay_plan,
     plan_relay,
 )
-from commgov.matching.relay import door_offset_seconds, target_door_time, trip_seconds
-from commgov.results import ReasonCode, SolveStatus
+from commgov.matching.relay import (
+    METHODS,
+    door_offset_seconds,
+    target_door_time,
+    trip_seconds,
+)
+from commgov.results import CommonReasonCode, Reason, SolveStatus
 from commgov.types import TimeWindow
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -79,7 +88,7 @@ def test_empty_wave():
 def test_no_volunteers_reports_every_parcel():
     p = problem([parcel("p1"), parcel("p2", "b2")], volunteers=[])
     plan = plan_relay(p)
-    assert [u.reasons[0].code for u in plan.undelivered] == [ReasonCode.RELAY_NO_SHIFT] * 2
+    assert [u.reasons[0].code for u in plan.undelivered] == [RelayReasonCode.RELAY_NO_SHIFT] * 2
     assert is_valid_relay_plan(p, plan)
 
 
@@ -88,7 +97,7 @@ def test_parcel_after_all_shifts_is_reported_not_dropped():
     plan = plan_relay(p)
     assert [d.parcel_id for d in plan.deliveries] == ["early"]
     assert plan.undelivered[0].parcel_id == "late"
-    assert plan.undelivered[0].reasons[0].code is ReasonCode.RELAY_NO_SHIFT
+    assert plan.undelivered[0].reasons[0].code is RelayReasonCode.RELAY_NO_SHIFT
     assert is_valid_relay_plan(p, plan)
 
 
@@ -98,7 +107,7 @@ def test_busy_volunteers_reason():
     plan = plan_relay(p)
     assert len(plan.deliveries) == 1
     r = plan.undelivered[0].reasons[0]
-    assert (r.code, r.params) == (ReasonCode.RELAY_VOLUNTEERS_BUSY, {"eligible": 1})
+    assert (r.code, r.params) == (RelayReasonCode.RELAY_VOLUNTEERS_BUSY, {"eligible": 1})
     assert is_valid_relay_plan(p, plan)
 
 
@@ -176,11 +185,82 @@ def test_errors_name_record_field_value(kwargs, record, field):
     assert (record, field) in {(i.record, i.field) for i in info.value.issues}
 
 
+@pytest.mark.parametrize("bad", ["x", -1, float("nan"), float("inf"), 0, 3601, True])
+def test_bad_time_limit_is_refused(bad):
+    with pytest.raises(InvalidParameterError, match="time_limit_s"):
+        plan_relay(problem([]), time_limit_s=bad)
+
+
 def test_options_are_checked():
-    with pytest.raises(ValueError):
-        plan_relay(problem([]), time_limit_s=0)
+    with pytest.raises(InvalidParameterError, match="method"):
+        plan_relay(problem([]), method="greedy")
+    with pytest.raises(InvalidParameterError, match="seed"):
+        plan_relay(problem([]), seed=-1)
+    with pytest.raises(InvalidParameterError, match="deterministic_time"):
+        plan_relay(problem([]), deterministic_time=0)
+    with pytest.raises(InvalidParameterError, match="cancel"):
+        plan_relay(problem([]), cancel=object())
     with pytest.raises(TypeError):
         plan_relay("not a problem")  # type: ignore[arg-type]
+    assert METHODS == ("cpsat",)
+    p = problem([parcel("p1")])
+    assert plan_relay(p, method="cpsat").to_json() == plan_relay(p).to_json()
+
+
+def test_preset_cancel_returns_a_valid_cancelled_plan():
+    p = problem([parcel("p1"), parcel("p2", "b2"), parcel("late", arr=179)])
+    event = threading.Event()
+    event.set()
+    plan = plan_relay(p, cancel=event)
+    assert plan.info.status is SolveStatus.CANCELLED
+    assert plan.info.stopped_by == "cancel"
+    report = is_valid_relay_plan(p, plan)
+    assert report.ok, report.violations
+    codes = {u.parcel_id: u.reasons[0].code for u in plan.undelivered}
+    assert codes == {
+        "p1": CommonReasonCode.CANCELLED,
+        "p2": CommonReasonCode.CANCELLED,
+        "late": RelayReasonCode.RELAY_NO_SHIFT,
+    }
+    # the CANCELLED reason holds only in a cancelled plan
+    info = plan.info.model_copy(update={"status": SolveStatus.FEASIBLE})
+    report = is_valid_relay_plan(p, plan.model_copy(update={"info": info}))
+    assert report.codes == {RelayViolationCode.REASON_FALSE}
+
+
+def test_progress_events_end_with_done():
+    events: list[ProgressEvent] = []
+    p = problem([parcel("p1"), parcel("p2"), parcel("p3", "b2")])
+    plan = plan_relay(p, progress=events.append)
+    assert events and events[-1].phase == "done"
+    assert all(e.planner == "plan_relay" for e in events)
+    assert "greedy" in {e.phase for e in events}
+    assert events[-1].incumbent == plan.totals.volunteer_s
+    assert plan.info.stopped_by is None
+
+
+def test_report_is_the_shared_one():
+    p = problem([parcel("p1")], volunteers=[])
+    report = is_valid_relay_plan(p, plan_relay(p))
+    assert report.family == "relay" and report.ok
+    assert report.objective == (0, 0, 0)
+
+
+def test_rows_one_per_parcel():
+    vols = [GateVolunteer(id="v1", availability=[shift(0, 12)], max_parcels_per_trip=1)]
+    plan = plan_relay(problem([parcel("a"), parcel("b")], volunteers=vols))
+    rows = plan.rows("zh")
+    assert [(r["parcel_id"], r["status"]) for r in rows] == [
+        ("a", "delivered"),
+        ("b", "undelivered"),
+    ]
+    assert list(rows[0]) == list(plan.ROW_COLUMNS)
+    assert rows[0]["volunteer_id"] == "v1" and rows[0]["reason"] == ""
+    busy = Reason(code="RELAY_VOLUNTEERS_BUSY", params={"eligible": 1})
+    assert rows[1]["reason_code"] == "RELAY_VOLUNTEERS_BUSY"
+    assert rows[1]["reason"] == busy.text("zh")
+    assert list(plan.to_frame().columns) == list(plan.ROW_COLUMNS)
+    assert "\n" not in plan.to_json() and "\n" in plan.to_json(indent=2)
 
 
 # ------------------------------------------------------------------ properties
@@ -336,3 +416,24 @@ def test_compound_scale_wave():
     assert is_valid_relay_plan(p, plan)
     assert plan.totals.delivered == 300
     assert plan.info.bound is not None
+
+
+@pytest.mark.parametrize("at_phase", ["greedy", "cp-sat", "repair"])
+def test_cancel_during_the_run_returns_a_valid_plan(at_phase):
+    rnd = __import__("random").Random(7)
+    parcels = [parcel(f"p{k:02d}", rnd.choice(["b1", "b2"]), rnd.randrange(60)) for k in range(30)]
+    vols = [GateVolunteer(id=f"v{k}", availability=[shift(0, 90)]) for k in range(2)]
+    p = problem(parcels, volunteers=vols)
+    event = threading.Event()
+
+    def progress(e: ProgressEvent) -> None:
+        if e.phase.startswith(at_phase):
+            event.set()
+
+    plan = plan_relay(p, progress=progress, cancel=event)
+    # a cancel while nothing is left to do (no parcel to repair) cuts nothing short
+    if at_phase != "repair":
+        assert plan.info.status is SolveStatus.CANCELLED
+        assert plan.info.stopped_by == "cancel"
+    report = is_valid_relay_plan(p, plan)
+    assert report.ok, report.summary()

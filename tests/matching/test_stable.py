@@ -20,19 +20,22 @@ from hypothesis import strategies as st
 from matching_helpers import TZ_NAME, at, community_problem, problem, task, vol, win
 
 from commgov.matching import (
+    SCOPE_ORDER,
     Assignment,
     MatchingProblem,
+    MatchingReasonCode,
+    Pin,
     Task,
     Volunteer,
     is_eligible,
     is_valid_assignment,
     match_volunteers,
+    scope_level,
     task_day,
     travel_distance_m,
-    verify,
 )
-from commgov.matching.problem import SCOPE_ORDER, Pin, scope_level
-from commgov.results import ReasonCode, SolveStatus
+from commgov.matching import blocking_pairs as library_blocking_pairs
+from commgov.results import SolveStatus
 from commgov.types import GeoPoint, TimeWindow
 
 SIDES = ("tasks", "volunteers")
@@ -107,9 +110,9 @@ def as_dict(a: Assignment) -> dict[str, str]:
     return {m.task_id: m.volunteer_id for m in a.matches}
 
 
-#: The library's own blocking-pair check, when present (it is being added to verify.py):
-#: cross-checked against the oracle above, never used instead of it.
-LIBRARY_BLOCKING = getattr(verify, "blocking_pairs", None)
+#: The library's own blocking-pair check: cross-checked against the oracle above, never used
+#: instead of it.
+LIBRARY_BLOCKING = library_blocking_pairs
 
 
 def solve(p: MatchingProblem, propose: str = "tasks") -> Assignment:
@@ -328,7 +331,7 @@ def test_slot_capacity_keeps_the_highest_priorities() -> None:
         a = solve(p, side)
         assert as_dict(a) == {"t2": "v1", "t3": "v1"}
         assert [(u.task_id, u.reasons[0].code) for u in a.unmatched] == [
-            ("t1", ReasonCode.CAPACITY_USED)]
+            ("t1", MatchingReasonCode.CAPACITY_USED)]
 
 
 def test_day_capacity_displaces_across_slots() -> None:
@@ -383,7 +386,7 @@ def test_empty_problems() -> None:
             a = solve(problem(tasks, vols_), side)
             assert a.totals.matched == 0 and a.totals.tasks == len(tasks)
     a = solve(problem([task("t1")], []))
-    assert a.unmatched[0].reasons[0].code is ReasonCode.SKILL_MISSING
+    assert a.unmatched[0].reasons[0].code is MatchingReasonCode.SKILL_MISSING
 
 
 def test_zero_capacity_volunteers_take_nothing() -> None:
@@ -394,7 +397,7 @@ def test_zero_capacity_volunteers_take_nothing() -> None:
         assert as_dict(a) == {"t1": "v3"}
         assert {ld.volunteer_id: ld.tasks for ld in a.loads} == {"v1": 0, "v2": 0, "v3": 1}
         (u,) = a.unmatched
-        assert u.task_id == "t2" and u.reasons[0].code is ReasonCode.CAPACITY_USED
+        assert u.task_id == "t2" and u.reasons[0].code is MatchingReasonCode.CAPACITY_USED
 
 
 def test_pinned_pairs_kept_and_use_capacity() -> None:
@@ -409,8 +412,8 @@ def test_pinned_pairs_kept_and_use_capacity() -> None:
         a = solve(p, side)
         assert as_dict(a) == {"t1": "v2", "t2": "v1"}
         (pm,) = [m for m in a.matches if m.task_id == "t1"]
-        assert pm.pinned and [r.code for r in pm.reasons] == [ReasonCode.MATCHED,
-                                                                ReasonCode.PINNED]
+        assert pm.pinned and [r.code for r in pm.reasons] == [MatchingReasonCode.MATCHED,
+                                                                MatchingReasonCode.PINNED]
 
 
 def test_previous_plan_is_ignored_but_changes_reported() -> None:
@@ -430,12 +433,10 @@ def test_bad_propose_and_minute_budgets_refused() -> None:
     q = problem([task("t1")], [vol("v1").model_copy(update={"minutes_per_day": 60})])
     with pytest.raises(ValueError, match="min_cost"):
         match_volunteers(q, objective="stable")
-    from commgov.matching._stable import match_stable
-
-    with pytest.raises(ValueError, match="propose"):
-        match_stable(p, propose="both")
     with pytest.raises(ValueError, match="minute budgets"):
-        match_stable(q)
+        match_volunteers(q, objective="stable", method="deferred_acceptance")
+    with pytest.raises(ValueError, match="method"):
+        match_volunteers(p, objective="stable", method="flow")
 
 
 def test_stable_can_serve_less_than_min_cost() -> None:
@@ -511,6 +512,7 @@ def conflict_problem(seed: int) -> MatchingProblem:
                            max_distance_m=1200.0, pinned=pins)
 
 
+@pytest.mark.slow
 def test_side_optimal_on_seeded_conflicts() -> None:
     """Brute force over 300 seeded instances, many with several stable matchings."""
     several = 0

@@ -10,16 +10,19 @@ from matching_helpers import TZ_NAME, at, problem, task, vol, win
 from verify_helpers import build, eligible_vols
 
 from commgov.matching import (
+    MatchingObjective,
     MatchingProblem,
-    ViolationCode,
+    MatchingReasonCode,
+    MatchingViolationCode,
+    Pin,
     is_eligible,
     is_valid_assignment,
     match_volunteers,
+    scope_level,
     travel_distance_m,
 )
-from commgov.matching.problem import Pin, scope_level
-from commgov.matching.verify import MatchingObjective, _PairFinder
-from commgov.results import Reason, ReasonCode, SolveStatus
+from commgov.matching.volunteers._verify_pairs import _PairFinder
+from commgov.results import CommonReasonCode, Reason, SolveStatus
 from commgov.testing import with_scopes
 from commgov.testing._matching import matching_problems
 from commgov.types import GeoPoint
@@ -27,7 +30,7 @@ from commgov.types import GeoPoint
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def codes(p: MatchingProblem, a) -> set[ViolationCode]:  # type: ignore[no-untyped-def]
+def codes(p: MatchingProblem, a) -> set[MatchingViolationCode]:  # type: ignore[no-untyped-def]
     return is_valid_assignment(p, a).codes
 
 
@@ -35,8 +38,7 @@ def codes(p: MatchingProblem, a) -> set[ViolationCode]:  # type: ignore[no-untyp
 
 
 def _naive_pairs(p: MatchingProblem, available_only: bool) -> list[tuple[str, str, int, int]]:
-    from commgov.matching import has_skill, is_available
-    from commgov.matching.problem import SCOPE_ORDER
+    from commgov.matching import SCOPE_ORDER, has_skill, is_available
 
     out = []
     for t in sorted(p.tasks, key=lambda t: t.id):
@@ -154,31 +156,32 @@ def test_scope_rules_checked() -> None:
     assert [m.scope for m in a.matches] == ["building", "community", "community"]
     # the out-of-scope volunteer takes t3
     bad = build(p, {"t1": "home", "t2": "other", "t3": "other"})
-    assert ViolationCode.OUT_OF_SCOPE in codes(p, bad)
+    assert MatchingViolationCode.OUT_OF_SCOPE in codes(p, bad)
     # a misreported scope level and cost
     m0 = a.matches[0]
     wrong = a.model_copy(update={"matches": [m0.model_copy(update={"scope": "compound"}),
                                              *a.matches[1:]]})
-    assert ViolationCode.RECORD_MISMATCH in codes(p, wrong)
+    assert MatchingViolationCode.RECORD_MISMATCH in codes(p, wrong)
     wrong = a.model_copy(update={"matches": [m0.model_copy(update={"cost_m": m0.cost_m + 1}),
                                              *a.matches[1:]]})
-    assert ViolationCode.COST_MISMATCH in codes(p, wrong)
+    assert MatchingViolationCode.COST_MISMATCH in codes(p, wrong)
 
 
 def test_out_of_scope_and_too_far_reasons() -> None:
     p = _scoped()
     # t2 (community c2) unserved while "other" is free: OUT_OF_SCOPE is false (other is in scope)
     a = build(p, {"t1": "home", "t3": "home"},
-              reasons={"t2": [Reason(code=ReasonCode.OUT_OF_SCOPE, params={"skilled": 2})]})
-    assert ViolationCode.REASON_FALSE in codes(p, a)
+              reasons={"t2": [Reason(code=MatchingReasonCode.OUT_OF_SCOPE, params={"skilled": 2})]})
+    assert MatchingViolationCode.REASON_FALSE in codes(p, a)
     # only "home" remains: t2 is out of its scope, with 1 skilled volunteer
     q = p.model_copy(update={"volunteers": [p.volunteers[0]]})
     ok = build(q, {"t1": "home", "t3": "home"})
-    assert [r.code for u in ok.unmatched for r in u.reasons] == [ReasonCode.OUT_OF_SCOPE]
+    assert [r.code for u in ok.unmatched for r in u.reasons] == [MatchingReasonCode.OUT_OF_SCOPE]
     assert is_valid_assignment(q, ok).ok
     wrong = build(q, {"t1": "home", "t3": "home"},
-                  reasons={"t2": [Reason(code=ReasonCode.OUT_OF_SCOPE, params={"skilled": 2})]})
-    assert ViolationCode.REASON_FALSE in codes(q, wrong)
+                  reasons={"t2": [Reason(code=MatchingReasonCode.OUT_OF_SCOPE,
+                                         params={"skilled": 2})]})
+    assert MatchingViolationCode.REASON_FALSE in codes(q, wrong)
     # TOO_FAR names the nearest *in-scope* volunteer, not a nearer out-of-scope one
     far = problem(
         [task("t").model_copy(update={"community_id": "c1"})],
@@ -187,17 +190,17 @@ def test_out_of_scope_and_too_far_reasons() -> None:
     )
     a = build(far, {})
     (reason,) = a.unmatched[0].reasons
-    assert reason.code is ReasonCode.TOO_FAR and reason.params["distance_m"] == 3000
+    assert reason.code is MatchingReasonCode.TOO_FAR and reason.params["distance_m"] == 3000
     assert is_valid_assignment(far, a).ok
-    lie = build(far, {}, reasons={"t": [Reason(code=ReasonCode.TOO_FAR,
+    lie = build(far, {}, reasons={"t": [Reason(code=MatchingReasonCode.TOO_FAR,
                                                params={"distance_m": 100, "limit_m": 1000})]})
-    assert ViolationCode.REASON_FALSE in codes(far, lie)
+    assert MatchingViolationCode.REASON_FALSE in codes(far, lie)
 
 
 def test_out_of_window_needs_someone_in_reach() -> None:
     p = problem([task("t", dx=5000)], [vol("v")])
-    a = build(p, {}, reasons={"t": [Reason(code=ReasonCode.OUT_OF_WINDOW)]})
-    assert ViolationCode.REASON_FALSE in codes(p, a)  # the truth is TOO_FAR
+    a = build(p, {}, reasons={"t": [Reason(code=MatchingReasonCode.OUT_OF_WINDOW)]})
+    assert MatchingViolationCode.REASON_FALSE in codes(p, a)  # the truth is TOO_FAR
     q = problem([task("t")], [vol("v", availability=[win(20)])])
     assert is_valid_assignment(q, build(q, {})).ok
 
@@ -214,10 +217,10 @@ def test_matched_params_checked() -> None:
         broken = r.model_copy(update={"params": {**r.params, name: value}})
         bad = a.model_copy(update={"matches": [a.matches[0],
                                                m.model_copy(update={"reasons": [broken]})]})
-        assert ViolationCode.REASON_FALSE in codes(p, bad), name
+        assert MatchingViolationCode.REASON_FALSE in codes(p, bad), name
     no_reason = a.model_copy(update={"matches": [a.matches[0],
                                                  a.matches[1].model_copy(update={"reasons": []})]})
-    assert ViolationCode.REASON_FALSE in codes(p, no_reason)
+    assert MatchingViolationCode.REASON_FALSE in codes(p, no_reason)
 
 
 def test_pins_kept_and_flagged() -> None:
@@ -227,17 +230,17 @@ def test_pins_kept_and_flagged() -> None:
     assert is_valid_assignment(p, ok).ok
     assert ok.matches[0].pinned and [r.code for r in ok.matches[0].reasons][-1] == "PINNED"
     moved = build(p, {"t1": "v1", "t2": "v2"})
-    assert ViolationCode.PIN_BROKEN in codes(p, moved)
+    assert MatchingViolationCode.PIN_BROKEN in codes(p, moved)
     dropped = build(p, {"t2": "v1"})
-    assert ViolationCode.PIN_BROKEN in codes(p, dropped)
+    assert MatchingViolationCode.PIN_BROKEN in codes(p, dropped)
     m0, m1 = ok.matches
     unflagged = ok.model_copy(update={"matches": [m0.model_copy(update={"pinned": False}), m1]})
-    assert ViolationCode.PIN_BROKEN in codes(p, unflagged)
+    assert MatchingViolationCode.PIN_BROKEN in codes(p, unflagged)
     claims = ok.model_copy(update={"matches": [m0, m1.model_copy(update={"pinned": True})]})
-    assert ViolationCode.PIN_BROKEN in codes(p, claims)
+    assert MatchingViolationCode.PIN_BROKEN in codes(p, claims)
     no_pin_reason = ok.model_copy(update={"matches": [
         m0.model_copy(update={"reasons": m0.reasons[:1]}), m1]})
-    assert ViolationCode.REASON_FALSE in codes(p, no_pin_reason)
+    assert MatchingViolationCode.REASON_FALSE in codes(p, no_pin_reason)
 
 
 def test_minute_budgets() -> None:
@@ -246,15 +249,15 @@ def test_minute_budgets() -> None:
          task("t3", hour=11).model_copy(update={"duration_min": 30})]
     p = problem(t, [vol("v", per_slot=1, per_day=8).model_copy(update={"minutes_per_day": 90})])
     over = build(p, {"t1": "v", "t2": "v", "t3": "v"})
-    assert ViolationCode.OVER_MINUTES in codes(p, over)
+    assert MatchingViolationCode.OVER_MINUTES in codes(p, over)
     ok = build(p, {"t1": "v", "t2": "v"})  # 80 min used, t3 needs 30 > 10 left
     report = is_valid_assignment(p, ok)
     assert report.ok, report.violations
     assert ok.matches[1].reasons[0].params["minutes_used"] == 80
-    assert [r.code for r in ok.unmatched[0].reasons] == [ReasonCode.CAPACITY_USED]
+    assert [r.code for r in ok.unmatched[0].reasons] == [MatchingReasonCode.CAPACITY_USED]
     # with t1 alone, v has 50 min left for t2's 40: CAPACITY_USED is false
     lie = build(p, {"t1": "v"})
-    assert ViolationCode.REASON_FALSE in codes(p, lie)
+    assert MatchingViolationCode.REASON_FALSE in codes(p, lie)
     # minutes reported for a volunteer without a budget
     q = problem(t[:1], [vol("v")])
     a = build(q, {"t1": "v"})
@@ -262,7 +265,7 @@ def test_minute_budgets() -> None:
     extra = r.model_copy(update={"params": {**r.params, "minutes_used": 40,
                                             "minutes_budget": 90}})
     bad = a.model_copy(update={"matches": [a.matches[0].model_copy(update={"reasons": [extra]})]})
-    assert ViolationCode.REASON_FALSE in codes(q, bad)
+    assert MatchingViolationCode.REASON_FALSE in codes(q, bad)
 
 
 def test_capacity_used_with_zero_capacities() -> None:
@@ -274,14 +277,14 @@ def test_capacity_used_with_zero_capacities() -> None:
 
 def test_time_limit_reason_needs_limit_status() -> None:
     p = problem([task("t1")], [vol("v")])
-    reason = Reason(code=ReasonCode.TIME_LIMIT_REACHED, params={"time_limit_s": 5})
+    reason = Reason(code=CommonReasonCode.TIME_LIMIT_REACHED, params={"time_limit_s": 5})
     for status, valid in [(SolveStatus.OPTIMAL, False), (SolveStatus.LIMIT, True),
                           (SolveStatus.FEASIBLE, True)]:
         a = build(p, {}, status=status, reasons={"t1": [reason]})
         assert is_valid_assignment(p, a).ok is valid, status
     bad = build(p, {}, status=SolveStatus.LIMIT, reasons={"t1": [Reason(
-        code=ReasonCode.TIME_LIMIT_REACHED, params={"time_limit_s": 0})]})
-    assert ViolationCode.REASON_FALSE in codes(p, bad)
+        code=CommonReasonCode.TIME_LIMIT_REACHED, params={"time_limit_s": 0})]})
+    assert MatchingViolationCode.REASON_FALSE in codes(p, bad)
 
 
 def test_objective_tiers_recomputed() -> None:
@@ -301,13 +304,13 @@ def test_objective_tiers_recomputed() -> None:
     tiers = dict(a.info.objective)
     for name in tiers:
         wrong = {**tiers, name: tiers[name] + 1}
-        assert ViolationCode.COST_MISMATCH in codes(p, with_tiers(wrong)), name
+        assert MatchingViolationCode.COST_MISMATCH in codes(p, with_tiers(wrong)), name
         missing = {k: x for k, x in tiers.items() if k != name}
-        assert ViolationCode.COST_MISMATCH in codes(p, with_tiers(missing)), name
+        assert MatchingViolationCode.COST_MISMATCH in codes(p, with_tiers(missing)), name
     reordered = dict(reversed(list(tiers.items())))
-    assert ViolationCode.COST_MISMATCH in codes(p, with_tiers(reordered))
+    assert MatchingViolationCode.COST_MISMATCH in codes(p, with_tiers(reordered))
     totals = a.totals.model_copy(update={"changes": 1})
-    assert ViolationCode.COST_MISMATCH in codes(p, a.model_copy(update={"totals": totals}))
+    assert MatchingViolationCode.COST_MISMATCH in codes(p, a.model_copy(update={"totals": totals}))
 
 
 def test_eligibility_helper_agrees() -> None:

@@ -14,18 +14,22 @@ from matching_helpers import problem, task, vol
 from verify_helpers import build
 
 from commgov.matching import (
+    SCOPE_ORDER,
+    BlockingPair,
     MatchingProblem,
+    MatchingViolationCode,
+    Pin,
     Task,
-    ViolationCode,
     Volunteer,
+    blocking_pairs,
     is_eligible,
+    is_stable,
     is_valid_assignment,
     match_volunteers,
+    scope_level,
     task_day,
     travel_distance_m,
 )
-from commgov.matching.problem import SCOPE_ORDER, Pin, scope_level
-from commgov.matching.verify import BlockingPair, blocking_pairs, is_stable
 from commgov.testing import with_scopes
 from commgov.testing._matching import matching_problems
 
@@ -98,7 +102,7 @@ def test_crossed_preferences() -> None:
     assert blocking_pairs(p, crossed, limit=1) == [BlockingPair("t1", "v1", "t2")]
     assert not is_stable(p, crossed)
     report = is_valid_assignment(p, crossed)
-    assert ViolationCode.BLOCKING_PAIR in report.codes
+    assert MatchingViolationCode.BLOCKING_PAIR in report.codes
     # the same assignment under min_cost is not judged on stability
     assert is_valid_assignment(p, build(p, {"t1": "v2", "t2": "v1"})).ok
     straight = build(p, {"t1": "v1", "t2": "v2"}, objective="stable")
@@ -161,7 +165,7 @@ def test_blocking_pairs_equal_brute_force(p: MatchingProblem, seed: int) -> None
             stable.append(m)
             assert is_valid_assignment(q, a).ok
         else:
-            assert ViolationCode.BLOCKING_PAIR in is_valid_assignment(q, a).codes
+            assert MatchingViolationCode.BLOCKING_PAIR in is_valid_assignment(q, a).codes
     assert stable, "a weakly stable matching always exists (laminar capacities)"
 
 

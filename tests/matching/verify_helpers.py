@@ -9,6 +9,7 @@ from commgov.matching import (
     Assignment,
     Match,
     MatchingProblem,
+    MatchingReasonCode,
     MatchingTotals,
     Task,
     Unmatched,
@@ -16,33 +17,34 @@ from commgov.matching import (
     has_skill,
     is_available,
     is_eligible,
+    pair_cost_m,
+    scope_level,
     task_day,
     travel_distance_m,
 )
-from commgov.matching.problem import pair_cost_m, scope_level
-from commgov.results import Reason, ReasonCode, SolveInfo, SolveStatus
+from commgov.results import Reason, SolveInfo, SolveStatus
 
 
 def naive_reason(p: MatchingProblem, t: Task) -> Reason:
     """The primary reason, skill → scope → distance → window → capacity, by brute force."""
     skilled = [v for v in p.volunteers if has_skill(t, v)]
     if not skilled:
-        return Reason(code=ReasonCode.SKILL_MISSING,
+        return Reason(code=MatchingReasonCode.SKILL_MISSING,
                       params={"skill": t.skill, "level": t.min_level})
     inside = [v for v in skilled if scope_level(t, v) is not None]
     if not inside:
-        return Reason(code=ReasonCode.OUT_OF_SCOPE, params={"skilled": len(skilled)})
+        return Reason(code=MatchingReasonCode.OUT_OF_SCOPE, params={"skilled": len(skilled)})
     d = {v.id: travel_distance_m(t, v, p.detour_factor) for v in inside}
     near = [v for v in inside if d[v.id] <= p.max_distance_m]
     if not near:
         limit = p.max_distance_m
-        return Reason(code=ReasonCode.TOO_FAR, params={
+        return Reason(code=MatchingReasonCode.TOO_FAR, params={
             "distance_m": min(d.values()),
             "limit_m": int(limit) if float(limit).is_integer() else limit})
     ok = [v for v in near if is_available(t, v)]
     if not ok:
-        return Reason(code=ReasonCode.OUT_OF_WINDOW)
-    return Reason(code=ReasonCode.CAPACITY_USED, params={"eligible": len(ok)})
+        return Reason(code=MatchingReasonCode.OUT_OF_WINDOW)
+    return Reason(code=MatchingReasonCode.CAPACITY_USED, params={"eligible": len(ok)})
 
 
 def build(
@@ -97,10 +99,10 @@ def build(
         if v.minutes_per_day is not None:
             params["minutes_used"] = minutes[(v.id, d)]
             params["minutes_budget"] = v.minutes_per_day
-        rs = [Reason(code=ReasonCode.MATCHED, params=params)]
+        rs = [Reason(code=MatchingReasonCode.MATCHED, params=params)]
         is_pin = (tid, v.id) in pinned
         if is_pin:
-            rs.append(Reason(code=ReasonCode.PINNED))
+            rs.append(Reason(code=MatchingReasonCode.PINNED))
         matches.append(Match(
             task_id=tid, volunteer_id=v.id, distance_m=dist, slot_start=t.window.start,
             priority=t.priority, scope=level or "community", cost_m=c, pinned=is_pin, reasons=rs))

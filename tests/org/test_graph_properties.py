@@ -11,9 +11,8 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commgov.org import EdgeKind, OrgGraph, OrgModel, PartyOrg
+from commgov.org import RECORD_TYPES, EdgeKind, OrgGraph, OrgModel, PartyOrg
 from commgov.org._queries import effective_regime
-from commgov.org.model import RECORD_TYPES
 from commgov.testing import strategies as cs
 from commgov.testing._org import EPOCH
 

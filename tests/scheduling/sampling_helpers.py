@@ -6,7 +6,7 @@ import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from commgov.org.zones import ZoneRegime
+from commgov.org import ZoneRegime
 from commgov.scheduling import (
     SamplingBatch,
     SamplingBuilding,

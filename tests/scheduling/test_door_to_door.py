@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,30 +12,37 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commgov.datasets import HUCHIYUAN, gusu
-from commgov.errors import InfeasibleError, ProblemError, SizeLimitError
-from commgov.results import ReasonCode, SolveStatus
-from commgov.scheduling.d2d_verify import is_valid_door_to_door_plan
+from commgov import ProgressEvent
+from commgov.datasets import HUCHIYUAN, door_to_door_instance, gusu
+from commgov.errors import (
+    InfeasibleError,
+    InvalidParameterError,
+    ProblemError,
+    SizeLimitError,
+)
+from commgov.results import CommonReasonCode, ObjectiveBound, Reason, SolveStatus, reason_codes
 from commgov.scheduling.door_to_door import (
+    METHODS,
     Access,
     DoorToDoorPlan,
     DoorToDoorProblem,
+    DoorToDoorReasonCode,
+    DoorToDoorViolationCode,
     RoundBuilding,
     RoundHousehold,
     RoundTeam,
     VisitKind,
-    door_to_door_bound,
-    door_to_door_instance,
+    door_to_door_lower_bound,
     door_to_door_problem_from_org,
     floor_seconds,
+    is_valid_door_to_door_plan,
     leg_seconds,
     plan_door_to_door,
     service_seconds,
     team_units,
-    to_seconds,
     walk_matrix,
 )
-from commgov.types import GeoPoint, TimeWindow
+from commgov.types import GeoPoint, TimeWindow, to_seconds
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2022, 4, 12, 8, 0, tzinfo=TZ)
@@ -151,17 +159,25 @@ def test_fractional_second_shifts_are_refused() -> None:
     assert err.value.issues[0].field == "shift"
 
 
-@pytest.mark.parametrize(("kwargs", "exc"), [
-    ({"time_limit_s": 0}, ValueError),
-    ({"time_limit_s": float("nan")}, ValueError),
-    ({"time_limit_s": "5"}, TypeError),
-    ({"seed": -1}, ValueError),
-    ({"seed": 1.5}, TypeError),
-    ({"strict": 1}, TypeError),
+@pytest.mark.parametrize("kwargs", [
+    {"time_limit_s": 0},
+    {"time_limit_s": -1},
+    {"time_limit_s": float("nan")},
+    {"time_limit_s": float("inf")},
+    {"time_limit_s": 3601},
+    {"time_limit_s": "x"},
+    {"seed": -1},
+    {"seed": 1.5},
+    {"strict": 1},
+    {"method": "fastest"},
+    {"progress": 3},
+    {"cancel": True},
 ])
-def test_bad_options_are_refused(kwargs: dict[str, object], exc: type[Exception]) -> None:
-    with pytest.raises(exc):
+def test_bad_options_are_refused(kwargs: dict[str, object]) -> None:
+    with pytest.raises(InvalidParameterError) as err:
         plan_door_to_door(_small(), **kwargs)  # type: ignore[arg-type]
+    assert isinstance(err.value, ValueError) and isinstance(err.value, TypeError)
+    assert err.value.name == next(iter(kwargs))
 
 
 def test_wrong_problem_type_is_refused() -> None:
@@ -170,9 +186,9 @@ def test_wrong_problem_type_is_refused() -> None:
 
 
 def test_size_guard(monkeypatch: pytest.MonkeyPatch) -> None:
-    from commgov.scheduling import _d2d_solver
+    from commgov.scheduling.door_to_door import _solve
 
-    monkeypatch.setattr(_d2d_solver, "MAX_HOUSEHOLDS", 2)
+    monkeypatch.setattr(_solve, "MAX_HOUSEHOLDS", 2)
     with pytest.raises(SizeLimitError, match="3 households"):
         plan_door_to_door(_small())
 
@@ -195,11 +211,11 @@ def test_one_stairwell_is_climbed_once_and_proven_optimal() -> None:
     # walk 47 s each way, 3 × 180 s service, 2 door gaps, 2 floors up and down at 120 s
     assert plan.totals.makespan_s == 47 + 47 + 540 + 60 + 4 * 120 == 1174
     assert plan.info.status is SolveStatus.OPTIMAL
-    assert plan.bound.makespan_s == 1174 and plan.info.gap == 0.0
+    assert plan.bound.value == 1174 and plan.info.gap == 0.0
     assert is_valid_door_to_door_plan(p, plan)
 
 
-def test_household_beyond_every_shift_is_out_of_window() -> None:
+def test_household_beyond_every_shift_has_no_team_in_time() -> None:
     p = DoorToDoorProblem(
         base=BASE,
         buildings=[RoundBuilding(id="near", location=_at(50)),
@@ -210,8 +226,13 @@ def test_household_beyond_every_shift_is_out_of_window() -> None:
     )
     plan = plan_door_to_door(p)
     (u,) = plan.uncovered
-    assert u.household_id == "h2" and u.reasons[0].code is ReasonCode.OUT_OF_WINDOW
+    assert u.household_id == "h2" and u.reasons[0].code is DoorToDoorReasonCode.NO_TEAM_IN_TIME
     assert u.alone_s > 3600
+    assert u.reasons[0].params == {"alone_min": round(u.alone_s / 60, 1)}
+    assert u.reasons[0].family == "door_to_door"
+    assert "no team can reach the household" in u.reasons[0].text()
+    assert "volunteer" not in u.reasons[0].text()  # not matching's text
+    assert "小组" in u.reasons[0].text("zh")
     assert plan.info.status is SolveStatus.FEASIBLE
     assert is_valid_door_to_door_plan(p, plan)
     with pytest.raises(InfeasibleError) as err:
@@ -219,7 +240,7 @@ def test_household_beyond_every_shift_is_out_of_window() -> None:
     assert err.value.unserved == ("h2",)
 
 
-def test_full_teams_give_capacity_used() -> None:
+def test_full_teams_give_teams_full() -> None:
     p = DoorToDoorProblem(
         base=BASE,
         buildings=[RoundBuilding(id="b", location=_at(40))],
@@ -230,16 +251,17 @@ def test_full_teams_give_capacity_used() -> None:
     assert plan.totals.covered + plan.totals.uncovered == 8
     assert plan.uncovered
     for u in plan.uncovered:
-        assert u.reasons[0].code is ReasonCode.CAPACITY_USED
+        assert u.reasons[0].code is DoorToDoorReasonCode.TEAMS_FULL
         assert u.reasons[0].params == {"eligible": 1}
+        assert "team units" in u.reasons[0].text()
     assert is_valid_door_to_door_plan(p, plan)
 
 
-def test_no_teams_leaves_everything_out_of_window() -> None:
+def test_no_teams_leaves_everything_without_a_team() -> None:
     p = _small().model_copy(update={"teams": []})
     plan = plan_door_to_door(p)
     assert plan.routes == [] and plan.totals.uncovered == 3
-    assert {u.reasons[0].code for u in plan.uncovered} == {ReasonCode.OUT_OF_WINDOW}
+    assert {u.reasons[0].code for u in plan.uncovered} == {DoorToDoorReasonCode.NO_TEAM_IN_TIME}
     assert is_valid_door_to_door_plan(p, plan)
 
 
@@ -250,7 +272,7 @@ def test_staggered_shifts_count_from_the_earliest_start() -> None:
     plan = plan_door_to_door(p)
     assert plan.origin == T0
     assert is_valid_door_to_door_plan(p, plan)
-    assert plan.totals.makespan_s >= plan.bound.makespan_s
+    assert plan.totals.makespan_s >= plan.bound.value
 
 
 @pytest.mark.parametrize("seed", [0, 3])
@@ -261,8 +283,8 @@ def test_tier_h_instance_is_valid_and_close_to_the_bound(seed: int) -> None:
     report = is_valid_door_to_door_plan(p, plan)
     assert report.ok, report.violations[:5]
     assert plan.totals.uncovered == 0
-    assert plan.totals.makespan_s <= 1.05 * plan.bound.makespan_s
-    assert plan.bound.makespan_s >= plan.bound.formula_s
+    assert plan.totals.makespan_s <= 1.05 * plan.bound.value
+    assert plan.bound.value >= plan.bound.figures["formula_s"]
 
 
 def test_json_round_trip_and_determinism() -> None:
@@ -294,11 +316,12 @@ def test_verifier_rejects_broken_plans() -> None:
     late = plan.model_copy(update={"routes": [
         r0.model_copy(update={"back": r0.back + timedelta(seconds=1)}), *plan.routes[1:]]})
     assert "TIME_MISMATCH" in is_valid_door_to_door_plan(p, late).codes
-    loose = plan.model_copy(update={"bound": plan.bound.model_copy(update={"makespan_s": 1})})
+    loose = plan.model_copy(update={"bound": plan.bound.model_copy(
+        update={"tiers": {"uncovered": 0.0, "makespan_s": 1.0}})})
     assert "BOUND_MISMATCH" in is_valid_door_to_door_plan(p, loose).codes
     proud = plan.model_copy(update={"info": plan.info.model_copy(
         update={"status": SolveStatus.OPTIMAL})})
-    if plan.totals.makespan_s != plan.bound.makespan_s:
+    if plan.totals.makespan_s != plan.bound.value:
         assert "STATUS_FALSE" in is_valid_door_to_door_plan(p, proud).codes
 
 
@@ -355,7 +378,7 @@ def test_solver_output_passes_the_verifier(problem: DoorToDoorProblem) -> None:
     ids = [s.household_id for r in plan.routes for s in r.stops] + [
         u.household_id for u in plan.uncovered]
     assert sorted(ids) == sorted(h.id for h in problem.households)
-    assert plan.totals.makespan_s >= plan.bound.makespan_s
+    assert plan.totals.makespan_s >= plan.bound.value
     assert plan.info.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
 
 
@@ -474,7 +497,7 @@ def test_bound_never_exceeds_brute_force_optimum() -> None:
         teams=[RoundTeam(id="t", count=2, shift=_shift())],
     )
     best = _brute_makespan(p)
-    assert door_to_door_bound(p).makespan_s <= best
+    assert door_to_door_lower_bound(p).value <= best
     assert plan_door_to_door(p).totals.makespan_s == best
 
 
@@ -483,24 +506,174 @@ def test_bound_never_exceeds_brute_force_optimum() -> None:
 
 def test_from_org_gusu_huchiyuan() -> None:
     model = gusu(0, communities=[HUCHIYUAN])
-    p = door_to_door_problem_from_org(model, HUCHIYUAN, T0)
+    p = door_to_door_problem_from_org(model, HUCHIYUAN, window=_shift())
     kinds = {h.kind for h in p.households}
     assert VisitKind.SEALED in kinds and VisitKind.HOME_VISIT in kinds
     assert all(t.persons == 2 for t in p.teams) and p.teams
     assert all(t.shift.start == T0 for t in p.teams)
     plan = plan_door_to_door(p, time_limit_s=10)
     assert is_valid_door_to_door_plan(p, plan)
-    medics = door_to_door_problem_from_org(model, HUCHIYUAN, T0, medic_skill="first_aid")
+    medics = door_to_door_problem_from_org(model, HUCHIYUAN, window=_shift(),
+                                           medic_skill="first_aid")
     assert 0 < len(medics.teams) <= len(p.teams)
     json.loads(p.model_dump_json())
+
+
+def test_from_org_window_end_caps_the_formed_shifts() -> None:
+    model = gusu(0, communities=[HUCHIYUAN])
+    short = door_to_door_problem_from_org(model, HUCHIYUAN, window=_shift(1.5))
+    assert short.teams
+    assert all(t.shift.start == T0 and t.shift.end <= T0 + timedelta(hours=1.5)
+               for t in short.teams)
+    assert short.households == door_to_door_problem_from_org(
+        model, HUCHIYUAN, window=_shift()).households
 
 
 def test_from_org_errors() -> None:
     model = gusu(0, communities=[HUCHIYUAN])
     with pytest.raises(ProblemError) as err:
-        door_to_door_problem_from_org(model, "320508999999", T0)
+        door_to_door_problem_from_org(model, "320508999999", window=_shift())
     assert err.value.issues[0].field == "community_id"
-    with pytest.raises(ProblemError, match="timezone-aware"):
-        door_to_door_problem_from_org(model, HUCHIYUAN, datetime(2022, 4, 12, 8))
-    with pytest.raises(ProblemError, match="shift_hours"):
-        door_to_door_problem_from_org(model, HUCHIYUAN, T0, shift_hours=0)
+    with pytest.raises(ProblemError, match="TimeWindow"):
+        door_to_door_problem_from_org(model, HUCHIYUAN, window=T0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        door_to_door_problem_from_org(model, HUCHIYUAN, T0)  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------------------ contracts
+
+
+def test_methods_agree_on_small_instances() -> None:
+    p = _small()
+    assert METHODS == ("auto", "routing", "exact")
+    auto = plan_door_to_door(p)
+    assert plan_door_to_door(p, method="auto").to_json() == auto.to_json()
+    for method in ("routing", "exact"):
+        plan = plan_door_to_door(p, method=method)
+        assert is_valid_door_to_door_plan(p, plan).ok
+        assert plan.totals.makespan_s == auto.totals.makespan_s
+        assert plan.info.options["method"] == method
+    assert "method" not in auto.info.options
+
+
+def test_exact_method_refuses_large_instances() -> None:
+    with pytest.raises(SizeLimitError, match="exact"):
+        plan_door_to_door(door_to_door_instance("H", 3), method="exact")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_preset_cancel_returns_a_valid_cancelled_plan(method: str) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    p = _small().model_copy(update={"households": [
+        *_small().households, RoundHousehold(id="far", building_id="b1", floor=3,
+                                             service_minutes=240)]})
+    plan = plan_door_to_door(p, method=method, cancel=cancel)
+    assert plan.info.status is SolveStatus.CANCELLED
+    assert plan.info.stopped_by == "cancel"
+    report = is_valid_door_to_door_plan(p, plan)
+    assert report.ok, report.violations
+    codes = {u.household_id: u.reasons[0].code for u in plan.uncovered}
+    assert codes == {"h1": CommonReasonCode.CANCELLED, "h2": CommonReasonCode.CANCELLED,
+                     "h3": CommonReasonCode.CANCELLED,
+                     "far": DoorToDoorReasonCode.NO_TEAM_IN_TIME}
+
+
+def test_cancelled_plan_is_refused_under_another_status() -> None:
+    cancel = threading.Event()
+    cancel.set()
+    p = _small()
+    plan = plan_door_to_door(p, cancel=cancel)
+    feasible = plan.model_copy(update={"info": plan.info.model_copy(
+        update={"status": SolveStatus.FEASIBLE})})
+    assert DoorToDoorViolationCode.REASON_FALSE in is_valid_door_to_door_plan(p, feasible).codes
+
+
+def test_progress_ends_with_done() -> None:
+    events: list[ProgressEvent] = []
+    p = door_to_door_instance("H", 3)
+    plan = plan_door_to_door(p, progress=events.append)
+    assert events and all(isinstance(e, ProgressEvent) for e in events)
+    assert {e.planner for e in events} == {"plan_door_to_door"}
+    assert events[-1].phase == "done" and events[-1].fraction == 1.0
+    assert events[-1].incumbent == plan.totals.makespan_s
+    assert events[-1].bound == plan.bound.value
+    assert {"construction", "routing-makespan"} <= {e.phase for e in events}
+
+
+def test_lower_bound_is_an_objective_bound() -> None:
+    p = DoorToDoorProblem(
+        base=BASE,
+        buildings=[RoundBuilding(id="near", location=_at(50)),
+                   RoundBuilding(id="far", location=_at(9000))],
+        households=[RoundHousehold(id="h1", building_id="near"),
+                    RoundHousehold(id="h2", building_id="far")],
+        teams=[RoundTeam(id="t", shift=_shift(1.0))],
+    )
+    b = door_to_door_lower_bound(p)
+    assert isinstance(b, ObjectiveBound)
+    assert (b.family, b.method, b.main) == ("door_to_door", "analytic", "makespan_s")
+    assert list(b.tiers) == ["uncovered", "makespan_s"]
+    assert b.tiers["uncovered"] == 1.0  # h2 is beyond every shift
+    plan = plan_door_to_door(p)
+    assert b == plan.bound and plan.info.bound == b.value
+    with pytest.raises(ValueError, match="h2"):
+        door_to_door_lower_bound(p, household_ids=["h1", "h2"])
+
+
+def test_reason_codes_are_registered_for_the_family() -> None:
+    assert reason_codes("door_to_door") == list(DoorToDoorReasonCode)
+    r = Reason(code="TEAMS_FULL", params={"eligible": 3})
+    assert r.code is DoorToDoorReasonCode.TEAMS_FULL
+    assert r.text("zh") == "全部3个能按时上门的小组均已排满：任何路线都无法在班次内加入该户"
+
+
+def test_verifier_report_is_the_shared_one() -> None:
+    p = _small()
+    plan = plan_door_to_door(p)
+    report = is_valid_door_to_door_plan(p, plan)
+    assert report.family == "door_to_door" and report.ok
+    assert report.objective == plan.info.objective
+    r0 = plan.routes[0]
+    broken = plan.model_copy(update={"routes": [r0.model_copy(update={"stops": []})]})
+    codes = is_valid_door_to_door_plan(p, broken).codes
+    assert DoorToDoorViolationCode.EMPTY_ROUTE in codes
+    assert all(isinstance(c, DoorToDoorViolationCode) for c in codes)
+
+
+def test_rows_list_visits_and_uncovered_households() -> None:
+    p = DoorToDoorProblem(
+        base=BASE,
+        buildings=[RoundBuilding(id="near", location=_at(50)),
+                   RoundBuilding(id="far", location=_at(9000))],
+        households=[RoundHousehold(id="h1", building_id="near"),
+                    RoundHousehold(id="h2", building_id="far")],
+        teams=[RoundTeam(id="t", shift=_shift(1.0))],
+    )
+    plan = plan_door_to_door(p)
+    rows = plan.rows()
+    assert [(r["row"], r["household_id"]) for r in rows] == [("visit", "h1"),
+                                                            ("uncovered", "h2")]
+    assert all(list(r) == list(DoorToDoorPlan.ROW_COLUMNS) for r in rows)
+    assert rows[0]["team_id"] == "t" and rows[0]["stop"] == 1 and rows[0]["reason"] == ""
+    assert rows[1]["reason_code"] == "NO_TEAM_IN_TIME"
+    assert rows[1]["reason"] == plan.uncovered[0].reasons[0].text()
+    assert "小组" in plan.rows("zh")[1]["reason"]
+    assert list(plan.to_frame().columns) == list(DoorToDoorPlan.ROW_COLUMNS)
+    with pytest.raises(ValueError):
+        plan.rows("fr")
+
+
+def test_cancel_from_another_thread_keeps_the_plan_valid() -> None:
+    p = door_to_door_instance("H", 3)
+    cancel = threading.Event()
+    timer = threading.Timer(0.2, cancel.set)
+    timer.start()
+    try:
+        plan = plan_door_to_door(p, cancel=cancel)
+    finally:
+        timer.cancel()
+    report = is_valid_door_to_door_plan(p, plan)
+    assert report.ok, report.violations[:5]
+    if plan.info.status is SolveStatus.CANCELLED:
+        assert plan.info.stopped_by == "cancel"

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,15 +10,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from commgov import ProgressEvent
 from commgov.datasets import HUCHIYUAN, gusu, synthetic_community
-from commgov.errors import ProblemError, SizeLimitError
-from commgov.results import SolveStatus
-from commgov.scheduling import _notify_solver
+from commgov.errors import InvalidParameterError, ProblemError, SizeLimitError
+from commgov.results import ObjectiveBound, SolveStatus
 from commgov.scheduling.notification import (
+    METHODS,
     NotificationBuilding,
+    NotificationPlan,
     NotificationProblem,
-    NotificationTimes,
+    NotificationViolationCode,
     Notifier,
+    _solve,
+    is_valid_notification_plan,
     knocked_households,
     notification_lower_bound,
     notification_problem_from_org,
@@ -25,20 +30,20 @@ from commgov.scheduling.notification import (
     notify_seconds,
     plan_notification,
     start_offset_seconds,
-    to_seconds,
     walk_metres,
     walk_seconds,
-    water_fill,
 )
-from commgov.scheduling.notify_verify import (
-    NotificationViolationCode,
-    is_valid_notification_plan,
-)
-from commgov.types import GeoPoint
+from commgov.scheduling.notification._bound import water_fill
+from commgov.scheduling.notification._rules import NotificationTimes, evaluate
+from commgov.types import GeoPoint, TimeWindow, to_seconds
 
 TZ = ZoneInfo("Asia/Shanghai")
 AT = datetime(2022, 4, 12, 7, 0, tzinfo=TZ)
 HOME = GeoPoint(lon=120.62, lat=31.34)
+
+
+def window(start=AT, hours=24):
+    return TimeWindow(start=start, end=start + timedelta(hours=hours))
 
 
 def building(i, households=10, **kw):
@@ -169,20 +174,38 @@ def test_naive_start_refused():
     assert exc.value.issues[0].field == "start"
 
 
+@pytest.mark.parametrize("bad", ["x", -1, float("nan"), float("inf"), 0, 3601, True, None])
+def test_bad_time_limit_raises_invalid_parameter(bad):
+    with pytest.raises(InvalidParameterError, match="time_limit_s"):
+        plan_notification(problem(2, 1), time_limit_s=bad)
+
+
 def test_options_checked():
     p = problem(2, 1)
-    with pytest.raises(ValueError, match="time_limit_s"):
-        plan_notification(p, time_limit_s=0)
-    with pytest.raises(ValueError, match="effort"):
-        plan_notification(p, effort=-1)
+    for bad in (-1, 0, 1001):
+        with pytest.raises(InvalidParameterError, match="effort"):
+            plan_notification(p, effort=bad)
     with pytest.raises(TypeError, match="effort"):
         plan_notification(p, effort=1.5)
+    with pytest.raises(InvalidParameterError, match="method"):
+        plan_notification(p, method="simplex")
+    with pytest.raises(InvalidParameterError, match="seed"):
+        plan_notification(p, seed=-1)
+    with pytest.raises(InvalidParameterError, match="cancel"):
+        plan_notification(p, cancel=True)
     with pytest.raises(TypeError, match="problem"):
         plan_notification({"start": AT})
+    assert METHODS == ("auto", "local_search")
+
+
+def test_method_none_is_auto():
+    p = problem(12, 3)
+    assert plan_notification(p, method=None).to_json() == plan_notification(
+        p, method="auto").to_json()
 
 
 def test_size_guard(monkeypatch):
-    monkeypatch.setattr(_notify_solver, "MAX_BUILDINGS", 3)
+    monkeypatch.setattr(_solve, "MAX_BUILDINGS", 3)
     with pytest.raises(SizeLimitError):
         plan_notification(problem(4, 1))
 
@@ -190,14 +213,17 @@ def test_size_guard(monkeypatch):
 def test_from_org_errors_name_community():
     model = gusu(0, communities=[HUCHIYUAN])
     with pytest.raises(ProblemError) as exc:
-        notification_problem_from_org(model, "320508999999", AT)
+        notification_problem_from_org(model, "320508999999", window=window())
     assert exc.value.issues[0].field == "community_id"
     with pytest.raises(ProblemError) as exc:
-        notification_problem_from_org(model, HUCHIYUAN, AT, enrolment="nobody")
+        notification_problem_from_org(model, HUCHIYUAN, window=window(), enrolment="nobody")
     assert (exc.value.issues[0].record, exc.value.issues[0].field) == (HUCHIYUAN, "volunteers")
     with pytest.raises(ProblemError) as exc:
-        notification_problem_from_org(model, HUCHIYUAN, AT, knock_minutes=-2)
+        notification_problem_from_org(model, HUCHIYUAN, window=window(), knock_minutes=-2)
     assert exc.value.issues[0].field == "knock_minutes"
+    with pytest.raises(ProblemError) as exc:
+        notification_problem_from_org(model, HUCHIYUAN, window=AT)
+    assert exc.value.issues[0].field == "window"
 
 
 # ------------------------------------------------------------------------ verifier
@@ -205,8 +231,10 @@ def test_from_org_errors_name_community():
 
 def test_verifier_rejects_broken_plans():
     p = problem(12, 3)
-    plan = plan_notification(p, effort=0)
-    assert is_valid_notification_plan(p, plan)
+    plan = plan_notification(p, method="local_search")
+    report = is_valid_notification_plan(p, plan)
+    assert report and report.family == "notification"
+    assert report.objective == (plan.totals.makespan_s, plan.totals.walk_m)
     r0 = plan.routes[0]
     dropped = plan.model_copy(update={"routes": [
         r0.model_copy(update={"stops": r0.stops[1:]}), *plan.routes[1:]]})
@@ -224,6 +252,13 @@ def test_verifier_rejects_broken_plans():
         update={"makespan_s": plan.totals.makespan_s - 1})})
     assert NotificationViolationCode.TOTALS_MISMATCH in is_valid_notification_plan(
         p, short).codes
+    limited = plan.model_copy(update={"info": plan.info.model_copy(
+        update={"status": SolveStatus.LIMIT})})
+    assert NotificationViolationCode.BOUND_INVALID in is_valid_notification_plan(
+        p, limited).codes
+    assert [c.value for c in NotificationViolationCode] == [
+        "MISSING_BUILDING", "DUPLICATE_BUILDING", "UNKNOWN_ID", "MISSING_VOLUNTEER", "ORDER",
+        "TIME_MISMATCH", "RECORD_MISMATCH", "TOTALS_MISMATCH", "BOUND_INVALID"]
 
 
 # ---------------------------------------------------------------- brute force optimum
@@ -241,8 +276,8 @@ def brute_force(p):
             if not mine:
                 continue
             makespan = max(makespan, min(
-                _notify_solver.evaluate(times, [list(order) if u == v else []
-                                                for u in range(n_vol)])[0]
+                evaluate(times, [list(order) if u == v else []
+                                 for u in range(n_vol)])[0]
                 for order in itertools.permutations(mine)))
             if best is not None and makespan >= best:
                 break
@@ -275,7 +310,7 @@ def test_tiny_instances_match_brute_force(p):
     plan = plan_notification(p)
     assert plan.totals.makespan_s == brute_force(p)
     assert plan.info.status is SolveStatus.OPTIMAL
-    assert notification_lower_bound(p) <= plan.totals.makespan_s
+    assert notification_lower_bound(p).value <= plan.totals.makespan_s
     assert is_valid_notification_plan(p, plan)
 
 
@@ -301,12 +336,12 @@ medium = st.builds(
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(medium)
 def test_plans_pass_verifier_and_respect_bound(p):
-    plan = plan_notification(p, effort=0)
+    plan = plan_notification(p, method="local_search")
     report = is_valid_notification_plan(p, plan)
     assert report, report.violations
     ids = [s.building_id for r in plan.routes for s in r.stops]
     assert sorted(ids) == sorted(b.id for b in p.buildings)  # each exactly once
-    assert notification_lower_bound(p) <= plan.totals.bound_s <= plan.totals.makespan_s
+    assert notification_lower_bound(p).value <= plan.totals.bound_s <= plan.totals.makespan_s
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -323,7 +358,7 @@ def test_routing_stage_is_deterministic_and_not_worse():
     p = problem(25, 3)
     a = plan_notification(p, effort=5)
     b = plan_notification(p, effort=5)
-    base = plan_notification(p, effort=0)
+    base = plan_notification(p, method="local_search")
     assert a.to_json() == b.to_json()
     assert a.totals.makespan_s <= base.totals.makespan_s
     assert is_valid_notification_plan(p, a)
@@ -342,8 +377,8 @@ def test_json_round_trip_of_problem():
 @pytest.fixture(scope="module")
 def huchiyuan():
     model = gusu(0, communities=[HUCHIYUAN])
-    return notification_problem_from_org(model, HUCHIYUAN, AT, enrolment="海棠先锋",
-                                         use_availability=False)
+    return notification_problem_from_org(model, HUCHIYUAN, window=window(),
+                                         enrolment="海棠先锋", use_availability=False)
 
 
 def test_from_org_huchiyuan_counts(huchiyuan):
@@ -354,24 +389,108 @@ def test_from_org_huchiyuan_counts(huchiyuan):
 
 
 def test_huchiyuan_plan_is_valid_with_small_gap(huchiyuan):
-    plan = plan_notification(huchiyuan, effort=0)
+    plan = plan_notification(huchiyuan, method="local_search")
     assert is_valid_notification_plan(huchiyuan, plan)
     assert plan.totals.households == 1765
     assert plan.totals.gap is not None and plan.totals.gap < 0.15
-    assert plan.totals.bound_s >= notification_lower_bound(huchiyuan)
+    bound = notification_lower_bound(huchiyuan)
+    assert isinstance(bound, ObjectiveBound)
+    assert (bound.family, bound.main, list(bound.tiers)) == (
+        "notification", "makespan_s", ["makespan_s"])
+    assert plan.totals.bound_s >= bound.value
+    assert bound.value == max(bound.figures["reach_s"], bound.figures["work_s"])
 
 
 def test_from_org_availability_delays_start():
     model = gusu(0, communities=[HUCHIYUAN])
-    p = notification_problem_from_org(model, HUCHIYUAN, AT.replace(hour=6))
+    p = notification_problem_from_org(model, HUCHIYUAN, window=window(AT.replace(hour=6)))
     assert all(v.start is not None and v.start >= AT.replace(hour=6) for v in p.volunteers)
     assert min(v.start for v in p.volunteers if v.start) == AT.replace(hour=7)
+    # the window's end limits the look-up: nobody free before 07:00 → nobody available
+    with pytest.raises(ProblemError) as exc:
+        notification_problem_from_org(
+            model, HUCHIYUAN, window=TimeWindow(start=AT.replace(hour=6), end=AT))
+    assert exc.value.issues[0].field == "volunteers"
+    narrow = notification_problem_from_org(
+        model, HUCHIYUAN, window=TimeWindow(start=AT.replace(hour=6), end=AT.replace(hour=8)))
+    assert {v.id for v in narrow.volunteers} <= {v.id for v in p.volunteers}
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_synthetic_communities(seed):
     model = synthetic_community("320508017016", households=400, seed=seed)
-    p = notification_problem_from_org(model, "320508017016", AT, use_availability=False)
+    p = notification_problem_from_org(model, "320508017016", window=window(),
+                                      use_availability=False)
     plan = plan_notification(p, effort=2)
     assert is_valid_notification_plan(p, plan)
     assert plan.totals.households == sum(b.households for b in p.buildings)
+
+
+# ------------------------------------------------------- progress, cancellation, rows
+
+
+def test_preset_cancel_returns_valid_cancelled_plan():
+    for n in (6, 25):
+        p = problem(n, 3)
+        cancel = threading.Event()
+        cancel.set()
+        plan = plan_notification(p, cancel=cancel)
+        assert plan.info.status is SolveStatus.CANCELLED
+        assert plan.info.stopped_by == "cancel"
+        report = is_valid_notification_plan(p, plan)
+        assert report, report.violations
+        assert plan.totals.buildings == n
+        assert 0 < plan.totals.bound_s <= plan.totals.makespan_s
+
+
+def test_cancel_during_routing_returns_valid_plan():
+    p = problem(25, 3)
+    cancel = threading.Event()
+
+    def progress(event):
+        if event.phase == "routing":
+            cancel.set()
+
+    plan = plan_notification(p, cancel=cancel, progress=progress, effort=200)
+    assert plan.info.status is SolveStatus.CANCELLED
+    assert is_valid_notification_plan(p, plan)
+
+
+def test_progress_events_end_with_done():
+    events = []
+    plan = plan_notification(problem(25, 3), progress=events.append, effort=3)
+    assert events and all(isinstance(e, ProgressEvent) for e in events)
+    assert {e.planner for e in events} == {"plan_notification"}
+    assert events[-1].phase == "done" and events[-1].fraction == 1.0
+    assert events[-1].incumbent == plan.totals.makespan_s
+    assert events[-1].bound == plan.totals.bound_s
+    assert {"bound", "construct", "balance"} <= {e.phase for e in events}
+    assert plan.info.stopped_by is None
+
+
+def test_rows_and_json():
+    plan = plan_notification(problem(5, 2))
+    rows = plan.rows("zh")
+    assert len(rows) == 5 and list(rows[0]) == list(NotificationPlan.ROW_COLUMNS)
+    assert sorted(r["building_id"] for r in rows) == [f"b{i:02d}" for i in range(5)]
+    by_id = {n.building_id: n.notified_s for n in plan.buildings}
+    assert all(r["notified_s"] == by_id[r["building_id"]] for r in rows)
+    assert list(plan.to_frame().columns) == list(NotificationPlan.ROW_COLUMNS)
+    assert "\n" not in plan.to_json()
+    assert json.loads(plan.to_json(indent=2)) == json.loads(plan.to_json())
+    with pytest.raises(ValueError, match="lang"):
+        plan.rows("fr")
+
+
+def test_verifier_imports_no_solver():
+    import ast
+    import inspect
+
+    from commgov.scheduling.notification import _verify
+
+    tree = ast.parse(inspect.getsource(_verify))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for a in node.names}
+    assert not any("ortools" in m or m.rsplit(".", 1)[-1] in
+                   ("_solve", "_solve_routing", "_construct", "_bound") for m in imported)

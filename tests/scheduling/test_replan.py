@@ -9,6 +9,7 @@ import pytest
 from sampling_helpers import building, point, problem
 
 from commgov.datasets import gusu
+from commgov.errors import InvalidParameterError
 from commgov.results import SolveStatus
 from commgov.scheduling import (
     SamplingPlan,
@@ -19,7 +20,8 @@ from commgov.scheduling import (
     slot_capacity,
     walk_distance_m,
 )
-from commgov.scheduling.replan import CARRY_SUFFIX, Replan, replan_sampling
+from commgov.scheduling.sampling import Replan, replan_sampling
+from commgov.scheduling.sampling._replan import CARRY_SUFFIX
 
 HUCHIYUAN = "320508017016"  # 虎池苑社区
 
@@ -138,12 +140,38 @@ def test_replan_is_deterministic(huchiyuan):
     at = _mid_morning(prob)
     target = sorted({a.building_id for a in plan.assignments if a.slot >= 6})[-1]
     busiest = max(prob.points, key=lambda p: (p.lanes, p.id))
+    # the deterministic budget (1.5 units) stops the search; the wall clock, a safety cap far
+    # away, never does, however loaded the machine
     kw = {"seal_buildings": [target], "lanes": {busiest.id: busiest.lanes - 1},
-          "time_limit_s": 6, "seed": 7}  # 1.5 units of deterministic time
+          "time_limit_s": 600, "deterministic_time": 1.5, "seed": 7}
     one = replan_sampling(prob, plan, at=at, **kw)
     two = replan_sampling(prob, plan, at=at, **kw)
+    assert one.plan.info.stopped_by is None
+    assert one.plan.info.options["deterministic_time"] == 1.5
     assert one.model_dump_json() == two.model_dump_json()
     _check_frozen(prob, plan, one)
+
+
+def test_replan_cancel_and_progress():
+    import threading
+
+    from commgov import ProgressEvent
+
+    prob = _tiny()
+    old = plan_sampling(prob)
+    at = prob.slot_start(1) + timedelta(minutes=10)
+    stop = threading.Event()
+    stop.set()
+    r = replan_sampling(prob, old, at=at, lanes={"P1": 1}, cancel=stop)
+    assert r.plan.info.status == SolveStatus.CANCELLED
+    assert r.plan.info.stopped_by == "cancel"
+    _check_frozen(prob, old, r)
+    _check_valid(prob, r, {"P1": 1})
+    events: list[ProgressEvent] = []
+    r = replan_sampling(prob, old, at=at, lanes={"P1": 1}, progress=events.append)
+    assert events and events[-1].phase == "done"
+    assert all(e.planner == "replan_sampling" for e in events)
+    assert r.plan.info.status == SolveStatus.OPTIMAL
 
 
 # ---- a tiny case, brute force -------------------------------------------------------------
@@ -281,7 +309,12 @@ def test_errors():
         replan_sampling(prob, old, at=at, lanes={"nope": 1})
     with pytest.raises(ValueError, match="integer"):
         replan_sampling(prob, old, at=at, lanes={"P1": -1})
-    with pytest.raises(ValueError, match="time_limit_s"):
-        replan_sampling(prob, old, at=at, time_limit_s=0)
+    for bad in ("x", -1, float("nan"), float("inf"), 0, 3601):
+        with pytest.raises(InvalidParameterError, match="time_limit_s"):
+            replan_sampling(prob, old, at=at, time_limit_s=bad)
+    with pytest.raises(InvalidParameterError, match="deterministic_time"):
+        replan_sampling(prob, old, at=at, deterministic_time=-1.0)
+    with pytest.raises(InvalidParameterError, match="cancel"):
+        replan_sampling(prob, old, at=at, cancel=True)
     with pytest.raises(TypeError):
         replan_sampling(prob, "plan", at=at)  # type: ignore[arg-type]

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+import threading
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commgov.errors import InfeasibleError, ProblemError
-from commgov.results import SolveStatus
+from commgov import ProgressEvent
+from commgov.errors import InfeasibleError, InvalidParameterError, ProblemError
+from commgov.results import Reason, SolveStatus
 from commgov.scheduling.roster import (
+    METHODS,
     Post,
     PostTask,
     Roster,
     RosterPolicy,
     RosterProblem,
-    RosterReason,
     RosterReasonCode,
+    RosterViolationCode,
     Staff,
+    is_valid_roster,
     plan_roster,
     roster_problem_from_org,
 )
-from commgov.scheduling.roster_verify import ROSTER_VIOLATION_CODES, is_valid_roster
 from commgov.types import TimeWindow
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -152,8 +155,8 @@ def mutations(prob: RosterProblem, roster: Roster):
         s = roster.shortfalls[0]
         out.append(("hidden shortfall", roster.model_copy(update={
             "shortfalls": roster.shortfalls[1:]}), "SHORTFALL_MISMATCH"))
-        fake = RosterReason(code=RosterReasonCode.TOO_FEW_AVAILABLE,
-                            params={"available": 10_000, "demand": s.demand})
+        fake = Reason(code=RosterReasonCode.TOO_FEW_AVAILABLE,
+                      params={"available": 10_000, "demand": s.demand})
         out.append(("false reason", roster.model_copy(update={"shortfalls": [
             s.model_copy(update={"reasons": [fake]}), *roster.shortfalls[1:]]}),
             "REASON_FALSE"))
@@ -278,20 +281,89 @@ def test_problem_errors_and_json_round_trip():
     assert plan_roster(again).to_json() == plan_roster(prob).to_json()
 
 
-@pytest.mark.parametrize(("kw", "error"), [({"time_limit_s": 0}, ValueError),
-                                           ({"time_limit_s": "5"}, TypeError),
-                                           ({"deterministic_time": -1.0}, ValueError),
-                                           ({"seed": 1.5}, TypeError)])
-def test_argument_checks(kw, error):
+@pytest.mark.parametrize("kw", [
+    {"time_limit_s": "x"}, {"time_limit_s": -1}, {"time_limit_s": float("nan")},
+    {"time_limit_s": float("inf")}, {"time_limit_s": 0}, {"time_limit_s": 3601},
+    {"deterministic_time": -1.0}, {"seed": 1.5}, {"seed": -1}, {"strict": 1},
+    {"progress": 3}, {"cancel": True}, {"method": "greedy"},
+])
+def test_argument_checks(kw):
     prob = problem([gate()], [])
-    with pytest.raises(error):
+    with pytest.raises(InvalidParameterError, match=f"plan_roster: {next(iter(kw))} must"):
         plan_roster(prob, **kw)
+
+
+def test_problem_type_and_methods():
     with pytest.raises(TypeError, match="problem must be a RosterProblem"):
         plan_roster({})  # type: ignore[arg-type]
+    prob = problem([gate()], [Staff(id="S0", availability=[hours(6, 18)])])
+    assert METHODS == ("cpsat",)
+    assert plan_roster(prob, method="cpsat").to_json() == plan_roster(prob).to_json()
 
 
 def test_violation_codes_are_documented():
-    assert len(set(ROSTER_VIOLATION_CODES)) == len(ROSTER_VIOLATION_CODES)
+    codes = list(RosterViolationCode)
+    assert len(codes) == 16 and all(c.value == c.name for c in codes)
+    assert RosterViolationCode.OVER_COVER == "OVER_COVER"
+
+
+def busy_problem() -> RosterProblem:
+    staff = [Staff(id=f"S{k}", availability=[hours(6, 18)]) for k in range(6)]
+    return problem([gate("A", demand=[2] * 12), gate("B", demand=[1] * 12)], staff)
+
+
+def test_cancelled_before_start_returns_a_valid_roster():
+    prob = busy_problem()
+    cancel = threading.Event()
+    cancel.set()
+    r = plan_roster(prob, cancel=cancel)
+    assert r.info.status is SolveStatus.CANCELLED and r.info.stopped_by == "cancel"
+    assert {t.status for t in r.tiers} == {"NOT_RUN"} and r.info.bound is None
+    report = is_valid_roster(prob, r)
+    assert report.ok, report.violations
+    assert all(s.reasons for s in r.shortfalls)
+
+
+def test_cancelled_during_the_run_returns_a_valid_roster():
+    prob = busy_problem()
+    cancel = threading.Event()
+
+    def progress(event: ProgressEvent) -> None:
+        if event.phase.startswith("tier "):
+            cancel.set()
+
+    r = plan_roster(prob, progress=progress, cancel=cancel)
+    assert r.info.status is SolveStatus.CANCELLED and r.info.stopped_by == "cancel"
+    assert is_valid_roster(prob, r).ok
+    assert r.totals.covered_hours > 0  # the greedy start is kept
+
+
+def test_progress_events_end_with_done():
+    events: list[ProgressEvent] = []
+    prob = busy_problem()
+    r = plan_roster(prob, progress=events.append)
+    assert events and all(isinstance(e, ProgressEvent) for e in events)
+    assert all(e.planner == "plan_roster" for e in events)
+    assert events[-1].phase == "done" and events[-1].fraction == 1.0
+    assert events[-1].incumbent == r.totals.shortfall_hours
+    assert any(e.phase.startswith("tier ") for e in events)
+    assert r.info.stopped_by is None and r.info.status is SolveStatus.OPTIMAL
+
+
+def test_rows_and_json():
+    prob = problem([gate()], [Staff(id="S0", availability=[hours(6, 18)])])
+    r = plan_roster(prob)
+    rows = r.rows()
+    assert [row["kind"] for row in rows] == ["shift"] * 2 + ["shortfall"] * 4
+    assert all(tuple(row) == Roster.ROW_COLUMNS for row in rows)
+    short = rows[2]
+    assert short["reason_code"] == "RULES_BIND" and short["short"] == 1
+    assert "总缺口已最小化" in r.rows("zh")[2]["reason"]
+    assert list(r.to_frame().columns) == list(Roster.ROW_COLUMNS)
+    assert r.to_json() == r.model_dump_json()
+    assert Roster.model_validate_json(r.to_json()) == r
+    with pytest.raises(ValueError, match="lang"):
+        r.rows("fr")
 
 
 # ---- the Gusu dataset -----------------------------------------------------------------------
@@ -305,7 +377,7 @@ def huchiyuan():
 
 
 def test_gusu_roster(huchiyuan):
-    prob = roster_problem_from_org(huchiyuan, "320508017016", date(2022, 4, 12))
+    prob = roster_problem_from_org(huchiyuan, "320508017016", window=hours(0, 24))
     assert prob.n_slots == 24
     gates = [p for p in prob.posts if p.id.endswith("/GATE")]
     marshals = [p for p in prob.posts if p.id.endswith("/MARSHAL")]
@@ -324,9 +396,15 @@ def test_gusu_roster(huchiyuan):
 
 def test_gusu_builder_errors(huchiyuan):
     with pytest.raises(ProblemError, match="no community"):
-        roster_problem_from_org(huchiyuan, "320508017999", date(2022, 4, 12))
-    with pytest.raises(ProblemError, match="hours"):
-        roster_problem_from_org(huchiyuan, "320508017016", date(2022, 4, 12), hours=(8, 8))
+        roster_problem_from_org(huchiyuan, "320508017999", window=hours(0, 24))
+    with pytest.raises(ProblemError, match="window"):
+        roster_problem_from_org(huchiyuan, "320508017016", window=(8, 8))  # type: ignore[arg-type]
+    with pytest.raises(ProblemError, match="multiple of slot_minutes"):
+        roster_problem_from_org(huchiyuan, "320508017016", window=hours(8, 9.5))
+    with pytest.raises(ProblemError, match="gate_staff"):
+        roster_problem_from_org(huchiyuan, "320508017016", window=hours(0, 24), gate_staff=-1)
+    with pytest.raises(TypeError):
+        roster_problem_from_org(huchiyuan, "320508017016", hours(0, 24))  # type: ignore[misc]
 
 
 def test_duty_posts_are_used_when_present(huchiyuan):
@@ -339,7 +417,7 @@ def test_duty_posts_are_used_when_present(huchiyuan):
     data = huchiyuan.model_dump()
     data["duty_posts"] = [post.model_dump()]
     model = OrgModel.model_validate(data)
-    prob = roster_problem_from_org(model, "320508017016", date(2022, 4, 12), hours=(6, 22))
+    prob = roster_problem_from_org(model, "320508017016", window=hours(6, 22))
     duty = [p for p in prob.posts if p.id == "320508017016/DP1"]
     assert not any(p.id.endswith("/GATE") for p in prob.posts)
     assert duty[0].demand == [0, 0] + [2] * 12 + [0, 0]

@@ -1,16 +1,16 @@
-"""lower_bound against an independent LP; the building-level search against brute force.
+"""sampling_lower_bound against an independent LP; the building-level search against brute force.
 
-The LP here is the DESIGN's relaxation written out in full, time-expanded: people of building
+The LP here is the relaxation written out in full, time-expanded: people of building
 ``b`` arriving at point ``p`` in slot ``t`` (``f ≥ 0``), the F2 queue ``q_t ≥ q_{t-1} + a_t −
 c_t`` with ``0 ≤ q ≤ max_queue`` and nothing left at the end, solved by HiGHS (scipy
-``linprog``) in two stages (most served, then least walking at that level). ``lower_bound``
-solves a transportation problem by min-cost flow instead; the two must agree exactly.
+``linprog``) in two stages (most served, then least walking at that level).
+``sampling_lower_bound`` solves a transportation problem by min-cost flow instead; the two must
+agree exactly.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
 from unittest import mock
 
 import numpy as np
@@ -22,15 +22,16 @@ from scipy.sparse import coo_matrix
 from test_sampling_optimality import random_problem, reference_slots
 
 from commgov.datasets import sampling_instance
-from commgov.org.zones import ZoneRegime
-from commgov.results import SolveStatus
-from commgov.scheduling import (
-    SamplingBound,
+from commgov.errors import InvalidParameterError
+from commgov.org import ZoneRegime
+from commgov.results import ObjectiveBound, SolveStatus
+from commgov.scheduling.sampling import (
     SamplingProblem,
-    _gap,
+    _bound,
+    _solve_gap,
     is_valid_sampling_plan,
-    lower_bound,
     plan_sampling,
+    sampling_lower_bound,
     walk_distance_m,
 )
 
@@ -108,35 +109,38 @@ def reference_lp(prob: SamplingProblem) -> tuple[int, int]:
 @pytest.mark.parametrize(("tier", "seed"), [("C", s) for s in range(5)] + [("S", 0), ("S", 3)])
 def test_lower_bound_equals_independent_highs_lp(tier: str, seed: int) -> None:
     prob = sampling_instance(tier, seed)
-    b = lower_bound(prob)
-    assert isinstance(b, SamplingBound)
-    assert (b.served_people, b.walk_person_m) == reference_lp(prob)
-    assert b.served_people == b.reachable_people == b.walk_in_people
+    b = sampling_lower_bound(prob)
+    assert isinstance(b, ObjectiveBound)
+    assert (b.family, b.method, b.main) == ("sampling", "min-cost-flow relaxation",
+                                            "walk_person_m")
+    assert (b.tiers["served"], b.tiers["walk_person_m"]) == reference_lp(prob)
+    assert b.value == b.tiers["walk_person_m"]
+    assert b.tiers["served"] == b.figures["reachable_people"] == b.figures["walk_in_people"]
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_lower_bound_on_random_problems(seed: int) -> None:
     # openings, designated points, sealed buildings, queue caps 0-200, capacity-short cases
     prob = random_problem(seed)
-    b = lower_bound(prob)
-    assert (b.served_people, b.walk_person_m) == reference_lp(prob)
+    b = sampling_lower_bound(prob)
+    assert (b.tiers["served"], b.value) == reference_lp(prob)
     plan = plan_sampling(prob)
-    assert plan.totals.served_people <= b.served_people
-    if plan.totals.served_people == b.served_people:
-        assert plan.totals.walk_person_m >= b.walk_person_m
-        assert plan.info.bound is not None and plan.info.bound >= b.walk_person_m
+    assert plan.totals.served_people <= b.tiers["served"]
+    if plan.totals.served_people == b.tiers["served"]:
+        assert plan.totals.walk_person_m >= b.value
+        assert plan.info.bound is not None and plan.info.bound >= b.value
 
 
 def test_lower_bound_checks_its_argument() -> None:
     with pytest.raises(TypeError, match="problem"):
-        lower_bound({"buildings": []})  # type: ignore[arg-type]
+        sampling_lower_bound({"buildings": []})  # type: ignore[arg-type]
 
 
-# ---- the building-level search (_gap) against brute force --------------------------------
+# ---- the building-level search (method "gap") against brute force --------------------------------
 
 
 @st.composite
-def gap_instances(draw: st.DrawFn) -> _gap.GapInstance:
+def gap_instances(draw: st.DrawFn) -> _bound.GapInstance:
     npt = draw(st.integers(1, 3))
     nb = draw(st.integers(0, 7))
     w, reach, dist = [], [], []
@@ -147,10 +151,10 @@ def gap_instances(draw: st.DrawFn) -> _gap.GapInstance:
         w.append(draw(st.integers(0, 80)))
     cap = [draw(st.integers(0, 200)) for _ in range(npt)]
     xy = [(120.6 + 0.001 * j, 31.3) for j in range(npt)]
-    return _gap.gap_instance(w, reach, dist, cap, xy)
+    return _bound.gap_instance(w, reach, dist, cap, xy)
 
 
-def brute(inst: _gap.GapInstance) -> tuple[int, int]:
+def brute(inst: _bound.GapInstance) -> tuple[int, int]:
     best: tuple[int, int] | None = None
     options = [[-1, *r] for r in inst.reach]
     for choice in itertools.product(*options):
@@ -168,7 +172,7 @@ def brute(inst: _gap.GapInstance) -> tuple[int, int]:
     return -best[0], best[1]
 
 
-def check_assignment(inst: _gap.GapInstance, sol: _gap.GapSolution) -> None:
+def check_assignment(inst: _bound.GapInstance, sol: _solve_gap.GapSolution) -> None:
     load = [0] * len(inst.cap)
     served = walk = 0
     for i, j in enumerate(sol.assign):
@@ -186,8 +190,8 @@ def check_assignment(inst: _gap.GapInstance, sol: _gap.GapSolution) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(gap_instances())
-def test_whole_model_is_the_brute_force_optimum(inst: _gap.GapInstance) -> None:
-    sol = _gap.solve_gap(inst, time.monotonic() + 30)
+def test_whole_model_is_the_brute_force_optimum(inst: _bound.GapInstance) -> None:
+    sol = _solve_gap.solve_gap(inst)
     check_assignment(inst, sol)
     assert sol.proven_optimal
     assert (sol.served, sol.walk) == brute(inst)
@@ -195,10 +199,10 @@ def test_whole_model_is_the_brute_force_optimum(inst: _gap.GapInstance) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(gap_instances())
-def test_neighbourhood_search_alone_is_feasible_and_bounded(inst: _gap.GapInstance) -> None:
+def test_neighbourhood_search_alone_is_feasible_and_bounded(inst: _bound.GapInstance) -> None:
     # force the district path (no whole-model proof) on small instances
-    with mock.patch.object(_gap, "EXACT_MAX_BUILDINGS", -1):
-        sol = _gap.solve_gap(inst, time.monotonic() + 30)
+    with mock.patch.object(_solve_gap, "EXACT_MAX_BUILDINGS", -1):
+        sol = _solve_gap.solve_gap(inst)
     check_assignment(inst, sol)
     served, walk = brute(inst)
     assert (sol.served, -sol.walk) <= (served, -walk)  # never better than the optimum
@@ -208,11 +212,11 @@ def test_neighbourhood_search_alone_is_feasible_and_bounded(inst: _gap.GapInstan
 
 def test_gap_instance_rejects_inconsistent_shapes() -> None:
     with pytest.raises(ValueError, match="lengths"):
-        _gap.gap_instance([1], [], [], [1], [(0.0, 0.0)])
+        _bound.gap_instance([1], [], [], [1], [(0.0, 0.0)])
     with pytest.raises(ValueError, match="reach and dist"):
-        _gap.gap_instance([1], [[0]], [[]], [1], [(0.0, 0.0)])
+        _bound.gap_instance([1], [[0]], [[]], [1], [(0.0, 0.0)])
     with pytest.raises(ValueError, match="negative"):
-        _gap.gap_instance([-1], [[0]], [[5]], [1], [(0.0, 0.0)])
+        _bound.gap_instance([-1], [[0]], [[5]], [1], [(0.0, 0.0)])
 
 
 @pytest.mark.parametrize("seed", [0, 2])
@@ -220,21 +224,22 @@ def test_subdistrict_plan_meets_the_gap_target_and_is_valid(seed: int) -> None:
     prob = sampling_instance("S", seed)
     plan = plan_sampling(prob, time_limit_s=10)
     assert is_valid_sampling_plan(prob, plan).ok
-    b = lower_bound(prob)
+    b = sampling_lower_bound(prob)
     assert plan.totals.unserved_people == 0
     assert plan.info.status in (SolveStatus.FEASIBLE, SolveStatus.OPTIMAL)
-    assert plan.info.bound == b.walk_person_m
-    gap = (plan.totals.walk_person_m - b.walk_person_m) / b.walk_person_m
+    assert plan.info.bound == b.value
+    gap = b.gap(plan.totals.walk_person_m)
     assert gap == pytest.approx(plan.info.gap)
     assert gap <= 0.005  # the default gap_limit
-    # same input, same plan
+    # same input, same plan (the search stopped on its own rule, not on the wall clock)
+    assert plan.info.stopped_by is None
     assert plan_sampling(prob, time_limit_s=10).to_json() == plan.to_json()
 
 
 def test_gap_limit_is_validated() -> None:
     prob = sampling_instance("C", 0)
-    for bad in (-0.1, float("nan"), float("inf")):
-        with pytest.raises(ValueError, match="gap_limit"):
+    for bad in (-0.1, 1.5, float("nan"), float("inf")):
+        with pytest.raises(InvalidParameterError, match="gap_limit"):
             plan_sampling(prob, gap_limit=bad)
     with pytest.raises(TypeError, match="gap_limit"):
         plan_sampling(prob, gap_limit="0.01")  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from sampling_helpers import at, window
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
-from commgov.org.zones import ZoneRegime
+from commgov.org import ZoneRegime
 from commgov.results import SolveStatus
 from commgov.scheduling import (
     SamplingBatch,

@@ -34,7 +34,13 @@ def community_problem(seed: int):
     return sampling_problem_from_org(graph, CODE, window=window)
 
 
-@pytest.mark.parametrize("seed", range(50))
+#: Seeds whose optimality proof takes over 5 s on the 2-core reference machine.
+_SLOW_SEEDS = {43}
+
+
+@pytest.mark.parametrize(
+    "seed", [pytest.param(s, marks=pytest.mark.slow) if s in _SLOW_SEEDS else s for s in range(50)]
+)
 def test_plan_equals_independent_optimum(seed):
     problem = community_problem(seed)
     plan = plan_sampling(problem)

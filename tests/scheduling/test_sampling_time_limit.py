@@ -2,8 +2,8 @@
 
 The greedy phases (finish by earliest-fit, completion by greedy insertion) used to recompute
 every point's queue for every trial insertion, O(n² · T); they now keep one arrivals array per
-point (:class:`commgov.scheduling._solver._PointQueue`). The reference functions here are the
-old semantics written the slow, obvious way, so the fast code must give the same placements.
+point (:class:`commgov.scheduling.sampling._finish.PointQueue`). The reference functions here
+are the old semantics written the slow, obvious way, so the fast code must give the same placements.
 """
 
 from __future__ import annotations
@@ -18,16 +18,20 @@ from hypothesis import strategies as st
 from sampling_helpers import mutation_fixture
 from test_sampling_optimality import random_problem
 
+from commgov._control import SolveControl
 from commgov.datasets import synthetic_community
 from commgov.org import OrgGraph
-from commgov.results import ReasonCode, SolveStatus
-from commgov.scheduling import (
+from commgov.results import CommonReasonCode, SolveStatus
+from commgov.scheduling.sampling import (
     SamplingPlan,
     SamplingProblem,
-    _solver,
+    SamplingReasonCode,
+    _data,
+    _finish,
+    _solve_cpsat,
     is_valid_sampling_plan,
-    lower_bound,
     plan_sampling,
+    sampling_lower_bound,
     sampling_problem_from_org,
 )
 from commgov.testing.strategies import sampling_problems
@@ -48,17 +52,17 @@ def scan_fits(arrivals: list[int], capacity: list[int], qmax: int, t: int, peopl
     return q == 0
 
 
-def reference_fits(d: _solver._Data, placed: dict[str, tuple[str, int]], kid: str, pid: str,
+def reference_fits(d: _data.Data, placed: dict[str, tuple[str, int]], kid: str, pid: str,
                    t: int, qmax: int) -> bool:
     people = {k.id: k.people for k in d.batches}
     arrivals = [0] * d.T
     for other, (p2, t2) in placed.items():
         if p2 == pid:
             arrivals[t2] += people[other]
-    return scan_fits(arrivals, _solver._capacity_row(d, pid), qmax, t, people[kid])
+    return scan_fits(arrivals, _data.capacity_row(d, pid), qmax, t, people[kid])
 
 
-def reference_repair(d: _solver._Data, placed: dict[str, tuple[str, int]]) -> int:
+def reference_repair(d: _data.Data, placed: dict[str, tuple[str, int]]) -> int:
     qmax = d.problem.policy.max_queue
     added = 0
     bpoint = {k.building_id: placed[k.id][0] for k in d.batches if k.id in placed}
@@ -76,7 +80,7 @@ def reference_repair(d: _solver._Data, placed: dict[str, tuple[str, int]]) -> in
     return added
 
 
-def reference_earliest_fit(d: _solver._Data, pid: str, kids: list[str],
+def reference_earliest_fit(d: _data.Data, pid: str, kids: list[str],
                            qmax: int) -> dict[str, int]:
     placed: dict[str, tuple[str, int]] = {}
     for kid in kids:
@@ -104,7 +108,7 @@ def test_point_queue_agrees_with_a_fresh_scan(
     q: tuple[list[int], list[int], int, list[tuple[int, int]]], people: int
 ) -> None:
     capacity, slots, qmax, adds = q
-    queue = _solver._PointQueue(capacity, qmax)
+    queue = _finish.PointQueue(capacity, qmax)
     arrivals = [0] * len(capacity)
     for t, p in [*adds, (0, 0)]:
         for s in range(len(capacity)):
@@ -120,31 +124,29 @@ def test_point_queue_agrees_with_a_fresh_scan(
 def test_repair_and_earliest_fit_place_exactly_as_the_reference(
     problem: SamplingProblem, rnd: random.Random
 ) -> None:
-    d = _solver._prepare(problem.canonical())
+    d = _data.prepare(problem.canonical())
     plan = plan_sampling(problem)
     full = {a.batch_id: (a.point_id, a.slot) for a in plan.assignments}
     for share in (0.0, 0.5, 1.0):
         part = {k: v for k, v in full.items() if rnd.random() < share}
         fast, slow = dict(part), dict(part)
-        assert _solver._repair(d, fast) == (reference_repair(d, slow), True)
+        assert _finish.complete(d, fast) == (reference_repair(d, slow), True)
         assert fast == slow
     for p in d.points:
         kids = [k.id for k in d.batches]
         rnd.shuffle(kids)
         qmax = rnd.choice([0, 20, 60, problem.policy.max_queue])
-        fit, tried = _solver._earliest_fit(d, p.id, kids, qmax)
+        fit, tried = _finish.earliest_fit(d, p.id, kids, qmax)
         assert tried and fit == reference_earliest_fit(d, p.id, kids, qmax)
 
 
-def test_greedy_from_scratch_is_fast_on_a_large_community() -> None:
-    # 20,000 households: 2,700+ batches, every building within reach of 31 points. The old
-    # checks took ~45 s here; the incremental ones take a few hundredths of a second.
+def test_greedy_from_scratch_places_a_large_community() -> None:
+    # 20,000 households: 2,700+ batches, every building within reach of 31 points (its speed
+    # is measured by benchmarks/bench_time_limits.py, not here)
     problem = _large_problem()
-    d = _solver._prepare(problem.canonical())
+    d = _data.prepare(problem.canonical())
     placed: dict[str, tuple[str, int]] = {}
-    t0 = time.perf_counter()
-    added, tried = _solver._repair(d, placed)
-    assert time.perf_counter() - t0 < 3.0
+    added, tried = _finish.complete(d, placed)
     assert tried and added == len(placed) > 2_500
 
 
@@ -158,29 +160,27 @@ def _large_problem() -> SamplingProblem:
 
 
 @pytest.mark.slow
-def test_large_community_returns_within_the_time_limit() -> None:
+def test_large_community_gives_valid_plans_under_short_limits() -> None:
+    # how long the calls take against their limits is measured by
+    # benchmarks/bench_time_limits.py; here: the plans are valid whatever cut them short
     problem = _large_problem()
-    t0 = time.monotonic()
     plan = plan_sampling(problem, time_limit_s=5.0)  # model built, CP-SAT run, then greedy
-    elapsed = time.monotonic() - t0
-    # the old code took minutes whatever the limit; the slack absorbs a loaded CI machine
-    assert elapsed < 2 * 5.0 + 5.0, elapsed
     assert is_valid_sampling_plan(problem, plan).ok
     assert plan.info.status in (SolveStatus.FEASIBLE, SolveStatus.OPTIMAL)
     assert plan.totals.served_people > 0.9 * plan.totals.walk_in_people
-    t0 = time.monotonic()
     quick = plan_sampling(problem, time_limit_s=1.0)  # no time to build the model: greedy only
-    assert time.monotonic() - t0 < 1.0 + 5.0
     assert quick.info.status == SolveStatus.FEASIBLE and is_valid_sampling_plan(problem, quick).ok
 
 
 def test_repair_stops_at_the_deadline() -> None:
-    d = _solver._prepare(mutation_fixture().canonical())
+    d = _data.prepare(mutation_fixture().canonical())
     placed: dict[str, tuple[str, int]] = {}
-    assert _solver._repair(d, placed, deadline=time.monotonic() - 1.0) == (0, False)
-    assert placed == {}
-    fit, tried = _solver._earliest_fit(d, d.points[0].id, [k.id for k in d.batches],
-                                       deadline=time.monotonic() - 1.0)
+    expired = SolveControl("test", 1e-9)
+    time.sleep(0.001)
+    assert _finish.complete(d, placed, expired.should_stop) == (0, False)
+    assert placed == {} and expired.stopped_by == "wall_clock"
+    fit, tried = _finish.earliest_fit(d, d.points[0].id, [k.id for k in d.batches],
+                                      stop=expired.expired)
     assert (fit, tried) == ({}, False)
 
 
@@ -188,23 +188,25 @@ def test_deadline_in_the_greedy_completion_gives_limit_not_an_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     problem = mutation_fixture()
-    real = _solver._solve_tiers
+    real = _solve_cpsat.solve_tiers
 
-    def slow_tiers(d: _solver._Data, deadline: float, reserve: float) -> _solver._Outcome:
-        out = real(d, deadline, reserve)
-        time.sleep(max(0.0, deadline - time.monotonic()) + 0.01)  # the deadline passes here
+    def slow_tiers(d: _data.Data, ctl: SolveControl, reserve: float,
+                   seed: int) -> _solve_cpsat.Outcome:
+        out = real(d, ctl, reserve, seed)
+        time.sleep(max(0.0, ctl.remaining()) + 0.01)  # the deadline passes here
         return out
 
-    monkeypatch.setattr(_solver, "_solve_tiers", slow_tiers)
+    monkeypatch.setattr(_solve_cpsat, "solve_tiers", slow_tiers)
     plan = plan_sampling(problem, time_limit_s=0.06)
     assert plan.info.status == SolveStatus.LIMIT
     assert plan.info.bound is None and plan.info.gap is None
+    assert plan.info.stopped_by == "wall_clock"
     # every hard rule holds, and the untried batches say so (TIME_LIMIT_REACHED)
     report = is_valid_sampling_plan(problem, plan)
     assert report.ok, report.codes
     codes = {r.code for u in plan.unserved for r in u.reasons}
-    assert ReasonCode.TIME_LIMIT_REACHED in codes
-    assert ReasonCode.POINT_CAPACITY_USED not in codes
+    assert CommonReasonCode.TIME_LIMIT_REACHED in codes
+    assert SamplingReasonCode.POINT_CAPACITY_USED not in codes
     assert plan.totals.served_people + plan.totals.unserved_people == plan.totals.walk_in_people
 
 
@@ -240,9 +242,9 @@ def test_greedy_plan_after_an_empty_tier_is_feasible_not_limit() -> None:
     plan = plan_sampling(problem, time_limit_s=0.01)
     assert plan.info.status == SolveStatus.FEASIBLE
     # no CP-SAT bound; the relaxation's bound holds when the plan serves as many people
-    lb = lower_bound(problem)
-    if plan.totals.served_people == lb.served_people:
-        assert plan.info.bound == lb.walk_person_m
+    lb = sampling_lower_bound(problem)
+    if plan.totals.served_people == lb.tiers["served"]:
+        assert plan.info.bound == lb.value
     else:
         assert plan.info.bound is None and plan.info.gap is None
     assert plan.totals.served_people > 0
@@ -253,16 +255,17 @@ def test_greedy_plan_after_an_empty_tier_is_feasible_not_limit() -> None:
 def test_bound_only_when_served_is_proven(
     monkeypatch: pytest.MonkeyPatch, stopped: str, seed: int
 ) -> None:
-    real = _solver._solve
+    real = _solve_cpsat.solve
     statuses: dict[str, str] = {}
 
-    def stopped_early(m: Any, seconds: float, name: str, det_time: float | None = None
-                      ) -> tuple[Any, Any]:
-        solver, status = real(m, seconds, name, 1e-4 if name == stopped else det_time)
+    def stopped_early(ctl: SolveControl, m: Any, seconds: float, name: str, seed: int,
+                      det_time: float | None = None) -> tuple[Any, Any]:
+        solver, status = real(ctl, m, seconds, name, seed,
+                              1e-4 if name == stopped else det_time)
         statuses[name] = solver.status_name(status)
         return solver, status
 
-    monkeypatch.setattr(_solver, "_solve", stopped_early)
+    monkeypatch.setattr(_solve_cpsat, "solve", stopped_early)
     problem = random_problem(seed)
     plan = plan_sampling(problem)
     assert is_valid_sampling_plan(problem, plan).ok
@@ -270,9 +273,9 @@ def test_bound_only_when_served_is_proven(
     proven = [statuses.get(n) == "OPTIMAL" for n in ("served", "walk_person_m")]
     assert (plan.info.status == SolveStatus.OPTIMAL) == all(proven)
     if not proven[0]:  # only the relaxation's bound, when the plan serves as many people
-        lb = lower_bound(problem)
-        if plan.totals.served_people == lb.served_people:
-            assert plan.info.bound == lb.walk_person_m
+        lb = sampling_lower_bound(problem)
+        if plan.totals.served_people == lb.tiers["served"]:
+            assert plan.info.bound == lb.value
         else:
             assert plan.info.bound is None
 
@@ -283,7 +286,7 @@ def test_time_limit_reason_is_false_on_a_finished_plan() -> None:
     problem = mutation_fixture()
     plan = plan_sampling(problem)
     assert plan.unserved, "the fixture leaves batches unserved"
-    fake = Reason(code=ReasonCode.TIME_LIMIT_REACHED,
+    fake = Reason(code=CommonReasonCode.TIME_LIMIT_REACHED,
                   params={"time_limit_s": plan.info.options["time_limit_s"]})
     unserved = [plan.unserved[0].model_copy(update={"reasons": [fake]}), *plan.unserved[1:]]
     report = is_valid_sampling_plan(problem, plan.model_copy(update={"unserved": unserved}))

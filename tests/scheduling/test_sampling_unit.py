@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from sampling_helpers import TZ, building, mutation_fixture, point, problem, window
 
-from commgov.errors import InfeasibleError, ProblemError
-from commgov.org.zones import ZoneRegime
-from commgov.results import ReasonCode, SolveStatus
-from commgov.scheduling import (
+from commgov.errors import InfeasibleError, InvalidParameterError, ProblemError
+from commgov.org import ZoneRegime
+from commgov.results import SolveStatus
+from commgov.scheduling.sampling import (
     SamplingPlan,
     SamplingProblem,
+    SamplingReasonCode,
     is_valid_sampling_plan,
     plan_sampling,
     reach_limit_m,
@@ -84,7 +85,7 @@ def test_queue_cap_leaves_a_batch_unserved_with_reason() -> None:
     assert [a.people for a in plan.assignments] == [30]
     (u,) = plan.unserved
     assert u.people == 60
-    assert u.reasons[0].code == ReasonCode.POINT_CAPACITY_USED
+    assert u.reasons[0].code == SamplingReasonCode.POINT_CAPACITY_USED
     assert u.reasons[0].params == {"people": 60}
     with pytest.raises(InfeasibleError) as exc:
         plan_sampling(prob, strict=True)
@@ -97,7 +98,7 @@ def test_sealed_building_goes_door_to_door() -> None:
     assert [d.building_id for d in plan.door_to_door] == ["B4"]
     d2d = plan.door_to_door[0]
     assert (d2d.households, d2d.residents) == (3 + 4, 10 + 12 + 1)
-    assert d2d.reason.code == ReasonCode.SEALED_ZONE
+    assert d2d.reason.code == SamplingReasonCode.SEALED_ZONE
     assert all(a.building_id != "B4" for a in plan.assignments)
     assert all(u.building_id != "B4" for u in plan.unserved)
     assert [(h.building_id, h.residents) for h in plan.home_visits] == [("B2", 2)]
@@ -107,7 +108,7 @@ def test_unreachable_building_reason() -> None:
     plan = _solve(mutation_fixture())
     (u,) = [u for u in plan.unserved if u.building_id == "B3"]
     r = u.reasons[0]
-    assert r.code == ReasonCode.NO_POINT_IN_REACH
+    assert r.code == SamplingReasonCode.NO_POINT_IN_REACH
     assert r.params["limit_m"] == 1200.0
     assert int(r.params["distance_m"]) > 1200
     assert "1200" in r.text()
@@ -122,7 +123,7 @@ def test_controlled_zone_uses_designated_point() -> None:
     prob2 = problem([building("C", 350, [30], zone=ZoneRegime.CONTROLLED, allowed=[])],
                     [point("P1", 0), point("P2", 400)], 2)
     plan2 = _solve(prob2)
-    assert plan2.unserved[0].reasons[0].code == ReasonCode.NO_POINT_IN_REACH
+    assert plan2.unserved[0].reasons[0].code == SamplingReasonCode.NO_POINT_IN_REACH
     assert "distance_m" not in plan2.unserved[0].reasons[0].params
 
 
@@ -174,10 +175,16 @@ def test_problem_errors_collect_every_issue() -> None:
 
 def test_bad_arguments() -> None:
     prob = mutation_fixture()
-    with pytest.raises(ValueError):
-        plan_sampling(prob, objective="fastest")
-    with pytest.raises(ValueError):
-        plan_sampling(prob, time_limit_s=0)
+    with pytest.raises(InvalidParameterError, match="method"):
+        plan_sampling(prob, method="fastest")
+    with pytest.raises(TypeError):
+        plan_sampling(prob, objective="lexicographic")  # type: ignore[call-arg]
+    for bad in ("x", -1, float("nan"), float("inf"), 0, 3601):
+        with pytest.raises(InvalidParameterError, match="time_limit_s"):
+            plan_sampling(prob, time_limit_s=bad)  # type: ignore[arg-type]
+    for bad_seed in (-1, 1.5, True, 2**31):
+        with pytest.raises(InvalidParameterError, match="seed"):
+            plan_sampling(prob, seed=bad_seed)  # type: ignore[arg-type]
 
 
 def test_json_round_trip_and_rows() -> None:

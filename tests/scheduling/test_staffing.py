@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from commgov.errors import InvalidParameterError
 from commgov.scheduling.staffing import (
     erlang_b,
     erlang_c,
@@ -211,32 +212,39 @@ def test_swabbers_guideline_ratio():
     assert swabbers_needed(361) == 2
     assert swabbers_needed(1_140_000) == 3167  # Wuzhong 14 Feb 2022 deployed 1,990
     assert swabbers_needed(1_000, ratio=500) == 2
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidParameterError, match="swabbers_needed: residents"):
         swabbers_needed(-1)
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidParameterError, match="ratio must be an integer ≥ 1"):
         swabbers_needed(10, ratio=0)
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidParameterError):
         swabbers_needed(10.5)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
-    ("call", "error"),
+    ("call", "where"),
     [
-        (lambda: erlang_c(-1, 1.0, 1.0), ValueError),
-        (lambda: erlang_c(1.5, 1.0, 1.0), TypeError),
-        (lambda: erlang_c(True, 1.0, 1.0), TypeError),
-        (lambda: erlang_c(2, -1.0, 1.0), ValueError),
-        (lambda: erlang_c(2, 1.0, 0.0), ValueError),
-        (lambda: erlang_c(2, math.nan, 1.0), ValueError),
-        (lambda: erlang_c(2, "1", 1.0), TypeError),
-        (lambda: erlang_b(2, math.inf), ValueError),
-        (lambda: wait_exceeds_probability(2, 1.0, 1.0, -1.0), ValueError),
-        (lambda: wait_quantile_min(2, 1.0, 1.0, 1.0), ValueError),
+        (lambda: erlang_c(-1, 1.0, 1.0), "erlang_c: servers"),
+        (lambda: erlang_c(1.5, 1.0, 1.0), "erlang_c: servers"),
+        (lambda: erlang_c(True, 1.0, 1.0), "erlang_c: servers"),
+        (lambda: erlang_c(2, -1.0, 1.0), "erlang_c: arrival_rate"),
+        (lambda: erlang_c(2, 1.0, 0.0), "erlang_c: service_rate"),
+        (lambda: erlang_c(2, math.nan, 1.0), "erlang_c: arrival_rate"),
+        (lambda: erlang_c(2, "1", 1.0), "erlang_c: arrival_rate"),
+        (lambda: erlang_b(2, math.inf), "erlang_b: offered_load"),
+        (lambda: mean_wait_min(2, 1.0, -1.0), "mean_wait_min: service_rate"),
+        (lambda: queue_figures(-2, 1.0, 1.0), "queue_figures: servers"),
+        (lambda: wait_exceeds_probability(2, 1.0, 1.0, -1.0), "wait_exceeds_probability: wait_min"),
+        (lambda: service_level(2, 1.0, 1.0, math.inf), "service_level: target_wait_min"),
+        (lambda: wait_quantile_min(2, 1.0, 1.0, 1.0), "wait_quantile_min: quantile"),
+        (lambda: square_root_staffing(-1.0), "square_root_staffing: offered_load"),
+        (lambda: lanes_for_wait(1.0, 0.6, 1.0, max_lanes=2.5), "lanes_for_wait: max_lanes"),
     ],
 )
-def test_invalid_arguments(call, error):
-    with pytest.raises(error):
+def test_invalid_arguments(call, where):
+    # one error class for every bad argument, both a ValueError and a TypeError
+    with pytest.raises(InvalidParameterError, match=where) as info:
         call()
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
 
 
 # ---- simulation cross-check -----------------------------------------------------------------

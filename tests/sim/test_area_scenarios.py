@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from commgov.errors import InputError
-from commgov.sim import Scenario, load_world, run_replicate
-from commgov.sim._engine import area_communities
+from commgov.sim import Scenario, area_communities, load_world, run_replicate
 
 SUBDISTRICT = "320508023"  # 苏锦街道, the smallest sub-district (13 communities)
 TEXT = """

@@ -6,9 +6,8 @@ import math
 
 import pytest
 
-from commgov.sim import EventLog, Scenario, run_replicate
+from commgov.sim import EventLog, Scenario, community_kpis, run_replicate, split_by_community
 from commgov.sim._engine import _IndexedLog
-from commgov.sim.kpi import community_kpis, split_by_community
 
 SUBDISTRICT = "320508023"  # 苏锦街道, the smallest sub-district (13 communities)
 TEXT = """
@@ -24,7 +23,7 @@ riders_per_hour = 6
 volunteers = 2
 [submodels.queues]
 [submodels.door_to_door]
-start_min = 780
+duty_from_min = 780
 crews = "generic"
 teams = 1
 visits = "home_visit"

@@ -15,16 +15,18 @@ from commgov.scheduling import (
     RoundTeam,
     plan_door_to_door,
 )
-from commgov.sim import Scenario, load_world, run_replicate
-from commgov.sim._engine import area_communities
-from commgov.sim._log import EventLog
-from commgov.sim.door_to_door import (
+from commgov.sim import (
     D2DTeam,
+    EventLog,
+    Scenario,
+    area_communities,
+    load_world,
     planned_order,
     run_door_to_door,
+    run_replicate,
+    stream_factory,
     teams_from_problem,
 )
-from commgov.sim.queues import stream_factory
 from commgov.types import GeoPoint, TimeWindow
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -150,7 +152,7 @@ start = 2022-04-11T19:00:00+08:00
 horizon_min = 1440
 community = {{ community = "{code}" }}
 [submodels.door_to_door]
-start_min = 780
+duty_from_min = 780
 {extra}
 """
 
@@ -182,7 +184,8 @@ def test_world_households_match_the_planners_problem():
     from commgov.scheduling import door_to_door_problem_from_org
 
     _, graph = load_world("gusu", 0, "320508017016")
-    want = door_to_door_problem_from_org(graph, "320508017016", T0)
+    want = door_to_door_problem_from_org(
+        graph, "320508017016", window=TimeWindow(start=T0, end=T0 + timedelta(hours=4)))
     log = run_replicate(day(), 0, 0).log
     assert sorted(e for _, e, *_ in events(log, "d2d_swabbed")) == sorted(
         h.id for h in want.households)
@@ -231,7 +234,7 @@ def test_params_that_do_not_fit_the_world_name_the_field(extra: str, field: str)
 
 def test_no_world_teams_at_night_is_a_clear_error():
     with pytest.raises(InputError, match="generic"):
-        run_replicate(day(extra="").with_updates({"submodels.door_to_door.start_min": 0}), 0, 0)
+        run_replicate(day(extra="").with_updates({"submodels.door_to_door.duty_from_min": 0}), 0, 0)
 
 
 def test_area_run_is_each_community_alone():

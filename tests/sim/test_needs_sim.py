@@ -14,9 +14,7 @@ import pytest
 from scipy import stats
 
 from commgov.errors import InputError
-from commgov.sim import Scenario, load_world, run_replicate
-from commgov.sim._engine import area_communities
-from commgov.sim.needs import need_arrival_times
+from commgov.sim import Scenario, area_communities, load_world, need_arrival_times, run_replicate
 
 TEXT = """
 name = "needs"

@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commgov.errors import InputError
-from commgov.sim import Scenario, run_replicate
-from commgov.sim.notification import DOOR, GROUP, PHONE, phone_tree
+from commgov.sim import NOTIFIED_BY_DOOR as DOOR
+from commgov.sim import NOTIFIED_BY_GROUP as GROUP
+from commgov.sim import NOTIFIED_BY_PHONE as PHONE
+from commgov.sim import Scenario, phone_tree, run_replicate
 
 BASE = {
     "name": "n",
@@ -134,7 +136,7 @@ def test_fewer_volunteers_take_longer():
 
 def test_pareto_read_delay_and_qualname_policy():
     a = scenario(read_delay={"name": "pareto", "scale_min": 3.0, "shape": 1.2})
-    b = scenario(read_delay={"name": "commgov.sim.notification:ParetoDelay",
+    b = scenario(read_delay={"name": "commgov.sim:ParetoDelay",
                              "scale_min": 3.0, "shape": 1.2})
     assert a.content_hash == b.content_hash
     assert a.submodels["notification"]["read_delay"]["name"] == "pareto"

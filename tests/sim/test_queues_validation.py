@@ -30,10 +30,10 @@ from scipy import stats
 
 from commgov._random import STREAMS
 from commgov.scheduling.staffing import erlang_c, mean_queue_length, mean_wait_min
-from commgov.sim._log import EventLog
-from commgov.sim.queues import (
+from commgov.sim import (
     Arrivals,
     DeskPoint,
+    EventLog,
     ServiceTime,
     SlotLoad,
     desk_points,
@@ -374,7 +374,7 @@ def test_fed_by_a_sampling_plan():
     desks = desk_points(problem)
     assert [(d.id, d.lanes, d.open_min, d.close_min) for d in desks] == [
         ("S1", 2, 0.0, 120.0), ("S2", 1, 30.0, 120.0)]
-    assert desks[0].service.mean_min == pytest.approx(0.6)
+    assert desks[0].service.mean_minutes == pytest.approx(0.6)
     arrivals = plan_arrivals(plan, problem, desks, stream_factory(9))
     per_point = {pid: 0 for pid in ("S1", "S2")}
     for load in plan.loads:
@@ -394,7 +394,7 @@ def test_fed_by_a_sampling_plan():
 def test_queues_submodel_from_a_scenario():
     from commgov.sim import Scenario, get_submodel, run_replicate
 
-    assert get_submodel("queues").qualname == "commgov.sim.queues:queues"
+    assert get_submodel("queues").qualname == "commgov.sim._queues:queues"
     base = Scenario.from_dict({
         "name": "huchiyuan_sampling", "start": "2022-04-11T19:00:00+08:00",
         "horizon_min": 1440,

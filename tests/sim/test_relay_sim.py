@@ -25,10 +25,9 @@ from commgov.matching.relay import (
     door_offset_seconds,
     trip_seconds,
 )
-from commgov.sim._log import EventLog
-from commgov.sim.queues import stream_factory
-from commgov.sim.relay import (
-    TRIP_STREAM,
+from commgov.sim import (
+    RELAY_TRIP_STREAM,
+    EventLog,
     GateBuilding,
     ParcelArrivals,
     RelayGate,
@@ -38,6 +37,7 @@ from commgov.sim.relay import (
     rider_arrivals,
     run_relay,
     schedule_arrivals,
+    stream_factory,
     volunteers_from_problem,
 )
 
@@ -55,7 +55,8 @@ def events(log: EventLog, kind: str) -> list[tuple[float, str, str, float]]:
     return [(log.t_min[i], log.entity[i], log.actor[i], log.value[i]) for i in log.where(kind)]
 
 
-GATE = RelayGate((GateBuilding("A", 240.0, 1.5), GateBuilding("B", 80.0, 1.0)), handover_min=2.0)
+GATE = RelayGate((GateBuilding("A", 240.0, 1.5), GateBuilding("B", 80.0, 1.0)),
+                 handover_minutes=2.0)
 
 
 def test_one_trip_by_hand():
@@ -123,7 +124,7 @@ def test_duty_windows_start_and_stop_trips():
 
 
 def test_saturated_throughput_is_k_over_cycle():
-    gate = RelayGate((GateBuilding("A", 400.0, 1.0),), handover_min=2.0)
+    gate = RelayGate((GateBuilding("A", 400.0, 1.0),), handover_minutes=2.0)
     arr = fixed([(0.0, "A")] * 2000)
     vols = [RelayVolunteer(f"v{i}", 8) for i in range(5)]
     log = run_relay(gate, arr, vols, stream_factory(0), until_min=600.0)
@@ -135,7 +136,7 @@ def test_saturated_throughput_is_k_over_cycle():
 @pytest.mark.parametrize("cv", [0.0, 0.5])
 def test_single_carrier_mean_wait_is_pollaczek_khinchine(cv):
     """M/G/1: one volunteer, one parcel per trip; gate-to-door = wait + handover + walk + door."""
-    gate = RelayGate((GateBuilding("A", 160.0, 1.0),), handover_min=1.0, trip_cv=cv)
+    gate = RelayGate((GateBuilding("A", 160.0, 1.0),), handover_minutes=1.0, trip_cv=cv)
     trip = 1.0 + 2 * 2.0 + 1.0  # 6 min
     lam = 0.12  # per minute: ρ = 0.72
     warm, window = 300.0, 1500.0
@@ -185,7 +186,7 @@ def test_same_seed_same_log_and_volunteers_do_not_change_parcels():
 
 
 def test_removing_a_volunteer_leaves_another_volunteers_trip_draws_unchanged():
-    gate = RelayGate((GateBuilding("A", 80.0, 1.0),), handover_min=1.0, trip_cv=0.4)
+    gate = RelayGate((GateBuilding("A", 80.0, 1.0),), handover_minutes=1.0, trip_cv=0.4)
     base = 1.0 + 2 * 1.0 + 1.0  # deterministic one-parcel trip, 4 min
     arr = fixed([(float(t), "A") for t in range(0, 120, 3)])
     early = RelayVolunteer("early", 1, ((0.0, 60.0),))
@@ -198,14 +199,14 @@ def test_removing_a_volunteer_leaves_another_volunteers_trip_draws_unchanged():
     both, alone = factors([early, late]), factors([late])
     n = min(len(both), len(alone))
     assert n > 10 and both[:n] == pytest.approx(alone[:n], rel=1e-12)
-    direct = stream_factory(5)(TRIP_STREAM, "late")
+    direct = stream_factory(5)(RELAY_TRIP_STREAM, "late")
     s2 = math.log1p(0.4**2)
     assert alone[:n] == pytest.approx(
         direct.lognormal(-s2 / 2, math.sqrt(s2), 1024)[:n].tolist(), rel=1e-12)
 
 
 def test_fatigue_slows_later_trips():
-    gate = RelayGate((GateBuilding("A", 80.0, 1.0),), handover_min=1.0)
+    gate = RelayGate((GateBuilding("A", 80.0, 1.0),), handover_minutes=1.0)
     arr = fixed([(0.0, "A")] * 40)
     log = run_relay(gate, arr, [RelayVolunteer("v", 1, fatigue_per_hour=0.1)],
                     stream_factory(0))
@@ -232,7 +233,7 @@ def test_validation_errors():
 def test_relay_submodel_from_a_scenario():
     from commgov.sim import Scenario, get_submodel, run_replicate
 
-    assert get_submodel("relay").qualname == "commgov.sim.relay:relay"
+    assert get_submodel("relay").qualname == "commgov.sim._relay:relay"
     base = Scenario.from_dict({
         "name": "huchiyuan_relay", "start": "2022-04-12T08:00:00+08:00", "horizon_min": 480,
         "community": {"dataset": "gusu", "seed": 0, "community": "320508017016"},
@@ -256,7 +257,7 @@ def test_relay_submodel_from_a_scenario():
 
 
 def test_shift_windows_and_truncation():
-    from commgov.sim.shifts import shift_windows, truncate_windows
+    from commgov.sim import shift_windows, truncate_windows
 
     assert shift_windows(0.0, 480.0) == ((0.0, 480.0),)
     assert shift_windows(60.0, 600.0, 240.0, 30.0) == ((60.0, 300.0), (330.0, 570.0))
@@ -268,7 +269,7 @@ def test_shift_windows_and_truncation():
 
 
 def test_leave_and_recruit_times_are_per_entity_and_poisson():
-    from commgov.sim.shifts import leave_times, recruit_times
+    from commgov.sim import leave_times, recruit_times
 
     rngs = stream_factory(8)
     ids = [f"v{i}" for i in range(2000)]

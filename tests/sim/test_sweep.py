@@ -23,7 +23,7 @@ from sweep_helpers import (
 )
 
 from commgov.errors import InputError, MissingExtraError
-from commgov.sim.sweep import (
+from commgov.sim import (
     FIXED_COLUMNS,
     Experiment,
     SweepStore,
@@ -468,7 +468,7 @@ def test_nan_kpis_are_written_as_nan():
 
 def test_kpi_plots(tmp_path):
     pytest.importorskip("matplotlib")
-    from commgov.sim._plots import plot_kpi, save_kpi_plots
+    from commgov.sim import plot_kpi, save_kpi_plots
 
     result = run_sweep(_experiment(replicates=5), runner=toy_runner)
     fig = plot_kpi(result, "t50")
@@ -486,7 +486,7 @@ def test_kpi_plots_without_matplotlib_name_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
-    from commgov.sim._plots import plot_kpi
+    from commgov.sim import plot_kpi
 
     result = run_sweep(_experiment(replicates=1), runner=toy_runner)
     with pytest.raises(MissingExtraError, match=r"commgov\[plot\]"):

@@ -6,7 +6,7 @@ distributed = pytest.importorskip("distributed")
 
 from sweep_helpers import ToyScenario, flaky_runner, toy_runner  # noqa: E402
 
-from commgov.sim.sweep import Experiment, run_sweep  # noqa: E402
+from commgov.sim import Experiment, run_sweep  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,14 @@ import pandas as pd
 import pytest
 from sweep_helpers import ToyScenario, flaky_runner, toy_runner
 
-from commgov.sim._plots import headline_groups, is_headline_kpi, select_kpis
-from commgov.sim.sweep import Experiment, SweepResult, run_sweep
+from commgov.sim import (
+    Experiment,
+    SweepResult,
+    headline_groups,
+    is_headline_kpi,
+    run_sweep,
+    select_kpis,
+)
 
 GRID = {"notification.volunteers": [20, 10, 5], "households": [200, 400]}
 
@@ -99,7 +105,7 @@ def test_select_kpis_by_name_and_pattern():
 
 def test_plot_kpis_one_panel_per_kpi(tmp_path):
     pytest.importorskip("matplotlib")
-    from commgov.sim._plots import plot_kpis, save_headline_plots
+    from commgov.sim import plot_kpis, save_headline_plots
 
     result = _result(replicates=3)
     fig = plot_kpis(result, ["t50", "t95", "first_read"])

@@ -139,8 +139,8 @@ def synthetic_community(
     houses and courtyards (1–6 households each, no entrances), 2.5 residents a household,
     a few per cent mobility-limited residents, volunteers with skills living in the community,
     and lane micro-sites converted to sampling points whose lanes give ``sampling_slack`` times
-    the capacity the walk-in residents need over the 06:30–13:00 sampling window
-    (reference/scheduling.md §1). Everything it makes is marked ``synthetic``; the division
+    the capacity the walk-in residents need over the 06:30–13:00 sampling window (a window
+    of local 2022 sampling notices). Everything it makes is marked ``synthetic``; the division
     records are the official ones when ``code`` is one of Gusu's communities.
 
     Parameters

@@ -1,10 +1,10 @@
 """The whole of Gusu district: official divisions and calibrated synthetic detail.
 
 Calibration (``docs/datasets.md`` is the datasheet): 930,000 residents in the district
-(reference/domain.md §1, [S5]); 2.5 residents a household (Suzhou 2020 census, the
+(the Baidu Baike entry 姑苏区); 2.5 residents a household (Suzhou 2020 census, the
 generator's mean); community sizes spread around the district mean by a documented
 assumption (the reference notes give no sub-district figures); 1,000+ Haitang Pioneers,
-273 micro-sites and 600+ riders (the 2022 article, reference/domain.md §0–§1); 虎池苑社区
+273 micro-sites and 600+ riders (the 2022 article, 中国网, 2022-05-05); 虎池苑社区
 exactly as :func:`synthetic_community` draws it with the article's 1,765 households and 20
 pioneers.
 """
@@ -50,7 +50,7 @@ __all__ = [
 
 #: 虎池苑社区 (白洋湾街道): the community the 2022 article reports in figures.
 HUCHIYUAN = "320508017016"
-#: Residents of Gusu (reference/domain.md §1: "~0.93 m residents" [S5]).
+#: Residents of Gusu ("~0.93 m", the Baidu Baike entry 姑苏区).
 DISTRICT_RESIDENTS = 930_000
 #: Mean residents per household of the generator (Suzhou 2020 census: 2.5).
 RESIDENTS_PER_HOUSEHOLD = 2.5

@@ -13,7 +13,7 @@ from commgov._random import rng
 from commgov.datasets._community import _M_PER_DEG_LAT, DEFAULT_DAY, GUSU_BOX, SKILLS, TIMEZONE
 from commgov.datasets._tasks import WAVES
 from commgov.errors import InputError, InputIssue
-from commgov.matching.problem import MatchingProblem, Task, Volunteer
+from commgov.matching.volunteers import MatchingProblem, Task, Volunteer
 from commgov.types import GeoPoint, TimeWindow
 
 Scale = Literal["community", "subdistrict", "district"]

@@ -1,5 +1,5 @@
 """The organisation net laid over Gusu's synthetic territory: party organisations, bodies,
-teams and memberships (reference/domain.md §1–§2.3; the datasheet is docs/datasets.md).
+teams and memberships (the datasheet, with its sources, is docs/datasets.md).
 
 Three tiers, "committee grips branches, branches manage members, members lead residents":
 each sub-district's party working committee → each community's party committee → a

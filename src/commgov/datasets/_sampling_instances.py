@@ -1,6 +1,6 @@
 """Seeded sampling-timeslot benchmark instances at four tiers (issue 5 item 9).
 
-Tier H (door to door) lives in :func:`commgov.scheduling.door_to_door.door_to_door_instance`.
+Tier H (door to door) lives in :func:`commgov.datasets.door_to_door_instance`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from commgov.datasets._community import (
 )
 from commgov.datasets._gusu import HUCHIYUAN, SUBDISTRICT_AREAS, apportion
 from commgov.errors import InputError, InputIssue
-from commgov.org.zones import ZoneRegime
-from commgov.scheduling.problem import (
+from commgov.org import ZoneRegime
+from commgov.scheduling.sampling import (
     SamplingBatch,
     SamplingBuilding,
     SamplingPoint,
@@ -96,7 +96,7 @@ SAMPLING_TIERS: dict[str, SamplingTier] = {
     "D48": SamplingTier(1_000_000, 10_000, 400, 48, _box_centre(), _box_side_m(), "D"),
 }
 
-#: Generator parameters (reference/scheduling.md §4.1).
+#: Generator parameters (docs/datasets.md, sampling benchmark instances).
 SLACK = 1.10
 BATCH_MAX = 60
 CANDIDATES = 6
@@ -143,7 +143,7 @@ def _check_args(tier: object, seed: object) -> None:
 
 
 def sampling_instance(tier: Tier = "C", seed: int = 0) -> SamplingProblem:
-    """A seeded sampling-timeslot benchmark problem (reference/scheduling.md §4).
+    """A seeded sampling-timeslot benchmark problem (docs/datasets.md).
 
     ======  =========  =========  ======  =====  =======================================
     tier    people     buildings  points  slots  area

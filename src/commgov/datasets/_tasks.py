@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from commgov._random import rng
 from commgov.datasets._community import DEFAULT_DAY, _is_int
 from commgov.errors import InputError, InputIssue
-from commgov.matching.problem import Task
+from commgov.matching.volunteers import Task
 from commgov.org import Building, Household, NodeKind, OrgGraph, OrgModel
 from commgov.org._text import article
 from commgov.types import TimeWindow

@@ -4,7 +4,7 @@
   :func:`write_texts`: all or none).
 * Import: :func:`import_community` builds an organisation model from an app's tables (CSV,
   JSON or row mappings), all or nothing, with per-row errors (:class:`TableImportError`).
-* The three lists (domain.md §5.4: lists are tables): :func:`import_lists` reads needs,
+* The three lists (published as tables in practice): :func:`import_lists` reads needs,
   resources and projects from CSV, JSON or rows, all or nothing, with per-row errors;
   :func:`export_lists` writes formula-safe CSV, personal data masked by default.
 * Coordinates: :func:`gcj02_to_wgs84` and :func:`wgs84_to_gcj02` convert the datum of
@@ -19,6 +19,14 @@
   :func:`sampling_ics` (iCalendar, extra ``ical``) and :func:`building_notices` (zh/en).
 """
 
+from commgov._files import (
+    csv_text,
+    formula_safe,
+    json_text,
+    write_csv,
+    write_json,
+    write_texts,
+)
 from commgov.io._export import (
     GEOJSON_PLACES,
     PersonalData,
@@ -27,14 +35,6 @@ from commgov.io._export import (
     to_geojson,
     to_popolo,
     write_record_schemas,
-)
-from commgov._files import (
-    csv_text,
-    formula_safe,
-    json_text,
-    write_csv,
-    write_json,
-    write_texts,
 )
 from commgov.io._gcj02 import CHINA_BOX, gcj02_to_wgs84, in_china_box, wgs84_to_gcj02
 from commgov.io._import import (

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from commgov.io import _privacy
 from commgov._files import write_texts
+from commgov.io import _privacy
 from commgov.org import (
+    JSON_SCHEMA_DIALECT,
+    RECORD_TYPES,
     AdminArea,
     Community,
     Entrance,
@@ -28,7 +30,6 @@ from commgov.org import (
     Role,
     sensitive_fields,
 )
-from commgov.org.model import JSON_SCHEMA_DIALECT, RECORD_TYPES
 
 __all__ = [
     "GEOJSON_PLACES",

@@ -1,4 +1,4 @@
-"""CSV import and formula-safe export of the three lists (domain.md §5.4: lists are tables).
+"""CSV import and formula-safe export of the three lists (lists are published as tables).
 
 Built on the package's table reader (:mod:`commgov.io._tables`), CSV writer and all-or-none
 :func:`~commgov.io.write_texts`; :mod:`commgov.lists` knows nothing of files.

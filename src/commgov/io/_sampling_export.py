@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from commgov.errors import MissingExtraError
 from commgov._files import csv_text
+from commgov.errors import MissingExtraError
 
 if TYPE_CHECKING:
-    from commgov.scheduling.problem import SamplingPlan, SamplingProblem
+    from commgov.scheduling.sampling import SamplingPlan, SamplingProblem
 
 __all__ = [
     "BUILDING_COLUMNS",
@@ -94,7 +94,7 @@ class _Slot:
 def _check(problem: SamplingProblem, plan: SamplingPlan) -> None:
     """Refuse a plan that names buildings, batches or points the problem does not hold."""
     from commgov.errors import expect_type
-    from commgov.scheduling.problem import SamplingPlan, SamplingProblem
+    from commgov.scheduling.sampling import SamplingPlan, SamplingProblem
 
     expect_type(problem, SamplingProblem, "problem")
     expect_type(plan, SamplingPlan, "plan")

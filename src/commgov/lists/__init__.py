@@ -1,7 +1,7 @@
 """The three lists (三张清单): needs, resources and projects, one lifecycle for all three.
 
-* Records (domain.md §5.2): :class:`Need` (需求: category, place, quantity requested, time
-  window, priority, source such as a household visit, building group or rider,
+* Records (terms: docs/glossary.md): :class:`Need` (需求: category, place, quantity requested,
+  time window, priority, source such as a household visit, building group or rider,
   vulnerability), :class:`Resource` (资源: provider, kind, capacity, availability, service
   area) and :class:`Project` (项目: needs and resources it links, lead and partner
   organisations, formation).
@@ -14,27 +14,16 @@
   end) repeats a need's window.
 * :class:`ThreeLists` holds the lists with canonical JSON (sorted by id); :func:`summarise`
   groups items by unit, category or status.
-* Allocation (domain.md §5.3): :func:`allocate` solves needs ↔ resources exactly as a
-  transportation problem by category, place, quantity and time (min-cost flow), reporting
-  unmet needs with reasons and idle resources; :func:`apply_allocation` turns it into
-  projects and moves the items to ``matched``; :func:`is_valid_allocation` re-checks a
-  result without any solver.
+* Allocation (subpackage :mod:`commgov.lists.allocation`, re-exported here): :func:`allocate`
+  solves needs ↔ resources exactly as a transportation problem by category, place, quantity
+  and time (min-cost flow), reporting unmet needs with reasons and idle resources;
+  :func:`apply_allocation` turns it into projects and moves the items to ``matched``;
+  :func:`is_valid_allocation` re-checks a result without any solver.
 * Tables: :func:`commgov.io.import_lists` and :func:`commgov.io.export_lists` (CSV with
   per-row errors, formula-safe output) live in :mod:`commgov.io`, with every other format.
 """
 
 from commgov.errors import LifecycleError
-from commgov.lists._allocate import MAX_ALLOCATION_ARCS, allocate, apply_allocation
-from commgov.lists._allocation import (
-    ALLOCATABLE,
-    Allocation,
-    AllocationFlow,
-    AllocationReport,
-    AllocationTotals,
-    IdleResource,
-    UnmetNeed,
-    is_valid_allocation,
-)
 from commgov.lists._container import SummaryKey, SummaryRow, ThreeLists, summarise
 from commgov.lists._lifecycle import (
     FINAL_STATUSES,
@@ -58,6 +47,20 @@ from commgov.lists._records import (
     record_progress,
     transition,
 )
+from commgov.lists.allocation import (
+    ALLOCATABLE,
+    MAX_ALLOCATION_ARCS,
+    Allocation,
+    AllocationFlow,
+    AllocationReasonCode,
+    AllocationTotals,
+    AllocationViolationCode,
+    IdleResource,
+    UnmetNeed,
+    allocate,
+    apply_allocation,
+    is_valid_allocation,
+)
 
 __all__ = [
     "ALLOCATABLE",
@@ -67,8 +70,9 @@ __all__ = [
     "TRANSITIONS",
     "Allocation",
     "AllocationFlow",
-    "AllocationReport",
+    "AllocationReasonCode",
     "AllocationTotals",
+    "AllocationViolationCode",
     "Category",
     "Formation",
     "HistoryEntry",

@@ -20,7 +20,7 @@ def _by_id(items: tuple[ListItem, ...]) -> tuple[ListItem, ...]:
 
 
 class ThreeLists(BaseModel):
-    """The needs, resources and projects lists of one place (三张清单; domain.md §5).
+    """The needs, resources and projects lists of one place (三张清单; docs/glossary.md).
 
     Items are kept sorted by id, so :meth:`to_json` is canonical: the same items in any
     order give the same bytes, and ``ThreeLists.from_json(x.to_json()).to_json()`` equals

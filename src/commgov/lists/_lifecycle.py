@@ -34,7 +34,7 @@ Text = Annotated[str, _printable("\n\t")]
 
 
 class Status(StrEnum):
-    """Where an item of the three lists stands (domain.md §5.2, GLOSSARY: 认领, 销号).
+    """Where an item of the three lists stands (docs/glossary.md: 认领, 销号).
 
     ``raised`` (posted on the list) → ``matched`` (a counterpart found) → ``claimed``
     (认领 / 揭榜: a team or unit took it on) → ``in_progress`` → ``fulfilled`` (delivered in

@@ -1,4 +1,4 @@
-"""Records of the three lists (需求, 资源, 项目; domain.md §5.2) and the lifecycle operations."""
+"""Records of the three lists (需求, 资源, 项目; docs/glossary.md) and the lifecycle operations."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ MAX_QUANTITY = 1_000_000_000
 
 
 class Category(StrEnum):
-    """What a need, resource or project is about (seed list from practice, domain.md §5.2)."""
+    """What a need, resource or project is about (a seed list from published practice)."""
 
     ELDERLY_CARE = "elderly_care"
     MEDICAL = "medical"
@@ -53,7 +53,7 @@ class Category(StrEnum):
 
 
 class NeedSource(StrEnum):
-    """How a need came to the list (domain.md §5.1–5.2; Gusu: visits, building groups, riders)."""
+    """How a need came to the list (Gusu: visits, building groups, riders)."""
 
     HOUSEHOLD_VISIT = "household_visit"
     BUILDING_GROUP = "building_group"
@@ -68,7 +68,7 @@ class NeedSource(StrEnum):
 
 
 class ProviderKind(StrEnum):
-    """Who offers a resource (domain.md §5.2)."""
+    """Who offers a resource."""
 
     RESIDENT_UNIT = "resident_unit"
     BUSINESS_ASSOCIATION = "business_association"
@@ -83,7 +83,7 @@ class ProviderKind(StrEnum):
 
 
 class ResourceType(StrEnum):
-    """The kind of thing a resource is (domain.md §5.2)."""
+    """The kind of thing a resource is."""
 
     PEOPLE = "people"
     VENUE = "venue"
@@ -94,7 +94,7 @@ class ResourceType(StrEnum):
 
 
 class Formation(StrEnum):
-    """How a project was formed (domain.md §5.2–5.3)."""
+    """How a project was formed."""
 
     MATCHED_AT_JOINT_MEETING = "matched_at_joint_meeting"
     SELF_CLAIMED = "self_claimed"
@@ -102,7 +102,7 @@ class Formation(StrEnum):
 
 
 class Vulnerability(StrEnum):
-    """Vulnerability of the people a need is for (sensitive; domain.md §5.2)."""
+    """Vulnerability of the people a need is for (sensitive)."""
 
     LIVING_ALONE = "living_alone"
     ELDERLY = "elderly"
@@ -185,7 +185,7 @@ def _sorted_unique(cls: type, value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class ListItem(Record):
-    """Fields shared by needs, resources and projects (domain.md §5.2).
+    """Fields shared by needs, resources and projects.
 
     Attributes
     ----------
@@ -308,7 +308,7 @@ def check_history(item: ListItem) -> str | None:
 
 
 class Need(ListItem):
-    """A need on the needs list (需求清单; domain.md §5.2 NeedItem).
+    """A need on the needs list (需求清单).
 
     All :class:`ListItem` fields (``quantity`` is what is requested), plus:
 
@@ -353,7 +353,7 @@ class Need(ListItem):
 
 
 class Resource(ListItem):
-    """A resource on the resources list (资源清单; domain.md §5.2 ResourceItem).
+    """A resource on the resources list (资源清单).
 
     All :class:`ListItem` fields (``quantity`` is the capacity offered, ``window`` when it is
     available), plus:
@@ -385,13 +385,13 @@ class Resource(ListItem):
 
 
 class Project(ListItem):
-    """A project on the projects list (项目清单; domain.md §5.2 Project).
+    """A project on the projects list (项目清单).
 
     All :class:`ListItem` fields (``quantity`` is the planned output, ``fulfilled`` what was
     delivered), plus the ones below. Projects follow the same lifecycle as needs and
-    resources; domain.md's project statuses map onto it as PROPOSED → ``raised``, AGREED →
-    ``claimed``, IN_PROGRESS → ``in_progress``, DELIVERED → ``fulfilled``, CLOSED_OUT →
-    ``closed_out``, CANCELLED → ``cancelled``.
+    resources; the project statuses of published practice map onto it as PROPOSED →
+    ``raised``, AGREED → ``claimed``, IN_PROGRESS → ``in_progress``, DELIVERED →
+    ``fulfilled``, CLOSED_OUT → ``closed_out``, CANCELLED → ``cancelled``.
 
     Attributes
     ----------

@@ -16,15 +16,20 @@ from __future__ import annotations
 __all__: list[str] = []
 
 # ---- volunteers (BEGIN) -----------------------------------------------------------------
-from commgov.matching._flow import MAX_ARCS, OBJECTIVES, match_volunteers
-from commgov.matching._from_org import matching_problem_from_org
-from commgov.matching.problem import (
+from commgov.matching.volunteers import (
+    MAX_ARCS,
+    OBJECTIVES,
+    PROPOSE_SIDES,
     SCHEMA_VERSION,
     SCOPE_ORDER,
     Assignment,
+    BlockingPair,
     Match,
+    MatchingObjective,
     MatchingProblem,
+    MatchingReasonCode,
     MatchingTotals,
+    MatchingViolationCode,
     Pin,
     ScopeLevel,
     ScopePenalties,
@@ -32,28 +37,24 @@ from commgov.matching.problem import (
     Unmatched,
     Volunteer,
     VolunteerLoad,
+    blocking_pairs,
     has_skill,
     is_available,
     is_eligible,
+    is_stable,
+    is_valid_assignment,
+    match_volunteers,
+    matching_problem_from_org,
     pair_cost_m,
     scope_level,
     task_day,
     travel_distance_m,
 )
-from commgov.matching.verify import (
-    BlockingPair,
-    MatchingObjective,
-    VerificationReport,
-    Violation,
-    ViolationCode,
-    blocking_pairs,
-    is_stable,
-    is_valid_assignment,
-)
 
 __all__ += [
     "MAX_ARCS",
     "OBJECTIVES",
+    "PROPOSE_SIDES",
     "SCHEMA_VERSION",
     "SCOPE_ORDER",
     "Assignment",
@@ -61,15 +62,14 @@ __all__ += [
     "Match",
     "MatchingObjective",
     "MatchingProblem",
+    "MatchingReasonCode",
     "MatchingTotals",
+    "MatchingViolationCode",
     "Pin",
     "ScopeLevel",
     "ScopePenalties",
     "Task",
     "Unmatched",
-    "VerificationReport",
-    "Violation",
-    "ViolationCode",
     "Volunteer",
     "VolunteerLoad",
     "blocking_pairs",
@@ -94,20 +94,17 @@ from commgov.matching.relay import (
     Parcel,
     RelayBuilding,
     RelayDelivery,
+    RelayObjective,
     RelayPlan,
     RelayProblem,
+    RelayReasonCode,
     RelayTotals,
     RelayTrip,
+    RelayViolationCode,
     UndeliveredParcel,
     VolunteerHours,
-    plan_relay,
-)
-from commgov.matching.relay_verify import (
-    RelayObjective,
-    RelayVerificationReport,
-    RelayViolation,
-    RelayViolationCode,
     is_valid_relay_plan,
+    plan_relay,
 )
 
 __all__ += [
@@ -119,10 +116,9 @@ __all__ += [
     "RelayObjective",
     "RelayPlan",
     "RelayProblem",
+    "RelayReasonCode",
     "RelayTotals",
     "RelayTrip",
-    "RelayVerificationReport",
-    "RelayViolation",
     "RelayViolationCode",
     "UndeliveredParcel",
     "VolunteerHours",

@@ -5,9 +5,9 @@ Importing :mod:`commgov.org` imports no solver (OR-Tools) and no simulator (SimP
 """
 
 from commgov.org._base import SCHEMA_VERSION, Provenance, Record, Source
-from commgov.org.bodies import Body, BodyKind
-from commgov.org.divisions import load_divisions, short_name
-from commgov.org.graph import (
+from commgov.org._bodies import Body, BodyKind
+from commgov.org._divisions import load_divisions, short_name
+from commgov.org._graph import (
     ChainOfCommand,
     EdgeKind,
     LiaisonCoverage,
@@ -18,9 +18,9 @@ from commgov.org.graph import (
     SubtreeSummary,
     UnknownIdError,
 )
-from commgov.org.model import OrgModel, sensitive_fields
-from commgov.org.party import PartyOrg, PartyOrgKind, PartyOrgLevel, Seat
-from commgov.org.people import (
+from commgov.org._model import JSON_SCHEMA_DIALECT, RECORD_TYPES, OrgModel, sensitive_fields
+from commgov.org._party import PartyOrg, PartyOrgKind, PartyOrgLevel, Seat
+from commgov.org._people import (
     HealthFlag,
     Liaison,
     MemberCategory,
@@ -30,9 +30,9 @@ from commgov.org.people import (
     RiderDuty,
     Role,
 )
-from commgov.org.sites import EMERGENCY_FUNCTIONS, DutyPost, DutyTask, Site, SiteFunction
-from commgov.org.teams import Team, TeamKind
-from commgov.org.territory import (
+from commgov.org._sites import EMERGENCY_FUNCTIONS, DutyPost, DutyTask, Site, SiteFunction
+from commgov.org._teams import Team, TeamKind
+from commgov.org._territory import (
     AdminArea,
     AdminLevel,
     Building,
@@ -47,7 +47,7 @@ from commgov.org.territory import (
     NeighbourhoodUnit,
     PropertyManagement,
 )
-from commgov.org.zones import (
+from commgov.org._zones import (
     RULEBOOKS,
     THREE_ZONE_2021,
     Movement,
@@ -62,6 +62,8 @@ from commgov.org.zones import (
 
 __all__ = [
     "EMERGENCY_FUNCTIONS",
+    "JSON_SCHEMA_DIALECT",
+    "RECORD_TYPES",
     "RULEBOOKS",
     "SCHEMA_VERSION",
     "THREE_ZONE_2021",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 from commgov.org._base import Record
-from commgov.org.bodies import Body
-from commgov.org.party import PartyOrg
-from commgov.org.people import Liaison, Membership, Person
-from commgov.org.sites import DutyPost, Site
-from commgov.org.teams import Team
-from commgov.org.territory import (
+from commgov.org._bodies import Body
+from commgov.org._party import PartyOrg
+from commgov.org._people import Liaison, Membership, Person
+from commgov.org._sites import DutyPost, Site
+from commgov.org._teams import Team
+from commgov.org._territory import (
     AdminArea,
     AdminLevel,
     Building,
@@ -22,7 +22,7 @@ from commgov.org.territory import (
     NeighbourhoodKind,
     NeighbourhoodUnit,
 )
-from commgov.org.zones import ZoneDesignation
+from commgov.org._zones import ZoneDesignation
 
 
 class NodeKind(StrEnum):
@@ -56,7 +56,7 @@ class NodeKind(StrEnum):
 
 
 class EdgeKind(StrEnum):
-    """Kind of an edge (DESIGN.md, "The organisation model").
+    """Kind of an edge of the organisation graph (docs/architecture.md).
 
     ``CONTAINS`` area → area (the territorial tree); ``LEADS`` party org → place, grid, team or
     body; ``SUBORDINATE_TO`` party org → party org; ``MEMBER_OF`` person → party org, team or
@@ -83,7 +83,7 @@ class EdgeKind(StrEnum):
 
 
 _K = NodeKind
-#: Allowed parent kinds of each territorial kind (DESIGN.md, parent table).
+#: Allowed parent kinds of each territorial kind.
 ALLOWED_PARENTS: dict[NodeKind, frozenset[NodeKind]] = {
     _K.DISTRICT: frozenset(),
     _K.SUBDISTRICT: frozenset({_K.DISTRICT}),
@@ -101,7 +101,7 @@ PLACES = TERRITORIAL | {_K.SITE}
 COMMUNITIES = frozenset({_K.COMMUNITY, _K.VILLAGE})
 UNITS = frozenset({_K.COMPOUND, _K.LANE, _K.COURTYARD})
 ORGANISATIONS = frozenset({_K.PARTY_ORG, _K.TEAM, _K.BODY})
-#: What a party organisation may lead (domain.md §2.2: areas, grids, teams, bodies).
+#: What a party organisation may lead: areas, grids, teams, bodies.
 LEAD_TARGETS = (TERRITORIAL - {_K.HOUSEHOLD}) | {_K.GRID, _K.TEAM, _K.BODY}
 #: What a team, site or body may cover.
 COVER_TARGETS = COMMUNITIES | UNITS | {_K.BUILDING, _K.ENTRANCE}

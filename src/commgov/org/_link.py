@@ -1,7 +1,7 @@
 """Building and checking the organisation graph: one pass over the records, every issue kept.
 
-Rules and their sources: the territorial parent table (DESIGN.md "The organisation model"),
-party levels (domain.md §2.2), grids (§2.1), bodies (§2.3), zones and rulebooks (§4).
+Rules: the territorial parent table (``ALLOWED_PARENTS``), party levels (中国共产党支部工作条例
+（试行）, 2018), grids, bodies, zones and rulebooks (the documents named in each rulebook).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import networkx as nx
 from commgov._perf import gc_paused
 from commgov.errors import InputIssue
 from commgov.org._base import Record
+from commgov.org._bodies import Body, BodyKind
 from commgov.org._kinds import (
     ALLOWED_PARENTS,
     COMMUNITIES,
@@ -31,15 +32,14 @@ from commgov.org._kinds import (
     NodeKind,
     kind_of,
 )
+from commgov.org._model import OrgModel
+from commgov.org._party import ALLOWED_PARENT_LEVELS, PartyOrg, PartyOrgKind
+from commgov.org._people import Liaison, Membership, Person, Role
+from commgov.org._sites import DutyPost, Site
+from commgov.org._teams import Team
+from commgov.org._territory import Building, Entrance, Grid, GridKind, HouseholdCounts
 from commgov.org._text import article
-from commgov.org.bodies import Body, BodyKind
-from commgov.org.model import OrgModel
-from commgov.org.party import ALLOWED_PARENT_LEVELS, PartyOrg, PartyOrgKind
-from commgov.org.people import Liaison, Membership, Person, Role
-from commgov.org.sites import DutyPost, Site
-from commgov.org.teams import Team
-from commgov.org.territory import Building, Entrance, Grid, GridKind, HouseholdCounts
-from commgov.org.zones import RULEBOOKS, ZoneDesignation
+from commgov.org._zones import RULEBOOKS, ZoneDesignation
 
 _K = NodeKind
 _E = EdgeKind

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from commgov.errors import ProblemError
-from commgov.org.graph import NodeKind, OrgGraph
-from commgov.org.model import OrgModel
-from commgov.org.zones import ZoneRegime
+from commgov.org import ZoneRegime
+from commgov.org._graph import NodeKind, OrgGraph
+from commgov.org._model import OrgModel
 
 
 def community_scope(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from commgov.org._kinds import NodeKind
-from commgov.org.territory import HouseholdCounts
+from commgov.org._territory import HouseholdCounts
 
 __all__ = ["ChainOfCommand", "LiaisonCoverage", "Serving", "SpanOfControl", "SubtreeSummary"]
 

@@ -18,33 +18,32 @@ from __future__ import annotations
 __all__: list[str] = []
 
 # ---- sampling (BEGIN) -------------------------------------------------------------------
-from commgov.scheduling._from_org import sampling_problem_from_org
-from commgov.scheduling._sampling_api import lower_bound, plan_sampling
-from commgov.scheduling.problem import (
+from commgov.scheduling.sampling import (
     SCHEMA_VERSION,
     BatchAssignment,
     DoorToDoorBuilding,
     HomeVisit,
     PointSlotLoad,
+    Replan,
     SamplingBatch,
-    SamplingBound,
     SamplingBuilding,
     SamplingPlan,
     SamplingPoint,
     SamplingPolicy,
     SamplingProblem,
+    SamplingReasonCode,
     SamplingTotals,
+    SamplingViolationCode,
     UnservedBatch,
     check_problem,
+    is_valid_sampling_plan,
+    plan_sampling,
     reach_limit_m,
+    replan_sampling,
+    sampling_lower_bound,
+    sampling_problem_from_org,
     slot_capacity,
     walk_distance_m,
-)
-from commgov.scheduling.replan import Replan, replan_sampling
-from commgov.scheduling.verify import (
-    VerificationReport,
-    Violation,
-    is_valid_sampling_plan,
 )
 
 __all__ += [
@@ -55,22 +54,21 @@ __all__ += [
     "PointSlotLoad",
     "Replan",
     "SamplingBatch",
-    "SamplingBound",
     "SamplingBuilding",
     "SamplingPlan",
     "SamplingPoint",
     "SamplingPolicy",
     "SamplingProblem",
+    "SamplingReasonCode",
     "SamplingTotals",
+    "SamplingViolationCode",
     "UnservedBatch",
-    "VerificationReport",
-    "Violation",
     "check_problem",
     "is_valid_sampling_plan",
-    "lower_bound",
     "plan_sampling",
     "reach_limit_m",
     "replan_sampling",
+    "sampling_lower_bound",
     "sampling_problem_from_org",
     "slot_capacity",
     "walk_distance_m",
@@ -78,29 +76,31 @@ __all__ += [
 # ---- sampling (END) ---------------------------------------------------------------------
 
 # ---- door-to-door (BEGIN) ---------------------------------------------------------------
-from commgov.scheduling.d2d_verify import is_valid_door_to_door_plan
 from commgov.scheduling.door_to_door import (
     DoorToDoorPlan,
     DoorToDoorProblem,
+    DoorToDoorReasonCode,
+    DoorToDoorViolationCode,
     RoundBuilding,
     RoundHousehold,
     RoundPolicy,
     RoundTeam,
-    door_to_door_bound,
-    door_to_door_instance,
+    door_to_door_lower_bound,
     door_to_door_problem_from_org,
+    is_valid_door_to_door_plan,
     plan_door_to_door,
 )
 
 __all__ += [
     "DoorToDoorPlan",
     "DoorToDoorProblem",
+    "DoorToDoorReasonCode",
+    "DoorToDoorViolationCode",
     "RoundBuilding",
     "RoundHousehold",
     "RoundPolicy",
     "RoundTeam",
-    "door_to_door_bound",
-    "door_to_door_instance",
+    "door_to_door_lower_bound",
     "door_to_door_problem_from_org",
     "is_valid_door_to_door_plan",
     "plan_door_to_door",
@@ -112,18 +112,20 @@ from commgov.scheduling.notification import (
     NotificationBuilding,
     NotificationPlan,
     NotificationProblem,
+    NotificationViolationCode,
     Notifier,
     NotifyMode,
+    is_valid_notification_plan,
     notification_lower_bound,
     notification_problem_from_org,
     plan_notification,
 )
-from commgov.scheduling.notify_verify import is_valid_notification_plan
 
 __all__ += [
     "NotificationBuilding",
     "NotificationPlan",
     "NotificationProblem",
+    "NotificationViolationCode",
     "Notifier",
     "NotifyMode",
     "is_valid_notification_plan",
@@ -140,11 +142,13 @@ from commgov.scheduling.roster import (
     Roster,
     RosterPolicy,
     RosterProblem,
+    RosterReasonCode,
+    RosterViolationCode,
     Staff,
+    is_valid_roster,
     plan_roster,
     roster_problem_from_org,
 )
-from commgov.scheduling.roster_verify import is_valid_roster
 from commgov.scheduling.staffing import (
     GUIDELINE_RESIDENTS_PER_SWABBER,
     QueueFigures,
@@ -166,6 +170,8 @@ __all__ += [
     "Roster",
     "RosterPolicy",
     "RosterProblem",
+    "RosterReasonCode",
+    "RosterViolationCode",
     "Staff",
     "erlang_b",
     "erlang_c",

@@ -1,121 +1,328 @@
 """Mobilisation simulation: SimPy submodels over commgov records, scenarios as data, KPIs.
 
+This package is the only public surface of the simulation; its modules are private.
+
 * :class:`Scenario` — a scenario file (TOML/JSON) as a frozen record with a content hash;
 * :func:`run_replicate` — one replicate, a pure function of (scenario, replicate, root seed);
-* :func:`register_submodel` / :class:`SimContext` — how submodels plug in (protocol in
-  :mod:`commgov.sim._engine`); :func:`register_policy` — policies by name;
-* :class:`EventLog` and :mod:`commgov.sim.kpi` — events and the KPIs computed from them;
+* :func:`register_submodel` / :class:`SimContext` — how submodels plug in;
+  :func:`register_policy` — policies by name;
+* :class:`Params`, :class:`SubmodelParams` and :class:`Crew` — the one base of every parameter
+  record (frozen, unknown fields and non-finite numbers refused) and of every simulated
+  volunteer or team (id, on-duty windows, fatigue);
+* :class:`EventLog` and the KPI helpers (:func:`time_to_fraction`, :func:`community_kpis`,
+  :func:`kpis_frame` …) — events and the KPIs computed from them;
 * submodels ``notification``, ``queues`` (sampling desks fed by a slot plan, validated against
   Erlang C), ``relay`` (rider → gate → door), ``door_to_door`` (two-person teams swabbing
   sealed and home-bound households) and ``needs`` (residents' needs met by a volunteer pool,
-  by priority), with :mod:`commgov.sim.shifts`;
+  by priority), with shifts, attrition and recruitment (:func:`shift_windows`,
+  :func:`leave_times`, :func:`recruit_times`, :func:`fatigue_factor`);
 * :class:`Experiment` and :func:`run_sweep` — sweeps over any ``concurrent.futures`` executor
-  (in-process, a spawn process pool, Dask), resumable with a :class:`SweepStore`.
+  (in-process, a spawn process pool, Dask), resumable with a :class:`SweepStore`; plots of a
+  sweep's KPIs (:func:`plot_kpi`, :func:`save_kpi_plots` …; the ``plot`` extra).
 
-Float minutes since the scenario start inside, tz-aware datetimes outside.
+Units: float minutes since the scenario start inside, tz-aware datetimes outside; distances in
+metres, walking speeds in metres per minute.
 """
 
+from commgov.sim._d2d_run import (
+    BASE as D2D_BASE,
+)
+from commgov.sim._d2d_run import (
+    D2D_STREAM,
+    D2DOrder,
+    D2DTeam,
+    door_to_door_process,
+    planned_order,
+    run_door_to_door,
+    teams_from_problem,
+)
+from commgov.sim._design import DesignPoint, Experiment, scenario_id, with_values
+from commgov.sim._desk import (
+    ARRIVAL_STREAM as QUEUE_ARRIVAL_STREAM,
+)
+from commgov.sim._desk import (
+    SERVICE_STREAM as QUEUE_SERVICE_STREAM,
+)
+from commgov.sim._desk import (
+    Arrivals,
+    DeskPoint,
+    RngFactory,
+    ServiceTime,
+    SlotLoad,
+    desk_points,
+    desk_queue,
+    plan_arrivals,
+    poisson_arrivals,
+    run_desk_queues,
+    slot_arrivals,
+    stream_factory,
+)
+from commgov.sim._door_to_door import DoorToDoorParams, door_to_door_kpis
 from commgov.sim._engine import (
     ReplicateResult,
     RunProvenance,
     SimContext,
     Submodel,
+    area_communities,
     get_submodel,
     load_world,
     register_submodel,
     run_replicate,
     submodel_names,
 )
+from commgov.sim._kpi import (
+    community_kpis,
+    event_times,
+    event_values,
+    kpis_frame,
+    percentiles,
+    split_by_community,
+    time_to_fraction,
+    volunteer_hours,
+)
 from commgov.sim._log import EventLog
-from commgov.sim._policies import (
+from commgov.sim._needs import (
+    ARRIVAL_STREAM as NEEDS_ARRIVAL_STREAM,
+)
+from commgov.sim._needs import (
+    DEFAULT_CATEGORIES,
+    DEFAULT_HOURLY_PROFILE,
+    NeedCategory,
+    NeedsParams,
+    need_arrival_times,
+    needs_kpis,
+)
+from commgov.sim._needs import (
+    SERVICE_STREAM as NEEDS_SERVICE_STREAM,
+)
+from commgov.sim._notification import (
+    DOOR as NOTIFIED_BY_DOOR,
+)
+from commgov.sim._notification import (
+    GROUP as NOTIFIED_BY_GROUP,
+)
+from commgov.sim._notification import (
+    PHONE as NOTIFIED_BY_PHONE,
+)
+from commgov.sim._notification import NotificationParams, notification_kpis
+from commgov.sim._notify_rules import (
+    Activation,
+    AllAtOnce,
+    ChannelPolicy,
+    DoorOnly,
+    Escalation,
+    GroupThenDoor,
+    LognormalDelay,
+    ParetoDelay,
+    PhoneThenDoor,
+    PhoneTree,
+    ReadDelay,
+    assign_buildings,
+    phone_tree,
+)
+from commgov.sim._params import (
+    ALWAYS_ON,
+    AttritionPerHour,
+    BreakMinutes,
+    Capacity,
+    Crew,
+    DetourFactor,
+    FatiguePerHour,
+    Minutes,
     Params,
-    PolicyParams,
+    PlanTimeLimitS,
+    PoolSize,
+    RecruitsPerHour,
+    ShiftMinutes,
+    ShiftWindows,
+    SimMinute,
+    SpeedMPerMin,
     SubmodelParams,
+    VariationCoefficient,
+)
+from commgov.sim._plots import (
+    headline_groups,
+    is_headline_kpi,
+    plot_kpi,
+    plot_kpis,
+    save_headline_plots,
+    save_kpi_plots,
+    select_kpis,
+)
+from commgov.sim._policies import (
+    PolicyParams,
     get_policy,
     make_policy,
     policy_names,
     register_policy,
 )
-from commgov.sim._store import SweepStore
-from commgov.sim.door_to_door import (
-    D2DTeam,
-    DoorToDoorParams,
-    door_to_door_kpis,
-    run_door_to_door,
-    teams_from_problem,
+from commgov.sim._queues import QueueKpis, QueueParams, queue_kpis
+from commgov.sim._relay import RelayKpis, RelayParams, relay_kpis
+from commgov.sim._relay_run import (
+    RIDER_STREAM as RELAY_RIDER_STREAM,
 )
-from commgov.sim.kpi import kpis_frame
-from commgov.sim.needs import NeedCategory, NeedsParams, need_arrival_times, needs_kpis
-from commgov.sim.notification import NotificationParams
-from commgov.sim.queues import (
-    DeskPoint,
-    QueueKpis,
-    QueueParams,
-    ServiceTime,
-    queue_kpis,
-    run_desk_queues,
+from commgov.sim._relay_run import (
+    TRIP_STREAM as RELAY_TRIP_STREAM,
 )
-from commgov.sim.relay import (
+from commgov.sim._relay_run import (
     GateBuilding,
+    ParcelArrivals,
     RelayGate,
-    RelayKpis,
-    RelayParams,
     RelayVolunteer,
-    relay_kpis,
+    gate_from_problem,
+    relay_process,
+    rider_arrivals,
     run_relay,
+    schedule_arrivals,
+    volunteers_from_problem,
 )
-from commgov.sim.scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
-from commgov.sim.sweep import DesignPoint, Experiment, SweepResult, SweepRow, run_sweep
+from commgov.sim._scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
+from commgov.sim._shifts import (
+    SHIFT_STREAM,
+    fatigue_factor,
+    leave_times,
+    recruit_times,
+    shift_windows,
+    truncate_windows,
+)
+from commgov.sim._store import SweepStore
+from commgov.sim._sweep import run_sweep
+from commgov.sim._sweep_result import FIXED_COLUMNS, SweepResult, SweepRow
 
 __all__ = [
+    "ALWAYS_ON",
+    "D2D_BASE",
+    "D2D_STREAM",
+    "DEFAULT_CATEGORIES",
+    "DEFAULT_HOURLY_PROFILE",
+    "FIXED_COLUMNS",
+    "NEEDS_ARRIVAL_STREAM",
+    "NEEDS_SERVICE_STREAM",
+    "NOTIFIED_BY_DOOR",
+    "NOTIFIED_BY_GROUP",
+    "NOTIFIED_BY_PHONE",
+    "QUEUE_ARRIVAL_STREAM",
+    "QUEUE_SERVICE_STREAM",
+    "RELAY_RIDER_STREAM",
+    "RELAY_TRIP_STREAM",
     "SCENARIO_SCHEMA_VERSION",
+    "SHIFT_STREAM",
+    "Activation",
+    "AllAtOnce",
+    "Arrivals",
+    "AttritionPerHour",
+    "BreakMinutes",
+    "Capacity",
+    "ChannelPolicy",
     "CommunitySpec",
+    "Crew",
+    "D2DOrder",
     "D2DTeam",
     "DesignPoint",
     "DeskPoint",
+    "DetourFactor",
+    "DoorOnly",
     "DoorToDoorParams",
+    "Escalation",
     "EventLog",
     "Experiment",
+    "FatiguePerHour",
     "GateBuilding",
+    "GroupThenDoor",
+    "LognormalDelay",
+    "Minutes",
     "NeedCategory",
     "NeedsParams",
     "NotificationParams",
     "Params",
+    "ParcelArrivals",
+    "ParetoDelay",
+    "PhoneThenDoor",
+    "PhoneTree",
+    "PlanTimeLimitS",
     "PolicyParams",
+    "PoolSize",
     "QueueKpis",
     "QueueParams",
+    "ReadDelay",
+    "RecruitsPerHour",
     "RelayGate",
     "RelayKpis",
     "RelayParams",
     "RelayVolunteer",
     "ReplicateResult",
+    "RngFactory",
     "RunProvenance",
     "Scenario",
     "ServiceTime",
+    "ShiftMinutes",
+    "ShiftWindows",
     "SimContext",
+    "SimMinute",
+    "SlotLoad",
+    "SpeedMPerMin",
     "Submodel",
     "SubmodelParams",
     "SweepResult",
     "SweepRow",
     "SweepStore",
+    "VariationCoefficient",
+    "area_communities",
+    "assign_buildings",
+    "community_kpis",
+    "desk_points",
+    "desk_queue",
     "door_to_door_kpis",
+    "door_to_door_process",
+    "event_times",
+    "event_values",
+    "fatigue_factor",
+    "gate_from_problem",
     "get_policy",
     "get_submodel",
+    "headline_groups",
+    "is_headline_kpi",
     "kpis_frame",
+    "leave_times",
     "load_world",
     "make_policy",
     "need_arrival_times",
     "needs_kpis",
+    "notification_kpis",
+    "percentiles",
+    "phone_tree",
+    "plan_arrivals",
+    "planned_order",
+    "plot_kpi",
+    "plot_kpis",
+    "poisson_arrivals",
     "policy_names",
     "queue_kpis",
+    "recruit_times",
     "register_policy",
     "register_submodel",
     "relay_kpis",
+    "relay_process",
+    "rider_arrivals",
     "run_desk_queues",
     "run_door_to_door",
     "run_relay",
     "run_replicate",
     "run_sweep",
+    "save_headline_plots",
+    "save_kpi_plots",
+    "scenario_id",
+    "schedule_arrivals",
+    "select_kpis",
+    "shift_windows",
+    "slot_arrivals",
+    "split_by_community",
+    "stream_factory",
     "submodel_names",
     "teams_from_problem",
+    "time_to_fraction",
+    "truncate_windows",
+    "volunteer_hours",
+    "volunteers_from_problem",
+    "with_values",
 ]

@@ -31,7 +31,8 @@ Rules every submodel follows:
   starting at ``t_min``) is summed by the engine into the KPI ``volunteer_hours``.
 * **KPIs.** ``kpis(log, ctx, params) -> dict[str, float]`` computes the submodel's KPIs from
   the log alone; the engine prefixes them with ``"<name>."``
-  (``notification.t95_min``). Helpers: :mod:`commgov.sim.kpi`.
+  (``notification.t95_min``). Helpers: :func:`commgov.sim.time_to_fraction`,
+  :func:`commgov.sim.event_values` ….
 * **World.** ``ctx.model`` (:class:`commgov.org.OrgModel`), ``ctx.graph``
   (:class:`commgov.org.OrgGraph`) and ``ctx.community_id``: loaded once per process and
   shared between replicates, so never mutate them. ``ctx.cache`` is a per-process dict
@@ -47,10 +48,10 @@ Rules every submodel follows:
   :attr:`SimContext.in_area`), so communities draw independently and log ids stay unique.
   KPIs are computed once, over the whole log. Every event an area's community records
   through its ``ctx.log`` is tagged with the community (:attr:`ReplicateResult.communities`),
-  so :func:`commgov.sim.kpi.community_kpis` gives each community's KPIs from the same log
+  so :func:`commgov.sim.community_kpis` gives each community's KPIs from the same log
   (equal to its own run's) without running again.
 
-Submodels run in name order (within a community). A module named ``commgov.sim.<name>`` is
+Submodels run in name order (within a community). A module named ``commgov.sim._<name>`` is
 imported on first lookup of ``<name>``, and ``"module:qualname"`` names import their module,
 so scenarios find submodels in fresh worker processes.
 """
@@ -76,11 +77,11 @@ from pydantic import BaseModel, ConfigDict
 from commgov._random import rng as _rng
 from commgov.errors import InputError
 from commgov.sim._log import EventLog
-from commgov.sim._policies import SubmodelParams
+from commgov.sim._params import SubmodelParams
 
 if TYPE_CHECKING:
     from commgov.org import OrgGraph, OrgModel
-    from commgov.sim.scenario import Scenario
+    from commgov.sim._scenario import Scenario
 
 __all__ = [
     "ReplicateResult",
@@ -173,7 +174,7 @@ def submodel_names() -> list[str]:
 
 
 def get_submodel(name: str, *, field: str | None = None) -> Submodel:
-    """The submodel registered as ``name``, importing ``commgov.sim.<name>`` if needed.
+    """The submodel registered as ``name``, importing ``commgov.sim._<name>`` if needed.
 
     Raises
     ------
@@ -181,7 +182,7 @@ def get_submodel(name: str, *, field: str | None = None) -> Submodel:
         If none is registered; the message lists the known names.
     """
     if name not in _SUBMODELS:
-        module = name.split(":", 1)[0] if ":" in name else f"commgov.sim.{name}"
+        module = name.split(":", 1)[0] if ":" in name else f"commgov.sim._{name}"
         if name.isidentifier() or ":" in name:
             try:
                 importlib.import_module(module)
@@ -401,7 +402,7 @@ class ReplicateResult:
         Area runs: the community of each event of :attr:`log` (same length, the community
         whose submodels recorded it); ``None`` for a community's own run (all its events)
         or when a submodel wrote to the log without :meth:`EventLog.record`. Read by
-        :func:`commgov.sim.kpi.community_kpis`.
+        :func:`commgov.sim.community_kpis`.
     """
 
     kpis: dict[str, float]
@@ -513,7 +514,7 @@ def run_replicate(scenario: Scenario, replicate: int, root_seed: int) -> Replica
 def _run_kpis(ctx: SimContext, active: list[tuple[Submodel, Any]]) -> dict[str, float]:
     """``events``, ``volunteer_hours`` and each active submodel's prefixed KPIs of
     ``ctx.log``, keys sorted (``where`` indexed once: :class:`_IndexedLog`)."""
-    from commgov.sim.kpi import volunteer_hours
+    from commgov.sim._kpi import volunteer_hours
 
     log = _IndexedLog(ctx.log)
     kpis: dict[str, float] = {

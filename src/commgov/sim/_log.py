@@ -2,7 +2,7 @@
 
 Processes append events with :meth:`EventLog.record`; KPIs are computed from the columns only,
 so a submodel never needs to know which KPIs exist. Times are float minutes since the
-scenario's start (``DESIGN.md``: float minutes inside, tz-aware datetimes outside).
+scenario's start (float minutes inside, tz-aware datetimes outside).
 """
 
 from __future__ import annotations

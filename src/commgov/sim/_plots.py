@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from commgov.errors import MissingExtraError
 
 if TYPE_CHECKING:
-    from commgov.sim.sweep import SweepResult
+    from commgov.sim._sweep_result import SweepResult
 
 __all__ = [
     "FALLBACK_PANELS",

@@ -1,8 +1,9 @@
 """Parameter records and the policy registry of the simulation (private; see ``commgov.sim``).
 
-Scenarios hold no callables (DESIGN.md "Simulation"): a policy is named in a scenario file by
-its registered short name (``"escalation"``) or by ``"module:qualname"`` of its class
-(``"commgov.sim.notification:Escalation"``), with its parameters beside the name::
+Scenarios hold no callables: a policy is named in a scenario file by its registered short name
+(``"escalation"``) or by ``"module:qualname"`` of its class, where the module may be the one
+that defines it or any module that exports it (``"commgov.sim:Escalation"``), with its
+parameters beside the name::
 
     [submodels.notification.channel]
     name = "escalation"
@@ -25,20 +26,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    SerializerFunctionWrapHandler,
-    ValidationError,
-    model_serializer,
-)
+from pydantic import SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 from commgov.errors import InputError, InputIssue
+from commgov.sim._params import Params
 
 __all__ = [
-    "Params",
     "PolicyParams",
-    "SubmodelParams",
     "get_policy",
     "make_policy",
     "policy_names",
@@ -48,24 +42,6 @@ __all__ = [
 _WHAT = "scenario"
 
 P = TypeVar("P", bound="type[PolicyParams]")
-
-
-class Params(BaseModel):
-    """Base of every parameter record in a scenario: frozen, unknown fields refused."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class SubmodelParams(Params):
-    """Base of a submodel's parameters (``[submodels.<name>]`` in a scenario).
-
-    Parameters
-    ----------
-    enabled : bool, default True
-        Whether the submodel runs.
-    """
-
-    enabled: bool = True
 
 
 class PolicyParams(Params):
@@ -161,7 +137,8 @@ def get_policy(kind: str, name: str, *, field: str = "name") -> type[PolicyParam
     kind : str
         Policy kind.
     name : str
-        Short name or ``"module:qualname"``; a module not yet imported is imported.
+        Short name or ``"module:qualname"`` (the defining module, or any module that exports
+        the class, e.g. ``"commgov.sim:ParetoDelay"``); a module not yet imported is imported.
     field : str, default "name"
         Dotted scenario field named by the error.
 
@@ -172,20 +149,31 @@ def get_policy(kind: str, name: str, *, field: str = "name") -> type[PolicyParam
     """
     entry = _BY_NAME.get(kind, {}).get(name) or _BY_QUALNAME.get(kind, {}).get(name)
     if entry is None and ":" in name:
-        module = name.split(":", 1)[0]
+        module, qualname = name.split(":", 1)
         try:
-            importlib.import_module(module)
+            loaded = importlib.import_module(module)
         except ImportError as exc:
             raise InputError.single(
                 "scenario", field, name, f"cannot import module {module!r} ({exc})", what=_WHAT
             ) from None
-        entry = _BY_QUALNAME.get(kind, {}).get(name)
+        entry = _BY_QUALNAME.get(kind, {}).get(name) or _exported(kind, loaded, qualname)
     if entry is None:
         known = ", ".join(policy_names(kind)) or "none"
         raise InputError.single(
             "scenario", field, name, f"unknown {kind} policy; known: {known}", what=_WHAT
         )
     return entry.cls
+
+
+def _exported(kind: str, module: object, qualname: str) -> _Entry | None:
+    """The entry of the class that ``module`` exports as ``qualname`` (a re-export), if any."""
+    obj: object = module
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    for entry in _BY_QUALNAME.get(kind, {}).values():
+        if entry.cls is obj:
+            return entry
+    return None
 
 
 def make_policy(kind: str, spec: object, *, field: str) -> PolicyParams:

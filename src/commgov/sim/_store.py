@@ -6,7 +6,7 @@ again by its key: the scenario's content hash, the replicate, the root seed, the
 (``module:qualname``) and the commgov version, so a changed scenario, seed, runner or library
 never reuses old KPIs. Only replicates that finished ``ok`` are kept: failed ones run again.
 
-The store is written by the process that calls :func:`commgov.sim.sweep.run_sweep`, never by
+The store is written by the process that calls :func:`commgov.sim.run_sweep`, never by
 workers, so workers need no shared file system.
 """
 
@@ -38,7 +38,7 @@ def _library_version() -> str:
 class SweepStore:
     """A folder holding the finished batches of sweeps, one JSON file per batch.
 
-    Give it to :func:`~commgov.sim.sweep.run_sweep` (``store=SweepStore("runs/x")`` or just
+    Give it to :func:`~commgov.sim.run_sweep` (``store=SweepStore("runs/x")`` or just
     ``store="runs/x"``): replicates already in the folder are not run again, so an interrupted
     sweep resumes where it stopped, and the result is the same as that of one whole run. Many
     sweeps may share one folder.

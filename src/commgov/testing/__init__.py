@@ -36,7 +36,7 @@ from commgov.testing._conformance import (
     matching_edge_cases,
     with_scopes,
 )
-from commgov.testing._matching import MATCHING_MUTATIONS
+from commgov.testing._matching_mutations import MATCHING_MUTATIONS
 from commgov.testing._sampling import SAMPLING_MUTATIONS, sampling_problems
 
 __all__ = [

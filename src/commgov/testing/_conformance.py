@@ -5,7 +5,7 @@ per instance, that its result
 
 1. passes commgov's independent verifier :func:`~commgov.matching.is_valid_assignment` (and,
    for ``objective="stable"``, has no blocking pair:
-   :func:`~commgov.matching.verify.blocking_pairs`);
+   :func:`~commgov.matching.blocking_pairs`);
 2. is deterministic: the same problem twice gives byte-identical JSON;
 3. is invariant to input order: the problem with every list shuffled (tasks, volunteers,
    skills, availability windows, building ids, pins) gives byte-identical JSON;
@@ -33,16 +33,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from commgov.matching import (
+    OBJECTIVES,
     Assignment,
     MatchingProblem,
+    MatchingViolationCode,
+    Pin,
     Task,
-    ViolationCode,
     Volunteer,
+    blocking_pairs,
     is_valid_assignment,
     match_volunteers,
 )
-from commgov.matching.problem import Pin
-from commgov.matching.verify import blocking_pairs
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = [
@@ -54,7 +55,7 @@ __all__ = [
     "with_scopes",
 ]
 
-_OBJECTIVES = ("min_cost", "fair", "stable")
+_OBJECTIVES = OBJECTIVES
 
 
 class ConformanceCheck(StrEnum):
@@ -82,7 +83,7 @@ class ConformanceFailure:
         Name of the instance.
     check : ConformanceCheck
         Which check failed.
-    code : ViolationCode or None
+    code : MatchingViolationCode or None
         The verifier's code, for :attr:`ConformanceCheck.VALID`.
     detail : str
         What went wrong, in words.
@@ -90,7 +91,7 @@ class ConformanceFailure:
 
     instance: str
     check: ConformanceCheck
-    code: ViolationCode | None
+    code: MatchingViolationCode | None
     detail: str
 
 
@@ -123,7 +124,7 @@ class ConformanceReport:
         return {f.check for f in self.failures}
 
     @property
-    def codes(self) -> set[ViolationCode]:
+    def codes(self) -> set[MatchingViolationCode]:
         """The distinct verifier codes among the failures."""
         return {f.code for f in self.failures if f.code is not None}
 
@@ -430,7 +431,9 @@ def _check_one(
 ) -> list[ConformanceFailure]:
     out: list[ConformanceFailure] = []
 
-    def fail(check: ConformanceCheck, detail: str, code: ViolationCode | None = None) -> None:
+    def fail(
+        check: ConformanceCheck, detail: str, code: MatchingViolationCode | None = None
+    ) -> None:
         out.append(ConformanceFailure(name, check, code, detail))
 
     first = _run(matcher, problem)
@@ -439,13 +442,13 @@ def _check_one(
         return out
     report = is_valid_assignment(problem, first)
     for v in report.violations:
-        fail(ConformanceCheck.VALID, f"{v.record}: {v.detail}", v.code)
-    if objective == "stable" and ViolationCode.BLOCKING_PAIR not in report.codes:
+        fail(ConformanceCheck.VALID, f"{v.record}: {v.detail}", MatchingViolationCode(v.code))
+    if objective == "stable" and MatchingViolationCode.BLOCKING_PAIR not in report.codes:
         for bp in blocking_pairs(problem, first, limit=10):
             fail(
                 ConformanceCheck.VALID,
                 f"{bp.task_id} and {bp.volunteer_id} block the assignment",
-                ViolationCode.BLOCKING_PAIR,
+                MatchingViolationCode.BLOCKING_PAIR,
             )
     text = first.to_json()
     again = _run(matcher, problem)

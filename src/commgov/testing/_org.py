@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import strategies as st
 
 from commgov.org import (
+    EMERGENCY_FUNCTIONS,
     AdminArea,
     AdminLevel,
     Body,
@@ -51,7 +52,6 @@ from commgov.org import (
     ZoneDesignation,
     ZoneRegime,
 )
-from commgov.org.sites import EMERGENCY_FUNCTIONS
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = [

@@ -1,8 +1,8 @@
 """Test helpers for sampling plans: Hypothesis strategies, a seeded generator, mutations.
 
 * :func:`sampling_problems`: Hypothesis strategy of small, valid :class:`SamplingProblem`.
-* :func:`community_problem`: a seeded, community-like instance (reference/scheduling.md §4.1)
-  built from numpy streams of :mod:`commgov._random`.
+* :func:`community_problem`: a seeded, community-like instance built from numpy streams of
+  :mod:`commgov._random`.
 * :data:`SAMPLING_MUTATIONS`: name → (operator, expected violation code). Each operator
   takes a valid plan and returns a broken copy (or ``None`` when the plan offers nothing to
   break), keeping every other reported figure consistent, so that a verifier must find the
@@ -23,8 +23,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from commgov._random import rng
-from commgov.org.zones import ZoneRegime
-from commgov.scheduling.problem import (
+from commgov.org import ZoneRegime
+from commgov.scheduling.sampling import (
     BatchAssignment,
     PointSlotLoad,
     SamplingBatch,
@@ -33,11 +33,14 @@ from commgov.scheduling.problem import (
     SamplingPoint,
     SamplingPolicy,
     SamplingProblem,
+    SamplingReasonCode,
+    SamplingViolationCode,
+    UnservedBatch,
     reach_limit_m,
     slot_capacity,
     walk_distance_m,
 )
-from commgov.scheduling.verify import recompute_loads
+from commgov.scheduling.sampling._verify import recompute_loads
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = [
@@ -152,7 +155,7 @@ def community_problem(
     controlled_share: float = 0.1,
     max_queue: int = 200,
 ) -> SamplingProblem:
-    """A seeded community-like sampling problem (reference/scheduling.md §4.1).
+    """A seeded community-like sampling problem.
 
     Buildings uniform in a square of ``extent_m``; population log-normal (σ = 0.6) with the
     given mean, split into near-equal batches of at most ``batch_max`` people; points with
@@ -383,31 +386,31 @@ def mutate_zone(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | 
 
 def mutate_false_reason(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Drop an assignment and list it as unserved because 'no point is in reach'."""
-    from commgov.results import Reason, ReasonCode
+    from commgov.results import Reason
 
     if not plan.assignments:
         return None
     a = plan.assignments[0]
     u = {"batch_id": a.batch_id, "building_id": a.building_id, "people": a.people,
-         "reasons": [Reason(code=ReasonCode.NO_POINT_IN_REACH,
+         "reasons": [Reason(code=SamplingReasonCode.NO_POINT_IN_REACH,
                             params={"limit_m": reach_limit_m(problem.policy)})]}
-    from commgov.scheduling.problem import UnservedBatch
-
     unserved = sorted([*plan.unserved, UnservedBatch(**u)], key=lambda x: x.batch_id)
     return _rebuild(problem, plan, plan.assignments[1:], unserved=unserved)
 
 
 Mutation = Callable[[SamplingProblem, SamplingPlan], SamplingPlan | None]
 
+_V = SamplingViolationCode
+
 #: name → (operator, violation code the verifier must report for the mutated plan).
-SAMPLING_MUTATIONS: dict[str, tuple[Mutation, str]] = {
-    "over_capacity": (mutate_over_capacity, "OVER_CAPACITY"),
-    "building_split": (mutate_building_split, "BUILDING_SPLIT"),
-    "sealed_at_point": (mutate_sealed_at_point, "SEALED_AT_POINT"),
-    "slot_out_of_window": (mutate_slot_out_of_window, "SLOT_OUT_OF_WINDOW"),
-    "dropped_batch": (mutate_dropped_batch, "DROPPED_BATCH"),
-    "walk_cost": (mutate_walk_cost, "COST_MISMATCH"),
-    "totals": (mutate_totals, "COST_MISMATCH"),
-    "zone_point": (mutate_zone, "ZONE_POINT_NOT_ALLOWED"),
-    "false_reason": (mutate_false_reason, "REASON_FALSE"),
+SAMPLING_MUTATIONS: dict[str, tuple[Mutation, SamplingViolationCode]] = {
+    "over_capacity": (mutate_over_capacity, _V.OVER_CAPACITY),
+    "building_split": (mutate_building_split, _V.BUILDING_SPLIT),
+    "sealed_at_point": (mutate_sealed_at_point, _V.SEALED_AT_POINT),
+    "slot_out_of_window": (mutate_slot_out_of_window, _V.SLOT_OUT_OF_WINDOW),
+    "dropped_batch": (mutate_dropped_batch, _V.DROPPED_BATCH),
+    "walk_cost": (mutate_walk_cost, _V.COST_MISMATCH),
+    "totals": (mutate_totals, _V.COST_MISMATCH),
+    "zone_point": (mutate_zone, _V.ZONE_POINT_NOT_ALLOWED),
+    "false_reason": (mutate_false_reason, _V.REASON_FALSE),
 }

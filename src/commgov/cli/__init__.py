@@ -1,0 +1,90 @@
+"""The ``commgov`` command.
+
+``commgov demo`` runs the main job on the embedded Gusu data: the district's real structure
+from the official division codes, then for one community an exact sampling plan and the day's
+volunteer assignment, written as JSON and CSV. ``commgov communities`` lists the codes.
+``commgov lists import`` / ``commgov lists export`` convert the three lists between tables
+(CSV or JSON rows) and their canonical JSON; ``commgov match`` solves a volunteer matching
+problem given as JSON; ``commgov plan-sampling`` plans a sampling round given as JSON and
+exports it (CSV, iCalendar, building notices); ``commgov simulate`` runs a scenario file,
+optionally swept over varied fields, and writes its KPIs. Bad input exits with status 2
+and writes nothing. The CLI is the only place that prints; errors are one line on stderr
+with a non-zero exit. Runs that last over two seconds show a progress bar on stderr when it
+is a terminal, and none otherwise.
+
+One module per command (``_demo``, ``_communities``, ``_lists``, ``_match``,
+``_plan_sampling``, ``_simulate``) over the parser (``_parser``), the shared output helpers
+(``_output``) and the progress bar (``_progress``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from commgov.cli._communities import run_communities
+from commgov.cli._demo import run_demo
+from commgov.cli._lists import run_lists_export, run_lists_import
+from commgov.cli._match import run_match
+from commgov.cli._output import EXIT_ERROR, EXIT_USAGE, _usage_error
+from commgov.cli._parser import build_parser
+from commgov.cli._plan_sampling import run_plan_sampling
+from commgov.cli._simulate import run_simulate
+from commgov.errors import CommgovError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``commgov`` command; returns the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 on an error in the data or solve, 2 on bad arguments.
+    """
+    for stream in (sys.stdout, sys.stderr):  # Chinese names on a non-UTF-8 console
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="commgov: %(message)s")
+    try:
+        if args.command == "demo":
+            return run_demo(args)
+        if args.command == "communities":
+            return run_communities()
+        if args.command == "lists":
+            if args.lists_command == "import":
+                return run_lists_import(args)
+            if args.lists_command == "export":
+                return run_lists_export(args)
+            return _usage_error("lists needs an action: import or export (commgov lists -h)")
+        if args.command == "match":
+            return run_match(args)
+        if args.command == "simulate":
+            return run_simulate(args)
+        if args.command == "plan-sampling":
+            return run_plan_sampling(args)
+        build_parser().print_help()
+        return EXIT_USAGE
+    except CommgovError as exc:
+        first = str(exc).splitlines()
+        detail = f" ({first[1].strip()})" if len(first) > 1 else ""
+        print(f"commgov: error: {first[0]}{detail}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # the reader went away (commgov communities | head): stop quietly, as the Python docs
+        # advise, pointing stdout at devnull so the interpreter's final flush cannot fail
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"commgov: error: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR

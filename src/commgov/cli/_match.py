@@ -1,0 +1,52 @@
+"""``commgov match``: solve a volunteer matching problem given as JSON, write the assignment."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+from commgov.cli._output import _check_writable, _first_code, _n, _read_input, _usage_error
+from commgov.cli._progress import ProgressBar
+from commgov.errors import CommgovError
+
+__all__ = ["run_match"]
+
+
+def run_match(args: argparse.Namespace) -> int:
+    """Run ``commgov match``; returns the exit status."""
+    from commgov.errors import ProblemError
+    from commgov.io import csv_text, json_text, write_texts
+    from commgov.matching import MatchingProblem, match_volunteers
+
+    out: Path = args.out
+    text = _read_input(args.problem, out)
+    if isinstance(text, int):
+        return text
+    try:
+        problem = MatchingProblem.model_validate_json(text)
+    except ProblemError as exc:
+        return _usage_error(str(exc))
+    _check_writable(out)
+    try:
+        with ProgressBar("matching") as progress:
+            assignment = match_volunteers(problem, objective=args.objective, progress=progress)
+    except (CommgovError, ValueError, TypeError, NotImplementedError) as exc:
+        return _usage_error(f"match --objective {args.objective}: {exc}")
+    written = write_texts(
+        {
+            out / "assignment.json": json_text(assignment.to_json(indent=2)),
+            out / "assignment.csv": csv_text(assignment.rows(), assignment.ROW_COLUMNS),
+        }
+    )
+    t = assignment.totals
+    print(
+        f"Matching ({args.objective}) — status {assignment.info.status}: "
+        f"{t.matched} of {_n(t.tasks, 'task')} matched, travel {t.travel_m:,} m"
+    )
+    by_code: Counter[str] = Counter(_first_code(u) for u in assignment.unmatched)
+    for code, count in sorted(by_code.items()):
+        print(f"  unmatched {count} × {code}")
+    print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
+    return 0
+

@@ -1,0 +1,272 @@
+"""The ``commgov`` argument parser and the types of its arguments.
+
+Every type refuses a bad value with a one-line message; the parser turns it into
+``commgov: error: … (see commgov --help)`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, NoReturn
+
+from commgov import __version__
+from commgov.cli._output import EXIT_USAGE
+
+__all__ = ["MAX_HOUSEHOLDS", "MAX_REPLICATES", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"commgov: error: {message} (see commgov --help)\n")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {value}")
+    if value >= 2**63:
+        raise argparse.ArgumentTypeError(f"must be < 2**63, got {value}")
+    return value
+
+
+#: Largest community ``--households`` accepts: Gusu's largest communities hold a few thousand
+#: households; 20,000 still solves in well under a minute.
+MAX_HOUSEHOLDS = 20_000
+
+
+def _households(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_HOUSEHOLDS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_HOUSEHOLDS}, got {value}")
+    return value
+
+
+def _out_dir(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder name, got an empty string")
+    return Path(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be > 0 and ≤ 3600 seconds, got {text}")
+    return value
+
+
+#: Most replicates per design point ``--replicates`` accepts.
+MAX_REPLICATES = 1_000_000
+
+
+def _replicates(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_REPLICATES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_REPLICATES:,}, got {value}")
+    return value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 1024, got {value}")
+    return value
+
+
+def _vary_value(text: str) -> Any:
+    """One ``--vary`` value: a TOML value (``5``, ``0.5``, ``true``, ``"a"``) or bare text."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _plots(text: str) -> str | list[str]:
+    """``--plots``: ``headline``, ``all``, ``none`` or KPI names / patterns, comma-separated."""
+    word = text.strip().lower()
+    if word in ("headline", "all", "none"):
+        return word
+    items = [v.strip() for v in text.split(",")]
+    if not text.strip() or any(not v for v in items):
+        raise argparse.ArgumentTypeError(
+            f"expected headline, all, none or KPI names separated by commas, got {text!r}")
+    return list(dict.fromkeys(items))
+
+
+def _vary(text: str) -> tuple[str, list[Any]]:
+    key, sep, values = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=V1,V2,..., got {text!r}")
+    if any(not part for part in key.split(".")) or any(c.isspace() for c in key):
+        raise argparse.ArgumentTypeError(f"{key!r} is not a dotted field name (like a.b.c)")
+    items = [v.strip() for v in values.split(",")]
+    if any(not v for v in items):
+        raise argparse.ArgumentTypeError(f"{text!r}: every value after '=' must be non-empty")
+    parsed = [_vary_value(v) for v in items]
+    if len({repr(v) for v in parsed}) != len(parsed):
+        raise argparse.ArgumentTypeError(f"{text!r}: a value is repeated")
+    return key, parsed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the whole command, its sub-commands and their options."""
+    parser = _Parser(
+        prog="commgov",
+        description="commgov: community governance and emergency mobilisation on the embedded "
+        "Gusu data (official division codes, synthetic community detail).",
+    )
+    parser.add_argument("--version", action="version", version=f"commgov {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    demo = sub.add_parser(
+        "demo", help="Gusu district, one community's sampling plan and volunteer matching"
+    )
+    demo.add_argument(
+        "--community",
+        default="320508017016",
+        metavar="CODE",
+        help="12-digit code of a Gusu community (default: 320508017016, 虎池苑社区)",
+    )
+    demo.add_argument(
+        "--seed",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help="seed of the synthetic community detail (default 0)",
+    )
+    demo.add_argument(
+        "--households",
+        type=_households,
+        default=None,
+        metavar="N",
+        help=f"generate the community with this many households (1–{MAX_HOUSEHOLDS}) instead "
+        "of its detail in gusu(); 虎池苑社区 always has its reported 1,765",
+    )
+    demo.add_argument(
+        "--out",
+        type=_out_dir,
+        default=Path("commgov-out"),
+        metavar="DIR",
+        help="folder for plan and assignment JSON/CSV (default ./commgov-out)",
+    )
+    demo.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=30.0,
+        metavar="S",
+        help="time limit in seconds for the sampling plan, over all its tiers; the plan is "
+        "exact when it finishes sooner (default 30)",
+    )
+    sub.add_parser("communities", help="list Gusu's communities with their official codes")
+    lists = sub.add_parser("lists", help="import or export the three lists (needs, resources, "
+                           "projects) as tables")
+    lists_sub = lists.add_subparsers(dest="lists_command", metavar="ACTION", parser_class=_Parser)
+    imp = lists_sub.add_parser(
+        "import",
+        help="read needs/resources/projects tables (CSV or JSON rows) into one lists JSON",
+        description="Read the three lists from tables, all or nothing. Give a folder holding "
+        "needs.csv, resources.csv and projects.csv (or .json; any may be missing), or the "
+        "files themselves, named after their table. Every bad row is reported and nothing "
+        "is written.",
+    )
+    imp.add_argument("sources", nargs="+", type=Path, metavar="NEEDS_OR_DIR",
+                     help="a folder, or table files named needs.*, resources.*, projects.*")
+    imp.add_argument("--out", type=_out_dir, required=True, metavar="FILE.json",
+                     help="where to write the lists as canonical JSON")
+    exp = lists_sub.add_parser(
+        "export",
+        help="write a lists JSON as formula-safe needs.csv, resources.csv, projects.csv",
+    )
+    exp.add_argument("lists_json", type=Path, metavar="LISTS.json",
+                     help="lists written by 'commgov lists import' (ThreeLists JSON)")
+    exp.add_argument("--out", type=_out_dir, required=True, metavar="DIR",
+                     help="folder for the three CSV files (written all or none)")
+    exp.add_argument("--personal-data", action="store_true",
+                     help="write sensitive fields as they are (default: masked)")
+    match = sub.add_parser(
+        "match",
+        help="match volunteers to tasks from a MatchingProblem JSON file",
+        description="Solve a volunteer ↔ task matching problem (commgov.matching."
+        "MatchingProblem as JSON) and write assignment.json and assignment.csv.",
+    )
+    match.add_argument("problem", type=Path, metavar="PROBLEM.json",
+                       help="the matching problem (MatchingProblem JSON)")
+    match.add_argument("--objective", choices=("min_cost", "fair", "stable"),
+                       default="min_cost", help="objective (default min_cost)")
+    match.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
+                       help="folder for assignment.json and assignment.csv (default "
+                       "./commgov-out)")
+    plan = sub.add_parser(
+        "plan-sampling",
+        help="plan a sampling round from a SamplingProblem JSON file and export it",
+        description="Plan a sampling round (commgov.scheduling.SamplingProblem as JSON): "
+        "which point and time slot for each batch, checked by the independent verifier. "
+        "Writes plan.json, plan.csv, buildings.csv, one point_<id>.csv per sampling point, "
+        "sampling.ics (one event per building slot; needs commgov[ical]) and "
+        "notices_zh.txt / notices_en.txt (the notice each building group receives), all or "
+        "none.",
+    )
+    plan.add_argument("problem", type=Path, metavar="PROBLEM.json",
+                      help="the sampling problem (SamplingProblem JSON)")
+    plan.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
+                      help="folder for the plan files (default ./commgov-out)")
+    plan.add_argument("--time-limit", type=_seconds, default=30.0, metavar="S",
+                      help="time limit in seconds for the plan, over all its tiers; the "
+                      "plan is exact when it finishes sooner (default 30)")
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate a scenario file (TOML/JSON), optionally a sweep, and write its KPIs",
+        description="Run replicates of a scenario (commgov.sim.Scenario as TOML or JSON), "
+        "over every combination of the --vary values, and write kpis.csv (one row per design "
+        "point and replicate; kpis.parquet too when pyarrow is installed), summary.csv "
+        "(median and 90 % interval per point), experiment.json and, with matplotlib, "
+        "plots (see --plots). Finished batches are kept in DIR/store, so running the same "
+        "command again resumes instead of starting over. The KPI files are byte-identical "
+        "whatever --workers, --dask or --plots.",
+    )
+    sim.add_argument("scenario", type=Path, metavar="SCENARIO.toml",
+                     help="the scenario file (.toml or .json)")
+    sim.add_argument("--replicates", type=_replicates, default=20, metavar="N",
+                     help=f"replicates per design point (1–{MAX_REPLICATES:,}; default 20)")
+    sim.add_argument("--vary", action="append", default=[], type=_vary, metavar="KEY=V1,V2",
+                     help="vary a dotted scenario field over values, e.g. "
+                     "submodels.notification.volunteers=20,10,5 (repeat for a factorial "
+                     "grid; values are read as TOML: 5, 0.5, true, \"text\" or bare text)")
+    sim.add_argument("--seed", type=_non_negative, default=0, metavar="S",
+                     help="root seed of every random stream (default 0)")
+    where = sim.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_workers, default=1, metavar="N",
+                       help="worker processes on this machine (default 1: in this process)")
+    where.add_argument("--dask", metavar="ADDRESS", default=None,
+                       help="run on a Dask cluster, e.g. tcp://scheduler:8786 (needs "
+                       "commgov[dask])")
+    sim.add_argument("--batch-size", type=_workers, default=8, metavar="N",
+                     help="replicates per task sent to a worker (default 8)")
+    sim.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
+                     help="folder for the KPI files (default ./commgov-out)")
+    sim.add_argument("--plots", type=_plots, default="headline", metavar="WHICH",
+                     help="figures written to DIR/plots (needs matplotlib): 'headline' "
+                     "(default: one figure per submodel, <submodel>.png, of its headline "
+                     "KPIs: completion times t50/t95/t100, shares, rates per hour, waits and "
+                     "response times; totals.png: volunteer_hours), 'all' (one <kpi>.png "
+                     "per KPI, as before this option; ~0.1 s a figure), 'none', or KPI "
+                     "names and shell patterns separated by commas, one <kpi>.png each "
+                     "(e.g. notification.t95_min,'queues.wait_*')")
+    return parser

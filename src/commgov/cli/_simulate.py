@@ -1,0 +1,142 @@
+"""``commgov simulate``: replicates of a scenario file, optionally a sweep, and their KPIs.
+
+Writes kpis.csv (kpis.parquet too with pyarrow), summary.csv, experiment.json and, with
+matplotlib, plots; finished batches are kept in DIR/store so that running the same command
+again resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from commgov.cli._output import EXIT_ERROR, _check_writable, _n, _usage_error
+from commgov.cli._plots import _print_summary, _write_plots
+from commgov.cli._progress import ProgressBar
+
+__all__ = ["run_simulate"]
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """Run ``commgov simulate``; returns the exit status."""
+    import json
+    from concurrent.futures import Executor
+
+    from commgov.errors import InputError, MissingExtraError
+    from commgov.io import csv_text, write_texts
+    from commgov.sim import FIXED_COLUMNS, Experiment, Scenario, run_sweep
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
+    path: Path = args.scenario
+    suffix = path.suffix.lower()
+    if suffix not in (".toml", ".json"):
+        return _usage_error(f"{path}: a scenario file ends in .toml or .json")
+    if not path.is_file():
+        return _usage_error(f"{path}: no such file")
+    grid: dict[str, list[Any]] = {}
+    for key, values in args.vary:
+        if key in grid:
+            return _usage_error(f"--vary {key} is given twice: list all its values once")
+        if key in FIXED_COLUMNS:
+            return _usage_error(f"--vary {key}: {key!r} is a column of kpis.csv, not a field")
+        grid[key] = values
+    try:
+        base = Scenario.from_toml(path) if suffix == ".toml" else Scenario.from_json(path)
+        experiment = Experiment(base, grid, replicates=args.replicates, root_seed=args.seed)
+    except InputError as exc:
+        return _usage_error(f"{path}: {exc}")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _usage_error(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+    _check_writable(out)
+
+    executor: Executor | None = None
+    closers: list[Any] = []
+    if args.dask is not None:
+        try:
+            import distributed
+        except ImportError as exc:
+            raise MissingExtraError("dask.distributed", "dask") from exc
+        try:
+            client = distributed.Client(args.dask, timeout="20s")  # type: ignore[no-untyped-call,unused-ignore]
+        except (OSError, TimeoutError, ValueError) as exc:
+            print(f"commgov: error: cannot reach the Dask scheduler {args.dask!r}: {exc}",
+                  file=sys.stderr)
+            return EXIT_ERROR
+        closers.append(client.close)
+        executor = client.get_executor()  # type: ignore[no-untyped-call,unused-ignore]
+    elif args.workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
+        closers.append(pool.shutdown)
+        executor = pool
+    store = out / "store"
+    try:
+        with ProgressBar("simulate", unit="replicates") as progress:
+            result = run_sweep(experiment, executor=executor, store=store,
+                               batch_size=args.batch_size, progress=progress.count)
+    finally:
+        for close in closers:
+            close()
+
+    summary_rows = result.summaries().to_dict("records")  # one pass over the table
+    summaries: dict[str, list[dict[str, Any]]] = {}
+    for rec in summary_rows:
+        summaries.setdefault(rec["kpi"], []).append(rec)
+    summary_cols = ["kpi", "point", *experiment.keys, "n", "median", "low", "high"]
+    described = {
+        "scenario": json.loads(base.to_json()),
+        "scenario_file": str(path),
+        "vary": grid,
+        "replicates": experiment.replicates,
+        "root_seed": experiment.root_seed,
+        "points": [
+            {"point": p.index, "scenario_id": p.scenario_id, "values": dict(p.values)}
+            for p in experiment.points
+        ],
+        "provenance": dict(result.provenance),
+    }
+    texts: dict[str | Path, str] = {
+        out / "kpis.csv": result.csv_text(),
+        out / "summary.csv": csv_text(summary_rows, summary_cols),
+        out / "experiment.json": json.dumps(described, indent=2, ensure_ascii=False,
+                                            sort_keys=True, default=str) + "\n",
+    }
+    written = [p.name for p in write_texts(texts)]
+    with contextlib.suppress(MissingExtraError):  # Parquet only with the sim extra
+        written.append(result.to_parquet(out / "kpis.parquet").name)
+    notes = []
+    if args.plots != "none":
+        try:
+            plots = _write_plots(result, out / "plots", args.plots)
+            if plots:
+                written.append(f"plots/ ({_n(len(plots), 'figure')})")
+        except MissingExtraError:
+            notes.append("no plots: pip install 'commgov[plot]'")
+
+    n_ok = len(result.rows) - len(result.failed)
+    print(
+        f"Simulated {base.name}: {_n(len(experiment.points), 'design point')} × "
+        f"{_n(experiment.replicates, 'replicate')} (root seed {experiment.root_seed}); "
+        f"{n_ok:,} ok, {len(result.failed):,} failed"
+    )
+    _print_summary(experiment, result.kpi_names, summaries)
+    print(f"Wrote {', '.join(written)} to {out}/" + "".join(f"; {n}" for n in notes))
+    if result.failed:
+        first = result.failed[0]
+        last_line = first.error.strip().splitlines()[-1] if first.error.strip() else "?"
+        print(
+            f"commgov: error: {_n(len(result.failed), 'replicate')} failed (tracebacks in "
+            f"kpis.csv, column error); first: point {first.point} replicate "
+            f"{first.replicate}: {last_line}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return 0
+

@@ -1,0 +1,268 @@
+"""Reason checks of the matching verifier (private; no solver code).
+
+On a match: one ``MATCHED`` reason whose params are the recomputed facts, ``PINNED`` exactly on
+pinned pairs. On an unmatched task: its one primary reason's predicate holds (see
+:func:`~commgov.matching.is_valid_assignment`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+from commgov.matching.volunteers._problem import Assignment, MatchingProblem, Task, Volunteer
+from commgov.matching.volunteers._rules import MatchingReasonCode, travel_distance_m
+from commgov.matching.volunteers._verify import MatchingViolationCode
+from commgov.matching.volunteers._verify_pairs import _NO_SCOPE, _int_eq, _num_eq, _PairFinder
+from commgov.results import REASONS, CommonReasonCode, Reason, SolveStatus
+
+__all__ = ["check_match_reasons", "check_unmatched"]
+
+_V = MatchingViolationCode
+_R = MatchingReasonCode
+
+
+def _params_shape(reason: Reason) -> str:
+    """``""`` when the params have exactly the names the code's registration allows."""
+    spec = REASONS[reason.code]
+    required, optional = spec.required, spec.optional
+    keys = set(reason.params)
+    missing = sorted(required - keys)
+    unknown = sorted(keys - required - optional)
+    if missing or unknown:
+        return f"params missing {missing}, unknown {unknown}"
+    return ""
+
+
+def check_match_reasons(
+    problem: MatchingProblem,
+    m: Any,
+    task: Task,
+    vol: Volunteer,
+    level: Any,
+    dist: int,
+    pinned: dict[str, str],
+    per_slot: Counter[tuple[str, datetime, datetime]],
+    per_day: Counter[tuple[str, date]],
+    minutes: Counter[tuple[str, date]],
+    d: date,
+    bad: Any,
+) -> None:
+    codes = [r.code for r in m.reasons]
+    is_pin = pinned.get(task.id) == vol.id
+    if codes.count(MatchingReasonCode.MATCHED) != 1:
+        bad(_V.REASON_FALSE, task.id,
+            f"a match needs exactly one MATCHED reason, has {codes.count(_R.MATCHED)}")
+    if (MatchingReasonCode.PINNED in codes) != is_pin or codes.count(MatchingReasonCode.PINNED) > 1:
+        bad(_V.REASON_FALSE, task.id,
+            "PINNED reason " + ("missing on a pinned pair" if is_pin else "on an unpinned pair"))
+    for r in m.reasons:
+        if r.code not in (MatchingReasonCode.MATCHED, MatchingReasonCode.PINNED):
+            bad(_V.REASON_FALSE, task.id, f"{r.code} is not a match reason")
+            continue
+        shape = _params_shape(r)
+        if shape:
+            bad(_V.REASON_FALSE, task.id, f"{r.code}: {shape}")
+            continue
+        if r.code is not MatchingReasonCode.MATCHED:
+            continue
+        facts: dict[str, object] = {
+            "skill": task.skill,
+            "level": vol.skills.get(task.skill, 0),
+            "min_level": task.min_level,
+            "distance_m": dist,
+            "slot_load": per_slot[(vol.id, task.window.start, task.window.end)],
+            "slot_capacity": vol.capacity_per_slot,
+            "day_load": per_day[(vol.id, d)],
+            "day_capacity": vol.capacity_per_day,
+            "scope": None if level is None else level.value,
+        }
+        if vol.minutes_per_day is not None:
+            facts["minutes_used"] = minutes[(vol.id, d)]
+            facts["minutes_budget"] = vol.minutes_per_day
+        wrong = []
+        for name, value in facts.items():
+            got = r.params.get(name)
+            same = got == value if isinstance(value, str) or value is None else (
+                isinstance(value, int) and _int_eq(got, value))
+            if not same:
+                wrong.append(f"{name}={got!r} (recomputed {value!r})")
+        if vol.minutes_per_day is None and "minutes_used" in r.params:
+            wrong.append("minutes reported for a volunteer without a budget")
+        if not _num_eq(r.params.get("limit_m"), problem.max_distance_m):
+            wrong.append(f"limit_m={r.params.get('limit_m')!r} (max_distance_m "
+                         f"{problem.max_distance_m})")
+        if wrong:
+            bad(_V.REASON_FALSE, task.id, "MATCHED: " + "; ".join(wrong))
+
+
+def check_unmatched(
+    problem: MatchingProblem,
+    assignment: Assignment,
+    finder: _PairFinder,
+    unmatched: list[tuple[Any, Task]],
+    per_slot: Counter[tuple[str, datetime, datetime]],
+    per_day: Counter[tuple[str, date]],
+    minutes: Counter[tuple[str, date]],
+    bad: Any,
+) -> None:
+    import numpy as np
+
+    vols = finder.vols
+    t_index = finder.t_index
+    n_tasks = len(finder.tasks)
+
+    def needing(codes: frozenset[MatchingReasonCode]) -> list[int]:
+        return sorted(
+            {t_index[task.id] for u, task in unmatched if any(r.code in codes for r in u.reasons)}
+        )
+
+    # in-reach pairs (skill, scope, distance) of tasks whose TOO_FAR / OUT_OF_WINDOW is checked
+    near = finder.pairs(needing(frozenset({_R.TOO_FAR, _R.OUT_OF_WINDOW})))
+    near_start = np.searchsorted(near.t, np.arange(n_tasks + 1), side="left")
+
+    def reach(ti: int) -> tuple[Any, Any]:
+        a, b = int(near_start[ti]), int(near_start[ti + 1])
+        return near.v[a:b], near.avail[a:b]
+
+    # eligible pairs of tasks whose CAPACITY_USED is checked, and whether each volunteer is
+    # free for the task in this assignment (room in the slot, the day and the minute budget)
+    elig = finder.pairs(needing(frozenset({MatchingReasonCode.CAPACITY_USED})), available_only=True)
+    n_vols = len(vols)
+    slot_ix = {(t.window.start, t.window.end): i for i, t in enumerate(finder.slot_rep)}
+    day_ix = {d: i for i, d in enumerate(finder.days)}
+    slot_load = np.zeros((n_vols, max(len(slot_ix), 1)), dtype=np.int64)
+    day_load = np.zeros((n_vols, max(len(day_ix), 1)), dtype=np.int64)
+    used_min = np.zeros((n_vols, max(len(day_ix), 1)), dtype=np.int64)
+    for (vid, start, end), n in per_slot.items():
+        slot_load[finder.v_index[vid], slot_ix[(start, end)]] = n
+    for (vid, d), n in per_day.items():
+        day_load[finder.v_index[vid], day_ix[d]] = n
+        used_min[finder.v_index[vid], day_ix[d]] = minutes[(vid, d)]
+    cap_slot = np.array([v.capacity_per_slot for v in vols], dtype=np.int64)
+    cap_day = np.array([v.capacity_per_day for v in vols], dtype=np.int64)
+    budget = np.array(
+        [-1 if v.minutes_per_day is None else v.minutes_per_day for v in vols], dtype=np.int64
+    )
+    dur = np.array([t.duration_min or 0 for t in finder.tasks], dtype=np.int64)
+    et, ev = elig.t, elig.v
+    es, ed = finder.t_slot[et], finder.t_day[et]
+    free = (
+        (slot_load[ev, es] < cap_slot[ev])
+        & (day_load[ev, ed] < cap_day[ev])
+        & ((budget[ev] < 0) | (used_min[ev, ed] + dur[et] <= budget[ev]))
+    )
+    elig_count = np.bincount(et, minlength=n_tasks)
+    first_free = np.full(n_tasks, -1, dtype=np.int64)
+    ft, first = np.unique(et[free], return_index=True)  # pairs are in (task, volunteer) order
+    first_free[ft] = ev[free][first]
+
+    status = assignment.info.status
+    options = assignment.info.options
+    for u, task in unmatched:
+        if u.priority != task.priority:
+            bad(_V.RECORD_MISMATCH, task.id,
+                f"priority reported {u.priority}, task has {task.priority}")
+        if len(u.reasons) != 1:
+            bad(_V.REASON_FALSE, task.id,
+                f"unmatched task with {len(u.reasons)} reasons (exactly one primary reason)")
+        ti = t_index[task.id]
+        for reason in u.reasons:
+            shape = _params_shape(reason)
+            if shape:
+                bad(_V.REASON_FALSE, task.id, f"{reason.code}: {shape}")
+                continue
+            why = _reason_false(
+                problem, finder, task, reason, reach, int(elig_count[ti]), int(first_free[ti]),
+                status, options,
+            )
+            if why:
+                bad(_V.REASON_FALSE, task.id, f"{reason.code}: {why}")
+
+
+def _reason_false(
+    problem: MatchingProblem,
+    finder: _PairFinder,
+    task: Task,
+    reason: Reason,
+    reach: Any,
+    eligible: int,
+    first_free: int,
+    status: SolveStatus,
+    options: dict[str, Any],
+) -> str:
+    """Why the reason's predicate fails for this unmatched task, or ``""`` if it holds.
+
+    ``eligible`` is the number of eligible volunteers (counted only when the task has a
+    ``CAPACITY_USED`` reason) and ``first_free`` the index of the first one with room for the
+    task in this assignment (-1 if none).
+    """
+    params = reason.params
+    code = reason.code
+    limit = problem.max_distance_m
+    vols = finder.vols
+    if code == CommonReasonCode.CANCELLED:
+        if status != SolveStatus.CANCELLED:
+            return f"status is {status}, not CANCELLED"
+        return ""
+    if code == CommonReasonCode.TIME_LIMIT_REACHED:
+        if status not in (SolveStatus.LIMIT, SolveStatus.FEASIBLE):
+            return f"status is {status}, not LIMIT or FEASIBLE"
+        t = params.get("time_limit_s")
+        if not isinstance(t, int | float) or isinstance(t, bool) or not t > 0:
+            return f"time_limit_s {t!r} is not a positive number"
+        if "time_limit_s" in options and not _num_eq(t, options["time_limit_s"]):
+            return f"time_limit_s {t} but the options say {options['time_limit_s']}"
+        return ""
+    if code is MatchingReasonCode.SKILL_MISSING:
+        if params.get("skill") != task.skill or params.get("level") != task.min_level:
+            return f"params {params} do not name skill {task.skill!r} level {task.min_level}"
+        skilled, _ = finder.skilled(task)
+        if len(skilled):
+            return f"volunteer {vols[int(skilled[0])].id} has the skill at that level"
+        return ""
+    if code is MatchingReasonCode.OUT_OF_SCOPE:
+        skilled, ranks = finder.skilled(task)
+        if not len(skilled):
+            return "no volunteer has the skill at that level"
+        if not _int_eq(params.get("skilled"), len(skilled)):
+            return f"skilled {params.get('skilled')} but {len(skilled)} volunteers are skilled"
+        inside = skilled[ranks != _NO_SCOPE]
+        if len(inside):
+            return f"volunteer {vols[int(inside[0])].id} is skilled and in scope"
+        return ""
+    if code is MatchingReasonCode.TOO_FAR:
+        in_reach, _ = reach(finder.t_index[task.id])
+        skilled, ranks = finder.skilled(task)
+        inside = skilled[ranks != _NO_SCOPE]
+        if not len(inside):
+            return "no skilled volunteer in scope at all"
+        if len(in_reach):
+            v = vols[int(in_reach[0])]
+            return (f"volunteer {v.id} is within {limit} m "
+                    f"({travel_distance_m(task, v, problem.detour_factor)} m)")
+        nearest = finder.nearest_m(task, inside)
+        if not _int_eq(params.get("distance_m"), nearest):
+            return f"distance_m {params.get('distance_m')} but the nearest is {nearest} m"
+        if not _num_eq(params.get("limit_m"), limit):
+            return f"limit_m {params.get('limit_m')} but max_distance_m is {limit}"
+        return ""
+    if code is MatchingReasonCode.OUT_OF_WINDOW:
+        in_reach, avail = reach(finder.t_index[task.id])
+        if not len(in_reach):
+            return "no skilled, in-scope volunteer within reach at all"
+        if avail.any():
+            return f"volunteer {vols[int(in_reach[avail][0])].id} is skilled, near and available"
+        return ""
+    if code is MatchingReasonCode.CAPACITY_USED:
+        if not eligible:
+            return "no eligible volunteer at all"
+        if not _int_eq(params.get("eligible"), eligible):
+            return f"eligible {params.get('eligible')} but {eligible} volunteers are eligible"
+        if first_free >= 0:
+            return (f"eligible volunteer {vols[first_free].id} has room for the task in the slot "
+                    "and the day" + (" and minutes left" if vols[first_free].minutes_per_day
+                                     is not None else ""))
+        return ""
+    return f"{code} is not a volunteer-matching reason"

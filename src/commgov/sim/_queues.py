@@ -1,0 +1,259 @@
+"""The ``queues`` submodel: queue KPIs from the log, its parameters and its registration.
+
+The desks, arrivals and processes are in :mod:`commgov.sim._desk` (model, randomness and
+events: its docstring). All times are float minutes of simulated time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import simpy
+from pydantic import Field
+
+from commgov.sim._desk import ServiceTime, desk_points, desk_queue, plan_arrivals
+from commgov.sim._engine import SimContext, register_submodel
+from commgov.sim._log import EventLog
+from commgov.sim._params import FatiguePerHour, PlanTimeLimitS, SubmodelParams
+
+if TYPE_CHECKING:
+    from commgov.scheduling import SamplingPlan, SamplingProblem
+
+__all__ = ["QueueKpis", "QueueParams", "queue_kpis", "queues"]
+
+# ------------------------------------------------------------------------------------ KPIs
+
+
+@dataclass(frozen=True, slots=True)
+class QueueKpis:
+    """Queue figures over a measurement window ``[from_min, to_min)``, from the event log.
+
+    Residents count when they *join* inside the window. Waits are those of residents whose
+    service started (a resident still queueing when the run stopped is censored: counted in
+    ``unserved``, not in the wait figures).
+
+    Attributes
+    ----------
+    joined : int
+        Residents who joined in the window.
+    served : int
+        Of those, residents whose service started.
+    unserved : int
+        Of those, residents who left at closing or were still queueing at the end.
+    refused : int
+        Residents turned away at a closed point in the window.
+    arrival_rate_per_min : float
+        ``λ̂ = joined / (to_min − from_min)``.
+    mean_wait_min : float
+        Mean wait of the served residents (``Wq``), minutes; NaN if none.
+    p_wait : float
+        Share of the served residents who waited at all (wait > 0); NaN if none.
+    wait_p50_min, wait_p90_min, wait_p95_min, wait_max_min : float
+        Wait percentiles (linear interpolation) and maximum, minutes.
+    mean_time_in_system_min : float
+        Mean wait + service of residents who joined in the window and left (``W``).
+    mean_in_system : float
+        Time-average number of residents in the system over the window (``L``), counting
+        everyone present, whenever they joined; residents still present at the end of the log
+        count until ``to_min``.
+    """
+
+    joined: int
+    served: int
+    unserved: int
+    refused: int
+    arrival_rate_per_min: float
+    mean_wait_min: float
+    p_wait: float
+    wait_p50_min: float
+    wait_p90_min: float
+    wait_p95_min: float
+    wait_max_min: float
+    mean_time_in_system_min: float
+    mean_in_system: float
+
+    def as_dict(self) -> dict[str, float]:
+        """The figures as a ``name → float`` dict (the engine's KPI shape)."""
+        return {name: float(getattr(self, name)) for name in _QUEUE_FIELDS}
+
+
+_QUEUE_FIELDS = tuple(QueueKpis.__dataclass_fields__)
+
+
+def queue_kpis(
+    log: EventLog,
+    *,
+    from_min: float = 0.0,
+    to_min: float,
+    point_ids: Iterable[str] | None = None,
+) -> QueueKpis:
+    """Queue KPIs of a run from its event log alone (see :class:`QueueKpis`).
+
+    Parameters
+    ----------
+    log : EventLog
+        A log with the events of :func:`desk_queue`.
+    from_min : float, default 0
+        Start of the measurement window (discard a warm-up by raising it), minutes.
+    to_min : float
+        End of the measurement window (exclusive), minutes, finite and > ``from_min``.
+    point_ids : iterable of str, optional
+        Only these points; default all.
+
+    Returns
+    -------
+    QueueKpis
+    """
+    if not (math.isfinite(to_min) and to_min > from_min):
+        raise ValueError("to_min must be finite and greater than from_min")
+    wanted = None if point_ids is None else set(point_ids)
+    joined_at: dict[str, float] = {}
+    waits: dict[str, float] = {}
+    left_at: dict[str, float] = {}
+    refused = 0
+    for t, kind, entity, actor, value in zip(log.t_min, log.kind, log.entity, log.actor,
+                                             log.value, strict=True):
+        if kind == "queue_join":
+            if wanted is None or actor in wanted:
+                joined_at[entity] = t
+        elif kind == "service_start":
+            waits[entity] = value
+        elif kind in ("service_end", "queue_abandon"):
+            left_at[entity] = t
+        elif kind == "queue_refused" and (wanted is None or actor in wanted):
+            refused += from_min <= t < to_min
+    span = to_min - from_min
+    in_window: list[str] = []
+    area = 0.0
+    for rid, t_in in joined_at.items():
+        t_out = left_at.get(rid, math.inf)
+        lo, hi = max(t_in, from_min), min(t_out, to_min)
+        if hi > lo:
+            area += hi - lo
+        if from_min <= t_in < to_min:
+            in_window.append(rid)
+    w = np.array([waits[r] for r in in_window if r in waits])
+    sojourn = np.array([left_at[r] - joined_at[r] for r in in_window
+                        if r in waits and r in left_at])
+    nan = math.nan
+    pct = np.percentile(w, [50, 90, 95]) if len(w) else [nan, nan, nan]
+    return QueueKpis(
+        joined=len(in_window),
+        served=len(w),
+        unserved=len(in_window) - len(w),
+        refused=refused,
+        arrival_rate_per_min=len(in_window) / span,
+        mean_wait_min=float(w.mean()) if len(w) else nan,
+        p_wait=float((w > 0).mean()) if len(w) else nan,
+        wait_p50_min=float(pct[0]),
+        wait_p90_min=float(pct[1]),
+        wait_p95_min=float(pct[2]),
+        wait_max_min=float(w.max()) if len(w) else nan,
+        mean_time_in_system_min=float(sojourn.mean()) if len(sojourn) else nan,
+        mean_in_system=area / span,
+    )
+
+
+# ------------------------------------------------------------------------- the submodel
+
+
+class QueueParams(SubmodelParams):
+    """Parameters of the ``queues`` submodel (``[submodels.queues]`` in a scenario).
+
+    The community's sampling problem is built by
+    :func:`commgov.scheduling.sampling_problem_from_org` (window: the points' opening hours)
+    and planned once per process with :func:`commgov.scheduling.plan_sampling`; residents then
+    arrive at their point in their slot and queue at its lanes.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+    lanes : int or None, default None
+        Lanes at every point instead of the community's (the plan is kept: "the same call
+        plan with 4 lanes instead of 6"), 1–1,000.
+    arrivals : {"uniform", "poisson"}, default "uniform"
+        Arrivals within a slot (:func:`commgov.sim.slot_arrivals`).
+    service : {"exponential", "lognormal"}, default "exponential"
+        Service-time distribution.
+    service_minutes : float or None, default None
+        Mean swab time in minutes; ``None``: ``60 / rate_per_lane_per_hour`` of each point.
+    service_cv : float, default 1.0
+        Coefficient of variation of the lognormal.
+    serve_queue_at_close : bool, default True
+        Whether residents queueing at closing are still swabbed.
+    slot_minutes : int, default 30
+        Slot length of the plan.
+    utilisation : float, default 0.85
+        Planned lane utilisation ρ of the slot capacity.
+    max_batch_households : int, default 20
+        Largest batch called together, households.
+    plan_time_limit_s : float, default 10
+        Time limit of the plan, seconds, > 0 and ≤ 3,600 (deterministic: the plan does not
+        depend on machine speed).
+    fatigue_per_hour : float, default 0
+        Lane slow-down per hour served (:attr:`commgov.sim.DeskPoint.fatigue_per_hour`).
+    """
+
+    lanes: int | None = Field(default=None, ge=1, le=1000)
+    arrivals: Literal["uniform", "poisson"] = "uniform"
+    service: Literal["exponential", "lognormal"] = "exponential"
+    service_minutes: float | None = Field(default=None, gt=0.0, le=120.0)
+    service_cv: float = Field(default=1.0, gt=0.0, le=10.0)
+    serve_queue_at_close: bool = True
+    slot_minutes: int = Field(default=30, ge=1, le=1440)
+    utilisation: float = Field(default=0.85, gt=0.0, le=1.0)
+    max_batch_households: int = Field(default=20, ge=1, le=100_000)
+    plan_time_limit_s: PlanTimeLimitS = 10.0
+    fatigue_per_hour: FatiguePerHour = 0.0
+
+
+def _sampling_plan(ctx: SimContext, params: QueueParams) -> tuple[SamplingProblem, SamplingPlan]:
+    from commgov.scheduling import SamplingPolicy, plan_sampling, sampling_problem_from_org
+
+    c = ctx.scenario.community
+    key = ("queues.plan", c.dataset, c.seed, ctx.community_id, params.slot_minutes,
+           params.utilisation, params.max_batch_households, params.plan_time_limit_s)
+    cached = ctx.cache.get(key)
+    if cached is None:
+        policy = SamplingPolicy(slot_minutes=params.slot_minutes,
+                                utilisation=params.utilisation)
+        problem = sampling_problem_from_org(ctx.graph, ctx.community_id, policy=policy,
+                                            max_batch_households=params.max_batch_households)
+        cached = ctx.cache[key] = (problem, plan_sampling(
+            problem, time_limit_s=params.plan_time_limit_s))
+    return cached
+
+
+def _queue_kpis(log: EventLog, ctx: SimContext, params: QueueParams) -> dict[str, float]:
+    return queue_kpis(log, to_min=ctx.scenario.horizon_min).as_dict()
+
+
+@register_submodel("queues", params=QueueParams, kpis=_queue_kpis)
+def queues(env: simpy.Environment, ctx: SimContext, params: QueueParams) -> None:
+    """Start the ``queues`` submodel: every sampling point of the community (id order).
+
+    KPIs (prefixed ``queues.``) are the fields of :class:`QueueKpis` over the whole horizon.
+    """
+    problem, plan = _sampling_plan(ctx, params)
+    offset = ctx.to_minutes(problem.window.start)
+    service = None
+    if params.service_minutes is not None:
+        service = ServiceTime(mean_minutes=params.service_minutes,
+                              distribution=params.service, cv=params.service_cv)
+    points = desk_points(problem, service=service, lanes=params.lanes, offset_min=offset,
+                         serve_queue_at_close=params.serve_queue_at_close)
+    if service is None and params.service == "lognormal":
+        points = [p.model_copy(update={"service": ServiceTime(
+            mean_minutes=p.service.mean_minutes, distribution="lognormal",
+            cv=params.service_cv)}) for p in points]
+    if params.fatigue_per_hour:
+        points = [p.model_copy(update={"fatigue_per_hour": params.fatigue_per_hour})
+                  for p in points]
+    arrivals = plan_arrivals(plan, problem, points, ctx.rng, pattern=params.arrivals,
+                             offset_min=offset)
+    for p in points:
+        desk_queue(env, p, arrivals[p.id], ctx.log)

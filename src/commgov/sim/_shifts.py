@@ -1,0 +1,181 @@
+"""Volunteer shifts, breaks, attrition and recruitment for the simulation submodels.
+
+Pure functions that turn a staffing policy into on-duty windows (float minutes), which every
+submodel's crews (:class:`commgov.sim.Crew`: relay volunteers, door-to-door teams, the needs
+pool) consume:
+
+* :func:`shift_windows`: work ``shift_minutes``, then ``break_minutes`` off (a break or the
+  hand-over to the next shift), repeated over ``[start_min, end_min)`` (e.g. 4 h PPE shifts
+  and a 30 min hand-over);
+* :func:`leave_times`: attrition, each volunteer leaving after an exponential time of rate
+  ``per_hour`` (illness, quarantine, exhaustion), one draw per volunteer;
+* :func:`recruit_times`: recruitment, new volunteers joining as a Poisson stream;
+* :func:`truncate_windows`: windows cut at a leave time or started at a join time;
+* :func:`fatigue_factor`: task-time multiplier ``1 + per_hour × hours worked``
+  (e.g. +5 % per hour).
+
+Randomness: stream ``"sim_shifts"``, entity the volunteer id (attrition) or
+``"<pool>/recruits"`` (recruitment), so removing one volunteer leaves every other volunteer's
+leave time unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "SHIFT_STREAM",
+    "fatigue_factor",
+    "leave_times",
+    "recruit_times",
+    "shift_windows",
+    "truncate_windows",
+]
+
+#: Stream of attrition and recruitment draws.
+SHIFT_STREAM = "sim_shifts"
+
+RngFactory = Callable[[str, str], np.random.Generator]
+
+Windows = tuple[tuple[float, float], ...]
+
+
+def shift_windows(
+    start_min: float, end_min: float, shift_minutes: float | None = None,
+    break_minutes: float = 0.0, *, offset_min: float = 0.0,
+) -> Windows:
+    """On-duty windows: ``shift_minutes`` on, ``break_minutes`` off over ``[start_min, end_min)``.
+
+    Parameters
+    ----------
+    start_min, end_min : float
+        The period covered, minutes; ``end_min`` may be ``inf`` only without shifts.
+    shift_minutes : float or None, default None
+        Length of a shift, minutes, > 0; ``None``: one window over the whole period.
+    break_minutes : float, default 0
+        Time off between shifts (break or hand-over), minutes, ≥ 0.
+    offset_min : float, default 0
+        Start the first shift this late (staggered teams), ≥ 0.
+
+    Returns
+    -------
+    tuple of (float, float)
+        Sorted, disjoint half-open windows (the last one clipped at ``end_min``).
+
+    Raises
+    ------
+    ValueError
+        With shifts: ``shift_minutes`` ≤ 0, ``break_minutes`` < 0 or ``end_min`` not finite.
+
+    Examples
+    --------
+    >>> shift_windows(0.0, 600.0, 240.0, 30.0)
+    ((0.0, 240.0), (270.0, 510.0), (540.0, 600.0))
+    """
+    begin = start_min + offset_min
+    if not end_min > begin:
+        return ()
+    if shift_minutes is None:
+        return ((begin, end_min),)
+    if not (shift_minutes > 0 and break_minutes >= 0 and math.isfinite(end_min)):
+        raise ValueError("shift_minutes must be > 0, break_minutes ≥ 0 and end_min finite")
+    out = []
+    t = begin
+    while t < end_min:
+        out.append((t, min(t + shift_minutes, end_min)))
+        t += shift_minutes + break_minutes
+    return tuple(out)
+
+
+def truncate_windows(
+    windows: Iterable[tuple[float, float]], join_min: float = -math.inf,
+    leave_min: float = math.inf,
+) -> Windows:
+    """The parts of ``windows`` inside ``[join_min, leave_min)``.
+
+    Examples
+    --------
+    >>> truncate_windows([(0.0, 240.0), (270.0, 510.0)], join_min=100.0, leave_min=300.0)
+    ((100.0, 240.0), (270.0, 300.0))
+    """
+    out = []
+    for s, e in windows:
+        lo, hi = max(s, join_min), min(e, leave_min)
+        if hi > lo:
+            out.append((lo, hi))
+    return tuple(out)
+
+
+def leave_times(
+    volunteer_ids: Sequence[str], per_hour: float, rngs: RngFactory
+) -> dict[str, float]:
+    """Minute each volunteer leaves for good: exponential with rate ``per_hour``.
+
+    Parameters
+    ----------
+    volunteer_ids : sequence of str
+    per_hour : float
+        Attrition rate per volunteer-hour, ≥ 0; 0: nobody leaves (``inf``).
+    rngs : RngFactory
+        ``rngs(stream, entity)``; one draw from ``("sim_shifts", id)`` per volunteer.
+
+    Returns
+    -------
+    dict of str to float
+        Volunteer id → minutes (from minute 0).
+    """
+    if not (math.isfinite(per_hour) and per_hour >= 0):
+        raise ValueError("per_hour must be a finite number ≥ 0")
+    if per_hour == 0:
+        return {v: math.inf for v in volunteer_ids}
+    return {v: float(rngs(SHIFT_STREAM, v).exponential(60.0 / per_hour))
+            for v in volunteer_ids}
+
+
+def recruit_times(
+    per_hour: float, start_min: float, until_min: float, rngs: RngFactory, *,
+    pool: str = "volunteers",
+) -> list[float]:
+    """Minutes at which new volunteers join: a Poisson stream over ``[start_min, until_min)``.
+
+    Parameters
+    ----------
+    per_hour : float
+        Recruits per hour, ≥ 0.
+    start_min, until_min : float
+        The recruiting period, minutes (``until_min`` finite).
+    rngs : RngFactory
+        Entity ``"<pool>/recruits"`` of stream ``"sim_shifts"``.
+    pool : str, default "volunteers"
+
+    Returns
+    -------
+    list of float
+        Sorted join times.
+    """
+    if not (math.isfinite(per_hour) and per_hour >= 0 and math.isfinite(until_min)):
+        raise ValueError("per_hour must be ≥ 0 and until_min finite")
+    if per_hour == 0 or until_min <= start_min:
+        return []
+    gen = rngs(SHIFT_STREAM, f"{pool}/recruits")
+    out: list[float] = []
+    t = start_min
+    while True:
+        t += float(gen.exponential(60.0 / per_hour))
+        if t >= until_min:
+            return out
+        out.append(t)
+
+
+def fatigue_factor(per_hour: float, worked_min: float) -> float:
+    """Task-time multiplier after ``worked_min`` minutes of work: ``1 + per_hour × hours``.
+
+    Examples
+    --------
+    >>> fatigue_factor(0.05, 120.0)
+    1.1
+    """
+    return 1.0 + per_hour * worked_min / 60.0
