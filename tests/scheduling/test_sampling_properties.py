@@ -28,8 +28,9 @@ def test_every_plan_passes_the_verifier(problem: SamplingProblem) -> None:
 @given(sampling_problems(max_buildings=5))
 def test_mutations_are_rejected_on_random_plans(problem: SamplingProblem) -> None:
     plan = plan_sampling(problem)
-    for name, (mutate, code) in SAMPLING_MUTATIONS.items():
-        broken = mutate(problem, plan)
+    for name, mutation in SAMPLING_MUTATIONS.items():
+        code = mutation.code
+        broken = mutation.apply(problem, plan)
         if broken is None:
             continue
         report = is_valid_sampling_plan(problem, broken)
@@ -42,8 +43,9 @@ def test_each_mutation_is_rejected_with_its_code(name: str) -> None:
     problem = mutation_fixture()
     plan = plan_sampling(problem)
     assert is_valid_sampling_plan(problem, plan).ok
-    mutate, code = SAMPLING_MUTATIONS[name]
-    broken = mutate(problem, plan)
+    mutation = SAMPLING_MUTATIONS[name]
+    code = mutation.code
+    broken = mutation.apply(problem, plan)
     assert broken is not None, f"{name} found nothing to break in the fixture"
     report = is_valid_sampling_plan(problem, broken)
     assert not report.ok
@@ -51,7 +53,7 @@ def test_each_mutation_is_rejected_with_its_code(name: str) -> None:
 
 
 def test_required_mutation_codes_are_covered() -> None:
-    codes = {code for _op, code in SAMPLING_MUTATIONS.values()}
+    codes = {m.code for m in SAMPLING_MUTATIONS.values()}
     assert {"OVER_CAPACITY", "BUILDING_SPLIT", "SEALED_AT_POINT", "SLOT_OUT_OF_WINDOW",
             "DROPPED_BATCH", "COST_MISMATCH"} <= codes
 

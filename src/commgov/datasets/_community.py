@@ -45,6 +45,16 @@ SAMPLING_HOURS = (time(6, 30), time(13, 0))
 _M_PER_DEG_LAT = 111_195.0
 
 
+def _ring_point(
+    g: np.random.Generator, centre: GeoPoint, turn: float, near: float, spread: float
+) -> GeoPoint:
+    """A point around ``centre``: ``turn`` of a full circle (plus up to 0.3 rad), ``near`` to
+    ``near + spread`` metres out (two draws of ``g``: the angle's jitter, then the distance)."""
+    angle = 2 * math.pi * turn + float(g.uniform(0, 0.3))
+    dist = near + spread * float(g.random())
+    return _offset(centre, dist * math.cos(angle), dist * math.sin(angle))
+
+
 def _offset(centre: GeoPoint, east_m: float, north_m: float) -> GeoPoint:
     lat = centre.lat + north_m / _M_PER_DEG_LAT
     lon = centre.lon + east_m / (_M_PER_DEG_LAT * math.cos(math.radians(centre.lat)))
@@ -301,17 +311,14 @@ def community_detail(
     unit_places: list[tuple[NeighbourhoodUnit, int]] = []
     ring = 0
     for i, size in enumerate(compound_sizes, start=1):
-        angle = 2 * math.pi * (ring / max(1, n_compounds + n_lanes)) + float(
-            g_units.uniform(0, 0.3)
-        )
-        dist = 120 + 160 * float(g_units.random())
+        location = _ring_point(g_units, centre, ring / max(1, n_compounds + n_lanes), 120, 160)
         ring += 1
         unit = NeighbourhoodUnit(
             id=f"{code}/C{i:02d}",
             kind=NeighbourhoodKind.COMPOUND,
             name=f"第{i}小区",
             parent_id=code,
-            location=_offset(centre, dist * math.cos(angle), dist * math.sin(angle)),
+            location=location,
             property_management=PropertyManagement.PROFESSIONAL
             if g_units.random() < 0.7
             else PropertyManagement.NONE,
@@ -320,17 +327,14 @@ def community_detail(
         units.append(unit)
         unit_places.append((unit, size))
     for i, size in enumerate(lane_sizes, start=1):
-        angle = 2 * math.pi * (ring / max(1, n_compounds + n_lanes)) + float(
-            g_units.uniform(0, 0.3)
-        )
-        dist = 150 + 200 * float(g_units.random())
+        location = _ring_point(g_units, centre, ring / max(1, n_compounds + n_lanes), 150, 200)
         ring += 1
         unit = NeighbourhoodUnit(
             id=f"{code}/L{i:02d}",
             kind=NeighbourhoodKind.LANE,
             name=f"第{i}巷",
             parent_id=code,
-            location=_offset(centre, dist * math.cos(angle), dist * math.sin(angle)),
+            location=location,
             property_management=PropertyManagement.COMMUNITY_FALLBACK,
             provenance=prov,
         )

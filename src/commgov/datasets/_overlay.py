@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field as _field
 from datetime import date
+from typing import Any
 
 from commgov._random import rng
 from commgov.datasets._divisions import DIVISIONS_REFERENCE, GUSU_CODE
@@ -160,23 +161,10 @@ def overlay(
         teams_led[leader_org].append(team_id)
         for k, p in enumerate(sorted(pioneers_of[unit_id], key=lambda p: p.id)):
             out.memberships.append(
-                Membership(
-                    id=f"{p.id}/M1",
-                    person_id=p.id,
-                    organisation_id=team_id,
-                    role=MembershipRole.LEADER if k == 0 else MembershipRole.MEMBER,
-                    provenance=prov,
-                )
+                _membership(p, 1, team_id, prov, role=_first_is(k, MembershipRole.LEADER))
             )
             if Role.PARTY_MEMBER in p.roles:
-                out.memberships.append(
-                    Membership(
-                        id=f"{p.id}/M2",
-                        person_id=p.id,
-                        organisation_id=leader_org,
-                        provenance=prov,
-                    )
-                )
+                out.memberships.append(_membership(p, 2, leader_org, prov))
 
     for c in communities:
         if c.id not in detailed:
@@ -210,6 +198,24 @@ def overlay(
         _action_branch(zone, community_org, people, day, prov, out)
     _district_teams(communities, people, seed, prov, out)
     return out
+
+
+def _membership(
+    person: Person, n: int, organisation_id: str, prov: Provenance, **fields: Any
+) -> Membership:
+    """The person's ``n``-th membership (id ``{person}/M{n}``), in ``organisation_id``."""
+    return Membership(
+        id=f"{person.id}/M{n}",
+        person_id=person.id,
+        organisation_id=organisation_id,
+        provenance=prov,
+        **fields,
+    )
+
+
+def _first_is(k: int, role: MembershipRole) -> MembershipRole:
+    """``role`` for the first member of a list (``k == 0``), a plain member for the others."""
+    return role if k == 0 else MembershipRole.MEMBER
 
 
 def _top(units: dict[str, NeighbourhoodUnit], unit_id: str) -> str:
@@ -253,14 +259,8 @@ def _action_branch(
     ][:3]
     for k, p in enumerate(members):
         out.memberships.append(
-            Membership(
-                id=f"{p.id}/M3",
-                person_id=p.id,
-                organisation_id=org_id,
-                role=MembershipRole.SECRETARY if k == 0 else MembershipRole.MEMBER,
-                start=day,
-                end=day,
-                provenance=prov,
+            _membership(
+                p, 3, org_id, prov, role=_first_is(k, MembershipRole.SECRETARY), start=day, end=day
             )
         )
 
@@ -283,13 +283,7 @@ def _district_teams(
     riders = sorted((p for p in people if Role.RIDER in p.roles), key=lambda p: p.id)
     for k, p in enumerate(riders):
         out.memberships.append(
-            Membership(
-                id=f"{p.id}/M1",
-                person_id=p.id,
-                organisation_id=riders_id,
-                role=MembershipRole.LEADER if k == 0 else MembershipRole.MEMBER,
-                provenance=prov,
-            )
+            _membership(p, 1, riders_id, prov, role=_first_is(k, MembershipRole.LEADER))
         )
     codes = [c.id for c in communities]
     width = max(2, int(math.log10(BUSINESS_TEAMS)) + 1)

@@ -9,7 +9,7 @@ from commgov.errors import InputError, InputIssue
 from commgov.matching.volunteers import Task
 from commgov.org import Building, Household, NodeKind, OrgGraph, OrgModel
 from commgov.org._text import article
-from commgov.types import TimeWindow
+from commgov.types import GeoPoint, TimeWindow
 
 #: Delivery waves of the day (hours), the slot grid of relay and visit tasks.
 WAVES = ((8, 9), (9, 10), (10, 11), (11, 12), (14, 15), (15, 16), (16, 17))
@@ -86,43 +86,15 @@ def synthetic_tasks(
         assert isinstance(household, Household)
         g = rng(seed, "tasks", hid)
         place = building_of(hid).location
-        tasks.append(
-            Task(
-                id=f"{hid}/T-delivery",
-                skill="delivery",
-                location=place,
-                window=wave(int(g.integers(0, 4))),
-                priority=3 if household.elderly_alone else 2,
-                household_id=hid,
-                note="groceries gate → door",
-            )
-        )
+        tasks.append(_household_task(hid, place, "delivery", "delivery", 1,
+                                     wave(int(g.integers(0, 4))),
+                                     3 if household.elderly_alone else 2, "groceries gate → door"))
         if g.random() < 0.33:
-            tasks.append(
-                Task(
-                    id=f"{hid}/T-care",
-                    skill="elderly_care",
-                    min_level=2,
-                    location=place,
-                    window=wave(int(g.integers(4, 7))),
-                    priority=2,
-                    household_id=hid,
-                    note="care visit",
-                )
-            )
+            tasks.append(_household_task(hid, place, "care", "elderly_care", 2,
+                                         wave(int(g.integers(4, 7))), 2, "care visit"))
         if g.random() < 0.05:
-            tasks.append(
-                Task(
-                    id=f"{hid}/T-firstaid",
-                    skill="first_aid",
-                    min_level=3,
-                    location=place,
-                    window=wave(int(g.integers(0, 7))),
-                    priority=3,
-                    household_id=hid,
-                    note="first-aid check",
-                )
-            )
+            tasks.append(_household_task(hid, place, "firstaid", "first_aid", 3,
+                                         wave(int(g.integers(0, 7))), 3, "first-aid check"))
     for bid in graph.descendants(community_id, NodeKind.BUILDING):
         g = rng(seed, "tasks", bid)
         if g.random() < 0.06:
@@ -139,3 +111,10 @@ def synthetic_tasks(
                 )
             )
     return sorted(tasks, key=lambda t: t.id)
+
+
+def _household_task(hid: str, place: GeoPoint, kind: str, skill: str, min_level: int,
+                    window: TimeWindow, priority: int, note: str) -> Task:
+    """The task ``{hid}/T-{kind}`` at the household's building."""
+    return Task(id=f"{hid}/T-{kind}", skill=skill, min_level=min_level, location=place,
+                window=window, priority=priority, household_id=hid, note=note)

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from commgov._files import csv_text, write_texts
-from commgov.io._import import TableImportError
+from commgov.io._import_tables import TableImportError
 from commgov.io._privacy import MASK
 from commgov.io._tables import RawRow, TableIssue, read_table
 from commgov.lists._container import ThreeLists

@@ -251,9 +251,7 @@ class OrgGraph:
         ValueError
             If the record is not a territorial place.
         """
-        if self._kinds[known_id(self._records, node_id)] not in TERRITORIAL:
-            what = article(self._kinds[node_id])
-            raise ValueError(f"{node_id} is {what}, not a territorial place")
+        self._check_territorial(known_id(self._records, node_id), "not a territorial place")
         cached = self._summaries.get(node_id)
         if cached is None:
             with gc_paused():  # acyclic vectors: nothing for the collector to find
@@ -303,13 +301,17 @@ class OrgGraph:
 
     # -- chain of command ---------------------------------------------------------------------
 
+    def _check_territorial(self, node_id: str, expected: str) -> None:
+        """Raise ValueError unless the (known) record is a territorial place."""
+        if self._kinds[node_id] not in TERRITORIAL:
+            raise ValueError(f"{node_id} is {article(self._kinds[node_id])}, {expected}")
+
     def _place_chain(self, node_id: str) -> list[str]:
         """The place and its territorial ancestors; a site stands in for its parent place."""
         record = self._records[known_id(self._records, node_id)]
         if isinstance(record, Site):
             return [node_id, record.parent_id, *self.ancestors(record.parent_id)]
-        if self._kinds[node_id] not in TERRITORIAL:
-            raise ValueError(f"{node_id} is {article(self._kinds[node_id])}, not a place")
+        self._check_territorial(node_id, "not a place")
         return [node_id, *self.ancestors(node_id)]
 
     def _in_force(self, org_id: str, at: datetime | None) -> bool:
@@ -511,8 +513,7 @@ class OrgGraph:
         ValueError
             If the record is not a territorial place.
         """
-        if self._kinds[known_id(self._records, place_id)] not in TERRITORIAL:
-            raise ValueError(f"{place_id} is {article(self._kinds[place_id])}, not a place")
+        self._check_territorial(known_id(self._records, place_id), "not a place")
         served = self._coverage()
         found: set[str] = set()
         for p in (place_id, *self.ancestors(place_id), *self.descendants(place_id)):

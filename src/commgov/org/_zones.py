@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -194,6 +195,32 @@ _FINE = ("building", "entrance", "household")
 #: Version of the three-zone rules in force in spring 2022 (the default of designations).
 THREE_ZONE_2021 = "2021-three-zone"
 
+
+def _home_only(**rule: Any) -> RegimeRule:
+    """A regime that keeps people at home: sampling and supplies come to the door."""
+    return RegimeRule(
+        movement=Movement.HOME_ONLY,
+        sampling_mode=SamplingMode.DOOR_TO_DOOR,
+        supply_mode=SupplyMode.DOOR_TO_DOOR,
+        **rule,
+    )
+
+
+def _within_zone(**rule: Any) -> RegimeRule:
+    """A regime that keeps people in the zone: sampling by building, staggered pickup."""
+    return RegimeRule(
+        movement=Movement.WITHIN_ZONE,
+        sampling_mode=SamplingMode.SCHEDULED_BY_BUILDING,
+        supply_mode=SupplyMode.STAGGERED_PICKUP,
+        **rule,
+    )
+
+
+def _open_point(**rule: Any) -> RegimeRule:
+    """A regime of open sampling points and normal supplies (``movement`` given)."""
+    return RegimeRule(sampling_mode=SamplingMode.OPEN_POINT, supply_mode=SupplyMode.NORMAL, **rule)
+
+
 _RULEBOOKS = [
     PolicyRulebook(
         version=THREE_ZONE_2021,
@@ -201,26 +228,18 @@ _RULEBOOKS = [
         issued="2021",
         source="联防联控机制综发〔2021〕92号 as explained by provincial CDCs",
         rules={
-            ZoneRegime.SEALED: RegimeRule(
-                movement=Movement.HOME_ONLY,
-                sampling_mode=SamplingMode.DOOR_TO_DOOR,
-                supply_mode=SupplyMode.DOOR_TO_DOOR,
+            ZoneRegime.SEALED: _home_only(
                 sampling_days=(1, 4, 7, 10, 14),
                 release_days=14,
                 slogan="区域封闭、足不出户、服务上门",
             ),
-            ZoneRegime.CONTROLLED: RegimeRule(
-                movement=Movement.WITHIN_ZONE,
-                sampling_mode=SamplingMode.SCHEDULED_BY_BUILDING,
-                supply_mode=SupplyMode.STAGGERED_PICKUP,
+            ZoneRegime.CONTROLLED: _within_zone(
                 sampling_days=(1, 4, 7),
                 release_days=14,
                 slogan="人不出区、严禁聚集",
             ),
-            ZoneRegime.PRECAUTIONARY: RegimeRule(
+            ZoneRegime.PRECAUTIONARY: _open_point(
                 movement=Movement.LIMITED,
-                sampling_mode=SamplingMode.OPEN_POINT,
-                supply_mode=SupplyMode.NORMAL,
                 slogan="强化社会面管控、严格限制人员聚集",
             ),
         },
@@ -232,24 +251,16 @@ _RULEBOOKS = [
         issued="2022-06 (late June)",
         source="新型冠状病毒肺炎防控方案（第九版）",
         rules={
-            ZoneRegime.HIGH: RegimeRule(
-                movement=Movement.HOME_ONLY,
-                sampling_mode=SamplingMode.DOOR_TO_DOOR,
-                supply_mode=SupplyMode.DOOR_TO_DOOR,
+            ZoneRegime.HIGH: _home_only(
                 release_days=7,
                 slogan="足不出户、上门服务",
             ),
-            ZoneRegime.MEDIUM: RegimeRule(
-                movement=Movement.WITHIN_ZONE,
-                sampling_mode=SamplingMode.SCHEDULED_BY_BUILDING,
-                supply_mode=SupplyMode.STAGGERED_PICKUP,
+            ZoneRegime.MEDIUM: _within_zone(
                 release_days=3,
                 slogan="人不出区、错峰取物",
             ),
-            ZoneRegime.LOW: RegimeRule(
+            ZoneRegime.LOW: _open_point(
                 movement=Movement.PROTECTED,
-                sampling_mode=SamplingMode.OPEN_POINT,
-                supply_mode=SupplyMode.NORMAL,
                 slogan="个人防护、避免聚集",
             ),
         },
@@ -261,17 +272,12 @@ _RULEBOOKS = [
         issued="2022-11",
         source="二十条优化措施",
         rules={
-            ZoneRegime.HIGH: RegimeRule(
-                movement=Movement.HOME_ONLY,
-                sampling_mode=SamplingMode.DOOR_TO_DOOR,
-                supply_mode=SupplyMode.DOOR_TO_DOOR,
+            ZoneRegime.HIGH: _home_only(
                 target_kinds=("building", "entrance"),
                 slogan="足不出户、上门服务",
             ),
-            ZoneRegime.LOW: RegimeRule(
+            ZoneRegime.LOW: _open_point(
                 movement=Movement.PROTECTED,
-                sampling_mode=SamplingMode.OPEN_POINT,
-                supply_mode=SupplyMode.NORMAL,
                 slogan="个人防护、避免聚集",
             ),
         },
@@ -283,17 +289,12 @@ _RULEBOOKS = [
         issued="2022-12-07",
         source="新十条",
         rules={
-            ZoneRegime.HIGH: RegimeRule(
-                movement=Movement.HOME_ONLY,
-                sampling_mode=SamplingMode.DOOR_TO_DOOR,
-                supply_mode=SupplyMode.DOOR_TO_DOOR,
+            ZoneRegime.HIGH: _home_only(
                 target_kinds=_FINE,
                 slogan="足不出户、上门服务",
             ),
-            ZoneRegime.LOW: RegimeRule(
+            ZoneRegime.LOW: _open_point(
                 movement=Movement.PROTECTED,
-                sampling_mode=SamplingMode.OPEN_POINT,
-                supply_mode=SupplyMode.NORMAL,
                 slogan="个人防护",
             ),
         },

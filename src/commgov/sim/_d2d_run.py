@@ -82,7 +82,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -93,7 +93,7 @@ from pydantic import Field
 
 from commgov.sim._log import EventLog
 from commgov.sim._params import Crew
-from commgov.sim._shifts import fatigue_factor
+from commgov.sim._shifts import RngFactory, fatigue_factor
 from commgov.types import EARTH_RADIUS_M
 
 if TYPE_CHECKING:
@@ -116,8 +116,6 @@ D2D_STREAM = "sim_d2d_service"
 BASE = "<base>"
 #: The two assignment policies.
 D2DOrder = Literal["nearest_first", "planned"]
-
-RngFactory = Callable[[str, str], np.random.Generator]
 
 _BLOCK = 64
 _ACTOR = "door_to_door"

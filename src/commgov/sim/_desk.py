@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -73,7 +73,7 @@ from pydantic import AllowInfNan, Field, model_validator
 from commgov._random import rng as _rng
 from commgov.sim._log import EventLog
 from commgov.sim._params import FatiguePerHour, Params
-from commgov.sim._shifts import fatigue_factor
+from commgov.sim._shifts import RngFactory, fatigue_factor
 
 if TYPE_CHECKING:
     from commgov.scheduling import SamplingPlan, SamplingProblem
@@ -100,8 +100,6 @@ ARRIVAL_STREAM = "sim_queue_arrivals"
 #: Stream of service times (per point, or per point and slot).
 SERVICE_STREAM = "sim_queue_service"
 
-#: ``rngs(stream, entity)`` → a fresh generator (the engine's ``ctx.rng``).
-RngFactory = Callable[[str, str], np.random.Generator]
 
 _CHUNK = 4096  # draws per call when a stream length is open-ended (fixed: part of the stream)
 

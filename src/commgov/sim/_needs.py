@@ -68,7 +68,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -130,8 +130,6 @@ DEFAULT_HOURLY_PROFILE: tuple[float, ...] = (
     0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.6, 1.4, 1.8, 1.8, 1.5, 1.3,
     1.0, 0.9, 1.1, 1.2, 1.3, 1.6, 1.7, 1.7, 1.4, 1.0, 0.6, 0.3,
 )
-
-RngFactory = Callable[[str, str], np.random.Generator]
 
 
 class NeedCategory(Params):

@@ -37,11 +37,16 @@ from commgov.sim._relay_run import (
     GateBuilding,
     RelayGate,
     RelayVolunteer,
-    RngFactory,
     relay_process,
     rider_arrivals,
 )
-from commgov.sim._shifts import leave_times, recruit_times, shift_windows, truncate_windows
+from commgov.sim._shifts import (
+    RngFactory,
+    leave_times,
+    recruit_times,
+    shift_windows,
+    truncate_windows,
+)
 
 __all__ = ["RelayKpis", "RelayParams", "relay", "relay_kpis"]
 

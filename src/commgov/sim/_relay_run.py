@@ -79,7 +79,7 @@ from commgov.sim._params import (
     SpeedMPerMin,
     VariationCoefficient,
 )
-from commgov.sim._shifts import fatigue_factor
+from commgov.sim._shifts import RngFactory, fatigue_factor
 
 if TYPE_CHECKING:
     from commgov.matching.relay import RelayProblem
@@ -103,8 +103,6 @@ __all__ = [
 RIDER_STREAM = "sim_relay_riders"
 #: Stream of trip-time factors (entity: the volunteer id).
 TRIP_STREAM = "sim_relay_trips"
-
-RngFactory = Callable[[str, str], np.random.Generator]
 
 _CHUNK = 1024
 

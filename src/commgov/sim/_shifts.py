@@ -38,6 +38,8 @@ __all__ = [
 #: Stream of attrition and recruitment draws.
 SHIFT_STREAM = "sim_shifts"
 
+#: ``rngs(stream, entity)`` → a fresh generator (the engine's ``ctx.rng``); the one type
+#: every sim submodel takes its random streams as.
 RngFactory = Callable[[str, str], np.random.Generator]
 
 Windows = tuple[tuple[float, float], ...]

@@ -1,13 +1,23 @@
 """Testing tools for commgov and for code built on it.
 
 * :mod:`commgov.testing.strategies` — Hypothesis strategies of records and problems;
-* :data:`SAMPLING_MUTATIONS`, :data:`MATCHING_MUTATIONS` — operators that break a valid result in
-  one known way, with the verifier code that must reject it;
+* :data:`MUTATIONS` — family → its mutation table (:data:`SAMPLING_MUTATIONS`,
+  :data:`DOOR_TO_DOOR_MUTATIONS`, :data:`NOTIFICATION_MUTATIONS`, :data:`ROSTER_MUTATIONS`,
+  :data:`MATCHING_MUTATIONS`, :data:`RELAY_MUTATIONS`, :data:`ALLOCATION_MUTATIONS`): name →
+  :class:`Mutation`, an operator that breaks a valid result of :func:`fixture` in one known
+  way, rejected by the family's verifier with exactly its code; together they cover every
+  violation code (:func:`mutation_codes_covered`);
+* :func:`check_planner` — the generic conformance runner: a planner (the family's own or a
+  third party's with the same signature) on the family's fixture problems must return the
+  result type, pass the verifier, be deterministic and order-invariant, refuse bad time
+  limits, honour a pre-set cancel and report progress; :func:`check_staffing` checks the
+  staffing formulas; :func:`parametrize_with_checks` turns (family, check) pairs into a
+  ``pytest.mark.parametrize``;
 * :func:`check_matcher` — conformance check a third-party matcher can run: on seeded
   instances and edge cases (:func:`matching_edge_cases`, :func:`with_scopes`) its results must
   pass :func:`~commgov.matching.is_valid_assignment`, be deterministic and independent of input
   order, and (``min_cost``, ``fair``) reach the objective tiers of commgov's exact solver;
-  returns a :class:`ConformanceReport`;
+  built on :func:`check_planner`; every runner returns a :class:`ConformanceReport`;
 * :func:`check_scheduler` — on generated problems a sampling scheduler's plans must pass
   :func:`~commgov.scheduling.is_valid_sampling_plan`.
 
@@ -28,26 +38,62 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from hypothesis import HealthCheck, given, settings
 
 from commgov.scheduling import SamplingPlan, SamplingProblem, is_valid_sampling_plan
+from commgov.testing._check import (
+    PLANNER_CHECKS,
+    STAFFING_CHECKS,
+    check_planner,
+    check_staffing,
+    parametrize_with_checks,
+)
 from commgov.testing._conformance import (
-    ConformanceCheck,
-    ConformanceFailure,
-    ConformanceReport,
     check_matcher,
     matching_edge_cases,
     with_scopes,
 )
-from commgov.testing._matching_mutations import MATCHING_MUTATIONS
-from commgov.testing._sampling import SAMPLING_MUTATIONS, sampling_problems
+from commgov.testing._families import (
+    FAMILIES,
+    MUTATIONS,
+    Family,
+    fixture,
+    mutation_codes_covered,
+)
+from commgov.testing._mut_allocation import ALLOCATION_MUTATIONS, AllocationCase
+from commgov.testing._mut_door_to_door import DOOR_TO_DOOR_MUTATIONS
+from commgov.testing._mut_matching import MATCHING_MUTATIONS
+from commgov.testing._mut_notification import NOTIFICATION_MUTATIONS
+from commgov.testing._mut_relay import RELAY_MUTATIONS
+from commgov.testing._mut_roster import ROSTER_MUTATIONS
+from commgov.testing._mut_sampling import SAMPLING_MUTATIONS
+from commgov.testing._mutation import Mutation
+from commgov.testing._report import ConformanceCheck, ConformanceFailure, ConformanceReport
+from commgov.testing._sampling import sampling_problems
 
 __all__ = [
+    "ALLOCATION_MUTATIONS",
+    "DOOR_TO_DOOR_MUTATIONS",
+    "FAMILIES",
     "MATCHING_MUTATIONS",
+    "MUTATIONS",
+    "NOTIFICATION_MUTATIONS",
+    "PLANNER_CHECKS",
+    "RELAY_MUTATIONS",
+    "ROSTER_MUTATIONS",
     "SAMPLING_MUTATIONS",
+    "STAFFING_CHECKS",
+    "AllocationCase",
     "ConformanceCheck",
     "ConformanceFailure",
     "ConformanceReport",
+    "Family",
+    "Mutation",
     "check_matcher",
+    "check_planner",
     "check_scheduler",
+    "check_staffing",
+    "fixture",
     "matching_edge_cases",
+    "mutation_codes_covered",
+    "parametrize_with_checks",
     "with_scopes",
 ]
 

@@ -16,7 +16,9 @@ per instance, that its result
    one is chosen). The reference is an exact min-cost flow, so a valid result can never be
    strictly better; if one is, the report says so (a commgov bug worth reporting).
 
-It is plain code, not a Hypothesis test, so it runs the same everywhere and returns a report
+Checks 1–3 are those of the generic runner :func:`~commgov.testing.check_planner` (run on a
+one-argument matcher); check 4 and the blocking pairs are matching's own. It is plain code,
+not a Hypothesis test, so it runs the same everywhere and returns a report
 instead of raising.
 """
 
@@ -24,11 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,113 +43,18 @@ from commgov.matching import (
     is_valid_assignment,
     match_volunteers,
 )
+from commgov.testing._check import _check_problem
+from commgov.testing._families import family
+from commgov.testing._report import ConformanceCheck, ConformanceFailure, ConformanceReport
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = [
-    "ConformanceCheck",
-    "ConformanceFailure",
-    "ConformanceReport",
     "check_matcher",
     "matching_edge_cases",
     "with_scopes",
 ]
 
 _OBJECTIVES = OBJECTIVES
-
-
-class ConformanceCheck(StrEnum):
-    """The checks :func:`check_matcher` runs on each instance."""
-
-    MATCHER_ERROR = "MATCHER_ERROR"
-    """The matcher raised, or returned something other than an ``Assignment``."""
-    VALID = "VALID"
-    """The verifier rejected the result (``code`` names the violation)."""
-    DETERMINISTIC = "DETERMINISTIC"
-    """The same problem twice gave different JSON."""
-    PERMUTATION_INVARIANT = "PERMUTATION_INVARIANT"
-    """The problem with shuffled records gave different JSON."""
-    OPTIMAL = "OPTIMAL"
-    """The objective tiers differ from the reference solver's."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConformanceFailure:
-    """One failed check.
-
-    Attributes
-    ----------
-    instance : str
-        Name of the instance.
-    check : ConformanceCheck
-        Which check failed.
-    code : MatchingViolationCode or None
-        The verifier's code, for :attr:`ConformanceCheck.VALID`.
-    detail : str
-        What went wrong, in words.
-    """
-
-    instance: str
-    check: ConformanceCheck
-    code: MatchingViolationCode | None
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class ConformanceReport:
-    """Outcome of :func:`check_matcher`; truthy exactly when every check passed.
-
-    Attributes
-    ----------
-    objective : str
-        The objective the matcher was checked against.
-    instances : list of str
-        Names of the instances run, in order.
-    failures : list of ConformanceFailure
-        Every failed check, in instance order.
-    """
-
-    objective: str
-    instances: list[str] = field(default_factory=list)
-    failures: list[ConformanceFailure] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Whether every check passed."""
-        return not self.failures
-
-    @property
-    def checks(self) -> set[ConformanceCheck]:
-        """The distinct checks that failed."""
-        return {f.check for f in self.failures}
-
-    @property
-    def codes(self) -> set[MatchingViolationCode]:
-        """The distinct verifier codes among the failures."""
-        return {f.code for f in self.failures if f.code is not None}
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def raise_for_failures(self) -> None:
-        """Raise ``AssertionError`` listing the first failures, if any.
-
-        Raises
-        ------
-        AssertionError
-            If the report has failures.
-        """
-        if self.failures:
-            lines = [
-                f"{f.instance}: {f.check.value}"
-                + (f"/{f.code.value}" if f.code else "")
-                + f": {f.detail}"
-                for f in self.failures[:20]
-            ]
-            more = len(self.failures) - 20
-            raise AssertionError(
-                f"{len(self.failures)} conformance failures:\n" + "\n".join(lines)
-                + (f"\n... and {more} more" if more > 0 else "")
-            )
 
 
 def _digest(*parts: object) -> int:
@@ -326,25 +230,6 @@ def matching_edge_cases() -> dict[str, MatchingProblem]:
     }
 
 
-def _shuffled(problem: MatchingProblem, seed: int) -> MatchingProblem:
-    """The problem with every list (and skills dict) in a seeded random order."""
-    rnd = random.Random(seed)
-    data = problem.model_dump()
-
-    def mix(items: list[Any]) -> list[Any]:
-        items = list(items)
-        rnd.shuffle(items)
-        return items
-
-    for vol in data["volunteers"]:
-        vol["skills"] = dict(mix(list(vol["skills"].items())))
-        vol["availability"] = mix(vol["availability"])
-        vol["building_ids"] = mix(vol["building_ids"])
-    for name in ("tasks", "volunteers", "pinned", "previous"):
-        data[name] = mix(data[name])
-    return MatchingProblem.model_validate(data)
-
-
 def _default_instances(seeds: Iterable[int]) -> dict[str, MatchingProblem]:
     from commgov.datasets import matching_instance
 
@@ -408,19 +293,12 @@ def check_matcher(
     for name, problem in named.items():
         names.append(name)
         failures.extend(_check_one(matcher, objective, name, problem))
-    return ConformanceReport(objective=objective, instances=names, failures=failures)
-
-
-def _run(
-    matcher: Callable[[MatchingProblem], Assignment], problem: MatchingProblem
-) -> Assignment | str:
-    try:
-        result = matcher(problem)
-    except Exception as exc:  # any matcher error is a conformance failure
-        return f"{type(exc).__name__}: {exc}"
-    if not isinstance(result, Assignment):
-        return f"returned {type(result).__name__}, not an Assignment"
-    return result
+    return ConformanceReport(family="matching", objective=objective, instances=names,
+                             failures=failures,
+                             checks_run=[ConformanceCheck.VALID, ConformanceCheck.DETERMINISTIC,
+                                         ConformanceCheck.PERMUTATION_INVARIANT,
+                                         *([ConformanceCheck.OPTIMAL]
+                                           if objective != "stable" else [])])
 
 
 def _check_one(
@@ -429,20 +307,21 @@ def _check_one(
     name: str,
     problem: MatchingProblem,
 ) -> list[ConformanceFailure]:
-    out: list[ConformanceFailure] = []
+    out = _check_problem(
+        family("matching"), lambda p, **_kw: matcher(p), name, problem,
+        (ConformanceCheck.VALID, ConformanceCheck.DETERMINISTIC,
+         ConformanceCheck.PERMUTATION_INVARIANT), first=False)
+    if any(f.check in (ConformanceCheck.PLANNER_ERROR, ConformanceCheck.RESULT_TYPE)
+           for f in out) or (objective not in ("min_cost", "fair", "stable")):
+        return out
+    first = matcher(problem)
+    report = is_valid_assignment(problem, first)
 
     def fail(
         check: ConformanceCheck, detail: str, code: MatchingViolationCode | None = None
     ) -> None:
         out.append(ConformanceFailure(name, check, code, detail))
 
-    first = _run(matcher, problem)
-    if isinstance(first, str):
-        fail(ConformanceCheck.MATCHER_ERROR, first)
-        return out
-    report = is_valid_assignment(problem, first)
-    for v in report.violations:
-        fail(ConformanceCheck.VALID, f"{v.record}: {v.detail}", MatchingViolationCode(v.code))
     if objective == "stable" and MatchingViolationCode.BLOCKING_PAIR not in report.codes:
         for bp in blocking_pairs(problem, first, limit=10):
             fail(
@@ -450,20 +329,6 @@ def _check_one(
                 f"{bp.task_id} and {bp.volunteer_id} block the assignment",
                 MatchingViolationCode.BLOCKING_PAIR,
             )
-    text = first.to_json()
-    again = _run(matcher, problem)
-    if isinstance(again, str):
-        fail(ConformanceCheck.MATCHER_ERROR, f"second run: {again}")
-    elif again.to_json() != text:
-        fail(ConformanceCheck.DETERMINISTIC, "the same problem twice gave different JSON")
-    mixed = _run(matcher, _shuffled(problem, _digest("shuffle", name) % 2**32))
-    if isinstance(mixed, str):
-        fail(ConformanceCheck.MATCHER_ERROR, f"shuffled input: {mixed}")
-    elif mixed.to_json() != text:
-        fail(
-            ConformanceCheck.PERMUTATION_INVARIANT,
-            "the problem with shuffled records gave different JSON",
-        )
     if objective in ("min_cost", "fair") and report.ok:
         reference = match_volunteers(problem, objective=objective)
         ref = is_valid_assignment(problem, reference).objective

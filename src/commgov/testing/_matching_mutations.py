@@ -5,8 +5,8 @@
   (or ``None`` when it does not apply to this instance), the code
   :func:`~commgov.matching.is_valid_assignment` must report, and the codes the fault
   necessarily brings with it (documented per operator);
-* :data:`MATCHING_MUTATIONS` — ``name → (operator, expected MatchingViolationCode)``, the same
-  operators in the older two-field form;
+* the table of :class:`~commgov.testing.Mutation` records,
+  :data:`~commgov.testing.MATCHING_MUTATIONS`, is built from these specs in ``_mut_matching.py``;
 * :data:`UNREACHABLE_CODES` — violation codes no operator produces, with the reason (empty:
   every code has an operator).
 
@@ -51,7 +51,6 @@ from commgov.testing._matching import (
 )
 
 __all__ = [
-    "MATCHING_MUTATIONS",
     "MATCHING_MUTATION_SPECS",
     "UNREACHABLE_CODES",
     "MutationSpec",
@@ -452,14 +451,7 @@ _V = MatchingViolationCode
 MATCHING_MUTATION_SPECS: dict[str, MutationSpec] = {
     # eligibility of a match (one condition broken, capacities kept)
     "skill_missing": MutationSpec(mutate_skill_missing, _V.SKILL_MISSING, moves_pairs=True),
-    "out_of_scope": MutationSpec(
-        mutate_out_of_scope,
-        _V.OUT_OF_SCOPE,
-        implies=frozenset({_V.REASON_FALSE}),
-        why="the MATCHED reason's required 'scope' param has no true value for an "
-        "out-of-scope pair (the verifier expects none), so it is necessarily false",
-        moves_pairs=True,
-    ),
+    "out_of_scope": MutationSpec(mutate_out_of_scope, _V.OUT_OF_SCOPE, moves_pairs=True),
     "too_far": MutationSpec(mutate_too_far, _V.TOO_FAR, moves_pairs=True),
     "out_of_window": MutationSpec(mutate_out_of_window, _V.OUT_OF_WINDOW, moves_pairs=True),
     # capacities (one broken, the others kept)
@@ -497,12 +489,6 @@ MATCHING_MUTATION_SPECS: dict[str, MutationSpec] = {
     "unmatch_servable": MutationSpec(mutate_unmatch_servable, _V.REASON_FALSE, moves_pairs=True),
     "matched_reason_false": MutationSpec(mutate_matched_reason_false, _V.REASON_FALSE),
     "pinned_reason_missing": MutationSpec(mutate_pinned_reason_missing, _V.REASON_FALSE),
-}
-
-#: name → (operator, code the verifier must report): :data:`MATCHING_MUTATION_SPECS` in the
-#: older two-field form.
-MATCHING_MUTATIONS: dict[str, tuple[MatchingMutation, MatchingViolationCode]] = {
-    name: (spec.operator, spec.code) for name, spec in MATCHING_MUTATION_SPECS.items()
 }
 
 #: Violation codes no operator produces, with the reason (none: every code is covered).

@@ -9,19 +9,19 @@ arcs and reasons with vectorised equivalents (``_network``), tested equal to the
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from commgov._walking import walk_metres_half_up
 from commgov.errors import InputIssue
 from commgov.lists._container import ThreeLists
 from commgov.lists._lifecycle import Status
 from commgov.lists._records import ListItem, Need, Resource
 from commgov.results import Reason, register_reasons
-from commgov.types import GeoPoint, haversine_m
+from commgov.types import GeoPoint
 
 __all__ = [
     "ALLOCATABLE",
@@ -210,7 +210,7 @@ def allocation_distance_m(
         return 0
     a = places[need.place_id or ""]
     b = places[resource.place_id or ""]
-    return math.floor(haversine_m(a.lon, a.lat, b.lon, b.lat) + 0.5)
+    return walk_metres_half_up(a, b)
 
 
 def spans(item: ListItem, at: datetime) -> list[tuple[datetime, datetime]]:

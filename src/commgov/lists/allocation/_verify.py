@@ -178,14 +178,15 @@ def is_valid_allocation(
         report.add(_V.UNMET_MISMATCH, "unmet",
                    f"lists {[u.need_id for u in allocation.unmet]}, "
                    f"expected {sorted(expected_unmet)}")
-    t1 = 0
+    # the unmet tier from the flows, not from the listed entries: a missing entry is one
+    # fault (UNMET_MISMATCH), not also an objective mismatch
+    t1 = sum(sc.needs[nid][0].priority * short for nid, short in expected_unmet.items())
     status = allocation.info.status
     for u in allocation.unmet:
         if u.need_id not in expected_unmet:
             continue
         need, asked = sc.needs[u.need_id]
         short = expected_unmet[u.need_id]
-        t1 += need.priority * short
         got = (u.priority, u.asked, u.allocated, u.short)
         want_numbers = (need.priority, asked, got_need[u.need_id], short)
         if got != want_numbers:

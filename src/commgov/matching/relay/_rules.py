@@ -28,8 +28,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from commgov._walking import walk_metres_half_up
 from commgov.results import register_reasons
-from commgov.types import TimeWindow, haversine_m, to_seconds
+from commgov.types import TimeWindow, to_seconds
 
 if TYPE_CHECKING:
     from commgov.matching.relay._problem import GateVolunteer, Parcel, RelayBuilding, RelayProblem
@@ -114,8 +115,7 @@ def walk_metres(problem: RelayProblem, building: RelayBuilding) -> int:
     gate, loc = problem.gate, building.location
     if gate is None or loc is None:  # refused by RelayProblem's checks
         raise ValueError(f"building {building.id} has no walk_m and no location/gate")
-    d = haversine_m(gate.lon, gate.lat, loc.lon, loc.lat) * problem.detour_factor
-    return math.floor(d + 0.5)
+    return walk_metres_half_up(gate, loc, problem.detour_factor)
 
 
 def walk_seconds(problem: RelayProblem, building: RelayBuilding) -> int:

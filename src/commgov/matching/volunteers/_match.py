@@ -192,14 +192,14 @@ def match_volunteers(
     >>> [(m.task_id, m.volunteer_id, m.distance_m) for m in a.matches]
     [('t1', 'v1', 95)]
     """
+    check_options(_WHERE, time_limit_s=time_limit_s, seed=seed, progress=progress,
+                  cancel=cancel, strict=strict)
     expect_type(
         problem,
         MatchingProblem,
         "problem",
         "build one with matching_problem_from_org or MatchingProblem(...)",
     )
-    check_options(_WHERE, time_limit_s=time_limit_s, seed=seed, progress=progress,
-                  cancel=cancel, strict=strict)
     method = check_choice(_WHERE, "method", "auto" if method is None else method, METHODS)
     objective = check_choice(_WHERE, "objective", objective, OBJECTIVES)
     propose = check_choice(_WHERE, "propose", propose, PROPOSE_SIDES)

@@ -9,12 +9,12 @@ tested against them.
 from __future__ import annotations
 
 import itertools
-import math
 from collections import Counter
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from commgov._walking import walk_metres_half_up
 from commgov.errors import InputIssue
 from commgov.matching.volunteers._problem import (
     MatchingProblem,
@@ -23,7 +23,6 @@ from commgov.matching.volunteers._problem import (
     Volunteer,
 )
 from commgov.results import register_reasons
-from commgov.types import haversine_m
 
 __all__ = [
     "MatchingReasonCode",
@@ -337,8 +336,7 @@ def travel_distance_m(task: Task, volunteer: Volunteer, detour_factor: float = 1
     int
         Distance in metres.
     """
-    a, b = task.location, volunteer.location
-    return math.floor(haversine_m(a.lon, a.lat, b.lon, b.lat) * detour_factor + 0.5)
+    return walk_metres_half_up(task.location, volunteer.location, detour_factor)
 
 
 def has_skill(task: Task, volunteer: Volunteer) -> bool:

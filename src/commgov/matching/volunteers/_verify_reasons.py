@@ -78,6 +78,8 @@ def check_match_reasons(
             "day_capacity": vol.capacity_per_day,
             "scope": None if level is None else level.value,
         }
+        if level is None:  # an out-of-scope pair is one fault, reported as OUT_OF_SCOPE
+            del facts["scope"]
         if vol.minutes_per_day is not None:
             facts["minutes_used"] = minutes[(vol.id, d)]
             facts["minutes_budget"] = vol.minutes_per_day

@@ -23,12 +23,12 @@ Whole seconds throughout:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import numpy as np
 
+from commgov._walking import walk_metres_half_up
 from commgov.scheduling.door_to_door._problem import (
     BASE,
     Access,
@@ -36,7 +36,7 @@ from commgov.scheduling.door_to_door._problem import (
     RoundBuilding,
     RoundHousehold,
 )
-from commgov.types import GeoPoint, haversine_m, to_seconds
+from commgov.types import GeoPoint, to_seconds
 
 __all__ = [
     "floor_seconds",
@@ -87,8 +87,7 @@ def walk_metres(problem: DoorToDoorProblem, a: GeoPoint, b: GeoPoint) -> int:
     Great-circle distance (:func:`commgov.types.haversine_m`) × ``detour_factor``, rounded
     half up. O(1).
     """
-    d = haversine_m(a.lon, a.lat, b.lon, b.lat) * problem.policy.detour_factor
-    return math.floor(d + 0.5)
+    return walk_metres_half_up(a, b, problem.policy.detour_factor)
 
 
 def walk_seconds(problem: DoorToDoorProblem, a: GeoPoint, b: GeoPoint) -> int:

@@ -198,7 +198,8 @@ def is_valid_door_to_door_plan(
                     f"service {service} s")
         if t > lim:
             rep.add(_V.OVER_LIMIT, name, f"back {t} after the unit's limit {lim}")
-        routes_ok[r.team_id, r.unit] = members
+        # a unit listed twice keeps the households of both routes (one fault, one code)
+        routes_ok.setdefault((r.team_id, r.unit), []).extend(members)
     unc_ids = [u.household_id for u in plan.uncovered]
     if unc_ids != sorted(unc_ids):
         rep.add(_V.ORDER, "plan", "uncovered households are not sorted by id")

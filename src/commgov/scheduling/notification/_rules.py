@@ -23,13 +23,14 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from commgov._walking import walk_metres_half_even
 from commgov.scheduling.notification._problem import (
     NotificationBuilding,
     NotificationProblem,
     Notifier,
     NotifyMode,
 )
-from commgov.types import GeoPoint, haversine_m, to_seconds
+from commgov.types import GeoPoint, to_seconds
 
 __all__ = [
     "NotificationTimes",
@@ -141,7 +142,7 @@ def walk_metres(problem: NotificationProblem, a: GeoPoint, b: GeoPoint) -> int:
     Great-circle distance (:func:`commgov.types.haversine_m`) × ``problem.detour_factor``,
     rounded half to even, as :func:`commgov.scheduling.walk_distance_m`.
     """
-    return round(haversine_m(a.lon, a.lat, b.lon, b.lat) * problem.detour_factor)
+    return walk_metres_half_even(a, b, problem.detour_factor)
 
 
 def walk_seconds(problem: NotificationProblem, volunteer: Notifier, metres: int) -> int:

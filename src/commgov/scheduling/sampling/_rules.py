@@ -12,7 +12,7 @@ import math
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from commgov.types import haversine_m
+from commgov._walking import walk_metres_half_even
 
 if TYPE_CHECKING:
     from commgov.scheduling.sampling._problem import (
@@ -117,6 +117,4 @@ def walk_distance_m(
     .. [1] Ballou, R. H., Rahardja, H. & Sakai, N. (2002). Selected country circuity factors
        for road travel distance estimation. Transportation Research Part A 36(9), 843-848.
     """
-    d = haversine_m(building.location.lon, building.location.lat, point.location.lon,
-                    point.location.lat)
-    return round(d * policy.detour_factor)
+    return walk_metres_half_even(building.location, point.location, policy.detour_factor)

@@ -1,0 +1,132 @@
+"""Notification plans: the fixture and the mutation table (testing only).
+
+Every operator of :data:`NOTIFICATION_MUTATIONS` breaks one record of a valid plan and leaves
+every other figure as it was, so that
+:func:`~commgov.scheduling.notification.is_valid_notification_plan` reports exactly its code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from commgov.scheduling.notification import (
+    NotificationBuilding,
+    NotificationPlan,
+    NotificationProblem,
+    NotificationViolationCode,
+    Notifier,
+)
+from commgov.testing._mutation import Mutation, mutations_of
+from commgov.types import GeoPoint
+
+__all__ = ["NOTIFICATION_MUTATIONS", "notification_fixtures"]
+
+_HOME = GeoPoint(lon=120.62, lat=31.34)
+
+
+def notification_fixtures() -> dict[str, NotificationProblem]:
+    """``{"default": problem}``: five buildings near two volunteers' home and a third volunteer
+    so far away that the plan leaves their route empty."""
+    start = datetime(2022, 4, 12, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    buildings = [
+        NotificationBuilding(id=f"b{i:02d}",
+                             location=GeoPoint(lon=120.62 + i / 3000, lat=31.34 + (i % 3) / 4000),
+                             households=10 + 5 * i, floors=1 + i % 4)
+        for i in range(5)
+    ]
+    volunteers = [
+        Notifier(id="v0", location=_HOME),
+        Notifier(id="v1", location=_HOME),
+        Notifier(id="v9-far", location=GeoPoint(lon=120.80, lat=31.50)),
+    ]
+    problem = NotificationProblem(timezone="Asia/Shanghai", start=start, buildings=buildings,
+                                  volunteers=volunteers)
+    return {"default": problem}
+
+
+def mutate_notice_missing(problem: NotificationProblem,
+                          plan: NotificationPlan) -> NotificationPlan | None:
+    """Drop one building's notice (its stop stays on the route)."""
+    if not plan.buildings:
+        return None
+    return plan.model_copy(update={"buildings": plan.buildings[1:]})
+
+
+def mutate_notice_twice(problem: NotificationProblem,
+                        plan: NotificationPlan) -> NotificationPlan | None:
+    """List one building's notice twice (adjacent, so the order by id holds)."""
+    if not plan.buildings:
+        return None
+    return plan.model_copy(update={"buildings": [plan.buildings[0], *plan.buildings]})
+
+
+def mutate_unknown_building(problem: NotificationProblem,
+                            plan: NotificationPlan) -> NotificationPlan | None:
+    """Add a notice for a building id the problem lacks (sorted last)."""
+    if not plan.buildings:
+        return None
+    ghost = plan.buildings[-1].model_copy(update={"building_id": "~ghost"})
+    return plan.model_copy(update={"buildings": [*plan.buildings, ghost]})
+
+
+def mutate_route_missing(problem: NotificationProblem,
+                         plan: NotificationPlan) -> NotificationPlan | None:
+    """Drop the (empty) route of an idle volunteer."""
+    for i, r in enumerate(plan.routes):
+        if not r.stops:
+            return plan.model_copy(update={"routes": [*plan.routes[:i], *plan.routes[i + 1:]]})
+    return None
+
+
+def mutate_notices_unsorted(problem: NotificationProblem,
+                            plan: NotificationPlan) -> NotificationPlan | None:
+    """List the building notices in reverse id order."""
+    if len(plan.buildings) < 2:
+        return None
+    return plan.model_copy(update={"buildings": list(reversed(plan.buildings))})
+
+
+def mutate_plan_start(problem: NotificationProblem,
+                      plan: NotificationPlan) -> NotificationPlan | None:
+    """Report the plan's start a minute late."""
+    return plan.model_copy(update={"start": plan.start + timedelta(minutes=1)})
+
+
+def mutate_notice_households(problem: NotificationProblem,
+                             plan: NotificationPlan) -> NotificationPlan | None:
+    """Report one more household on a notice than its stop has."""
+    if not plan.buildings:
+        return None
+    n = plan.buildings[0]
+    return plan.model_copy(update={"buildings": [
+        n.model_copy(update={"households": n.households + 1}), *plan.buildings[1:]]})
+
+
+def mutate_totals(problem: NotificationProblem, plan: NotificationPlan) -> NotificationPlan | None:
+    """Report one metre more in the plan's walking total."""
+    return plan.model_copy(update={"totals": plan.totals.model_copy(
+        update={"walk_m": plan.totals.walk_m + 1})})
+
+
+def mutate_bound_above(problem: NotificationProblem,
+                       plan: NotificationPlan) -> NotificationPlan | None:
+    """Claim a bound one second above the makespan (gap and status left as they were)."""
+    return plan.model_copy(update={"totals": plan.totals.model_copy(
+        update={"bound_s": plan.totals.makespan_s + 1})})
+
+
+_V = NotificationViolationCode
+
+#: name → :class:`~commgov.testing.Mutation` of notification plans.
+NOTIFICATION_MUTATIONS: dict[str, Mutation] = mutations_of("notification", [
+    ("notice_missing", _V.MISSING_BUILDING, mutate_notice_missing),
+    ("notice_twice", _V.DUPLICATE_BUILDING, mutate_notice_twice),
+    ("unknown_building", _V.UNKNOWN_ID, mutate_unknown_building),
+    ("route_missing", _V.MISSING_VOLUNTEER, mutate_route_missing),
+    ("notices_unsorted", _V.ORDER, mutate_notices_unsorted),
+    ("plan_start", _V.TIME_MISMATCH, mutate_plan_start),
+    ("notice_households", _V.RECORD_MISMATCH, mutate_notice_households),
+    ("totals", _V.TOTALS_MISMATCH, mutate_totals),
+    ("bound_above", _V.BOUND_INVALID, mutate_bound_above),
+])

@@ -1,0 +1,70 @@
+"""One signature per role, across every planning family.
+
+Every planner takes the problem positionally and the same keyword-only options — ``method``,
+``time_limit_s``, ``seed``, ``progress``, ``cancel`` — validated by one options checker, so a
+bad ``time_limit_s`` raises the same :class:`~commgov.errors.InvalidParameterError` (both
+``ValueError`` and ``TypeError``) everywhere, before any work; every builder from the
+organisation model takes ``(model, place_id, *, window=…)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from datetime import UTC, datetime
+
+import pytest
+
+from commgov.errors import InvalidParameterError
+from commgov.lists import allocate
+from commgov.matching import match_volunteers, matching_problem_from_org, plan_relay
+from commgov.scheduling import (
+    door_to_door_problem_from_org,
+    notification_problem_from_org,
+    plan_door_to_door,
+    plan_notification,
+    plan_roster,
+    plan_sampling,
+    roster_problem_from_org,
+    sampling_problem_from_org,
+)
+
+PLANNERS = [plan_sampling, plan_door_to_door, plan_notification, plan_roster, plan_relay,
+            match_volunteers, allocate]
+BUILDERS = [sampling_problem_from_org, door_to_door_problem_from_org,
+            notification_problem_from_org, roster_problem_from_org, matching_problem_from_org]
+SHARED = {"method": None, "seed": 0, "progress": None, "cancel": None}
+
+
+@pytest.mark.parametrize("planner", PLANNERS, ids=lambda f: f.__name__)
+def test_planners_take_the_shared_keywords(planner):
+    """The shared options are keyword-only, with the same defaults in every family."""
+    params = inspect.signature(planner).parameters
+    first = next(iter(params.values()))
+    assert first.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    for name, default in SHARED.items():
+        assert params[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+        assert params[name].default == default, name
+    limit = params["time_limit_s"]
+    assert limit.kind is inspect.Parameter.KEYWORD_ONLY
+    assert isinstance(limit.default, float) and 0 < limit.default <= 3600
+
+
+@pytest.mark.parametrize("planner", PLANNERS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("bad", ["x", -1, 0, math.nan, math.inf, 3601, True])
+def test_bad_time_limit_raises_the_same_error_everywhere(planner, bad):
+    """The options are checked first, by the one validator, whatever the problem."""
+    extra = {"at": datetime(2022, 4, 10, tzinfo=UTC)} if planner is allocate else {}
+    with pytest.raises(InvalidParameterError, match="time_limit_s") as info:
+        planner(None, time_limit_s=bad, **extra)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("builder", BUILDERS, ids=lambda f: f.__name__)
+def test_builders_take_model_place_and_window(builder):
+    """``<family>_problem_from_org(model, place_id, *, window=…)``."""
+    params = list(inspect.signature(builder).parameters.values())
+    assert [p.name for p in params[:1]] == ["model"]
+    assert params[1].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    window = inspect.signature(builder).parameters["window"]
+    assert window.kind is inspect.Parameter.KEYWORD_ONLY
