@@ -12,8 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from commgov.datasets import HUCHIYUAN, gusu, synthetic_community
 from commgov.datasets._gusu import SUBDISTRICT_AREAS, apportion

@@ -4,8 +4,7 @@ import math
 import random
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from io_helpers import no_personal_data_leaks  # noqa: F401  (autouse: scans this module)
 
 from commgov.io import CHINA_BOX, gcj02_to_wgs84, in_china_box, wgs84_to_gcj02

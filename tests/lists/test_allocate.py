@@ -8,8 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from commgov.errors import InputError, InvalidParameterError, LifecycleError, SizeLimitError
 from commgov.lists import (

@@ -5,8 +5,7 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from commgov.lists import LifecycleError, Need, Status, ThreeLists, record_progress, transition
 

@@ -14,8 +14,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from matching_helpers import community_problem, problem, task, vol, win
 
 from commgov.errors import SizeLimitError

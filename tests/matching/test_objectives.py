@@ -12,8 +12,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from matching_helpers import ALL_DAY, TZ_NAME, at, win
 
 from commgov.errors import ProblemError

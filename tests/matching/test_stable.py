@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from matching_helpers import TZ_NAME, at, community_problem, problem, task, vol, win
 
 from commgov.matching import (
@@ -27,6 +26,7 @@ from commgov.matching import (
     Pin,
     Task,
     Volunteer,
+    blocking_pairs as library_blocking_pairs,
     is_eligible,
     is_valid_assignment,
     match_volunteers,
@@ -34,7 +34,6 @@ from commgov.matching import (
     task_day,
     travel_distance_m,
 )
-from commgov.matching import blocking_pairs as library_blocking_pairs
 from commgov.results import SolveStatus
 from commgov.types import GeoPoint, TimeWindow
 

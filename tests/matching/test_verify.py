@@ -4,8 +4,7 @@ minute budgets, objective tiers, and hand-made faults of each new kind."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from matching_helpers import TZ_NAME, at, problem, task, vol, win
 from verify_helpers import build, eligible_vols
 

@@ -8,8 +8,7 @@ import math
 import random
 from datetime import timedelta
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from commgov.org import RECORD_TYPES, EdgeKind, OrgGraph, OrgModel, PartyOrg
 from commgov.org._queries import effective_regime

@@ -4,8 +4,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from commgov.errors import DivisionCodeError, InputError
 from commgov.org import OrgModel, load_divisions

@@ -2,8 +2,7 @@
 
 import random
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from commgov.org import HouseholdCounts, NodeKind, OrgGraph, OrgModel
 from commgov.testing.strategies import org_models

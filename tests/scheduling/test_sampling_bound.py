@@ -15,8 +15,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 from test_sampling_optimality import random_problem, reference_slots

@@ -13,8 +13,7 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sampling_helpers import mutation_fixture
 from test_sampling_optimality import random_problem
 

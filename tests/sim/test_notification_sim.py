@@ -7,14 +7,17 @@ from collections import defaultdict
 import numpy as np
 import pytest
 import simpy
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from commgov.errors import InputError
-from commgov.sim import NOTIFIED_BY_DOOR as DOOR
-from commgov.sim import NOTIFIED_BY_GROUP as GROUP
-from commgov.sim import NOTIFIED_BY_PHONE as PHONE
-from commgov.sim import Scenario, phone_tree, run_replicate
+from commgov.sim import (
+    NOTIFIED_BY_DOOR as DOOR,
+    NOTIFIED_BY_GROUP as GROUP,
+    NOTIFIED_BY_PHONE as PHONE,
+    Scenario,
+    phone_tree,
+    run_replicate,
+)
 
 BASE = {
     "name": "n",

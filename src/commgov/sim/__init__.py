@@ -26,8 +26,6 @@ metres, walking speeds in metres per minute.
 
 from commgov.sim._d2d_run import (
     BASE as D2D_BASE,
-)
-from commgov.sim._d2d_run import (
     D2D_STREAM,
     D2DOrder,
     D2DTeam,
@@ -39,11 +37,7 @@ from commgov.sim._d2d_run import (
 from commgov.sim._design import DesignPoint, Experiment, scenario_id, with_values
 from commgov.sim._desk import (
     ARRIVAL_STREAM as QUEUE_ARRIVAL_STREAM,
-)
-from commgov.sim._desk import (
     SERVICE_STREAM as QUEUE_SERVICE_STREAM,
-)
-from commgov.sim._desk import (
     Arrivals,
     DeskPoint,
     RngFactory,
@@ -83,28 +77,21 @@ from commgov.sim._kpi import (
 from commgov.sim._log import EventLog
 from commgov.sim._needs import (
     ARRIVAL_STREAM as NEEDS_ARRIVAL_STREAM,
-)
-from commgov.sim._needs import (
     DEFAULT_CATEGORIES,
     DEFAULT_HOURLY_PROFILE,
+    SERVICE_STREAM as NEEDS_SERVICE_STREAM,
     NeedCategory,
     NeedsParams,
     need_arrival_times,
     needs_kpis,
 )
-from commgov.sim._needs import (
-    SERVICE_STREAM as NEEDS_SERVICE_STREAM,
-)
 from commgov.sim._notification import (
     DOOR as NOTIFIED_BY_DOOR,
-)
-from commgov.sim._notification import (
     GROUP as NOTIFIED_BY_GROUP,
-)
-from commgov.sim._notification import (
     PHONE as NOTIFIED_BY_PHONE,
+    NotificationParams,
+    notification_kpis,
 )
-from commgov.sim._notification import NotificationParams, notification_kpis
 from commgov.sim._notify_rules import (
     Activation,
     AllAtOnce,
@@ -160,11 +147,7 @@ from commgov.sim._queues import QueueKpis, QueueParams, queue_kpis
 from commgov.sim._relay import RelayKpis, RelayParams, relay_kpis
 from commgov.sim._relay_run import (
     RIDER_STREAM as RELAY_RIDER_STREAM,
-)
-from commgov.sim._relay_run import (
     TRIP_STREAM as RELAY_TRIP_STREAM,
-)
-from commgov.sim._relay_run import (
     GateBuilding,
     ParcelArrivals,
     RelayGate,

@@ -18,8 +18,11 @@ from typing import Any
 
 from commgov.errors import SizeLimitError
 from commgov.lists._records import Need, Resource
-from commgov.lists.allocation._rules import AllocationReasonCode, allocation_distance_m
-from commgov.lists.allocation._rules import spans as item_spans
+from commgov.lists.allocation._rules import (
+    AllocationReasonCode,
+    allocation_distance_m,
+    spans as item_spans,
+)
 from commgov.results import Reason
 from commgov.types import EARTH_RADIUS_M, GeoPoint
 

@@ -25,7 +25,7 @@ organisation model yet: build a :class:`RelayProblem` from its records.
 from __future__ import annotations
 
 from commgov.matching.relay._problem import (
-    RELAY_SCHEMA_VERSION,
+    SCHEMA_VERSION,
     GateVolunteer,
     Parcel,
     RelayBuilding,
@@ -56,7 +56,7 @@ __all__ = [
     "MAX_MODEL_SIZE",
     "MAX_PARCELS",
     "METHODS",
-    "RELAY_SCHEMA_VERSION",
+    "SCHEMA_VERSION",
     "GateVolunteer",
     "Parcel",
     "RelayBuilding",

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 __all__ = [
-    "RELAY_SCHEMA_VERSION",
+    "SCHEMA_VERSION",
     "GateVolunteer",
     "Parcel",
     "RelayBuilding",
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: Version of the JSON layout of :class:`RelayProblem` and :class:`RelayPlan`.
-RELAY_SCHEMA_VERSION: Literal["1.0"] = "1.0"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 _MAX_CAPACITY = 100
 
@@ -192,7 +192,7 @@ class RelayProblem(CheckedProblem):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal["1.0"] = RELAY_SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     timezone: TimeZoneName
     gate: GeoPoint | None = None
     parcels: list[Parcel] = Field(default_factory=list)
@@ -463,7 +463,7 @@ class RelayPlan(PlanResult):
         "reason",
     )
 
-    schema_version: Literal["1.0"] = RELAY_SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     trips: list[RelayTrip]
     deliveries: list[RelayDelivery]
     undelivered: list[UndeliveredParcel]

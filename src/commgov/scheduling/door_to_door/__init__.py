@@ -98,7 +98,7 @@ from commgov.scheduling.door_to_door._plan import (
     UncoveredHousehold,
 )
 from commgov.scheduling.door_to_door._problem import (
-    D2D_SCHEMA_VERSION,
+    SCHEMA_VERSION,
     Access,
     DoorToDoorProblem,
     RoundBuilding,
@@ -124,9 +124,9 @@ from commgov.scheduling.door_to_door._verify import (
 )
 
 __all__ = [
-    "D2D_SCHEMA_VERSION",
     "MAX_HOUSEHOLDS",
     "METHODS",
+    "SCHEMA_VERSION",
     "Access",
     "DoorToDoorPlan",
     "DoorToDoorProblem",

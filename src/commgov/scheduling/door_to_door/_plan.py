@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import AwareDatetime
 
 from commgov.results import ObjectiveBound, PlanResult, Reason, SolveInfo
-from commgov.scheduling.door_to_door._problem import D2D_SCHEMA_VERSION, Record, VisitKind
+from commgov.scheduling.door_to_door._problem import SCHEMA_VERSION, Record, VisitKind
 from commgov.types import Id
 
 __all__ = ["DoorToDoorPlan", "RoundStop", "RoundTotals", "TeamRoute", "UncoveredHousehold"]
@@ -158,7 +158,7 @@ class DoorToDoorPlan(PlanResult):
     ('row', 'team_id', 'unit', 'stop')
     """
 
-    schema_version: Literal["1.0"] = D2D_SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     origin: AwareDatetime | None
     routes: list[TeamRoute]
     uncovered: list[UncoveredHousehold]

@@ -22,7 +22,7 @@ from commgov.types import MAX_HEADCOUNT, GeoPoint, Id, TimeWindow, TimeZoneName
 
 __all__ = [
     "BASE",
-    "D2D_SCHEMA_VERSION",
+    "SCHEMA_VERSION",
     "Access",
     "DoorToDoorProblem",
     "RoundBuilding",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: Version of the JSON layout of :class:`DoorToDoorProblem` and the plan.
-D2D_SCHEMA_VERSION: Literal["1.0"] = "1.0"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 WHAT = "door-to-door problem"
 #: Place key of the base in :func:`walk_matrix`.
@@ -215,7 +215,7 @@ class DoorToDoorProblem(CheckedProblem, Record):
       - h1.building_id = 'b9': unknown building id
     """
 
-    schema_version: Literal["1.0"] = D2D_SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     timezone: TimeZoneName = "Asia/Shanghai"
     base: GeoPoint
     buildings: list[RoundBuilding] = Field(default_factory=list)

@@ -30,7 +30,7 @@ from __future__ import annotations
 from commgov.scheduling.notification._bound import notification_lower_bound
 from commgov.scheduling.notification._from_org import notification_problem_from_org
 from commgov.scheduling.notification._problem import (
-    NOTIFICATION_SCHEMA_VERSION,
+    SCHEMA_VERSION,
     BuildingNotice,
     NotificationBuilding,
     NotificationPlan,
@@ -57,7 +57,7 @@ from commgov.scheduling.notification._verify import (
 
 __all__ = [
     "METHODS",
-    "NOTIFICATION_SCHEMA_VERSION",
+    "SCHEMA_VERSION",
     "BuildingNotice",
     "NotificationBuilding",
     "NotificationPlan",

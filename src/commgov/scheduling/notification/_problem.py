@@ -23,7 +23,7 @@ from commgov.results import PlanResult, SolveInfo
 from commgov.types import MAX_HEADCOUNT, GeoPoint, Id, TimeZoneName
 
 __all__ = [
-    "NOTIFICATION_SCHEMA_VERSION",
+    "SCHEMA_VERSION",
     "BuildingNotice",
     "NotificationBuilding",
     "NotificationPlan",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: Version of the JSON layout of :class:`NotificationProblem` and :class:`NotificationPlan`.
-NOTIFICATION_SCHEMA_VERSION: Literal["1.0"] = "1.0"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 _WHAT = "notification problem"
 
@@ -184,7 +184,7 @@ class NotificationProblem(CheckedProblem):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal["1.0"] = NOTIFICATION_SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     timezone: TimeZoneName
     start: AwareDatetime
     buildings: list[NotificationBuilding] = Field(default_factory=list)
@@ -419,7 +419,7 @@ class NotificationPlan(PlanResult):
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    schema_version: Literal["1.0"] = NOTIFICATION_SCHEMA_VERSION
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
     start: AwareDatetime
     routes: list[VolunteerRoute]
     buildings: list[BuildingNotice]

@@ -6,8 +6,7 @@ from typing import Any
 
 from commgov._control import CancelToken, ProgressCallback, SolveControl
 from commgov._options import check_choice, check_options
-from commgov.errors import InfeasibleError
-from commgov.errors import expect_type as _expect_type
+from commgov.errors import InfeasibleError, expect_type as _expect_type
 from commgov.scheduling.roster._problem import RosterProblem, check_roster_problem
 from commgov.scheduling.roster._result import Roster, build_roster
 from commgov.scheduling.roster._solve_cpsat import solve_cpsat
