@@ -12,6 +12,7 @@ stopped a search, :attr:`SolveControl.stopped_by` says so and the result's
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ __all__ = [
     "ProgressEvent",
     "SolveControl",
     "StoppedBy",
+    "integer_bound",
 ]
 
 #: What cut a search short, when something did: ``"cancel"`` (the caller's token was set) or
@@ -274,3 +276,16 @@ class _Watcher:
         if c._error is not None and exc[0] is None:
             error, c._error = c._error, None
             raise error
+
+
+def integer_bound(optimum: float | None, best_bound: float | None) -> float | None:
+    """A proven lower bound on a whole-number objective that CP-SAT minimised, ≥ 0.
+
+    ``optimum`` when the tier was solved to optimality, else CP-SAT's ``best_bound`` rounded
+    up (less 1e-6 of float noise); ``None`` when neither is known or the bound is not finite.
+    """
+    if optimum is not None:
+        return float(optimum)
+    if best_bound is None or not math.isfinite(best_bound):
+        return None
+    return float(max(0, math.ceil(best_bound - 1e-6)))

@@ -189,12 +189,10 @@ def write_csv(
 
     Parameters
     ----------
-    rows : iterable of mapping
-        One mapping per row.
+    rows, columns
+        As in :func:`csv_text`.
     path : str or Path
         Target file; parent folders are created. The file appears whole or not at all.
-    columns : sequence of str, optional
-        Column order (default: keys of the first row, then new keys as met).
 
     Returns
     -------
@@ -212,23 +210,7 @@ def write_csv(
 def write_json(obj: BaseModel | str, path: str | Path, *, indent: int | None = 2) -> Path:
     """Write a pydantic model (or JSON text) to ``path`` as UTF-8, atomically.
 
-    Parameters
-    ----------
-    obj : pydantic.BaseModel or str
-        The model (dumped with ``model_dump_json``) or ready JSON text.
-    path : str or Path
-        Target file; parent folders are created. The file appears whole or not at all.
-    indent : int or None, default 2
-        Indentation of the JSON text.
-
-    Returns
-    -------
-    Path
-        The written path.
-
-    Raises
-    ------
-    OSError
-        If the file cannot be written (the message names it).
+    ``obj`` and ``indent`` are as in :func:`json_text`; ``path``, the result and the errors as
+    in :func:`write_csv`.
     """
     return write_texts({path: json_text(obj, indent=indent)})[0]

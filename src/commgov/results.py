@@ -21,7 +21,9 @@ from enum import StrEnum
 from importlib import metadata
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+
+from commgov._records import FrozenModel
 
 __all__ = [
     "REASONS",
@@ -154,7 +156,7 @@ def _registered(value: Any) -> StrEnum:
     return spec.code
 
 
-class Reason(BaseModel):
+class Reason(FrozenModel):
     """A reason code with its parameters.
 
     Parameters
@@ -182,8 +184,6 @@ class Reason(BaseModel):
     >>> Reason(code="NO_POINT_IN_REACH", params={"limit_m": 1170}).text("zh")
     '没有允许该楼栋使用、开放且有容量的采样点（步行上限1170米）'
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: Annotated[str, AfterValidator(_registered)]
     params: dict[str, str | int | float] = Field(default_factory=dict)
@@ -288,7 +288,7 @@ def library_versions(*packages: str) -> dict[str, str]:
     return out
 
 
-class SolveInfo(BaseModel):
+class SolveInfo(FrozenModel):
     """The result contract every solver fills in.
 
     Attributes
@@ -316,8 +316,6 @@ class SolveInfo(BaseModel):
         between runs on machines of different speed; every other result repeats byte for byte.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     status: SolveStatus
     solver: str
     objective: dict[str, float] = Field(default_factory=dict)
@@ -329,14 +327,12 @@ class SolveInfo(BaseModel):
     stopped_by: Literal["cancel", "wall_clock"] | None = None
 
 
-class PlanResult(BaseModel):
+class PlanResult(FrozenModel):
     """Base of every planner's result: JSON, flat rows and a data frame, one way each.
 
     Subclasses are frozen pydantic models with an ``info: SolveInfo`` field; they list their
     row columns in :attr:`ROW_COLUMNS` and build the rows in :meth:`_rows`.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     #: Column names of :meth:`rows`, in order (so an empty result still has a CSV header).
     ROW_COLUMNS: ClassVar[tuple[str, ...]] = ()
@@ -379,7 +375,7 @@ class PlanResult(BaseModel):
         return pd.DataFrame(self.rows(lang), columns=list(self.ROW_COLUMNS))
 
 
-class ObjectiveBound(BaseModel):
+class ObjectiveBound(FrozenModel):
     """A proven bound on a family's objective: what every ``<family>_lower_bound`` returns.
 
     Attributes
@@ -405,8 +401,6 @@ class ObjectiveBound(BaseModel):
     >>> b.value
     600.0
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     family: str
     method: str

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
     model_validator,
 )
+
+from commgov._records import FrozenModel
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -67,7 +67,7 @@ TimeZoneName = Annotated[str, AfterValidator(_known_timezone)]
 """An IANA time-zone name (``Asia/Shanghai``), checked against the tz database."""
 
 
-class GeoPoint(BaseModel):
+class GeoPoint(FrozenModel):
     """A WGS84 point, longitude first (as in GeoJSON, RFC 7946).
 
     Parameters
@@ -84,8 +84,6 @@ class GeoPoint(BaseModel):
     >>> round(a.distance_m(b))
     950
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     lon: float = Field(ge=-180.0, le=180.0, allow_inf_nan=False)
     lat: float = Field(ge=-90.0, le=90.0, allow_inf_nan=False)
@@ -108,7 +106,7 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
-class TimeWindow(BaseModel):
+class TimeWindow(FrozenModel):
     """A half-open interval ``[start, end)`` of timezone-aware instants.
 
     Back-to-back windows do not overlap. Naive datetimes are refused. Both bounds are stored
@@ -147,8 +145,6 @@ class TimeWindow(BaseModel):
     ...            end=datetime(2022, 3, 13, 3, 30, tzinfo=ny)).minutes
     60.0
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     start: AwareDatetime
     end: AwareDatetime

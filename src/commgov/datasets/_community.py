@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field as _field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -245,13 +246,7 @@ def synthetic_community(
         timezone=TIMEZONE,
         areas=areas,
         communities=[community],
-        units=detail.units,
-        buildings=detail.buildings,
-        entrances=detail.entrances,
-        households=detail.households,
-        people=detail.people,
-        sites=detail.sites,
-        zones=detail.zones,
+        **detail.collections(),
     )
 
 
@@ -266,6 +261,15 @@ class Detail:
     people: list[Person] = _field(default_factory=list)
     sites: list[Site] = _field(default_factory=list)
     zones: list[ZoneDesignation] = _field(default_factory=list)
+
+    def collections(self) -> dict[str, Any]:
+        """The lists by their :class:`~commgov.org.OrgModel` field name."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def extend(self, other: Detail) -> None:
+        """Append the records of ``other``, list by list."""
+        for name in self.__slots__:
+            getattr(self, name).extend(getattr(other, name))
 
 
 def community_detail(

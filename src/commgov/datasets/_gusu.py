@@ -210,8 +210,7 @@ def _district(seed: int, communities: Iterable[str] | None) -> OrgModel:
                 enrolment=_ENROLMENT,
                 prov=_provenance(seed),
             )
-        for name in Detail.__slots__:
-            getattr(detailed, name).extend(getattr(part, name))
+        detailed.extend(part)
     people = [*detailed.people, *_riders(plans, seed)]
     communities_ = [p.community for p in plans]
     net = overlay(
@@ -230,17 +229,11 @@ def _district(seed: int, communities: Iterable[str] | None) -> OrgModel:
         timezone=TIMEZONE,
         areas=list(divisions.areas),
         communities=communities_,
-        units=detailed.units,
-        buildings=detailed.buildings,
-        entrances=detailed.entrances,
-        households=detailed.households,
         bodies=net.bodies,
         party_orgs=net.party_orgs,
         teams=net.teams,
-        people=people,
         memberships=net.memberships,
-        sites=detailed.sites,
-        zones=detailed.zones,
+        **{**detailed.collections(), "people": people},
     )
 
 

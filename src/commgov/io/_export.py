@@ -418,10 +418,8 @@ def to_popolo(
 
     Raises
     ------
-    TypeError
-        If ``model`` is not an OrgModel or the key is not bytes.
-    ValueError
-        If ``personal_data`` is not ``"mask"`` or ``"include"``, or the key is too short.
+    TypeError, ValueError
+        For a bad ``model``, ``personal_data`` or key, as :func:`export_json`.
     """
     if not isinstance(model, OrgModel):
         raise TypeError(f"to_popolo needs an OrgModel, not {type(model).__name__}")

@@ -136,10 +136,8 @@ def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
 
     Raises
     ------
-    TypeError
-        If ``lon`` or ``lat`` is not a number.
-    ValueError
-        If either is not finite or out of range (lon in [-180, 180], lat in [-90, 90]).
+    TypeError, ValueError
+        For a point that is not two numbers in range, as :func:`wgs84_to_gcj02`.
 
     Examples
     --------

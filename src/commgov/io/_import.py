@@ -6,8 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from commgov._records import FrozenModel
 from commgov.errors import OrgStructureError
 from commgov.io._import_cells import _convert_table, _traced
 from commgov.io._import_tables import _SPECS, IMPORT_TABLES, TableImportError, _Ctx, _Row
@@ -22,7 +21,7 @@ __all__ = ["IMPORT_TABLES", "CommunityImport", "TableImportError", "import_commu
 _log = logging.getLogger("commgov.io")
 
 
-class CommunityImport(BaseModel):
+class CommunityImport(FrozenModel):
     """The result of :func:`import_community`.
 
     Attributes
@@ -34,8 +33,6 @@ class CommunityImport(BaseModel):
         Table → external id → commgov id of every imported row, to link the app's records
         to commgov's (tables in import order, external ids sorted).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     model: OrgModel
     ids: dict[str, dict[str, str]]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from commgov.errors import InputIssue
-from commgov.org._text import article, decode_utf8
+from commgov.org._text import decode_utf8, table_items
 
 TableSource = str | PathLike[str] | Iterable[Mapping[str, Any]]
 
@@ -61,27 +61,9 @@ def read_table(table: str, source: object) -> tuple[list[RawRow], list[TableIssu
         if path.suffix.lower() == ".json":
             return _read_json(table, path)
         return _read_csv(table, path)
-    if isinstance(source, bytes | bytearray | memoryview):
-        raise TypeError(
-            f"table {table!r}: give a path to a CSV or JSON file, or a list of row mappings, "
-            f"not {type(source).__name__}"
-        )
-    if isinstance(source, Mapping):
-        raise TypeError(
-            f"table {table!r}: give a list of row mappings, not a single mapping: wrap one row "
-            "in a list, [row]"
-        )
-    if hasattr(source, "iterrows") and hasattr(source, "columns"):
-        raise TypeError(
-            f"table {table!r}: {article(type(source).__name__)} is not read directly: pass "
-            "df.to_dict('records')"
-        )
-    if not isinstance(source, Iterable):
-        raise TypeError(
-            f"table {table!r}: give a path to a CSV or JSON file, or a list of row mappings, "
-            f"not {type(source).__name__}"
-        )
-    return _from_items(table, table, list(source))
+    rows = table_items(source, f"table {table!r}: give a path to a CSV or JSON file, or a list "
+                       "of row mappings")
+    return _from_items(table, table, rows)
 
 
 def _from_items(table: str, label: str, items: list[Any]) -> tuple[list[RawRow], list[TableIssue]]:

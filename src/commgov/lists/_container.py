@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from commgov._records import FrozenModel
 from commgov.errors import InputError, InputIssue
 from commgov.lists._lifecycle import Status
 from commgov.lists._records import ListItem, Need, Project, Resource
@@ -19,7 +20,7 @@ def _by_id(items: tuple[ListItem, ...]) -> tuple[ListItem, ...]:
     return tuple(sorted(items, key=lambda item: item.id))
 
 
-class ThreeLists(BaseModel):
+class ThreeLists(FrozenModel):
     """The needs, resources and projects lists of one place (三张清单; docs/glossary.md).
 
     Items are kept sorted by id, so :meth:`to_json` is canonical: the same items in any
@@ -39,8 +40,6 @@ class ThreeLists(BaseModel):
         If an id is used twice (within or across the lists), or a project names a need or
         resource that is not on the lists; the message lists every such issue.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: str = SCHEMA_VERSION
     needs: tuple[Need, ...] = ()
@@ -141,7 +140,7 @@ class ThreeLists(BaseModel):
         return summarise(getattr(self, list_name), by)
 
 
-class SummaryRow(BaseModel):
+class SummaryRow(FrozenModel):
     """One group of a summary.
 
     Attributes
@@ -157,8 +156,6 @@ class SummaryRow(BaseModel):
     open : int
         Items not final (not closed out, rejected or cancelled).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: str
     items: int = Field(ge=0)

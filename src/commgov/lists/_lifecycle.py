@@ -8,8 +8,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
+from commgov._records import FrozenRecord
 from commgov.org._base import SENSITIVE
 from commgov.types import Id
 
@@ -89,7 +90,7 @@ def refusal(current: Status, to: Status) -> str | None:
     return f"cannot go from {current.value} to {to.value}: from {current.value} only {options}"
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(FrozenRecord):
     """One change of an item: a status transition or a report of quantity delivered.
 
     Attributes
@@ -106,8 +107,6 @@ class HistoryEntry(BaseModel):
     why : str
         The reason or note, free text (sensitive: may name residents).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     at: AwareDatetime
     by: Id

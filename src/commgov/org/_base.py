@@ -3,8 +3,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from commgov._records import FrozenModel, FrozenRecord
 from commgov.types import Id
 
 SCHEMA_VERSION = "1.0"
@@ -18,7 +19,7 @@ class Source(StrEnum):
     IMPORTED = "imported"
 
 
-class Provenance(BaseModel):
+class Provenance(FrozenModel):
     """Where a record comes from: official data, synthetic generation or an import.
 
     Attributes
@@ -30,16 +31,12 @@ class Provenance(BaseModel):
         The table, generator and seed, or import batch it comes from.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     source: Source
     reference: str = ""
 
 
-class Record(BaseModel):
+class Record(FrozenRecord):
     """Base of persisted records: frozen, no unknown fields, a stable id."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     id: Id
     provenance: Provenance = Field(default_factory=lambda: Provenance(source=Source.IMPORTED))

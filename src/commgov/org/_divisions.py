@@ -32,7 +32,7 @@ from commgov.errors import DivisionCodeError, InputIssue
 from commgov.org._base import Provenance, Source
 from commgov.org._model import OrgModel
 from commgov.org._territory import AdminArea, AdminLevel, Community, CommunityKind
-from commgov.org._text import article, decode_utf8
+from commgov.org._text import article, decode_utf8, table_items
 
 __all__ = ["load_divisions", "short_name"]
 
@@ -374,24 +374,7 @@ def _source_items(source: object) -> list[str | PathLike[str] | Mapping[Any, Any
     """The paths and row mappings of ``source``; TypeError for anything else."""
     if isinstance(source, str | PathLike):
         return [source]
-    if isinstance(source, bytes | bytearray | memoryview):
-        raise TypeError(
-            f"division source must be {_EXPECTED}, not {type(source).__name__}: decode a "
-            "bytes path with os.fsdecode(), or write CSV content to a file first"
-        )
-    if isinstance(source, Mapping):
-        raise TypeError(
-            f"division source must be {_EXPECTED}, not a single mapping: wrap one row in a "
-            "list, [row]"
-        )
-    if hasattr(source, "iterrows") and hasattr(source, "columns"):
-        raise TypeError(
-            f"division source must be {_EXPECTED}, not {article(type(source).__name__)}: pass "
-            "df.to_dict('records')"
-        )
-    if not isinstance(source, Iterable):
-        raise TypeError(f"division source must be {_EXPECTED}, not {type(source).__name__}")
-    items = list(source)
+    items = table_items(source, f"division source must be {_EXPECTED}")
     for i, item in enumerate(items):
         if not isinstance(item, str | PathLike | Mapping):
             raise TypeError(

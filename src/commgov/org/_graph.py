@@ -508,10 +508,8 @@ class OrgGraph:
 
         Raises
         ------
-        UnknownIdError
-            If no record has the id.
-        ValueError
-            If the record is not a territorial place.
+        UnknownIdError, ValueError
+            As :meth:`summary`: an unknown id, or a record that is not a territorial place.
         """
         self._check_territorial(known_id(self._records, place_id), "not a place")
         served = self._coverage()

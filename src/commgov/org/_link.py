@@ -6,7 +6,7 @@ Rules: the territorial parent table (``ALLOWED_PARENTS``), party levels (中国�
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -58,7 +58,6 @@ _NO_COUNTS = HouseholdCounts()  # frozen, so one shared instance serves every no
 
 
 _CONTAINS = _E.CONTAINS.value
-_TERRITORIAL_NAMES = frozenset(k.value for k in TERRITORIAL)
 _PARENT_NAMES = {k.value: frozenset(p.value for p in v) for k, v in ALLOWED_PARENTS.items()}
 _CONTAINS_ATTRS = {"kind": _CONTAINS}  # networkx copies attribute dicts: one can be shared
 
@@ -122,6 +121,8 @@ class _Builder:
         self.ix = Index()
         self.issues: list[InputIssue] = []
         self.tz = ZoneInfo(model.timezone)
+        self.committees: dict[str, str] = {}  # community id → its committee's id
+        self.members: list[Membership] = []  # linked last, once every person is known
 
     def issue(self, record: str, fieldname: str, value: object, constraint: str) -> None:
         self.issues.append(InputIssue(record, fieldname, value, constraint))
@@ -282,7 +283,7 @@ class _Builder:
                     )  # fmt: skip
         self.covers(rid, g.covers, frozenset({_K.BUILDING}), "a building", g.community_id)
 
-    def body(self, rid: str, b: Body, committees: dict[str, str]) -> None:
+    def body(self, rid: str, b: Body) -> None:
         ix = self.ix
         if self.located(rid, "community_id", b.community_id, COMMUNITIES, "a community"):
             ckind = ix.kinds[b.community_id]
@@ -291,7 +292,7 @@ class _Builder:
             if b.kind is BodyKind.VILLAGERS_COMMITTEE and ckind is not _K.VILLAGE:
                 self.issue(rid, "kind", b.kind.value, "a villagers' committee serves a village")
             if b.kind in (BodyKind.RESIDENTS_COMMITTEE, BodyKind.VILLAGERS_COMMITTEE):
-                other = committees.setdefault(b.community_id, rid)
+                other = self.committees.setdefault(b.community_id, rid)
                 if other != rid:
                     self.issue(
                         rid, "community_id", b.community_id,
@@ -409,10 +410,13 @@ class _Builder:
             else:
                 ix.edge(rid, p.reports_to_community_id, _E.REPORTS_TO)
 
-    def memberships(self, memberships: list[Membership]) -> None:
+    def membership(self, rid: str, m: Membership) -> None:
+        self.members.append(m)
+
+    def memberships(self) -> None:
         ix = self.ix
         by_pair: dict[tuple[str, str], list[Membership]] = {}
-        for m in memberships:
+        for m in self.members:
             ok = self.ref(m.id, "person_id", m.person_id, frozenset({_K.PERSON}), "a person")
             ok &= self.ref(m.id, "organisation_id", m.organisation_id, ORGANISATIONS,
                            "a party organisation, team or body")  # fmt: skip
@@ -495,6 +499,21 @@ class _Builder:
             self.ix.edge(rid, target, _E.DESIGNATES)
 
 
+#: How each non-territorial record type is linked (by exact type, as :func:`kind_of`).
+_LINKS: dict[type[Record], Callable[[_Builder, str, Any], None]] = {
+    Grid: _Builder.grid,
+    Body: _Builder.body,
+    Team: _Builder.team,
+    PartyOrg: _Builder.party_org,
+    Person: _Builder.person,
+    Membership: _Builder.membership,
+    Liaison: _Builder.liaison,
+    Site: _Builder.site,
+    DutyPost: _Builder.duty_post,
+    ZoneDesignation: _Builder.zone,
+}
+
+
 def _window(w: Any) -> str:
     start: datetime = w.start
     end: datetime = w.end
@@ -527,31 +546,10 @@ def _build(model: OrgModel) -> tuple[Index, list[InputIssue]]:
         ix.kind_names[record.id] = kind.value
     b.territory()
     b.counts()
-    committees: dict[str, str] = {}
-    memberships: list[Membership] = []
     for rid, record in ix.records.items():
-        if ix.kind_names[rid] in _TERRITORIAL_NAMES:
-            continue
-        if isinstance(record, Grid):
-            b.grid(rid, record)
-        elif isinstance(record, Body):
-            b.body(rid, record, committees)
-        elif isinstance(record, Team):
-            b.team(rid, record)
-        elif isinstance(record, PartyOrg):
-            b.party_org(rid, record)
-        elif isinstance(record, Person):
-            b.person(rid, record)
-        elif isinstance(record, Membership):
-            memberships.append(record)
-        elif isinstance(record, Liaison):
-            b.liaison(rid, record)
-        elif isinstance(record, Site):
-            b.site(rid, record)
-        elif isinstance(record, DutyPost):
-            b.duty_post(rid, record)
-        elif isinstance(record, ZoneDesignation):
-            b.zone(rid, record)
-    b.memberships(memberships)
+        link = _LINKS.get(type(record))  # territorial records are linked by territory()
+        if link is not None:
+            link(b, rid, record)
+    b.memberships()
     b.party_cycles()
     return ix, b.issues

@@ -271,6 +271,7 @@ class OrgModel(BaseModel):
         Returns
         -------
         OrgModel
+            The validated model.
 
         Raises
         ------
@@ -296,6 +297,7 @@ class OrgModel(BaseModel):
         Returns
         -------
         OrgModel
+            The model, as :meth:`from_json` reads it.
 
         Raises
         ------

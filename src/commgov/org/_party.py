@@ -15,8 +15,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from commgov._records import FrozenRecord
 from commgov.org._base import Record
 from commgov.org._text import article
 from commgov.types import Id, TimeWindow
@@ -81,7 +82,7 @@ class PartyOrgKind(StrEnum):
     ACTION_BRANCH = "action_branch"
 
 
-class Seat(BaseModel):
+class Seat(FrozenRecord):
     """A seat on a party organisation's committee (支委 / 委员), full-time or part-time.
 
     Part-time seats (兼职委员) make an expanded committee (大党委): the holder keeps the
@@ -100,8 +101,6 @@ class Seat(BaseModel):
     term : TimeWindow or None
         The term of office, half-open; ``None`` = not recorded.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     person_id: Id
     title: str = Field(default="member", min_length=1)

@@ -27,8 +27,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from commgov._records import FrozenModel
 from commgov.org._base import Record
 from commgov.types import GeoPoint, Headcount, Id, TimeZoneName
 
@@ -91,7 +92,7 @@ class PropertyManagement(StrEnum):
     COMMUNITY_FALLBACK = "community_fallback"
 
 
-class HouseholdCounts(BaseModel):
+class HouseholdCounts(FrozenModel):
     """Counts of households and residents at one place.
 
     Attributes
@@ -103,8 +104,6 @@ class HouseholdCounts(BaseModel):
     mobility_limited : int
         Residents who cannot walk to a sampling point (行动不便), ≤ residents.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     households: Headcount = 0
     residents: Headcount = 0

@@ -1,9 +1,11 @@
 """Text helpers: decoding input bytes as UTF-8 (with an issue that says where and why when they
-are not), and the indefinite article of a word for messages."""
+are not), the indefinite article of a word for messages, and the rows of a table source."""
 
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from commgov.errors import InputIssue
 
@@ -82,3 +84,26 @@ def article(word: object) -> str:
         lower[:1] == "u" and not lower.startswith(("uni", "use", "usu", "uti"))
     )
     return f"{'an' if vowel else 'a'} {text}"
+
+
+def table_items(source: object, expected: str) -> list[Any]:
+    """The items of ``source``, which is no path, as a list of would-be rows.
+
+    Raises
+    ------
+    TypeError
+        ``"{expected}, not …"`` for bytes, a single mapping, a data frame or a non-iterable,
+        with what to do instead.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        why = (f"not {type(source).__name__}: decode a bytes path with os.fsdecode(), or "
+               "write the content to a file first")
+    elif isinstance(source, Mapping):
+        why = "not a single mapping: wrap one row in a list, [row]"
+    elif hasattr(source, "iterrows") and hasattr(source, "columns"):
+        why = f"not {article(type(source).__name__)}: pass df.to_dict('records')"
+    elif not isinstance(source, Iterable):
+        why = f"not {type(source).__name__}"
+    else:
+        return list(source)
+    raise TypeError(f"{expected}, {why}")

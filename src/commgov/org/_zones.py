@@ -16,8 +16,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from commgov._records import FrozenModel
 from commgov.org._base import Record
 from commgov.types import Id, TimeWindow
 
@@ -122,7 +123,7 @@ class SupplyMode(StrEnum):
     NORMAL = "normal"
 
 
-class RegimeRule(BaseModel):
+class RegimeRule(FrozenModel):
     """What one regime means under one rulebook version.
 
     Attributes
@@ -141,8 +142,6 @@ class RegimeRule(BaseModel):
         The regime's slogan, in Chinese as published.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     movement: Movement
     sampling_mode: SamplingMode
     supply_mode: SupplyMode
@@ -152,7 +151,7 @@ class RegimeRule(BaseModel):
     slogan: str = ""
 
 
-class PolicyRulebook(BaseModel):
+class PolicyRulebook(FrozenModel):
     """One version of the zone rules: which regimes exist and what each means.
 
     Attributes
@@ -169,8 +168,6 @@ class PolicyRulebook(BaseModel):
     default_regime : ZoneRegime
         The regime of a place no designation covers.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: str = Field(min_length=1)
     title: str

@@ -91,7 +91,7 @@ import numpy as np
 import simpy
 from pydantic import Field
 
-from commgov.sim._log import EventLog
+from commgov.sim._log import EventLog, run_standalone
 from commgov.sim._params import Crew
 from commgov.sim._shifts import RngFactory, fatigue_factor
 from commgov.types import EARTH_RADIUS_M
@@ -524,9 +524,8 @@ def run_door_to_door(
     >>> [log.t_min[i] for i in log.where("d2d_swabbed")], log.t_min[log.where("d2d_back")[0]]
     ([3.0, 8.5, 14.0], 18.0)
     """
-    env = simpy.Environment()
-    log = EventLog() if log is None else log
-    door_to_door_process(env, problem, teams, log, rngs, service_cv=service_cv, order=order)
-    env.run(until=until_min)
-    return log
+    return run_standalone(
+        lambda env, log: door_to_door_process(
+            env, problem, teams, log, rngs, service_cv=service_cv, order=order),
+        until_min, log)
 

@@ -71,7 +71,7 @@ import simpy
 from pydantic import AllowInfNan, Field, model_validator
 
 from commgov._random import rng as _rng
-from commgov.sim._log import EventLog
+from commgov.sim._log import EventLog, run_standalone
 from commgov.sim._params import FatiguePerHour, Params
 from commgov.sim._shifts import RngFactory, fatigue_factor
 
@@ -570,10 +570,10 @@ def run_desk_queues(
     -------
     EventLog
     """
-    env = simpy.Environment()
-    log = EventLog() if log is None else log
-    for p in sorted(points, key=lambda p: p.id):
-        desk_queue(env, p, arrivals.get(p.id, Arrivals(p.id, (), (), ())), log)
-    env.run(until=until_min)
-    return log
+
+    def start(env: simpy.Environment, log: EventLog) -> None:
+        for p in sorted(points, key=lambda p: p.id):
+            desk_queue(env, p, arrivals.get(p.id, Arrivals(p.id, (), (), ())), log)
+
+    return run_standalone(start, until_min, log)
 

@@ -72,9 +72,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import simpy
-from pydantic import BaseModel, ConfigDict
 
 from commgov._random import rng as _rng
+from commgov._records import FrozenModel
 from commgov.errors import InputError
 from commgov.sim._log import EventLog
 from commgov.sim._params import SubmodelParams
@@ -345,7 +345,7 @@ class _IndexedLog(EventLog):
         return list(self._index.get(kind, ()))
 
 
-class RunProvenance(BaseModel):
+class RunProvenance(FrozenModel):
     """Where a replicate's result came from (JSON-ready).
 
     Parameters
@@ -362,8 +362,6 @@ class RunProvenance(BaseModel):
     versions : dict of str to str
         Versions of python, commgov, simpy, numpy and pydantic.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     scenario_id: str
     scenario_name: str

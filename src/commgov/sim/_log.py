@@ -8,10 +8,13 @@ scenario's start (float minutes inside, tz-aware datetimes outside).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EventLog"]
+import simpy
+
+__all__ = ["EventLog", "run_standalone"]
 
 
 @dataclass
@@ -72,3 +75,20 @@ class EventLog:
     def where(self, kind: str) -> list[int]:
         """Row indexes of events of one kind, in log order."""
         return [i for i, k in enumerate(self.kind) if k == kind]
+
+
+def run_standalone(
+    start: Callable[[simpy.Environment, EventLog], object],
+    until_min: float | None,
+    log: EventLog | None,
+) -> EventLog:
+    """Run processes on a fresh SimPy environment: the body of the standalone ``run_*`` helpers.
+
+    ``start(env, log)`` registers the processes; the clock then runs to ``until_min`` (``None``:
+    until nothing is left to happen). Events go to ``log`` (``None``: a new log), returned.
+    """
+    env = simpy.Environment()
+    log = EventLog() if log is None else log
+    start(env, log)
+    env.run(until=until_min)
+    return log

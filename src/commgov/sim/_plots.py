@@ -317,12 +317,7 @@ def save_kpi_plots(
 def save_headline_plots(result: SweepResult, folder: str | os.PathLike[str]) -> list[Path]:
     """Write one multi-panel PNG per submodel (``<submodel>.png``) of its headline KPIs.
 
-    Parameters
-    ----------
-    result : SweepResult
-        The sweep.
-    folder : str or os.PathLike
-        Target folder (created).
+    ``result`` and ``folder`` are as in :func:`save_kpi_plots`.
 
     Returns
     -------

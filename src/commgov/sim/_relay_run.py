@@ -70,7 +70,7 @@ import numpy as np
 import simpy
 from pydantic import Field, field_validator
 
-from commgov.sim._log import EventLog
+from commgov.sim._log import EventLog, run_standalone
 from commgov.sim._params import (
     Capacity,
     Crew,
@@ -550,9 +550,6 @@ def run_relay(
     -------
     EventLog
     """
-    env = simpy.Environment()
-    log = EventLog() if log is None else log
-    relay_process(env, gate, arrivals, volunteers, log, rngs)
-    env.run(until=until_min)
-    return log
+    return run_standalone(
+        lambda env, log: relay_process(env, gate, arrivals, volunteers, log, rngs), until_min, log)
 

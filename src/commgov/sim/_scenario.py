@@ -34,8 +34,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, Field, ValidationError, model_validator
 
+from commgov._records import FrozenModel
 from commgov.errors import InputError, InputIssue
 
 __all__ = ["SCENARIO_SCHEMA_VERSION", "CommunitySpec", "Scenario"]
@@ -48,7 +49,7 @@ _WHAT = "scenario"
 MAX_HORIZON_MIN = 60 * 24 * 60.0
 
 
-class CommunitySpec(BaseModel):
+class CommunitySpec(FrozenModel):
     """Which community a scenario runs on: a dataset by name and seed, and a community code.
 
     Parameters
@@ -65,8 +66,6 @@ class CommunitySpec(BaseModel):
         all 171 communities). An area runs every enabled submodel once per community in it,
         with the same parameters, in community-code order (:func:`commgov.sim.run_replicate`).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     dataset: Literal["gusu", "synthetic_community"] = "gusu"
     seed: int = Field(default=0, ge=0)
@@ -101,7 +100,7 @@ class CommunitySpec(BaseModel):
         return len(self.community) < 12
 
 
-class Scenario(BaseModel):
+class Scenario(FrozenModel):
     """A simulation scenario (frozen; build with the constructor or ``from_*``).
 
     Construction validates everything and raises :class:`commgov.errors.InputError` listing
@@ -139,8 +138,6 @@ class Scenario(BaseModel):
     >>> Scenario.from_json(s.to_json()) == s
     True
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal["1.0"] = SCENARIO_SCHEMA_VERSION
     name: str = Field(min_length=1, max_length=200)

@@ -190,15 +190,7 @@ class SweepResult:
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:
         """Write the table as Parquet (needs the ``sim`` extra, pyarrow), atomically.
 
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Target file; parent folders are created.
-
-        Returns
-        -------
-        Path
-            The file written.
+        ``path`` and the result are as in :meth:`to_csv`.
 
         Raises
         ------

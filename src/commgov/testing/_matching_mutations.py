@@ -49,6 +49,7 @@ from commgov.testing._matching import (
     _pinned_tasks,
     rebuild_assignment,
 )
+from commgov.testing._mutation import bumped, with_first
 
 __all__ = [
     "MATCHING_MUTATION_SPECS",
@@ -171,27 +172,18 @@ def mutate_blocking_pair(problem: MatchingProblem, assignment: Assignment) -> As
 
 def mutate_cost_mismatch(problem: MatchingProblem, assignment: Assignment) -> Assignment | None:
     """Report one match's distance 1 m longer than it is."""
-    if not assignment.matches:
-        return None
-    matches = list(assignment.matches)
-    matches[0] = matches[0].model_copy(update={"distance_m": matches[0].distance_m + 1})
-    return assignment.model_copy(update={"matches": matches})
+    return with_first(assignment, "matches", lambda x: bumped(x, "distance_m"))
 
 
 def mutate_match_cost_mismatch(
     problem: MatchingProblem, assignment: Assignment
 ) -> Assignment | None:
     """Report one match's ``cost_m`` 1 m-equivalent higher than it is."""
-    if not assignment.matches:
-        return None
-    matches = list(assignment.matches)
-    matches[0] = matches[0].model_copy(update={"cost_m": matches[0].cost_m + 1})
-    return assignment.model_copy(update={"matches": matches})
+    return with_first(assignment, "matches", lambda x: bumped(x, "cost_m"))
 
 
 def _totals_off(assignment: Assignment, name: str) -> Assignment:
-    totals = assignment.totals.model_copy(update={name: getattr(assignment.totals, name) + 1})
-    return assignment.model_copy(update={"totals": totals})
+    return assignment.model_copy(update={"totals": bumped(assignment.totals, name)})
 
 
 def mutate_totals_mismatch(problem: MatchingProblem, assignment: Assignment) -> Assignment | None:
@@ -208,11 +200,7 @@ def mutate_changes_mismatch(
 
 def mutate_load_mismatch(problem: MatchingProblem, assignment: Assignment) -> Assignment | None:
     """Report one volunteer's load one task higher."""
-    if not assignment.loads:
-        return None
-    loads = list(assignment.loads)
-    loads[0] = loads[0].model_copy(update={"tasks": loads[0].tasks + 1})
-    return assignment.model_copy(update={"loads": loads})
+    return with_first(assignment, "loads", lambda x: bumped(x, "tasks"))
 
 
 def _tiers_changed(assignment: Assignment, tiers: dict[str, float]) -> Assignment:

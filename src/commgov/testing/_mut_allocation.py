@@ -33,7 +33,7 @@ from commgov.lists.allocation._rules import (
     unmet_reason,
 )
 from commgov.results import Reason
-from commgov.testing._mutation import Mutation, mutations_of
+from commgov.testing._mutation import Mutation, bumped, drop_first, mutations_of, with_first
 from commgov.types import GeoPoint
 
 __all__ = ["ALLOCATION_MUTATIONS", "AllocationCase", "allocation_fixtures"]
@@ -202,11 +202,7 @@ def mutate_not_eligible(case: AllocationCase, allocation: Allocation) -> Allocat
 
 def mutate_distance(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Report one flow's distance a metre longer."""
-    if not allocation.flows:
-        return None
-    f = allocation.flows[0]
-    return allocation.model_copy(update={"flows": [
-        f.model_copy(update={"distance_m": f.distance_m + 1}), *allocation.flows[1:]]})
+    return with_first(allocation, "flows", lambda f: bumped(f, "distance_m"))
 
 
 def mutate_need_over(case: AllocationCase, allocation: Allocation) -> Allocation | None:
@@ -221,9 +217,7 @@ def mutate_resource_over(case: AllocationCase, allocation: Allocation) -> Alloca
 
 def mutate_unmet_dropped(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Leave a short need out of the unmet list."""
-    if not allocation.unmet:
-        return None
-    return allocation.model_copy(update={"unmet": allocation.unmet[1:]})
+    return drop_first(allocation, "unmet")
 
 
 def mutate_idle_dropped(case: AllocationCase, allocation: Allocation) -> Allocation | None:
@@ -235,11 +229,7 @@ def mutate_idle_dropped(case: AllocationCase, allocation: Allocation) -> Allocat
 
 def mutate_unmet_asked(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Report a short need asking one unit more than it does."""
-    if not allocation.unmet:
-        return None
-    u = allocation.unmet[0]
-    return allocation.model_copy(update={"unmet": [
-        u.model_copy(update={"asked": u.asked + 1}), *allocation.unmet[1:]]})
+    return with_first(allocation, "unmet", lambda u: bumped(u, "asked"))
 
 
 def mutate_reason(case: AllocationCase, allocation: Allocation) -> Allocation | None:
@@ -255,8 +245,7 @@ def mutate_reason(case: AllocationCase, allocation: Allocation) -> Allocation | 
 
 def mutate_totals(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Report one unit more allocated in the totals."""
-    return allocation.model_copy(update={"totals": allocation.totals.model_copy(
-        update={"allocated": allocation.totals.allocated + 1})})
+    return allocation.model_copy(update={"totals": bumped(allocation.totals, "allocated")})
 
 
 def mutate_objective(case: AllocationCase, allocation: Allocation) -> Allocation | None:

@@ -29,7 +29,7 @@ from commgov.scheduling.door_to_door import (
     team_units,
     walk_matrix,
 )
-from commgov.testing._mutation import Mutation, mutations_of
+from commgov.testing._mutation import Mutation, bumped, mutations_of
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = ["DOOR_TO_DOOR_MUTATIONS", "door_to_door_fixtures"]
@@ -218,8 +218,7 @@ def mutate_uncovered_unsorted(problem: DoorToDoorProblem,
 
 def mutate_totals(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Report a second more of total travel."""
-    return plan.model_copy(update={"totals": plan.totals.model_copy(
-        update={"travel_s": plan.totals.travel_s + 1})})
+    return plan.model_copy(update={"totals": bumped(plan.totals, "travel_s")})
 
 
 def mutate_info_bound(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoorPlan | None:

@@ -17,7 +17,7 @@ from commgov.scheduling.notification import (
     NotificationViolationCode,
     Notifier,
 )
-from commgov.testing._mutation import Mutation, mutations_of
+from commgov.testing._mutation import Mutation, bumped, drop_first, mutations_of, with_first
 from commgov.types import GeoPoint
 
 __all__ = ["NOTIFICATION_MUTATIONS", "notification_fixtures"]
@@ -48,9 +48,7 @@ def notification_fixtures() -> dict[str, NotificationProblem]:
 def mutate_notice_missing(problem: NotificationProblem,
                           plan: NotificationPlan) -> NotificationPlan | None:
     """Drop one building's notice (its stop stays on the route)."""
-    if not plan.buildings:
-        return None
-    return plan.model_copy(update={"buildings": plan.buildings[1:]})
+    return drop_first(plan, "buildings")
 
 
 def mutate_notice_twice(problem: NotificationProblem,
@@ -96,17 +94,12 @@ def mutate_plan_start(problem: NotificationProblem,
 def mutate_notice_households(problem: NotificationProblem,
                              plan: NotificationPlan) -> NotificationPlan | None:
     """Report one more household on a notice than its stop has."""
-    if not plan.buildings:
-        return None
-    n = plan.buildings[0]
-    return plan.model_copy(update={"buildings": [
-        n.model_copy(update={"households": n.households + 1}), *plan.buildings[1:]]})
+    return with_first(plan, "buildings", lambda n: bumped(n, "households"))
 
 
 def mutate_totals(problem: NotificationProblem, plan: NotificationPlan) -> NotificationPlan | None:
     """Report one metre more in the plan's walking total."""
-    return plan.model_copy(update={"totals": plan.totals.model_copy(
-        update={"walk_m": plan.totals.walk_m + 1})})
+    return plan.model_copy(update={"totals": bumped(plan.totals, "walk_m")})
 
 
 def mutate_bound_above(problem: NotificationProblem,

@@ -8,6 +8,7 @@ objective from the public rules (:func:`_rebuild`), so that
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from commgov.matching.relay import (
@@ -30,7 +31,7 @@ from commgov.matching.relay import (
 )
 from commgov.matching.relay._construct import _relay_totals
 from commgov.results import Reason
-from commgov.testing._mutation import Mutation, mutations_of
+from commgov.testing._mutation import Mutation, bumped, drop_first, mutations_of, with_first
 from commgov.types import TimeWindow
 
 __all__ = ["RELAY_MUTATIONS", "relay_fixtures"]
@@ -96,6 +97,13 @@ def _rebuild(problem: RelayProblem, plan: RelayPlan, trips: list[RelayTrip]) -> 
                                    "volunteers": hours, "totals": totals, "info": info})
 
 
+def _trip_changed(problem: RelayProblem, plan: RelayPlan, i: int, **update: Any) -> RelayPlan:
+    """``plan`` with ``update`` applied to trip ``i``, rebuilt (:func:`_rebuild`)."""
+    trips = list(plan.trips)
+    trips[i] = trips[i].model_copy(update=update)
+    return _rebuild(problem, plan, trips)
+
+
 def _last_of_volunteer(plan: RelayPlan, i: int) -> bool:
     t = plan.trips[i]
     return all(u.depart <= t.depart for u in plan.trips if u.volunteer_id == t.volunteer_id)
@@ -103,9 +111,7 @@ def _last_of_volunteer(plan: RelayPlan, i: int) -> bool:
 
 def mutate_undelivered_dropped(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Leave an undelivered parcel out of the plan."""
-    if not plan.undelivered:
-        return None
-    return plan.model_copy(update={"undelivered": plan.undelivered[1:]})
+    return drop_first(plan, "undelivered")
 
 
 def mutate_undelivered_twice(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
@@ -171,9 +177,7 @@ def mutate_before_arrival(problem: RelayProblem, plan: RelayPlan) -> RelayPlan |
         vol = next(v for v in problem.volunteers if v.id == t.volunteer_id)
         if _last_of_volunteer(plan, i) and all(u.back <= depart for u in others) and any(
                 w.start <= depart for w in on_duty(vol)):
-            trips = list(plan.trips)
-            trips[i] = t.model_copy(update={"depart": depart})
-            return _rebuild(problem, plan, trips)
+            return _trip_changed(problem, plan, i, depart=depart)
     return None
 
 
@@ -186,9 +190,7 @@ def mutate_off_duty(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
             continue
         depart = window.end - timedelta(seconds=t.duration_s) + timedelta(minutes=1)
         if depart > t.depart:
-            trips = list(plan.trips)
-            trips[i] = t.model_copy(update={"depart": depart})
-            return _rebuild(problem, plan, trips)
+            return _trip_changed(problem, plan, i, depart=depart)
     return None
 
 
@@ -197,34 +199,23 @@ def mutate_overlap(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     for i, t in enumerate(plan.trips):
         for u in plan.trips:
             if u.volunteer_id != t.volunteer_id and u.depart < t.back and t.depart < u.back:
-                trips = list(plan.trips)
-                trips[i] = t.model_copy(update={"volunteer_id": u.volunteer_id})
-                return _rebuild(problem, plan, trips)
+                return _trip_changed(problem, plan, i, volunteer_id=u.volunteer_id)
     return None
 
 
 def mutate_walk(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Report one trip's walk a metre longer."""
-    if not plan.trips:
-        return None
-    t = plan.trips[0]
-    return plan.model_copy(update={"trips": [t.model_copy(update={"walk_m": t.walk_m + 1}),
-                                             *plan.trips[1:]]})
+    return with_first(plan, "trips", lambda t: bumped(t, "walk_m"))
 
 
 def mutate_totals(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Report a second more of total lateness."""
-    return plan.model_copy(update={"totals": plan.totals.model_copy(
-        update={"late_s": plan.totals.late_s + 1})})
+    return plan.model_copy(update={"totals": bumped(plan.totals, "late_s")})
 
 
 def mutate_undelivered_priority(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Report an undelivered parcel's priority one higher."""
-    if not plan.undelivered:
-        return None
-    u = plan.undelivered[0]
-    return plan.model_copy(update={"undelivered": [
-        u.model_copy(update={"priority": u.priority + 1}), *plan.undelivered[1:]]})
+    return with_first(plan, "undelivered", lambda u: bumped(u, "priority"))
 
 
 def mutate_reason(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:

@@ -33,7 +33,7 @@ from commgov.scheduling.roster import (
     is_eligible,
 )
 from commgov.scheduling.roster._result import shortfall_reason
-from commgov.testing._mutation import Mutation, mutations_of
+from commgov.testing._mutation import Mutation, bumped, drop_first, mutations_of, with_first
 from commgov.types import TimeWindow
 
 __all__ = ["ROSTER_MUTATIONS", "roster_fixtures"]
@@ -214,11 +214,7 @@ def mutate_unknown_staff(problem: RosterProblem, roster: Roster) -> Roster | Non
 
 def mutate_shift_hours(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Report one shift an hour longer than its slots."""
-    if not roster.shifts:
-        return None
-    sh = roster.shifts[0]
-    return roster.model_copy(update={"shifts": [
-        sh.model_copy(update={"hours": sh.hours + 1}), *roster.shifts[1:]]})
+    return with_first(roster, "shifts", lambda sh: bumped(sh, "hours"))
 
 
 def mutate_shifts_unsorted(problem: RosterProblem, roster: Roster) -> Roster | None:
@@ -241,9 +237,7 @@ def mutate_out_of_window(problem: RosterProblem, roster: Roster) -> Roster | Non
 
 def mutate_shortfall_hidden(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Leave one shortfall out."""
-    if not roster.shortfalls:
-        return None
-    return roster.model_copy(update={"shortfalls": roster.shortfalls[1:]})
+    return drop_first(roster, "shortfalls")
 
 
 def mutate_reason(problem: RosterProblem, roster: Roster) -> Roster | None:
@@ -259,17 +253,12 @@ def mutate_reason(problem: RosterProblem, roster: Roster) -> Roster | None:
 
 def mutate_load(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Report one person's hours one hour higher."""
-    if not roster.loads:
-        return None
-    ld = roster.loads[0]
-    return roster.model_copy(update={"loads": [
-        ld.model_copy(update={"hours": ld.hours + 1}), *roster.loads[1:]]})
+    return with_first(roster, "loads", lambda ld: bumped(ld, "hours"))
 
 
 def mutate_totals(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Report an hour more covered in the totals."""
-    return roster.model_copy(update={"totals": roster.totals.model_copy(
-        update={"covered_hours": roster.totals.covered_hours + 1})})
+    return roster.model_copy(update={"totals": bumped(roster.totals, "covered_hours")})
 
 
 #: name → :class:`~commgov.testing.Mutation` of duty rosters.

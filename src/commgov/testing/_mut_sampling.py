@@ -33,7 +33,7 @@ from commgov.scheduling.sampling import (
     walk_distance_m,
 )
 from commgov.scheduling.sampling._verify import recompute_loads
-from commgov.testing._mutation import Mutation, mutations_of
+from commgov.testing._mutation import Mutation, bumped, mutations_of, with_first
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = ["SAMPLING_MUTATIONS", "sampling_fixtures"]
@@ -248,11 +248,7 @@ def mutate_unknown_batch(problem: SamplingProblem, plan: SamplingPlan) -> Sampli
 
 def mutate_unserved_people(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Report one more person in an unserved batch than the batch has."""
-    if not plan.unserved:
-        return None
-    u = plan.unserved[0]
-    return plan.model_copy(update={"unserved": [u.model_copy(update={"people": u.people + 1}),
-                                                *plan.unserved[1:]]})
+    return with_first(plan, "unserved", lambda u: bumped(u, "people"))
 
 
 def mutate_unserved_twice(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
@@ -290,11 +286,7 @@ def mutate_not_in_reach(problem: SamplingProblem, plan: SamplingPlan) -> Samplin
 
 def mutate_load(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Report one more person served in one point-slot load than the queue model gives."""
-    if not plan.loads:
-        return None
-    ld = plan.loads[0]
-    return plan.model_copy(update={"loads": [ld.model_copy(update={"served": ld.served + 1}),
-                                             *plan.loads[1:]]})
+    return with_first(plan, "loads", lambda ld: bumped(ld, "served"))
 
 
 def mutate_door_to_door(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:

@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["Mutation", "mutations_of"]
+from pydantic import BaseModel
+
+__all__ = ["Mutation", "bumped", "drop_first", "mutations_of", "with_first"]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +79,25 @@ def mutations_of(
         note = " ".join((apply.__doc__ or "").split())
         table[name] = Mutation(family, code, name, apply, note, fixture)
     return table
+
+
+def bumped(record: _M, name: str, by: float = 1) -> _M:
+    """A copy of ``record`` with its number ``name`` raised by ``by``."""
+    return record.model_copy(update={name: getattr(record, name) + by})
+
+
+def drop_first(result: _M, field: str) -> _M | None:
+    """A copy of ``result`` without the first item of its list ``field``; ``None`` if empty."""
+    items = getattr(result, field)
+    if not items:
+        return None
+    return result.model_copy(update={field: items[1:]})
+
+
+def with_first(result: _M, field: str, change: Callable[[Any], Any]) -> _M | None:
+    """A copy of ``result`` with ``change`` applied to the first item of its list ``field``;
+    ``None`` if the list is empty."""
+    items = getattr(result, field)
+    if not items:
+        return None
+    return result.model_copy(update={field: [change(items[0]), *items[1:]]})

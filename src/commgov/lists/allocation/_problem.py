@@ -11,15 +11,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator
 
+from commgov._records import FrozenModel
 from commgov.results import PlanResult, Reason, SolveInfo
 from commgov.types import Id
 
 __all__ = ["Allocation", "AllocationFlow", "AllocationTotals", "IdleResource", "UnmetNeed"]
 
 
-class AllocationFlow(BaseModel):
+class AllocationFlow(FrozenModel):
     """Quantity of one resource allocated to one need.
 
     Attributes
@@ -32,15 +33,13 @@ class AllocationFlow(BaseModel):
         Great-circle distance between their places in whole metres (0 without places).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     need_id: Id
     resource_id: Id
     quantity: int = Field(ge=1)
     distance_m: int = Field(ge=0)
 
 
-class UnmetNeed(BaseModel):
+class UnmetNeed(FrozenModel):
     """A need in scope that is not (fully) covered, with the reason.
 
     Attributes
@@ -62,8 +61,6 @@ class UnmetNeed(BaseModel):
         when the run stopped before the need was tried.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     need_id: Id
     priority: int = Field(ge=1)
     asked: int = Field(ge=1)
@@ -72,7 +69,7 @@ class UnmetNeed(BaseModel):
     reason: Reason
 
 
-class IdleResource(BaseModel):
+class IdleResource(FrozenModel):
     """A resource in scope with quantity left after the allocation.
 
     Attributes
@@ -87,15 +84,13 @@ class IdleResource(BaseModel):
         ``available − used`` (≥ 1).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     resource_id: Id
     available: int = Field(ge=1)
     used: int = Field(ge=0)
     left: int = Field(ge=1)
 
 
-class AllocationTotals(BaseModel):
+class AllocationTotals(FrozenModel):
     """Aggregates of an allocation.
 
     Attributes
@@ -111,8 +106,6 @@ class AllocationTotals(BaseModel):
     distance_quantity_m : int
         Σ distance_m × quantity over the flows (metre-units).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     needs: int = Field(ge=0)
     resources: int = Field(ge=0)

@@ -13,9 +13,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from commgov._problem import CheckedProblem
+from commgov._records import FrozenModel, FrozenRecord
 from commgov.errors import InputIssue
 from commgov.results import PlanResult, Reason, SolveInfo
 from commgov.types import GeoPoint, Id, TimeWindow, TimeZoneName
@@ -47,7 +48,7 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-class Parcel(BaseModel):
+class Parcel(FrozenRecord):
     """One parcel of a delivery wave, at the gate after leg 1.
 
     Parameters
@@ -67,8 +68,6 @@ class Parcel(BaseModel):
         Weight of delivering it (1–1,000,000; e.g. 3 for a resident living alone).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
     id: Id
     household_id: Id
     building_id: Id
@@ -82,7 +81,7 @@ class Parcel(BaseModel):
         return None if value is None else _utc(value)
 
 
-class RelayBuilding(BaseModel):
+class RelayBuilding(FrozenRecord):
     """A building served from the gate.
 
     Parameters
@@ -103,8 +102,6 @@ class RelayBuilding(BaseModel):
         ``door_minutes`` and the stair allowance.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
     id: Id
     location: GeoPoint | None = None
     walk_m: float | None = Field(default=None, ge=0.0, le=10_000.0, allow_inf_nan=False)
@@ -113,7 +110,7 @@ class RelayBuilding(BaseModel):
     door_minutes: float | None = Field(default=None, ge=0.0, le=120.0, allow_inf_nan=False)
 
 
-class GateVolunteer(BaseModel):
+class GateVolunteer(FrozenRecord):
     """A volunteer carrying parcels from the gate.
 
     Parameters
@@ -126,8 +123,6 @@ class GateVolunteer(BaseModel):
     max_parcels_per_trip : int or None
         Most parcels carried at once (1–100); ``None``: the problem's ``max_parcels_per_trip``.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     id: Id
     availability: list[TimeWindow] = Field(default_factory=list)
@@ -281,7 +276,7 @@ class RelayProblem(CheckedProblem):
 # --------------------------------------------------------------------------------- results
 
 
-class RelayTrip(BaseModel):
+class RelayTrip(FrozenModel):
     """One gate-to-door trip.
 
     Attributes
@@ -299,8 +294,6 @@ class RelayTrip(BaseModel):
         ``back − depart`` in seconds (:func:`~commgov.matching.relay.trip_seconds`).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     volunteer_id: str
     building_id: str
     parcel_ids: list[str]
@@ -311,7 +304,7 @@ class RelayTrip(BaseModel):
     duration_s: int
 
 
-class RelayDelivery(BaseModel):
+class RelayDelivery(FrozenModel):
     """A delivered parcel.
 
     Attributes
@@ -327,8 +320,6 @@ class RelayDelivery(BaseModel):
         The parcel's priority.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     parcel_id: str
     volunteer_id: str
     building_id: str
@@ -337,7 +328,7 @@ class RelayDelivery(BaseModel):
     priority: int
 
 
-class UndeliveredParcel(BaseModel):
+class UndeliveredParcel(FrozenModel):
     """A parcel the plan does not deliver, with its reason.
 
     Attributes
@@ -354,14 +345,12 @@ class UndeliveredParcel(BaseModel):
         or, only in a cancelled run, ``CANCELLED`` (the run stopped before it was placed).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     parcel_id: str
     priority: int
     reasons: list[Reason]
 
 
-class VolunteerHours(BaseModel):
+class VolunteerHours(FrozenModel):
     """Work of one volunteer in the plan (every volunteer is listed, idle ones too).
 
     Attributes
@@ -376,8 +365,6 @@ class VolunteerHours(BaseModel):
         ``busy_s / 3600``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     volunteer_id: str
     trips: int
     parcels: int
@@ -385,7 +372,7 @@ class VolunteerHours(BaseModel):
     hours: float
 
 
-class RelayTotals(BaseModel):
+class RelayTotals(FrozenModel):
     """Totals of a relay plan.
 
     Attributes
@@ -407,8 +394,6 @@ class RelayTotals(BaseModel):
     last_door : datetime or None
         Latest handover (UTC), ``None`` when nothing is delivered.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     parcels: int
     delivered: int

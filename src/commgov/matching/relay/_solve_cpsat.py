@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from commgov._control import CancelToken, ProgressCallback, SolveControl
+from commgov._control import CancelToken, ProgressCallback, SolveControl, integer_bound
 from commgov._options import check_choice, check_options
 from commgov.errors import InfeasibleError, SizeLimitError, expect_type
 from commgov.matching.relay._construct import (
@@ -520,11 +520,7 @@ def _bound(
         bound = float(_volunteer_lb(d, deliverable))
     if len(tiers) == 3 and not repaired and tiers[0].proven and tiers[1].proven:
         last = tiers[2]
-        cp_bound = None
-        if last.proven:
-            cp_bound = float(last.value)
-        elif last.bound is not None and math.isfinite(last.bound):
-            cp_bound = float(max(0, math.ceil(last.bound - 1e-6)))
+        cp_bound = integer_bound(last.value if last.proven else None, last.bound)
         if cp_bound is not None:
             bound = cp_bound if bound is None else max(bound, cp_bound)
     return bound

@@ -22,9 +22,10 @@ from enum import StrEnum
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 
 from commgov._problem import CheckedProblem
+from commgov._records import FrozenModel, FrozenRecord
 from commgov.errors import InputIssue
 from commgov.results import PlanResult, Reason, SolveInfo
 from commgov.types import GeoPoint, Id, SkillLevel, TimeWindow
@@ -77,7 +78,7 @@ SCOPE_ORDER: tuple[ScopeLevel, ...] = (
 _WHAT = "matching problem"
 
 
-class Task(BaseModel):
+class Task(FrozenRecord):
     """One unit of work needing one volunteer in one slot.
 
     Parameters
@@ -109,8 +110,6 @@ class Task(BaseModel):
         Free text, not used by the solver.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
     id: Id
     skill: str = Field(min_length=1)
     min_level: Level = 1
@@ -125,7 +124,7 @@ class Task(BaseModel):
     note: str = ""
 
 
-class Volunteer(BaseModel):
+class Volunteer(FrozenRecord):
     """A volunteer who can take tasks.
 
     Parameters
@@ -158,8 +157,6 @@ class Volunteer(BaseModel):
         communities.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
     id: Id
     location: GeoPoint
     skills: dict[str, Level] = Field(default_factory=dict)
@@ -174,7 +171,7 @@ class Volunteer(BaseModel):
     partner: bool = False
 
 
-class ScopePenalties(BaseModel):
+class ScopePenalties(FrozenModel):
     """Penalty of serving a task at each scope level, in metre-equivalents.
 
     Added to the travel metres of a match in the ``min_cost`` cost tier, so one level further
@@ -183,8 +180,6 @@ class ScopePenalties(BaseModel):
     the price of an unserved task: priority served is a higher tier). Values 0–100,000,
     non-decreasing in escalation order.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     building: int = Field(default=0, ge=0, le=100_000)
     compound: int = Field(default=100, ge=0, le=100_000)
@@ -205,7 +200,7 @@ class ScopePenalties(BaseModel):
         return int(getattr(self, level.value))
 
 
-class Pin(BaseModel):
+class Pin(FrozenRecord):
     """A (task, volunteer) pair: a confirmed assignment to keep, or one from a previous plan.
 
     Attributes
@@ -213,8 +208,6 @@ class Pin(BaseModel):
     task_id, volunteer_id : str
         The pair.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     task_id: Id
     volunteer_id: Id
@@ -307,7 +300,7 @@ class MatchingProblem(CheckedProblem):
 # --------------------------------------------------------------------------------- results
 
 
-class Match(BaseModel):
+class Match(FrozenModel):
     """One task served by one volunteer.
 
     Attributes
@@ -332,8 +325,6 @@ class Match(BaseModel):
         their capacities, and the scope level; plus ``PINNED`` for pinned pairs.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     task_id: str
     volunteer_id: str
     distance_m: int
@@ -345,7 +336,7 @@ class Match(BaseModel):
     reasons: list[Reason] = Field(default_factory=list)
 
 
-class Unmatched(BaseModel):
+class Unmatched(FrozenModel):
     """A task left unserved, with its primary reason.
 
     Attributes
@@ -359,14 +350,12 @@ class Unmatched(BaseModel):
         ``TOO_FAR(distance_m, limit_m)``, ``OUT_OF_WINDOW`` or ``CAPACITY_USED(eligible)``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     task_id: str
     priority: int
     reasons: list[Reason]
 
 
-class MatchingTotals(BaseModel):
+class MatchingTotals(FrozenModel):
     """Counts and sums over an assignment.
 
     Attributes
@@ -385,8 +374,6 @@ class MatchingTotals(BaseModel):
         Tasks of ``problem.previous`` not served by their previous volunteer.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     tasks: int
     matched: int
     unmatched: int
@@ -398,10 +385,8 @@ class MatchingTotals(BaseModel):
     changes: int = 0
 
 
-class VolunteerLoad(BaseModel):
+class VolunteerLoad(FrozenModel):
     """How many tasks a volunteer received."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     volunteer_id: str
     tasks: int

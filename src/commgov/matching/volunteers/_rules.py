@@ -263,10 +263,9 @@ def scope_level(task: Task, volunteer: Volunteer) -> ScopeLevel | None:
 
     Parameters
     ----------
-    task : Task
-        The task.
-    volunteer : Volunteer
-        The volunteer.
+    task, volunteer : Task, Volunteer
+        The pair; the task's ``building_id``, ``compound_id`` and ``community_id`` against the
+        volunteer's (and its ``partner`` flag).
 
     Returns
     -------
@@ -344,10 +343,8 @@ def has_skill(task: Task, volunteer: Volunteer) -> bool:
 
     Parameters
     ----------
-    task : Task
-        The task.
-    volunteer : Volunteer
-        The volunteer.
+    task, volunteer : Task, Volunteer
+        The pair; the task's ``skill`` and ``min_level``, the volunteer's ``skills``.
 
     Returns
     -------
@@ -362,10 +359,8 @@ def is_available(task: Task, volunteer: Volunteer) -> bool:
 
     Parameters
     ----------
-    task : Task
-        The task.
-    volunteer : Volunteer
-        The volunteer.
+    task, volunteer : Task, Volunteer
+        The pair; the task's ``window``, the volunteer's ``availability``.
 
     Returns
     -------
@@ -386,10 +381,8 @@ def is_eligible(problem: MatchingProblem, task: Task, volunteer: Volunteer) -> b
     ----------
     problem : MatchingProblem
         Supplies ``max_distance_m`` and ``detour_factor``.
-    task : Task
-        The task.
-    volunteer : Volunteer
-        The volunteer.
+    task, volunteer : Task, Volunteer
+        The pair to check.
 
     Returns
     -------

@@ -91,22 +91,13 @@ def blocking_pairs(
 def is_stable(problem: MatchingProblem, assignment: Assignment) -> bool:
     """Whether no pair blocks the assignment (weak stability, see :func:`blocking_pairs`).
 
-    Parameters
-    ----------
-    problem : MatchingProblem
-        The problem.
-    assignment : Assignment
-        The assignment to check.
+    ``problem``, ``assignment`` and the ``TypeError`` for a wrong type are as in
+    :func:`blocking_pairs`.
 
     Returns
     -------
     bool
         ``True`` when :func:`blocking_pairs` finds none.
-
-    Raises
-    ------
-    TypeError
-        If ``problem`` or ``assignment`` has the wrong type.
     """
     return not blocking_pairs(problem, assignment, limit=1)
 

@@ -6,14 +6,15 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime
 
+from commgov._records import FrozenRecord
 from commgov.results import ObjectiveBound, PlanResult, Reason, SolveInfo
-from commgov.scheduling.door_to_door._problem import SCHEMA_VERSION, Record, VisitKind
+from commgov.scheduling.door_to_door._problem import SCHEMA_VERSION, VisitKind
 from commgov.types import Id
 
 __all__ = ["DoorToDoorPlan", "RoundStop", "RoundTotals", "TeamRoute", "UncoveredHousehold"]
 
 
-class RoundStop(Record):
+class RoundStop(FrozenRecord):
     """One household visited on a route.
 
     Attributes
@@ -39,7 +40,7 @@ class RoundStop(Record):
     service_s: int
 
 
-class TeamRoute(Record):
+class TeamRoute(FrozenRecord):
     """The round of one team unit: base → households → base (used units only).
 
     Attributes
@@ -68,7 +69,7 @@ class TeamRoute(Record):
     stops: list[RoundStop]
 
 
-class UncoveredHousehold(Record):
+class UncoveredHousehold(FrozenRecord):
     """A household the plan leaves out, with one reason.
 
     Attributes
@@ -94,7 +95,7 @@ class UncoveredHousehold(Record):
     reasons: list[Reason]
 
 
-class RoundTotals(Record):
+class RoundTotals(FrozenRecord):
     """Totals of a plan.
 
     Attributes

@@ -14,9 +14,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from commgov._problem import CheckedProblem
+from commgov._records import FrozenRecord
 from commgov.errors import InputIssue
 from commgov.types import MAX_HEADCOUNT, GeoPoint, Id, TimeWindow, TimeZoneName
 
@@ -58,13 +59,7 @@ class VisitKind(StrEnum):
     HOME_VISIT = "home_visit"
 
 
-class Record(BaseModel):
-    """Base of the round records: frozen, no extra fields, strings stripped."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class RoundBuilding(Record):
+class RoundBuilding(FrozenRecord):
     """A building, or one stairwell (单元) of it: households reached from one ground-floor door.
 
     Attributes
@@ -89,7 +84,7 @@ class RoundBuilding(Record):
     minutes_per_floor: float | None = Field(default=None, ge=0.0, le=30.0, allow_inf_nan=False)
 
 
-class RoundHousehold(Record):
+class RoundHousehold(FrozenRecord):
     """A household (户) to visit at its door.
 
     Attributes
@@ -117,7 +112,7 @@ class RoundHousehold(Record):
     kind: VisitKind = VisitKind.SEALED
 
 
-class RoundTeam(Record):
+class RoundTeam(FrozenRecord):
     """Two-person sampling teams sharing one shift.
 
     Attributes
@@ -143,7 +138,7 @@ class RoundTeam(Record):
     max_minutes: float | None = Field(default=None, gt=0.0, le=7 * 24 * 60, allow_inf_nan=False)
 
 
-class RoundPolicy(Record):
+class RoundPolicy(FrozenRecord):
     """Timing rules of door-to-door rounds (minutes, metres per minute).
 
     The defaults give 3–4.5 minutes at a door and 2 minutes a floor in walk-ups, the figures
@@ -176,7 +171,7 @@ class RoundPolicy(Record):
     detour_factor: float = Field(default=1.3, ge=1.0, le=100.0, allow_inf_nan=False)
 
 
-class DoorToDoorProblem(CheckedProblem, Record):
+class DoorToDoorProblem(CheckedProblem, FrozenRecord):
     """Door-to-door rounds: households, their buildings, the base and the teams.
 
     Construction — directly, with ``model_validate`` or ``model_validate_json`` — validates

@@ -15,9 +15,10 @@ from enum import StrEnum
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from commgov._problem import CheckedProblem
+from commgov._records import FrozenRecord
 from commgov.errors import InputIssue
 from commgov.results import PlanResult, SolveInfo
 from commgov.types import MAX_HEADCOUNT, GeoPoint, Id, TimeZoneName
@@ -52,11 +53,7 @@ class NotifyMode(StrEnum):
     DOOR_KNOCK = "door_knock"
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class NotificationBuilding(_Record):
+class NotificationBuilding(FrozenRecord):
     """A building (楼栋) whose households must be told.
 
     Parameters
@@ -95,7 +92,7 @@ class NotificationBuilding(_Record):
     notify_minutes: float | None = Field(default=None, ge=0.0, le=600.0, allow_inf_nan=False)
 
 
-class Notifier(_Record):
+class Notifier(FrozenRecord):
     """A volunteer who notifies buildings.
 
     Parameters
@@ -265,7 +262,7 @@ def _cross_issues(problem: NotificationProblem) -> list[InputIssue]:
 # --------------------------------------------------------------------------------- results
 
 
-class NotificationStop(_Record):
+class NotificationStop(FrozenRecord):
     """One building on a volunteer's route.
 
     Attributes
@@ -296,7 +293,7 @@ class NotificationStop(_Record):
     knocked: int
 
 
-class VolunteerRoute(_Record):
+class VolunteerRoute(FrozenRecord):
     """A volunteer's buildings in visiting order (every volunteer is listed, idle ones too).
 
     Attributes
@@ -325,7 +322,7 @@ class VolunteerRoute(_Record):
     notify_s: int
 
 
-class BuildingNotice(_Record):
+class BuildingNotice(FrozenRecord):
     """When a building is notified, and by whom.
 
     Attributes
@@ -350,7 +347,7 @@ class BuildingNotice(_Record):
     households: int
 
 
-class NotificationTotals(_Record):
+class NotificationTotals(FrozenRecord):
     """Totals of a notification plan.
 
     Attributes

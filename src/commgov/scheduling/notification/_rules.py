@@ -60,7 +60,9 @@ def knocked_households(problem: NotificationProblem, building: NotificationBuild
     Parameters
     ----------
     problem : NotificationProblem
+        Supplies the ``mode`` and ``offline_share``.
     building : NotificationBuilding
+        One of its buildings.
 
     Returns
     -------
@@ -93,8 +95,9 @@ def notify_minutes(problem: NotificationProblem, building: NotificationBuilding)
 
     Parameters
     ----------
-    problem : NotificationProblem
-    building : NotificationBuilding
+    problem, building
+        As in :func:`knocked_households`; the problem also supplies the minutes per message,
+        knock, floor and lift ride.
 
     Returns
     -------

@@ -21,9 +21,10 @@ from fractions import Fraction
 from typing import ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from commgov._problem import CheckedProblem
+from commgov._records import FrozenRecord
 from commgov.errors import InputIssue, ProblemError
 from commgov.types import Headcount, Id, SkillLevel, TimeWindow
 
@@ -45,10 +46,6 @@ SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 _WHAT = "roster problem"
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
 # ---- records ------------------------------------------------------------------------------
 
 
@@ -67,7 +64,7 @@ class PostTask(StrEnum):
     SAMPLING_MARSHAL = "sampling_marshal"
 
 
-class Post(_Model):
+class Post(FrozenRecord):
     """A post to staff: a gate post, checkpoint or a sampling point's marshal position.
 
     Attributes
@@ -93,7 +90,7 @@ class Post(_Model):
     demand: list[Headcount]
 
 
-class Staff(_Model):
+class Staff(FrozenRecord):
     """A person who can be rostered (a volunteer, a community worker ...).
 
     Attributes
@@ -124,7 +121,7 @@ class Staff(_Model):
     preferred_post_ids: list[Id] = Field(default_factory=list)
 
 
-class RosterPolicy(_Model):
+class RosterPolicy(FrozenRecord):
     """Working-time rules of a roster.
 
     Defaults are assumptions for volunteers at gate posts (swabbers in protective equipment
@@ -186,7 +183,7 @@ def hours_to_slots(hours: float, slot_minutes: int, *, at_least: bool) -> int:
     return math.ceil(value) if at_least else math.floor(value)
 
 
-class RosterProblem(CheckedProblem, _Model):
+class RosterProblem(CheckedProblem, FrozenRecord):
     """Posts, staff and rules: who works where and when over a window.
 
     Constructing one (directly, with ``model_validate`` or ``model_validate_json``) checks

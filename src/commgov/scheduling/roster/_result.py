@@ -10,8 +10,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
+from commgov._records import FrozenRecord
 from commgov.results import PlanResult, Reason, SolveInfo, SolveStatus, library_versions
 from commgov.scheduling.roster._problem import (
     SCHEMA_VERSION,
@@ -35,11 +36,7 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class RosterShift(_Model):
+class RosterShift(FrozenRecord):
     """One shift: a person at one post over contiguous slots ``[start_slot, end_slot)``.
 
     Attributes
@@ -61,7 +58,7 @@ class RosterShift(_Model):
     hours: float
 
 
-class StaffLoad(_Model):
+class StaffLoad(FrozenRecord):
     """Hours one person works.
 
     Attributes
@@ -83,7 +80,7 @@ class StaffLoad(_Model):
     preferred_hours: float
 
 
-class Shortfall(_Model):
+class Shortfall(FrozenRecord):
     """A post short of staff in a slot.
 
     Attributes
@@ -107,7 +104,7 @@ class Shortfall(_Model):
     reasons: list[Reason]
 
 
-class RosterTotals(_Model):
+class RosterTotals(FrozenRecord):
     """Totals of a roster (hours are staff-hours).
 
     Attributes
@@ -131,7 +128,7 @@ class RosterTotals(_Model):
     preferred_hours: float
 
 
-class TierResult(_Model):
+class TierResult(FrozenRecord):
     """Outcome of one objective tier.
 
     Attributes

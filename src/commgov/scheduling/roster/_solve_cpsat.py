@@ -10,7 +10,7 @@ import math
 from datetime import date
 from typing import Any
 
-from commgov._control import SolveControl
+from commgov._control import SolveControl, integer_bound
 from commgov.errors import SizeLimitError, SolverError
 from commgov.results import SolveStatus
 from commgov.scheduling.roster._problem import RosterProblem, available_slots, is_eligible
@@ -285,7 +285,7 @@ def solve_cpsat(problem: RosterProblem, ctl: SolveControl, dtime: float, seed: i
         tiers.append(TierResult(name=name, status=solver.status_name(st), value=float(value),
                                 bound=b))
         if k == 0 and b is not None:
-            bound = float(max(0, math.ceil(b - 1e-6)))
+            bound = integer_bound(None, b)
         if st != cp_model.OPTIMAL:
             all_optimal = False
         chosen = [int(solver.boolean_value(v)) for v in y]

@@ -6,8 +6,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime
 
+from commgov._records import FrozenRecord
 from commgov.results import PlanResult, Reason, SolveInfo
-from commgov.scheduling.sampling._problem import SCHEMA_VERSION, _Model
+from commgov.scheduling.sampling._problem import SCHEMA_VERSION
 from commgov.types import Id
 
 __all__ = [
@@ -21,7 +22,7 @@ __all__ = [
 ]
 
 
-class BatchAssignment(_Model):
+class BatchAssignment(FrozenRecord):
     """One batch sent to a point in a slot.
 
     Attributes
@@ -46,7 +47,7 @@ class BatchAssignment(_Model):
     walk_m: int
 
 
-class PointSlotLoad(_Model):
+class PointSlotLoad(FrozenRecord):
     """Fluid queue figures of one open (point, slot) (F2 time-expanded queue).
 
     ``served = min(backlog_before + arrivals, capacity)`` and
@@ -69,7 +70,7 @@ class PointSlotLoad(_Model):
     backlog: int
 
 
-class DoorToDoorBuilding(_Model):
+class DoorToDoorBuilding(FrozenRecord):
     """A sealed building, sampled door to door.
 
     Attributes
@@ -89,7 +90,7 @@ class DoorToDoorBuilding(_Model):
     reason: Reason
 
 
-class HomeVisit(_Model):
+class HomeVisit(FrozenRecord):
     """Mobility-limited residents of a non-sealed building, sampled at home.
 
     Attributes
@@ -102,7 +103,7 @@ class HomeVisit(_Model):
     residents: int
 
 
-class UnservedBatch(_Model):
+class UnservedBatch(FrozenRecord):
     """A batch of a non-sealed building that the plan could not place.
 
     Attributes
@@ -121,7 +122,7 @@ class UnservedBatch(_Model):
     reasons: list[Reason]
 
 
-class SamplingTotals(_Model):
+class SamplingTotals(FrozenRecord):
     """Totals of a plan.
 
     Attributes
@@ -148,7 +149,7 @@ class SamplingTotals(_Model):
     last_slot: int
 
 
-class SamplingPlan(PlanResult, _Model):
+class SamplingPlan(PlanResult, FrozenRecord):
     """A sampling-timeslot plan: who goes where and when, loads, door-to-door, unserved.
 
     Attributes

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from commgov._problem import CheckedProblem
+from commgov._records import FrozenRecord
 from commgov.errors import InputIssue, ProblemError
 from commgov.org import ZoneRegime
 from commgov.scheduling.sampling._rules import slot_capacity
@@ -37,11 +38,7 @@ SCHEMA_VERSION: Literal["1.0"] = "1.0"
 _WHAT = "sampling problem"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class SamplingPoint(_Model):
+class SamplingPoint(FrozenRecord):
     """A sampling point (采样点) with lanes (tables) and an optional opening window.
 
     Attributes
@@ -64,7 +61,7 @@ class SamplingPoint(_Model):
     opening: TimeWindow | None = None
 
 
-class SamplingBatch(_Model):
+class SamplingBatch(FrozenRecord):
     """A batch of residents who are called together: an entrance, or ≤ N households.
 
     Attributes
@@ -84,7 +81,7 @@ class SamplingBatch(_Model):
     people: Headcount
 
 
-class SamplingBuilding(_Model):
+class SamplingBuilding(FrozenRecord):
     """A building (楼栋) with its batches, zone regime and mobility-limited residents.
 
     Attributes
@@ -110,7 +107,7 @@ class SamplingBuilding(_Model):
     allowed_point_ids: list[Id] | None = None
 
 
-class SamplingPolicy(_Model):
+class SamplingPolicy(FrozenRecord):
     """Operating rules of a sampling round.
 
     Attributes
@@ -138,7 +135,7 @@ class SamplingPolicy(_Model):
     detour_factor: float = Field(default=1.3, ge=1, allow_inf_nan=False)
 
 
-class SamplingProblem(CheckedProblem, _Model):
+class SamplingProblem(CheckedProblem, FrozenRecord):
     """A sampling-timeslot problem: buildings and batches → (sampling point, slot).
 
     Constructing one — directly, with ``model_validate`` or with ``model_validate_json`` —

@@ -51,10 +51,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from commgov._control import CancelToken, ProgressCallback, SolveControl
 from commgov._options import check_options
+from commgov._records import FrozenModel
 from commgov.errors import expect_type
 from commgov.org import ZoneRegime
 from commgov.results import SolveInfo, SolveStatus, library_versions
@@ -89,7 +88,7 @@ DET_SHARE = 0.25
 TIERS = ("served", "changed_notices", "walk_person_m", "queue_person_slots")
 
 
-class Replan(BaseModel):
+class Replan(FrozenModel):
     """Outcome of :func:`replan_sampling`.
 
     Attributes
@@ -121,8 +120,6 @@ class Replan(BaseModel):
         holds. Both ``None`` when ``at`` is at or after the end of the window (nothing is
         re-planned and ``plan`` is the old plan).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     plan: SamplingPlan
     changed_buildings: list[str]

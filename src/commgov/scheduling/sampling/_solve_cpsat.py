@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from ortools.sat.python import cp_model
 
-from commgov._control import SolveControl
+from commgov._control import SolveControl, integer_bound
 from commgov.errors import SizeLimitError, SolverError
 from commgov.scheduling.sampling._data import NUM_WORKERS, Data, model_vars, slot_free
 from commgov.scheduling.sampling._finish import finish
@@ -271,11 +270,7 @@ def tier_bound(tiers: list[Tier], served: int, lp_served: int, lp_walk: int) -> 
     if tiers and tiers[0].status == cp_model.OPTIMAL and tiers[0].value == served and \
             len(tiers) >= 2:
         walk = tiers[1]
-        cand: float | None = None
-        if walk.status == cp_model.OPTIMAL and walk.value is not None:
-            cand = float(walk.value)
-        elif walk.bound is not None and math.isfinite(walk.bound):
-            cand = float(max(0, math.ceil(walk.bound - 1e-6)))
+        cand = integer_bound(walk.value if walk.status == cp_model.OPTIMAL else None, walk.bound)
         if cand is not None:
             best = cand if best is None else max(best, cand)
     return best

@@ -84,18 +84,13 @@ def c_from_b(c: int, a: float, b: float) -> float:
 def is_stable(servers: int, arrival_rate: float, service_rate: float) -> bool:
     """Whether the M/M/c queue has a steady state, i.e. ``λ < c·μ`` (ρ < 1).
 
-    Parameters
-    ----------
-    servers : int
-        Lanes ``c`` ≥ 0.
-    arrival_rate : float
-        ``λ``, people per hour, ≥ 0.
-    service_rate : float
-        ``μ``, people per hour per lane, > 0.
+    The queue (``servers``, ``arrival_rate``, ``service_rate``) is given as to :func:`erlang_c`:
+    lanes ≥ 0 and rates in people per hour.
 
     Returns
     -------
     bool
+        ``True`` when ``λ < c·μ`` or nobody arrives.
 
     Raises
     ------
@@ -181,14 +176,8 @@ def _mean_wait(c: int, lam: float, mu: float) -> float:
 def mean_wait_min(servers: int, arrival_rate: float, service_rate: float) -> float:
     """Mean time in queue ``Wq = C / (cμ - λ)``, in minutes.
 
-    Parameters
-    ----------
-    servers : int
-        Lanes ``c`` ≥ 0.
-    arrival_rate : float
-        ``λ``, people per hour, ≥ 0.
-    service_rate : float
-        ``μ``, people per hour per lane, > 0.
+    The queue (``servers``, ``arrival_rate``, ``service_rate``) is given as to :func:`erlang_c`:
+    lanes ≥ 0 and rates in people per hour.
 
     Returns
     -------
@@ -211,14 +200,8 @@ def mean_wait_min(servers: int, arrival_rate: float, service_rate: float) -> flo
 def mean_queue_length(servers: int, arrival_rate: float, service_rate: float) -> float:
     """Mean number of people waiting, ``Lq = λ·Wq`` (Little's law).
 
-    Parameters
-    ----------
-    servers : int
-        Lanes ``c`` ≥ 0.
-    arrival_rate : float
-        ``λ``, people per hour, ≥ 0.
-    service_rate : float
-        ``μ``, people per hour per lane, > 0.
+    The queue (``servers``, ``arrival_rate``, ``service_rate``) is given as to :func:`erlang_c`:
+    lanes ≥ 0 and rates in people per hour.
 
     Returns
     -------
@@ -248,12 +231,8 @@ def wait_exceeds_probability(
 
     Parameters
     ----------
-    servers : int
-        Lanes ``c`` ≥ 0.
-    arrival_rate : float
-        ``λ``, people per hour, ≥ 0.
-    service_rate : float
-        ``μ``, people per hour per lane, > 0.
+    servers, arrival_rate, service_rate
+        The queue, as in :func:`erlang_c` (lanes ≥ 0, people per hour).
     wait_min : float
         ``t`` in minutes, ≥ 0.
 
@@ -289,12 +268,8 @@ def service_level(
 
     Parameters
     ----------
-    servers : int
-        Lanes ``c`` ≥ 0.
-    arrival_rate : float
-        ``λ``, people per hour, ≥ 0.
-    service_rate : float
-        ``μ``, people per hour per lane, > 0.
+    servers, arrival_rate, service_rate
+        The queue, as in :func:`erlang_c` (lanes ≥ 0, people per hour).
     target_wait_min : float
         Acceptable wait in minutes, ≥ 0.
 
@@ -330,12 +305,8 @@ def wait_quantile_min(
 
     Parameters
     ----------
-    servers : int
-        Lanes ``c`` ≥ 0.
-    arrival_rate : float
-        ``λ``, people per hour, ≥ 0.
-    service_rate : float
-        ``μ``, people per hour per lane, > 0.
+    servers, arrival_rate, service_rate
+        The queue, as in :func:`erlang_c` (lanes ≥ 0, people per hour).
     quantile : float
         ``q`` in [0, 1).
 
@@ -404,18 +375,13 @@ class QueueFigures:
 def queue_figures(servers: int, arrival_rate: float, service_rate: float) -> QueueFigures:
     """All steady-state figures of an M/M/c queue at once.
 
-    Parameters
-    ----------
-    servers : int
-        Lanes ``c`` ≥ 0.
-    arrival_rate : float
-        ``λ``, people per hour, ≥ 0.
-    service_rate : float
-        ``μ``, people per hour per lane, > 0.
+    The queue (``servers``, ``arrival_rate``, ``service_rate``) is given as to :func:`erlang_c`:
+    lanes ≥ 0 and rates in people per hour.
 
     Returns
     -------
     QueueFigures
+        Every figure of the queue, computed once.
 
     Raises
     ------
