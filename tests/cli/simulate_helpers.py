@@ -1,5 +1,5 @@
-"""A toy submodel for the ``commgov simulate`` tests, named by module:qualname in scenarios so
-spawned workers import it."""
+"""A toy submodel for the ``commgov simulate`` tests, loaded with ``--plugin simulate_helpers``
+(here and in every spawned worker) and named by module:qualname in scenarios."""
 
 from commgov.sim import SubmodelParams, register_submodel
 

@@ -8,7 +8,7 @@ import pytest
 from commgov.cli import main
 from commgov.cli._parser import _vary
 
-SUB = "simulate_helpers:cli_tick"  # tests/cli/simulate_helpers.py, imported by name
+SUB = "simulate_helpers:cli_tick"  # tests/cli/simulate_helpers.py, loaded with --plugin
 
 SCENARIO = f"""
 name = "tick"
@@ -33,7 +33,7 @@ def scenario(tmp_path):
 
 def _run(*args):
     try:
-        return main(["simulate", *map(str, args)])
+        return main(["simulate", *map(str, args), "--plugin", "simulate_helpers"])
     except SystemExit as exc:  # argparse refuses an argument
         return exc.code
 
@@ -253,3 +253,13 @@ def test_progress_line(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("\rsimulate: 0/10 replicates |") and err.endswith("\n")
     assert "simulate: 10/10 replicates |" in err and "100%" in err
+
+
+@pytest.mark.parametrize("plugin", ["no_such_module_xyz", "os;rm -rf", "../evil"])
+def test_bad_plugin_exits_2_and_writes_nothing(scenario, tmp_path, capsys, plugin):
+    """A --plugin that is not an importable dotted module name is a usage error."""
+    out = tmp_path / "out"
+    code = main(["simulate", str(scenario), "--plugin", plugin, "--out", str(out)])
+    assert code == 2
+    assert "--plugin" in capsys.readouterr().err
+    assert not out.exists()

@@ -257,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--dask", metavar="ADDRESS", default=None,
                        help="run on a Dask cluster, e.g. tcp://scheduler:8786 (needs "
                        "commgov[dask])")
+    sim.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                     help="import MODULE (here and in every worker) to register the scenario's "
+                     "own submodels or policies; repeatable. Scenario files never make commgov "
+                     "import code")
     sim.add_argument("--batch-size", type=_workers, default=8, metavar="N",
                      help="replicates per task sent to a worker (default 8)")
     sim.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",

@@ -27,7 +27,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
     from commgov.errors import InputError, MissingExtraError
     from commgov.io import csv_text, write_texts
-    from commgov.sim import FIXED_COLUMNS, Experiment, Scenario, run_sweep
+    from commgov.sim import FIXED_COLUMNS, Experiment, Scenario, load_plugins, run_sweep
 
     out: Path = args.out
     if out.exists() and not out.is_dir():
@@ -45,6 +45,10 @@ def run_simulate(args: argparse.Namespace) -> int:
         if key in FIXED_COLUMNS:
             return _usage_error(f"--vary {key}: {key!r} is a column of kpis.csv, not a field")
         grid[key] = values
+    try:
+        load_plugins(args.plugin)
+    except (ImportError, ValueError) as exc:
+        return _usage_error(f"--plugin: {exc}")
     try:
         base = Scenario.from_toml(path) if suffix == ".toml" else Scenario.from_json(path)
         experiment = Experiment(base, grid, replicates=args.replicates, root_seed=args.seed)
@@ -80,7 +84,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     try:
         with ProgressBar("simulate", unit="replicates") as progress:
             result = run_sweep(experiment, executor=executor, store=store,
-                               batch_size=args.batch_size, progress=progress.count)
+                               batch_size=args.batch_size, progress=progress.count,
+                               plugins=args.plugin)
     finally:
         for close in closers:
             close()

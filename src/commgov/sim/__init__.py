@@ -136,6 +136,7 @@ from commgov.sim._plots import (
     save_kpi_plots,
     select_kpis,
 )
+from commgov.sim._plugins import ENTRY_POINT_GROUP, load_plugins
 from commgov.sim._policies import (
     PolicyParams,
     get_policy,
@@ -178,6 +179,7 @@ __all__ = [
     "D2D_STREAM",
     "DEFAULT_CATEGORIES",
     "DEFAULT_HOURLY_PROFILE",
+    "ENTRY_POINT_GROUP",
     "FIXED_COLUMNS",
     "NEEDS_ARRIVAL_STREAM",
     "NEEDS_SERVICE_STREAM",
@@ -267,6 +269,7 @@ __all__ = [
     "is_headline_kpi",
     "kpis_frame",
     "leave_times",
+    "load_plugins",
     "load_world",
     "make_policy",
     "need_arrival_times",

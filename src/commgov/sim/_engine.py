@@ -51,14 +51,14 @@ Rules every submodel follows:
   so :func:`commgov.sim.community_kpis` gives each community's KPIs from the same log
   (equal to its own run's) without running again.
 
-Submodels run in name order (within a community). A module named ``commgov.sim._<name>`` is
-imported on first lookup of ``<name>``, and ``"module:qualname"`` names import their module,
-so scenarios find submodels in fresh worker processes.
+Submodels run in name order (within a community). Scenario names resolve only through the
+registry: the built-in submodels register when :mod:`commgov.sim` is imported (as it is in
+every worker process), third-party ones through installed plugins' entry points
+(:mod:`commgov.sim._plugins`); a scenario never makes commgov import a module.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import platform
@@ -174,30 +174,29 @@ def submodel_names() -> list[str]:
 
 
 def get_submodel(name: str, *, field: str | None = None) -> Submodel:
-    """The submodel registered as ``name``, importing ``commgov.sim._<name>`` if needed.
+    """The submodel registered as ``name`` (or as ``"module:qualname"`` of its function).
+
+    Names resolve only through the registry that commgov and installed plugins fill
+    (:mod:`commgov.sim._plugins`); nothing named by a scenario is ever imported.
 
     Raises
     ------
     commgov.errors.InputError
         If none is registered; the message lists the known names.
     """
+    from commgov.sim._plugins import load_plugins
+
     if name not in _SUBMODELS:
-        module = name.split(":", 1)[0] if ":" in name else f"commgov.sim._{name}"
-        if name.isidentifier() or ":" in name:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name is None or not module.startswith(exc.name):
-                    raise
-        if ":" in name:
-            for sub in _SUBMODELS.values():
-                if sub.qualname == name:
-                    return sub
-    if name not in _SUBMODELS:
+        load_plugins()
+    sub = _SUBMODELS.get(name)
+    if sub is None and ":" in name:
+        sub = next((s for s in _SUBMODELS.values() if s.qualname == name), None)
+    if sub is None:
         raise InputError.single(
             "scenario", field or f"submodels.{name}", name,
-            f"unknown submodel; known: {', '.join(submodel_names()) or 'none'}", what="scenario")
-    return _SUBMODELS[name]
+            f"unknown submodel (scenario files name registered submodels only; modules are "
+            f"never imported); known: {', '.join(submodel_names()) or 'none'}", what="scenario")
+    return sub
 
 
 # --------------------------------------------------------------------------- the world

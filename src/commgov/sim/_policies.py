@@ -21,7 +21,7 @@ spawned worker finds user policies); it must then be registered under the same k
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -137,8 +137,9 @@ def get_policy(kind: str, name: str, *, field: str = "name") -> type[PolicyParam
     kind : str
         Policy kind.
     name : str
-        Short name or ``"module:qualname"`` (the defining module, or any module that exports
-        the class, e.g. ``"commgov.sim:ParetoDelay"``); a module not yet imported is imported.
+        Short name or ``"module:qualname"`` (the defining module, or an imported module that
+        exports the class, e.g. ``"commgov.sim:ParetoDelay"``). Nothing is imported: names
+        resolve through the registry that commgov and installed plugins fill.
     field : str, default "name"
         Dotted scenario field named by the error.
 
@@ -147,22 +148,31 @@ def get_policy(kind: str, name: str, *, field: str = "name") -> type[PolicyParam
     commgov.errors.InputError
         If no such policy is registered; the message lists the known names.
     """
-    entry = _BY_NAME.get(kind, {}).get(name) or _BY_QUALNAME.get(kind, {}).get(name)
-    if entry is None and ":" in name:
-        module, qualname = name.split(":", 1)
-        try:
-            loaded = importlib.import_module(module)
-        except ImportError as exc:
-            raise InputError.single(
-                "scenario", field, name, f"cannot import module {module!r} ({exc})", what=_WHAT
-            ) from None
-        entry = _BY_QUALNAME.get(kind, {}).get(name) or _exported(kind, loaded, qualname)
+    from commgov.sim._plugins import load_plugins
+
+    entry = _lookup(kind, name)
+    if entry is None:
+        load_plugins()
+        entry = _lookup(kind, name)
     if entry is None:
         known = ", ".join(policy_names(kind)) or "none"
         raise InputError.single(
-            "scenario", field, name, f"unknown {kind} policy; known: {known}", what=_WHAT
-        )
+            "scenario", field, name,
+            f"unknown {kind} policy (scenario files name registered policies only; modules "
+            f"are never imported); known: {known}", what=_WHAT)
     return entry.cls
+
+
+def _lookup(kind: str, name: str) -> _Entry | None:
+    """A registered entry by short name, ``module:qualname``, or a re-export of one by a module
+    that is already imported (never importing one)."""
+    entry = _BY_NAME.get(kind, {}).get(name) or _BY_QUALNAME.get(kind, {}).get(name)
+    if entry is None and ":" in name:
+        module, qualname = name.split(":", 1)
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            entry = _exported(kind, loaded, qualname)
+    return entry
 
 
 def _exported(kind: str, module: object, qualname: str) -> _Entry | None:

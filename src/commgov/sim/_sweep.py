@@ -42,6 +42,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from commgov.sim._plugins import load_plugins
 from commgov.sim._store import SweepStore
 
 if TYPE_CHECKING:
@@ -96,9 +97,12 @@ BatchRow = tuple[int, str, dict[str, float], str]
 
 
 def _run_batch(
-    runner: Runner, scenario: Any, replicates: Sequence[int], root_seed: int, record: bool
+    runner: Runner, scenario: Any, replicates: Sequence[int], root_seed: int, record: bool,
+    plugins: Sequence[str] = (),
 ) -> list[BatchRow]:
     """Worker side: run some replicates of one scenario; (replicate, status, kpis, error)."""
+    if plugins:
+        load_plugins(plugins)
     rows: list[BatchRow] = []
     for replicate in replicates:
         if not record:
@@ -170,6 +174,7 @@ def run_sweep(
     on_error: Literal["record", "raise"] = "record",
     runner: Runner | None = None,
     progress: Progress | None = None,
+    plugins: Sequence[str] = (),
 ) -> SweepResult:
     """Run every (design point, replicate) of an experiment.
 
@@ -199,6 +204,10 @@ def run_sweep(
     progress : callable, optional
         ``progress(done, total)`` in replicates, called in this process at the start (with
         the replicates found in the store) and after each batch.
+    plugins : sequence of str, default ()
+        Modules that register the scenario's own submodels or policies, imported here and in
+        every worker before it runs a batch (:func:`commgov.sim.load_plugins`). Scenario files
+        never make commgov import anything.
 
     Returns
     -------
@@ -220,6 +229,7 @@ def run_sweep(
         raise ValueError(f"on_error must be 'record' or 'raise', got {on_error!r}")
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise TypeError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
+    load_plugins(plugins)
     run = runner if runner is not None else _default_runner()
     rid = _runner_id(run)
     if executor is not None:
@@ -263,14 +273,16 @@ def run_sweep(
     todo = _batches(experiment, batch_size, done)
     if executor is None:
         for batch in todo:
-            finish(batch, _run_batch(run, batch.point.scenario, batch.replicates, seed, record))
+            finish(batch, _run_batch(run, batch.point.scenario, batch.replicates, seed, record,
+                                     plugins))
     else:
         pending: dict[Future[list[BatchRow]], _Batch] = {}
         try:
             while True:
                 for batch in itertools.islice(todo, _MAX_PENDING - len(pending)):
                     future = executor.submit(
-                        _run_batch, run, batch.point.scenario, batch.replicates, seed, record
+                        _run_batch, run, batch.point.scenario, batch.replicates, seed, record,
+                        tuple(plugins),
                     )
                     pending[future] = batch
                 if not pending:
