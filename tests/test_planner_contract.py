@@ -68,3 +68,36 @@ def test_builders_take_model_place_and_window(builder):
     assert params[1].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     window = inspect.signature(builder).parameters["window"]
     assert window.kind is inspect.Parameter.KEYWORD_ONLY
+
+
+@pytest.mark.parametrize("builder", BUILDERS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("bad", [(1, 2), "2022-04-11", 17])
+def test_builders_refuse_a_window_that_is_not_one(builder, bad):
+    """Every builder checks ``window`` the same way: a ProblemError naming the field."""
+    from commgov.datasets import HUCHIYUAN, gusu
+    from commgov.errors import ProblemError
+
+    model = _huchiyuan(gusu, HUCHIYUAN)
+    extra = {"tasks": []} if builder is matching_problem_from_org else {}
+    with pytest.raises(ProblemError) as info:
+        builder(model, HUCHIYUAN, window=bad, **extra)
+    assert any(i.field == "window" for i in info.value.issues)
+
+
+_MODEL: list[object] = []
+
+
+def _huchiyuan(gusu, code):
+    if not _MODEL:
+        _MODEL.append(gusu(0, communities=[code]))
+    return _MODEL[0]
+
+
+@pytest.mark.parametrize("bound", ["sampling_lower_bound", "door_to_door_lower_bound",
+                                   "notification_lower_bound"])
+def test_bounds_refuse_what_is_not_a_problem(bound):
+    """A bound given something other than its problem raises TypeError naming the argument."""
+    import commgov.scheduling as scheduling
+
+    with pytest.raises(TypeError, match="problem must be"):
+        getattr(scheduling, bound)(None)

@@ -214,9 +214,10 @@ class SolveControl:
         :attr:`stopped_by` becomes ``"wall_clock"``.
         """
         if self.cancelled:
-            from ortools.sat.python import cp_model
-
-            return cp_model.UNKNOWN
+            # a search with no budget: the solver's statistics stay readable for the caller
+            solver.parameters.max_time_in_seconds = 0.0
+            solver.parameters.max_deterministic_time = 0.0
+            return solver.solve(model)
         with self.watch(solver.stop_search, phase):
             status = solver.solve(model)
         self._note_cp_sat_stop(solver, status)
@@ -227,10 +228,10 @@ class SolveControl:
 
         if self.cancelled or status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
             return
-        params = solver.parameters
-        det_cap = params.max_deterministic_time
-        wall_cap = params.max_time_in_seconds
-        if solver.wall_time >= 0.98 * wall_cap and solver.deterministic_time < 0.98 * det_cap:
+        # an unproven search stops on its deterministic budget or on the wall clock: short of
+        # the budget, the clock (a safety cap) is what stopped it, however close the wall time
+        # came to the cap (CP-SAT looks at the clock only now and then)
+        if solver.deterministic_time < 0.98 * solver.parameters.max_deterministic_time:
             self.stopped_by = self.stopped_by or "wall_clock"
 
 

@@ -109,3 +109,53 @@ class CheckedProblem(BaseModel):
         fields = {name: getattr(self, name) for name in type(self).model_fields}
         fields.update(update)
         return type(self)(**fields)
+
+
+def coerce_window(window: object, record: str, what: str, *, optional: bool = False) -> Any:
+    """The ``window`` argument of a ``*_problem_from_org`` builder, checked once for all.
+
+    Parameters
+    ----------
+    window : TimeWindow, mapping or None
+        A :class:`commgov.types.TimeWindow`, or a mapping that validates as one
+        (``{"start": …, "end": …}``, tz-aware); ``None`` only when ``optional``.
+    record : str
+        The record the error names (the community id).
+    what : str
+        What is being built, for the error's first line.
+    optional : bool, default False
+        Whether ``None`` is allowed (then returned as is).
+
+    Returns
+    -------
+    TimeWindow or None
+
+    Raises
+    ------
+    commgov.errors.ProblemError
+        Naming ``record``, the field ``window``, a bounded excerpt of the value and the rule.
+    """
+    from commgov.types import TimeWindow
+
+    if window is None and optional:
+        return None
+    if isinstance(window, TimeWindow):
+        return window
+    if isinstance(window, Mapping):
+        try:
+            return TimeWindow.model_validate(dict(window))
+        except ValidationError as exc:
+            issues = [
+                InputIssue(record, ".".join(["window", *map(str, e["loc"])]),
+                           _excerpt(e.get("input")), e["msg"])
+                for e in exc.errors()
+            ]
+            raise ProblemError(issues, what=what) from None
+    raise ProblemError.single(record, "window", _excerpt(window), "must be a "
+                              "commgov.types.TimeWindow (tz-aware start before end)", what=what)
+
+
+def _excerpt(value: object, limit: int = 80) -> str:
+    """A bounded ``repr`` of a value for an error message."""
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."

@@ -314,6 +314,8 @@ class SolveInfo(FrozenModel):
         deterministic work budget did: ``"cancel"`` (the caller's token) or ``"wall_clock"``
         (the time limit, a safety cap). A result with ``stopped_by="wall_clock"`` may differ
         between runs on machines of different speed; every other result repeats byte for byte.
+        Always ``None`` when the status is ``OPTIMAL`` or ``INFEASIBLE``: a proven result was
+        not cut short, whatever was noticed after the proof.
     """
 
     status: SolveStatus
@@ -325,6 +327,13 @@ class SolveInfo(FrozenModel):
     seed: int | None = None
     versions: dict[str, str] = Field(default_factory=dict)
     stopped_by: Literal["cancel", "wall_clock"] | None = None
+
+    @model_validator(mode="after")
+    def _proven_is_not_cut_short(self) -> Self:
+        if self.stopped_by is not None and self.status in (SolveStatus.OPTIMAL,
+                                                           SolveStatus.INFEASIBLE):
+            object.__setattr__(self, "stopped_by", None)
+        return self
 
 
 class PlanResult(FrozenModel):

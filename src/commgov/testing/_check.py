@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from commgov import ProgressEvent
 from commgov.errors import InvalidParameterError
 from commgov.results import SolveStatus
-from commgov.testing._families import FAMILIES, _problems, family
+from commgov.testing._families import FAMILIES, Family, _problems, family
 from commgov.testing._report import ConformanceCheck, ConformanceFailure, ConformanceReport
 
 __all__ = [
@@ -62,12 +61,13 @@ def check_planner(
     ``info.stopped_by`` is ``None`` on this unhurried run (``STOPPED_BY``), the same problem
     and seed give byte-identical ``to_json()`` (``DETERMINISTIC``), the problem with its
     records in a seeded random order gives the same JSON (``PERMUTATION_INVARIANT``), a
-    pre-set ``threading.Event`` as ``cancel`` gives a result the verifier accepts with status
-    ``CANCELLED`` — or ``OPTIMAL``/``FEASIBLE`` if the planner finished before looking —
-    (``CANCEL``), and a progress callback receives :class:`commgov.ProgressEvent`\\ s, the last
-    of phase ``"done"`` (``PROGRESS``). On the first problem only: ``time_limit_s`` of
-    ``"x"``, -1, nan and inf each raise :class:`~commgov.errors.InvalidParameterError`
-    (``TIME_LIMIT_CHECKED``).
+    cancel set at every point where the planner looks at it (the first, and up to
+    :data:`MAX_CANCEL_POINTS` spread over the run) gives a result the verifier accepts with
+    status ``CANCELLED`` — or ``OPTIMAL``/``FEASIBLE`` when nothing was left to cut short —
+    and a planner that never looks at ``cancel`` fails (``CANCEL``); a progress callback
+    receives :class:`commgov.ProgressEvent`\\ s, the last of phase ``"done"`` (``PROGRESS``).
+    On the first problem only: ``time_limit_s`` of ``"x"``, -1, nan and inf each raise
+    :class:`~commgov.errors.InvalidParameterError` (``TIME_LIMIT_CHECKED``).
 
     Parameters
     ----------
@@ -177,15 +177,7 @@ def _check_problem(
             else:
                 fail(_C.TIME_LIMIT_CHECKED, f"time_limit_s={bad!r} was accepted")
     if _C.CANCEL in wanted:
-        event = threading.Event()
-        event.set()
-        stopped = run("pre-set cancel", cancel=event)
-        if stopped is not None:
-            status = stopped.info.status
-            if status is not SolveStatus.CANCELLED and status not in _FINISHED:
-                fail(_C.CANCEL, f"status {status} after a pre-set cancel")
-            for v in fam.verify(problem, stopped).violations:
-                fail(_C.CANCEL, f"cancelled result invalid: {v}", v.code)
+        _check_cancel(fam, problem, run, fail)
     if _C.PROGRESS in wanted:
         events: list[Any] = []
         if run("with progress", progress=events.append) is not None:
@@ -194,6 +186,52 @@ def _check_problem(
             elif events[-1].phase != "done":
                 fail(_C.PROGRESS, f"last event's phase is {events[-1].phase!r}, not 'done'")
     return out
+
+
+#: At most this many cancel points are tried per problem (evenly spread over the run).
+MAX_CANCEL_POINTS = 40
+
+
+class _CancelAfter:
+    """A cancel token that turns on at its ``(k+1)``-th ``is_set()`` call (``k=None``: never)."""
+
+    def __init__(self, k: int | None) -> None:
+        self.k = k
+        self.calls = 0
+
+    def is_set(self) -> bool:
+        self.calls += 1
+        return self.k is not None and self.calls > self.k
+
+
+def _check_cancel(
+    fam: Family, problem: Any, run: Callable[..., Any], fail: Callable[..., None]
+) -> None:
+    """Cancel at every point where the planner looks (up to :data:`MAX_CANCEL_POINTS`).
+
+    A counting token first finds how often an uncancelled run looks at ``cancel``; a planner
+    that never looks fails. Then the run is cancelled at the first look, and at looks spread
+    over the whole run: each must return a result the verifier accepts, with status
+    ``CANCELLED`` (or ``OPTIMAL``/``FEASIBLE`` when the cancel came after the last step that
+    could still change the result) — never an exception, never a half-built result.
+    """
+    counter = _CancelAfter(None)
+    if run("counting cancel looks", cancel=counter) is None:
+        return
+    looks = counter.calls
+    if looks == 0:
+        fail(_C.CANCEL, "the planner never looked at cancel")
+        return
+    step = max(1, looks // MAX_CANCEL_POINTS)
+    for k in sorted({0, *range(0, looks, step)}):
+        stopped = run(f"cancel at look {k + 1} of {looks}", cancel=_CancelAfter(k))
+        if stopped is None:
+            continue
+        status = stopped.info.status
+        if status is not SolveStatus.CANCELLED and status not in _FINISHED:
+            fail(_C.CANCEL, f"status {status} after a cancel at look {k + 1} of {looks}")
+        for v in fam.verify(problem, stopped).violations:
+            fail(_C.CANCEL, f"result cancelled at look {k + 1} of {looks} invalid: {v}", v.code)
 
 
 def _erlang_b_direct(c: int, a: float) -> float:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from commgov._problem import coerce_window
 from commgov.errors import ProblemError
 from commgov.matching.volunteers._problem import MatchingProblem, ScopePenalties, Task, Volunteer
 from commgov.org import Membership, OrgGraph, OrgModel, Role, Team, TeamKind
@@ -101,6 +102,8 @@ def matching_problem_from_org(
     scope: set[str] | None = None
     if community_id is not None:
         graph, scope = community_scope(graph, community_id, "matching problem")
+    window = coerce_window(window, community_id or "matching_problem_from_org", _WHAT,
+                           optional=True)
     timezone = _timezone(graph, community_id)
     on = None if window is None else window.start.astimezone(ZoneInfo(timezone)).date()
     teams = {t.id: t for t in graph.model.teams}

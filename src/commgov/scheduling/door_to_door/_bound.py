@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from commgov.errors import expect_type
 from commgov.results import ObjectiveBound
 from commgov.scheduling.door_to_door._problem import DoorToDoorProblem, RoundHousehold
 from commgov.scheduling.door_to_door._rules import (
@@ -120,6 +121,8 @@ def door_to_door_lower_bound(
     >>> b.tiers, b.main
     ({'uncovered': 0.0, 'makespan_s': 1174.0}, 'makespan_s')
     """
+    expect_type(problem, DoorToDoorProblem, "problem",
+                "build one with door_to_door_problem_from_org or DoorToDoorProblem(...)")
     if household_ids is None:
         units = team_units(problem)
         alone = alone_seconds(problem)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from commgov._problem import coerce_window
 from commgov.errors import InputIssue, ProblemError
 from commgov.scheduling.door_to_door._problem import (
     WHAT,
@@ -212,9 +213,7 @@ def door_to_door_problem_from_org(
     from commgov.org import Building, Household, Membership, NodeKind, Role, Team
     from commgov.org._queries import community_scope, effective_regime
 
-    if not isinstance(window, TimeWindow):
-        raise ProblemError.single(community_id, "window", str(window), "must be a TimeWindow "
-                                  "(timezone-aware start and end)", what=WHAT)
+    window = coerce_window(window, community_id, WHAT)
     at = window.start
     graph, scope = community_scope(model, community_id, WHAT)
     issues: list[InputIssue] = []

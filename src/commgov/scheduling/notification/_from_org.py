@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from commgov._problem import coerce_window
 from commgov.errors import InputIssue, ProblemError
 from commgov.scheduling.notification._problem import (
     _WHAT,
@@ -102,6 +103,7 @@ def notification_problem_from_org(
     from commgov.org import Building, Entrance, Household, NodeKind, Role
     from commgov.org._queries import community_scope
 
+    window = coerce_window(window, community_id, _WHAT)
     graph, scope = community_scope(model, community_id, _WHAT)
     issues: list[InputIssue] = []
     for name in ("timezone", "start", "buildings", "volunteers"):
@@ -109,9 +111,6 @@ def notification_problem_from_org(
             issues.append(
                 InputIssue(community_id, name, "<given>", "is set from the model; do not pass it")
             )
-    if not isinstance(window, TimeWindow):
-        issues.append(InputIssue(community_id, "window", str(window),
-                                 "must be a commgov.types.TimeWindow"))
     if issues:
         raise ProblemError(issues, what=_WHAT)
     buildings: list[NotificationBuilding] = []

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from commgov._problem import coerce_window
 from commgov.errors import ProblemError
 from commgov.scheduling.roster._problem import (
     _WHAT,
@@ -101,9 +102,7 @@ def roster_problem_from_org(
     from commgov.org._queries import community_scope
 
     what = _WHAT
-    if not isinstance(window, TimeWindow):
-        raise ProblemError.single("roster_problem_from_org", "window", type(window).__name__,
-                                  "must be a TimeWindow (tz-aware start < end)", what)
+    window = coerce_window(window, community_id, what)
     for name, value, ok in (("gate_staff", gate_staff, isinstance(gate_staff, int)
                              and not isinstance(gate_staff, bool) and gate_staff >= 0),
                             ("marshals_per_point", marshals_per_point,

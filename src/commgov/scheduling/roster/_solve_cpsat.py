@@ -267,10 +267,6 @@ def solve_cpsat(problem: RosterProblem, ctl: SolveControl, dtime: float, seed: i
         prm.max_deterministic_time = max(0.01, budget)
         prm.cp_model_probing_level = PROBING_LEVEL
         st = ctl.solve_cp_sat(solver, m, f"tier {name}")
-        if not _searched(solver):  # cancelled before the search started
-            tiers.append(TierResult(name=name, status="NOT_RUN", value=None, bound=None))
-            all_optimal = False
-            continue
         carried = max(0.0, budget - solver.response_proto.deterministic_time)
         if st in (cp_model.MODEL_INVALID, cp_model.INFEASIBLE):
             raise SolverError(f"CP-SAT returned {solver.status_name(st)} on roster tier "
@@ -303,14 +299,6 @@ def solve_cpsat(problem: RosterProblem, ctl: SolveControl, dtime: float, seed: i
         log.info("roster: CP-SAT found nothing in its budget; the greedy roster is returned")
     return work, status, tiers, bound
 
-
-def _searched(solver: Any) -> bool:
-    """Whether ``solver`` has run (the control skips the search once cancelled)."""
-    try:
-        solver.response_proto  # noqa: B018 - raises RuntimeError before any solve
-    except RuntimeError:
-        return False
-    return True
 
 
 def _finite(value: float) -> float | None:

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from commgov._problem import coerce_window
 from commgov.errors import InputIssue, ProblemError, SizeLimitError
 from commgov.org import (
     Building,
@@ -183,11 +184,7 @@ def sampling_problem_from_org(
             "must be ≥ 1",
             what="sampling problem",
         )
-    if window is not None and not isinstance(window, TimeWindow):
-        try:
-            window = TimeWindow.model_validate(window)
-        except ValidationError as exc:
-            raise ProblemError(_issues(exc, community_id, prefix="window"), what=_WHAT) from None
+    window = coerce_window(window, community_id, _WHAT, optional=True)
     sites = [
         s
         for s in graph.model.sites
