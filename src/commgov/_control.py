@@ -223,6 +223,50 @@ class SolveControl:
         self._note_cp_sat_stop(solver, status)
         return status
 
+    def watch_routing(self, routing: Any, phase: str) -> Any:
+        """Watch an OR-Tools routing model's search (call before ``Solve*``).
+
+        When ``cancel`` or ``progress`` is given, adds a search monitor that OR-Tools calls,
+        in the planner's own thread, for every candidate local-search move (tens of thousands
+        a second; every 256th call looks): it stops the search (``FinishCurrentSearch``, the
+        best solution so far is kept) once ``cancel`` is set, and sends throttled progress
+        heartbeats. The Python code running there also lets other threads — the one that sets
+        ``cancel`` — run during a long search. The monitor accepts every move, as OR-Tools'
+        default does, so the search is unchanged. Returns the monitor (keep a reference while
+        the search runs) or ``None``.
+        """
+        if self.cancel is None and self.progress is None:
+            return None
+        from ortools.constraint_solver import pywrapcp
+
+        control = self
+        solver = routing.solver()
+
+        class _Monitor(pywrapcp.SearchMonitor):  # type: ignore[misc,unused-ignore]
+            def __init__(self) -> None:
+                super().__init__(solver)
+                self.calls = 0
+
+            def _look(self) -> None:
+                if control.cancelled:
+                    solver.FinishCurrentSearch()
+                elif control.progress is not None:
+                    control.report(phase)
+
+            def AcceptDelta(self, delta: Any, deltadelta: Any) -> bool:  # noqa: N802
+                self.calls += 1
+                if not self.calls & 255:
+                    self._look()
+                return True
+
+            def AtSolution(self) -> bool:  # noqa: N802 - OR-Tools' name
+                self._look()
+                return True
+
+        monitor = _Monitor()
+        routing.AddSearchMonitor(monitor)
+        return monitor
+
     def _note_cp_sat_stop(self, solver: Any, status: Any) -> None:
         from ortools.sat.python import cp_model
 

@@ -284,10 +284,10 @@ def _routing(d: Data, bl: _Blocks, routes: list[list[int]], ctl: SolveControl,
         if init is None:
             log.warning("routing rejected the initial routes; %s phase skipped", name)
             continue
-        model.AddAtSolutionCallback(
-            lambda m=model: ctl.cancelled and m.solver().FinishCurrentSearch())
+        monitor = ctl.watch_routing(model, f"routing-{name}")
         began = time.monotonic()
         sol = model.SolveFromAssignmentWithParameters(init, params)
+        del monitor
         if time.monotonic() - began >= 0.98 * left and not ctl.cancelled:
             ctl.stopped_by = ctl.stopped_by or "wall_clock"  # the cap, not the solution limit
         if sol is None:

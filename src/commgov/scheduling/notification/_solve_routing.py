@@ -80,15 +80,13 @@ def routing_search(
     plain default search (first-solution heuristic, default metaheuristic) when ``start`` is
     ``None``; ``None`` if nothing is found.
 
-    With ``ctl``, the search finishes at the next solution once ``ctl.cancelled`` (the best
-    solution so far is returned) and progress heartbeats are sent while it runs."""
+    With ``ctl``, the search finishes soon after ``ctl.cancelled`` (the best solution so far
+    is returned) and progress heartbeats are sent while it runs
+    (:meth:`SolveControl.watch_routing`)."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     manager, routing = _routing_model(times)
-    if ctl is not None:
-        control = ctl
-        routing.AddAtSolutionCallback(
-            lambda: control.cancelled and routing.solver().FinishCurrentSearch())
+    monitor = None if ctl is None else ctl.watch_routing(routing, "routing")
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
     if start is None:
@@ -103,13 +101,8 @@ def routing_search(
             [[manager.NodeToIndex(b) for b in r] for r in start], True)
         if initial is None:
             return None
-        if ctl is None:
-            solution = routing.SolveFromAssignmentWithParameters(initial, params)
-        else:
-            # cancellation is handled by the solution callback: stop() here only keeps the
-            # heartbeats going (the routing solver must not be stopped from another thread)
-            with ctl.watch(lambda: None, "routing"):
-                solution = routing.SolveFromAssignmentWithParameters(initial, params)
+        solution = routing.SolveFromAssignmentWithParameters(initial, params)
+    del monitor  # kept alive by this frame while the search ran
     if solution is None:
         return None
     return _read_routes(times, manager, routing, solution)
