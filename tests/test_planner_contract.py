@@ -101,3 +101,32 @@ def test_bounds_refuse_what_is_not_a_problem(bound):
 
     with pytest.raises(TypeError, match="problem must be"):
         getattr(scheduling, bound)(None)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"at": datetime(2022, 4, 10)}, {"at": "2022-04-10"},
+     {"max_distance_m": -1, "places": {}}, {"max_distance_m": math.nan, "places": {}},
+     {"max_distance_m": 100}, {"places": "x"}],
+    ids=["naive at", "text at", "negative distance", "nan distance", "distance without places",
+         "places not a mapping"],
+)
+def test_allocate_domain_keywords_raise_the_same_error(kwargs):
+    """``allocate``'s own keywords go through the same validator as the shared ones."""
+    from commgov.lists import ThreeLists
+
+    args = {"at": datetime(2022, 4, 10, tzinfo=UTC), **kwargs}
+    with pytest.raises(InvalidParameterError):
+        allocate(ThreeLists(), **args)
+
+
+def test_a_bad_lang_raises_the_same_error_everywhere():
+    """``rows(lang)`` and ``Reason.text(lang)`` check ``lang`` with the one validator."""
+    from commgov.results import CommonReasonCode, Reason
+    from commgov.testing import fixture
+
+    _problem, plan = fixture("sampling")
+    for call in (lambda: plan.rows("fr"), lambda: plan.to_frame("fr"),
+                 lambda: Reason(code=CommonReasonCode.CANCELLED).text("fr")):
+        with pytest.raises(InvalidParameterError, match="lang"):
+            call()

@@ -26,6 +26,7 @@ __all__ = [
     "Interval",
     "check_choice",
     "check_options",
+    "check_options_interval",
 ]
 
 #: The longest time limit any planner accepts, in seconds (one hour). An app that embeds
@@ -151,6 +152,18 @@ and ≤ 3600, got nan
             test, words = spec
             if not test(value):
                 raise InvalidParameterError(name, value, words, where)
+
+
+def check_options_interval(where: str, name: str, value: object, rule: Interval) -> None:
+    """Check one family-specific number against its :class:`Interval` (same error, same words).
+
+    Raises
+    ------
+    commgov.errors.InvalidParameterError
+        If ``value`` is of the wrong kind or out of range.
+    """
+    if not rule.accepts(value):
+        raise InvalidParameterError(name, value, rule.describe(), where)
 
 
 def check_choice(where: str, name: str, value: object, choices: Iterable[str]) -> str:

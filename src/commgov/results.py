@@ -239,12 +239,12 @@ def check_lang(lang: object) -> str:
 
     Raises
     ------
-    ValueError
-        For any other value.
+    commgov.errors.InvalidParameterError
+        For any other value (a ``ValueError`` and a ``TypeError``).
     """
-    if lang not in ("en", "zh"):
-        raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
-    return str(lang)
+    from commgov._options import check_choice
+
+    return check_choice("lang", "lang", lang, ("en", "zh"))
 
 
 class CommonReasonCode(StrEnum):

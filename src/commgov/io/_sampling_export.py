@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from commgov._files import csv_text
 from commgov.errors import MissingExtraError
+from commgov.results import check_lang
 
 if TYPE_CHECKING:
     from commgov.scheduling.sampling import SamplingPlan, SamplingProblem
@@ -73,7 +74,6 @@ POINT_COLUMNS: tuple[str, ...] = (
 #: Namespace of the event UIDs (uuid5 of "commgov sampling").
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://commgov.invalid/sampling-plan")
 
-_LANGS = ("zh", "en")
 
 
 @dataclass
@@ -450,8 +450,7 @@ def building_notices(
     TypeError
         If ``problem`` or ``plan`` is of the wrong type.
     """
-    if lang not in _LANGS:
-        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    check_lang(lang)
     _check(problem, plan)
     zh = lang == "zh"
     start, end = _window(problem)

@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from numbers import Integral
 
+from commgov._options import Interval, check_options_interval
 from commgov._walking import walk_metres_half_up
-from commgov.errors import InputIssue
+from commgov.errors import InputIssue, InvalidParameterError
 from commgov.lists._container import ThreeLists
 from commgov.lists._lifecycle import Status
 from commgov.lists._records import ListItem, Need, Resource
@@ -337,22 +339,22 @@ def unmet_reason(
 
 
 def check_allocation_options(at: object, max_distance_m: object, places: object) -> None:
-    """Refuse malformed domain options with TypeError / ValueError naming the argument."""
+    """Refuse malformed domain options with the one
+    :class:`~commgov.errors.InvalidParameterError` (a ``ValueError`` and a ``TypeError``)
+    naming the argument."""
     if not isinstance(at, datetime):
-        raise TypeError(f"at must be a timezone-aware datetime, not {type(at).__name__}")
+        raise InvalidParameterError("at", type(at).__name__, "a timezone-aware datetime",
+                                    "allocate")
     if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"at must be timezone-aware, got the naive {at.isoformat()}")
+        raise InvalidParameterError("at", at.isoformat(), "timezone-aware (this one is naive)",
+                                    "allocate")
     if max_distance_m is not None:
-        if isinstance(max_distance_m, bool) or not isinstance(max_distance_m, int):
-            raise TypeError(
-                "max_distance_m must be a whole number of metres or None, not "
-                f"{type(max_distance_m).__name__} {max_distance_m!r}"
-            )
-        if not 0 <= max_distance_m <= 40_075_000:
-            raise ValueError(f"max_distance_m must be 0 … 40,075,000 m, got {max_distance_m}")
+        check_options_interval("allocate", "max_distance_m", max_distance_m,
+                               Interval(Integral, 0, 40_075_000))
         if places is None:
-            raise ValueError("max_distance_m needs places (place id → GeoPoint) to measure")
+            raise InvalidParameterError("max_distance_m", max_distance_m, "None without "
+                                        "places (max_distance_m needs places, place id → "
+                                        "GeoPoint, to measure)", "allocate")
     if places is not None and not isinstance(places, Mapping):
-        raise TypeError(
-            f"places must be a mapping of place id to GeoPoint, not {type(places).__name__}"
-        )
+        raise InvalidParameterError("places", type(places).__name__,
+                                    "a mapping of place id to GeoPoint", "allocate")
