@@ -130,3 +130,40 @@ def test_a_bad_lang_raises_the_same_error_everywhere():
                  lambda: Reason(code=CommonReasonCode.CANCELLED).text("fr")):
         with pytest.raises(InvalidParameterError, match="lang"):
             call()
+
+
+class _BoomError(Exception):
+    pass
+
+
+def _raise_at(n):
+    seen = []
+
+    def progress(event):
+        seen.append(event)
+        if len(seen) == n:
+            raise _BoomError(event.phase)
+
+    return progress
+
+
+@pytest.mark.parametrize("n", [1, 3, 6, 9])
+def test_a_progress_callback_error_propagates_from_inside_a_routing_search(n):
+    """An error raised by ``progress`` — on the planner's thread, inside an OR-Tools routing
+    callback, or on the watcher thread — reaches the caller and leaves the process sound
+    (raised straight out of a search callback it used to abort the interpreter)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from commgov.datasets import HUCHIYUAN, gusu
+    from commgov.types import TimeWindow
+
+    start = datetime(2022, 4, 11, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    problem = notification_problem_from_org(
+        _huchiyuan(gusu, HUCHIYUAN), HUCHIYUAN,
+        window=TimeWindow(start=start, end=start + timedelta(hours=2)),
+        enrolment="海棠先锋", use_availability=False)
+    with pytest.raises(_BoomError):
+        plan_notification(problem, effort=200, progress=_raise_at(n))
+    # the same planner still works afterwards, in the same process
+    assert plan_notification(problem, effort=1).info.status in ("OPTIMAL", "FEASIBLE")

@@ -100,8 +100,8 @@ class SolveControl:
 
     Notes
     -----
-    Exceptions raised by ``progress`` propagate from the planner's own thread; from the helper
-    thread they are kept and re-raised when the solve returns.
+    Exceptions raised by ``progress`` propagate from the planner's own thread; raised on the
+    helper thread, they stop the running solve and are re-raised as soon as it returns.
     """
 
     def __init__(
@@ -172,6 +172,7 @@ class SolveControl:
         :data:`HEARTBEAT_S` unless ``force``. ``incumbent`` and ``bound`` are remembered for the
         heartbeats sent while a solver runs.
         """
+        self.raise_pending()
         if incumbent is not None:
             self._incumbent = incumbent
         if bound is not None:
@@ -183,6 +184,10 @@ class SolveControl:
             return
         self._phase = phase
         self._send(phase, fraction, now)
+        self.raise_pending()
+
+    def raise_pending(self) -> None:
+        """Re-raise, in the planner's thread, an error a progress call raised elsewhere."""
         if self._error is not None:
             error, self._error = self._error, None
             raise error
@@ -248,10 +253,17 @@ class SolveControl:
                 self.calls = 0
 
             def _look(self) -> None:
-                if control.cancelled:
-                    solver.FinishCurrentSearch()
+                # nothing may propagate out of a search callback (it would leave OR-Tools'
+                # solver broken): a progress error finishes the search and is re-raised by the
+                # planner's next report
+                if control._error is not None or control.cancelled:
+                    solver.FinishCurrentSearch()  # again at each look: sub-searches end too
                 elif control.progress is not None:
-                    control.report(phase)
+                    try:
+                        control.report(phase)
+                    except BaseException as exc:
+                        control._error = exc
+                        solver.FinishCurrentSearch()
 
             def AcceptDelta(self, delta: Any, deltadelta: Any) -> bool:  # noqa: N802
                 self.calls += 1
@@ -310,8 +322,9 @@ class _Watcher:
             if c.progress is not None and now - c._last >= HEARTBEAT_S and c._error is None:
                 try:
                     c._send(self.phase, None, now)
-                except BaseException as exc:  # re-raised in the planner's thread
+                except BaseException as exc:  # re-raised in the planner's thread, at once
                     c._error = exc
+                    self.stop()
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()

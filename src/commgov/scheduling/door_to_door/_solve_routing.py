@@ -288,6 +288,7 @@ def _routing(d: Data, bl: _Blocks, routes: list[list[int]], ctl: SolveControl,
         began = time.monotonic()
         sol = model.SolveFromAssignmentWithParameters(init, params)
         del monitor
+        ctl.raise_pending()
         if time.monotonic() - began >= 0.98 * left and not ctl.cancelled:
             ctl.stopped_by = ctl.stopped_by or "wall_clock"  # the cap, not the solution limit
         if sol is None:

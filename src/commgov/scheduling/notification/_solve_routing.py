@@ -103,6 +103,8 @@ def routing_search(
             return None
         solution = routing.SolveFromAssignmentWithParameters(initial, params)
     del monitor  # kept alive by this frame while the search ran
+    if ctl is not None:
+        ctl.raise_pending()
     if solution is None:
         return None
     return _read_routes(times, manager, routing, solution)
