@@ -37,7 +37,6 @@ from commgov.matching.relay import (
     on_duty as on_duty,
     plan_relay as plan_relay,
     target_door_time as target_door_time,
-    to_seconds as to_seconds,
     trip_seconds as trip_seconds,
     walk_metres as walk_metres,
     walk_seconds as walk_seconds,

@@ -36,11 +36,11 @@ from commgov.matching.relay._rules import (
     lateness_seconds,
     on_duty,
     target_door_time,
-    to_seconds,
     walk_metres,
     walk_seconds,
 )
 from commgov.results import CommonReasonCode, Reason, SolveInfo, SolveStatus, library_versions
+from commgov.types import to_seconds
 
 __all__: list[str] = []
 

@@ -18,7 +18,8 @@
   max_wait_minutes`` (:func:`target_door_time`); lateness is counted past it in whole seconds
   (:func:`lateness_seconds`) and is a cost, not a hard rule.
 
-Durations given in minutes are converted to whole seconds by rounding up (:func:`to_seconds`).
+Durations given in minutes are converted to whole seconds by rounding up
+(:func:`commgov.types.to_seconds`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ __all__ = [
     "lateness_seconds",
     "on_duty",
     "target_door_time",
-    "to_seconds",
     "trip_seconds",
     "walk_metres",
     "walk_seconds",
