@@ -35,13 +35,22 @@ LONDON = ZoneInfo("Europe/London")
         # spring forward: 02:00-03:00 does not exist
         (datetime(2022, 3, 13, 1, 30, tzinfo=NY), datetime(2022, 3, 13, 3, 30, tzinfo=NY), 60.0),
         # fall back: 01:00-02:00 happens twice; fold=1 is the second time
-        (datetime(2022, 11, 6, 1, 30, tzinfo=NY),
-         datetime(2022, 11, 6, 1, 30, fold=1, tzinfo=NY), 60.0),
+        (
+            datetime(2022, 11, 6, 1, 30, tzinfo=NY),
+            datetime(2022, 11, 6, 1, 30, fold=1, tzinfo=NY),
+            60.0,
+        ),
         (datetime(2022, 11, 6, 0, 30, tzinfo=NY), datetime(2022, 11, 6, 2, 30, tzinfo=NY), 180.0),
-        (datetime(2022, 3, 27, 0, 30, tzinfo=LONDON),
-         datetime(2022, 3, 27, 2, 30, tzinfo=LONDON), 60.0),
-        (datetime(2022, 4, 10, 6, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
-         datetime(2022, 4, 10, 12, 30, tzinfo=ZoneInfo("Asia/Shanghai")), 360.0),
+        (
+            datetime(2022, 3, 27, 0, 30, tzinfo=LONDON),
+            datetime(2022, 3, 27, 2, 30, tzinfo=LONDON),
+            60.0,
+        ),
+        (
+            datetime(2022, 4, 10, 6, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+            datetime(2022, 4, 10, 12, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+            360.0,
+        ),
     ],
 )
 def test_window_length_is_elapsed_time(start: datetime, end: datetime, minutes: float) -> None:
@@ -67,25 +76,33 @@ def test_fall_back_repeated_hour_is_ordered() -> None:
 
 
 def test_same_instant_different_zones_is_equal() -> None:
-    a = TimeWindow(start=datetime(2022, 4, 10, 6, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
-                   end=datetime(2022, 4, 10, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    b = TimeWindow(start=datetime(2022, 4, 9, 22, 30, tzinfo=UTC),
-                   end=datetime(2022, 4, 9, 23, 0, tzinfo=UTC))
+    a = TimeWindow(
+        start=datetime(2022, 4, 10, 6, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+        end=datetime(2022, 4, 10, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+    )
+    b = TimeWindow(
+        start=datetime(2022, 4, 9, 22, 30, tzinfo=UTC), end=datetime(2022, 4, 9, 23, 0, tzinfo=UTC)
+    )
     assert a == b
     assert a.model_dump_json() == b.model_dump_json()
 
 
 def test_sampling_slots_across_spring_forward() -> None:
     """A 01:00–04:00 (wall clock) window on the change day has 4 real 30-min slots, not 6."""
-    window = TimeWindow(start=datetime(2022, 3, 13, 1, 0, tzinfo=NY),
-                        end=datetime(2022, 3, 13, 4, 0, tzinfo=NY))
+    window = TimeWindow(
+        start=datetime(2022, 3, 13, 1, 0, tzinfo=NY), end=datetime(2022, 3, 13, 4, 0, tzinfo=NY)
+    )
     here = GeoPoint(lon=-73.99, lat=40.73)
     problem = SamplingProblem(
         timezone="America/New_York",
         window=window,
-        buildings=[SamplingBuilding(id="B1", location=here,
-                                    batches=[SamplingBatch(id="B1/1", building_id="B1",
-                                                           households=10, people=20)])],
+        buildings=[
+            SamplingBuilding(
+                id="B1",
+                location=here,
+                batches=[SamplingBatch(id="B1/1", building_id="B1", households=10, people=20)],
+            )
+        ],
         points=[SamplingPoint(id="P1", location=here, lanes=1)],
     )
     assert problem.n_slots == 4
@@ -104,14 +121,20 @@ def test_matching_calendar_day_across_fall_back() -> None:
     t1 = datetime(2022, 11, 6, 1, 0, tzinfo=NY).astimezone(UTC)
     t2 = datetime(2022, 11, 6, 1, 0, fold=1, tzinfo=NY).astimezone(UTC)
     tasks = [
-        Task(id=f"T{i}", skill="delivery", location=here,
-             window=TimeWindow(start=t, end=t + timedelta(hours=1)))
+        Task(
+            id=f"T{i}",
+            skill="delivery",
+            location=here,
+            window=TimeWindow(start=t, end=t + timedelta(hours=1)),
+        )
         for i, t in ((1, t1), (2, t2))
     ]
-    day = TimeWindow(start=datetime(2022, 11, 6, 0, 0, tzinfo=NY),
-                     end=datetime(2022, 11, 6, 6, 0, tzinfo=NY))
-    vol = Volunteer(id="V1", location=here, skills={"delivery": 1}, availability=[day],
-                    capacity_per_day=2)
+    day = TimeWindow(
+        start=datetime(2022, 11, 6, 0, 0, tzinfo=NY), end=datetime(2022, 11, 6, 6, 0, tzinfo=NY)
+    )
+    vol = Volunteer(
+        id="V1", location=here, skills={"delivery": 1}, availability=[day], capacity_per_day=2
+    )
     problem = MatchingProblem(timezone="America/New_York", tasks=tasks, volunteers=[vol])
     result = match_volunteers(problem)
     assert is_valid_assignment(problem, result)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ValidationError
 
-from commgov.errors import InputIssue, ProblemError
+from commgov._input import parse_json
+from commgov._perf import gc_paused
+from commgov._redact import shown
+from commgov.errors import InputIssue, ProblemError, check_size
 
-__all__ = ["CheckedProblem"]
+__all__ = ["MAX_PROBLEM_RECORDS", "CheckedProblem"]
+
+#: Most records (tasks, volunteers, buildings, batches …) one problem may hold by default.
+MAX_PROBLEM_RECORDS = 1_000_000
 
 
 class CheckedProblem(BaseModel):
@@ -22,16 +27,30 @@ class CheckedProblem(BaseModel):
     one built in code. Subclasses set :attr:`problem_what` and :attr:`problem_record` and put
     their cross-record rules in the hook :meth:`cross_issues`; field errors are translated to
     :class:`ProblemError` naming the record, field and value here, once for every family.
+
+    Before any record is validated, the records given (the lengths of the list fields) are
+    counted against :attr:`max_records`, so a huge problem is refused with a
+    :class:`~commgov.errors.SizeLimitError` in O(number of fields), not after minutes of
+    validation.
     """
 
     #: What the problem is, for the first line of error messages.
     problem_what: ClassVar[str] = "problem"
     #: Record named by errors about the problem as a whole.
     problem_record: ClassVar[str] = "problem"
+    #: Most records (summed over the list fields) a problem may hold.
+    max_records: ClassVar[int] = MAX_PROBLEM_RECORDS
 
-    def __init__(self, **data: Any) -> None:
+    def __init__(self, /, **data: Any) -> None:
+        check_size(
+            f"{self.problem_what}: records",
+            sum(len(v) for v in data.values() if isinstance(v, list | tuple)),
+            self.max_records,
+            "split the problem by area (subdistrict or community) and solve the parts",
+        )
         try:
-            super().__init__(**data)
+            with gc_paused():  # many acyclic records: the collector's passes only cost time
+                super().__init__(**data)
         except ValidationError as exc:
             raise ProblemError.from_validation(
                 exc, data, record=self.problem_record, what=self.problem_what
@@ -60,6 +79,10 @@ class CheckedProblem(BaseModel):
         if isinstance(obj, cls):
             return obj
         if isinstance(obj, Mapping):
+            odd = [k for k in obj if not isinstance(k, str)]
+            if odd:
+                raise ProblemError.single(cls.problem_record, shown(odd[0]), "<key>",
+                                          "field names must be text", cls.problem_what)
             return cls(**dict(obj))
         raise ProblemError.single(
             cls.problem_record, "", type(obj).__name__, "must be a mapping", cls.problem_what
@@ -76,13 +99,14 @@ class CheckedProblem(BaseModel):
         by_alias: bool | None = None,
         by_name: bool | None = None,
     ) -> Self:
-        """Parse JSON into a problem; errors as :class:`ProblemError`."""
-        try:
-            obj = json.loads(json_data)
-        except (ValueError, TypeError) as exc:
-            raise ProblemError.single(
-                cls.problem_record, "", "<json>", f"invalid JSON: {exc}", cls.problem_what
-            ) from None
+        """Parse JSON into a problem; errors as :class:`ProblemError`.
+
+        The text is read by the one reader (:func:`commgov._input.parse_json`): a repeated
+        key, ``NaN``, nesting too deep or a syntax error is a :class:`ProblemError` naming the
+        line, with no excerpt of the input.
+        """
+        obj = parse_json(json_data, label=cls.problem_record, what=cls.problem_what,
+                         error=ProblemError)
         return cls.model_validate(obj)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:

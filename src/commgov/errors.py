@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
+from commgov._redact import MASK, escaped, redact, sensitive_field_names, shown
+
 __all__ = [
     "CommgovError",
     "DivisionCodeError",
@@ -43,13 +45,11 @@ __all__ = [
     "SizeLimitError",
     "SolverError",
     "UnknownIdError",
+    "check_size",
     "expect_type",
 ]
 
 _MAX_SHOWN = 20
-
-#: What an error shows instead of a value that may be personal data.
-MASK = "<masked>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,12 @@ class InputIssue:
         The offending value (already masked when the field is sensitive).
     constraint : str
         The rule it breaks, in words (``"must be 6, 9 or 12 digits"``).
+
+    Notes
+    -----
+    Personal data never reaches an issue (:mod:`commgov._redact`, the one rule): phone and
+    identity numbers in ``record``, ``field``, ``constraint`` or a text ``value`` are masked
+    when the issue is made, and ``str(issue)`` shows the value bounded and escaped.
     """
 
     record: str
@@ -73,9 +79,21 @@ class InputIssue:
     value: object
     constraint: str
 
+    def __post_init__(self) -> None:
+        for name in ("record", "field", "constraint"):
+            text = getattr(self, name)
+            if isinstance(text, str):
+                object.__setattr__(self, name, redact(text))
+        if isinstance(self.value, str) and self.value != MASK:
+            object.__setattr__(self, "value", redact(self.value))
+        elif isinstance(self.value, list | tuple) and any(
+            isinstance(v, str) and redact(v) != v for v in self.value
+        ):
+            object.__setattr__(self, "value", MASK)
+
     def __str__(self) -> str:
         where = f"{self.record}.{self.field}" if self.field else self.record
-        return f"{where} = {self.value!r}: {self.constraint}"
+        return f"{escaped(str(where))} = {shown(self.value)}: {escaped(str(self.constraint), 400)}"
 
 
 class CommgovError(Exception):
@@ -142,6 +160,7 @@ class InputError(CommgovError, ValueError):
             Of the class it is called on, with ``__cause__`` left to the caller.
         """
         issues = []
+        sensitive = sensitive_field_names()
         for err in exc.errors(include_url=False):
             loc = list(err["loc"])
             where = record
@@ -161,7 +180,9 @@ class InputError(CommgovError, ValueError):
             value = err.get("input")
             if isinstance(value, Mapping | list):
                 value = f"<{type(value).__name__}>"
-            if err.get("type") == "extra_forbidden":
+            if err.get("type") == "extra_forbidden" or any(
+                isinstance(part, str) and part in sensitive for part in loc
+            ):
                 value = MASK  # an unknown field may hold anything, personal data included
             issues.append(InputIssue(where, ".".join(str(x) for x in loc), value, err["msg"]))
         return cls(issues, what=what)
@@ -193,7 +214,7 @@ class UnknownIdError(CommgovError, KeyError):
 
     def __init__(self, node_id: object, param: str = "id") -> None:
         self.id = node_id
-        super().__init__(f"{param} {node_id!r} is not in the model: no record has this id")
+        super().__init__(f"{param} {shown(node_id)} is not in the model: no record has this id")
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -234,7 +255,76 @@ class LifecycleError(CommgovError, ValueError):
 
 
 class SizeLimitError(CommgovError, ValueError):
-    """A problem exceeds the size guard set for it; raised before memory runs out."""
+    """A problem exceeds the size guard set for it; raised before memory runs out.
+
+    Raised by :func:`commgov.errors.check_size` (the one guard every planner, importer and
+    builder calls *before* it allocates), from an estimate of the size, so it comes within a
+    second and without growing memory.
+
+    Parameters
+    ----------
+    what : str
+        What was measured (``"sampling model: building-point pairs"``).
+    figure : int
+        The estimated size.
+    limit : int
+        The largest size accepted.
+    change : str
+        What the caller can change to get under the limit.
+
+    Attributes
+    ----------
+    what, figure, limit, change
+        As given.
+    """
+
+    def __init__(self, what: str, figure: int, limit: int, change: str) -> None:
+        self.what = what
+        self.figure = figure
+        self.limit = limit
+        self.change = change
+        super().__init__(f"{what}: {figure:,} exceeds the limit of {limit:,}; {change}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across sweep workers
+        return (type(self), (self.what, self.figure, self.limit, self.change))
+
+
+def check_size(what: str, figure: int, limit: int, change: str) -> None:
+    """Refuse a size above its guard: the one size check of commgov.
+
+    Call it with an *estimate* computed from counts (records × candidates, slots × people …)
+    before building anything of that size.
+
+    Parameters
+    ----------
+    what : str
+        What is measured, for the message.
+    figure : int
+        The estimated size (a count, not bytes, unless ``what`` says bytes).
+    limit : int
+        The largest size accepted.
+    change : str
+        What the caller can change (a smaller area, a longer slot, ``max_…=`` …).
+
+    Raises
+    ------
+    SizeLimitError
+        When ``figure > limit``; the message names the figure, the limit and ``change``.
+
+    Notes
+    -----
+    O(1).
+
+    Examples
+    --------
+    >>> check_size("roster cells", 10, 100, "use fewer slots")
+    >>> check_size("roster cells", 1000, 100, "use fewer slots")
+    Traceback (most recent call last):
+    ...
+    commgov.errors.SizeLimitError: roster cells: 1,000 exceeds the limit of 100; use fewer slots
+    """
+    if figure > limit:
+        raise SizeLimitError(what, int(figure), int(limit), change)
 
 
 class InvalidParameterError(CommgovError, ValueError, TypeError):
@@ -257,7 +347,7 @@ class InvalidParameterError(CommgovError, ValueError, TypeError):
         self.name = name
         self.value = value
         prefix = f"{where}: " if where else ""
-        super().__init__(f"{prefix}{name} must be {constraint}, got {value!r}")
+        super().__init__(f"{prefix}{name} must be {constraint}, got {shown(value)}")
 
 
 class InfeasibleError(CommgovError):

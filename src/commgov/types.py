@@ -7,6 +7,7 @@ Units are fixed across commgov: distances in metres, coordinates WGS84 with long
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +22,7 @@ from pydantic import (
 )
 
 from commgov._records import FrozenModel
+from commgov._redact import looks_personal
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -28,7 +30,9 @@ __all__ = [
     "GeoPoint",
     "Headcount",
     "Id",
+    "Line",
     "SkillLevel",
+    "Text",
     "TimeWindow",
     "TimeZoneName",
     "haversine_m",
@@ -38,11 +42,58 @@ __all__ = [
 #: Mean Earth radius in metres (IUGG), used by :func:`haversine_m`.
 EARTH_RADIUS_M = 6_371_008.8
 
-Id = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s,]+$"),
-]
-"""A stable, human-readable id: no whitespace or commas (``320508017016/C03/B12/E2``)."""
+def no_personal_number(value: str) -> str:
+    """``value``, or ValueError when it looks like a phone or identity-card number."""
+    if len(value) >= 7 and looks_personal(value):
+        raise ValueError(
+            "looks like a phone or identity-card number: keep personal numbers in fields "
+            "marked sensitive (this one is shown in results, errors and exports)"
+        )
+    return value
+
+
+def _check_id(value: str) -> str:
+    if not value.isprintable() or " " in value or "," in value:
+        bad = next(c for c in value if not c.isprintable() or c in " ,")
+        raise ValueError(
+            f"must not contain spaces, commas, control or invisible format characters (found "
+            f"U+{ord(bad):04X}): ids that look alike must be one id"
+        )
+    if len(value) >= 11 and looks_personal(value):
+        raise ValueError(
+            "looks like a phone or identity-card number: use an opaque id (ids are shown in "
+            "errors, logs and exports; keep personal numbers in fields marked sensitive)"
+        )
+    return value
+
+
+def _printable(allowed: str) -> AfterValidator:
+    def check(value: str) -> str:
+        for ch in value:
+            if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+                raise ValueError(
+                    f"must not contain control or format characters (U+{ord(ch):04X})"
+                    + (": only newline and tab are allowed" if allowed else ": one line of text")
+                )
+        return value
+
+    return AfterValidator(check)
+
+
+#: One line of text: no control, format or line-separator characters (no newline, tab, NUL).
+Line = Annotated[str, _printable("")]
+#: Free text: newlines and tabs allowed, no other control or format characters (NUL, U+200B).
+Text = Annotated[str, _printable("\n\t")]
+
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_check_id)]
+"""A stable, human-readable id (``320508017016/C03/B12/E2``), 1–200 characters.
+
+Refused: whitespace (any Unicode space or line break), commas, control and format characters
+(NUL, U+0085, U+200B, U+202E … — every character :meth:`str.isprintable` refuses), so that
+two ids that look alike are one id and every id survives a CSV round trip; and text that looks
+like a phone or identity-card number (:func:`commgov._redact.looks_personal`), which would
+put personal data wherever ids are shown."""
 
 #: Largest headcount accepted: above any real population, small enough that solver
 #: objectives (people × metres) stay far inside 64-bit integers.

@@ -110,10 +110,15 @@ def test_out_that_cannot_be_created_fails_before_solving(tmp_path, capsys):
 
 def test_demo_files_are_whole_and_readable(demo_run):
     _, out = demo_run
-    names = sorted(p.name for p in out.iterdir())
-    assert names == ["assignment.csv", "assignment.json", "matching_problem.json",
-                     "sampling_plan.csv", "sampling_plan.json",
-                     "sampling_problem.json"]  # no temporary files left
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith(".commgov"))
+    assert names == [
+        "assignment.csv",
+        "assignment.json",
+        "matching_problem.json",
+        "sampling_plan.csv",
+        "sampling_plan.json",
+        "sampling_problem.json",
+    ]  # no temporary files left
     for p in out.iterdir():
         assert p.stat().st_mode & 0o777 == 0o644
 
@@ -139,7 +144,10 @@ def test_other_community_matches_gusu(tmp_path, capsys):
 def test_files_are_written_even_if_stdout_closes(tmp_path):
     proc = subprocess.run(
         f"{sys.executable} -m commgov demo --out {tmp_path} | head -1",
-        shell=True, capture_output=True, text=True, timeout=300,
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.stdout.strip()
     assert (tmp_path / "assignment.csv").exists() and (tmp_path / "sampling_plan.json").exists()

@@ -55,7 +55,13 @@ def test_lists_import_folder_then_export_round_trip(tmp_path, capsys):
     assert lists.item("n1").title == "=groceries"  # the apostrophe csv_text added is undone
     assert main(["lists", "export", str(out), "--out", str(tmp_path / "csv")]) == 0
     names = sorted(p.name for p in (tmp_path / "csv").iterdir())
-    assert names == ["needs.csv", "projects.csv", "resources.csv"]
+    assert names == [
+        ".commgov-manifest.json",
+        ".commgov.lock",  # the folder's bookkeeping
+        "needs.csv",
+        "projects.csv",
+        "resources.csv",
+    ]
     # and back again from the files themselves, in any order
     files = [str(tmp_path / "csv" / n) for n in ("projects.csv", "needs.csv", "resources.csv")]
     again = tmp_path / "again.json"
@@ -72,8 +78,7 @@ def test_lists_export_formula_safe_and_masked(tmp_path):
     assert main(["lists", "export", str(src), "--out", str(tmp_path / "o")]) == 0
     rows = list(csv.DictReader((tmp_path / "o" / "needs.csv").open(encoding="utf-8")))
     assert rows[0]["title"] == "'=SUM(A1)" and rows[0]["description"] == "<masked>"
-    assert main(["lists", "export", str(src), "--out", str(tmp_path / "p"),
-                 "--personal-data"]) == 0
+    assert main(["lists", "export", str(src), "--out", str(tmp_path / "p"), "--personal-data"]) == 0
     rows = list(csv.DictReader((tmp_path / "p" / "needs.csv").open(encoding="utf-8")))
     assert rows[0]["description"] == "lives alone"
 
@@ -113,14 +118,26 @@ def _problem() -> dict:
     return {
         "timezone": "Asia/Shanghai",
         "tasks": [
-            {"id": "t1", "skill": "delivery", "location": {"lon": 120.62, "lat": 31.31},
-             "window": w},
-            {"id": "t2", "skill": "medicine", "location": {"lon": 120.62, "lat": 31.31},
-             "window": w},
+            {
+                "id": "t1",
+                "skill": "delivery",
+                "location": {"lon": 120.62, "lat": 31.31},
+                "window": w,
+            },
+            {
+                "id": "t2",
+                "skill": "medicine",
+                "location": {"lon": 120.62, "lat": 31.31},
+                "window": w,
+            },
         ],
         "volunteers": [
-            {"id": "v1", "location": {"lon": 120.621, "lat": 31.31},
-             "skills": {"delivery": 2}, "availability": [w]},
+            {
+                "id": "v1",
+                "location": {"lon": 120.621, "lat": 31.31},
+                "skills": {"delivery": 2},
+                "availability": [w],
+            },
         ],
     }
 
@@ -153,7 +170,7 @@ def test_match_bad_problem_exit_2_with_problem_error_text(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
     src.write_text("{not json", encoding="utf-8")
     assert main(["match", str(src), "--out", str(tmp_path / "out")]) == 2
-    assert "invalid JSON" in capsys.readouterr().err
+    assert "is not valid JSON" in capsys.readouterr().err
     assert main(["match", str(tmp_path / "none.json")]) == 2
 
 

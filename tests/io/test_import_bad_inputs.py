@@ -316,6 +316,16 @@ CASES = [
         ("people", 0, "code", "phone or ID-card"),
     ),
     Case(
+        "household code that is an ID-card number",
+        _set("households", 0, code=PLANTED["resident_id"]),
+        ("households", 0, "code", "phone or ID-card"),
+    ),
+    Case(
+        "person id that is a phone number, repeated",
+        _set("people", 0, id=PLANTED["phone"]),
+        ("people", 1, "id", "repeats the id"),
+    ),
+    Case(
         "derived id already in the base",
         expect=("compounds", 0, "code", "already holds"),
         change=_set("compounds", 0, code="01"),

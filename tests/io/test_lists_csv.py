@@ -180,7 +180,7 @@ BAD = [
     ("needs", {"quantity": "0"}, "quantity", "0", "greater than or equal to 1"),
     ("needs", {"raised_at": "2022-04-10 08:00"}, "raised_at", "2022-04-10 08:00", "UTC offset"),
     ("needs", {"raised_at": "yesterday"}, "raised_at", "yesterday", "ISO 8601"),
-    ("needs", {"id": "n 1"}, "id", "n 1", "match pattern"),  # and p1's link to n1
+    ("needs", {"id": "n 1"}, "id", "n 1", "must not contain spaces"),  # and p1's link to n1
     ("needs", {"source": ""}, "source", "", "Field required"),
     ("needs", {"vulnerability": "frail"}, "vulnerability", MASK, "Input should be"),
     ("needs", {"description": "x" * 6000}, "description", MASK, "at most 5000"),

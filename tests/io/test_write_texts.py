@@ -43,8 +43,9 @@ def test_failed_rename_restores_every_target(tmp_path, monkeypatch, fail_at):
 
     monkeypatch.setattr(os, "replace", flaky)
     with pytest.raises(PermissionError, match="cannot write"):
-        write_texts({tmp_path / "a.txt": "NEW-A", tmp_path / "b.txt": "NEW-B",
-                     tmp_path / "c.txt": "NEW-C"})
+        write_texts(
+            {tmp_path / "a.txt": "NEW-A", tmp_path / "b.txt": "NEW-B", tmp_path / "c.txt": "NEW-C"}
+        )
     assert _state(tmp_path) == before  # old contents back, new file gone, no temporaries
 
 

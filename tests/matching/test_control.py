@@ -28,7 +28,7 @@ def _with_pins(seed: int) -> MatchingProblem:
 
 
 def _with_budgets(p: MatchingProblem) -> MatchingProblem:
-    tasks = [t.model_copy(update={"duration_min": 30 + 10 * (i % 4)})
+    tasks = [t.model_copy(update={"duration_min": 15 + 5 * (i % 4)})
              for i, t in enumerate(p.tasks)]
     vols = [v.model_copy(update={"minutes_per_day": 60}) for v in p.volunteers]
     return p.model_copy(update={"tasks": tasks, "volunteers": vols})

@@ -164,7 +164,8 @@ def test_zero_budget() -> None:
     check(p, a)
     assert a.info.status is SolveStatus.OPTIMAL
     assert pairs_of(a) == [("t2", "v1")]
-    assert a.unmatched[0].reasons[0].code is MatchingReasonCode.CAPACITY_USED
+    # a 0-minute budget can never hold the 10-minute task: no capacity, not "booked" (issue 12)
+    assert a.unmatched[0].reasons[0].code is MatchingReasonCode.NO_CAPACITY
     assert a.unmatched[0].reasons[0].params == {"eligible": 1}
 
 
@@ -219,10 +220,11 @@ def test_objective_too_wide_raises_size_limit() -> None:
     # 60 tasks of priority 10^6 served from ~5,000 km: the weights would pass 2^53
     far = Volunteer(
         id="v1", location=GeoPoint(lon=120.62, lat=31.31 + 45.0), skills={"delivery": 3},
-        availability=[win(0, day=9, hours=96)], capacity_per_slot=100, capacity_per_day=100,
+        availability=[win(0, day=9, hours=96)], capacity_per_slot=6, capacity_per_day=100,
         minutes_per_day=1440,
     )
-    tasks = [mtask(f"t{i:02d}", 10, hour=9, priority=1_000_000) for i in range(60)]
+    # ten slots of six 10-minute tasks: six fit one hour-long slot together
+    tasks = [mtask(f"t{i:02d}", 10, hour=9 + i // 6, priority=1_000_000) for i in range(60)]
     p = problem(tasks, [far], max_distance_m=1e7)
     with pytest.raises(SizeLimitError, match="2\\^53"):
         match_volunteers(p)
@@ -235,7 +237,7 @@ def test_objective_too_wide_raises_size_limit() -> None:
 def budget_problems(draw: st.DrawFn) -> MatchingProblem:
     base = draw(matching_problems(max_tasks=6, max_volunteers=3, max_slots=3))
     tasks = [
-        t.model_copy(update={"duration_min": draw(st.none() | st.integers(1, 60))})
+        t.model_copy(update={"duration_min": draw(st.none() | st.integers(1, 30))})
         for t in base.tasks
     ]
     vols = [
@@ -321,8 +323,10 @@ def test_exact_optimum_against_enumeration(p: MatchingProblem) -> None:
 def with_minutes(p: MatchingProblem, seed: int, budget: tuple[int, int]) -> MatchingProblem:
     g = np.random.default_rng(seed)
     tasks = [t.model_copy(update={"duration_min": int(g.integers(10, 61))}) for t in p.tasks]
+    # one task per slot: tasks of up to an hour in hour-long slots (never in two places at once)
     vols = [
-        v.model_copy(update={"minutes_per_day": int(g.integers(budget[0], budget[1] + 1))})
+        v.model_copy(update={"minutes_per_day": int(g.integers(budget[0], budget[1] + 1)),
+                             "capacity_per_slot": min(v.capacity_per_slot, 1)})
         for v in p.volunteers
     ]
     return p.model_copy(update={"tasks": tasks, "volunteers": vols})
@@ -334,7 +338,9 @@ def test_loose_budgets_equal_min_cost_flow(seed: int) -> None:
     loose = with_minutes(base, seed, (1440, 1440))
     a = match_volunteers(loose)
     check(loose, a)
-    ref = match_volunteers(base)
+    # the same problem without budgets (with_minutes caps tasks per slot at one)
+    ref = match_volunteers(loose.model_copy(update={"volunteers": [
+        v.model_copy(update={"minutes_per_day": None}) for v in loose.volunteers]}))
     assert a.info.status is SolveStatus.OPTIMAL
     assert pairs_of(a) == pairs_of(ref)
     assert a.totals == ref.totals

@@ -239,7 +239,9 @@ def test_zero_capacity_volunteers_take_nothing() -> None:
     for objective in ("min_cost", "fair"):
         a = match_volunteers(p, objective=objective)
         assert not a.matches
-        assert {u.reasons[0].code.value for u in a.unmatched} == {"CAPACITY_USED"}
+        # nobody is booked: the volunteers have no capacity at all (issue 12 item 9)
+        assert {u.reasons[0].code.value for u in a.unmatched} == {"NO_CAPACITY"}
+        assert "booked" not in a.unmatched[0].reasons[0].text("en")
 
 
 @pytest.mark.parametrize("field", ["capacity_per_slot", "capacity_per_day", "minutes_per_day"])

@@ -267,11 +267,16 @@ def test_minute_budgets() -> None:
     assert MatchingViolationCode.REASON_FALSE in codes(q, bad)
 
 
-def test_capacity_used_with_zero_capacities() -> None:
+def test_no_capacity_with_zero_capacities() -> None:
     p = problem([task("t1")], [vol("v0", per_slot=0), vol("v1", dx=5, per_day=0)])
     a = build(p, {})
+    assert a.unmatched[0].reasons[0].code is MatchingReasonCode.NO_CAPACITY
     assert a.unmatched[0].reasons[0].params == {"eligible": 2}
     assert is_valid_assignment(p, a).ok
+    # the old claim "booked by other tasks" is now false and rejected
+    booked = build(p, {}, reasons={"t1": [Reason(code=MatchingReasonCode.CAPACITY_USED,
+                                                 params={"eligible": 2})]})
+    assert MatchingViolationCode.REASON_FALSE in codes(p, booked)
 
 
 def test_time_limit_reason_needs_limit_status() -> None:

@@ -22,6 +22,7 @@ from commgov.matching import (
     task_day,
     travel_distance_m,
 )
+from commgov.matching.volunteers._rules import has_capacity_for
 from commgov.results import Reason, SolveInfo, SolveStatus
 
 
@@ -44,7 +45,11 @@ def naive_reason(p: MatchingProblem, t: Task) -> Reason:
     ok = [v for v in near if is_available(t, v)]
     if not ok:
         return Reason(code=MatchingReasonCode.OUT_OF_WINDOW)
-    return Reason(code=MatchingReasonCode.CAPACITY_USED, params={"eligible": len(ok)})
+    none = sum(1 for v in ok if not has_capacity_for(t, v))
+    if none == len(ok):
+        return Reason(code=MatchingReasonCode.NO_CAPACITY, params={"eligible": len(ok)})
+    params = {"eligible": len(ok)} | ({"no_capacity": none} if none else {})
+    return Reason(code=MatchingReasonCode.CAPACITY_USED, params=params)
 
 
 def build(

@@ -188,7 +188,7 @@ def test_size_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     from commgov.scheduling.door_to_door import _solve
 
     monkeypatch.setattr(_solve, "MAX_HOUSEHOLDS", 2)
-    with pytest.raises(SizeLimitError, match="3 households"):
+    with pytest.raises(SizeLimitError, match="households: 3"):
         plan_door_to_door(_small())
 
 

@@ -56,8 +56,7 @@ def reference_lp(prob: SamplingProblem) -> tuple[int, int]:
             f_keys.extend((row, p.id, t, d) for t in sorted(opened[p.id]))
     pids = [p.id for p in prob.points]
     nf = len(f_keys)
-    q_col = {(pid, t): nf + i for i, (pid, t) in
-             enumerate(itertools.product(pids, range(n_slots)))}
+    q_col = {(pid, t): nf + i for i, (pid, t) in enumerate(itertools.product(pids, range(n_slots)))}
     n = nf + len(q_col)
     rows, cols, vals, ub_rhs = [], [], [], []
     r = 0
@@ -89,7 +88,8 @@ def reference_lp(prob: SamplingProblem) -> tuple[int, int]:
             r += 1
     a_ub = coo_matrix((vals, (rows, cols)), shape=(r, n)).tocsr()
     bounds = [(0, None)] * nf + [
-        (0, 0 if t == n_slots - 1 else pol.max_queue) for (_pid, t) in q_col]
+        (0, 0 if t == n_slots - 1 else pol.max_queue) for (_pid, t) in q_col
+    ]
     served = np.zeros(n)
     served[:nf] = 1.0
     walk = np.zeros(n)
@@ -99,8 +99,15 @@ def reference_lp(prob: SamplingProblem) -> tuple[int, int]:
     r1 = linprog(-served, A_ub=a_ub, b_ub=ub_rhs, bounds=bounds, method="highs")
     assert r1.status == 0, r1.message
     best = round(-r1.fun)
-    r2 = linprog(walk, A_ub=a_ub, b_ub=ub_rhs, A_eq=served.reshape(1, -1), b_eq=[best],
-                 bounds=bounds, method="highs")
+    r2 = linprog(
+        walk,
+        A_ub=a_ub,
+        b_ub=ub_rhs,
+        A_eq=served.reshape(1, -1),
+        b_eq=[best],
+        bounds=bounds,
+        method="highs",
+    )
     assert r2.status == 0, r2.message
     return best, round(r2.fun)
 
@@ -110,8 +117,7 @@ def test_lower_bound_equals_independent_highs_lp(tier: str, seed: int) -> None:
     prob = sampling_instance(tier, seed)
     b = sampling_lower_bound(prob)
     assert isinstance(b, ObjectiveBound)
-    assert (b.family, b.method, b.main) == ("sampling", "min-cost-flow relaxation",
-                                            "walk_person_m")
+    assert (b.family, b.method, b.main) == ("sampling", "min-cost-flow relaxation", "walk_person_m")
     assert (b.tiers["served"], b.tiers["walk_person_m"]) == reference_lp(prob)
     assert b.value == b.tiers["walk_person_m"]
     assert b.tiers["served"] == b.figures["reachable_people"] == b.figures["walk_in_people"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sampling_helpers import building, mutation_fixture, point, problem
@@ -23,6 +22,7 @@ from commgov.scheduling.sampling import (
     plan_sampling,
     sampling_lower_bound,
 )
+from timing_helpers import work_seconds
 
 
 def _valid(prob: SamplingProblem, plan: SamplingPlan) -> None:
@@ -52,7 +52,9 @@ def test_every_method_gives_a_valid_plan(seed: int) -> None:
     # the batch-level tiers are exact: nothing serves more, or as many with less walking
     if cpsat.info.status == SolveStatus.OPTIMAL:
         assert (cpsat.totals.served_people, -cpsat.totals.walk_person_m) >= (
-            auto.totals.served_people, -auto.totals.walk_person_m)
+            auto.totals.served_people,
+            -auto.totals.walk_person_m,
+        )
     if all(k.people <= prob.policy.max_queue for b in prob.buildings for k in b.batches):
         gap = plan_sampling(prob, method="gap")
         _valid(prob, gap)
@@ -132,7 +134,9 @@ def test_preset_cancel_returns_a_valid_cancelled_plan(method: str) -> None:
     _cancelled_checks(prob, plan)
     # the batches never tried say so
     assert {r.code for u in plan.unserved for r in u.reasons} <= {
-        CommonReasonCode.CANCELLED, SamplingReasonCode.NO_POINT_IN_REACH}
+        CommonReasonCode.CANCELLED,
+        SamplingReasonCode.NO_POINT_IN_REACH,
+    }
     if method == "cpsat":  # no tier was started: nothing placed
         assert plan.totals.served_people == 0 and plan.unserved
     else:  # the rounded relaxation, made to fit, is kept
@@ -151,8 +155,9 @@ def test_preset_cancel_on_a_small_tier_problem() -> None:
 def test_cancelled_reason_is_false_on_a_finished_plan() -> None:
     from commgov.results import Reason
 
-    prob = problem([building("A", 50, [40]), building("B", 100, [40])],
-                   [point("P1", 0)], 1, max_queue=0)
+    prob = problem(
+        [building("A", 50, [40]), building("B", 100, [40])], [point("P1", 0)], 1, max_queue=0
+    )
     plan = plan_sampling(prob)
     assert plan.unserved and plan.info.status != SolveStatus.CANCELLED
     fake = Reason(code=CommonReasonCode.CANCELLED)
@@ -168,13 +173,15 @@ def test_cancel_half_a_second_into_a_d48_tier() -> None:
     prob = sampling_instance("D48", 0)
     stop = threading.Event()
     timer = threading.Timer(0.5, stop.set)
-    t0 = time.monotonic()
-    timer.start()
-    try:
-        plan = plan_sampling(prob, time_limit_s=60, cancel=stop)
-    finally:
-        timer.cancel()
-    elapsed = time.monotonic() - t0
-    print(f"\nD48: cancel at 0.5 s, plan returned after {elapsed:.2f} s "
-          f"({plan.totals.served_people:,} of {plan.totals.walk_in_people:,} served)")
+    with work_seconds() as work:
+        timer.start()
+        try:
+            plan = plan_sampling(prob, time_limit_s=60, cancel=stop)
+        finally:
+            timer.cancel()
+    elapsed = work.seconds
+    print(
+        f"\nD48: cancel at 0.5 s, plan returned after {elapsed:.2f} s "
+        f"({plan.totals.served_people:,} of {plan.totals.walk_in_people:,} served)"
+    )
     _cancelled_checks(prob, plan)

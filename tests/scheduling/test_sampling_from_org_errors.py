@@ -46,8 +46,12 @@ def test_the_unmodified_community_builds() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("rate_per_lane_per_hour", 0.0), ("rate_per_lane_per_hour", "fast"), ("lanes", "many"),
-     ("lanes", -2)],
+    [
+        ("rate_per_lane_per_hour", 0.0),
+        ("rate_per_lane_per_hour", "fast"),
+        ("lanes", "many"),
+        ("lanes", -2),
+    ],
 )
 def test_bad_site_value_names_the_site(field: str, value: object) -> None:
     model = _model()
@@ -70,7 +74,9 @@ def test_bad_entrance_counts_name_the_entrance() -> None:
     big = entrance.counts.model_copy(update={"households": 10**9 + 1, "residents": 10**9 + 1})
     issues = _error(_with(model, "entrances", 0, counts=big)).issues
     assert {(i.record, i.field, i.value) for i in issues} == {
-        (entrance.id, "counts.households", 10**9 + 1), (entrance.id, "counts.residents", 10**9 + 1)}
+        (entrance.id, "counts.households", 10**9 + 1),
+        (entrance.id, "counts.residents", 10**9 + 1),
+    }
 
 
 def test_bad_building_location_names_the_building() -> None:
@@ -94,8 +100,10 @@ def test_batch_id_too_long_names_the_entrance() -> None:
     entrance = model.entrances[0]
     long_id = entrance.id + "x" * (199 - len(entrance.id))
     model = _with(model, "entrances", 0, id=long_id)
-    households = [h.model_copy(update={"parent_id": long_id}) if h.parent_id == entrance.id
-                  else h for h in model.households]
+    households = [
+        h.model_copy(update={"parent_id": long_id}) if h.parent_id == entrance.id else h
+        for h in model.households
+    ]
     model = model.model_copy(update={"households": households})
     err = _error(model, max_batch_households=5)
     assert {i.record for i in err.issues} == {long_id}
@@ -121,8 +129,13 @@ def test_problem_from_mappings_names_the_record() -> None:
         SamplingProblem(
             window=TimeWindow(start=opening.start, end=opening.end),
             points=[{"id": "P1", "location": where, "lanes": 0}],
-            buildings=[{"id": "B1", "location": where, "batches": [
-                {"id": "B1-0", "building_id": "B1", "households": -1, "people": 3}]}],
+            buildings=[
+                {
+                    "id": "B1",
+                    "location": where,
+                    "batches": [{"id": "B1-0", "building_id": "B1", "households": -1, "people": 3}],
+                }
+            ],
         )
     got = {(i.record, i.field, i.value) for i in exc.value.issues}
     assert got == {("P1", "lanes", 0), ("B1", "batches.0.households", -1)}
@@ -131,7 +144,7 @@ def test_problem_from_mappings_names_the_record() -> None:
 def test_problem_from_json_reports_problem_errors() -> None:
     import json
 
-    from commgov.errors import ProblemError
+    from commgov.errors import InputError, ProblemError
     from commgov.scheduling import SamplingProblem
     from commgov.testing.strategies import community_problem
 
@@ -139,12 +152,14 @@ def test_problem_from_json_reports_problem_errors() -> None:
     assert SamplingProblem.model_validate_json(good.model_dump_json()) == good
     data = json.loads(good.model_dump_json())
     data["points"][0]["lanes"] = 0
-    for call in (lambda: SamplingProblem.model_validate(data),
-                 lambda: SamplingProblem.model_validate_json(json.dumps(data)),
-                 lambda: SamplingProblem.model_validate_json("{not json"),
-                 lambda: SamplingProblem.model_validate_json(b"\xff\xfe"),
-                 lambda: SamplingProblem.model_validate([1, 2])):
-        with pytest.raises(ProblemError):
+    for call in (
+        lambda: SamplingProblem.model_validate(data),
+        lambda: SamplingProblem.model_validate_json(json.dumps(data)),
+        lambda: SamplingProblem.model_validate_json("{not json"),
+        lambda: SamplingProblem.model_validate_json(b"\xff\xfe"),
+        lambda: SamplingProblem.model_validate([1, 2]),
+    ):
+        with pytest.raises(InputError):  # ProblemError, or InputError for undecodable text
             call()
     dup = json.loads(good.model_dump_json())
     dup["points"].append(dup["points"][0])
@@ -158,8 +173,13 @@ def test_absurd_counts_hit_the_size_guard_not_memory() -> None:
 
     model = synthetic_community("320508017016", households=60, seed=0)
     entrance = model.entrances[0]
-    huge = entrance.model_copy(update={"counts": HouseholdCounts(
-        households=10**9, residents=10**9, mobility_limited=entrance.counts.mobility_limited)})
+    huge = entrance.model_copy(
+        update={
+            "counts": HouseholdCounts(
+                households=10**9, residents=10**9, mobility_limited=entrance.counts.mobility_limited
+            )
+        }
+    )
     bigger = model.model_copy(update={"entrances": [huge, *model.entrances[1:]]})
-    with pytest.raises(SizeLimitError, match="more than 500,000 batches"):
+    with pytest.raises(SizeLimitError, match="exceeds the limit of 100,000"):
         sampling_problem_from_org(bigger, "320508017016")

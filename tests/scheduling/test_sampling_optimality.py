@@ -41,26 +41,52 @@ def random_problem(seed: int) -> SamplingProblem:
         if g.random() < 0.3:
             lo = int(g.integers(0, n_slots // 2))
             opening = TimeWindow(start=w.start + timedelta(minutes=30 * lo), end=w.end)
-        points.append(SamplingPoint(id=f"P{j}", location=at(*g.uniform(0, 1000, 2)),
-                                    lanes=int(g.integers(1, 3)), opening=opening))
+        points.append(
+            SamplingPoint(
+                id=f"P{j}",
+                location=at(*g.uniform(0, 1000, 2)),
+                lanes=int(g.integers(1, 3)),
+                opening=opening,
+            )
+        )
     buildings = []
     for i in range(int(g.integers(5, 16))):
         u = g.random()
-        zone = (ZoneRegime.SEALED if u < 0.08 else ZoneRegime.CONTROLLED if u < 0.3
-                else ZoneRegime.PRECAUTIONARY)
+        zone = (
+            ZoneRegime.SEALED
+            if u < 0.08
+            else ZoneRegime.CONTROLLED
+            if u < 0.3
+            else ZoneRegime.PRECAUTIONARY
+        )
         allowed = None
         if zone == ZoneRegime.CONTROLLED:
             allowed = sorted({f"P{int(j)}" for j in g.integers(0, n_points, 2)})
         bid = f"B{i:02d}"
-        batches = [SamplingBatch(id=f"{bid}-{j}", building_id=bid, households=5,
-                                 people=int(g.integers(5, 61)))
-                   for j in range(int(g.integers(1, 4)))]
-        buildings.append(SamplingBuilding(id=bid, location=at(*g.uniform(-300, 1300, 2)),
-                                          zone=zone, batches=batches, allowed_point_ids=allowed,
-                                          mobility_limited=int(g.integers(0, 3))))
+        batches = [
+            SamplingBatch(
+                id=f"{bid}-{j}", building_id=bid, households=5, people=int(g.integers(5, 61))
+            )
+            for j in range(int(g.integers(1, 4)))
+        ]
+        buildings.append(
+            SamplingBuilding(
+                id=bid,
+                location=at(*g.uniform(-300, 1300, 2)),
+                zone=zone,
+                batches=batches,
+                allowed_point_ids=allowed,
+                mobility_limited=int(g.integers(0, 3)),
+            )
+        )
     max_queue = int(g.choice([0, 30, 60, 200]))
-    return SamplingProblem(timezone="Asia/Shanghai", window=w, buildings=buildings,
-                           points=points, policy=SamplingPolicy(max_queue=max_queue))
+    return SamplingProblem(
+        timezone="Asia/Shanghai",
+        window=w,
+        buildings=buildings,
+        points=points,
+        policy=SamplingPolicy(max_queue=max_queue),
+    )
 
 
 def reference_slots(
@@ -74,12 +100,19 @@ def reference_slots(
     limit = pol.max_walk_minutes * pol.walking_speed_m_per_min
     cap, opened = {}, {}
     for p in prob.points:
-        cap[p.id] = slot_capacity(p.lanes, p.rate_per_lane_per_hour, pol.slot_minutes,
-                                  pol.utilisation)
+        cap[p.id] = slot_capacity(
+            p.lanes, p.rate_per_lane_per_hour, pol.slot_minutes, pol.utilisation
+        )
         op = p.opening
-        opened[p.id] = [t for t in range(n_slots_)
-                        if op is None or (op.start <= prob.window.start + t * delta
-                                          and prob.window.start + (t + 1) * delta <= op.end)]
+        opened[p.id] = [
+            t
+            for t in range(n_slots_)
+            if op is None
+            or (
+                op.start <= prob.window.start + t * delta
+                and prob.window.start + (t + 1) * delta <= op.end
+            )
+        ]
     return n_slots_, limit, cap, opened
 
 
@@ -115,7 +148,7 @@ def reference_milp(prob: SamplingProblem) -> tuple[int, int]:
     per_by: dict[tuple, dict[int, float]] = {}
     per_b: dict[str, dict[int, float]] = {}
     per_k: dict[str, dict[int, float]] = {}
-    for (k, b, p, t, _d) in x_keys:
+    for k, b, p, t, _d in x_keys:
         c = cols["x", k.id, p.id, t]
         per_by.setdefault((k.id, b.id, p.id), {cols["y", b.id, p.id]: -1.0})[c] = 1.0
         per_k.setdefault(k.id, {})[c] = 1.0
@@ -130,14 +163,14 @@ def reference_milp(prob: SamplingProblem) -> tuple[int, int]:
             r = {cols["q", p.id, t]: 1.0}
             if t > 0:
                 r[cols["q", p.id, t - 1]] = -1.0
-            for (k, _b, p2, t2, _d) in x_keys:
+            for k, _b, p2, t2, _d in x_keys:
                 if p2.id == p.id and t2 == t:
                     r[cols["x", k.id, p.id, t]] = -float(k.people)
             c = cap[p.id] if t in opened[p.id] else 0
             rows.append((r, -float(c), np.inf))
     served = np.zeros(n)
     walk = np.zeros(n)
-    for (k, _b, p, t, d) in x_keys:
+    for k, _b, p, t, d in x_keys:
         served[cols["x", k.id, p.id, t]] = k.people
         walk[cols["x", k.id, p.id, t]] = k.people * d
     lb = np.zeros(n)

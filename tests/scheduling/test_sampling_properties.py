@@ -54,16 +54,23 @@ def test_each_mutation_is_rejected_with_its_code(name: str) -> None:
 
 def test_required_mutation_codes_are_covered() -> None:
     codes = {m.code for m in SAMPLING_MUTATIONS.values()}
-    assert {"OVER_CAPACITY", "BUILDING_SPLIT", "SEALED_AT_POINT", "SLOT_OUT_OF_WINDOW",
-            "DROPPED_BATCH", "COST_MISMATCH"} <= codes
+    assert {
+        "OVER_CAPACITY",
+        "BUILDING_SPLIT",
+        "SEALED_AT_POINT",
+        "SLOT_OUT_OF_WINDOW",
+        "DROPPED_BATCH",
+        "COST_MISMATCH",
+    } <= codes
 
 
 def test_verifier_catches_tampered_loads_and_reasons() -> None:
     problem = mutation_fixture()
     plan = plan_sampling(problem)
     ld = plan.loads[0]
-    bad = plan.model_copy(update={"loads": [ld.model_copy(update={"served": ld.served + 1}),
-                                            *plan.loads[1:]]})
+    bad = plan.model_copy(
+        update={"loads": [ld.model_copy(update={"served": ld.served + 1}), *plan.loads[1:]]}
+    )
     assert "LOAD_MISMATCH" in is_valid_sampling_plan(problem, bad).codes
     u = plan.unserved[0]
     r = u.reasons[0].model_copy(update={"params": {**u.reasons[0].params, "limit_m": 5.0}})
@@ -74,6 +81,7 @@ def test_verifier_catches_tampered_loads_and_reasons() -> None:
     a = plan.assignments[0]
     bad4 = plan.model_copy(update={"assignments": [*plan.assignments, a]})
     assert "DUPLICATE_BATCH" in is_valid_sampling_plan(problem, bad4).codes
-    bad5 = plan.model_copy(update={"assignments": [a.model_copy(update={"batch_id": "ZZ"}),
-                                                   *plan.assignments[1:]]})
+    bad5 = plan.model_copy(
+        update={"assignments": [a.model_copy(update={"batch_id": "ZZ"}), *plan.assignments[1:]]}
+    )
     assert "UNKNOWN_ID" in is_valid_sampling_plan(problem, bad5).codes

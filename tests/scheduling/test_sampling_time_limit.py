@@ -27,6 +27,7 @@ from commgov.scheduling.sampling import (
     SamplingReasonCode,
     _data,
     _finish,
+    _solve,
     _solve_cpsat,
     is_valid_sampling_plan,
     plan_sampling,
@@ -51,8 +52,9 @@ def scan_fits(arrivals: list[int], capacity: list[int], qmax: int, t: int, peopl
     return q == 0
 
 
-def reference_fits(d: _data.Data, placed: dict[str, tuple[str, int]], kid: str, pid: str,
-                   t: int, qmax: int) -> bool:
+def reference_fits(
+    d: _data.Data, placed: dict[str, tuple[str, int]], kid: str, pid: str, t: int, qmax: int
+) -> bool:
     people = {k.id: k.people for k in d.batches}
     arrivals = [0] * d.T
     for other, (p2, t2) in placed.items():
@@ -70,8 +72,15 @@ def reference_repair(d: _data.Data, placed: dict[str, tuple[str, int]]) -> int:
         if k.id in placed or not d.reach[b]:
             continue
         cands = [bpoint[b]] if b in bpoint else sorted(d.reach[b], key=lambda p: (d.dist[b, p], p))
-        slot = next(((pid, t) for pid in cands for t in d.open[pid]
-                     if reference_fits(d, placed, k.id, pid, t, qmax)), None)
+        slot = next(
+            (
+                (pid, t)
+                for pid in cands
+                for t in d.open[pid]
+                if reference_fits(d, placed, k.id, pid, t, qmax)
+            ),
+            None,
+        )
         if slot is not None:
             placed[k.id] = slot
             bpoint[b] = slot[0]
@@ -79,8 +88,7 @@ def reference_repair(d: _data.Data, placed: dict[str, tuple[str, int]]) -> int:
     return added
 
 
-def reference_earliest_fit(d: _data.Data, pid: str, kids: list[str],
-                           qmax: int) -> dict[str, int]:
+def reference_earliest_fit(d: _data.Data, pid: str, kids: list[str], qmax: int) -> dict[str, int]:
     placed: dict[str, tuple[str, int]] = {}
     for kid in kids:
         t = next((t for t in d.open[pid] if reference_fits(d, placed, kid, pid, t, qmax)), None)
@@ -178,8 +186,9 @@ def test_repair_stops_at_the_deadline() -> None:
     time.sleep(0.001)
     assert _finish.complete(d, placed, expired.should_stop) == (0, False)
     assert placed == {} and expired.stopped_by == "wall_clock"
-    fit, tried = _finish.earliest_fit(d, d.points[0].id, [k.id for k in d.batches],
-                                      stop=expired.expired)
+    fit, tried = _finish.earliest_fit(
+        d, d.points[0].id, [k.id for k in d.batches], stop=expired.expired
+    )
     assert (fit, tried) == ({}, False)
 
 
@@ -189,10 +198,12 @@ def test_deadline_in_the_greedy_completion_gives_limit_not_an_error(
     problem = mutation_fixture()
     real = _solve_cpsat.solve_tiers
 
-    def slow_tiers(d: _data.Data, ctl: SolveControl, reserve: float,
-                   seed: int) -> _solve_cpsat.Outcome:
+    def slow_tiers(
+        d: _data.Data, ctl: SolveControl, reserve: float, seed: int
+    ) -> _solve_cpsat.Outcome:
         out = real(d, ctl, reserve, seed)
-        time.sleep(max(0.0, ctl.remaining()) + 0.01)  # the deadline passes here
+        # the deadline, and the completion's grace after it, pass here
+        time.sleep(max(0.0, ctl.remaining()) + _solve.COMPLETION_GRACE_S + 0.01)
         return out
 
     monkeypatch.setattr(_solve_cpsat, "solve_tiers", slow_tiers)
@@ -257,10 +268,15 @@ def test_bound_only_when_served_is_proven(
     real = _solve_cpsat.solve
     statuses: dict[str, str] = {}
 
-    def stopped_early(ctl: SolveControl, m: Any, seconds: float, name: str, seed: int,
-                      det_time: float | None = None) -> tuple[Any, Any]:
-        solver, status = real(ctl, m, seconds, name, seed,
-                              1e-4 if name == stopped else det_time)
+    def stopped_early(
+        ctl: SolveControl,
+        m: Any,
+        seconds: float,
+        name: str,
+        seed: int,
+        det_time: float | None = None,
+    ) -> tuple[Any, Any]:
+        solver, status = real(ctl, m, seconds, name, seed, 1e-4 if name == stopped else det_time)
         statuses[name] = solver.status_name(status)
         return solver, status
 
@@ -285,8 +301,10 @@ def test_time_limit_reason_is_false_on_a_finished_plan() -> None:
     problem = mutation_fixture()
     plan = plan_sampling(problem)
     assert plan.unserved, "the fixture leaves batches unserved"
-    fake = Reason(code=CommonReasonCode.TIME_LIMIT_REACHED,
-                  params={"time_limit_s": plan.info.options["time_limit_s"]})
+    fake = Reason(
+        code=CommonReasonCode.TIME_LIMIT_REACHED,
+        params={"time_limit_s": plan.info.options["time_limit_s"]},
+    )
     unserved = [plan.unserved[0].model_copy(update={"reasons": [fake]}), *plan.unserved[1:]]
     report = is_valid_sampling_plan(problem, plan.model_copy(update={"unserved": unserved}))
     assert "REASON_FALSE" in report.codes

@@ -51,11 +51,17 @@ def test_reach_limit_and_distance() -> None:
 
 def test_capacity_forces_one_building_to_the_farther_point() -> None:
     # P1 takes 42 per slot, one slot, no queue: only one 40-people building fits there.
-    prob = problem([building("A", 50, [40]), building("B", 100, [40])],
-                   [point("P1", 0), point("P2", 600)], 1, max_queue=0)
+    prob = problem(
+        [building("A", 50, [40]), building("B", 100, [40])],
+        [point("P1", 0), point("P2", 600)],
+        1,
+        max_queue=0,
+    )
     plan = _solve(prob)
     assert plan.building_points == {"A": "P2", "B": "P1"} or plan.building_points == {
-        "A": "P1", "B": "P2"}
+        "A": "P1",
+        "B": "P2",
+    }
     # moving B (100 m from P1, 500 m from P2) costs less than moving A (50 → 550 m)
     assert plan.building_points == {"A": "P1", "B": "P2"}
     d = {a.batch_id: a.walk_m for a in plan.assignments}
@@ -74,8 +80,7 @@ def test_backlog_carries_over() -> None:
     assert loads == [(0, 60, 42, 18), (1, 20, 38, 0)]
     assert plan.totals.max_backlog == 18
     assert plan.totals.person_slots == 20
-    assert plan.info.objective == {"served": 80.0, "walk_person_m": 80.0 * 13,
-                                   "person_slots": 20.0}
+    assert plan.info.objective == {"served": 80.0, "walk_person_m": 80.0 * 13, "person_slots": 20.0}
 
 
 def test_queue_cap_leaves_a_batch_unserved_with_reason() -> None:
@@ -116,12 +121,18 @@ def test_unreachable_building_reason() -> None:
 
 def test_controlled_zone_uses_designated_point() -> None:
     # C is nearer P2 but is designated to P1.
-    prob = problem([building("C", 350, [30], zone=ZoneRegime.CONTROLLED, allowed=["P1"])],
-                   [point("P1", 0), point("P2", 400)], 2)
+    prob = problem(
+        [building("C", 350, [30], zone=ZoneRegime.CONTROLLED, allowed=["P1"])],
+        [point("P1", 0), point("P2", 400)],
+        2,
+    )
     plan = _solve(prob)
     assert plan.building_points == {"C": "P1"}
-    prob2 = problem([building("C", 350, [30], zone=ZoneRegime.CONTROLLED, allowed=[])],
-                    [point("P1", 0), point("P2", 400)], 2)
+    prob2 = problem(
+        [building("C", 350, [30], zone=ZoneRegime.CONTROLLED, allowed=[])],
+        [point("P1", 0), point("P2", 400)],
+        2,
+    )
     plan2 = _solve(prob2)
     assert plan2.unserved[0].reasons[0].code == SamplingReasonCode.NO_POINT_IN_REACH
     assert "distance_m" not in plan2.unserved[0].reasons[0].params
@@ -153,23 +164,25 @@ def test_problem_errors_collect_every_issue() -> None:
     bad_window = TimeWindow(start=w.start, end=w.start + timedelta(minutes=45))
     with pytest.raises(ProblemError) as exc:
         SamplingProblem(
-            timezone="Mars/Olympus", window=bad_window,
+            timezone="Mars/Olympus",
+            window=bad_window,
             buildings=[building("A", 0, [5]), building("A", 10, [5], allowed=["NOPE"])],
-            points=[point("P1", 0), point("P1", 5)])
+            points=[point("P1", 0), point("P1", 5)],
+        )
     fields = {(i.record, i.field) for i in exc.value.issues}
     assert ("sampling_problem", "timezone") in fields
     assert ("sampling_problem", "window") in fields
     assert ("A", "id") in fields and ("P1", "id") in fields and ("A-0", "id") in fields
     assert ("A", "allowed_point_ids") in fields
     b = building("A", 0, [5])
-    wrong = b.model_copy(update={"batches": [b.batches[0].model_copy(
-        update={"building_id": "X"})]})
+    wrong = b.model_copy(update={"batches": [b.batches[0].model_copy(update={"building_id": "X"})]})
     with pytest.raises(ProblemError) as exc2:
         SamplingProblem(window=w, buildings=[wrong], points=[point("P1", 0)])
     assert exc2.value.issues[0].field == "building_id"
     with pytest.raises(ProblemError):
-        SamplingProblem(window=w, points=[{"id": "P", "location": {"lon": 0, "lat": 0},
-                                           "lanes": 0}])
+        SamplingProblem(
+            window=w, points=[{"id": "P", "location": {"lon": 0, "lat": 0}, "lanes": 0}]
+        )
     assert isinstance(exc2.value, ValueError)
 
 
@@ -213,14 +226,26 @@ def _shuffled(prob: SamplingProblem, seed: int) -> SamplingProblem:
     r.shuffle(buildings)
     points = list(prob.points)
     r.shuffle(points)
-    return SamplingProblem(timezone=prob.timezone, window=prob.window, buildings=buildings,
-                           points=points, policy=prob.policy)
+    return SamplingProblem(
+        timezone=prob.timezone,
+        window=prob.window,
+        buildings=buildings,
+        points=points,
+        policy=prob.policy,
+    )
 
 
 @pytest.mark.parametrize("seed", [3, 11])
 def test_shuffled_input_gives_identical_json(seed: int) -> None:
-    prob = community_problem(seed, n_buildings=18, n_points=3, n_slots=6, slack=1.1,
-                             controlled_share=0.3, sealed_share=0.1)
+    prob = community_problem(
+        seed,
+        n_buildings=18,
+        n_points=3,
+        n_slots=6,
+        slack=1.1,
+        controlled_share=0.3,
+        sealed_share=0.1,
+    )
     ref = plan_sampling(prob).to_json()
     for k in range(2):
         assert plan_sampling(_shuffled(prob, k)).to_json() == ref
@@ -247,7 +272,11 @@ def test_rows_cover_batches_door_to_door_and_home_visits() -> None:
     a = plan.assignments[0]
     first = next(r for r in rows if r["batch_id"] == a.batch_id)
     assert (first["point_id"], first["slot"], first["people"], first["walk_m"]) == (
-        a.point_id, a.slot, a.people, a.walk_m)
+        a.point_id,
+        a.slot,
+        a.people,
+        a.walk_m,
+    )
     assert first["slot_start"] == a.slot_start.isoformat()
     assert first["reason_code"] == first["reason"] == ""
     unserved = by_kind["unserved"]
@@ -281,15 +310,17 @@ def test_rows_of_an_empty_plan_and_the_csv_header() -> None:
     plan = _solve(problem([], [point("P1", 0)], 1))
     assert plan.rows() == []
     assert csv_text(plan.rows(), SamplingPlan.ROW_COLUMNS).splitlines() == [
-        ",".join(SamplingPlan.ROW_COLUMNS)]
+        ",".join(SamplingPlan.ROW_COLUMNS)
+    ]
 
 
 @pytest.mark.parametrize("regime", [ZoneRegime.SEALED, ZoneRegime.HIGH])
 def test_stay_home_regimes_are_door_to_door(regime) -> None:
     prob = community_problem(5, n_buildings=10)
     target = prob.buildings[0]
-    changed = prob.model_copy(update={"buildings": [
-        target.model_copy(update={"zone": regime}), *prob.buildings[1:]]})
+    changed = prob.model_copy(
+        update={"buildings": [target.model_copy(update={"zone": regime}), *prob.buildings[1:]]}
+    )
     plan = plan_sampling(changed)
     assert is_valid_sampling_plan(changed, plan).ok
     assert target.id in {d.building_id for d in plan.door_to_door}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,8 +59,7 @@ def toy_runner(scenario: ToyScenario, replicate: int, root_seed: int) -> ToyResu
         math.log(n.read_median_min), 1.0, scenario.households
     )
     per_volunteer = [
-        rng(root_seed, "people", f"V{v}", replicate).exponential(1.5)
-        for v in range(n.volunteers)
+        rng(root_seed, "people", f"V{v}", replicate).exponential(1.5) for v in range(n.volunteers)
     ]
     work = scenario.households * 1.5 / n.volunteers
     times = sorted(float(r) + work * (i + 1) / scenario.households for i, r in enumerate(reads))
@@ -129,3 +129,9 @@ class BrokenExecutor(Executor):
         future: Future[Any] = Future()
         future.set_exception(RuntimeError("worker lost"))
         return future
+
+
+def pid_runner(scenario: Any, replicate: int, root_seed: int) -> dict[str, float]:
+    """The worker's process id as a KPI (which workers ran batches), after a short wait."""
+    time.sleep(0.2)
+    return {"pid": float(os.getpid())}

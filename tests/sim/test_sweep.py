@@ -67,9 +67,10 @@ def test_grid_is_factorial_first_key_slowest():
     assert exp.points[3].scenario.notification.volunteers == 10
     assert exp.points[3].scenario.households == 400
     assert exp.n_tasks == 60
-    assert exp.points[0].scenario_id == ToyScenario(
-        households=200, notification=ToyNotification(volunteers=20)
-    ).content_hash
+    assert (
+        exp.points[0].scenario_id
+        == ToyScenario(households=200, notification=ToyNotification(volunteers=20)).content_hash
+    )
     assert "6 point(s)" in repr(exp)
 
 
@@ -184,8 +185,17 @@ def test_rows_are_sorted_and_complete():
     assert all(r.status == "ok" and r.error == "" for r in result.rows)
     assert result.kpi_names == ("t50", "t95", "first_read", "volunteer_0")
     assert result.columns == (
-        "point", "scenario_id", "notification.volunteers", "households", "replicate", "status",
-        "t50", "t95", "first_read", "volunteer_0", "error",
+        "point",
+        "scenario_id",
+        "notification.volunteers",
+        "households",
+        "replicate",
+        "status",
+        "t50",
+        "t95",
+        "first_read",
+        "volunteer_0",
+        "error",
     )
     assert result.provenance["root_seed"] == 7
     assert result.provenance["runner"] == "sweep_helpers:toy_runner"
@@ -293,9 +303,7 @@ def test_progress_counts_replicates():
 def test_failures_are_recorded_with_their_traceback(pools):
     serial = run_sweep(_experiment(), runner=flaky_runner)
     failed = serial.failed
-    assert [(r.point, r.replicate) for r in failed] == [
-        (p, r) for p in range(6) for r in (1, 4, 7)
-    ]
+    assert [(r.point, r.replicate) for r in failed] == [(p, r) for p in range(6) for r in (1, 4, 7)]
     assert all("ValueError: toy failure in replicate" in r.error for r in failed)
     assert all("Traceback (most recent call last)" in r.error for r in failed)
     assert all(r.kpis == {} for r in failed)
@@ -344,15 +352,21 @@ def test_store_resumes_an_interrupted_sweep(tmp_path, serial_csv):
 
     CALLS.clear()
     with pytest.raises(_InterruptError):
-        run_sweep(_experiment(), runner=counting_runner, store=store, batch_size=4,
-                  progress=stop_after_20)
+        run_sweep(
+            _experiment(), runner=counting_runner, store=store, batch_size=4, progress=stop_after_20
+        )
     first = list(CALLS)
     assert len(first) == 20
     assert len(list((tmp_path / "store").glob("batch-*.json"))) == 6  # 4+4+2 and 4+4+2
     CALLS.clear()
     seen = []
-    result = run_sweep(_experiment(), runner=counting_runner, store=str(tmp_path / "store"),
-                       batch_size=4, progress=lambda d, t: seen.append(d))
+    result = run_sweep(
+        _experiment(),
+        runner=counting_runner,
+        store=str(tmp_path / "store"),
+        batch_size=4,
+        progress=lambda d, t: seen.append(d),
+    )
     assert seen[0] == 20  # found in the store
     assert len(CALLS) == 40 and not set(CALLS) & set(first)  # only the rest ran
     # the resumed result is the uninterrupted one (the runner's name differs, not its KPIs)
@@ -380,8 +394,10 @@ def test_store_keys_on_seed_scenario_and_runner(tmp_path):
     assert sorted({r for _, r in CALLS}) == [2]  # only the added replicate
     result = run_sweep(_experiment(replicates=2), runner=toy_runner, store=store)
     assert result.rows  # another runner: ran again, nothing mixed
-    assert len(store.get({p.scenario_id for p in _experiment().points}, 7,
-                         "sweep_helpers:toy_runner")) == 12
+    assert (
+        len(store.get({p.scenario_id for p in _experiment().points}, 7, "sweep_helpers:toy_runner"))
+        == 12
+    )
 
 
 def test_store_keeps_only_ok_replicates_and_skips_bad_files(tmp_path, caplog):
@@ -428,7 +444,13 @@ def test_summary_gives_median_and_interval():
     result = run_sweep(_experiment(replicates=20), runner=toy_runner)
     table = result.summary("t50")
     assert list(table.columns) == [
-        "point", "notification.volunteers", "households", "n", "median", "low", "high"
+        "point",
+        "notification.volunteers",
+        "households",
+        "n",
+        "median",
+        "low",
+        "high",
     ]
     assert (table["n"] == 20).all()
     assert (table["low"] <= table["median"]).all() and (table["median"] <= table["high"]).all()

@@ -19,28 +19,54 @@ GRID = {"notification.volunteers": [20, 10, 5], "households": [200, 400]}
 
 #: KPI names of the built-in submodels (a subset of huchiyuan_day's 78).
 DAY_KPIS = [
-    "door_to_door.households", "door_to_door.swabbed_share", "door_to_door.t100_min",
-    "door_to_door.t50_min", "door_to_door.t95_min", "door_to_door.team_hours", "events",
-    "needs.arrived", "needs.medical.response_p90_min", "needs.met_share",
-    "needs.response_mean_min", "needs.response_p90_min", "notification.by_door",
-    "notification.notified_share", "notification.t100_min", "notification.t50_min",
-    "notification.t95_min", "queues.arrival_rate_per_min", "queues.mean_wait_min",
-    "queues.served", "queues.wait_max_min", "queues.wait_p95_min",
-    "relay.deliveries_per_hour", "relay.gate_to_door_max_min", "relay.gate_to_door_p95_min",
-    "relay.shelf_max", "volunteer_hours", "cli_tick.last_min", "cli_tick.ticks",
-    "cli_tick.a", "cli_tick.b", "cli_tick.c", "never.t95_min",
+    "door_to_door.households",
+    "door_to_door.swabbed_share",
+    "door_to_door.t100_min",
+    "door_to_door.t50_min",
+    "door_to_door.t95_min",
+    "door_to_door.team_hours",
+    "events",
+    "needs.arrived",
+    "needs.medical.response_p90_min",
+    "needs.met_share",
+    "needs.response_mean_min",
+    "needs.response_p90_min",
+    "notification.by_door",
+    "notification.notified_share",
+    "notification.t100_min",
+    "notification.t50_min",
+    "notification.t95_min",
+    "queues.arrival_rate_per_min",
+    "queues.mean_wait_min",
+    "queues.served",
+    "queues.wait_max_min",
+    "queues.wait_p95_min",
+    "relay.deliveries_per_hour",
+    "relay.gate_to_door_max_min",
+    "relay.gate_to_door_p95_min",
+    "relay.shelf_max",
+    "volunteer_hours",
+    "cli_tick.last_min",
+    "cli_tick.ticks",
+    "cli_tick.a",
+    "cli_tick.b",
+    "cli_tick.c",
+    "never.t95_min",
 ]
 
 
 def day_runner(scenario, replicate, root_seed):
     """Every KPI of DAY_KPIS; ``never.*`` is NaN throughout (left out of the plots)."""
-    return {k: (math.nan if k.startswith("never.") else float(i + replicate))
-            for i, k in enumerate(DAY_KPIS)}
+    return {
+        k: (math.nan if k.startswith("never.") else float(i + replicate))
+        for i, k in enumerate(DAY_KPIS)
+    }
 
 
 def _result(replicates=4, runner=toy_runner, grid=GRID) -> SweepResult:
-    return run_sweep(Experiment(ToyScenario(), grid, replicates=replicates, root_seed=3),
-                     runner=runner)
+    return run_sweep(
+        Experiment(ToyScenario(), grid, replicates=replicates, root_seed=3), runner=runner
+    )
 
 
 def test_summaries_equal_summary_of_each_kpi_in_one_table():
@@ -81,13 +107,20 @@ def test_headline_kpis_by_submodel():
     result = _result(replicates=2, runner=day_runner)
     groups = headline_groups(result)
     assert groups == {
-        "door_to_door": ["door_to_door.swabbed_share", "door_to_door.t100_min",
-                         "door_to_door.t50_min", "door_to_door.t95_min"],
+        "door_to_door": [
+            "door_to_door.swabbed_share",
+            "door_to_door.t100_min",
+            "door_to_door.t50_min",
+            "door_to_door.t95_min",
+        ],
         "needs": ["needs.met_share", "needs.response_mean_min", "needs.response_p90_min"],
-        "notification": ["notification.notified_share", "notification.t100_min",
-                         "notification.t50_min", "notification.t95_min"],
-        "queues": ["queues.arrival_rate_per_min", "queues.mean_wait_min",
-                   "queues.wait_p95_min"],
+        "notification": [
+            "notification.notified_share",
+            "notification.t100_min",
+            "notification.t50_min",
+            "notification.t95_min",
+        ],
+        "queues": ["queues.arrival_rate_per_min", "queues.mean_wait_min", "queues.wait_p95_min"],
         "relay": ["relay.deliveries_per_hour", "relay.gate_to_door_p95_min"],
         "cli_tick": ["cli_tick.a", "cli_tick.b", "cli_tick.c", "cli_tick.last_min"],
         "totals": ["volunteer_hours"],

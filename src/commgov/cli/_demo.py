@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commgov.cli._output import EXIT_USAGE, _check_writable, _first_code, _n
+from commgov.cli._output import EXIT_USAGE, STOP, _claim_out, _first_code, _n
 from commgov.cli._progress import ProgressBar
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def run_demo(args: argparse.Namespace) -> int:
         synthetic_community,
         synthetic_tasks,
     )
-    from commgov.io import csv_text, json_text, write_texts
+    from commgov.io import csv_text, json_text
     from commgov.matching import match_volunteers, matching_problem_from_org
     from commgov.org import OrgGraph
     from commgov.scheduling import plan_sampling, sampling_problem_from_org
@@ -60,7 +60,7 @@ def run_demo(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         print(f"commgov: error: --out {str(out)!r} exists and is not a folder", file=sys.stderr)
         return EXIT_USAGE
-    _check_writable(out)  # before the solve, not after it
+    folder = _claim_out(args)  # before the solve, not after it: locked until the end
 
     if args.households is None or code == HUCHIYUAN:
         # the divisions and this community exactly as in the whole district (gusu()), without
@@ -72,14 +72,16 @@ def run_demo(args: argparse.Namespace) -> int:
     graph = OrgGraph(model)
     problem = sampling_problem_from_org(graph, code)
     with ProgressBar("sampling plan") as progress:
-        plan = plan_sampling(problem, time_limit_s=args.time_limit, progress=progress)
+        plan = plan_sampling(
+            problem, time_limit_s=args.time_limit, progress=progress, cancel=STOP
+        )
     tasks = synthetic_tasks(graph, code, seed=args.seed)
     matching = matching_problem_from_org(graph, code, tasks=tasks)
     with ProgressBar("volunteer matching") as progress:
-        assignment = match_volunteers(matching, progress=progress)
+        assignment = match_volunteers(matching, progress=progress, cancel=STOP)
 
     # files first, then the report: a closed pipe (commgov demo | head) cannot lose the files
-    written = write_texts(
+    written = folder.write(
         {
             out / "sampling_problem.json": json_text(problem),
             out / "sampling_plan.json": json_text(plan),
@@ -95,6 +97,7 @@ def run_demo(args: argparse.Namespace) -> int:
     _print_assignment(assignment)
     print(f"\nWrote {', '.join(p.name for p in written)} to {out}/")
     return 0
+
 
 def _print_district(graph: OrgGraph) -> None:
     from commgov.org import NodeKind
@@ -236,4 +239,3 @@ def _print_assignment(assignment: Assignment) -> None:
         texts.setdefault(code, u.reasons[0].text() if u.reasons else "")
     for code, ids in sorted(by_code.items()):
         print(f"  unmatched {len(ids)} × {code}: e.g. {ids[0]} — {texts[code]}")
-

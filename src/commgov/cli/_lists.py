@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from commgov.cli._output import _n, _read_input, _usage_error
+from commgov.cli._output import _claim_out, _n, _read_input, _usage_error
 
 __all__ = ["run_lists_export", "run_lists_import"]
 
@@ -32,10 +32,7 @@ def _table_files(sources: Sequence[Path]) -> dict[str, Path] | str:
             if present:
                 found[table] = present[0]
         if not found:
-            return (
-                f"{folder} holds none of needs.csv, resources.csv, projects.csv "
-                "(or .json)"
-            )
+            return f"{folder} holds none of needs.csv, resources.csv, projects.csv (or .json)"
         return found
     files: dict[str, Path] = {}
     for path in sources:
@@ -81,10 +78,8 @@ def run_lists_import(args: argparse.Namespace) -> int:
 
 def run_lists_export(args: argparse.Namespace) -> int:
     """Run ``commgov lists export``; returns the exit status."""
-    from pydantic import ValidationError
 
-    from commgov.errors import InputError
-    from commgov.io import export_lists
+    from commgov.io import lists_csv_texts
     from commgov.lists import ThreeLists
 
     out: Path = args.out
@@ -93,13 +88,12 @@ def run_lists_export(args: argparse.Namespace) -> int:
         return text
     try:
         lists = ThreeLists.from_json(text)
-    except ValidationError as exc:
-        err = InputError.from_validation(exc, what=f"{args.lists_json} is not a lists JSON")
-        return _usage_error(str(err))
+    except ValueError as exc:  # InputError (masked), SizeLimitError
+        return _usage_error(f"{args.lists_json} is not a lists JSON: {exc}")
     try:
-        written = export_lists(lists, out, personal_data=args.personal_data)
+        texts = lists_csv_texts(lists, personal_data=args.personal_data)
     except ValueError as exc:
         return _usage_error(f"{exc}; nothing written")
+    written = _claim_out(args).write({out / name: text for name, text in texts.items()})
     print(f"Wrote {', '.join(p.name for p in written)} to {out}/")
     return 0
-

@@ -1,14 +1,34 @@
-"""What every command shares: exit statuses, error lines, the ``--out`` checks, plurals.
+"""What every command shares: exit statuses, error lines, signals, the ``--out`` folder.
 
 The CLI is the only part of commgov that prints; errors are one line on stderr (a few more,
 indented, when a file has several problems) with a non-zero exit status.
+
+Signals: while a command runs, SIGTERM and SIGHUP raise :class:`Interrupted` (as SIGINT
+raises ``KeyboardInterrupt``), so the one writer's clean-up (:func:`commgov.io.write_texts`
+removes its temporary files and restores the targets) and the output folder's release run;
+:func:`commgov.cli.main` then prints one line and returns 128 + the signal number (130 for
+SIGINT, 143 for SIGTERM, 129 for SIGHUP). A signal ignored when the command starts (``nohup``)
+stays ignored.
+
+Output folders: every command that writes a folder claims it with :func:`_claim_out` (an
+:class:`commgov._files.OutputFolder`: locked, checked, its earlier run's stale files removed
+at the end); ``main`` releases the claims.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from commgov._files import OutputFolder
+from commgov._redact import escaped
 
 #: Exit status of bad arguments or bad input (nothing is written).
 EXIT_USAGE = 2
@@ -17,40 +37,213 @@ EXIT_USAGE = 2
 EXIT_ERROR = 1
 
 
+#: Most lines and characters per line of one error the command line prints.
+MAX_ERROR_LINES = 25
+MAX_ERROR_LINE_CHARS = 400
+
+
+def _shown_line(text: str) -> str:
+    """One line of an error as the terminal gets it: phone and identity numbers masked,
+    control characters escaped, bounded (the one rule of :mod:`commgov._redact`)."""
+    return escaped(text, MAX_ERROR_LINE_CHARS)
+
+
 def _usage_error(message: str) -> int:
-    """Print a (possibly multi-line) error on stderr; exit status 2 (bad input)."""
+    """Print a (possibly multi-line) error on stderr; exit status 2 (bad input).
+
+    Every error of the command line is printed here or through :func:`_shown_line`: masked,
+    escaped, at most :data:`MAX_ERROR_LINES` lines.
+    """
     lines = message.splitlines() or [""]
-    print(f"commgov: error: {lines[0]}", file=sys.stderr)
-    for line in lines[1:]:
-        print(f"  {line.strip()}", file=sys.stderr)
+    print(f"commgov: error: {_shown_line(lines[0])}", file=sys.stderr)
+    for line in lines[1:MAX_ERROR_LINES]:
+        print(f"  {_shown_line(line.strip())}", file=sys.stderr)
+    if len(lines) > MAX_ERROR_LINES:
+        print(f"  ... and {len(lines) - MAX_ERROR_LINES} more lines", file=sys.stderr)
     return EXIT_USAGE
 
 
-def _check_writable(folder: Path) -> None:
-    """Create ``folder`` and try a file in it, so a bad --out fails before the solve."""
-    import tempfile
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGTERM, SIGHUP, or SIGINT) stopped the command; ``signum`` says which.
 
+    A ``KeyboardInterrupt``, so ``except Exception`` never swallows it and everything that
+    cleans up after Ctrl+C cleans up after it too.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: Signals turned into :class:`Interrupted` while a command runs (SIGHUP where it exists).
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """While the block runs, SIGINT/SIGTERM/SIGHUP raise :class:`Interrupted`, once.
+
+    The first signal raises and puts the previous handlers back, so the clean-up it starts
+    runs, and a second signal (Ctrl+C pressed again, a second ``kill``) has its usual effect
+    at once — it forces the end, and the next run into the folder clears any temporary file
+    that forced end leaves. Signals that are ignored (``nohup``) or handled by the caller stay
+    as they are; nothing is installed outside the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, frame: object) -> None:
+        for number, old in previous.items():
+            signal.signal(number, old)
+        raise Interrupted(signum)
+
+    for signum in _STOP_SIGNALS:
+        current = signal.getsignal(signum)
+        if current in (signal.SIG_DFL, signal.default_int_handler):
+            previous[signum] = signal.signal(signum, handler)
+    STOP.clear()
+    watcher = _watch_wakeup() if previous else None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+        if watcher is not None:
+            watcher()
+
+
+#: Set as soon as a stop signal arrives, even while the main thread is inside a solver's C
+#: code (where Python's own handler cannot run until the solver returns): the commands pass it
+#: to the planners as ``cancel``, so a CP-SAT or routing search stops within about a second.
+STOP = threading.Event()
+
+
+def _watch_wakeup() -> Any:
+    """Have the C-level signal handler wake a thread that sets :data:`STOP`.
+
+    :func:`signal.set_wakeup_fd` makes the interpreter write a byte to a socket the moment a
+    signal arrives, before the Python-level handler gets to run; a daemon thread waiting on the
+    other end sets :data:`STOP`. Returns the function that undoes it.
+    """
+    import socket
+
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    try:
+        old = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except ValueError:  # not the main thread after all
+        reader.close()
+        writer.close()
+        return None
+
+    def wait() -> None:
+        with contextlib.suppress(OSError):
+            if reader.recv(1):
+                STOP.set()
+
+    threading.Thread(target=wait, name="commgov-stop-signal", daemon=True).start()
+
+    def undo() -> None:
+        signal.set_wakeup_fd(old)
+        writer.close()  # the thread's recv returns b"" (or fails) and it ends
+        with contextlib.suppress(OSError):
+            reader.shutdown(socket.SHUT_RDWR)
+        reader.close()
+
+    return undo
+
+
+def _interrupted_line(exc: KeyboardInterrupt) -> tuple[str, int]:
+    """The one stderr line and the exit status (128 + signal number) of an interruption."""
+    signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+    name = signal.Signals(signum).name
+    why = "Ctrl+C" if signum == signal.SIGINT else name
+    return (
+        f"commgov: interrupted ({why}); files already written are whole, temporary files removed",
+        128 + signum,
+    )
+
+
+def _os_error_text(exc: OSError) -> str:
+    """An OSError as one line that always names its file(s) when it has any."""
+    text = exc.strerror or str(exc)
+    names = [os.fsdecode(n) for n in (exc.filename, exc.filename2) if n is not None]
+    missing = [n for n in names if n not in text]
+    return f"{' → '.join(missing)}: {text}" if missing else text
+
+
+#: Output folders claimed by the running command; :func:`_release_claims` closes them.
+_CLAIMED: list[OutputFolder] = []
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    name = str(args.command)
+    sub = getattr(args, "lists_command", None)
+    return f"{name} {sub}" if sub else name
+
+
+def _claim_out(args: argparse.Namespace) -> OutputFolder:
+    """Claim ``args.out`` for this command (before the solve, so a bad --out fails first).
+
+    Creates the folder, locks it against a second writer, refuses a non-empty folder that
+    the same command did not write (unless ``--force``); write into it with
+    ``folder.write(...)``. ``main`` closes it when the command ends.
+
+    Raises
+    ------
+    commgov._files.OutputFolderBusyError, commgov._files.OutputFolderNotOursError
+        Another run holds the folder; the folder is not this command's.
+    OSError
+        If the folder cannot be created or written; the message names it.
+    """
+    from commgov._files import OutputFolderBusyError, OutputFolderNotOursError
+
+    out: Path = args.out
+    try:
+        folder = OutputFolder(out, _command_name(args), force=getattr(args, "force", False))
+    except (OutputFolderBusyError, OutputFolderNotOursError):
+        raise
     except OSError as exc:
-        raise OSError(exc.errno, f"cannot write to --out folder {str(folder)!r}: "
-                      f"{exc.strerror or exc}") from exc
+        raise OSError(
+            exc.errno, f"cannot write to --out folder {str(out)!r}: {_os_error_text(exc)}", str(out)
+        ) from exc
+    _CLAIMED.append(folder)
+    return folder
 
 
-def _read_input(path: Path, out: Path) -> bytes | int:
-    """The input file's bytes, or the exit status of a usage error.
+def _release_claims(*, ok: bool) -> None:
+    """Close every claimed output folder (see :meth:`OutputFolder.close`)."""
+    failed: list[OSError] = []
+    while _CLAIMED:
+        try:
+            _CLAIMED.pop().close(ok=ok)
+        except OSError as exc:
+            failed.append(exc)
+    if failed:
+        raise failed[0]
+
+
+def _read_input(path: Path, out: Path) -> str | int:
+    """The input file's text, or the exit status of a usage error.
 
     Shared by the commands that read one file and write a folder: ``--out`` must not be an
-    existing non-folder, and the file must be readable.
+    existing non-folder, and the file must be readable UTF-8 text within the reader's size
+    limit (the one reader, :func:`commgov._input.read_text`).
     """
+    from commgov._input import read_text
+
     if out.exists() and not out.is_dir():
         return _usage_error(f"--out {str(out)!r} exists and is not a folder")
     try:
-        return path.read_bytes()
+        return read_text(path)
     except OSError as exc:
         return _usage_error(f"cannot read {path}: {exc.strerror or exc}")
+    except ValueError as exc:  # not UTF-8, or larger than the reader's limit
+        return _usage_error(f"cannot read {path}: {exc}")
 
 
 def _n(count: int, noun: str) -> str:
@@ -59,7 +252,6 @@ def _n(count: int, noun: str) -> str:
         return f"1 {noun}"
     plural = {"person": "people", "batch": "batches"}.get(noun, noun + "s")
     return f"{count:,} {plural}"
-
 
 
 def _first_code(item: Any) -> str:

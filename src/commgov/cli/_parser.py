@@ -106,7 +106,8 @@ def _plots(text: str) -> str | list[str]:
     items = [v.strip() for v in text.split(",")]
     if not text.strip() or any(not v for v in items):
         raise argparse.ArgumentTypeError(
-            f"expected headline, all, none or KPI names separated by commas, got {text!r}")
+            f"expected headline, all, none or KPI names separated by commas, got {text!r}"
+        )
     return list(dict.fromkeys(items))
 
 
@@ -159,13 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"generate the community with this many households (1–{MAX_HOUSEHOLDS}) instead "
         "of its detail in gusu(); 虎池苑社区 always has its reported 1,765",
     )
-    demo.add_argument(
-        "--out",
-        type=_out_dir,
-        default=Path("commgov-out"),
-        metavar="DIR",
-        help="folder for plan and assignment JSON/CSV (default ./commgov-out)",
-    )
+    _add_out_folder(demo, "demo", "plan and assignment JSON/CSV")
     demo.add_argument(
         "--time-limit",
         type=_seconds,
@@ -175,8 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
         "exact when it finishes sooner (default 30)",
     )
     sub.add_parser("communities", help="list Gusu's communities with their official codes")
-    lists = sub.add_parser("lists", help="import or export the three lists (needs, resources, "
-                           "projects) as tables")
+    lists = sub.add_parser(
+        "lists", help="import or export the three lists (needs, resources, projects) as tables"
+    )
     lists_sub = lists.add_subparsers(dest="lists_command", metavar="ACTION", parser_class=_Parser)
     imp = lists_sub.add_parser(
         "import",
@@ -186,33 +182,55 @@ def build_parser() -> argparse.ArgumentParser:
         "files themselves, named after their table. Every bad row is reported and nothing "
         "is written.",
     )
-    imp.add_argument("sources", nargs="+", type=Path, metavar="NEEDS_OR_DIR",
-                     help="a folder, or table files named needs.*, resources.*, projects.*")
-    imp.add_argument("--out", type=_out_dir, required=True, metavar="FILE.json",
-                     help="where to write the lists as canonical JSON")
+    imp.add_argument(
+        "sources",
+        nargs="+",
+        type=Path,
+        metavar="NEEDS_OR_DIR",
+        help="a folder, or table files named needs.*, resources.*, projects.*",
+    )
+    imp.add_argument(
+        "--out",
+        type=_out_dir,
+        required=True,
+        metavar="FILE.json",
+        help="where to write the lists as canonical JSON",
+    )
     exp = lists_sub.add_parser(
         "export",
         help="write a lists JSON as formula-safe needs.csv, resources.csv, projects.csv",
     )
-    exp.add_argument("lists_json", type=Path, metavar="LISTS.json",
-                     help="lists written by 'commgov lists import' (ThreeLists JSON)")
-    exp.add_argument("--out", type=_out_dir, required=True, metavar="DIR",
-                     help="folder for the three CSV files (written all or none)")
-    exp.add_argument("--personal-data", action="store_true",
-                     help="write sensitive fields as they are (default: masked)")
+    exp.add_argument(
+        "lists_json",
+        type=Path,
+        metavar="LISTS.json",
+        help="lists written by 'commgov lists import' (ThreeLists JSON)",
+    )
+    _add_out_folder(exp, None, "the three CSV files (written all or none)")
+    exp.add_argument(
+        "--personal-data",
+        action="store_true",
+        help="write sensitive fields as they are (default: masked)",
+    )
     match = sub.add_parser(
         "match",
         help="match volunteers to tasks from a MatchingProblem JSON file",
         description="Solve a volunteer ↔ task matching problem (commgov.matching."
         "MatchingProblem as JSON) and write assignment.json and assignment.csv.",
     )
-    match.add_argument("problem", type=Path, metavar="PROBLEM.json",
-                       help="the matching problem (MatchingProblem JSON)")
-    match.add_argument("--objective", choices=("min_cost", "fair", "stable"),
-                       default="min_cost", help="objective (default min_cost)")
-    match.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
-                       help="folder for assignment.json and assignment.csv (default "
-                       "./commgov-out)")
+    match.add_argument(
+        "problem",
+        type=Path,
+        metavar="PROBLEM.json",
+        help="the matching problem (MatchingProblem JSON)",
+    )
+    match.add_argument(
+        "--objective",
+        choices=("min_cost", "fair", "stable"),
+        default="min_cost",
+        help="objective (default min_cost)",
+    )
+    _add_out_folder(match, "match", "assignment.json and assignment.csv")
     plan = sub.add_parser(
         "plan-sampling",
         help="plan a sampling round from a SamplingProblem JSON file and export it",
@@ -223,13 +241,22 @@ def build_parser() -> argparse.ArgumentParser:
         "notices_zh.txt / notices_en.txt (the notice each building group receives), all or "
         "none.",
     )
-    plan.add_argument("problem", type=Path, metavar="PROBLEM.json",
-                      help="the sampling problem (SamplingProblem JSON)")
-    plan.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
-                      help="folder for the plan files (default ./commgov-out)")
-    plan.add_argument("--time-limit", type=_seconds, default=30.0, metavar="S",
-                      help="time limit in seconds for the plan, over all its tiers; the "
-                      "plan is exact when it finishes sooner (default 30)")
+    plan.add_argument(
+        "problem",
+        type=Path,
+        metavar="PROBLEM.json",
+        help="the sampling problem (SamplingProblem JSON)",
+    )
+    _add_out_folder(plan, "plan-sampling", "the plan files")
+    plan.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=30.0,
+        metavar="S",
+        help="time limit in seconds for the whole command: the plan gets it less the "
+        "verification and exports, estimated from the problem's size; the "
+        "plan is exact when it finishes sooner (default 30)",
+    )
     sim = sub.add_parser(
         "simulate",
         help="simulate a scenario file (TOML/JSON), optionally a sweep, and write its KPIs",
@@ -241,36 +268,92 @@ def build_parser() -> argparse.ArgumentParser:
         "command again resumes instead of starting over. The KPI files are byte-identical "
         "whatever --workers, --dask or --plots.",
     )
-    sim.add_argument("scenario", type=Path, metavar="SCENARIO.toml",
-                     help="the scenario file (.toml or .json)")
-    sim.add_argument("--replicates", type=_replicates, default=20, metavar="N",
-                     help=f"replicates per design point (1–{MAX_REPLICATES:,}; default 20)")
-    sim.add_argument("--vary", action="append", default=[], type=_vary, metavar="KEY=V1,V2",
-                     help="vary a dotted scenario field over values, e.g. "
-                     "submodels.notification.volunteers=20,10,5 (repeat for a factorial "
-                     "grid; values are read as TOML: 5, 0.5, true, \"text\" or bare text)")
-    sim.add_argument("--seed", type=_non_negative, default=0, metavar="S",
-                     help="root seed of every random stream (default 0)")
+    sim.add_argument(
+        "scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file (.toml or .json)"
+    )
+    sim.add_argument(
+        "--replicates",
+        type=_replicates,
+        default=20,
+        metavar="N",
+        help=f"replicates per design point (1–{MAX_REPLICATES:,}; default 20)",
+    )
+    sim.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        type=_vary,
+        metavar="KEY=V1,V2",
+        help="vary a dotted scenario field over values, e.g. "
+        "submodels.notification.volunteers=20,10,5 (repeat for a factorial "
+        'grid; values are read as TOML: 5, 0.5, true, "text" or bare text)',
+    )
+    sim.add_argument(
+        "--seed",
+        type=_non_negative,
+        default=0,
+        metavar="S",
+        help="root seed of every random stream (default 0)",
+    )
     where = sim.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_workers, default=1, metavar="N",
-                       help="worker processes on this machine (default 1: in this process)")
-    where.add_argument("--dask", metavar="ADDRESS", default=None,
-                       help="run on a Dask cluster, e.g. tcp://scheduler:8786 (needs "
-                       "commgov[dask])")
-    sim.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                     help="import MODULE (here and in every worker) to register the scenario's "
-                     "own submodels or policies; repeatable. Scenario files never make commgov "
-                     "import code")
-    sim.add_argument("--batch-size", type=_workers, default=8, metavar="N",
-                     help="replicates per task sent to a worker (default 8)")
-    sim.add_argument("--out", type=_out_dir, default=Path("commgov-out"), metavar="DIR",
-                     help="folder for the KPI files (default ./commgov-out)")
-    sim.add_argument("--plots", type=_plots, default="headline", metavar="WHICH",
-                     help="figures written to DIR/plots (needs matplotlib): 'headline' "
-                     "(default: one figure per submodel, <submodel>.png, of its headline "
-                     "KPIs: completion times t50/t95/t100, shares, rates per hour, waits and "
-                     "response times; totals.png: volunteer_hours), 'all' (one <kpi>.png "
-                     "per KPI, as before this option; ~0.1 s a figure), 'none', or KPI "
-                     "names and shell patterns separated by commas, one <kpi>.png each "
-                     "(e.g. notification.t95_min,'queues.wait_*')")
+    where.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="worker processes on this machine (default 1: in this process)",
+    )
+    where.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run on a Dask cluster, e.g. tcp://scheduler:8786 (needs commgov[dask])",
+    )
+    sim.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE (here and in every worker) to register the scenario's "
+        "own submodels or policies; repeatable. Scenario files never make commgov "
+        "import code",
+    )
+    sim.add_argument(
+        "--batch-size",
+        type=_workers,
+        default=8,
+        metavar="N",
+        help="replicates per task sent to a worker (default 8)",
+    )
+    _add_out_folder(sim, "simulate", "the KPI files")
+    sim.add_argument(
+        "--plots",
+        type=_plots,
+        default="headline",
+        metavar="WHICH",
+        help="figures written to DIR/plots (needs matplotlib): 'headline' "
+        "(default: one figure per submodel, <submodel>.png, of its headline "
+        "KPIs: completion times t50/t95/t100, shares, rates per hour, waits and "
+        "response times; totals.png: volunteer_hours), 'all' (one <kpi>.png "
+        "per KPI, as before this option; ~0.1 s a figure), 'none', or KPI "
+        "names and shell patterns separated by commas, one <kpi>.png each "
+        "(e.g. notification.t95_min,'queues.wait_*')",
+    )
     return parser
+
+
+def _add_out_folder(parser: argparse.ArgumentParser, command: str | None, what: str) -> None:
+    """``--out DIR`` (default ``./commgov-out/<command>``; required when ``command`` is None)
+    and ``--force``: the two options of every command that writes a folder."""
+    default = {"required": True} if command is None else {
+        "default": Path("commgov-out") / command}
+    where = "" if command is None else f" (default ./commgov-out/{command})"
+    parser.add_argument("--out", type=_out_dir, metavar="DIR", help=f"folder for {what}{where}",
+                        **default)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into --out even when it holds other files or another "
+        "command's output (files an earlier commgov run recorded there are "
+        "replaced or removed; other files are kept)",
+    )

@@ -129,8 +129,14 @@ class ProgressBar:
         if event.bound is not None:
             parts.append(f"bound {_number(event.bound)}")
         fraction = 1.0 if final else self._fraction
-        self._draw(fraction or 0.0, 1.0, ", ".join(parts), final, force=new_phase,
-                   bar_format=_PHASE_FORMAT if fraction is None else _PLANNER_FORMAT)
+        self._draw(
+            fraction or 0.0,
+            1.0,
+            ", ".join(parts),
+            final,
+            force=new_phase,
+            bar_format=_PHASE_FORMAT if fraction is None else _PLANNER_FORMAT,
+        )
 
     def count(self, done: int, total: int) -> None:
         """A sweep's ``progress(done, total)`` callback."""
@@ -191,4 +197,3 @@ class ProgressBar:
         self._stream = None
         if bar is not None:
             bar.close()
-

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from commgov.cli._output import EXIT_ERROR, _check_writable, _n, _usage_error
+from commgov.cli._output import EXIT_ERROR, _claim_out, _n, _usage_error
 from commgov.cli._plots import _print_summary, _write_plots
 from commgov.cli._progress import ProgressBar
 
@@ -25,8 +25,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     import json
     from concurrent.futures import Executor
 
+    from commgov._files import naming
     from commgov.errors import InputError, MissingExtraError
-    from commgov.io import csv_text, write_texts
+    from commgov.io import csv_text
     from commgov.sim import FIXED_COLUMNS, Experiment, Scenario, load_plugins, run_sweep
 
     out: Path = args.out
@@ -56,10 +57,11 @@ def run_simulate(args: argparse.Namespace) -> int:
         return _usage_error(f"{path}: {exc}")
     except (OSError, UnicodeDecodeError) as exc:
         return _usage_error(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
-    _check_writable(out)
+    folder = _claim_out(args)  # locked until the command ends
 
     executor: Executor | None = None
     closers: list[Any] = []
+    pools = contextlib.ExitStack()
     if args.dask is not None:
         try:
             import distributed
@@ -74,15 +76,13 @@ def run_simulate(args: argparse.Namespace) -> int:
         closers.append(client.close)
         executor = client.get_executor()  # type: ignore[no-untyped-call,unused-ignore]
     elif args.workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from commgov.sim import worker_pool
 
-        pool = ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
-        closers.append(pool.shutdown)
-        executor = pool
+        # workers die with this process, even by SIGKILL; on an error they are terminated
+        executor = pools.enter_context(worker_pool(args.workers))
     store = out / "store"
     try:
-        with ProgressBar("simulate", unit="replicates") as progress:
+        with pools, naming(store), ProgressBar("simulate", unit="replicates") as progress:
             result = run_sweep(experiment, executor=executor, store=store,
                                batch_size=args.batch_size, progress=progress.count,
                                plugins=args.plugin)
@@ -113,13 +113,13 @@ def run_simulate(args: argparse.Namespace) -> int:
         out / "experiment.json": json.dumps(described, indent=2, ensure_ascii=False,
                                             sort_keys=True, default=str) + "\n",
     }
-    written = [p.name for p in write_texts(texts)]
+    written = [p.name for p in folder.write(texts)]
     with contextlib.suppress(MissingExtraError):  # Parquet only with the sim extra
-        written.append(result.to_parquet(out / "kpis.parquet").name)
+        written.append(folder.record(result.to_parquet(out / "kpis.parquet"))[0].name)
     notes = []
     if args.plots != "none":
         try:
-            plots = _write_plots(result, out / "plots", args.plots)
+            plots = folder.record(*_write_plots(result, out / "plots", args.plots))
             if plots:
                 written.append(f"plots/ ({_n(len(plots), 'figure')})")
         except MissingExtraError:

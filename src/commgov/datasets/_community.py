@@ -14,15 +14,18 @@ from commgov.errors import InputError
 from commgov.org import (
     AdminArea,
     AdminLevel,
+    Body,
     Building,
     Community,
     CommunityKind,
     Entrance,
     Household,
     HouseholdCounts,
+    Membership,
     NeighbourhoodKind,
     NeighbourhoodUnit,
     OrgModel,
+    PartyOrg,
     Person,
     PropertyManagement,
     Provenance,
@@ -30,6 +33,7 @@ from commgov.org import (
     Site,
     SiteFunction,
     Source,
+    Team,
     ZoneDesignation,
     ZoneRegime,
 )
@@ -251,8 +255,10 @@ def synthetic_community(
 
 
 @dataclass(slots=True)
-class Detail:
-    """The records generated below one community (no division records)."""
+class Records:
+    """Generated records, one list per :class:`~commgov.org.OrgModel` collection below the
+    divisions: the detail of communities (units … zones) and the organisation net laid over
+    them (bodies … memberships)."""
 
     units: list[NeighbourhoodUnit] = _field(default_factory=list)
     buildings: list[Building] = _field(default_factory=list)
@@ -261,12 +267,16 @@ class Detail:
     people: list[Person] = _field(default_factory=list)
     sites: list[Site] = _field(default_factory=list)
     zones: list[ZoneDesignation] = _field(default_factory=list)
+    bodies: list[Body] = _field(default_factory=list)
+    party_orgs: list[PartyOrg] = _field(default_factory=list)
+    teams: list[Team] = _field(default_factory=list)
+    memberships: list[Membership] = _field(default_factory=list)
 
     def collections(self) -> dict[str, Any]:
         """The lists by their :class:`~commgov.org.OrgModel` field name."""
         return {name: getattr(self, name) for name in self.__slots__}
 
-    def extend(self, other: Detail) -> None:
+    def extend(self, other: Records) -> None:
         """Append the records of ``other``, list by list."""
         for name in self.__slots__:
             getattr(self, name).extend(getattr(other, name))
@@ -287,7 +297,7 @@ def community_detail(
     sampling_points: int | None,
     enrolment: str,
     prov: Provenance,
-) -> Detail:
+) -> Records:
     """Units, buildings, entrances, households, volunteers, sites and a zone of one community.
 
     Parameters are those of :func:`synthetic_community`, already checked; ``centre`` is the
@@ -470,7 +480,7 @@ def community_detail(
                 provenance=prov,
             )
         )
-    return Detail(units, buildings, entrances, household_records, people, sites, zones)
+    return Records(units, buildings, entrances, household_records, people, sites, zones)
 
 
 def _vulnerable(

@@ -24,7 +24,7 @@ from commgov.datasets._community import (
     DEFAULT_DAY,
     GUSU_BOX,
     TIMEZONE,
-    Detail,
+    Records,
     _centre_for,
     _is_int,
     _merge,
@@ -187,7 +187,7 @@ def _district(seed: int, communities: Iterable[str] | None) -> OrgModel:
     wanted = _wanted(communities, [c.id for c in divisions.communities])
     huchiyuan = _huchiyuan(seed)
     plans = _plans(divisions.communities, seed, huchiyuan)
-    detailed = Detail()
+    detailed = Records()
     for plan in plans:
         code = plan.community.id
         if code not in wanted:
@@ -211,29 +211,26 @@ def _district(seed: int, communities: Iterable[str] | None) -> OrgModel:
                 prov=_provenance(seed),
             )
         detailed.extend(part)
-    people = [*detailed.people, *_riders(plans, seed)]
+    detailed.people.extend(_riders(plans, seed))
     communities_ = [p.community for p in plans]
     net = overlay(
         list(divisions.areas),
         communities_,
         detailed.units,
         detailed.buildings,
-        people,
+        detailed.people,
         detailed.zones,
         detailed=wanted,
         seed=seed,
         day=DEFAULT_DAY,
     )
+    detailed.extend(net)
     return OrgModel(
         name=f"Gusu district {GUSU_CODE} (seed {seed})",
         timezone=TIMEZONE,
         areas=list(divisions.areas),
         communities=communities_,
-        bodies=net.bodies,
-        party_orgs=net.party_orgs,
-        teams=net.teams,
-        memberships=net.memberships,
-        **{**detailed.collections(), "people": people},
+        **detailed.collections(),
     )
 
 
@@ -263,7 +260,7 @@ def _wanted(communities: Iterable[str] | None, codes: list[str]) -> set[str]:
     return set(chosen)
 
 
-def _huchiyuan(seed: int) -> Detail:
+def _huchiyuan(seed: int) -> Records:
     """虎池苑社区 exactly as ``synthetic_community`` draws it (the skeleton's records)."""
     return community_detail(
         HUCHIYUAN,
@@ -284,13 +281,13 @@ def _huchiyuan(seed: int) -> Detail:
     )
 
 
-def _residents(detail: Detail) -> int:
+def _residents(detail: Records) -> int:
     return sum(e.counts.residents for e in detail.entrances) + sum(
         b.counts.residents for b in detail.buildings if b.counts is not None
     )
 
 
-def _plans(records: Sequence[Community], seed: int, huchiyuan: Detail) -> list[_Plan]:
+def _plans(records: Sequence[Community], seed: int, huchiyuan: Records) -> list[_Plan]:
     """Sizes, pioneers, micro-sites, lane shares and centres of every community.
 
     The other 170 communities share the residents left after 虎池苑社区 in proportion to a

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field as _field
 from datetime import date
 from typing import Any
 
 from commgov._random import rng
+from commgov.datasets._community import Records
 from commgov.datasets._divisions import DIVISIONS_REFERENCE, GUSU_CODE
 from commgov.org import (
     AdminArea,
@@ -52,16 +52,6 @@ RIDER_TEAM_NAME = "齐心(骑行)抗疫先锋队"
 BUSINESS_TEAMS = 41
 
 
-@dataclass(slots=True)
-class Overlay:
-    """The overlay records, one list per :class:`~commgov.org.OrgModel` collection."""
-
-    bodies: list[Body] = _field(default_factory=list)
-    party_orgs: list[PartyOrg] = _field(default_factory=list)
-    teams: list[Team] = _field(default_factory=list)
-    memberships: list[Membership] = _field(default_factory=list)
-
-
 def overlay(
     areas: list[AdminArea],
     communities: list[Community],
@@ -73,7 +63,7 @@ def overlay(
     detailed: set[str],
     seed: int,
     day: date,
-) -> Overlay:
+) -> Records:
     """The organisation net over the given records (communities in ``detailed`` only).
 
     Deterministic in ``seed``: the business-association teams' partner communities draw from
@@ -83,7 +73,7 @@ def overlay(
     official = Provenance(
         source=Source.OFFICIAL, reference=f"{DIVISIONS_REFERENCE}: the committee of the code"
     )
-    out = Overlay()
+    out = Records()
     unit_by_id = {u.id: u for u in units}
     top_unit = {b.id: _top(unit_by_id, b.parent_id) for b in buildings}
 
@@ -181,17 +171,11 @@ def overlay(
         )
     for unit_id, org_id in cogov.items():
         unit = unit_by_id[unit_id]
-        out.party_orgs.append(
-            PartyOrg(
-                id=org_id,
-                level=PartyOrgLevel.BRANCH,
-                kind=PartyOrgKind.CO_GOVERNANCE,
-                name=f"{unit.name}共治党支部",
-                parent_id=community_org[unit.parent_id],
-                leads=[unit_id, *teams_led[org_id]],
-                provenance=prov,
-            )
-        )
+        leads = [unit_id, *teams_led[org_id]]
+        parent = community_org[unit.parent_id]
+        name = f"{unit.name}共治党支部"
+        branch = _branch(org_id, PartyOrgKind.CO_GOVERNANCE, name, parent, leads, prov)
+        out.party_orgs.append(branch)
 
     for zone in zones:
         _action_branch(zone, community_org, people, day, prov, out)
@@ -212,6 +196,30 @@ def _membership(
     )
 
 
+def _branch(
+    org_id: str,
+    kind: PartyOrgKind,
+    name: str,
+    parent_id: str,
+    leads: list[str],
+    prov: Provenance,
+    zone: ZoneDesignation | None = None,
+) -> PartyOrg:
+    """A party branch (党支部) of ``kind`` under ``parent_id``, leading ``leads``; an action branch
+    is tied to its ``zone`` and in force while the zone is."""
+    return PartyOrg(
+        id=org_id,
+        level=PartyOrgLevel.BRANCH,
+        kind=kind,
+        name=name,
+        parent_id=parent_id,
+        leads=leads,
+        zone_designation_id=None if zone is None else zone.id,
+        valid=None if zone is None else zone.valid,
+        provenance=prov,
+    )
+
+
 def _first_is(k: int, role: MembershipRole) -> MembershipRole:
     """``role`` for the first member of a list (``k == 0``), a plain member for the others."""
     return role if k == 0 else MembershipRole.MEMBER
@@ -229,7 +237,7 @@ def _action_branch(
     people: list[Person],
     day: date,
     prov: Provenance,
-    out: Overlay,
+    out: Records,
 ) -> None:
     """A temporary action branch (行动支部) for a zone, in force while the zone is, with up to
     three party-member pioneers of the community as members for the day."""
@@ -237,23 +245,15 @@ def _action_branch(
     if code not in community_org:
         return
     org_id = f"{zone.id}/PO"
-    out.party_orgs.append(
-        PartyOrg(
-            id=org_id,
-            level=PartyOrgLevel.BRANCH,
-            kind=PartyOrgKind.ACTION_BRANCH,
-            name=f"{zone.id.split('/')[-1]}行动支部",
-            parent_id=community_org[code],
-            leads=list(zone.targets),
-            zone_designation_id=zone.id,
-            valid=zone.valid,
-            provenance=prov,
-        )
-    )
+    name = f"{zone.id.split('/')[-1]}行动支部"
+    parent, leads = community_org[code], list(zone.targets)
+    branch = _branch(org_id, PartyOrgKind.ACTION_BRANCH, name, parent, leads, prov, zone=zone)
+    out.party_orgs.append(branch)
     members = [
         p
         for p in people
-        if p.id.startswith(code + "/") and Role.PARTY_MEMBER in p.roles
+        if p.id.startswith(code + "/")
+        and Role.PARTY_MEMBER in p.roles
         and PIONEER_BRAND in p.enrolments
     ][:3]
     for k, p in enumerate(members):
@@ -265,7 +265,7 @@ def _action_branch(
 
 
 def _district_teams(
-    communities: list[Community], people: list[Person], seed: int, prov: Provenance, out: Overlay
+    communities: list[Community], people: list[Person], seed: int, prov: Provenance, out: Records
 ) -> None:
     """The riders' team with every rider as a member, and 41 business-association teams,
     each partnering one to three communities."""

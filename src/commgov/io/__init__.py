@@ -51,12 +51,9 @@ from commgov.io._lists_csv import (
     lists_csv_texts,
 )
 from commgov.io._privacy import MASK, MIN_KEY_BYTES, pseudonym
-from commgov.io._sampling_export import (
-    building_notices,
-    sampling_csv_texts,
-    sampling_ics,
-    sampling_uid_namespace,
-)
+from commgov.io._sampling_export import sampling_csv_texts
+from commgov.io._sampling_ics import sampling_ics, sampling_uid_namespace
+from commgov.io._sampling_notices import building_notices
 from commgov.io._tables import TableIssue, TableSource
 
 __all__ = [

@@ -148,12 +148,11 @@ def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
     (139.69, 35.69)
     """
     _check(lon, lat)
-    if not in_china_box(lon, lat):
-        return float(lon), float(lat)
     wlon, wlat = float(lon), float(lat)
     for _ in range(_MAX_STEPS):
         if not in_china_box(wlon, wlat):
-            return float(lon), float(lat)  # its original is outside: unshifted
+            # the point itself (first step) or its original is outside the box: unshifted
+            return float(lon), float(lat)
         dlon, dlat = _offset(wlon, wlat)
         elon, elat = wlon + dlon - lon, wlat + dlat - lat
         wlon, wlat = wlon - elon, wlat - elat

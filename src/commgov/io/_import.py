@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from commgov._records import FrozenModel
+from commgov._redact import get_logger
 from commgov.errors import OrgStructureError
 from commgov.io._import_cells import _convert_table, _traced
 from commgov.io._import_tables import _SPECS, IMPORT_TABLES, TableImportError, _Ctx, _Row
@@ -18,7 +18,7 @@ from commgov.org import (
 
 __all__ = ["IMPORT_TABLES", "CommunityImport", "TableImportError", "import_community"]
 
-_log = logging.getLogger("commgov.io")
+_log = get_logger("commgov.io")
 
 
 class CommunityImport(FrozenModel):

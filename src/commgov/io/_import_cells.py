@@ -11,14 +11,13 @@ import pydantic
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from commgov._redact import looks_personal
 from commgov.io._gcj02 import gcj02_to_wgs84
 from commgov.io._import_tables import (
     _COUNT_FIELDS,
     _FALSE,
     _KIND_ALIASES,
     _LIST_SEPARATORS,
-    _MOBILE,
-    _RESIDENT_ID,
     _SEGMENT,
     _TRUE,
     IMPORT_TABLES,
@@ -124,12 +123,12 @@ def _external_id(row: _Row, by_ext: dict[str, _Row]) -> str | None:
 def _segment(row: _Row, ext: str) -> str | None:
     fld = "code" if "code" in row.cells else "id"
     text = _text(row.cells.get("code", ext))
-    if row.spec.table == "people" and text is not None and _personal_number(text):
+    if text is not None and looks_personal(text):
         row.bad(
             fld,
             MASK,
-            "looks like a phone or ID-card number: person ids become commgov ids and are "
-            "seen in exports; give a pseudonymous code column",
+            "looks like a phone or ID-card number: ids become commgov ids and are seen in "
+            "errors and exports; give a pseudonymous code column",
         )
         return None
     if text is None or not _SEGMENT.match(text):
@@ -140,10 +139,6 @@ def _segment(row: _Row, ext: str) -> str | None:
         )
         return None
     return text
-
-
-def _personal_number(text: str) -> bool:
-    return bool(_MOBILE.match(text) or _RESIDENT_ID.match(text))
 
 
 def _record_data(row: _Row, ext: str, ctx: _Ctx) -> dict[str, Any] | None:

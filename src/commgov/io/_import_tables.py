@@ -50,8 +50,6 @@ IMPORT_TABLES = (
 
 _LIST_SEPARATORS = re.compile(r"[;|；]")
 _SEGMENT = re.compile(r"^[\w.-]{1,40}$")
-_MOBILE = re.compile(r"^(\+?86[- ]?)?1[3-9]\d{9}$")
-_RESIDENT_ID = re.compile(r"^\d{17}[\dXx]$")
 _TRUE = {"true", "1", "yes", "y", "t", "on", "是", "有"}
 _FALSE = {"false", "0", "no", "n", "f", "off", "否", "无"}
 _KIND_ALIASES = {

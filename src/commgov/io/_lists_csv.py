@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from commgov._files import csv_text, write_texts
+from commgov._redact import redact
 from commgov.io._import_tables import TableImportError
 from commgov.io._privacy import MASK
 from commgov.io._tables import RawRow, TableIssue, read_table
@@ -372,6 +373,8 @@ def _row(item: ListItem, table: str, personal_data: bool) -> dict[str, Any]:
             data[column] = value.value
         elif isinstance(value, str) and value.startswith("'") and _ESCAPED.match(value):
             data[column] = "'" + value
+        if not personal_data and isinstance(data.get(column), str):
+            data[column] = redact(data[column])  # a phone number typed into a title
     return data
 
 

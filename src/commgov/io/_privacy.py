@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import types
-import typing
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from commgov._redact import MASK, models_in, redact
+
 __all__ = ["MASK", "MIN_KEY_BYTES", "is_sensitive", "mask_dump", "pseudonym", "released"]
 
-#: What a masked value is shown as, in errors, logs and exports.
-MASK = "<masked>"
 
 #: Shortest key :func:`pseudonym` accepts, in bytes (128 bits).
 MIN_KEY_BYTES = 16
@@ -36,26 +34,28 @@ def is_sensitive(info: FieldInfo) -> bool:
     return isinstance(extra, Mapping) and extra.get("sensitive") is True
 
 
-def _models_in(annotation: object) -> list[type[BaseModel]]:
-    """The pydantic model classes inside an annotation (``X | None``, ``list[X]``, …)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    out: list[type[BaseModel]] = []
-    origin = typing.get_origin(annotation)
-    if origin is not None or isinstance(annotation, types.UnionType):
-        for arg in typing.get_args(annotation):
-            out.extend(_models_in(arg))
-    return out
-
-
 def mask_dump(record: BaseModel) -> dict[str, Any]:
-    """The record as JSON-ready data with every sensitive value that is set replaced by MASK.
+    """The record as JSON-ready data with every sensitive value that is set replaced by MASK,
+    and phone and identity numbers masked in every other text (:func:`redact_texts`).
 
     Values that are unset (``None``, empty text or list, ``False``) stay as they are: they tell
     nothing about the person, and keep the shape of the data.
     """
     data = record.model_dump(mode="json")
     _mask_in(type(record), data)
+    masked: dict[str, Any] = redact_texts(data)
+    return masked
+
+
+def redact_texts(data: Any) -> Any:
+    """``data`` with phone and identity numbers masked in every text, however the field is
+    marked (:func:`commgov._redact.redact`: a free-text title or a name can hold one too)."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {key: redact_texts(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [redact_texts(value) for value in data]
     return data
 
 
@@ -69,7 +69,7 @@ def _mask_in(model: type[BaseModel], data: Any) -> None:
             if data[name] not in (None, "", [], {}, False):
                 data[name] = MASK
             continue
-        for inner in _models_in(info.annotation):
+        for inner in models_in(info.annotation):
             value = data[name]
             for item in value if isinstance(value, list) else [value]:
                 _mask_in(inner, item)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from commgov.errors import InputIssue
-from commgov.org._text import decode_utf8, table_items
+from commgov._input import check_rows, csv_rows, parse_json, read_text
+from commgov.errors import InputError, InputIssue
+from commgov.org._text import table_items
 
 TableSource = str | PathLike[str] | Iterable[Mapping[str, Any]]
 
@@ -96,18 +94,17 @@ def _from_items(table: str, label: str, items: list[Any]) -> tuple[list[RawRow],
 def _read_bytes(table: str, path: Path) -> str | TableIssue:
     label = path.name or str(path)
     try:
-        if path.is_dir():
-            return issue(table, label, None, "path", str(path), "is a directory, not a file")
-        data = path.read_bytes()
+        return read_text(path, label=label)
     except FileNotFoundError:
         return issue(table, label, None, "path", str(path), "no such file")
+    except IsADirectoryError:
+        return issue(table, label, None, "path", str(path), "is a directory, not a file")
     except OSError as exc:
         return issue(table, label, None, "path", str(path), f"cannot be read: {exc.strerror}")
-    decoded = decode_utf8(data, label)
-    if isinstance(decoded, InputIssue):
+    except InputError as exc:
+        found = exc.issues[0]
         # the offending bytes may be part of a name: say where they are, not what they are
-        return issue(table, decoded.record, None, decoded.field, "<bytes>", decoded.constraint)
-    return decoded
+        return issue(table, found.record, None, found.field, "<bytes>", found.constraint)
 
 
 def _read_json(table: str, path: Path) -> tuple[list[RawRow], list[TableIssue]]:
@@ -116,20 +113,12 @@ def _read_json(table: str, path: Path) -> tuple[list[RawRow], list[TableIssue]]:
     if isinstance(text, TableIssue):
         return [], [text]
     try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
+        data = parse_json(text, label=label, what=f"table {table}")
+    except InputError as exc:
         return [], [
-            issue(
-                table,
-                f"{label}:line {exc.lineno}",
-                None,
-                "",
-                "<text>",  # the text around the error may hold personal data
-                f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-            )
+            issue(table, found.record, None, found.field, found.value, found.constraint)
+            for found in exc.issues
         ]
-    except (ValueError, RecursionError) as exc:
-        return [], [issue(table, label, None, "", "", f"is not valid JSON: {str(exc)[:80]}")]
     if not isinstance(data, list):
         return [], [
             issue(
@@ -141,11 +130,8 @@ def _read_json(table: str, path: Path) -> tuple[list[RawRow], list[TableIssue]]:
                 "must hold a JSON array of row objects",
             )
         ]
+    check_rows(len(data), label)
     return _from_items(table, label, data)
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def _read_csv(table: str, path: Path) -> tuple[list[RawRow], list[TableIssue]]:
@@ -153,8 +139,7 @@ def _read_csv(table: str, path: Path) -> tuple[list[RawRow], list[TableIssue]]:
     text = _read_bytes(table, path)
     if isinstance(text, TableIssue):
         return [], [text]
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    numbered = enumerate(reader, start=1)
+    numbered = csv_rows(text, label=label)
     rows: list[RawRow] = []
     issues: list[TableIssue] = []
     try:
@@ -209,10 +194,9 @@ def _read_csv(table: str, path: Path) -> tuple[list[RawRow], list[TableIssue]]:
                 )
                 continue
             rows.append(RawRow(table, where, n, dict(zip(header, cells, strict=True))))
-    except csv.Error as exc:
-        issues.append(
-            issue(
-                table, f"{label}:line {reader.line_num}", None, "", "", f"is not valid CSV: {exc}"
-            )
+    except InputError as exc:
+        issues.extend(
+            issue(table, found.record, None, found.field, "", found.constraint)
+            for found in exc.issues
         )
     return rows, issues

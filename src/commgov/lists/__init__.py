@@ -27,12 +27,12 @@ from commgov.errors import LifecycleError
 from commgov.lists._container import SummaryKey, SummaryRow, ThreeLists, summarise
 from commgov.lists._lifecycle import (
     FINAL_STATUSES,
+    MAX_QUANTITY,
     TRANSITIONS,
     HistoryEntry,
     Status,
 )
 from commgov.lists._records import (
-    MAX_QUANTITY,
     Category,
     Formation,
     ListItem,

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from commgov._input import check_rows, parse_json
+from commgov._perf import gc_paused
 from commgov._records import FrozenModel
 from commgov.errors import InputError, InputIssue
 from commgov.lists._lifecycle import Status
 from commgov.lists._records import ListItem, Need, Project, Resource
 from commgov.org._base import SCHEMA_VERSION
+
+_WHAT = "three lists JSON"
 
 SummaryKey = Literal["unit", "category", "status"]
 
@@ -84,12 +88,29 @@ class ThreeLists(FrozenModel):
     def from_json(cls, text: str | bytes) -> ThreeLists:
         """Read lists written by :meth:`to_json`.
 
+        The text is read by the one reader (:func:`commgov._input.parse_json`: a repeated key,
+        ``NaN`` or nesting too deep is an error), then validated.
+
         Raises
         ------
-        pydantic.ValidationError
-            If a record is malformed, a history illegal, or the lists do not fit together.
+        commgov.errors.InputError
+            If the text is not JSON, a record is malformed, a history illegal, or the lists do
+            not fit together; each issue names the item, the field and the value (masked for
+            personal data such as ``contact`` or ``description``).
+        commgov.errors.SizeLimitError
+            If the text is longer than the reader's limit.
         """
-        return cls.model_validate_json(text)
+        data = parse_json(text, label="lists", what=_WHAT)
+        if isinstance(data, dict):
+            for name in ("needs", "resources", "projects"):
+                rows = data.get(name)
+                if isinstance(rows, list):
+                    check_rows(len(rows), f"lists.{name}")
+        try:
+            with gc_paused():
+                return cls.model_validate(data)
+        except ValidationError as exc:
+            raise InputError.from_validation(exc, data, record="lists", what=_WHAT) from None
 
     def item(self, item_id: str) -> ListItem:
         """The need, resource or project with this id.

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AwareDatetime, Field
 
 from commgov._records import FrozenRecord
 from commgov.org._base import SENSITIVE
-from commgov.types import Id
+from commgov.types import Id, Text
 
-
-def _printable(allowed: str) -> AfterValidator:
-    def check(value: str) -> str:
-        for ch in value:
-            if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
-                raise ValueError(
-                    f"must not contain control or format characters (U+{ord(ch):04X})"
-                    + (": only newline and tab are allowed" if allowed else ": one line of text")
-                )
-        return value
-
-    return AfterValidator(check)
-
-
-#: One line of text: no control, format or line-separator characters (no newline, tab, NUL).
-Line = Annotated[str, _printable("")]
-#: Free text: newlines and tabs allowed, no other control or format characters (NUL, U+200B).
-Text = Annotated[str, _printable("\n\t")]
+#: Largest quantity on an item (parcels, hours, visits) or a delivery: far above any real
+#: list entry.
+MAX_QUANTITY = 1_000_000_000
 
 
 class Status(StrEnum):
@@ -112,7 +95,7 @@ class HistoryEntry(FrozenRecord):
     by: Id
     from_status: Status
     to_status: Status
-    delivered: int = Field(default=0, ge=0)
+    delivered: int = Field(default=0, ge=0, le=MAX_QUANTITY)
     why: Text = Field(default="", max_length=2000, json_schema_extra=SENSITIVE)
 
     @property

@@ -19,17 +19,13 @@ from pydantic import (
 from commgov.errors import LifecycleError
 from commgov.lists._lifecycle import (
     FINAL_STATUSES,
+    MAX_QUANTITY,
     HistoryEntry,
-    Line,
     Status,
-    Text,
     refusal,
 )
 from commgov.org._base import SENSITIVE, Record
-from commgov.types import Id, TimeWindow, TimeZoneName
-
-#: Largest quantity on an item (parcels, hours, visits): far above any real list entry.
-MAX_QUANTITY = 1_000_000_000
+from commgov.types import Id, Line, Text, TimeWindow, TimeZoneName
 
 
 class Category(StrEnum):

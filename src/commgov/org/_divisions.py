@@ -19,8 +19,6 @@ without a byte-order mark; the header names each column once, from ``code``, ``n
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,11 +26,12 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from commgov.errors import DivisionCodeError, InputIssue
+from commgov._input import csv_rows, read_text
+from commgov.errors import DivisionCodeError, InputError, InputIssue
 from commgov.org._base import Provenance, Source
 from commgov.org._model import OrgModel
 from commgov.org._territory import AdminArea, AdminLevel, Community, CommunityKind
-from commgov.org._text import article, decode_utf8, table_items
+from commgov.org._text import article, table_items
 
 __all__ = ["load_divisions", "short_name"]
 
@@ -389,8 +388,7 @@ def _read_csv(path: Path, argument: str) -> list[_Row | InputIssue]:
     text = _read_text(path, label, argument)
     if isinstance(text, InputIssue):
         return [text]
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records = enumerate(reader, start=1)  # row numbers as a spreadsheet shows them
+    records = csv_rows(text, label=label)  # row numbers as a spreadsheet shows them
     out: list[_Row | InputIssue] = []
     try:
         first = next(((n, cells) for n, cells in records if not _blank(cells)), None)
@@ -424,10 +422,8 @@ def _read_csv(path: Path, argument: str) -> list[_Row | InputIssue]:
                 )
                 continue
             out.append(_make_row(where, dict(zip(columns, cells, strict=True)), from_csv=True))
-    except csv.Error as exc:
-        out.append(
-            InputIssue(f"{label}:line {reader.line_num}", "", "", f"is not valid CSV: {exc}")
-        )
+    except InputError as exc:
+        out.extend(InputIssue(i.record, i.field, "", i.constraint) for i in exc.issues)
         return out
     if not out:
         return [InputIssue(label, "", "", "has a header but no rows")]
@@ -449,7 +445,9 @@ def _read_text(path: Path, label: str, argument: str) -> str | InputIssue:
                 "is a directory, not a CSV file: pass the files in it, e.g. "
                 "sorted(Path(folder).glob('*.csv'))",
             )
-        data = path.read_bytes()
+        return read_text(path, label=label)
+    except InputError as exc:
+        return exc.issues[0]
     except FileNotFoundError:
         looks_like_text = "\n" in str(path) or "," in path.name
         return InputIssue(
@@ -465,7 +463,6 @@ def _read_text(path: Path, label: str, argument: str) -> str | InputIssue:
         )
     except OSError as exc:
         return InputIssue(argument, "path", str(path), f"cannot be read: {exc.strerror or exc}")
-    return decode_utf8(data, label)
 
 
 def _column_name(raw: object) -> str:

@@ -30,8 +30,11 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from commgov._records import FrozenModel
-from commgov.org._base import Record
+from commgov.org._base import SENSITIVE, Record
 from commgov.types import GeoPoint, Headcount, Id, TimeZoneName
+
+#: Most residents one household record may have (a dormitory or care home counts as one).
+MAX_HOUSEHOLD_RESIDENTS = 10_000
 
 __all__ = [
     "AdminArea",
@@ -262,15 +265,16 @@ class Household(Record):
     residents : int
         Residents, ≥ 1.
     mobility_limited : int
-        Residents who cannot walk to a sampling point.
+        Residents who cannot walk to a sampling point (sensitive: health data, masked in
+        errors and default exports as on :class:`~commgov.org.Person`).
     elderly_alone : bool
-        Elderly person living alone (独居老人).
+        Elderly person living alone (独居老人; sensitive, masked likewise).
     """
 
     parent_id: Id
-    residents: int = Field(default=1, ge=1)
-    mobility_limited: Headcount = 0
-    elderly_alone: bool = False
+    residents: int = Field(default=1, ge=1, le=MAX_HOUSEHOLD_RESIDENTS)
+    mobility_limited: Headcount = Field(default=0, json_schema_extra=SENSITIVE)
+    elderly_alone: bool = Field(default=False, json_schema_extra=SENSITIVE)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -218,6 +218,11 @@ def _open_point(**rule: Any) -> RegimeRule:
     return RegimeRule(sampling_mode=SamplingMode.OPEN_POINT, supply_mode=SupplyMode.NORMAL, **rule)
 
 
+#: Slogan of every high-risk rule since the 9th edition.
+_AT_HOME = "足不出户、上门服务"
+#: The low-risk rule of the 9th edition, kept by the "20 measures".
+_LOW_PROTECTED = _open_point(movement=Movement.PROTECTED, slogan="个人防护、避免聚集")
+
 _RULEBOOKS = [
     PolicyRulebook(
         version=THREE_ZONE_2021,
@@ -250,16 +255,13 @@ _RULEBOOKS = [
         rules={
             ZoneRegime.HIGH: _home_only(
                 release_days=7,
-                slogan="足不出户、上门服务",
+                slogan=_AT_HOME,
             ),
             ZoneRegime.MEDIUM: _within_zone(
                 release_days=3,
                 slogan="人不出区、错峰取物",
             ),
-            ZoneRegime.LOW: _open_point(
-                movement=Movement.PROTECTED,
-                slogan="个人防护、避免聚集",
-            ),
+            ZoneRegime.LOW: _LOW_PROTECTED,
         },
         default_regime=ZoneRegime.LOW,
     ),
@@ -271,12 +273,9 @@ _RULEBOOKS = [
         rules={
             ZoneRegime.HIGH: _home_only(
                 target_kinds=("building", "entrance"),
-                slogan="足不出户、上门服务",
+                slogan=_AT_HOME,
             ),
-            ZoneRegime.LOW: _open_point(
-                movement=Movement.PROTECTED,
-                slogan="个人防护、避免聚集",
-            ),
+            ZoneRegime.LOW: _LOW_PROTECTED,
         },
         default_regime=ZoneRegime.LOW,
     ),
@@ -288,7 +287,7 @@ _RULEBOOKS = [
         rules={
             ZoneRegime.HIGH: _home_only(
                 target_kinds=_FINE,
-                slogan="足不出户、上门服务",
+                slogan=_AT_HOME,
             ),
             ZoneRegime.LOW: _open_point(
                 movement=Movement.PROTECTED,

@@ -17,8 +17,10 @@ This package is the only public surface of the simulation; its modules are priva
   by priority), with shifts, attrition and recruitment (:func:`shift_windows`,
   :func:`leave_times`, :func:`recruit_times`, :func:`fatigue_factor`);
 * :class:`Experiment` and :func:`run_sweep` — sweeps over any ``concurrent.futures`` executor
-  (in-process, a spawn process pool, Dask), resumable with a :class:`SweepStore`; plots of a
-  sweep's KPIs (:func:`plot_kpi`, :func:`save_kpi_plots` …; the ``plot`` extra).
+  (in-process, a spawn process pool — :func:`worker_pool`, whose workers die with their
+  parent — or Dask), resumable with a :class:`SweepStore` that keys batches on a fingerprint of
+  the code and refuses edited or damaged ones; plots of a sweep's KPIs (:func:`plot_kpi`,
+  :func:`save_kpi_plots` …; the ``plot`` extra).
 
 Units: float minutes since the scenario start inside, tz-aware datetimes outside; distances in
 metres, walking speeds in metres per minute.
@@ -169,9 +171,10 @@ from commgov.sim._shifts import (
     shift_windows,
     truncate_windows,
 )
-from commgov.sim._store import SweepStore
+from commgov.sim._store import StoreIssue, StoreLookup, SweepStore
 from commgov.sim._sweep import run_sweep
-from commgov.sim._sweep_result import FIXED_COLUMNS, SweepResult, SweepRow
+from commgov.sim._sweep_result import FIXED_COLUMNS, RecomputedReplicate, SweepResult, SweepRow
+from commgov.sim._workers import worker_pool
 
 __all__ = [
     "ALWAYS_ON",
@@ -230,6 +233,7 @@ __all__ = [
     "QueueKpis",
     "QueueParams",
     "ReadDelay",
+    "RecomputedReplicate",
     "RecruitsPerHour",
     "RelayGate",
     "RelayKpis",
@@ -246,6 +250,8 @@ __all__ = [
     "SimMinute",
     "SlotLoad",
     "SpeedMPerMin",
+    "StoreIssue",
+    "StoreLookup",
     "Submodel",
     "SubmodelParams",
     "SweepResult",
@@ -311,4 +317,5 @@ __all__ = [
     "volunteer_hours",
     "volunteers_from_problem",
     "with_values",
+    "worker_pool",
 ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from commgov.errors import InputError, InputIssue
+from commgov.errors import InputError, InputIssue, check_size
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
@@ -21,6 +22,12 @@ __all__ = ["FIXED_COLUMNS", "DesignPoint", "Experiment", "scenario_id", "with_va
 #: Columns of every sweep table besides the varied keys and the KPIs, in table order:
 #: ``point``, ``scenario_id``, (varied keys), ``replicate``, ``status``, (KPIs), ``error``.
 FIXED_COLUMNS = ("point", "scenario_id", "replicate", "status", "error")
+
+#: Most design points one experiment may have (checked from the grid's value counts before
+#: any point is built).
+MAX_DESIGN_POINTS = 100_000
+#: Most runs (design points × replicates) one experiment may have.
+MAX_RUNS = 10_000_000
 
 _WHAT = "experiment"
 
@@ -270,6 +277,12 @@ class Experiment:
         if grid is not None and design is not None:
             raise ValueError("give either grid or design, not both")
         rows, keys = self._rows(grid, design)
+        check_size(
+            "experiment: runs (design points × replicates)",
+            len(rows) * replicates,
+            MAX_RUNS,
+            "use fewer design points or replicates, or split the sweep",
+        )
         points = []
         for index, values in enumerate(rows):
             what = f"design point {index} ({_describe(values)})"
@@ -305,6 +318,12 @@ class Experiment:
                 if not values:
                     raise ValueError(f"grid[{key!r}] has no values")
             keys = tuple(lists)
+            check_size(
+                "experiment: design points of the grid",
+                math.prod(len(v) for v in lists.values()),
+                MAX_DESIGN_POINTS,
+                "vary fewer fields or fewer values at once, or give a design of chosen points",
+            )
             combos = itertools.product(*lists.values())
             rows = [dict(zip(keys, combo, strict=True)) for combo in combos]
         for key in keys:

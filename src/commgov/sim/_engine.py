@@ -59,7 +59,6 @@ every worker process), third-party ones through installed plugins' entry points
 
 from __future__ import annotations
 
-import logging
 import math
 import platform
 import sys
@@ -75,6 +74,7 @@ import simpy
 
 from commgov._random import rng as _rng
 from commgov._records import FrozenModel
+from commgov._redact import get_logger
 from commgov.errors import InputError
 from commgov.sim._log import EventLog
 from commgov.sim._params import SubmodelParams
@@ -296,7 +296,7 @@ class SimContext:
 
 _STATIC_CACHE: dict[Any, Any] = {}
 
-_LOG = logging.getLogger(__name__)
+_LOG = get_logger(__name__)
 
 
 class _TaggedLog(EventLog):
@@ -311,12 +311,7 @@ class _TaggedLog(EventLog):
     def record(
         self, t_min: float, kind: str, entity: str, *, actor: str = "", value: float = math.nan
     ) -> None:
-        # EventLog.record's appends inlined (one call per event: millions in a district)
-        self.t_min.append(float(t_min))
-        self.kind.append(kind)
-        self.entity.append(entity)
-        self.actor.append(actor)
-        self.value.append(float(value))
+        super().record(t_min, kind, entity, actor=actor, value=value)
         self._tags.append(self._community)
 
 

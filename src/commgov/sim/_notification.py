@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -369,6 +370,22 @@ class _Run:
     def busy(self, v: _Vol, minutes: float, start: float) -> None:
         self.log.record(start, "volunteer_busy", v.id, actor="notification", value=minutes)
 
+    def work(self, v: _Vol, minutes: float) -> Generator[Any, Any, float]:
+        """Spend ``minutes`` of ``v``'s time (logged as ``volunteer_busy`` when done); returns
+        when the work started."""
+        start = self.env.now
+        yield self.env.timeout(minutes)
+        self.busy(v, minutes, start)
+        return start
+
+    def contact(self, v: _Vol, h: int, minutes: float, kind: str) -> Generator[Any, Any, bool]:
+        """``v`` calls or knocks on household ``h`` (``minutes`` before the volunteer's service
+        factor), logged as ``kind``; returns whether ``h`` is still not notified afterwards."""
+        minutes *= v.factors.next()
+        start = yield from self.work(v, minutes)
+        self.log.record(start, kind, self.world.households[h], actor=v.id, value=minutes)
+        return not self.notified[h]
+
     # -- processes
 
     def readers(self, b: int) -> Any:
@@ -398,9 +415,7 @@ class _Run:
             hs = range(bld.first, bld.first + len(bld.entrance_of))
             if p.channel.use_group:
                 minutes = p.post_minutes * v.factors.next()
-                start = env.now
-                yield env.timeout(minutes)
-                self.busy(v, minutes, start)
+                yield from self.work(v, minutes)
                 log.record(env.now, "group_post", bld.id, actor=v.id, value=minutes)
                 env.process(self.readers(b))
                 env.process(self.chase(b))
@@ -415,12 +430,7 @@ class _Run:
                 h = v.calls.popleft()
                 if self.notified[h]:
                     continue
-                minutes = p.phone_minutes * v.factors.next()
-                start = env.now
-                yield env.timeout(minutes)
-                self.busy(v, minutes, start)
-                log.record(start, "phone_call", w.households[h], actor=v.id, value=minutes)
-                if self.notified[h]:
+                if not (yield from self.contact(v, h, p.phone_minutes, "phone_call")):
                     continue
                 if self.answers[h]:
                     self.notify(h, v.id, PHONE)
@@ -441,10 +451,7 @@ class _Run:
         bld = w.buildings[b]
         metres = _walk_m(p, v.pos, (bld.lon, bld.lat))
         if metres > 0:
-            minutes = metres / p.walking_speed_m_per_min
-            start = env.now
-            yield env.timeout(minutes)
-            self.busy(v, minutes, start)
+            yield from self.work(v, metres / p.walking_speed_m_per_min)
             log.record(env.now, "walk", bld.id, actor=v.id, value=metres)
         v.pos = (bld.lon, bld.lat)
         if bld.floors <= 1:
@@ -461,18 +468,11 @@ class _Run:
             if not todo:
                 continue
             if climb > 0:
-                start = env.now
-                yield env.timeout(climb)
-                self.busy(v, climb, start)
+                yield from self.work(v, climb)
             for h in todo:
                 if self.notified[h]:
                     continue
-                minutes = p.knock_minutes * v.factors.next()
-                start = env.now
-                yield env.timeout(minutes)
-                self.busy(v, minutes, start)
-                log.record(start, "door_knock", w.households[h], actor=v.id, value=minutes)
-                if not self.notified[h]:
+                if (yield from self.contact(v, h, p.knock_minutes, "door_knock")):
                     self.notify(h, v.id, DOOR)
 
     def start(self) -> None:

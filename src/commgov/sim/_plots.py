@@ -284,8 +284,14 @@ def _save(fig: Any, out: Path, stem: str) -> Path:
     safe = _safe(stem)
     target = out / f"{safe}.png"
     tmp = out / f".{safe}.png.tmp"
-    fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-    os.replace(tmp, target)
+    from commgov._files import naming
+
+    try:
+        with naming(target):  # ENOSPC and the like name the file
+            fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+            os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 

@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, ValidationError, model_validator
 
+from commgov._input import parse_json, parse_toml, read_text
 from commgov._records import FrozenModel
 from commgov.errors import InputError, InputIssue
+from commgov.types import Line, Text, no_personal_number
 
 __all__ = ["SCENARIO_SCHEMA_VERSION", "CommunitySpec", "Scenario"]
 
@@ -68,7 +69,7 @@ class CommunitySpec(FrozenModel):
     """
 
     dataset: Literal["gusu", "synthetic_community"] = "gusu"
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**64 - 1)
     community: str = Field(pattern=r"^\d{6}(\d{3}){0,2}$")
 
     @model_validator(mode="after")
@@ -140,14 +141,14 @@ class Scenario(FrozenModel):
     """
 
     schema_version: Literal["1.0"] = SCENARIO_SCHEMA_VERSION
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    name: Annotated[Line, AfterValidator(no_personal_number)] = Field(min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=5000)
     community: CommunitySpec
     start: AwareDatetime
     horizon_min: float = Field(default=1440.0, gt=0.0, le=MAX_HORIZON_MIN, allow_inf_nan=False)
     submodels: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    def __init__(self, **data: Any) -> None:
+    def __init__(self, /, **data: Any) -> None:
         issues: list[InputIssue] = []
         subs = data.get("submodels", {})
         if isinstance(subs, Mapping):
@@ -191,24 +192,13 @@ class Scenario(FrozenModel):
         FileNotFoundError
             If a path is given and does not exist.
         """
-        text = _read(source, ".toml")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError.single("scenario", "", "<toml>", f"not valid TOML: {exc}",
-                                    what=_WHAT) from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_toml(_read(source, ".toml"), label="scenario", what=_WHAT))
 
     @classmethod
     def from_json(cls, source: str | bytes | Path) -> Scenario:
         """Read a scenario from JSON text or a ``.json`` file path (as :meth:`from_toml`)."""
-        text = source.decode("utf-8") if isinstance(source, bytes) else _read(source, ".json")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError.single("scenario", "", "<json>", f"not valid JSON: {exc}",
-                                    what=_WHAT) from None
-        return cls.from_dict(data)
+        text = source if isinstance(source, bytes) else _read(source, ".json")
+        return cls.from_dict(parse_json(text, label="scenario", what=_WHAT))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field (normalised)."""
@@ -263,10 +253,15 @@ class Scenario(FrozenModel):
 
 
 def _read(source: str | Path, suffix: str) -> str:
+    if not isinstance(source, str | Path):
+        raise TypeError(
+            f"a scenario source is TOML/JSON text or a path, not {type(source).__name__} "
+            "(use Scenario.from_dict for a parsed mapping)"
+        )
     if isinstance(source, Path):
-        return source.read_text(encoding="utf-8")
+        return read_text(source)
     if "\n" not in source and source.strip().endswith(suffix):
-        return Path(source.strip()).read_text(encoding="utf-8")
+        return read_text(source.strip())
     return source
 
 

@@ -5,12 +5,11 @@ paths → values, or any design table through :meth:`Experiment.from_dataframe`)
 replicates and a root seed. :func:`run_sweep` runs every (design point, replicate):
 
 * in-process by default (``executor=None``);
-* on one machine with a process pool, spawn context::
+* on one machine with a process pool, spawn context, whose workers die with this process::
 
-      import multiprocessing
-      from concurrent.futures import ProcessPoolExecutor
+      from commgov.sim import worker_pool
 
-      with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+      with worker_pool(2) as pool:
           result = run_sweep(experiment, executor=pool)
 
 * on a Dask cluster, ``distributed.Client(address).get_executor()``.
@@ -28,6 +27,16 @@ worker count, batch size, completion order or a resume from a :class:`~commgov.s
 
 A replicate that raises is recorded (``status="failed"`` with its traceback) and the others go
 on; ``on_error="raise"`` re-raises the first error instead.
+
+Resuming trusts only what can be trusted: the store keys batches on a fingerprint of the code
+and library versions, checks each batch's checksum, and runs again — and reports in
+:attr:`SweepResult.recomputed` and the ``commgov.sim`` log — the replicates of batches that are
+damaged, edited or disagree with each other (:class:`~commgov.sim.SweepStore`).
+
+Workers die with the process that runs the sweep: each one watches its parent
+(:func:`~commgov.sim.worker_pool`, which the command line uses, and the first batch any
+multiprocessing worker runs start the watch), so killing the parent, even by SIGKILL, leaves no
+worker or resource tracker behind.
 """
 
 from __future__ import annotations
@@ -42,16 +51,20 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from commgov._redact import get_logger
+from commgov.sim._design import DesignPoint, Experiment, scenario_id
+from commgov.sim._fingerprint import library_versions, sweep_fingerprint
 from commgov.sim._plugins import load_plugins
-from commgov.sim._store import SweepStore
+from commgov.sim._store import StoreIssue, SweepStore, _file_name
+from commgov.sim._sweep_result import RecomputedReplicate, SweepResult, SweepRow
+from commgov.sim._workers import watch_parent
 
 if TYPE_CHECKING:
     pass  # type: ignore[import-untyped,unused-ignore]
 
-from commgov.sim._design import DesignPoint, Experiment, scenario_id
-from commgov.sim._sweep_result import SweepResult, SweepRow
-
 __all__ = ["run_sweep"]
+
+_log = get_logger("commgov.sim")
 
 #: Futures in flight at once: enough to keep any cluster busy, bounded for huge sweeps.
 _MAX_PENDING = 256
@@ -97,10 +110,17 @@ BatchRow = tuple[int, str, dict[str, float], str]
 
 
 def _run_batch(
-    runner: Runner, scenario: Any, replicates: Sequence[int], root_seed: int, record: bool,
+    runner: Runner,
+    scenario: Any,
+    replicates: Sequence[int],
+    root_seed: int,
+    record: bool,
     plugins: Sequence[str] = (),
+    in_worker: bool = False,
 ) -> list[BatchRow]:
     """Worker side: run some replicates of one scenario; (replicate, status, kpis, error)."""
+    if in_worker:
+        watch_parent()  # a multiprocessing worker of any pool leaves when its parent dies
     if plugins:
         load_plugins(plugins)
     rows: list[BatchRow] = []
@@ -127,9 +147,7 @@ def _batches(
     experiment: Experiment, batch_size: int, done: Mapping[tuple[str, int], Any]
 ) -> Iterator[_Batch]:
     for point in experiment.points:
-        todo = [
-            r for r in range(experiment.replicates) if (point.scenario_id, r) not in done
-        ]
+        todo = [r for r in range(experiment.replicates) if (point.scenario_id, r) not in done]
         for start in range(0, len(todo), batch_size):
             yield _Batch(point, tuple(todo[start : start + batch_size]))
 
@@ -152,17 +170,50 @@ def _check_picklable(runner: Runner, experiment: Experiment) -> None:
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     from commgov import __version__
 
     out = {"commgov": __version__, "python": platform.python_version()}
-    for dist in ("numpy", "simpy", "pydantic"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:  # pragma: no cover
-            out[dist] = "not installed"
+    out.update((k, v) for k, v in library_versions().items() if k != "python")
     return out
+
+
+def _recomputed(
+    experiment: Experiment,
+    issues: Sequence[StoreIssue],
+    done: Mapping[tuple[str, int], Any],
+    batch_size: int,
+    key: tuple[int, str, str],
+) -> tuple[RecomputedReplicate, ...]:
+    """The replicates of this sweep held by untrusted files and not found in trusted ones.
+
+    A file whose contents could be read names its replicates; one that could not (a bare
+    ``NaN``, cut short) is matched by name: a batch of this sweep about to run again has the
+    name of the file it replaces when its key and replicates are the same.
+    """
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for issue in issues:
+        if issue.scenario_id is None:
+            continue
+        for r in issue.replicates:
+            reasons.setdefault((issue.scenario_id, r), []).append(f"{issue.file}: {issue.reason}")
+    unread = {i.file: i.reason for i in issues if i.scenario_id is None}
+    if unread:
+        seed, rid, fp = key
+        for batch in _batches(experiment, batch_size, done):
+            sid = batch.point.scenario_id
+            name = _file_name(sid, seed, rid, fp, batch.replicates)
+            if name in unread:
+                for r in batch.replicates:
+                    reasons.setdefault((sid, r), []).append(f"{name}: {unread[name]}")
+    out = []
+    for point in experiment.points:
+        for r in range(experiment.replicates):
+            k = (point.scenario_id, r)
+            if k in reasons and k not in done:
+                out.append(
+                    RecomputedReplicate(point.index, r, point.scenario_id, "; ".join(reasons[k]))
+                )
+    return tuple(out)
 
 
 def run_sweep(
@@ -184,11 +235,15 @@ def run_sweep(
         Scenarios, replicates and root seed.
     executor : concurrent.futures.Executor, optional
         Where batches run: None runs them in this process, one after another; otherwise any
-        executor — a spawn-context :class:`~concurrent.futures.ProcessPoolExecutor`, or
-        ``distributed.Client(...).get_executor()``. It is not shut down here.
+        executor — :func:`~commgov.sim.worker_pool` (a spawn-context
+        :class:`~concurrent.futures.ProcessPoolExecutor` whose workers die with this process),
+        or ``distributed.Client(...).get_executor()``. It is not shut down here.
     store : SweepStore or path, optional
         A folder of finished batches: replicates found there are not run again, and each
-        finished batch is written there (by this process) as soon as it returns.
+        finished batch is written there (by this process) as soon as it returns. Batches are
+        keyed on the fingerprint of the code and libraries; untrusted ones (damaged, edited,
+        disagreeing) are moved to ``rejected/``, logged, and their replicates run again and
+        are listed in :attr:`SweepResult.recomputed`.
     batch_size : int, default 8
         Replicates of one design point per task; larger batches cost less overhead per
         replicate, smaller ones balance better.
@@ -220,6 +275,12 @@ def run_sweep(
         If the runner or scenario does not pickle while an executor is given.
     ValueError
         If ``batch_size`` or ``on_error`` is invalid.
+
+    Notes
+    -----
+    O(points × replicates) bookkeeping besides the runs; reading the store is O(its bytes).
+    The first sweep of a process reads the commgov package once (about 2 MB) for the code
+    fingerprint.
     """
     if not isinstance(experiment, Experiment):
         raise TypeError(f"experiment must be an Experiment, got {type(experiment).__name__}")
@@ -238,10 +299,23 @@ def run_sweep(
         store = SweepStore(store)
     seed = experiment.root_seed
     record = on_error == "record"
+    fp, fp_parts = sweep_fingerprint(rid, plugins)
 
     done: dict[tuple[str, int], dict[str, float]] = {}
+    recomputed: tuple[RecomputedReplicate, ...] = ()
+    issues: tuple[StoreIssue, ...] = ()
     if store is not None:
-        done = store.get({p.scenario_id for p in experiment.points}, seed, rid)
+        lookup = store.load({p.scenario_id for p in experiment.points}, seed, rid, fingerprint=fp)
+        done, issues = lookup.found, lookup.issues
+        recomputed = _recomputed(experiment, issues, done, batch_size, (seed, rid, fp))
+        store.reject(issues)
+        if recomputed:
+            _log.warning(
+                "sweep store %s: running again %d replicate(s) of untrusted batches "
+                "(SweepResult.recomputed lists them)",
+                store.path,
+                len(recomputed),
+            )
     rows: dict[tuple[int, int], SweepRow] = {}
     for point in experiment.points:
         for r in range(experiment.replicates):
@@ -258,11 +332,22 @@ def run_sweep(
         p = batch.point
         for r, status, kpis, error in results:
             rows[(p.index, r)] = SweepRow(
-                p.index, p.scenario_id, p.values, r, "ok" if status == "ok" else "failed",
-                kpis, error,
+                p.index,
+                p.scenario_id,
+                p.values,
+                r,
+                "ok" if status == "ok" else "failed",
+                kpis,
+                error,
             )
         if store is not None:
-            store.put(p.scenario_id, seed, rid, [(r, k) for r, s, k, _ in results if s == "ok"])
+            store.put(
+                p.scenario_id,
+                seed,
+                rid,
+                [(r, k) for r, s, k, _ in results if s == "ok"],
+                fingerprint=fp,
+            )
         if progress is not None:
             progress(len(rows), total)
 
@@ -273,16 +358,24 @@ def run_sweep(
     todo = _batches(experiment, batch_size, done)
     if executor is None:
         for batch in todo:
-            finish(batch, _run_batch(run, batch.point.scenario, batch.replicates, seed, record,
-                                     plugins))
+            finish(
+                batch,
+                _run_batch(run, batch.point.scenario, batch.replicates, seed, record, plugins),
+            )
     else:
         pending: dict[Future[list[BatchRow]], _Batch] = {}
         try:
             while True:
                 for batch in itertools.islice(todo, _MAX_PENDING - len(pending)):
                     future = executor.submit(
-                        _run_batch, run, batch.point.scenario, batch.replicates, seed, record,
+                        _run_batch,
+                        run,
+                        batch.point.scenario,
+                        batch.replicates,
+                        seed,
+                        record,
                         tuple(plugins),
+                        True,
                     )
                     pending[future] = batch
                 if not pending:
@@ -309,8 +402,14 @@ def run_sweep(
         "base_scenario_id": scenario_id(experiment.base),
         "runner": rid,
         "versions": _versions(),
+        "fingerprint": fp,
+        "code": {"commgov": fp_parts["commgov"], "modules": fp_parts["modules"]},
     }
-    return SweepResult(experiment, ordered, provenance)
+    if recomputed:
+        provenance["recomputed"] = [
+            {"point": x.point, "replicate": x.replicate, "reason": x.reason} for x in recomputed
+        ]
+    return SweepResult(experiment, ordered, provenance, recomputed, issues)
 
 
 def _order(batch: _Batch) -> tuple[int, int]:

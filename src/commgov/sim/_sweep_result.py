@@ -16,8 +16,9 @@ from commgov.errors import MissingExtraError
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 from commgov.sim._design import FIXED_COLUMNS, Experiment
+from commgov.sim._store import StoreIssue
 
-__all__ = ["FIXED_COLUMNS", "SweepResult", "SweepRow"]
+__all__ = ["FIXED_COLUMNS", "RecomputedReplicate", "SweepResult", "SweepRow"]
 
 # --------------------------------------------------------------------------------------------
 # results
@@ -54,6 +55,29 @@ class SweepRow:
     error: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class RecomputedReplicate:
+    """A replicate found in the sweep's store but run again, because its batch was not trusted.
+
+    Attributes
+    ----------
+    point : int
+        Design point index.
+    replicate : int
+        Replicate number.
+    scenario_id : str
+        Content hash of the point's scenario.
+    reason : str
+        The untrusted file(s) and why (``"batch-….json: checksum does not match the
+        contents (edited or damaged)"``); several are joined with ``"; "``.
+    """
+
+    point: int
+    replicate: int
+    scenario_id: str
+    reason: str
+
+
 def _cell(value: Any) -> Any:
     """A varied value as one table cell: scalars as they are, lists and mappings as JSON."""
     if value is None or isinstance(value, bool | int | float | str):
@@ -72,12 +96,21 @@ class SweepResult:
     rows : tuple of SweepRow
         Sorted by (point, replicate), whatever the executor did.
     provenance : mapping of str to object
-        Root seed, replicates, base scenario id, runner and library versions.
+        Root seed, replicates, base scenario id, runner, library versions and the
+        fingerprint of the code (the store's key, :mod:`commgov.sim` sweeps).
+    recomputed : tuple of RecomputedReplicate
+        Replicates the store held in batches it did not trust (edited, damaged, disagreeing),
+        which were run again; sorted by (point, replicate). Empty without a store.
+    store_issues : tuple of commgov.sim.StoreIssue
+        Every batch file of the store that was not trusted (also those whose replicates cannot
+        be told, or belong to other sweeps); such files were moved to ``rejected/``.
     """
 
     experiment: Experiment
     rows: tuple[SweepRow, ...]
     provenance: Mapping[str, Any]
+    recomputed: tuple[RecomputedReplicate, ...] = ()
+    store_issues: tuple[StoreIssue, ...] = ()
 
     # The rows are immutable, so the derived tables below are built once per result and
     # cached on the instance (``cached_property`` writes to ``__dict__``, which a frozen,
@@ -222,9 +255,12 @@ class SweepResult:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        from commgov._files import naming
+
         try:
-            pq.write_table(table, tmp)
-            os.replace(tmp, target)
+            with naming(target):  # ENOSPC and the like name the file
+                pq.write_table(table, tmp)
+                os.replace(tmp, target)
         finally:
             if tmp.exists():
                 tmp.unlink()
@@ -322,4 +358,3 @@ class SweepResult:
             rec["high"] = float(values.quantile(hi)) if len(values) else math.nan
             out.append(rec)
         return out
-

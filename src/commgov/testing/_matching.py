@@ -169,7 +169,7 @@ def matching_problems(
         volunteers = [v.model_copy(update=draw(_volunteer_scope())) for v in volunteers]
     if budgets:
         tasks = [
-            t.model_copy(update={"duration_min": draw(st.sampled_from([None, 15, 30, 60, 90]))})
+            t.model_copy(update={"duration_min": draw(st.sampled_from([None, 10, 15, 20, 30]))})
             for t in tasks
         ]
         volunteers = [

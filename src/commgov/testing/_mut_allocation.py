@@ -33,10 +33,21 @@ from commgov.lists.allocation._rules import (
     unmet_reason,
 )
 from commgov.results import Reason
-from commgov.testing._mutation import Mutation, bumped, drop_first, mutations_of, with_first
+from commgov.testing._mutation import (
+    Mutation,
+    MutationTable,
+    bumped,
+    drop_first,
+    emptied,
+    reversed_items,
+    with_first,
+)
 from commgov.types import GeoPoint
 
 __all__ = ["ALLOCATION_MUTATIONS", "AllocationCase", "allocation_fixtures"]
+
+_V = AllocationViolationCode
+_TABLE = MutationTable("allocation")
 
 
 @dataclass(frozen=True)
@@ -161,6 +172,7 @@ def _add(case: AllocationCase, allocation: Allocation, need_ok: bool, res_ok: bo
     return None
 
 
+@_TABLE.add(_V.NO_PLACES, fixture="no_places")
 def mutate_no_places(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Claim a 1 km reach for an allocation made without places."""
     if case.places is not None:
@@ -168,6 +180,7 @@ def mutate_no_places(case: AllocationCase, allocation: Allocation) -> Allocation
     return allocation.model_copy(update={"max_distance_m": 1000})
 
 
+@_TABLE.add(_V.PLACE_MISSING)
 def mutate_later(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Claim the allocation was made two hours later, when a need whose place is unknown is
     in scope."""
@@ -176,13 +189,13 @@ def mutate_later(case: AllocationCase, allocation: Allocation) -> Allocation | N
     return allocation.model_copy(update={"at": allocation.at + 2 * _H})
 
 
+@_TABLE.add(_V.FLOWS_UNSORTED)
 def mutate_flows_unsorted(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """List the flows in reverse order."""
-    if len(allocation.flows) < 2:
-        return None
-    return allocation.model_copy(update={"flows": list(reversed(allocation.flows))})
+    return reversed_items(allocation, "flows")
 
 
+@_TABLE.add(_V.FLOW_OUT_OF_SCOPE)
 def mutate_out_of_scope(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Add a flow to a need raised after ``at`` (in id order)."""
     sc = scope(case.lists, allocation.at)
@@ -195,43 +208,49 @@ def mutate_out_of_scope(case: AllocationCase, allocation: Allocation) -> Allocat
     return allocation.model_copy(update={"flows": flows})
 
 
+@_TABLE.add(_V.FLOW_NOT_ELIGIBLE)
 def mutate_not_eligible(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Give a short need a unit of an idle resource it may not use (figures follow)."""
     return _add(case, allocation, need_ok=True, res_ok=True, want_eligible=False)
 
 
+@_TABLE.add(_V.DISTANCE_MISMATCH)
 def mutate_distance(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Report one flow's distance a metre longer."""
     return with_first(allocation, "flows", lambda f: bumped(f, "distance_m"))
 
 
+@_TABLE.add(_V.NEED_OVER_ALLOCATED)
 def mutate_need_over(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Give a fully served need one more unit of an eligible idle resource (figures follow)."""
     return _add(case, allocation, need_ok=False, res_ok=True, want_eligible=True)
 
 
+@_TABLE.add(_V.RESOURCE_OVER_USED)
 def mutate_resource_over(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Give a short need one more unit of an eligible, fully used resource (figures follow)."""
     return _add(case, allocation, need_ok=True, res_ok=False, want_eligible=True)
 
 
+@_TABLE.add(_V.UNMET_MISMATCH)
 def mutate_unmet_dropped(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Leave a short need out of the unmet list."""
     return drop_first(allocation, "unmet")
 
 
+@_TABLE.add(_V.IDLE_MISMATCH)
 def mutate_idle_dropped(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Leave the idle resources out."""
-    if not allocation.idle:
-        return None
-    return allocation.model_copy(update={"idle": []})
+    return emptied(allocation, "idle")
 
 
+@_TABLE.add(_V.RECORD_MISMATCH)
 def mutate_unmet_asked(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Report a short need asking one unit more than it does."""
     return with_first(allocation, "unmet", lambda u: bumped(u, "asked"))
 
 
+@_TABLE.add(_V.REASON_FALSE)
 def mutate_reason(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Blame a short need on the lack of resources in its window."""
     for i, u in enumerate(allocation.unmet):
@@ -243,11 +262,13 @@ def mutate_reason(case: AllocationCase, allocation: Allocation) -> Allocation | 
     return None
 
 
+@_TABLE.add(_V.TOTALS_MISMATCH)
 def mutate_totals(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Report one unit more allocated in the totals."""
     return allocation.model_copy(update={"totals": bumped(allocation.totals, "allocated")})
 
 
+@_TABLE.add(_V.OBJECTIVE_MISMATCH)
 def mutate_objective(case: AllocationCase, allocation: Allocation) -> Allocation | None:
     """Report the distance tier a metre higher."""
     tiers = dict(allocation.info.objective)
@@ -256,23 +277,6 @@ def mutate_objective(case: AllocationCase, allocation: Allocation) -> Allocation
         update={"objective": tiers})})
 
 
-_V = AllocationViolationCode
-
 #: name → :class:`~commgov.testing.Mutation` of allocations (problems are
 #: :class:`AllocationCase`).
-ALLOCATION_MUTATIONS: dict[str, Mutation] = mutations_of("allocation", [
-    ("no_places", _V.NO_PLACES, mutate_no_places, "no_places"),
-    ("later", _V.PLACE_MISSING, mutate_later),
-    ("flows_unsorted", _V.FLOWS_UNSORTED, mutate_flows_unsorted),
-    ("out_of_scope", _V.FLOW_OUT_OF_SCOPE, mutate_out_of_scope),
-    ("not_eligible", _V.FLOW_NOT_ELIGIBLE, mutate_not_eligible),
-    ("distance", _V.DISTANCE_MISMATCH, mutate_distance),
-    ("need_over", _V.NEED_OVER_ALLOCATED, mutate_need_over),
-    ("resource_over", _V.RESOURCE_OVER_USED, mutate_resource_over),
-    ("unmet_dropped", _V.UNMET_MISMATCH, mutate_unmet_dropped),
-    ("idle_dropped", _V.IDLE_MISMATCH, mutate_idle_dropped),
-    ("unmet_asked", _V.RECORD_MISMATCH, mutate_unmet_asked),
-    ("reason", _V.REASON_FALSE, mutate_reason),
-    ("totals", _V.TOTALS_MISMATCH, mutate_totals),
-    ("objective", _V.OBJECTIVE_MISMATCH, mutate_objective),
-])
+ALLOCATION_MUTATIONS: dict[str, Mutation] = _TABLE.mutations

@@ -29,10 +29,13 @@ from commgov.scheduling.door_to_door import (
     team_units,
     walk_matrix,
 )
-from commgov.testing._mutation import Mutation, bumped, mutations_of
+from commgov.testing._mutation import Mutation, MutationTable, bumped, reversed_items
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = ["DOOR_TO_DOOR_MUTATIONS", "door_to_door_fixtures"]
+
+_V = DoorToDoorViolationCode
+_TABLE = MutationTable("door_to_door")
 
 _BASE = GeoPoint(lon=120.6190, lat=31.3421)
 
@@ -124,6 +127,7 @@ def _ghost(plan: DoorToDoorPlan) -> UncoveredHousehold | None:
     return plan.uncovered[0] if plan.uncovered else None
 
 
+@_TABLE.add(_V.UNKNOWN_ID)
 def mutate_unknown_household(problem: DoorToDoorProblem,
                              plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """List a household id the problem lacks as uncovered (sorted last; figures follow)."""
@@ -134,6 +138,7 @@ def mutate_unknown_household(problem: DoorToDoorProblem,
     return _refigure(problem, plan, plan.routes, [*plan.uncovered, ghost])
 
 
+@_TABLE.add(_V.RECORD_MISMATCH)
 def mutate_origin(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Report the plan's origin a second after the earliest shift start."""
     if plan.origin is None:
@@ -141,6 +146,7 @@ def mutate_origin(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoo
     return plan.model_copy(update={"origin": plan.origin + timedelta(seconds=1)})
 
 
+@_TABLE.add(_V.DUPLICATE_HOUSEHOLD)
 def mutate_uncovered_twice(problem: DoorToDoorProblem,
                            plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """List an uncovered household twice (adjacent; totals count the list as it is)."""
@@ -150,6 +156,7 @@ def mutate_uncovered_twice(problem: DoorToDoorProblem,
     return _refigure(problem, plan, plan.routes, [u, *plan.uncovered])
 
 
+@_TABLE.add(_V.DROPPED_HOUSEHOLD)
 def mutate_uncovered_dropped(problem: DoorToDoorProblem,
                              plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Leave an uncovered household out of the list (totals follow the list)."""
@@ -158,6 +165,7 @@ def mutate_uncovered_dropped(problem: DoorToDoorProblem,
     return _refigure(problem, plan, plan.routes, plan.uncovered[1:])
 
 
+@_TABLE.add(_V.DUPLICATE_UNIT, fixture="roomy")
 def mutate_unit_twice(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Give the route of a team's second unit to its first unit (same shift, same times)."""
     for i in range(1, len(plan.routes)):
@@ -169,6 +177,7 @@ def mutate_unit_twice(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorT
     return None
 
 
+@_TABLE.add(_V.EMPTY_ROUTE)
 def mutate_empty_route(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Add an empty route for an unused unit (back at its start; totals follow)."""
     used = {(r.team_id, r.unit) for r in plan.routes}
@@ -181,6 +190,7 @@ def mutate_empty_route(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> Door
     return None
 
 
+@_TABLE.add(_V.TIME_MISMATCH)
 def mutate_service_time(problem: DoorToDoorProblem,
                         plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Report one stop's service a second longer (the route's times untouched)."""
@@ -194,6 +204,7 @@ def mutate_service_time(problem: DoorToDoorProblem,
     return None
 
 
+@_TABLE.add(_V.OVER_LIMIT)
 def mutate_over_limit(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Append a ``TEAMS_FULL`` household to the end of a route: it returns after its limit
     (route re-timed; totals, bound and gap follow)."""
@@ -208,19 +219,20 @@ def mutate_over_limit(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorT
     return None
 
 
+@_TABLE.add(_V.ORDER)
 def mutate_uncovered_unsorted(problem: DoorToDoorProblem,
                               plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """List the uncovered households in reverse id order."""
-    if len(plan.uncovered) < 2:
-        return None
-    return plan.model_copy(update={"uncovered": list(reversed(plan.uncovered))})
+    return reversed_items(plan, "uncovered")
 
 
+@_TABLE.add(_V.TOTALS_MISMATCH)
 def mutate_totals(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Report a second more of total travel."""
     return plan.model_copy(update={"totals": bumped(plan.totals, "travel_s")})
 
 
+@_TABLE.add(_V.BOUND_MISMATCH)
 def mutate_info_bound(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Report ``info.bound`` a second lower than the bound record."""
     if plan.info.bound is None:
@@ -229,6 +241,7 @@ def mutate_info_bound(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorT
         update={"bound": plan.info.bound - 1})})
 
 
+@_TABLE.add(_V.REASON_FALSE)
 def mutate_reason(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Claim one more eligible unit in a ``TEAMS_FULL`` reason."""
     for i, u in enumerate(plan.uncovered):
@@ -242,6 +255,7 @@ def mutate_reason(problem: DoorToDoorProblem, plan: DoorToDoorPlan) -> DoorToDoo
     return None
 
 
+@_TABLE.add(_V.STATUS_FALSE)
 def mutate_status_limit(problem: DoorToDoorProblem,
                         plan: DoorToDoorPlan) -> DoorToDoorPlan | None:
     """Claim status ``LIMIT`` although no household was left untried."""
@@ -249,21 +263,5 @@ def mutate_status_limit(problem: DoorToDoorProblem,
         update={"status": SolveStatus.LIMIT})})
 
 
-_V = DoorToDoorViolationCode
-
 #: name → :class:`~commgov.testing.Mutation` of door-to-door plans.
-DOOR_TO_DOOR_MUTATIONS: dict[str, Mutation] = mutations_of("door_to_door", [
-    ("unknown_household", _V.UNKNOWN_ID, mutate_unknown_household),
-    ("origin", _V.RECORD_MISMATCH, mutate_origin),
-    ("uncovered_twice", _V.DUPLICATE_HOUSEHOLD, mutate_uncovered_twice),
-    ("uncovered_dropped", _V.DROPPED_HOUSEHOLD, mutate_uncovered_dropped),
-    ("unit_twice", _V.DUPLICATE_UNIT, mutate_unit_twice, "roomy"),
-    ("empty_route", _V.EMPTY_ROUTE, mutate_empty_route),
-    ("service_time", _V.TIME_MISMATCH, mutate_service_time),
-    ("over_limit", _V.OVER_LIMIT, mutate_over_limit),
-    ("uncovered_unsorted", _V.ORDER, mutate_uncovered_unsorted),
-    ("totals", _V.TOTALS_MISMATCH, mutate_totals),
-    ("info_bound", _V.BOUND_MISMATCH, mutate_info_bound),
-    ("reason", _V.REASON_FALSE, mutate_reason),
-    ("status_limit", _V.STATUS_FALSE, mutate_status_limit),
-])
+DOOR_TO_DOOR_MUTATIONS: dict[str, Mutation] = _TABLE.mutations

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from commgov.matching import MatchingProblem, Pin, Task, Volunteer
 from commgov.testing._matching_mutations import MATCHING_MUTATION_SPECS
-from commgov.testing._mutation import Mutation
+from commgov.testing._mutation import Mutation, MutationTable
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = ["MATCHING_MUTATIONS", "matching_fixtures", "shuffled"]
@@ -107,12 +107,11 @@ _FIXTURE = {
     "pinned_reason_missing": "scoped-min_cost",
 }
 
+_TABLE = MutationTable("matching")
+for _name, _spec in MATCHING_MUTATION_SPECS.items():
+    _TABLE.add(_spec.code, name=_name, fixture=_FIXTURE[_name])(_spec.operator)
 #: name → :class:`~commgov.testing.Mutation` of matching results.
-MATCHING_MUTATIONS: dict[str, Mutation] = {
-    name: Mutation("matching", spec.code, name, spec.operator,
-                   " ".join((spec.operator.__doc__ or "").split()), _FIXTURE[name])
-    for name, spec in MATCHING_MUTATION_SPECS.items()
-}
+MATCHING_MUTATIONS: dict[str, Mutation] = _TABLE.mutations
 
 
 def shuffled(problem: MatchingProblem, seed: int) -> MatchingProblem:

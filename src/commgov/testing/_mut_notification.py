@@ -17,10 +17,21 @@ from commgov.scheduling.notification import (
     NotificationViolationCode,
     Notifier,
 )
-from commgov.testing._mutation import Mutation, bumped, drop_first, mutations_of, with_first
+from commgov.testing._mutation import (
+    Mutation,
+    MutationTable,
+    bumped,
+    drop_first,
+    first_twice,
+    reversed_items,
+    with_first,
+)
 from commgov.types import GeoPoint
 
 __all__ = ["NOTIFICATION_MUTATIONS", "notification_fixtures"]
+
+_V = NotificationViolationCode
+_TABLE = MutationTable("notification")
 
 _HOME = GeoPoint(lon=120.62, lat=31.34)
 
@@ -45,20 +56,21 @@ def notification_fixtures() -> dict[str, NotificationProblem]:
     return {"default": problem}
 
 
+@_TABLE.add(_V.MISSING_BUILDING)
 def mutate_notice_missing(problem: NotificationProblem,
                           plan: NotificationPlan) -> NotificationPlan | None:
     """Drop one building's notice (its stop stays on the route)."""
     return drop_first(plan, "buildings")
 
 
+@_TABLE.add(_V.DUPLICATE_BUILDING)
 def mutate_notice_twice(problem: NotificationProblem,
                         plan: NotificationPlan) -> NotificationPlan | None:
     """List one building's notice twice (adjacent, so the order by id holds)."""
-    if not plan.buildings:
-        return None
-    return plan.model_copy(update={"buildings": [plan.buildings[0], *plan.buildings]})
+    return first_twice(plan, "buildings")
 
 
+@_TABLE.add(_V.UNKNOWN_ID)
 def mutate_unknown_building(problem: NotificationProblem,
                             plan: NotificationPlan) -> NotificationPlan | None:
     """Add a notice for a building id the problem lacks (sorted last)."""
@@ -68,6 +80,7 @@ def mutate_unknown_building(problem: NotificationProblem,
     return plan.model_copy(update={"buildings": [*plan.buildings, ghost]})
 
 
+@_TABLE.add(_V.MISSING_VOLUNTEER)
 def mutate_route_missing(problem: NotificationProblem,
                          plan: NotificationPlan) -> NotificationPlan | None:
     """Drop the (empty) route of an idle volunteer."""
@@ -77,31 +90,34 @@ def mutate_route_missing(problem: NotificationProblem,
     return None
 
 
+@_TABLE.add(_V.ORDER)
 def mutate_notices_unsorted(problem: NotificationProblem,
                             plan: NotificationPlan) -> NotificationPlan | None:
     """List the building notices in reverse id order."""
-    if len(plan.buildings) < 2:
-        return None
-    return plan.model_copy(update={"buildings": list(reversed(plan.buildings))})
+    return reversed_items(plan, "buildings")
 
 
+@_TABLE.add(_V.TIME_MISMATCH)
 def mutate_plan_start(problem: NotificationProblem,
                       plan: NotificationPlan) -> NotificationPlan | None:
     """Report the plan's start a minute late."""
     return plan.model_copy(update={"start": plan.start + timedelta(minutes=1)})
 
 
+@_TABLE.add(_V.RECORD_MISMATCH)
 def mutate_notice_households(problem: NotificationProblem,
                              plan: NotificationPlan) -> NotificationPlan | None:
     """Report one more household on a notice than its stop has."""
     return with_first(plan, "buildings", lambda n: bumped(n, "households"))
 
 
+@_TABLE.add(_V.TOTALS_MISMATCH)
 def mutate_totals(problem: NotificationProblem, plan: NotificationPlan) -> NotificationPlan | None:
     """Report one metre more in the plan's walking total."""
     return plan.model_copy(update={"totals": bumped(plan.totals, "walk_m")})
 
 
+@_TABLE.add(_V.BOUND_INVALID)
 def mutate_bound_above(problem: NotificationProblem,
                        plan: NotificationPlan) -> NotificationPlan | None:
     """Claim a bound one second above the makespan (gap and status left as they were)."""
@@ -109,17 +125,5 @@ def mutate_bound_above(problem: NotificationProblem,
         update={"bound_s": plan.totals.makespan_s + 1})})
 
 
-_V = NotificationViolationCode
-
 #: name → :class:`~commgov.testing.Mutation` of notification plans.
-NOTIFICATION_MUTATIONS: dict[str, Mutation] = mutations_of("notification", [
-    ("notice_missing", _V.MISSING_BUILDING, mutate_notice_missing),
-    ("notice_twice", _V.DUPLICATE_BUILDING, mutate_notice_twice),
-    ("unknown_building", _V.UNKNOWN_ID, mutate_unknown_building),
-    ("route_missing", _V.MISSING_VOLUNTEER, mutate_route_missing),
-    ("notices_unsorted", _V.ORDER, mutate_notices_unsorted),
-    ("plan_start", _V.TIME_MISMATCH, mutate_plan_start),
-    ("notice_households", _V.RECORD_MISMATCH, mutate_notice_households),
-    ("totals", _V.TOTALS_MISMATCH, mutate_totals),
-    ("bound_above", _V.BOUND_INVALID, mutate_bound_above),
-])
+NOTIFICATION_MUTATIONS: dict[str, Mutation] = _TABLE.mutations

@@ -30,11 +30,21 @@ from commgov.matching.relay import (
     walk_metres,
 )
 from commgov.matching.relay._construct import _relay_totals
-from commgov.results import Reason
-from commgov.testing._mutation import Mutation, bumped, drop_first, mutations_of, with_first
+from commgov.results import CommonReasonCode, Reason, SolveStatus
+from commgov.testing._mutation import (
+    Mutation,
+    MutationTable,
+    bumped,
+    drop_first,
+    first_twice,
+    with_first,
+)
 from commgov.types import TimeWindow
 
 __all__ = ["RELAY_MUTATIONS", "relay_fixtures"]
+
+_V = RelayViolationCode
+_TABLE = MutationTable("relay")
 
 
 def relay_fixtures() -> dict[str, RelayProblem]:
@@ -109,18 +119,19 @@ def _last_of_volunteer(plan: RelayPlan, i: int) -> bool:
     return all(u.depart <= t.depart for u in plan.trips if u.volunteer_id == t.volunteer_id)
 
 
+@_TABLE.add(_V.DROPPED_PARCEL)
 def mutate_undelivered_dropped(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Leave an undelivered parcel out of the plan."""
     return drop_first(plan, "undelivered")
 
 
+@_TABLE.add(_V.DUPLICATE_PARCEL)
 def mutate_undelivered_twice(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """List an undelivered parcel twice."""
-    if not plan.undelivered:
-        return None
-    return plan.model_copy(update={"undelivered": [plan.undelivered[0], *plan.undelivered]})
+    return first_twice(plan, "undelivered")
 
 
+@_TABLE.add(_V.UNKNOWN_ID)
 def mutate_unknown_parcel(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """List a parcel id the problem lacks as undelivered."""
     if not plan.undelivered:
@@ -129,6 +140,7 @@ def mutate_unknown_parcel(problem: RelayProblem, plan: RelayPlan) -> RelayPlan |
     return plan.model_copy(update={"undelivered": [*plan.undelivered, ghost]})
 
 
+@_TABLE.add(_V.MIXED_BUILDINGS)
 def mutate_mixed_buildings(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Swap one parcel each between two trips to different buildings (each parcel arrived
     before its new trip departs; counts, hence trip times, unchanged)."""
@@ -150,6 +162,7 @@ def mutate_mixed_buildings(problem: RelayProblem, plan: RelayPlan) -> RelayPlan 
     return None
 
 
+@_TABLE.add(_V.OVER_CAPACITY)
 def mutate_over_capacity(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Move the parcels of a trip into a volunteer's last, full trip to the same building
     leaving later (trips re-timed)."""
@@ -167,6 +180,7 @@ def mutate_over_capacity(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | 
     return None
 
 
+@_TABLE.add(_V.BEFORE_ARRIVAL)
 def mutate_before_arrival(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Depart a volunteer's last trip a minute before its latest parcel arrives (still on
     duty, clear of the volunteer's other trips)."""
@@ -181,6 +195,7 @@ def mutate_before_arrival(problem: RelayProblem, plan: RelayPlan) -> RelayPlan |
     return None
 
 
+@_TABLE.add(_V.OFF_DUTY)
 def mutate_off_duty(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Delay a volunteer's last trip so that it returns a minute after the duty ends."""
     for i, t in enumerate(plan.trips):
@@ -194,6 +209,7 @@ def mutate_off_duty(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     return None
 
 
+@_TABLE.add(_V.OVERLAP)
 def mutate_overlap(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Give a trip to another volunteer busy at the same time (same duty and capacity)."""
     for i, t in enumerate(plan.trips):
@@ -203,21 +219,25 @@ def mutate_overlap(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     return None
 
 
+@_TABLE.add(_V.TIME_MISMATCH)
 def mutate_walk(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Report one trip's walk a metre longer."""
     return with_first(plan, "trips", lambda t: bumped(t, "walk_m"))
 
 
+@_TABLE.add(_V.COST_MISMATCH)
 def mutate_totals(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Report a second more of total lateness."""
     return plan.model_copy(update={"totals": bumped(plan.totals, "late_s")})
 
 
+@_TABLE.add(_V.RECORD_MISMATCH)
 def mutate_undelivered_priority(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Report an undelivered parcel's priority one higher."""
     return with_first(plan, "undelivered", lambda u: bumped(u, "priority"))
 
 
+@_TABLE.add(_V.REASON_FALSE)
 def mutate_reason(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     """Blame a parcel no volunteer can take on busy volunteers."""
     for i, u in enumerate(plan.undelivered):
@@ -229,20 +249,32 @@ def mutate_reason(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
     return None
 
 
-_V = RelayViolationCode
+@_TABLE.add(_V.REASON_FALSE)
+def mutate_time_limit_reason_without_limit(
+    problem: RelayProblem, plan: RelayPlan
+) -> RelayPlan | None:
+    """Say an undelivered parcel was left untried by the time limit in a plan not ``LIMIT``."""
+    if not plan.undelivered or plan.info.status is SolveStatus.LIMIT:
+        return None
+    limit = plan.info.options.get("time_limit_s")
+    fake = Reason(code=CommonReasonCode.TIME_LIMIT_REACHED, params={"time_limit_s": limit})
+    undelivered = [
+        plan.undelivered[0].model_copy(update={"reasons": [fake]}),
+        *plan.undelivered[1:],
+    ]
+    return plan.model_copy(update={"undelivered": undelivered})
+
+
+@_TABLE.add(_V.STATUS_FALSE)
+def mutate_limit_without_untried_parcel(
+    problem: RelayProblem, plan: RelayPlan
+) -> RelayPlan | None:
+    """Claim status ``LIMIT`` although no parcel was left untried."""
+    if plan.info.status is SolveStatus.LIMIT:
+        return None
+    info = plan.info.model_copy(update={"status": SolveStatus.LIMIT})
+    return plan.model_copy(update={"info": info})
+
 
 #: name → :class:`~commgov.testing.Mutation` of relay plans.
-RELAY_MUTATIONS: dict[str, Mutation] = mutations_of("relay", [
-    ("undelivered_dropped", _V.DROPPED_PARCEL, mutate_undelivered_dropped),
-    ("undelivered_twice", _V.DUPLICATE_PARCEL, mutate_undelivered_twice),
-    ("unknown_parcel", _V.UNKNOWN_ID, mutate_unknown_parcel),
-    ("mixed_buildings", _V.MIXED_BUILDINGS, mutate_mixed_buildings),
-    ("over_capacity", _V.OVER_CAPACITY, mutate_over_capacity),
-    ("before_arrival", _V.BEFORE_ARRIVAL, mutate_before_arrival),
-    ("off_duty", _V.OFF_DUTY, mutate_off_duty),
-    ("overlap", _V.OVERLAP, mutate_overlap),
-    ("walk", _V.TIME_MISMATCH, mutate_walk),
-    ("totals", _V.COST_MISMATCH, mutate_totals),
-    ("undelivered_priority", _V.RECORD_MISMATCH, mutate_undelivered_priority),
-    ("reason", _V.REASON_FALSE, mutate_reason),
-])
+RELAY_MUTATIONS: dict[str, Mutation] = _TABLE.mutations

@@ -33,12 +33,20 @@ from commgov.scheduling.roster import (
     is_eligible,
 )
 from commgov.scheduling.roster._result import shortfall_reason
-from commgov.testing._mutation import Mutation, bumped, drop_first, mutations_of, with_first
+from commgov.testing._mutation import (
+    Mutation,
+    MutationTable,
+    bumped,
+    drop_first,
+    reversed_items,
+    with_first,
+)
 from commgov.types import TimeWindow
 
 __all__ = ["ROSTER_MUTATIONS", "roster_fixtures"]
 
 _V = RosterViolationCode
+_TABLE = MutationTable("roster")
 
 
 def roster_fixtures() -> dict[str, RosterProblem]:
@@ -204,6 +212,7 @@ def _breaking(code: RosterViolationCode) -> Callable[[RosterProblem, Roster], Ro
     return apply
 
 
+@_TABLE.add(_V.UNKNOWN_ID)
 def mutate_unknown_staff(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Add a shift for a person id the problem lacks (sorted last)."""
     if not problem.posts:
@@ -212,18 +221,19 @@ def mutate_unknown_staff(problem: RosterProblem, roster: Roster) -> Roster | Non
     return roster.model_copy(update={"shifts": [*roster.shifts, ghost]})
 
 
+@_TABLE.add(_V.RECORD_MISMATCH)
 def mutate_shift_hours(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Report one shift an hour longer than its slots."""
     return with_first(roster, "shifts", lambda sh: bumped(sh, "hours"))
 
 
+@_TABLE.add(_V.UNSORTED)
 def mutate_shifts_unsorted(problem: RosterProblem, roster: Roster) -> Roster | None:
     """List the shifts in reverse order."""
-    if len(roster.shifts) < 2:
-        return None
-    return roster.model_copy(update={"shifts": list(reversed(roster.shifts))})
+    return reversed_items(roster, "shifts")
 
 
+@_TABLE.add(_V.SHIFT_OUT_OF_WINDOW)
 def mutate_out_of_window(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Add a shift running a slot past the window's end (in id order)."""
     if not problem.posts or not problem.staff:
@@ -235,11 +245,19 @@ def mutate_out_of_window(problem: RosterProblem, roster: Roster) -> Roster | Non
     return roster.model_copy(update={"shifts": shifts})
 
 
+# one operator per hard rule: the first one-shift edit that breaks that rule alone
+for _code in (_V.NOT_ELIGIBLE, _V.NOT_AVAILABLE, _V.SHIFT_LENGTH, _V.DOUBLE_BOOKED,
+              _V.REST_TOO_SHORT, _V.MAX_HOURS_DAY, _V.MAX_HOURS_TOTAL, _V.OVER_COVER):
+    _TABLE.add(_code, name=_code.value.lower())(_breaking(_code))
+
+
+@_TABLE.add(_V.SHORTFALL_MISMATCH)
 def mutate_shortfall_hidden(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Leave one shortfall out."""
     return drop_first(roster, "shortfalls")
 
 
+@_TABLE.add(_V.REASON_FALSE)
 def mutate_reason(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Blame a shortfall on too few people available, claiming 10,000 are."""
     if not roster.shortfalls:
@@ -251,27 +269,17 @@ def mutate_reason(problem: RosterProblem, roster: Roster) -> Roster | None:
         s.model_copy(update={"reasons": [fake]}), *roster.shortfalls[1:]]})
 
 
+@_TABLE.add(_V.LOAD_MISMATCH)
 def mutate_load(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Report one person's hours one hour higher."""
     return with_first(roster, "loads", lambda ld: bumped(ld, "hours"))
 
 
+@_TABLE.add(_V.TOTALS_MISMATCH)
 def mutate_totals(problem: RosterProblem, roster: Roster) -> Roster | None:
     """Report an hour more covered in the totals."""
     return roster.model_copy(update={"totals": bumped(roster.totals, "covered_hours")})
 
 
 #: name → :class:`~commgov.testing.Mutation` of duty rosters.
-ROSTER_MUTATIONS: dict[str, Mutation] = mutations_of("roster", [
-    ("unknown_staff", _V.UNKNOWN_ID, mutate_unknown_staff),
-    ("shift_hours", _V.RECORD_MISMATCH, mutate_shift_hours),
-    ("shifts_unsorted", _V.UNSORTED, mutate_shifts_unsorted),
-    ("out_of_window", _V.SHIFT_OUT_OF_WINDOW, mutate_out_of_window),
-    *((code.value.lower(), code, _breaking(code)) for code in (
-        _V.NOT_ELIGIBLE, _V.NOT_AVAILABLE, _V.SHIFT_LENGTH, _V.DOUBLE_BOOKED,
-        _V.REST_TOO_SHORT, _V.MAX_HOURS_DAY, _V.MAX_HOURS_TOTAL, _V.OVER_COVER)),
-    ("shortfall_hidden", _V.SHORTFALL_MISMATCH, mutate_shortfall_hidden),
-    ("reason", _V.REASON_FALSE, mutate_reason),
-    ("load", _V.LOAD_MISMATCH, mutate_load),
-    ("totals", _V.TOTALS_MISMATCH, mutate_totals),
-])
+ROSTER_MUTATIONS: dict[str, Mutation] = _TABLE.mutations

@@ -33,10 +33,20 @@ from commgov.scheduling.sampling import (
     walk_distance_m,
 )
 from commgov.scheduling.sampling._verify import recompute_loads
-from commgov.testing._mutation import Mutation, bumped, mutations_of, with_first
+from commgov.testing._mutation import (
+    Mutation,
+    MutationTable,
+    bumped,
+    emptied,
+    first_twice,
+    with_first,
+)
 from commgov.types import GeoPoint, TimeWindow
 
 __all__ = ["SAMPLING_MUTATIONS", "sampling_fixtures"]
+
+_V = SamplingViolationCode
+_TABLE = MutationTable("sampling")
 
 _TZ = "Asia/Shanghai"
 _LON0, _LAT0 = 120.62, 31.31
@@ -117,6 +127,7 @@ def _rebuild(problem: SamplingProblem, plan: SamplingPlan,
     return plan.model_copy(update=update)
 
 
+@_TABLE.add(_V.OVER_CAPACITY)
 def mutate_over_capacity(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Move every batch of the busiest point into that point's last open slot."""
     by_point: dict[str, int] = {}
@@ -134,6 +145,7 @@ def mutate_over_capacity(problem: SamplingProblem, plan: SamplingPlan) -> Sampli
     return None
 
 
+@_TABLE.add(_V.BUILDING_SPLIT)
 def mutate_building_split(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Send one batch of a building with several assigned batches to another point."""
     count: dict[str, int] = {}
@@ -158,6 +170,7 @@ def mutate_building_split(problem: SamplingProblem, plan: SamplingPlan) -> Sampl
     return None
 
 
+@_TABLE.add(_V.SEALED_AT_POINT)
 def mutate_sealed_at_point(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Send the first batch of a sealed building to the first open point."""
     for b in problem.buildings:
@@ -175,6 +188,7 @@ def mutate_sealed_at_point(problem: SamplingProblem, plan: SamplingPlan) -> Samp
     return None
 
 
+@_TABLE.add(_V.SLOT_OUT_OF_WINDOW)
 def mutate_slot_out_of_window(problem: SamplingProblem,
                               plan: SamplingPlan) -> SamplingPlan | None:
     """Move one assignment to the slot just after the window."""
@@ -188,6 +202,7 @@ def mutate_slot_out_of_window(problem: SamplingProblem,
     return _rebuild(problem, plan, moved)
 
 
+@_TABLE.add(_V.DROPPED_BATCH)
 def mutate_dropped_batch(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Remove one assignment without listing the batch as unserved."""
     if not plan.assignments:
@@ -195,6 +210,7 @@ def mutate_dropped_batch(problem: SamplingProblem, plan: SamplingPlan) -> Sampli
     return _rebuild(problem, plan, plan.assignments[1:])
 
 
+@_TABLE.add(_V.COST_MISMATCH)
 def mutate_walk_cost(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Report a shorter walk on one assignment (totals follow the tampered figure)."""
     for i, a in enumerate(plan.assignments):
@@ -205,12 +221,14 @@ def mutate_walk_cost(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPl
     return None
 
 
+@_TABLE.add(_V.COST_MISMATCH)
 def mutate_totals(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Under-report the walking person-metres in the totals."""
     totals = plan.totals.model_copy(update={"walk_person_m": plan.totals.walk_person_m - 1})
     return plan.model_copy(update={"totals": totals})
 
 
+@_TABLE.add(_V.ZONE_POINT_NOT_ALLOWED, name="zone_point")
 def mutate_zone(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Move all batches of a restricted controlled building to a non-designated point."""
     for a in plan.assignments:
@@ -226,6 +244,7 @@ def mutate_zone(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | 
     return None
 
 
+@_TABLE.add(_V.REASON_FALSE)
 def mutate_false_reason(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Drop an assignment and list it as unserved because 'no point is in reach'."""
     if not plan.assignments:
@@ -238,6 +257,7 @@ def mutate_false_reason(problem: SamplingProblem, plan: SamplingPlan) -> Samplin
     return _rebuild(problem, plan, plan.assignments[1:], unserved=unserved)
 
 
+@_TABLE.add(_V.UNKNOWN_ID)
 def mutate_unknown_batch(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """List a batch id the problem lacks as unserved (sorted last)."""
     ghost = UnservedBatch(batch_id="~ghost", building_id="~ghost", people=1,
@@ -246,19 +266,19 @@ def mutate_unknown_batch(problem: SamplingProblem, plan: SamplingPlan) -> Sampli
     return plan.model_copy(update={"unserved": [*plan.unserved, ghost]})
 
 
+@_TABLE.add(_V.RECORD_MISMATCH)
 def mutate_unserved_people(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Report one more person in an unserved batch than the batch has."""
     return with_first(plan, "unserved", lambda u: bumped(u, "people"))
 
 
+@_TABLE.add(_V.DUPLICATE_BATCH)
 def mutate_unserved_twice(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """List an unserved batch twice."""
-    if not plan.unserved:
-        return None
-    u = plan.unserved[0]
-    return plan.model_copy(update={"unserved": [u, *plan.unserved]})
+    return first_twice(plan, "unserved")
 
 
+@_TABLE.add(_V.NOT_IN_REACH)
 def mutate_not_in_reach(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Serve an unserved batch out of reach at a point it may use, in the first slot where
     the queue stays within the cap (walk honest, figures recomputed)."""
@@ -284,36 +304,18 @@ def mutate_not_in_reach(problem: SamplingProblem, plan: SamplingPlan) -> Samplin
     return None
 
 
+@_TABLE.add(_V.LOAD_MISMATCH)
 def mutate_load(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Report one more person served in one point-slot load than the queue model gives."""
     return with_first(plan, "loads", lambda ld: bumped(ld, "served"))
 
 
+@_TABLE.add(_V.DOOR_TO_DOOR_MISMATCH)
 def mutate_door_to_door(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Leave the sealed buildings out of the door-to-door list."""
-    if not plan.door_to_door:
-        return None
-    return plan.model_copy(update={"door_to_door": []})
+    return emptied(plan, "door_to_door")
 
-
-_V = SamplingViolationCode
 
 #: name → :class:`~commgov.testing.Mutation` of sampling plans: every
 #: :class:`~commgov.scheduling.sampling.SamplingViolationCode` has at least one.
-SAMPLING_MUTATIONS: dict[str, Mutation] = mutations_of("sampling", [
-    ("over_capacity", _V.OVER_CAPACITY, mutate_over_capacity),
-    ("building_split", _V.BUILDING_SPLIT, mutate_building_split),
-    ("sealed_at_point", _V.SEALED_AT_POINT, mutate_sealed_at_point),
-    ("slot_out_of_window", _V.SLOT_OUT_OF_WINDOW, mutate_slot_out_of_window),
-    ("dropped_batch", _V.DROPPED_BATCH, mutate_dropped_batch),
-    ("walk_cost", _V.COST_MISMATCH, mutate_walk_cost),
-    ("totals", _V.COST_MISMATCH, mutate_totals),
-    ("zone_point", _V.ZONE_POINT_NOT_ALLOWED, mutate_zone),
-    ("false_reason", _V.REASON_FALSE, mutate_false_reason),
-    ("unknown_batch", _V.UNKNOWN_ID, mutate_unknown_batch),
-    ("unserved_people", _V.RECORD_MISMATCH, mutate_unserved_people),
-    ("unserved_twice", _V.DUPLICATE_BATCH, mutate_unserved_twice),
-    ("not_in_reach", _V.NOT_IN_REACH, mutate_not_in_reach),
-    ("load", _V.LOAD_MISMATCH, mutate_load),
-    ("door_to_door", _V.DOOR_TO_DOOR_MISMATCH, mutate_door_to_door),
-])
+SAMPLING_MUTATIONS: dict[str, Mutation] = _TABLE.mutations

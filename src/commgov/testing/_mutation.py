@@ -3,21 +3,33 @@
 A :class:`Mutation` breaks a VALID ``(problem, result)`` pair of its family in exactly one way:
 the family's verifier must then report exactly :attr:`Mutation.code`, nothing more. Each
 family's table (``SAMPLING_MUTATIONS``, ``DOOR_TO_DOOR_MUTATIONS`` …) maps a name to a
-mutation; :data:`commgov.testing.MUTATIONS` maps the family to its table.
+mutation and is filled by a :class:`MutationTable`, whose decorator sits on each operator;
+:data:`commgov.testing.MUTATIONS` maps the family to its table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["Mutation", "bumped", "drop_first", "mutations_of", "with_first"]
+__all__ = [
+    "Mutation",
+    "MutationTable",
+    "bumped",
+    "drop_first",
+    "emptied",
+    "first_twice",
+    "reversed_items",
+    "with_first",
+    "with_items",
+]
 
 _M = TypeVar("_M", bound=BaseModel)
+_F = TypeVar("_F", bound=Callable[[Any, Any], Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,27 +70,45 @@ class Mutation:
         return self.apply(problem, result)
 
 
-def mutations_of(
-    family: str,
-    entries: Iterable[tuple[Any, ...]],
-) -> dict[str, Mutation]:
-    """A family's table from ``(name, code, apply[, fixture])`` entries; notes are the
-    operators' docstrings.
+class MutationTable:
+    """A family's mutation table, filled by decorating its operators in table order.
 
-    Raises
-    ------
-    ValueError
-        If a name appears twice.
+    ``@table.add(NotificationViolationCode.ORDER)`` on ``def mutate_notices_unsorted(problem,
+    plan)`` registers the :class:`Mutation` ``"notices_unsorted"`` (the operator's name
+    without ``mutate_``, unless ``name`` is given); its note is the operator's docstring.
+
+    Attributes
+    ----------
+    family : str
+        The planning family.
+    mutations : dict of str to Mutation
+        The table: name → mutation, in the order the operators were added.
     """
-    table: dict[str, Mutation] = {}
-    for entry in entries:
-        name, code, apply = entry[0], entry[1], entry[2]
-        fixture = entry[3] if len(entry) > 3 else "default"
-        if name in table:
-            raise ValueError(f"mutation {family}/{name} defined twice")
-        note = " ".join((apply.__doc__ or "").split())
-        table[name] = Mutation(family, code, name, apply, note, fixture)
-    return table
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+        self.mutations: dict[str, Mutation] = {}
+
+    def add(
+        self, code: StrEnum, *, name: str | None = None, fixture: str = "default"
+    ) -> Callable[[_F], _F]:
+        """A decorator that adds its operator to the table with ``code`` and returns it unchanged.
+
+        Raises
+        ------
+        ValueError
+            If the name is in the table already.
+        """
+
+        def register(apply: _F) -> _F:
+            key = apply.__name__.removeprefix("mutate_") if name is None else name
+            if key in self.mutations:
+                raise ValueError(f"mutation {self.family}/{key} defined twice")
+            note = " ".join((apply.__doc__ or "").split())
+            self.mutations[key] = Mutation(self.family, code, key, apply, note, fixture)
+            return apply
+
+        return register
 
 
 def bumped(record: _M, name: str, by: float = 1) -> _M:
@@ -86,18 +116,40 @@ def bumped(record: _M, name: str, by: float = 1) -> _M:
     return record.model_copy(update={name: getattr(record, name) + by})
 
 
+def with_items(
+    result: _M, field: str, change: Callable[[list[Any]], list[Any]], *, at_least: int = 1
+) -> _M | None:
+    """A copy of ``result`` whose list ``field`` is ``change(items)``; ``None`` if the list has
+    fewer than ``at_least`` items (nothing to break that way)."""
+    items = list(getattr(result, field))
+    if len(items) < at_least:
+        return None
+    return result.model_copy(update={field: change(items)})
+
+
 def drop_first(result: _M, field: str) -> _M | None:
     """A copy of ``result`` without the first item of its list ``field``; ``None`` if empty."""
-    items = getattr(result, field)
-    if not items:
-        return None
-    return result.model_copy(update={field: items[1:]})
+    return with_items(result, field, lambda items: items[1:])
 
 
 def with_first(result: _M, field: str, change: Callable[[Any], Any]) -> _M | None:
     """A copy of ``result`` with ``change`` applied to the first item of its list ``field``;
     ``None`` if the list is empty."""
-    items = getattr(result, field)
-    if not items:
-        return None
-    return result.model_copy(update={field: [change(items[0]), *items[1:]]})
+    return with_items(result, field, lambda items: [change(items[0]), *items[1:]])
+
+
+def first_twice(result: _M, field: str) -> _M | None:
+    """A copy of ``result`` listing the first item of its list ``field`` twice (adjacent, so an
+    order by id holds); ``None`` if empty."""
+    return with_items(result, field, lambda items: [items[0], *items])
+
+
+def emptied(result: _M, field: str) -> _M | None:
+    """A copy of ``result`` with its list ``field`` empty; ``None`` if it is empty already."""
+    return with_items(result, field, lambda items: [])
+
+
+def reversed_items(result: _M, field: str) -> _M | None:
+    """A copy of ``result`` with its list ``field`` in reverse order; ``None`` with fewer than two
+    items."""
+    return with_items(result, field, lambda items: items[::-1], at_least=2)

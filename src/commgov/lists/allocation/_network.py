@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from commgov.errors import SizeLimitError
+from commgov.errors import check_size
 from commgov.lists._records import Need, Resource
 from commgov.lists.allocation._rules import (
     AllocationReasonCode,
@@ -211,23 +211,29 @@ def _network(
             rows, cols = np.nonzero(ok & (avail_a[jb] > 0)[None, :])
             parts.append((bi[rows], jb[cols], dist[rows, cols]))
             total += len(rows)
-            if total > MAX_ALLOCATION_ARCS:
-                raise SizeLimitError(
-                    f"allocation network exceeds {MAX_ALLOCATION_ARCS:,} arcs: split the lists "
-                    "(by unit or category) or set max_distance_m"
-                )
+            check_size(
+                "allocation network: need-resource arcs",
+                total,
+                MAX_ALLOCATION_ARCS,
+                "split the lists (by unit or category) or set max_distance_m",
+            )
         if max_distance_m is not None and places is not None:
-            for i in need_i[n_near[need_i] == 0].tolist():
+            for k, i in enumerate(need_i[n_near[need_i] == 0].tolist()):
+                if check is not None and not k % 256:
+                    check(done / n_need)
                 x = _approx_m(n_lat[i], n_lon[i], r_lat[res_j], r_lon[res_j])
                 close = res_j[~(x > np.nanmin(x) + 1.0)] if np.isfinite(x).any() else res_j
                 nearest[i] = min(
                     allocation_distance_m(needs[i], resources[j], places) for j in close.tolist()
                 )
     if parts:
+        if check is not None:
+            check(1.0)
         tail = np.concatenate([p[0] for p in parts])
         head = np.concatenate([p[1] for p in parts])
         dist_all = np.concatenate([p[2] for p in parts])
-        order = np.lexsort((head, tail))
+        # by (need, resource): the pairs are distinct, so one integer key orders them alike
+        order = np.argsort(tail * max(1, len(resources)) + head)
         tail, head, dist_all = tail[order], head[order], dist_all[order]
     else:
         tail = head = dist_all = np.zeros(0, dtype=np.int64)

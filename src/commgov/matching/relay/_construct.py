@@ -46,7 +46,7 @@ __all__: list[str] = []
 
 _SECOND = timedelta(seconds=1)
 
-#: A stop test: called between steps, true once the run must stop (cancelled).
+#: A stop test: called between steps, true once the run must stop (deadline or cancel).
 Stop = Callable[[], bool]
 
 
@@ -348,10 +348,15 @@ def _build_plan(
     options: dict[str, Any],
     seed: int,
     solver: str,
-    cancelled: set[int],
+    untried: set[int],
     stopped_by: StoppedBy | None,
+    untried_reason: Reason | None = None,
 ) -> RelayPlan:
-    """The plan of a schedule; parcels in ``cancelled`` get the reason ``CANCELLED``."""
+    """The plan of a schedule; parcels in ``untried`` (a stopped run had not placed them) get
+    ``untried_reason`` (default ``CANCELLED``; ``TIME_LIMIT_REACHED`` when the deadline
+    stopped the run)."""
+    if untried_reason is None:
+        untried_reason = Reason(code=CommonReasonCode.CANCELLED)
     o = d.origin
 
     def at(s: int) -> datetime:
@@ -402,8 +407,8 @@ def _build_plan(
         if p.id in done:
             continue
         fits = d.duty_fits(i)
-        if i in cancelled:
-            reason = Reason(code=CommonReasonCode.CANCELLED)
+        if i in untried:
+            reason = untried_reason
         elif fits:
             reason = Reason(
                 code=RelayReasonCode.RELAY_VOLUNTEERS_BUSY, params={"eligible": len(fits)}

@@ -17,14 +17,15 @@ Tiers: max Σ prio·dlv; min Σ prio·L; min Σ D·used (= Σ used·(handover + 
 
 from __future__ import annotations
 
-import logging
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from commgov._control import CancelToken, ProgressCallback, SolveControl, integer_bound
 from commgov._options import check_choice, check_options
-from commgov.errors import InfeasibleError, SizeLimitError, expect_type
+from commgov._redact import get_logger
+from commgov.errors import InfeasibleError, check_size, expect_type
 from commgov.matching.relay._construct import (
     _build_plan,
     _Data,
@@ -39,11 +40,11 @@ from commgov.matching.relay._construct import (
     _volunteer_lb,
 )
 from commgov.matching.relay._problem import RelayPlan, RelayProblem
-from commgov.results import SolveStatus
+from commgov.results import CommonReasonCode, Reason, SolveStatus
 
 __all__ = ["MAX_MODEL_SIZE", "MAX_PARCELS", "METHODS", "NUM_WORKERS", "plan_relay"]
 
-log = logging.getLogger("commgov.matching")
+log = get_logger("commgov.matching")
 
 #: The planning methods of :func:`plan_relay` (the first is the default).
 METHODS: tuple[str, ...] = ("cpsat",)
@@ -53,7 +54,8 @@ MAX_PARCELS = 20_000
 #: plan (with repair) is returned as ``FEASIBLE``.
 MAX_MODEL_SIZE = 400_000
 NUM_WORKERS = 1
-#: A CP-SAT tier is not started with less wall-clock time than this left.
+#: A CP-SAT tier is not started with less wall-clock time than this left (beyond the reserve
+#: of :func:`_reserve_s`).
 MIN_TIER_S = 0.05
 _DEFAULT_DET_TIME = 0.3
 _TIERS = ("priority_delivered", "weighted_late_s", "volunteer_s")
@@ -80,8 +82,12 @@ class _Tier:
     bound: float | None
 
 
+class _StopBuildError(Exception):
+    """Raised inside the model build once the run must stop (deadline or cancel)."""
+
+
 class _Model:
-    def __init__(self, d: _Data, deliverable: list[int]) -> None:
+    def __init__(self, d: _Data, deliverable: list[int], stop: Any = None) -> None:
         from ortools.sat.python import cp_model
 
         self.cp = cp_model
@@ -101,6 +107,8 @@ class _Model:
         intervals: dict[int, list[Any]] = {c: [] for c in range(len(d.classes))}
         kmax_all = max(d.cap, default=1)
         for b in sorted(by_b):
+            if stop is not None and stop():
+                raise _StopBuildError
             members = by_b[b]
             lo = min(d.arr[i] for i in members)
             kmax = min(len(members), kmax_all)
@@ -232,9 +240,17 @@ def _colour(d: _Data, raw: list[tuple[int, _Trip]]) -> list[_Trip]:
 
 
 def _tiers(
-    model: _Model, trips: list[_Trip], seed: int, ctl: SolveControl, det_time: float
+    model: _Model,
+    trips: list[_Trip],
+    seed: int,
+    ctl: SolveControl,
+    det_time: float,
+    reserve: float = 0.0,
 ) -> tuple[list[_Trip], list[_Tier]]:
-    """Solve the tiers in turn, each fixing the previous optimum; stop on cancel or deadline."""
+    """Solve the tiers in turn, each fixing the previous optimum; stop on cancel or deadline.
+
+    ``reserve`` seconds before the deadline are kept for the repair and the plan records.
+    """
     cp = model.cp
     m = model.m
     done: list[_Tier] = []
@@ -251,7 +267,7 @@ def _tiers(
             continue
         if ctl.cancelled:
             break
-        if ctl.expired(MIN_TIER_S):
+        if ctl.expired(MIN_TIER_S + reserve):
             log.warning("relay: wall-clock cap reached, tier %s not started", name)
             break
         phase = f"cp-sat {name}"
@@ -264,7 +280,7 @@ def _tiers(
         solver = cp.CpSolver()
         solver.parameters.num_workers = NUM_WORKERS
         solver.parameters.random_seed = seed
-        solver.parameters.max_time_in_seconds = max(MIN_TIER_S, ctl.remaining())
+        solver.parameters.max_time_in_seconds = max(MIN_TIER_S, ctl.remaining() - reserve)
         solver.parameters.max_deterministic_time = per_tier
         status = ctl.solve_cp_sat(solver, m, phase)
         if status not in (cp.OPTIMAL, cp.FEASIBLE):
@@ -315,9 +331,12 @@ def plan_relay(
     greedy rule can still place, so every undelivered parcel's reason holds. The model is
     built from records sorted by id; CP-SAT runs with one worker, ``random_seed = seed`` and a
     deterministic-time budget, so the same input, seed and options give byte-identical JSON
-    whatever the input order. ``time_limit_s`` is only a wall-clock safety cap: if it cuts a
-    tier short, the result is still valid but may depend on timing
-    (``info.stopped_by == "wall_clock"``).
+    whatever the input order. ``time_limit_s`` is only a wall-clock safety cap, checked by
+    every phase (greedy plans, model build, CP-SAT tiers, repair): if it cuts a tier short,
+    the result is still valid but may depend on timing (``info.stopped_by == "wall_clock"``);
+    if it stops a greedy phase with parcels not yet placed, those get the reason
+    ``TIME_LIMIT_REACHED`` and the status is ``LIMIT``. The call returns within about
+    ``time_limit_s`` plus the time to write the plan records.
 
     Parameters
     ----------
@@ -326,7 +345,8 @@ def plan_relay(
     method : {"cpsat"} or None, default None
         The planning method (:data:`METHODS`); ``None`` picks ``"cpsat"``.
     time_limit_s : float, default 30
-        Wall-clock safety cap in seconds for all CP-SAT tiers together (0 < t ≤ 3600).
+        Wall-clock safety cap in seconds on the whole call (0 < t ≤ 3600); a reserve of
+        0.05 s + 0.1 ms per parcel before it is kept for the repair and the records.
     seed : int, default 0
         CP-SAT ``random_seed`` (0 ≤ seed < 2³¹).
     progress : callable or None
@@ -343,7 +363,7 @@ def plan_relay(
         time for a wave of 400 parcels).
     strict : bool, default False
         If ``True``, raise :class:`~commgov.errors.InfeasibleError` when a parcel is
-        undelivered (not in a cancelled run).
+        undelivered (not in a cancelled run, nor one the time limit stopped).
 
     Returns
     -------
@@ -351,7 +371,9 @@ def plan_relay(
         Trips, deliveries (door times, lateness), undelivered parcels with a reason each,
         volunteer hours, totals including parcels per volunteer-hour, and
         :class:`~commgov.results.SolveInfo`: ``OPTIMAL`` when all three tiers are proven
-        optimal, ``CANCELLED`` when ``cancel`` stopped the run, else ``FEASIBLE``. ``bound``
+        optimal, ``CANCELLED`` when ``cancel`` stopped the run, ``LIMIT`` when the deadline
+        stopped a greedy phase with parcels untried (reason ``TIME_LIMIT_REACHED``), else
+        ``FEASIBLE``. ``bound``
         is a proven lower bound on ``volunteer_s`` (seconds) over the plans as good in the
         higher tiers, and ``gap = (volunteer_s − bound) / bound``: CP-SAT's bound when tiers 1
         and 2 are proven optimal, else, when every parcel that can be delivered is, the
@@ -419,15 +441,10 @@ def plan_relay(
     expect_type(problem, RelayProblem, "problem", "build one with RelayProblem(...)")
     det_time = _DEFAULT_DET_TIME if deterministic_time is None else float(deterministic_time)
     ctl = SolveControl(where, time_limit_s, progress, cancel)
-    if len(problem.parcels) > MAX_PARCELS:
-        raise SizeLimitError(
-            f"relay wave has {len(problem.parcels)} parcels (limit {MAX_PARCELS}); "
-            "split it into waves"
-        )
+    check_size("relay wave: parcels", len(problem.parcels), MAX_PARCELS, "split it into waves")
 
-    def stop() -> bool:
-        return ctl.cancelled
-
+    # every phase asks this (greedy plans, model build, repair): the one deadline and cancel
+    stop = ctl.should_stop
     d = _prepare(problem)
     deliverable = [i for i in range(len(d.parcels)) if d.duty_fits(i)]
     ctl.report("greedy", 0.0)
@@ -439,13 +456,19 @@ def plan_relay(
     placed = {i for t in trips for i in t.parcels}
     before = len(placed)
     left = final.fill(_greedy_order(d, [i for i in deliverable if i not in placed]), stop)
-    cancelled = set(left) if final.cut else set()
+    untried = set(left) if final.cut else set()
     repaired = sum(len(t.parcels) for t in final.trips()) > before
     final = _left_shift(d, final)
     proven = len(tiers) == 3 and not repaired and all(t.proven for t in tiers)
     status = SolveStatus.OPTIMAL if proven or not deliverable else SolveStatus.FEASIBLE
+    untried_reason = Reason(code=CommonReasonCode.CANCELLED)
     if ctl.stopped_by == "cancel":
         status = SolveStatus.CANCELLED
+    elif untried:  # the deadline stopped a greedy fill with parcels not placed
+        status = SolveStatus.LIMIT
+        untried_reason = Reason(
+            code=CommonReasonCode.TIME_LIMIT_REACHED, params={"time_limit_s": float(time_limit_s)}
+        )
     bound = _bound(d, deliverable, final, tiers, repaired)
     options = {
         "time_limit_s": float(time_limit_s),
@@ -454,9 +477,11 @@ def plan_relay(
         "strict": strict,
     }
     solver = "cp-sat" if used_cp else "greedy"
-    plan = _build_plan(d, final, status, bound, options, seed, solver, cancelled, ctl.stopped_by)
+    plan = _build_plan(
+        d, final, status, bound, options, seed, solver, untried, ctl.stopped_by, untried_reason
+    )
     ctl.done(float(plan.totals.volunteer_s), bound)
-    if strict and plan.undelivered and status is not SolveStatus.CANCELLED:
+    if strict and plan.undelivered and status not in (SolveStatus.CANCELLED, SolveStatus.LIMIT):
         raise InfeasibleError(
             f"{len(plan.undelivered)} parcels could not be delivered",
             [u.parcel_id for u in plan.undelivered],
@@ -474,13 +499,15 @@ def _search(
 ) -> tuple[list[_Trip], list[_Tier], bool]:
     """The better greedy plan improved by the CP-SAT tiers: (trips, tiers solved, CP-SAT used).
 
-    When ``stop()`` becomes true, the best complete plan found so far (possibly a partial
-    greedy plan) is returned.
+    When ``stop()`` becomes true (deadline or cancel), the best plan found so far (possibly a
+    partial greedy plan) is returned; the CP-SAT model is not built, or not solved, once the
+    deadline is near.
     """
     sched = _Schedule(d)
     sched.fill(_greedy_order(d, deliverable), stop)
     if sched.cut:
         return sched.trips(), [], False
+    reserve = _reserve_s(len(d.parcels))
     trips = sched.trips()
     dispatched = _dispatch(d, deliverable, stop)
     if dispatched is not None:
@@ -496,18 +523,29 @@ def _search(
                 _score(d, sched.trips()),
                 _score(d, disp.trips()),
             )
-    size = sum(
-        (c := sum(1 for j in deliverable if d.bld[j] == b)) * (c + sum(map(len, d.windows)))
-        for b in range(len(d.buildings))
-    )
+    per_building = Counter(d.bld[j] for j in deliverable)
+    windows = sum(map(len, d.windows))
+    size = sum(c * (c + windows) for c in per_building.values())
     if not deliverable or stop():
         return trips, [], False
     if size > MAX_MODEL_SIZE:
         log.warning("relay: model size %d > %d, greedy plan only", size, MAX_MODEL_SIZE)
         return trips, [], False
-    model = _Model(d, deliverable)
-    trips, tiers = _tiers(model, trips, seed, ctl, det_time)
+    if ctl.expired(MIN_TIER_S + reserve):  # no time for a tier: keep the greedy plan
+        log.warning("relay: wall-clock cap reached, CP-SAT not started")
+        return trips, [], False
+    try:
+        model = _Model(d, deliverable, lambda: ctl.should_stop(MIN_TIER_S + reserve))
+    except _StopBuildError:
+        log.warning("relay: stopped while the CP-SAT model was built; greedy plan kept")
+        return trips, [], False
+    trips, tiers = _tiers(model, trips, seed, ctl, det_time, reserve)
     return trips, tiers, True
+
+
+def _reserve_s(parcels: int) -> float:
+    """Seconds kept before the deadline for the repair and the plan records of a wave."""
+    return 0.05 + 1e-4 * parcels
 
 
 def _bound(

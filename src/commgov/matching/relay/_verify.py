@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from commgov.errors import expect_type
 from commgov.matching.relay._problem import (
@@ -66,6 +67,8 @@ class RelayViolationCode(StrEnum):
     """A delivery or undelivered entry misreports its trip, volunteer, building or priority."""
     REASON_FALSE = "REASON_FALSE"
     """An undelivered parcel's reason is missing, malformed, or its predicate does not hold."""
+    STATUS_FALSE = "STATUS_FALSE"
+    """The status is ``LIMIT`` but no parcel is left untried (``TIME_LIMIT_REACHED``)."""
 
 
 class RelayObjective(NamedTuple):
@@ -100,7 +103,12 @@ def is_valid_relay_plan(problem: RelayProblem, plan: RelayPlan) -> VerificationR
       and no trip of theirs to the building departing at or after the arrival, with room, can
       be lengthened by one door time without leaving the window or meeting their next trip;
     * ``CANCELLED``: accepted exactly when ``plan.info.status`` is ``CANCELLED`` (the run
-      stopped before the parcel was placed).
+      stopped before the parcel was placed);
+    * ``TIME_LIMIT_REACHED(time_limit_s)``: accepted exactly when ``plan.info.status`` is
+      ``LIMIT`` (the deadline stopped the run before the parcel was placed) and
+      ``time_limit_s`` is the plan's ``info.options["time_limit_s"]``.
+
+    A plan with status ``LIMIT`` must leave at least one parcel with ``TIME_LIMIT_REACHED``.
 
     Optimality is not checked (compare the report's ``objective``, a :class:`RelayObjective`,
     with a reference for that).
@@ -134,7 +142,7 @@ def is_valid_relay_plan(problem: RelayProblem, plan: RelayPlan) -> VerificationR
     expect_type(plan, RelayPlan, "plan")
     report = VerificationReport(family="relay")
     bad = report.add
-    cancelled = plan.info.status == SolveStatus.CANCELLED
+    status = plan.info.status
 
     parcels = {p.id: p for p in problem.parcels}
     buildings = {b.id: b for b in problem.buildings}
@@ -295,9 +303,13 @@ def is_valid_relay_plan(problem: RelayProblem, plan: RelayPlan) -> VerificationR
         if not u.reasons:
             bad(RelayViolationCode.REASON_FALSE, up.id, "undelivered parcel without a reason")
         for reason in u.reasons:
-            why = _reason_false(problem, up, reason, by_vol, cancelled)
+            why = _reason_false(problem, up, reason, by_vol, status, plan.info.options)
             if why:
                 bad(RelayViolationCode.REASON_FALSE, up.id, f"{reason.code}: {why}")
+    if status == SolveStatus.LIMIT and not any(
+        r.code == CommonReasonCode.TIME_LIMIT_REACHED for u in plan.undelivered for r in u.reasons
+    ):
+        bad(RelayViolationCode.STATUS_FALSE, "info", "status LIMIT but no parcel left untried")
     report.objective = objective
     return report
 
@@ -307,11 +319,21 @@ def _reason_false(
     parcel: Parcel,
     reason: Reason,
     by_vol: dict[str, list[RelayTrip]],
-    cancelled: bool,
+    status: SolveStatus,
+    options: Mapping[str, Any],
 ) -> str:
     """Why the reason's predicate fails for this parcel, or ``""`` if it holds."""
     if reason.code == CommonReasonCode.CANCELLED:
-        return "" if cancelled else "the plan's status is not CANCELLED"
+        return "" if status == SolveStatus.CANCELLED else "the plan's status is not CANCELLED"
+    if reason.code == CommonReasonCode.TIME_LIMIT_REACHED:
+        if status != SolveStatus.LIMIT:
+            return f"the plan's status is {status}, not LIMIT"
+        if reason.params.get("time_limit_s") != options.get("time_limit_s"):
+            return (
+                f"time_limit_s {reason.params.get('time_limit_s')}, the plan ran with "
+                f"{options.get('time_limit_s')}"
+            )
+        return ""
     bld = problem.building(parcel.building_id)
     one = timedelta(seconds=trip_seconds(problem, bld, 1))
     arr = parcel.arrival

@@ -8,20 +8,23 @@ and a lower bound. ``_solve_cpsat.py`` builds the CP-SAT model from them (see it
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from commgov._control import SolveControl
-from commgov.errors import SizeLimitError, SolverError
+from commgov._redact import get_logger
+from commgov.errors import SizeLimitError, SolverError, check_size
 from commgov.matching.volunteers._pairs import Prepared
 
 __all__ = ["_Model", "_Start", "_lagrangian_start"]
 
-_log = logging.getLogger("commgov.matching")
+_log = get_logger("commgov.matching")
 
 _EXACT = 2**53
+
+#: Tasks completed between two looks at the deadline and the cancel token.
+CHECK_EVERY = 256
 
 
 class _Model:
@@ -90,15 +93,19 @@ class _Model:
         self.w1 = 1 + self.w2 * self.n_prev + total_best
         self.prio_total = int(self.prio.sum())
         top = self.w1 * self.prio_total + self.w2 * self.n_prev + total_best
-        if top >= _EXACT:
-            raise SizeLimitError(
-                f"the weighted matching objective may reach {top} ≥ 2^53, too wide to solve and "
-                "bound exactly; split the problem (fewer tasks, a smaller max_distance_m, "
-                "smaller priorities or scope penalties)"
-            )
+        check_size(
+            "matching: weighted objective with minute budgets (below 2^53 to solve and bound "
+            "exactly)",
+            top,
+            _EXACT - 1,
+            "split the problem (fewer tasks, a smaller max_distance_m, smaller priorities or "
+            "scope penalties)",
+        )
         self.const = self.w1 * self.prio_total + self.w2 * self.n_prev
         # objective = const + Σ coef·x
         self.coef = self.kc - self.w1 * self.prio[self.kt] - self.w2 * self.k_same
+        #: tasks the last :meth:`complete` did not reach (stopped by its ``ctl``)
+        self.untried: list[int] = []
 
     # ------------------------------------------------------------------ solutions
     def objective(self, sel: Any) -> int:
@@ -173,9 +180,13 @@ class _Model:
                     sel[k] = False
         return sel
 
-    def complete(self, sel: Any) -> tuple[Any, int]:
+    def complete(self, sel: Any, ctl: SolveControl | None = None) -> tuple[Any, int]:
         """Make a selection maximal: unmatched tasks by priority then id, to the cheapest
-        volunteer with room in the slot, the day and minutes. Returns it and the tasks added."""
+        volunteer with room in the slot, the day and minutes. Returns it and the tasks added.
+
+        ``ctl`` is asked every :data:`CHECK_EVERY` tasks; once it says stop, the tasks not
+        reached are left out and listed in :attr:`untried` (else it is empty).
+        """
         import numpy as np
 
         sel = sel.copy()
@@ -196,7 +207,11 @@ class _Model:
         open_tasks = [t for t in range(self.n_tasks) if not served[t] and starts[t] < starts[t + 1]]
         open_tasks.sort(key=lambda t: (-int(self.prio[t]), t))
         added = 0
-        for t in open_tasks:
+        self.untried = []
+        for i, t in enumerate(open_tasks):
+            if ctl is not None and i % CHECK_EVERY == 0 and ctl.should_stop():
+                self.untried = open_tasks[i:]
+                break
             ks = range(int(starts[t]), int(starts[t + 1]))
             for k in sorted(ks, key=lambda k: (int(self.coef[k]), k)):
                 sk, dk = int(s_key[k]), int(d_key[k])
@@ -226,6 +241,7 @@ class _Start:
     best: Any  #: best budget-feasible, maximal selection found
     bound: int | None  #: best Lagrangian lower bound on the weighted objective
     flows: int  #: flow solves done
+    untried: list[int]  #: tasks the completion of ``best`` did not reach (stopped)
 
 
 def _flow(m: _Model, mu: Any) -> tuple[Any, int]:
@@ -265,7 +281,9 @@ def _lagrangian_start(m: _Model, iterations: int, ctl: SolveControl) -> _Start:
     (``θ`` halved after three steps without a better bound) for a fixed number of flow
     solves, so the outcome is deterministic. Each flow solution is repaired to fit the budgets
     and completed (:meth:`_Model.repair`, :meth:`_Model.complete`); the best is kept. Once
-    ``ctl`` is cancelled no further flow is solved.
+    ``ctl`` is cancelled, or the planned time of a flow (``_solve_flow.flow_fits``) exceeds
+    the time left, no further flow is solved; completions stop on ``ctl`` too, and the best
+    start's untried tasks are returned in ``_Start.untried``.
     """
     import numpy as np
 
@@ -276,7 +294,7 @@ def _lagrangian_start(m: _Model, iterations: int, ctl: SolveControl) -> _Start:
     _, d_key = m._keys()
     if m.n_tasks == 0 or n_kept == 0:
         empty = np.zeros(n_kept, dtype=bool)
-        return _Start(empty, True, empty, None, 0)
+        return _Start(empty, True, empty, None, 0, [])
     mu = np.zeros(n_vd, dtype=np.int64)
     # μ beyond w1·max priority per minute makes every pair of that volunteer-day unattractive
     mu_cap = m.w1 * int(m.prio.max())
@@ -288,11 +306,20 @@ def _lagrangian_start(m: _Model, iterations: int, ctl: SolveControl) -> _Start:
     stall = 0
     done = 0
     total = max(1, iterations)
+    from commgov.matching.volunteers._solve_flow import flow_fits
+
+    untried: list[int] = []
     for it in range(total):
-        if ctl.cancelled:
+        n_vd_used = min(n_kept, n_vd)
+        if not flow_fits(
+            ctl,
+            n_kept + 2 * m.n_tasks + 2 * n_vd_used,
+            m.n_tasks + 2 + min(n_kept, m.n_vols * m.n_slots) + n_vd_used,
+        ):
             break
-        ctl.report("lagrangian", 0.1 + 0.4 * it / total,
-                   None if best is None else float(m.shortfall(best)))
+        ctl.report(
+            "lagrangian", 0.1 + 0.4 * it / total, None if best is None else float(m.shortfall(best))
+        )
         try:
             sel, cost = _flow(m, mu)
         except SizeLimitError as exc:
@@ -308,10 +335,10 @@ def _lagrangian_start(m: _Model, iterations: int, ctl: SolveControl) -> _Start:
             stall += 1
             if stall >= 3:
                 theta, stall = theta / 2, 0
-        cand, _ = m.complete(m.repair(sel))
+        cand, _ = m.complete(m.repair(sel), ctl)
         obj = m.objective(cand)
-        if best is None or obj < best_obj:
-            best, best_obj = cand, obj
+        if best is None or (obj < best_obj and not m.untried) or (untried and not m.untried):
+            best, best_obj, untried = cand, obj, m.untried
         if bound >= best_obj:
             break  # the best start is proven optimal
         mins = np.bincount(d_key[sel], weights=m.k_dur[sel], minlength=n_vd).astype(np.int64)
@@ -322,12 +349,12 @@ def _lagrangian_start(m: _Model, iterations: int, ctl: SolveControl) -> _Start:
             break
         step = theta * (best_obj - low) / norm
         mu = np.clip(np.rint(mu + step * g), 0, mu_cap).astype(np.int64)
-    if relaxed is None and ctl.cancelled:
+    if relaxed is None and ctl.should_stop():
         empty = np.zeros(n_kept, dtype=bool)
-        return _Start(empty, False, None, None, done)
-    if relaxed is None:  # the flow could not be built: pins, then greedy
+        return _Start(empty, False, None, None, done, [])
+    if relaxed is None:  # the flow could not be built or would not fit: pins, then greedy
         pins = np.zeros(n_kept, dtype=bool)
         pins[m.pin_vol[m.kt] >= 0] = True
-        best, _ = m.complete(pins)
-        return _Start(pins, False, best, None, done)
-    return _Start(relaxed, True, best, bound, done)
+        best, _ = m.complete(pins, ctl)
+        return _Start(pins, False, best, None, done, m.untried)
+    return _Start(relaxed, True, best, bound, done, untried)

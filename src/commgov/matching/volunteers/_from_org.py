@@ -102,8 +102,9 @@ def matching_problem_from_org(
     scope: set[str] | None = None
     if community_id is not None:
         graph, scope = community_scope(graph, community_id, "matching problem")
-    window = coerce_window(window, community_id or "matching_problem_from_org", _WHAT,
-                           optional=True)
+    window = coerce_window(
+        window, community_id or "matching_problem_from_org", _WHAT, optional=True
+    )
     timezone = _timezone(graph, community_id)
     on = None if window is None else window.start.astimezone(ZoneInfo(timezone)).date()
     teams = {t.id: t for t in graph.model.teams}

@@ -40,9 +40,12 @@ def _pick_method(method: str, objective: str, budgets: bool) -> str:
     sense (an objective the method does not solve, minute budgets without CP-SAT)."""
     if budgets and objective != "min_cost":
         raise InvalidParameterError(
-            "objective", objective,
+            "objective",
+            objective,
             "'min_cost' when volunteers have minute budgets (Volunteer.minutes_per_day), "
-            "which are solved by CP-SAT", _WHERE)
+            "which are solved by CP-SAT",
+            _WHERE,
+        )
     if method == "auto":
         if budgets:
             return "cpsat"
@@ -50,13 +53,18 @@ def _pick_method(method: str, objective: str, budgets: bool) -> str:
     if objective not in _SOLVES[method]:
         fits = [m for m, objectives in _SOLVES.items() if objective in objectives]
         raise InvalidParameterError(
-            "method", method,
-            f"'auto' or one of {', '.join(map(repr, fits))} for objective={objective!r}", _WHERE)
+            "method",
+            method,
+            f"'auto' or one of {', '.join(map(repr, fits))} for objective={objective!r}",
+            _WHERE,
+        )
     if budgets and method != "cpsat":
         raise InvalidParameterError(
-            "method", method,
+            "method",
+            method,
             "'auto' or 'cpsat' when volunteers have minute budgets (Volunteer.minutes_per_day)",
-            _WHERE)
+            _WHERE,
+        )
     return method
 
 
@@ -105,7 +113,8 @@ def match_volunteers(
     The network is built in id order, so the result does not depend on input order. Every match
     carries a ``MATCHED`` reason (skill, distance, load, scope; ``PINNED`` too when pinned);
     every unmatched task one primary reason: ``SKILL_MISSING``, ``OUT_OF_SCOPE``, ``TOO_FAR``,
-    ``OUT_OF_WINDOW`` or ``CAPACITY_USED``.
+    ``OUT_OF_WINDOW``, ``NO_CAPACITY`` (every eligible volunteer has capacity 0 or too short a
+    minute budget for it) or ``CAPACITY_USED``.
 
     Parameters
     ----------
@@ -115,17 +124,24 @@ def match_volunteers(
         The algorithm (``None`` = ``"auto"``, see above).
     time_limit_s : float, default 10
         Wall-clock cap in seconds, in (0, 3600]. The CP-SAT method plans its deterministic
-        work from it (so results do not depend on the machine); the flow and deferred
-        acceptance run to the end.
+        work from it (so results do not depend on the machine). Every phase looks at the
+        deadline (the pair listing between blocks of tasks, deferred acceptance and the
+        greedy completions every few thousand steps, the explanations of unmatched tasks);
+        a min-cost flow solve, which cannot be interrupted, starts only when its planned
+        time (from its arcs and nodes) fits the time left, else a greedy assignment is
+        made instead (status ``FEASIBLE``). A call returns within about the limit plus one
+        second: when the limit cut it short, with status ``LIMIT``, ``info.stopped_by =
+        "wall_clock"``, the best valid assignment found (at least the pins) and every task
+        not tried unmatched with reason ``TIME_LIMIT_REACHED``.
     seed : int, default 0
         Random seed of CP-SAT (its search is deterministic for a given seed), in [0, 2³¹).
     progress : callable or None
         Called with :class:`commgov.ProgressEvent` at phase boundaries and at least once a
         second while CP-SAT runs; the last event has phase ``"done"``.
     cancel : threading.Event or None
-        Once set, the run stops within about a second and returns the best valid result found
-        by then with status ``CANCELLED``: pins kept and every task not yet tried unmatched
-        with reason ``CANCELLED`` when no solve had finished.
+        Once set, the run stops at the next look (within about a second) and returns the
+        best valid result found by then with status ``CANCELLED``: pins kept and every task
+        not yet tried unmatched with reason ``CANCELLED``.
     objective : {"min_cost", "fair", "stable"}, default "min_cost"
         The objective.
     propose : {"tasks", "volunteers"}, default "tasks"
@@ -149,8 +165,12 @@ def match_volunteers(
         solve ``objective``, or minute budgets are combined with an objective other than
         ``min_cost`` or a method other than ``"cpsat"``.
     commgov.errors.SizeLimitError
-        If the flow network exceeds ``MAX_ARCS`` arcs, or ``max|cost|·nodes`` reaches 2⁶¹
-        (CP-SAT: more than its pair guard, or a weighted objective reaching 2⁵³).
+        Before anything large is built, from an estimate computed from counts (within a
+        second, without growing memory): more than ``MAX_ARCS`` arcs in the flow network
+        (CP-SAT: more than its pair guard), an availability table of more than 50 million
+        (volunteer, slot) cells; after building: ``max|cost|·nodes`` reaching 2⁶¹, or (CP-SAT)
+        a weighted objective reaching 2⁵³. The message names the figure, the limit and what
+        to change.
     commgov.errors.InfeasibleError
         If ``strict`` and some task is unmatched.
     commgov.errors.SolverError
@@ -192,8 +212,14 @@ def match_volunteers(
     >>> [(m.task_id, m.volunteer_id, m.distance_m) for m in a.matches]
     [('t1', 'v1', 95)]
     """
-    check_options(_WHERE, time_limit_s=time_limit_s, seed=seed, progress=progress,
-                  cancel=cancel, strict=strict)
+    check_options(
+        _WHERE,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        progress=progress,
+        cancel=cancel,
+        strict=strict,
+    )
     expect_type(
         problem,
         MatchingProblem,
@@ -222,7 +248,8 @@ def match_volunteers(
             result = match_flow(problem, objective, ctl)
     if ctl.stopped_by is not None:
         result = result.model_copy(
-            update={"info": result.info.model_copy(update={"stopped_by": ctl.stopped_by})})
+            update={"info": result.info.model_copy(update={"stopped_by": ctl.stopped_by})}
+        )
     ctl.done(float(result.totals.priority_served))
     if strict and result.unmatched:
         ids = [u.task_id for u in result.unmatched]

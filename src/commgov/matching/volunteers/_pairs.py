@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from commgov._control import SolveControl
+from commgov.errors import check_size
 from commgov.matching.volunteers._problem import SCOPE_ORDER, MatchingProblem, Task, Volunteer
 from commgov.matching.volunteers._rules import MatchingReasonCode, travel_distance_m
 from commgov.results import Reason
@@ -172,6 +174,10 @@ def _lon_window(
     return (lo + hi) / 2.0, (hi - lo) / 2.0 + dlon
 
 
+class _Stopped(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside :func:`prepare` when the run's control says stop (caught there)."""
+
+
 def _eligible_pairs(
     tasks: list[Task],
     vols: list[Volunteer],
@@ -180,6 +186,7 @@ def _eligible_pairs(
     avail: Any,
     detour: float,
     limit: float,
+    ctl: SolveControl | None = None,
 ) -> tuple[Any, Any, Any]:
     """Every eligible (task index, volunteer index, distance_m), sorted by task then volunteer.
 
@@ -189,6 +196,7 @@ def _eligible_pairs(
     distance) lies within a relative 1e-9 of an integer, so that a last-bit difference between
     numpy's and libm's transcendental functions could change the rounding, the distance is
     recomputed with :func:`travel_distance_m` itself. Skill levels and availability are exact.
+    ``ctl`` is asked before each block of tasks; :class:`_Stopped` is raised once it says stop.
     """
     import numpy as np
 
@@ -203,6 +211,9 @@ def _eligible_pairs(
     t_lon_deg = np.array([t.location.lon for t in tasks], dtype=np.float64)
     t_level = np.array([t.min_level for t in tasks], dtype=np.int64)
     v_lon_deg = np.array([v.location.lon for v in vols], dtype=np.float64)
+    # per point once, not per pair (the same values)
+    t_rad = np.radians(t_lat_deg)
+    t_cos = np.cos(t_rad)
     block = 256
     # haversine term of the largest great-circle distance that can still round to ≤ limit
     hav_max = math.sin(min(math.pi / 2, (limit + 1.0) / (EARTH_RADIUS_M * detour) / 2)) ** 2
@@ -210,6 +221,7 @@ def _eligible_pairs(
         if skill not in cand._arrays:
             continue
         v_idx, v_plat, _, v_level = cand._arrays[skill]
+        v_cos = np.cos(v_plat)
         v_lats = np.asarray(cand._lat[skill])
         tis = np.array(by_skill[skill], dtype=np.int64)
         # 2-D blocks: strips of height `half` in latitude, ordered by longitude inside a strip,
@@ -221,6 +233,8 @@ def _eligible_pairs(
         starts_ = sorted({0, *cuts.tolist(), *range(0, len(tis), block)})
         bounds = [*starts_, len(tis)]
         for b0, b1 in itertools.pairwise(bounds):
+            if ctl is not None and ctl.should_stop():
+                raise _Stopped
             tb = tis[b0:b1]
             b_lat = t_lat_deg[tb]
             lo = int(np.searchsorted(v_lats, b_lat.min() - half, side="left"))
@@ -242,10 +256,11 @@ def _eligible_pairs(
                 continue
             tt = tb[r]
             vv = vb[c]
-            p1 = np.radians(t_lat_deg[tt])
-            p2 = v_plat[sub][c]
+            p1 = t_rad[tt]
+            sc = sub[c]
+            p2 = v_plat[sc]
             dl = np.radians(v_lon_deg[vv] - t_lon_deg[tt])
-            h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+            h = np.sin((p2 - p1) / 2) ** 2 + t_cos[tt] * v_cos[sc] * np.sin(dl / 2) ** 2
             x = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * detour + 0.5
             dist = np.floor(x)
             keep = dist <= limit + 1.0
@@ -343,8 +358,12 @@ class Prepared:
     pl: Any
     pc: Any
     eligible_count: Any
+    no_capacity_count: Any
     cand: _Candidates
     scope: _ScopeCodes
+    #: False when the run was stopped while the pairs were listed: then the pair arrays hold
+    #: the pinned pairs only, and the counts are zero (no task was tried)
+    complete: bool = True
 
     @property
     def t_day(self) -> Any:
@@ -352,9 +371,148 @@ class Prepared:
         return self.slot_day[self.t_slot]
 
 
-def prepare(problem: MatchingProblem) -> Prepared:
-    """Sort, number and list the eligible pairs of ``problem`` (see :class:`Prepared`)."""
+#: Size guard: most (volunteer, slot) cells of the availability table (one byte each).
+MAX_AVAILABILITY_CELLS = 50_000_000
+
+#: Size guard: most eligible pairs listed (about 40 bytes each), estimated before listing.
+MAX_PAIRS_LISTED = 20_000_000
+
+_SPLIT = (
+    "split the problem (fewer tasks or volunteers per call, one community or one day at a "
+    "time) or use a smaller max_distance_m"
+)
+
+
+def _hav(x: float) -> float:
+    return math.sin(x / 2.0) ** 2
+
+
+def estimate_pairs(problem: MatchingProblem) -> int:
+    """An upper bound on the eligible pairs of ``problem``, from counts, before listing any.
+
+    Volunteers are counted per (skill, cell) of a latitude-longitude grid whose cells are a
+    quarter of the reach (``max_distance_m + 1`` metres over the detour factor) high and
+    wide; a task may only pair with the volunteers having its skill in the cells that a point
+    of its cell can reach (from hav θ ≥ hav Δφ + cos²φ_max · hav Δλ). Levels, scope and
+    availability are ignored, so the figure is never below the true count.
+
+    Notes
+    -----
+    O((T + V·skills) log(T + V)) time and O(T + V·skills) memory: about 60 vectorised
+    look-ups of the distinct (skill, cell) keys of the tasks.
+    """
     import numpy as np
+
+    tasks, vols = problem.tasks, problem.volunteers
+    if not tasks or not vols:
+        return 0
+    k = 4
+    reach = min(math.pi, (problem.max_distance_m + 1.0) / (EARTH_RADIUS_M * problem.detour_factor))
+    h_lat = math.degrees(reach) / k
+    t_lat = np.array([t.location.lat for t in tasks], dtype=np.float64)
+    t_lon = np.array([t.location.lon for t in tasks], dtype=np.float64)
+    skills = sorted({s for v in vols for s in v.skills} | {t.skill for t in tasks})
+    code = {s: i for i, s in enumerate(skills)}
+    vs = [(code[s], v.location.lat, v.location.lon) for v in vols for s in v.skills]
+    v_sk = np.array([x[0] for x in vs], dtype=np.int64)
+    v_lat = np.array([x[1] for x in vs], dtype=np.float64)
+    v_lon = np.array([x[2] for x in vs], dtype=np.float64)
+    t_sk = np.array([code[t.skill] for t in tasks], dtype=np.int64)
+    phi_max = max(float(np.abs(t_lat).max()), float(np.abs(v_lat).max()) if len(v_lat) else 0.0)
+    phi_max = min(90.0, phi_max + math.degrees(reach))
+    c = math.cos(math.radians(phi_max))
+    n_lon = 1
+    if c > 1e-6 and _hav(reach) / (c * c) < 1.0:
+        lon_reach = math.degrees(2.0 * math.asin(math.sqrt(_hav(reach)) / c))
+        n = int(360.0 / (lon_reach / k))
+        if n >= 2 * k + 3:
+            n_lon = n
+    w_lon = 360.0 / n_lon
+    n_lat = int(180.0 / h_lat) + 2
+
+    def cells(lat: Any, lon: Any) -> tuple[Any, Any]:
+        i = np.floor((lat + 90.0) / h_lat).astype(np.int64)
+        j = np.floor((lon + 180.0) / w_lon).astype(np.int64) % n_lon
+        return i, j
+
+    vi, vj = cells(v_lat, v_lon)
+    v_key = (v_sk * n_lat + vi) * n_lon + vj
+    v_keys, v_count = np.unique(v_key, return_counts=True)
+    if len(v_keys) == 0:
+        return 0
+    ti, tj = cells(t_lat, t_lon)
+    t_key = (t_sk * n_lat + ti) * n_lon + tj
+    t_keys, t_count = np.unique(t_key, return_counts=True)
+    t_sk_u = t_keys // (n_lat * n_lon)
+    t_i = (t_keys // n_lon) % n_lat
+    t_j = t_keys % n_lon
+    skill_total = np.bincount(v_sk, minlength=len(skills))
+    near = np.zeros(len(t_keys), dtype=np.int64)
+    span_j = range(-(k + 1), k + 2) if n_lon > 1 else range(1)
+    hav_r = _hav(reach)
+    for di in range(-(k + 1), k + 2):
+        d_lat = math.radians(max(0, abs(di) - 1) * h_lat)
+        for dj in span_j:
+            d_lon = math.radians(max(0, abs(dj) - 1) * w_lon)
+            if _hav(d_lat) + c * c * _hav(d_lon) > hav_r:
+                continue
+            ii = t_i + di
+            ok = (ii >= 0) & (ii < n_lat)
+            key = (t_sk_u * n_lat + ii) * n_lon + (t_j + dj) % n_lon
+            pos = np.minimum(np.searchsorted(v_keys, key), len(v_keys) - 1)
+            hit = ok & (v_keys[pos] == key)
+            near += np.where(hit, v_count[pos], 0)
+    near = np.minimum(near, skill_total[t_sk_u])
+    return int((near * t_count).sum())
+
+
+def _pin_pairs(
+    problem: MatchingProblem, tasks: list[Task], vols: list[Volunteer], detour: float
+) -> tuple[Any, Any, Any]:
+    """The pinned pairs alone (pins are validated eligible), sorted by task index."""
+    import numpy as np
+
+    t_index = {t.id: i for i, t in enumerate(tasks)}
+    v_index = {v.id: i for i, v in enumerate(vols)}
+    rows = sorted((t_index[p.task_id], v_index[p.volunteer_id]) for p in problem.pinned)
+    pt = np.array([r[0] for r in rows], dtype=np.int64)
+    pv = np.array([r[1] for r in rows], dtype=np.int64)
+    pd = np.array([travel_distance_m(tasks[t], vols[v], detour) for t, v in rows], dtype=np.int64)
+    return pt, pv, pd
+
+
+def prepare(
+    problem: MatchingProblem, ctl: SolveControl | None = None, n_est: int | None = None
+) -> Prepared:
+    """Sort, number and list the eligible pairs of ``problem`` (see :class:`Prepared`).
+
+    ``n_est``: :func:`estimate_pairs` of the problem when the caller has it already.
+
+    ``ctl`` is asked between blocks of the pair listing; once it says stop, the result is
+    marked incomplete (``complete=False``) and holds the pinned pairs only.
+
+    Raises
+    ------
+    commgov.errors.SizeLimitError
+        Before allocating, if the availability table (volunteers × slots) would exceed
+        :data:`MAX_AVAILABILITY_CELLS` cells or the estimated eligible pairs
+        (:func:`estimate_pairs`) :data:`MAX_PAIRS_LISTED`.
+    """
+    import numpy as np
+
+    n_slots_est = len({(t.window.start, t.window.end) for t in problem.tasks})
+    check_size(
+        "matching: availability table cells (volunteers × slots)",
+        len(problem.volunteers) * n_slots_est,
+        MAX_AVAILABILITY_CELLS,
+        "use fewer, longer slots or " + _SPLIT,
+    )
+    check_size(
+        "matching: eligible pairs (upper estimate from skills and places)",
+        estimate_pairs(problem) if n_est is None else n_est,
+        MAX_PAIRS_LISTED,
+        _SPLIT,
+    )
 
     tasks = sorted(problem.tasks, key=lambda t: t.id)
     vols = sorted(problem.volunteers, key=lambda v: v.id)
@@ -369,17 +527,37 @@ def prepare(problem: MatchingProblem) -> Prepared:
     day_ix = {d: i for i, d in enumerate(day_keys)}
     slot_day = np.array([day_ix[s.astimezone(zone).date()] for s, _ in slot_keys], dtype=np.int64)
     avail = _availability(vols, slot_keys)
-    pt, pv, pd = _eligible_pairs(tasks, vols, cand, t_slot, avail, detour, limit)
     scope = _ScopeCodes(tasks, vols)
+    pen = problem.scope_penalties
+    penalty = np.array([pen.of(level) for level in SCOPE_ORDER], dtype=np.int64)
+    # eligible volunteers that can never take the task (has_capacity_for is false)
+    v_zero = np.array(
+        [v.capacity_per_slot == 0 or v.capacity_per_day == 0 for v in vols], dtype=bool
+    )
+    n_tasks = len(tasks)
+    complete = True
+    try:
+        if ctl is not None and ctl.should_stop():
+            raise _Stopped
+        pt, pv, pd = _eligible_pairs(tasks, vols, cand, t_slot, avail, detour, limit, ctl)
+    except _Stopped:
+        complete = False
+        pt, pv, pd = _pin_pairs(problem, tasks, vols, detour)
     pl = scope.level(pt, pv)
     if not scope.trivial:
         keep = pl >= 0
         pt, pv, pd, pl = pt[keep], pv[keep], pd[keep], pl[keep]
-    pen = problem.scope_penalties
-    penalty = np.array([pen.of(level) for level in SCOPE_ORDER], dtype=np.int64)
     pc = pd + penalty[pl]
-    n_tasks = len(tasks)
     eligible_count = np.bincount(pt, minlength=n_tasks) if n_tasks else np.zeros(0, np.int64)
+    v_budget = np.array(
+        [-1 if v.minutes_per_day is None else v.minutes_per_day for v in vols], dtype=np.int64
+    )
+    t_dur = np.array([t.duration_min or 0 for t in tasks], dtype=np.int64)
+    if len(pt) and (v_zero.any() or (v_budget >= 0).any()):
+        no_cap = v_zero[pv] | ((v_budget[pv] >= 0) & (t_dur[pt] > v_budget[pv]))
+        no_capacity_count = np.bincount(pt[no_cap], minlength=n_tasks)
+    else:
+        no_capacity_count = np.zeros(n_tasks, dtype=np.int64)
     return Prepared(
         problem=problem,
         tasks=tasks,
@@ -394,23 +572,33 @@ def prepare(problem: MatchingProblem) -> Prepared:
         pl=pl,
         pc=pc,
         eligible_count=eligible_count,
+        no_capacity_count=no_capacity_count,
         cand=cand,
         scope=scope,
+        complete=complete,
     )
 
 
 def primary_reason(prep: Prepared, ti: int) -> Reason:
     """Why task ``ti`` is unmatched: the first failing condition, in the order skill, scope,
-    distance, window, capacity (the predicates :func:`~commgov.matching.is_valid_assignment`
-    checks)."""
+    distance, window, no capacity, capacity (the predicates
+    :func:`~commgov.matching.is_valid_assignment` checks)."""
     import numpy as np
 
     count = int(prep.eligible_count[ti])
     if count:  # params known to match REASON_PARAMS: skip re-validation (hot path)
+        none = int(prep.no_capacity_count[ti])
+        if none == count:
+            code, params = MatchingReasonCode.NO_CAPACITY, {"eligible": count}
+        elif none:
+            code, params = (
+                MatchingReasonCode.CAPACITY_USED,
+                {"eligible": count, "no_capacity": none},
+            )
+        else:
+            code, params = MatchingReasonCode.CAPACITY_USED, {"eligible": count}
         return _fast(  # type: ignore[no-any-return]
-            Reason,
-            {"code": MatchingReasonCode.CAPACITY_USED, "params": {"eligible": count}},
-            REASON_FIELDS,
+            Reason, {"code": code, "params": params}, REASON_FIELDS
         )
     task = prep.tasks[ti]
     problem = prep.problem

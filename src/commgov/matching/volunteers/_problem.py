@@ -19,16 +19,24 @@ The solvers and the independent verifier share only this module and ``_rules.py`
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from commgov._problem import CheckedProblem
 from commgov._records import FrozenModel, FrozenRecord
 from commgov.errors import InputIssue
 from commgov.results import PlanResult, Reason, SolveInfo
-from commgov.types import GeoPoint, Id, SkillLevel, TimeWindow
+from commgov.types import GeoPoint, Id, Line, SkillLevel, TimeWindow, no_personal_number
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -50,6 +58,11 @@ __all__ = [
 SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 Level = SkillLevel
+#: A skill name (``"delivery"``, ``"medic"``): one printable line of 1–100 characters, nothing
+#: that looks like a phone or identity number (skills are shown in results and exports).
+Skill = Annotated[
+    Line, StringConstraints(min_length=1, max_length=100), AfterValidator(no_personal_number)
+]
 """A skill level, 1 (basic) to 5 (expert)."""
 
 
@@ -103,15 +116,16 @@ class Task(FrozenRecord):
         ``community`` level.
     duration_min : int or None
         Minutes of work the task takes (1–1440), counted against volunteers'
-        ``minutes_per_day`` budgets; ``None`` counts as 0. The task starts in its slot; its
-        work may run past the slot's end (a long visit), so this is not checked against the
-        window length.
+        ``minutes_per_day`` budgets; ``None`` counts as 0. The task starts in its slot; a
+        volunteer's lone task in a slot may run past the slot's end (a long visit), but two or
+        more tasks of one volunteer in one slot are done one after the other and must fit the
+        slot together (the problem refuses capacities that would allow otherwise).
     note : str, default ""
         Free text, not used by the solver.
     """
 
     id: Id
-    skill: str = Field(min_length=1)
+    skill: Skill
     min_level: Level = 1
     location: GeoPoint
     window: TimeWindow
@@ -138,7 +152,10 @@ class Volunteer(FrozenRecord):
     availability : list of TimeWindow
         When the volunteer can work; a task's window must lie inside one of them.
     capacity_per_slot : int, default 1
-        Most tasks the volunteer takes in one slot (≥ 0; 0 takes nothing).
+        Most tasks the volunteer takes in one slot (≥ 0; 0 takes nothing). A volunteer is never
+        in two places at once: when two or more tasks of a slot that the volunteer may take
+        (skill and level, availability) have ``duration_min`` summing past the slot's length
+        within this many, the problem is refused (``ProblemError`` naming the volunteer).
     capacity_per_day : int, default 8
         Most tasks the volunteer takes on one calendar day of the problem's time zone (≥ 0).
     minutes_per_day : int or None
@@ -159,7 +176,7 @@ class Volunteer(FrozenRecord):
 
     id: Id
     location: GeoPoint
-    skills: dict[str, Level] = Field(default_factory=dict)
+    skills: dict[Skill, Level] = Field(default_factory=dict)
     availability: list[TimeWindow] = Field(default_factory=list)
     capacity_per_slot: int = Field(default=1, ge=0, le=1_000_000)
     capacity_per_day: int = Field(default=8, ge=0, le=1_000_000)
@@ -218,7 +235,8 @@ class MatchingProblem(CheckedProblem):
 
     Construction validates everything at once and raises :class:`commgov.errors.ProblemError`
     listing every issue (record id, field, value, rule): field values, unique ids, the time
-    zone, and the slot grid (two tasks' windows must be identical or disjoint).
+    zone, the slot grid (two tasks' windows must be identical or disjoint), and capacities per
+    slot that would let a volunteer's tasks of one slot overrun it in time.
 
     Parameters
     ----------
@@ -347,7 +365,8 @@ class Unmatched(FrozenModel):
         The task's priority.
     reasons : list of Reason
         Exactly one primary reason from the solver: ``SKILL_MISSING(skill, level)``,
-        ``TOO_FAR(distance_m, limit_m)``, ``OUT_OF_WINDOW`` or ``CAPACITY_USED(eligible)``.
+        ``TOO_FAR(distance_m, limit_m)``, ``OUT_OF_WINDOW``, ``NO_CAPACITY(eligible)`` or
+        ``CAPACITY_USED(eligible[, no_capacity])``.
     """
 
     task_id: str
@@ -453,8 +472,15 @@ class Assignment(PlanResult):
                     "reason": "",
                 }
             )
+        texts: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}  # one text per reason
         for u in self.unmatched:
             reason = u.reasons[0] if u.reasons else None
+            text = ""
+            if reason is not None:
+                key = (str(reason.code), tuple(sorted(reason.params.items())))
+                text = texts.get(key, "")
+                if not text:
+                    text = texts[key] = reason.text(lang)
             out.append(
                 {
                     "task_id": u.task_id,
@@ -464,7 +490,7 @@ class Assignment(PlanResult):
                     "slot_start": "",
                     "priority": u.priority,
                     "reason_code": str(reason.code) if reason else "",
-                    "reason": reason.text(lang) if reason else "",
+                    "reason": text,
                 }
             )
         out.sort(key=lambda r: str(r["task_id"]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from commgov._control import SolveControl
 from commgov.matching.volunteers._pairs import (
     REASON_FIELDS,
     Prepared,
@@ -32,6 +33,38 @@ from commgov.results import CommonReasonCode, Reason, SolveInfo, SolveStatus
 
 _PINNED = Reason(code=MatchingReasonCode.PINNED)
 _CANCELLED = Reason(code=CommonReasonCode.CANCELLED)
+
+#: Seconds past the deadline that explaining unmatched tasks may still take (within the one
+#: second of grace every planner has): the slow reasons (no eligible volunteer at all) are
+#: then given as ``TIME_LIMIT_REACHED``.
+REASON_GRACE_S = 0.5
+
+
+def stop_reason(ctl: SolveControl) -> Reason:
+    """The reason of a task never tried because ``ctl`` stopped the run: ``CANCELLED`` or
+    ``TIME_LIMIT_REACHED(time_limit_s)``."""
+    if ctl.stopped_by == "cancel":
+        return _CANCELLED
+    return Reason(
+        code=CommonReasonCode.TIME_LIMIT_REACHED,
+        params={"time_limit_s": _limit_param(ctl.time_limit_s)},
+    )
+
+
+def stop_status(reason: Reason) -> SolveStatus:
+    """``CANCELLED`` or ``LIMIT``, matching :func:`stop_reason`'s reason."""
+    if reason.code == CommonReasonCode.CANCELLED:
+        return SolveStatus.CANCELLED
+    return SolveStatus.LIMIT
+
+
+def stop_options(options: dict[str, Any], reason: Reason) -> dict[str, Any]:
+    """``options`` with ``time_limit_s`` recorded when the time limit stopped the run."""
+    if reason.code == CommonReasonCode.TIME_LIMIT_REACHED:
+        return {**options, "time_limit_s": reason.params["time_limit_s"]}
+    return options
+
+
 _MATCH_FIELDS = frozenset(Match.model_fields)
 _UNMATCHED_FIELDS = frozenset(Unmatched.model_fields)
 _LOAD_FIELDS = frozenset(VolunteerLoad.model_fields)
@@ -70,6 +103,8 @@ def build_assignment(
     bound: float | None = None,
     gap: float | None = None,
     unmatched_reason: Reason | None = None,
+    tried: Any = None,
+    ctl: SolveControl | None = None,
 ) -> Assignment:
     """Build the result record from ``chosen`` (task index → pair index into ``prep``).
 
@@ -86,7 +121,13 @@ def build_assignment(
         ``fair``), or after ``cost_m`` (names starting with ``"_"`` are not used).
     unmatched_reason : Reason, optional
         Reason given to every unmatched task instead of its primary reason (for example
-        ``TIME_LIMIT_REACHED`` when a limit stopped the search).
+        ``TIME_LIMIT_REACHED`` when a limit stopped the search); with ``tried`` (a boolean
+        mask over the tasks), only to the tasks not tried, the others get their primary
+        reason.
+    ctl : SolveControl, optional
+        Asked before each slow reason (a task without any eligible volunteer, O(V) work):
+        once it says stop with :data:`REASON_GRACE_S` of grace spent, the remaining such
+        tasks get :func:`stop_reason` and the status becomes ``LIMIT`` (or ``CANCELLED``).
     """
     problem = prep.problem
     tasks, vols = prep.tasks, prep.vols
@@ -95,7 +136,14 @@ def build_assignment(
     pv, pd, pl, pc = prep.pv, prep.pd, prep.pl, prep.pc
     t_slot = prep.t_slot.tolist()
     slot_day = prep.slot_day.tolist()
-    picks = {ti: (int(pv[k]), int(pd[k]), int(pl[k]), int(pc[k])) for ti, k in chosen.items()}
+    ks = list(chosen.values())
+    picks = dict(
+        zip(
+            chosen,
+            zip(pv[ks].tolist(), pd[ks].tolist(), pl[ks].tolist(), pc[ks].tolist(), strict=True),
+            strict=True,
+        )
+    )
     slot_load: Counter[tuple[int, int]] = Counter()
     day_load: Counter[tuple[int, int]] = Counter()
     minutes: Counter[tuple[int, int]] = Counter()
@@ -105,14 +153,24 @@ def build_assignment(
         day_load[(vi, day)] += 1
         minutes[(vi, day)] += tasks[ti].duration_min or 0
     pinned = {(p.task_id, p.volunteer_id) for p in problem.pinned}
+    slot_start = [start.astimezone(zone) for start, _ in prep.slot_keys]  # once per slot
     matches: list[Match] = []
     unmatched: list[Unmatched] = []
     loads = [0] * len(vols)
     travel = cost = served = 0
+    eligible = prep.eligible_count
+    cut: Reason | None = None
     for ti, task in enumerate(tasks):
         pick = picks.get(ti)
         if pick is None:
-            reason = unmatched_reason or primary_reason(prep, ti)
+            if unmatched_reason is not None and (tried is None or not tried[ti]):
+                reason = unmatched_reason
+            elif cut is not None and not eligible[ti]:
+                reason = cut
+            elif ctl is not None and not eligible[ti] and ctl.should_stop(-REASON_GRACE_S):
+                reason = cut = stop_reason(ctl)
+            else:
+                reason = primary_reason(prep, ti)
             unmatched.append(
                 _fast(
                     Unmatched,
@@ -156,7 +214,7 @@ def build_assignment(
                     "task_id": task.id,
                     "volunteer_id": vol.id,
                     "distance_m": dist,
-                    "slot_start": task.window.start.astimezone(zone),
+                    "slot_start": slot_start[t_slot[ti]],
                     "priority": task.priority,
                     "scope": level,
                     "cost_m": pair_cost,
@@ -174,6 +232,9 @@ def build_assignment(
     tiers["cost_m"] = float(cost)
     tiers["travel_m"] = float(travel)
     tiers["scope_penalty_m"] = float(cost - travel)
+    if cut is not None:
+        status = stop_status(cut)
+        options = stop_options(options, cut)
     info = SolveInfo(
         status=status,
         solver=solver,
@@ -225,26 +286,40 @@ def pinned_pairs(prep: Prepared) -> dict[int, int]:
     return dict(sorted(out.items()))
 
 
-def build_cancelled(
-    prep: Prepared, *, solver: str, options: dict[str, Any], versions: dict[str, str]
+def build_stopped(
+    prep: Prepared,
+    ctl: SolveControl,
+    *,
+    solver: str,
+    options: dict[str, Any],
+    versions: dict[str, str],
+    chosen: dict[int, int] | None = None,
+    tried: Any = None,
+    extra_tiers: dict[str, float] | None = None,
 ) -> Assignment:
-    """The result of a run cancelled before any solve finished: the pins are kept (they fit
-    every capacity), every other task is unmatched with reason ``CANCELLED``."""
+    """The result of a run that ``ctl`` stopped before its solve finished: status
+    ``CANCELLED`` or ``LIMIT``; ``chosen`` (default: the pins, which fit every capacity) is
+    kept, every task not ``tried`` (default: none) is unmatched with reason ``CANCELLED`` or
+    ``TIME_LIMIT_REACHED``, the tried ones with their primary reason."""
     import numpy as np
 
-    chosen = pinned_pairs(prep)
-    extra: dict[str, float] = {}
-    if options.get("objective") == "fair":
-        loads = np.bincount(prep.pv[list(chosen.values())].astype(np.int64),
-                            minlength=len(prep.vols))
+    if chosen is None:
+        chosen = pinned_pairs(prep)
+    reason = stop_reason(ctl)
+    extra = dict(extra_tiers or {})
+    if options.get("objective") == "fair" and "load_squares" not in extra:
+        loads = np.bincount(
+            prep.pv[list(chosen.values())].astype(np.int64), minlength=len(prep.vols)
+        )
         extra["load_squares"] = float(int((loads * loads).sum()))
     return build_assignment(
         prep,
-        chosen,
+        dict(sorted(chosen.items())),
         solver=solver,
-        status=SolveStatus.CANCELLED,
-        options=options,
+        status=stop_status(reason),
+        options=stop_options(options, reason),
         versions=versions,
         extra_tiers=extra,
-        unmatched_reason=_CANCELLED,
+        unmatched_reason=reason,
+        tried=tried,
     )

@@ -26,6 +26,7 @@ from commgov.results import register_reasons
 
 __all__ = [
     "MatchingReasonCode",
+    "has_capacity_for",
     "has_skill",
     "is_available",
     "is_eligible",
@@ -43,8 +44,14 @@ class MatchingReasonCode(StrEnum):
     On a match: ``MATCHED`` (the facts that make the pair eligible and within capacity) and
     ``PINNED``. On an unmatched task, exactly one primary reason, the first failing condition
     in the order skill → scope → distance → window → capacity: ``SKILL_MISSING``,
-    ``OUT_OF_SCOPE``, ``TOO_FAR``, ``OUT_OF_WINDOW``, ``CAPACITY_USED`` (or a
-    :class:`~commgov.results.CommonReasonCode` when a run stopped early).
+    ``OUT_OF_SCOPE``, ``TOO_FAR``, ``OUT_OF_WINDOW``, ``NO_CAPACITY``, ``CAPACITY_USED`` (or
+    a :class:`~commgov.results.CommonReasonCode` when a run stopped early).
+
+    ``NO_CAPACITY``: every eligible volunteer has no capacity for the task at all
+    (``has_capacity_for`` is false: ``capacity_per_slot`` or ``capacity_per_day`` is 0, or
+    the minute budget is shorter than the task). ``CAPACITY_USED``: at least one eligible
+    volunteer could take it but is full in this assignment; its optional ``no_capacity``
+    parameter counts the eligible volunteers without any capacity for it (present when > 0).
     """
 
     SKILL_MISSING = "SKILL_MISSING"
@@ -54,6 +61,7 @@ class MatchingReasonCode(StrEnum):
     MATCHED = "MATCHED"
     PINNED = "PINNED"
     OUT_OF_SCOPE = "OUT_OF_SCOPE"
+    NO_CAPACITY = "NO_CAPACITY"
 
 
 _C = MatchingReasonCode
@@ -65,7 +73,8 @@ register_reasons(
         _C.SKILL_MISSING: ({"skill", "level"}, ()),
         _C.TOO_FAR: ({"distance_m", "limit_m"}, ()),
         _C.OUT_OF_WINDOW: ((), ()),
-        _C.CAPACITY_USED: ({"eligible"}, ()),
+        _C.CAPACITY_USED: ({"eligible"}, {"no_capacity"}),
+        _C.NO_CAPACITY: ({"eligible"}, ()),
         _C.MATCHED: (
             {
                 "skill",
@@ -98,9 +107,20 @@ register_reasons(
             "附近具备该技能的志愿者在该时段均无空",
         ),
         _C.CAPACITY_USED: (
+            "the {eligible} eligible volunteers are booked by other tasks or, {no_capacity} of "
+            "them, have no capacity for it (the assignment serves the most total priority)",
+            "{eligible}名符合条件的志愿者已被其他任务占满，其中{no_capacity}名对该任务没有可用容量"
+            "（整体优先级已最大化）",
+        ),
+        (_C.CAPACITY_USED, "without no_capacity"): (
             "all {eligible} eligible volunteers are booked by other tasks "
             "(the assignment serves the most total priority)",
             "全部{eligible}名符合条件的志愿者已被其他任务占满（整体优先级已最大化）",
+        ),
+        _C.NO_CAPACITY: (
+            "none of the {eligible} eligible volunteers has capacity for it (capacity 0 per "
+            "slot or per day, or a daily minute budget shorter than the task)",
+            "{eligible}名符合条件的志愿者均无可用容量（每时段或每日容量为0，或每日分钟预算短于该任务）",
         ),
         _C.MATCHED: (
             "{skill!s} level {level} ≥ {min_level}; {distance_m} m ≤ {limit_m} m; available in "
@@ -127,8 +147,14 @@ register_reasons(
             "具备该技能的{skilled}名志愿者均属其他社区，且无共建单位或骑手可派",
         ),
     },
-    {"scope": {"building": "楼栋", "compound": "小区", "community": "社区",
-               "partner": "共建单位/骑手"}},
+    {
+        "scope": {
+            "building": "楼栋",
+            "compound": "小区",
+            "community": "社区",
+            "partner": "共建单位/骑手",
+        }
+    },
 )
 
 
@@ -148,9 +174,12 @@ def problem_issues(problem: MatchingProblem) -> list[InputIssue]:
             seen.add(rec.id)
     # Slot grid: distinct windows must be pairwise disjoint. After sorting distinct windows by
     # (start, end), any overlapping pair implies an overlapping adjacent pair.
-    first_task: dict[tuple[Any, Any], str] = {}
-    for task in sorted(problem.tasks, key=lambda t: t.id):
-        first_task.setdefault((task.window.start, task.window.end), task.id)
+    first_task: dict[tuple[Any, Any], str] = {}  # the least task id of each window
+    for task in problem.tasks:
+        key = (task.window.start, task.window.end)
+        tid = first_task.get(key)
+        if tid is None or task.id < tid:
+            first_task[key] = task.id
     windows = sorted(first_task)
     for (s1, e1), (s2, e2) in itertools.pairwise(windows):
         if s2 < e1:
@@ -165,10 +194,97 @@ def problem_issues(problem: MatchingProblem) -> list[InputIssue]:
                 )
             )
     for vol in problem.volunteers:
+        if len(set(vol.building_ids)) == len(vol.building_ids):
+            continue
         dup = sorted(b for b, n in Counter(vol.building_ids).items() if n > 1)
         if dup:
             issues.append(InputIssue(vol.id, "building_ids", dup[0], "building listed twice"))
+    issues.extend(slot_time_issues(problem))
     issues.extend(_pin_issues(problem))
+    return issues
+
+
+def slot_minutes(task: Task) -> float:
+    """Length of a task's slot (its window) in minutes."""
+    return (task.window.end - task.window.start).total_seconds() / 60.0
+
+
+def slot_time_issues(problem: MatchingProblem) -> list[InputIssue]:
+    """Volunteers whose ``capacity_per_slot`` lets them be in two places at once.
+
+    Two or more tasks a volunteer takes in one slot are done one after the other, so their
+    ``duration_min`` (``None`` counts 0) must sum to at most the slot's length (a lone task
+    may run past the slot's end). A problem is refused when some volunteer with
+    ``capacity_per_slot = c ≥ 2``, available for a slot, has the skill (:func:`has_skill`) for
+    ``k = min(c, n)`` tasks of that slot whose durations sum to more than the slot's length:
+    the message names the volunteer, the slot and the largest capacity that fits.
+
+    Notes
+    -----
+    O(T log T) to sort each slot's durations per (skill, level); then, only for slots where
+    some ``k ≥ 2`` tasks can overrun, per volunteer with ``c ≥ 2`` a merge of at most
+    ``min(c, slot minutes + 1)`` durations per skill.
+    """
+    import heapq
+
+    by_slot: dict[tuple[Any, Any], list[Task]] = {}
+    for task in problem.tasks:  # every task: one of no duration still makes two in the slot
+        by_slot.setdefault((task.window.start, task.window.end), []).append(task)
+    issues: list[InputIssue] = []
+    multi = [v for v in problem.volunteers if v.capacity_per_slot >= 2]
+    if not multi:
+        return issues
+    flagged: set[str] = set()
+    for (start, end), tasks in sorted(by_slot.items()):
+        length = slot_minutes(tasks[0])
+        top = sorted((t.duration_min or 0 for t in tasks), reverse=True)
+        if len(top) < 2 or sum(top) <= length:
+            continue  # no two (or more) of this slot's tasks can overrun it
+        # durations per (skill, level): the slot's tasks a volunteer at that level may take
+        lists: dict[tuple[str, int], list[int]] = {}
+        for skill in {t.skill for t in tasks}:
+            for level in range(1, 6):
+                lists[(skill, level)] = sorted(
+                    (
+                        t.duration_min or 0
+                        for t in tasks
+                        if t.skill == skill and t.min_level <= level
+                    ),
+                    reverse=True,
+                )
+        window = tasks[0]
+        for vol in multi:
+            if vol.id in flagged or not is_available(window, vol):
+                continue
+            merged = heapq.merge(
+                *(
+                    lists[(skill, level)]
+                    for skill, level in sorted(vol.skills.items())
+                    if (skill, level) in lists
+                ),
+                reverse=True,
+            )
+            total = 0
+            fits = 0
+            for k, minutes in enumerate(merged, start=1):
+                if k > vol.capacity_per_slot:
+                    break
+                total += minutes
+                if total > length and k >= 2:
+                    flagged.add(vol.id)
+                    issues.append(
+                        InputIssue(
+                            vol.id,
+                            "capacity_per_slot",
+                            vol.capacity_per_slot,
+                            f"{k} tasks of the slot [{start.isoformat()}, {end.isoformat()}) "
+                            f"it may take need {total} min, more than the slot's "
+                            f"{length:g} min (a volunteer cannot be in two places at once); "
+                            f"use capacity_per_slot ≤ {max(fits, 1)} or shorter duration_min",
+                        )
+                    )
+                    break
+                fits = k
     return issues
 
 
@@ -370,6 +486,32 @@ def is_available(task: Task, volunteer: Volunteer) -> bool:
     return any(w.contains(task.window) for w in volunteer.availability)
 
 
+def has_capacity_for(task: Task, volunteer: Volunteer) -> bool:
+    """Whether the volunteer's capacities allow the task at all (before any other task).
+
+    ``False`` when ``capacity_per_slot`` or ``capacity_per_day`` is 0, or the volunteer has a
+    ``minutes_per_day`` budget shorter than the task's ``duration_min`` (``None`` counts 0).
+    Unmatched tasks whose every eligible volunteer fails it get ``NO_CAPACITY``.
+
+    Parameters
+    ----------
+    task, volunteer : Task, Volunteer
+        The pair.
+
+    Returns
+    -------
+    bool
+    """
+    return (
+        volunteer.capacity_per_slot > 0
+        and volunteer.capacity_per_day > 0
+        and (
+            volunteer.minutes_per_day is None
+            or (task.duration_min or 0) <= volunteer.minutes_per_day
+        )
+    )
+
+
 def is_eligible(problem: MatchingProblem, task: Task, volunteer: Volunteer) -> bool:
     """Whether a volunteer may take a task (capacities aside).
 
@@ -413,5 +555,3 @@ def task_day(problem: MatchingProblem, task: Task) -> date:
         The local date.
     """
     return task.window.start.astimezone(problem.zone).date()
-
-

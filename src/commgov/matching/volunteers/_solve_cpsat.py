@@ -67,16 +67,16 @@ The multipliers, the repair and the start are in ``_budgets.py``.
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
 from commgov._control import SolveControl
-from commgov.errors import SizeLimitError, SolverError
+from commgov._redact import get_logger
+from commgov.errors import SolverError, check_size
 from commgov.matching.volunteers._budgets import _lagrangian_start, _Model
-from commgov.matching.volunteers._pairs import prepare
+from commgov.matching.volunteers._pairs import _SPLIT, estimate_pairs, prepare
 from commgov.matching.volunteers._problem import Assignment, MatchingProblem
-from commgov.matching.volunteers._result import build_assignment, build_cancelled
+from commgov.matching.volunteers._result import build_assignment, build_stopped
 from commgov.results import SolveStatus, library_versions
 
 __all__ = [
@@ -91,7 +91,7 @@ __all__ = [
     "match_minutes",
 ]
 
-_log = logging.getLogger("commgov.matching")
+_log = get_logger("commgov.matching")
 
 #: CP-SAT search workers (one: a sequential, deterministic search).
 NUM_WORKERS = 1
@@ -143,6 +143,8 @@ def _solve_cpsat(
         _, first = np.unique(keys[order], return_index=True)
         return np.split(order, first[1:]) if n else []
 
+    if ctl.should_stop():
+        return "UNKNOWN", None, None
     for ks in groups(m.kt):
         t = int(m.kt[ks[0]])
         if m.pin_vol[t] >= 0:
@@ -156,6 +158,8 @@ def _solve_cpsat(
                 model.add_at_most_one(xs[int(k)] for k in ks)
             else:
                 model.add(sum(xs[int(k)] for k in ks) <= cap)
+    if ctl.should_stop():
+        return "UNKNOWN", None, None
     for ks in groups(d_key):
         vi = int(m.kv[ks[0]])
         cap = int(m.cap_day[vi])
@@ -171,9 +175,9 @@ def _solve_cpsat(
                 )
                 <= budget
             )
-    model.minimize(
-        cp_model.LinearExpr.weighted_sum(xs, [int(c) for c in m.coef]) + m.const
-    )
+    if ctl.should_stop(MIN_CPSAT_S):
+        return "UNKNOWN", None, None
+    model.minimize(cp_model.LinearExpr.weighted_sum(xs, [int(c) for c in m.coef]) + m.const)
     for k, x in enumerate(xs):
         model.add_hint(x, bool(hint[k]))
 
@@ -187,8 +191,11 @@ def _solve_cpsat(
     name = solver.status_name(status)
     _log.debug(
         "minute budgets: %s objective=%s bound=%s det_time=%.3f wall=%.3f",
-        name, solver.objective_value, solver.best_objective_bound,
-        solver.deterministic_time, solver.wall_time,
+        name,
+        solver.objective_value,
+        solver.best_objective_bound,
+        solver.deterministic_time,
+        solver.wall_time,
     )
     if status in (cp_model.MODEL_INVALID, cp_model.INFEASIBLE):
         raise SolverError(f"CP-SAT returned {name} on the minute-budget matching model")
@@ -199,7 +206,8 @@ def _solve_cpsat(
     ):
         _log.warning(
             "minute budgets: the wall-clock cap (%.3f s) stopped CP-SAT before its "
-            "deterministic limit; the result may depend on machine speed", wall_s,
+            "deterministic limit; the result may depend on machine speed",
+            wall_s,
         )
     bound_v = solver.best_objective_bound
     bound = float(bound_v) if math.isfinite(bound_v) else None
@@ -271,13 +279,15 @@ def match_minutes(
     import numpy as np
 
     ctl.report("prepare", 0.0)
-    prep = prepare(problem)
-    n_pairs = len(prep.pt)
-    if n_pairs > MAX_PAIRS:
-        raise SizeLimitError(
-            f"minute-budget matching has {n_pairs} eligible pairs, above the guard "
-            f"{MAX_PAIRS}; split the problem (fewer tasks or a smaller max_distance_m)"
-        )
+    n_est = estimate_pairs(problem)
+    check_size(
+        "matching with minute budgets: eligible pairs (upper estimate from counts)",
+        n_est,
+        MAX_PAIRS,
+        _SPLIT,
+    )
+    prep = prepare(problem, ctl, n_est)
+    check_size("matching with minute budgets: eligible pairs", len(prep.pt), MAX_PAIRS, _SPLIT)
     m = _Model(prep)
     det_s = DET_TIME_PER_S * float(time_limit_s)
     options: dict[str, Any] = {
@@ -288,6 +298,10 @@ def match_minutes(
         "random_seed": seed,
     }
     versions = library_versions("ortools")
+    if not prep.complete or ctl.should_stop():
+        return _with_seed(
+            build_stopped(prep, ctl, solver="cp-sat", options=options, versions=versions), seed
+        )
 
     plan = LAGRANGE_SHARE * float(time_limit_s) / max(FLOW_S_PER_PAIR * len(m.kt), 1e-9)
     flows = int(min(LAGRANGE_FLOWS, max(3, math.floor(plan))))
@@ -295,9 +309,24 @@ def match_minutes(
     best = start.best
     bound_w = start.bound
     options["flows"] = start.flows
-    if best is None:  # cancelled before the first flow
+    if best is None:  # stopped before the first flow
         return _with_seed(
-            build_cancelled(prep, solver="cp-sat", options=options, versions=versions), seed
+            build_stopped(prep, ctl, solver="cp-sat", options=options, versions=versions), seed
+        )
+    if start.untried:  # stopped while completing the start: what was placed, the rest untried
+        tried = np.ones(m.n_tasks, dtype=bool)
+        tried[start.untried] = False
+        return _with_seed(
+            build_stopped(
+                prep,
+                ctl,
+                solver="cp-sat",
+                options=options,
+                versions=versions,
+                chosen=m.chosen(best),
+                tried=tried,
+            ),
+            seed,
         )
     if start.exact and np.array_equal(m.repair(start.relaxed), start.relaxed):
         # the optimum of a relaxation (no budgets) fits the budgets: optimal here too
@@ -308,9 +337,9 @@ def match_minutes(
         status = SolveStatus.CANCELLED  # the best start, complete and budget-feasible
     elif float(time_limit_s) * (1.0 - LAGRANGE_SHARE) < (
         MIN_CPSAT_S + BUILD_S_PER_PAIR * len(m.kt)
-    ):
-        # decided from the size and the limit, not the clock, so the result does not depend
-        # on the machine's speed
+    ) or ctl.expired(MIN_CPSAT_S + BUILD_S_PER_PAIR * len(m.kt)):
+        # decided from the size and the limit, so the result does not depend on the machine's
+        # speed, unless the clock (a safety cap, then recorded in stopped_by) ran out first
         status = SolveStatus.FEASIBLE
         _log.info("minute budgets: too little time left for CP-SAT; returning the start")
     else:
@@ -325,8 +354,8 @@ def match_minutes(
             if name == "OPTIMAL":
                 status, best = SolveStatus.OPTIMAL, sol
             else:
-                sol, _ = m.complete(sol)
-                if m.objective(sol) <= m.objective(best):
+                sol, _ = m.complete(sol, ctl)
+                if not m.untried and m.objective(sol) <= m.objective(best):
                     best = sol
         if bound_w is not None and bound_w >= m.objective(best):
             status = SolveStatus.OPTIMAL
@@ -357,10 +386,10 @@ def match_minutes(
         versions=versions,
         bound=None if bound_sf is None else float(bound_sf),
         gap=gap,
+        ctl=ctl,
     )
     return _with_seed(result, seed)
 
 
 def _with_seed(result: Assignment, seed: int) -> Assignment:
     return result.model_copy(update={"info": result.info.model_copy(update={"seed": seed})})
-

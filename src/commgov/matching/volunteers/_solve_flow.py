@@ -32,19 +32,19 @@ cost-scaling push–relabel ``SimpleMinCostFlow``.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from commgov._control import SolveControl
-from commgov.errors import SizeLimitError, SolverError
-from commgov.matching.volunteers._pairs import Prepared, prepare
+from commgov._redact import get_logger
+from commgov.errors import SizeLimitError, SolverError, check_size
+from commgov.matching.volunteers._pairs import _SPLIT, Prepared, estimate_pairs, prepare
 from commgov.matching.volunteers._problem import Assignment, MatchingProblem
-from commgov.matching.volunteers._result import build_assignment, build_cancelled
+from commgov.matching.volunteers._result import build_assignment, build_stopped
 from commgov.results import SolveStatus, library_versions
 
-__all__ = ["MAX_ARCS", "match_flow"]
+__all__ = ["FLOW_S_PER_ARC", "FLOW_S_PER_NODE", "MAX_ARCS", "flow_fits", "match_flow"]
 
-_log = logging.getLogger("commgov.matching")
+_log = get_logger("commgov.matching")
 
 #: Size guard: the flow network may have at most this many arcs.
 MAX_ARCS = 20_000_000
@@ -54,16 +54,61 @@ MAX_ARCS = 20_000_000
 _COST_RANGE = 2**61
 
 
+#: Planning estimate of one flow solve's seconds, building included: this per arc plus
+#: :data:`FLOW_S_PER_NODE` per node (fitted on a lightly loaded two-core machine, 1.25× the
+#: fit: district instance 2.4 M arcs and 85 k nodes 4.1 s, one community of 100,000 households
+#: 5.3 M arcs and 16 k nodes 4.5 s). A solve is not started when the time left is shorter than
+#: the estimate less :data:`_SOLVE_GRACE_S`. SimpleMinCostFlow cannot be interrupted (it holds
+#: the GIL until done), so on a machine much slower than planned a solve may overrun the limit
+#: by its misprediction.
+FLOW_S_PER_ARC = 1.0e-6
+
+#: See :data:`FLOW_S_PER_ARC`.
+FLOW_S_PER_NODE = 33e-6
+
+_SOLVE_GRACE_S = 0.5
+
+
+def flow_fits(ctl: SolveControl, n_arcs: int, n_nodes: int) -> bool:
+    """Whether a flow solve of ``n_arcs`` arcs and ``n_nodes`` nodes may start: not
+    cancelled, and the planned time fits the time left (plus half a second of the one second
+    of grace). When it does not, ``ctl.stopped_by`` records what stopped the run."""
+    plan = FLOW_S_PER_ARC * n_arcs + FLOW_S_PER_NODE * n_nodes
+    return not ctl.should_stop(plan - _SOLVE_GRACE_S)
+
+
 def _fits(max_cost: int, n_nodes: int) -> bool:
     return max_cost * (n_nodes + 1) < _COST_RANGE
 
 
-def _too_wide(max_cost: int, n_nodes: int) -> str:
-    return (
-        f"cost range too wide for an exact int64 min-cost flow: max cost {max_cost} × "
-        f"{n_nodes + 1} nodes ≥ 2^61; split the problem (fewer tasks, a smaller max_distance_m "
-        "or smaller priorities)"
-    )
+_WIDE_WHAT = "matching: cost range of the flow network (max |cost| × nodes, below 2^61)"
+_WIDE_CHANGE = "split the problem (fewer tasks, a smaller max_distance_m or smaller priorities)"
+
+
+def _check_cost_range(max_cost: int, n_nodes: int) -> None:
+    check_size(_WIDE_WHAT, max_cost * (n_nodes + 1), _COST_RANGE - 1, _WIDE_CHANGE)
+
+
+def estimate_arcs(problem: MatchingProblem, n_pairs: int) -> int:
+    """Upper bound on the flow network's arcs from counts: source and unserved arcs per
+    task, the pairs, (volunteer, slot) and (volunteer, day) arcs, and for ``fair`` at most
+    one unit arc per pair and one per volunteer."""
+    n_t, n_v = len(problem.tasks), len(problem.volunteers)
+    slots = {(t.window.start, t.window.end) for t in problem.tasks}
+    n_s = len(slots)
+    n_d = len({start.astimezone(problem.zone).date() for start in {s for s, _ in slots}})
+    return 2 * n_t + n_pairs + min(n_pairs, n_v * n_s) + min(n_pairs, n_v * n_d)
+
+
+def _size(prep: Prepared, objective: str = "min_cost") -> tuple[int, int]:
+    """Upper bounds on the flow network's arcs and nodes from a prepared problem's counts
+    (as :func:`estimate_arcs`, without a pass over the records); ``fair`` adds up to one
+    unit arc per pair and a node per volunteer."""
+    n_p, n_v, n_t = len(prep.pt), len(prep.vols), len(prep.tasks)
+    n_s = min(n_p, n_v * len(prep.slot_keys))
+    n_d = min(n_p, n_v * len(prep.day_keys))
+    extra_arcs, extra_nodes = (n_p + n_v, n_v) if objective == "fair" else (0, 0)
+    return 2 * n_t + n_p + n_s + n_d + extra_arcs, 2 + n_t + n_s + n_d + extra_nodes
 
 
 def _first_use(key: Any, size: int) -> Any:
@@ -100,7 +145,7 @@ def _solve_network(
     import numpy as np
 
     tasks, vols = prep.tasks, prep.vols
-    pt, pv = prep.pt[keep], prep.pv[keep]
+    pt, pv = (prep.pt, prep.pv) if keep is None else (prep.pt[keep], prep.pv[keep])
     t_slot = prep.t_slot
     slot_day = prep.slot_day
     n_tasks = len(tasks)
@@ -111,34 +156,47 @@ def _solve_network(
     # Nodes: 0 source, 1 sink, tasks, then (volunteer, slot) and (volunteer, day) nodes numbered
     # in order of first use along the pairs. Arcs, grouped: source→task, task→sink
     # ("unserved"), task→(vol, slot) per pair, (vol, slot)→(vol, day), (vol, day)→sink.
-    skey = pv * max(n_slots, 1) + t_slot[pt]
-    dkey = pv * max(n_days, 1) + slot_day[t_slot[pt]]
-    s_first = _first_use(skey, len(vols) * max(n_slots, 1))  # per pair: first pair of its key
-    d_first = _first_use(dkey, len(vols) * max(n_days, 1))
+    # (temporaries are dropped as soon as they are used: at 5 million pairs each is 40 MB)
+    p_slot = t_slot[pt]
+    key = pv * max(n_slots, 1) + p_slot
+    s_first = _first_use(key, len(vols) * max(n_slots, 1))  # per pair: first pair of its key
+    key = pv * max(n_days, 1) + slot_day[p_slot]
+    del p_slot
+    d_first = _first_use(key, len(vols) * max(n_days, 1))
+    del key
     idx = np.arange(n_pairs, dtype=np.int64)
     s_new = np.nonzero(s_first == idx)[0]  # first pair of each (vol, slot), in pair order
     d_new = np.nonzero(d_first == idx)[0]
-    s_rank = np.zeros(n_pairs, dtype=np.int64)
-    s_rank[s_new] = np.arange(len(s_new), dtype=np.int64)
-    d_rank = np.zeros(n_pairs, dtype=np.int64)
-    d_rank[d_new] = np.arange(len(d_new), dtype=np.int64)
+    del idx
+    rank = np.zeros(n_pairs, dtype=np.int64)
+    rank[s_new] = np.arange(len(s_new), dtype=np.int64)
     s_base = 2 + n_tasks
     d_base = s_base + len(s_new)
     n_nodes = d_base + len(d_new)
-    snode = s_base + s_rank[s_first]
-    dnode = d_base + d_rank[d_first]
+    snode = s_base + rank[s_first]
+    del s_first
+    rank[d_new] = np.arange(len(d_new), dtype=np.int64)
+    dnode_s = d_base + rank[d_first[s_new]]  # the (vol, day) node of each (vol, slot) node
+    dnode_d = d_base + rank[d_first[d_new]]
+    del d_first, rank
     tnodes = 2 + np.arange(n_tasks, dtype=np.int64)
     cap_slot = np.array([v.capacity_per_slot for v in vols], dtype=np.int64)
     cap_day = np.array([v.capacity_per_day for v in vols], dtype=np.int64)
     n_arcs = 2 * n_tasks + n_pairs + len(s_new) + len(d_new)
-    pair_arc = 2 * n_tasks + idx
+    pair_arc = 2 * n_tasks + np.arange(n_pairs, dtype=np.int64)
     day_arc = 2 * n_tasks + n_pairs + len(s_new) + np.arange(len(d_new), dtype=np.int64)
+    # node ids fit int32 (MAX_ARCS), the type OR-Tools takes
     starts = np.concatenate(
-        (np.zeros(n_tasks, np.int64), tnodes, 2 + pt, snode[s_new], dnode[d_new])
+        (np.zeros(n_tasks, np.int64), tnodes, 2 + pt, snode[s_new], dnode_d),
+        dtype=np.int32,
+        casting="same_kind",
     )
     ends = np.concatenate(
-        (tnodes, np.ones(n_tasks, np.int64), snode, dnode[s_new], np.ones(len(d_new), np.int64))
+        (tnodes, np.ones(n_tasks, np.int64), snode, dnode_s, np.ones(len(d_new), np.int64)),
+        dtype=np.int32,
+        casting="same_kind",
     )
+    del snode, dnode_s, dnode_d
     caps = np.concatenate(
         (
             np.ones(n_tasks, np.int64),
@@ -175,8 +233,10 @@ def _solve_network(
                 top = np.minimum(top, vol_cap)
             rep = top[used]
             extra_s.append(np.repeat(vnode[used], rep))
-            unit = np.concatenate([np.arange(1, k + 1, dtype=np.int64) for k in rep.tolist()]
-                                  or [np.zeros(0, np.int64)])
+            unit = np.concatenate(
+                [np.arange(1, k + 1, dtype=np.int64) for k in rep.tolist()]
+                or [np.zeros(0, np.int64)]
+            )
             extra_c.append(even_weight * (2 * unit - 1))
             extra_k.append(np.ones(len(unit), dtype=np.int64))
         else:
@@ -184,64 +244,119 @@ def _solve_network(
             extra_c.append(np.zeros(len(used), dtype=np.int64))
             extra_k.append(np.asarray(vol_cap, dtype=np.int64)[used])
         es = np.concatenate(extra_s)
-        starts = np.concatenate((starts, es))
-        ends = np.concatenate((ends, np.ones(len(es), dtype=np.int64)))
+        starts = np.concatenate((starts, es), dtype=np.int32, casting="same_kind")
+        ends = np.concatenate(
+            (ends, np.ones(len(es), dtype=np.int64)), dtype=np.int32, casting="same_kind"
+        )
         caps = np.concatenate((caps, np.concatenate(extra_k)))
         costs = np.concatenate((costs, np.concatenate(extra_c)))
         n_arcs = len(starts)
 
     max_cost = int(np.abs(costs).max()) if n_arcs else 0
     _log.debug("matching network: %d nodes, %d arcs, max cost %d", n_nodes, n_arcs, max_cost)
-    if n_arcs > MAX_ARCS:
-        raise SizeLimitError(f"matching network has {n_arcs} arcs, above the guard {MAX_ARCS}")
-    if not _fits(max_cost, n_nodes):
-        raise SizeLimitError(_too_wide(max_cost, n_nodes))
+    check_size("matching: flow network arcs", n_arcs, MAX_ARCS, _SPLIT)
+    _check_cost_range(max_cost, n_nodes)
     from ortools.graph.python import min_cost_flow
 
     smcf = min_cost_flow.SimpleMinCostFlow()
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        starts.astype(np.int32), ends.astype(np.int32), caps, costs
-    )
+    smcf.add_arcs_with_capacity_and_unit_cost(starts, ends, caps, costs)
+    del starts, ends, caps, costs
     supplies = np.zeros(n_nodes, dtype=np.int64)
     supplies[0] = n_tasks
     supplies[1] = -n_tasks
     smcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
     status = smcf.solve()
     if status == smcf.BAD_COST_RANGE:
-        raise SizeLimitError(_too_wide(max_cost, n_nodes))
+        figure = max_cost * (n_nodes + 1)
+        raise SizeLimitError(
+            _WIDE_WHAT,
+            figure,
+            max(0, figure - 1),
+            "OR-Tools refused the costs (BAD_COST_RANGE); " + _WIDE_CHANGE,
+        )
     if status != smcf.OPTIMAL:
         raise SolverError(f"SimpleMinCostFlow returned status {status} on the matching network")
     return np.asarray(smcf.flows(pair_arc)) > 0, int(smcf.optimal_cost())
 
 
 def _chosen(keep: Any, kp_t: Any, flows: Any) -> dict[int, int]:
-    """The first kept pair (arc order) carrying flow, per task, as an index into the pairs."""
+    """The first kept pair (arc order) carrying flow, per task, as an index into the pairs
+    (``keep`` ``None``: every pair kept)."""
     import numpy as np
 
-    kept_idx = np.nonzero(keep)[0]
     flowing = np.nonzero(flows)[0]
     chosen_t, first = np.unique(kp_t[flowing], return_index=True)
-    return {
-        int(t): int(kept_idx[k])
-        for t, k in zip(chosen_t.tolist(), flowing[first].tolist(), strict=True)
-    }
+    picked = flowing[first] if keep is None else np.nonzero(keep)[0][flowing[first]]
+    return dict(zip(chosen_t.tolist(), picked.tolist(), strict=True))
+
+
+def _stopped_result(prep: Prepared, ctl: SolveControl, options: dict[str, Any]) -> Assignment:
+    """Pins only when the listing stopped or the time is up; else the greedy assignment
+    (``FEASIBLE`` when every task was tried, ``LIMIT``/``CANCELLED`` otherwise)."""
+    versions = library_versions("ortools")
+    if not prep.complete or ctl.should_stop():
+        return build_stopped(prep, ctl, solver="min-cost-flow", options=options, versions=versions)
+    import numpy as np
+
+    from commgov.matching.volunteers._greedy import greedy
+
+    ctl.report("greedy", 0.5)
+    chosen, tried, stopped = greedy(prep, ctl)
+    if stopped:
+        return build_stopped(
+            prep,
+            ctl,
+            solver="min-cost-flow",
+            options=options,
+            versions=versions,
+            chosen=chosen,
+            tried=tried,
+        )
+    extra: dict[str, float] = {}
+    if options.get("objective") == "fair":
+        loads = np.bincount(
+            prep.pv[list(chosen.values())].astype(np.int64), minlength=len(prep.vols)
+        )
+        extra["load_squares"] = float(int((loads * loads).sum()))
+    return build_assignment(
+        prep,
+        chosen,
+        solver="min-cost-flow",
+        status=SolveStatus.FEASIBLE,
+        options={**options, "method": "greedy"},
+        versions=versions,
+        extra_tiers=extra,
+        ctl=ctl,
+    )
 
 
 def match_flow(problem: MatchingProblem, objective: str, ctl: SolveControl) -> Assignment:
     """``min_cost`` and ``fair`` by min-cost flow (see the module docstring).
 
-    The flow solves are fast and not interrupted: ``ctl`` is asked between phases. Cancelled
-    before the (last) solve, the result keeps the pins, or for ``fair`` the most even loads of
-    the first solve, with status ``CANCELLED``.
+    ``ctl`` is asked between blocks of the pair listing and before each flow solve, which
+    cannot be interrupted and is started only when its planned time (:data:`FLOW_S_PER_ARC`
+    per arc, :data:`FLOW_S_PER_NODE` per node) fits the time left. Stopped before a solve,
+    the result keeps the pins (for ``fair`` after the first solve, the most even loads of
+    that solve), greedily completed (``_greedy.py``) while time is left, with status
+    ``CANCELLED``, ``LIMIT`` (tasks not tried: ``TIME_LIMIT_REACHED``) or ``FEASIBLE``
+    (every task tried); the reasons of unmatched tasks are cut the same way
+    (``_result.build_assignment``).
     """
     import numpy as np
 
     options = {"objective": objective}
     ctl.report("prepare", 0.0)
-    prep = prepare(problem)
-    if ctl.cancelled:
-        return build_cancelled(prep, solver="min-cost-flow", options=options,
-                               versions=library_versions("ortools"))
+    # the size guard, from counts, before anything of that size is built
+    n_est = estimate_pairs(problem)
+    check_size(
+        "matching: flow network arcs (upper estimate from counts)",
+        estimate_arcs(problem, n_est),
+        MAX_ARCS,
+        _SPLIT,
+    )
+    prep = prepare(problem, ctl, n_est)
+    if not prep.complete or not flow_fits(ctl, *_size(prep, objective)):
+        return _stopped_result(prep, ctl, options)
     ctl.report("solve", 0.2)
     tasks, vols = prep.tasks, prep.vols
     n_tasks = len(tasks)
@@ -249,8 +364,9 @@ def match_flow(problem: MatchingProblem, objective: str, ctl: SolveControl) -> A
     t_index = {t.id: i for i, t in enumerate(tasks)}
     v_index = {v.id: i for i, v in enumerate(vols)}
 
-    # pinned pairs are forced: keep only that pair for the task, no unserved arc
-    keep = np.ones(len(pt), dtype=bool)
+    # pinned pairs are forced: keep only that pair for the task, no unserved arc (no pins:
+    # every pair kept, ``keep`` None, no copies of the pair arrays)
+    keep: Any = None
     unserved_cap = np.ones(n_tasks, dtype=np.int64)
     if problem.pinned:
         pin_vol = np.full(n_tasks, -1, dtype=np.int64)
@@ -266,11 +382,20 @@ def match_flow(problem: MatchingProblem, objective: str, ctl: SolveControl) -> A
         ti = t_index[pin.task_id]
         in_prev[ti] = 1
         prev_vol[ti] = v_index.get(pin.volunteer_id, -2)
-    chg = (in_prev[pt] == 1) & (pv != prev_vol[pt])
     n_prev = int(in_prev.sum())
+    chg = (in_prev[pt] == 1) & (pv != prev_vol[pt]) if n_prev else np.zeros(len(pt), dtype=bool)
     prio = np.array([t.priority for t in tasks], dtype=np.int64)
 
-    kp_t, kp_v, kp_c, kp_chg = pt[keep], pv[keep], pc[keep], chg[keep].astype(np.int64)
+    if keep is None:
+        kp_t, kp_v, kp_c = pt, pv, pc
+        kp_chg = chg.astype(np.int64) if n_prev else None
+    else:
+        kp_t, kp_v, kp_c = pt[keep], pv[keep], pc[keep]
+        kp_chg = chg[keep].astype(np.int64) if n_prev else None
+
+    def changes_cost(w2: int) -> Any:
+        return 0 if kp_chg is None else w2 * kp_chg
+
     best = np.zeros(n_tasks, dtype=np.int64)
     np.maximum.at(best, kp_t, kp_c)
     total_best = int(best.sum())
@@ -303,15 +428,25 @@ def match_flow(problem: MatchingProblem, objective: str, ctl: SolveControl) -> A
             w2 = 1 + evenness_max if n_prev else 0
             w1 = 1 + w2 * n_prev + evenness_max
             flows, _ = _solve_network(
-                prep, keep, w2 * kp_chg, w1 * prio + w2 * in_prev, unserved_cap, even=True
+                prep,
+                keep,
+                changes_cost(w2) + np.zeros(len(kp_t), dtype=np.int64),
+                w1 * prio + w2 * in_prev,
+                unserved_cap,
+                even=True,
             )
             vol_cap = np.bincount(kp_v[flows], minlength=len(vols)).astype(np.int64)
-            if ctl.cancelled:  # the most even loads, optimal for the tiers before cost
+            if not flow_fits(ctl, *_size(prep, objective)):
+                # the most even loads, optimal for the tiers before cost: every task tried
                 first_loads = np.bincount(kp_v[flows], minlength=len(vols))
-                return build_assignment(
-                    prep, dict(sorted(_chosen(keep, kp_t, flows).items())),
-                    solver="min-cost-flow", status=SolveStatus.CANCELLED, options=options,
+                return build_stopped(
+                    prep,
+                    ctl,
+                    solver="min-cost-flow",
+                    options=options,
                     versions=library_versions("ortools"),
+                    chosen=_chosen(keep, kp_t, flows),
+                    tried=np.ones(n_tasks, dtype=bool),
                     extra_tiers={"load_squares": float(int((first_loads**2).sum()))},
                 )
             status = SolveStatus.FEASIBLE
@@ -322,7 +457,7 @@ def match_flow(problem: MatchingProblem, objective: str, ctl: SolveControl) -> A
     flows, total_cost = _solve_network(
         prep,
         keep,
-        w2 * kp_chg + kp_c,
+        changes_cost(w2) + kp_c,
         w1 * prio + w2 * in_prev,
         unserved_cap,
         even=even,
@@ -356,4 +491,5 @@ def match_flow(problem: MatchingProblem, objective: str, ctl: SolveControl) -> A
         options=options,
         versions=library_versions("ortools"),
         extra_tiers=extra,
+        ctl=ctl,
     )

@@ -58,12 +58,15 @@ from typing import Any
 from commgov._control import SolveControl
 from commgov.matching.volunteers._pairs import Prepared, prepare
 from commgov.matching.volunteers._problem import Assignment, MatchingProblem
-from commgov.matching.volunteers._result import build_assignment, build_cancelled
+from commgov.matching.volunteers._result import build_assignment, build_stopped
 from commgov.results import SolveStatus, library_versions
 
 __all__ = ["match_stable"]
 
 SOLVER_NAME = "deferred-acceptance"
+
+#: Proposals made between two looks at the deadline and the cancel token.
+CHECK_EVERY = 4096
 
 
 def match_stable(problem: MatchingProblem, *, propose: str, ctl: SolveControl) -> Assignment:
@@ -106,9 +109,11 @@ def match_stable(problem: MatchingProblem, *, propose: str, ctl: SolveControl) -
     propose : {"tasks", "volunteers"}
         The proposing side (checked by ``match_volunteers``).
     ctl : SolveControl
-        Asked for cancellation once the pairs are listed (deferred acceptance itself is fast
-        and runs to the end); cancelled there, the pins are kept and every other task is
-        unmatched with ``CANCELLED`` (status ``CANCELLED``).
+        Asked between blocks of the pair listing and every :data:`CHECK_EVERY` proposals.
+        Stopped there, the status is ``CANCELLED`` or ``LIMIT`` (no stability claimed): the
+        pins and the pairs held so far are kept, a task that had proposed to all its
+        volunteers keeps its primary reason (each of them is full), every other unmatched
+        task gets ``CANCELLED`` or ``TIME_LIMIT_REACHED``.
 
     Returns
     -------
@@ -133,18 +138,35 @@ def match_stable(problem: MatchingProblem, *, propose: str, ctl: SolveControl) -
     """
     options = {"objective": "stable", "propose": propose}
     ctl.report("prepare", 0.0)
-    prep = prepare(problem)
-    if ctl.cancelled:
-        return build_cancelled(prep, solver=SOLVER_NAME, options=options,
-                               versions=library_versions())
+    prep = prepare(problem, ctl)
+    if not prep.complete or ctl.should_stop():
+        return build_stopped(
+            prep, ctl, solver=SOLVER_NAME, options=options, versions=library_versions()
+        )
     ctl.report("deferred acceptance", 0.3)
     fixed, free_mask, cap_slot, cap_day = _pins(prep)
     chosen = dict(fixed)
     if free_mask.any():
+        import numpy as np
+
         lists = _Lists(prep, free_mask, cap_slot, cap_day)
         run = _tasks_propose if propose == "tasks" else _volunteers_propose
         pair = lists.pair_a.tolist()
-        chosen.update((t, pair[pos]) for t, pos in run(lists).items())
+        held, tried = run(lists, ctl)
+        chosen.update((t, pair[pos]) for t, pos in held.items())
+        if tried is not None:
+            mask = np.zeros(len(prep.tasks), dtype=bool)
+            mask[list(fixed)] = True
+            mask[tried] = True
+            return build_stopped(
+                prep,
+                ctl,
+                solver=SOLVER_NAME,
+                options=options,
+                versions=library_versions(),
+                chosen=chosen,
+                tried=mask,
+            )
     return build_assignment(
         prep,
         dict(sorted(chosen.items())),
@@ -152,6 +174,7 @@ def match_stable(problem: MatchingProblem, *, propose: str, ctl: SolveControl) -
         status=SolveStatus.OPTIMAL,
         options=options,
         versions=library_versions(),
+        ctl=ctl,
     )
 
 
@@ -300,8 +323,10 @@ class _Lists:
         self.day_slots = day_slots
 
 
-def _tasks_propose(lists: _Lists) -> dict[int, int]:
-    """Task-proposing deferred acceptance; returns task index → position in ``lists``."""
+def _tasks_propose(lists: _Lists, ctl: SolveControl) -> tuple[dict[int, int], Any]:
+    """Task-proposing deferred acceptance; returns task index → position in ``lists``, and
+    ``None`` or, when ``ctl`` stopped it, the tasks tried (held, or rejected by every one of
+    their volunteers, each of which stays full)."""
     vol = lists.vol_a.tolist()
     v_rank = lists.v_rank_a.tolist()
     kslot = lists.kslot_a.tolist()
@@ -319,7 +344,12 @@ def _tasks_propose(lists: _Lists) -> dict[int, int]:
     held_vol = [-1] * n_tasks
     heappush, heappop = heapq.heappush, heapq.heappop
     free = lists.tasks_with[::-1]  # pop() proposes in task id order
+    steps = 0
     while free:
+        steps += 1
+        if steps % CHECK_EVERY == 0 and ctl.should_stop():
+            tried = [t for t in lists.tasks_with if held[t] >= 0 or ptr[t] >= end[t]]
+            return {t: p for t, p in enumerate(held) if p >= 0}, tried
         t = free.pop()
         p, e = ptr[t], end[t]
         while p < e:
@@ -348,11 +378,12 @@ def _tasks_propose(lists: _Lists) -> dict[int, int]:
             p += 1
             break
         ptr[t] = p
-    return {t: p for t, p in enumerate(held) if p >= 0}
+    return {t: p for t, p in enumerate(held) if p >= 0}, None
 
 
-def _volunteers_propose(lists: _Lists) -> dict[int, int]:
-    """Volunteer-proposing deferred acceptance; returns task index → position in ``lists``."""
+def _volunteers_propose(lists: _Lists, ctl: SolveControl) -> tuple[dict[int, int], Any]:
+    """Volunteer-proposing deferred acceptance; returns task index → position in ``lists``,
+    and ``None`` or, when ``ctl`` stopped it, the tasks tried (those held)."""
     import numpy as np
 
     n = lists.n
@@ -388,7 +419,11 @@ def _volunteers_propose(lists: _Lists) -> dict[int, int]:
     # a task's rank of a position is the position itself (task preference order)
     offers = offered[np.argsort(v_rank_a[offered], kind="stable")].tolist()[::-1]
     held: dict[int, int] = {}  # task index → position held
+    steps = 0
     while offers:
+        steps += 1
+        if steps % CHECK_EVERY == 0 and ctl.should_stop():
+            return held, sorted(held)
         k = offers.pop()
         t = task[k]
         cur = held.get(t)
@@ -417,4 +452,4 @@ def _volunteers_propose(lists: _Lists) -> dict[int, int]:
             slot_used[best_ks] += 1
             day_used[kd] += 1
             offers.append(best)
-    return held
+    return held, None

@@ -23,16 +23,15 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from commgov.errors import expect_type
-from commgov.matching.volunteers._problem import Assignment, MatchingProblem, Task, Volunteer
-from commgov.matching.volunteers._rules import (
-    has_skill,
-    is_available,
-    pair_cost_m,
-    scope_level,
-    task_day,
-    travel_distance_m,
+from commgov.matching.volunteers._problem import (
+    SCOPE_ORDER,
+    Assignment,
+    MatchingProblem,
+    Task,
+    Volunteer,
 )
-from commgov.matching.volunteers._verify_pairs import _num_eq, _PairFinder
+from commgov.matching.volunteers._rules import task_day
+from commgov.matching.volunteers._verify_pairs import _match_facts, _num_eq, _PairFinder
 from commgov.results import SolveStatus
 from commgov.verification import VerificationReport
 
@@ -57,7 +56,8 @@ class MatchingViolationCode(StrEnum):
     OUT_OF_WINDOW = "OUT_OF_WINDOW"
     """No availability window of the volunteer contains the task's window."""
     DOUBLE_BOOKED = "DOUBLE_BOOKED"
-    """A volunteer has more tasks in one slot than ``capacity_per_slot``."""
+    """A volunteer has more tasks in one slot than ``capacity_per_slot``, or two or more tasks
+    in one slot whose ``duration_min`` sum past the slot's length (two places at once)."""
     OVER_DAY_CAPACITY = "OVER_DAY_CAPACITY"
     """A volunteer has more tasks on one day than ``capacity_per_day``."""
     OVER_MINUTES = "OVER_MINUTES"
@@ -143,6 +143,8 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
     * each match is eligible — skill and level (:func:`has_skill`), in scope
       (:func:`scope_level` not ``None``), travel ≤ ``max_distance_m`` metres
       (:func:`travel_distance_m`), window inside an availability window (:func:`is_available`);
+    * no volunteer is in two places at once: two or more tasks of one volunteer in one slot
+      have ``duration_min`` (``None`` counts 0) summing to at most the slot's length;
     * no volunteer exceeds ``capacity_per_slot`` in a slot, ``capacity_per_day`` on a day
       (:func:`task_day`, problem time zone) or, when budgeted, ``minutes_per_day`` minutes of
       task ``duration_min`` on a day;
@@ -171,17 +173,23 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
       within the limit, and ``distance_m`` is the nearest one's distance;
     * ``OUT_OF_WINDOW``: some skilled in-scope volunteer is within the limit and none of those
       is available for the window;
-    * ``CAPACITY_USED(eligible)``: there are ``eligible`` ≥ 1 eligible volunteers and each is,
-      in this assignment, full in the task's slot or on its day, or (when budgeted) has fewer
-      minutes left that day than the task takes;
+    * ``NO_CAPACITY(eligible)``: there are ``eligible`` ≥ 1 eligible volunteers and none has
+      capacity for the task at all (``has_capacity_for``: capacity 0 per slot or per day, or
+      a minute budget shorter than the task);
+    * ``CAPACITY_USED(eligible[, no_capacity])``: there are ``eligible`` ≥ 1 eligible
+      volunteers, ``no_capacity`` of them (the parameter present exactly when > 0, and fewer
+      than ``eligible``) without capacity for the task at all, and each of the others is, in
+      this assignment, full in the task's slot (count, or no time left in it for the task) or
+      on its day, or (when budgeted) has fewer minutes left that day than the task takes;
     * ``TIME_LIMIT_REACHED(time_limit_s)``: allowed only when ``info.status`` is ``LIMIT`` or
       ``FEASIBLE``, with ``time_limit_s`` > 0 (equal to ``info.options["time_limit_s"]`` when
       recorded);
     * ``CANCELLED``: holds exactly when ``info.status`` is ``CANCELLED`` (the run was
       cancelled before the task was tried).
 
-    When ``info.options["objective"] == "stable"`` and the run was not cancelled, every
-    blocking pair (:func:`~commgov.matching.blocking_pairs`) is a violation too.
+    When ``info.options["objective"] == "stable"`` and the run was neither cancelled nor
+    stopped by its time limit (status ``CANCELLED`` or ``LIMIT``), every blocking pair
+    (:func:`~commgov.matching.blocking_pairs`) is a violation too.
 
     Optimality is not checked here: compare :attr:`VerificationReport.objective` with a
     reference solve for that (:func:`commgov.testing.check_matcher` does).
@@ -207,10 +215,22 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
     -----
     O(M + T log T + P) for M matches, T tasks and P in-reach pairs of the unmatched tasks
     (found by latitude bands and vectorised distances, each exact), plus the eligible pairs
-    of all tasks under ``stable``.
+    of all tasks under ``stable``. The facts of the matches (distance, scope, availability)
+    are computed in bulk with numpy (distances rechecked with :func:`travel_distance_m` near a
+    rounding boundary, availability from :func:`is_available` once per volunteer and slot),
+    and reasons exactly as the solvers write them are accepted by one comparison each, the
+    other ones checked field by field.
     """
     expect_type(problem, MatchingProblem, "problem")
     expect_type(assignment, Assignment, "assignment")
+    from commgov._perf import gc_paused
+
+    # many acyclic records: the cyclic collector's full passes would only cost time
+    with gc_paused():
+        return _check(problem, assignment)
+
+
+def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationReport:
     from commgov.matching.volunteers._verify_reasons import check_match_reasons, check_unmatched
     from commgov.matching.volunteers._verify_stability import _blocking
 
@@ -220,47 +240,51 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
     tasks = {t.id: t for t in problem.tasks}
     vols = {v.id: v for v in problem.volunteers}
     limit = problem.max_distance_m
-    detour = problem.detour_factor
     pinned = {p.task_id: p.volunteer_id for p in problem.pinned}
 
     # ---- coverage: each task exactly once
-    seen: Counter[str] = Counter()
-    for m in assignment.matches:
-        seen[m.task_id] += 1
-    for u in assignment.unmatched:
-        seen[u.task_id] += 1
-    for tid in sorted(seen):
-        if tid not in tasks:
-            bad(_V.UNKNOWN_ID, tid, "task id not in the problem")
-        elif seen[tid] > 1:
-            bad(_V.DUPLICATE_TASK, tid, f"task listed {seen[tid]} times")
-    for tid in sorted(tasks):
-        if tid not in seen:
-            bad(_V.DROPPED_TASK, tid, "task neither matched nor listed as unmatched")
+    listed = [m.task_id for m in assignment.matches] + [u.task_id for u in assignment.unmatched]
+    seen: Counter[str] = Counter(listed)
+    if len(seen) != len(listed) or seen.keys() != tasks.keys():
+        for tid in sorted(seen):
+            if tid not in tasks:
+                bad(_V.UNKNOWN_ID, tid, "task id not in the problem")
+            elif seen[tid] > 1:
+                bad(_V.DUPLICATE_TASK, tid, f"task listed {seen[tid]} times")
+        for tid in sorted(tasks):
+            if tid not in seen:
+                bad(_V.DROPPED_TASK, tid, "task neither matched nor listed as unmatched")
 
     # ---- each match: eligibility, records, loads
     day_of: dict[tuple[datetime, datetime], date] = {}
 
     def day(task: Task) -> date:
         key = (task.window.start, task.window.end)
-        if key not in day_of:
-            day_of[key] = task_day(problem, task)
-        return day_of[key]
+        d = day_of.get(key)
+        if d is None:
+            d = day_of[key] = task_day(problem, task)
+        return d
 
     per_slot: Counter[tuple[str, datetime, datetime]] = Counter()
+    slot_min: Counter[tuple[str, datetime, datetime]] = Counter()
     per_day: Counter[tuple[str, date]] = Counter()
     minutes: Counter[tuple[str, date]] = Counter()
     loads: Counter[str] = Counter()
     valid: list[tuple[Any, Task, Volunteer, Any, int]] = []
     travel = cost = served = 0
     served_by: dict[str, str] = {}
-    for m in assignment.matches:
-        task = tasks.get(m.task_id)
-        vol = vols.get(m.volunteer_id)
+    finder = _PairFinder(problem)
+    known = [(m, tasks.get(m.task_id), vols.get(m.volunteer_id)) for m in assignment.matches]
+    facts = _match_facts(
+        problem, finder, [(t, v) for _, t, v in known if t is not None and v is not None]
+    )
+    k = -1
+    for m, task, vol in known:
         if vol is None:
             bad(_V.UNKNOWN_ID, m.volunteer_id, f"volunteer of task {m.task_id} unknown")
         if task is None or vol is None:
             continue
+        k += 1
         loads[vol.id] += 1
         served_by.setdefault(task.id, vol.id)
         served += task.priority
@@ -271,22 +295,23 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
                 f"priority reported {m.priority}, task has {task.priority}",
             )
         # compare instants in UTC: PEP 495 makes a repeated-hour time unequal across zones
-        if m.slot_start.astimezone(UTC) != task.window.start:
+        if m.slot_start != task.window.start and m.slot_start.astimezone(UTC) != task.window.start:
             bad(
                 _V.RECORD_MISMATCH,
                 task.id,
                 f"slot_start reported {m.slot_start.isoformat()}, task window starts "
                 f"{task.window.start.isoformat()}",
             )
-        if not has_skill(task, vol):
+        if not facts.skill[k]:
             bad(
                 _V.SKILL_MISSING,
                 task.id,
                 f"volunteer {vol.id} has {task.skill} level {vol.skills.get(task.skill, 0)}, "
                 f"task needs {task.min_level}",
             )
-        level = scope_level(task, vol)
-        dist = travel_distance_m(task, vol, detour)
+        rank = facts.rank[k]
+        level = None if rank < 0 else SCOPE_ORDER[rank]
+        dist = facts.dist[k]
         valid.append((m, task, vol, level, dist))
         travel += dist
         if level is None:
@@ -298,7 +323,7 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
             )
             pair_cost = dist  # no penalty defined; the violation above already fails the result
         else:
-            pair_cost = pair_cost_m(problem, task, vol)
+            pair_cost = facts.penalty[rank] + dist
             if m.scope != level:
                 bad(
                     _V.RECORD_MISMATCH,
@@ -307,11 +332,10 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
                 )
         cost += pair_cost
         if m.cost_m != pair_cost:
-            bad(_V.COST_MISMATCH, task.id,
-                f"cost_m reported {m.cost_m}, recomputed {pair_cost}")
+            bad(_V.COST_MISMATCH, task.id, f"cost_m reported {m.cost_m}, recomputed {pair_cost}")
         if dist > limit:
             bad(_V.TOO_FAR, task.id, f"volunteer {vol.id} is {dist} m away > {limit} m")
-        if not is_available(task, vol):
+        if not facts.avail[k]:
             bad(
                 _V.OUT_OF_WINDOW,
                 task.id,
@@ -325,10 +349,12 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
             )
         if m.pinned and pinned.get(task.id) != vol.id:
             bad(_V.PIN_BROKEN, task.id, f"match with {vol.id} claims a pin it has not")
-        per_slot[(vol.id, task.window.start, task.window.end)] += 1
-        per_day[(vol.id, day(task))] += 1
-        minutes[(vol.id, day(task))] += task.duration_min or 0
-
+        slot = (vol.id, task.window.start, task.window.end)
+        per_slot[slot] += 1
+        slot_min[slot] += task.duration_min or 0
+        d = day(task)
+        per_day[(vol.id, d)] += 1
+        minutes[(vol.id, d)] += task.duration_min or 0
     for tid, vid in sorted(pinned.items()):
         if tid not in tasks:
             continue
@@ -350,6 +376,15 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
                 _V.DOUBLE_BOOKED,
                 vid,
                 f"{n} tasks in slot [{start.isoformat()}, {end.isoformat()}), capacity {cap}",
+            )
+        length = (end - start).total_seconds() / 60.0
+        if n >= 2 and slot_min[(vid, start, end)] > length:
+            bad(
+                _V.DOUBLE_BOOKED,
+                vid,
+                f"{n} tasks of {slot_min[(vid, start, end)]} min in all in the "
+                f"{length:g}-minute slot [{start.isoformat()}, {end.isoformat()}): "
+                "in two places at once",
             )
     for (vid, d), n in sorted(per_day.items()):
         cap = vols[vid].capacity_per_day
@@ -426,23 +461,26 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
 
     # ---- reasons of unmatched tasks
     unmatched = [(u, tasks[u.task_id]) for u in assignment.unmatched if u.task_id in tasks]
-    finder: _PairFinder | None = None
-    stable = (assignment.info.options.get("objective") == "stable"
-              and assignment.info.status != SolveStatus.CANCELLED)
-    if unmatched or stable:
-        finder = _PairFinder(problem)
-    if unmatched and finder is not None:
-        check_unmatched(problem, assignment, finder, unmatched, per_slot, per_day, minutes, bad)
+    stable = assignment.info.options.get(
+        "objective"
+    ) == "stable" and assignment.info.status not in (SolveStatus.CANCELLED, SolveStatus.LIMIT)
+    if unmatched:
+        check_unmatched(
+            problem, assignment, finder, unmatched, per_slot, per_day, minutes, bad, slot_min
+        )
 
     # ---- stability
-    if stable and finder is not None:
+    if stable:
         for bp in _blocking(problem, assignment, finder, None):
             bad(
                 _V.BLOCKING_PAIR,
                 bp.task_id,
                 f"task and volunteer {bp.volunteer_id} both prefer each other"
-                + (f" (volunteer would drop {bp.displaced_task_id})"
-                   if bp.displaced_task_id else " (volunteer has room)"),
+                + (
+                    f" (volunteer would drop {bp.displaced_task_id})"
+                    if bp.displaced_task_id
+                    else " (volunteer has room)"
+                ),
             )
 
     report.objective = objective
@@ -465,14 +503,19 @@ def _check_tiers(
     want["travel_m"] = objective.travel_m
     want["scope_penalty_m"] = objective.scope_penalty_m
     for name in sorted(set(tiers) - set(want)):
-        bad(_V.COST_MISMATCH, "info",
-            f"objective tier {name!r} does not belong to this problem and objective")
+        bad(
+            _V.COST_MISMATCH,
+            "info",
+            f"objective tier {name!r} does not belong to this problem and objective",
+        )
     for name, value in want.items():
         got = tiers.get(name)
         if not _num_eq(got, value):
-            bad(_V.COST_MISMATCH, "info",
-                f"objective {name} reported {got}, recomputed {value}")
+            bad(_V.COST_MISMATCH, "info", f"objective {name} reported {got}, recomputed {value}")
     order = [k for k in tiers if k in _TIER_ORDER]
     if order != sorted(order, key=_TIER_ORDER.index):
-        bad(_V.COST_MISMATCH, "info",
-            f"objective tiers {order} not in the order {list(_TIER_ORDER)}")
+        bad(
+            _V.COST_MISMATCH,
+            "info",
+            f"objective tiers {order} not in the order {list(_TIER_ORDER)}",
+        )

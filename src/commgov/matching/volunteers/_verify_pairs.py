@@ -91,13 +91,26 @@ class _PairFinder:
         self.detour = problem.detour_factor
         slot_ix: dict[tuple[datetime, datetime], int] = {}
         rep: list[Task] = []
-        t_slot = []
-        for t in self.tasks:
+        t_slot: list[int] = []
+        lat: list[float] = []
+        lon: list[float] = []
+        lvl: list[int] = []
+        codes: list[int] = []
+        key_code: dict[tuple[str | None, str | None, str | None], int] = {}
+        for t in self.tasks:  # one pass over the tasks
             key = (t.window.start, t.window.end)
-            if key not in slot_ix:
-                slot_ix[key] = len(rep)
+            si = slot_ix.get(key)
+            if si is None:
+                si = slot_ix[key] = len(rep)
                 rep.append(t)
-            t_slot.append(slot_ix[key])
+            t_slot.append(si)
+            loc = t.location
+            lat.append(loc.lat)
+            lon.append(loc.lon)
+            lvl.append(t.min_level)
+            codes.append(
+                key_code.setdefault((t.building_id, t.compound_id, t.community_id), len(key_code))
+            )
         self.slot_rep = rep
         self.t_slot = np.array(t_slot, dtype=np.int64)
         day_ix: dict[date, int] = {}
@@ -107,9 +120,9 @@ class _PairFinder:
         self.days = list(day_ix)
         self.slot_day = np.array(slot_day, dtype=np.int64)
         self.t_day = self.slot_day[self.t_slot] if len(t_slot) else np.zeros(0, np.int64)
-        self.t_lat = np.array([t.location.lat for t in self.tasks], dtype=np.float64)
-        self.t_lon = np.array([t.location.lon for t in self.tasks], dtype=np.float64)
-        self.t_lvl = np.array([t.min_level for t in self.tasks], dtype=np.int64)
+        self.t_lat = np.array(lat, dtype=np.float64)
+        self.t_lon = np.array(lon, dtype=np.float64)
+        self.t_lvl = np.array(lvl, dtype=np.int64)
         self._avail: Any = None
         by_skill: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
         for vi, vol in enumerate(self.vols):
@@ -128,14 +141,7 @@ class _PairFinder:
             )
         self._scope_masks: dict[tuple[str | None, str | None, str | None], Any] = {}
         self._key_uses: Counter[tuple[str | None, str | None, str | None]] = Counter()
-        key_code: dict[tuple[str | None, str | None, str | None], int] = {}
-        self.t_key = np.array(
-            [
-                key_code.setdefault((t.building_id, t.compound_id, t.community_id), len(key_code))
-                for t in self.tasks
-            ],
-            dtype=np.int64,
-        )
+        self.t_key = np.array(codes, dtype=np.int64)
 
     @property
     def avail(self) -> Any:
@@ -157,10 +163,25 @@ class _PairFinder:
             self._scope_masks[key] = ranks
         return ranks
 
-    def _distances(self, tt: Any, vv: Any, p1: Any, l1: Any, p2: Any, l2: Any) -> Any:
-        """Exact :func:`travel_distance_m` of pairs, vectorised with exact recheck."""
+    def _distances(
+        self,
+        tt: Any,
+        vv: Any,
+        p1: Any,
+        l1: Any,
+        p2: Any,
+        l2: Any,
+        c1: Any = None,
+        c2: Any = None,
+    ) -> Any:
+        """Exact :func:`travel_distance_m` of pairs, vectorised with exact recheck
+        (``c1``, ``c2``: ``cos(p1)``, ``cos(p2)`` when already known)."""
         np = self.np
-        h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
+        if c1 is None:
+            c1 = np.cos(p1)
+        if c2 is None:
+            c2 = np.cos(p2)
+        h = np.sin((p2 - p1) / 2) ** 2 + c1 * c2 * np.sin((l2 - l1) / 2) ** 2
         x = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * self.detour + 0.5
         d = np.floor(x)
         frac = x - d
@@ -197,11 +218,14 @@ class _PairFinder:
             if skill not in self.skill_arrays:
                 continue
             v_lat, v_idx, v_level, v_plat, v_plon, v_lon = self.skill_arrays[skill]
+            v_cos = np.cos(v_plat)
             tis = np.array(by_skill[skill], dtype=np.int64)
             strip = np.floor(self.t_lat[tis] / half)
             tis = tis[np.lexsort((tis, self.t_lon[tis], strip))]
             t_lat, t_lon, t_lvl = self.t_lat[tis], self.t_lon[tis], self.t_lvl[tis]
-            block = 128
+            t_plat, t_plon = np.radians(t_lat), np.radians(t_lon)
+            t_cos = np.cos(t_plat)
+            block = 64
             for b0 in range(0, len(tis), block):
                 sl = slice(b0, b0 + block)
                 lat_lo, lat_hi = float(t_lat[sl].min()) - half, float(t_lat[sl].max()) + half
@@ -231,7 +255,7 @@ class _PairFinder:
                 c = cand[c]
                 tt, vv = tis[r], v_idx[c]
                 d = self._distances(
-                    tt, vv, np.radians(t_lat[r]), np.radians(t_lon[r]), v_plat[c], v_plon[c]
+                    tt, vv, t_plat[r], t_plon[r], v_plat[c], v_plon[c], t_cos[r], v_cos[c]
                 )
                 keep = d <= lim
                 outs.append((tt[keep], vv[keep], d[keep]))
@@ -302,3 +326,47 @@ class _PairFinder:
         approx = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * self.detour
         close = candidates[approx <= approx.min() + 2.0]
         return min(travel_distance_m(task, vols[int(i)], self.detour) for i in close)
+
+
+class _Facts(NamedTuple):
+    """Per (task, volunteer) pair of :func:`_match_facts`, as Python lists."""
+
+    skill: list[bool]  # has_skill
+    rank: list[int]  # scope rank, -1 when out of scope
+    dist: list[int]  # exact travel_distance_m
+    avail: list[bool]  # is_available
+    penalty: list[int]  # scope penalty per rank (SCOPE_ORDER)
+
+
+def _match_facts(
+    problem: MatchingProblem, finder: _PairFinder, pairs: list[tuple[Task, Volunteer]]
+) -> _Facts:
+    """The eligibility facts of the given pairs, in bulk and exactly.
+
+    Skill as :func:`has_skill` (the level read from the volunteer's ``skills``), scope as
+    :func:`scope_level`, availability from :attr:`_PairFinder.avail` (:func:`is_available` once
+    per volunteer and slot), distances vectorised and rechecked with
+    :func:`travel_distance_m` near a rounding boundary (:meth:`_PairFinder._distances`).
+    """
+    np = finder.np
+    t_index, v_index = finder.t_index, finder.v_index
+    tt = np.array([t_index[t.id] for t, _ in pairs], dtype=np.int64)
+    vv = np.array([v_index[v.id] for _, v in pairs], dtype=np.int64)
+    skill = [v.skills.get(t.skill, 0) >= t.min_level for t, v in pairs]
+    rank = [_rank(t, v) for t, v in pairs]
+    if len(tt):
+        v_lat = np.radians([v.location.lat for _, v in pairs])
+        v_lon = np.radians([v.location.lon for _, v in pairs])
+        dist = finder._distances(
+            tt, vv, np.radians(finder.t_lat[tt]), np.radians(finder.t_lon[tt]), v_lat, v_lon
+        ).tolist()
+        if finder._avail is not None or len(finder.vols) * len(finder.slot_rep) <= max(
+            4 * len(pairs), 200_000
+        ):
+            avail = finder.avail[vv, finder.t_slot[tt]].tolist()
+        else:  # a large table for few pairs: the predicate per pair
+            avail = [is_available(t, v) for t, v in pairs]
+    else:
+        dist, avail = [], []
+    pen = problem.scope_penalties
+    return _Facts(skill, rank, dist, avail, [pen.of(level) for level in SCOPE_ORDER])

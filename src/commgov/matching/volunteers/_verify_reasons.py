@@ -35,6 +35,62 @@ def _params_shape(reason: Reason) -> str:
     return ""
 
 
+_SHAPE_OK: dict[frozenset[str], bool] = {}
+
+
+def _matched_as_built(
+    problem: MatchingProblem,
+    reasons: list[Reason],
+    task: Task,
+    vol: Volunteer,
+    level: Any,
+    dist: int,
+    is_pin: bool,
+    per_slot: Counter[tuple[str, datetime, datetime]],
+    per_day: Counter[tuple[str, date]],
+    minutes: Counter[tuple[str, date]],
+    d: date,
+) -> bool:
+    """Fast path: ``True`` when the reasons are exactly what the checks below accept in the
+    common case (one ``MATCHED`` whose params equal the recomputed facts with the same types,
+    then ``PINNED`` without params exactly on a pinned pair). ``False`` means "check in
+    full", never "wrong"."""
+    if level is None or len(reasons) != 1 + is_pin:
+        return False
+    r = reasons[0]
+    if r.code is not MatchingReasonCode.MATCHED or (
+        is_pin and (reasons[1].code is not MatchingReasonCode.PINNED or reasons[1].params)
+    ):
+        return False
+    limit = problem.max_distance_m
+    want: dict[str, object] = {
+        "skill": task.skill,
+        "level": vol.skills.get(task.skill, 0),
+        "min_level": task.min_level,
+        "distance_m": dist,
+        "limit_m": int(limit) if float(limit).is_integer() else limit,
+        "slot_load": per_slot[(vol.id, task.window.start, task.window.end)],
+        "slot_capacity": vol.capacity_per_slot,
+        "day_load": per_day[(vol.id, d)],
+        "day_capacity": vol.capacity_per_day,
+        "scope": level.value,
+    }
+    if vol.minutes_per_day is not None:
+        want["minutes_used"] = minutes[(vol.id, d)]
+        want["minutes_budget"] = vol.minutes_per_day
+    params = r.params
+    if params != want:
+        return False
+    for name, value in want.items():
+        if type(params[name]) is not type(value):
+            return False
+    keys = frozenset(params)
+    ok = _SHAPE_OK.get(keys)
+    if ok is None:
+        ok = _SHAPE_OK[keys] = not _params_shape(r)
+    return ok and (not is_pin or not _params_shape(reasons[1]))
+
+
 def check_match_reasons(
     problem: MatchingProblem,
     m: Any,
@@ -49,14 +105,24 @@ def check_match_reasons(
     d: date,
     bad: Any,
 ) -> None:
-    codes = [r.code for r in m.reasons]
     is_pin = pinned.get(task.id) == vol.id
+    if _matched_as_built(
+        problem, m.reasons, task, vol, level, dist, is_pin, per_slot, per_day, minutes, d
+    ):
+        return
+    codes = [r.code for r in m.reasons]
     if codes.count(MatchingReasonCode.MATCHED) != 1:
-        bad(_V.REASON_FALSE, task.id,
-            f"a match needs exactly one MATCHED reason, has {codes.count(_R.MATCHED)}")
+        bad(
+            _V.REASON_FALSE,
+            task.id,
+            f"a match needs exactly one MATCHED reason, has {codes.count(_R.MATCHED)}",
+        )
     if (MatchingReasonCode.PINNED in codes) != is_pin or codes.count(MatchingReasonCode.PINNED) > 1:
-        bad(_V.REASON_FALSE, task.id,
-            "PINNED reason " + ("missing on a pinned pair" if is_pin else "on an unpinned pair"))
+        bad(
+            _V.REASON_FALSE,
+            task.id,
+            "PINNED reason " + ("missing on a pinned pair" if is_pin else "on an unpinned pair"),
+        )
     for r in m.reasons:
         if r.code not in (MatchingReasonCode.MATCHED, MatchingReasonCode.PINNED):
             bad(_V.REASON_FALSE, task.id, f"{r.code} is not a match reason")
@@ -86,15 +152,19 @@ def check_match_reasons(
         wrong = []
         for name, value in facts.items():
             got = r.params.get(name)
-            same = got == value if isinstance(value, str) or value is None else (
-                isinstance(value, int) and _int_eq(got, value))
+            same = (
+                got == value
+                if isinstance(value, str) or value is None
+                else (isinstance(value, int) and _int_eq(got, value))
+            )
             if not same:
                 wrong.append(f"{name}={got!r} (recomputed {value!r})")
         if vol.minutes_per_day is None and "minutes_used" in r.params:
             wrong.append("minutes reported for a volunteer without a budget")
         if not _num_eq(r.params.get("limit_m"), problem.max_distance_m):
-            wrong.append(f"limit_m={r.params.get('limit_m')!r} (max_distance_m "
-                         f"{problem.max_distance_m})")
+            wrong.append(
+                f"limit_m={r.params.get('limit_m')!r} (max_distance_m {problem.max_distance_m})"
+            )
         if wrong:
             bad(_V.REASON_FALSE, task.id, "MATCHED: " + "; ".join(wrong))
 
@@ -108,6 +178,7 @@ def check_unmatched(
     per_day: Counter[tuple[str, date]],
     minutes: Counter[tuple[str, date]],
     bad: Any,
+    slot_min: Counter[tuple[str, datetime, datetime]] | None = None,
 ) -> None:
     import numpy as np
 
@@ -115,10 +186,13 @@ def check_unmatched(
     t_index = finder.t_index
     n_tasks = len(finder.tasks)
 
+    by_code: dict[Any, set[int]] = {}
+    for u, task in unmatched:
+        for r in u.reasons:
+            by_code.setdefault(r.code, set()).add(t_index[task.id])
+
     def needing(codes: frozenset[MatchingReasonCode]) -> list[int]:
-        return sorted(
-            {t_index[task.id] for u, task in unmatched if any(r.code in codes for r in u.reasons)}
-        )
+        return sorted(set().union(*(by_code.get(c, ()) for c in codes)))
 
     # in-reach pairs (skill, scope, distance) of tasks whose TOO_FAR / OUT_OF_WINDOW is checked
     near = finder.pairs(needing(frozenset({_R.TOO_FAR, _R.OUT_OF_WINDOW})))
@@ -130,15 +204,22 @@ def check_unmatched(
 
     # eligible pairs of tasks whose CAPACITY_USED is checked, and whether each volunteer is
     # free for the task in this assignment (room in the slot, the day and the minute budget)
-    elig = finder.pairs(needing(frozenset({MatchingReasonCode.CAPACITY_USED})), available_only=True)
+    elig = finder.pairs(needing(frozenset({_R.CAPACITY_USED, _R.NO_CAPACITY})), available_only=True)
     n_vols = len(vols)
     slot_ix = {(t.window.start, t.window.end): i for i, t in enumerate(finder.slot_rep)}
     day_ix = {d: i for i, d in enumerate(finder.days)}
     slot_load = np.zeros((n_vols, max(len(slot_ix), 1)), dtype=np.int64)
     day_load = np.zeros((n_vols, max(len(day_ix), 1)), dtype=np.int64)
     used_min = np.zeros((n_vols, max(len(day_ix), 1)), dtype=np.int64)
+    slot_used = np.zeros((n_vols, max(len(slot_ix), 1)), dtype=np.int64)
     for (vid, start, end), n in per_slot.items():
         slot_load[finder.v_index[vid], slot_ix[(start, end)]] = n
+        if slot_min:
+            slot_used[finder.v_index[vid], slot_ix[(start, end)]] = slot_min[(vid, start, end)]
+    slot_len = np.array(
+        [(t.window.end - t.window.start).total_seconds() / 60.0 for t in finder.slot_rep],
+        dtype=np.float64,
+    )
     for (vid, d), n in per_day.items():
         day_load[finder.v_index[vid], day_ix[d]] = n
         used_min[finder.v_index[vid], day_ix[d]] = minutes[(vid, d)]
@@ -150,34 +231,64 @@ def check_unmatched(
     dur = np.array([t.duration_min or 0 for t in finder.tasks], dtype=np.int64)
     et, ev = elig.t, elig.v
     es, ed = finder.t_slot[et], finder.t_day[et]
+    # no capacity for the task at all (has_capacity_for is false)
+    never = (cap_slot[ev] == 0) | (cap_day[ev] == 0) | ((budget[ev] >= 0) & (dur[et] > budget[ev]))
     free = (
-        (slot_load[ev, es] < cap_slot[ev])
+        ~never
+        & (slot_load[ev, es] < cap_slot[ev])
+        & ((slot_load[ev, es] == 0) | (slot_used[ev, es] + dur[et] <= slot_len[es]))
         & (day_load[ev, ed] < cap_day[ev])
         & ((budget[ev] < 0) | (used_min[ev, ed] + dur[et] <= budget[ev]))
     )
     elig_count = np.bincount(et, minlength=n_tasks)
+    never_count = np.bincount(et[never], minlength=n_tasks)
     first_free = np.full(n_tasks, -1, dtype=np.int64)
     ft, first = np.unique(et[free], return_index=True)  # pairs are in (task, volunteer) order
     first_free[ft] = ev[free][first]
 
     status = assignment.info.status
     options = assignment.info.options
+    # the CAPACITY_USED reasons the checks below accept at once: no free and no volunteer
+    # without capacity, params exactly {"eligible": count}
+    plain = ((first_free < 0) & (never_count == 0) & (elig_count > 0)).tolist()
+    counts = elig_count.tolist()
     for u, task in unmatched:
         if u.priority != task.priority:
-            bad(_V.RECORD_MISMATCH, task.id,
-                f"priority reported {u.priority}, task has {task.priority}")
+            bad(
+                _V.RECORD_MISMATCH,
+                task.id,
+                f"priority reported {u.priority}, task has {task.priority}",
+            )
         if len(u.reasons) != 1:
-            bad(_V.REASON_FALSE, task.id,
-                f"unmatched task with {len(u.reasons)} reasons (exactly one primary reason)")
+            bad(
+                _V.REASON_FALSE,
+                task.id,
+                f"unmatched task with {len(u.reasons)} reasons (exactly one primary reason)",
+            )
         ti = t_index[task.id]
         for reason in u.reasons:
+            if (
+                reason.code is _R.CAPACITY_USED
+                and plain[ti]
+                and reason.params == {"eligible": counts[ti]}
+                and type(reason.params["eligible"]) is int
+            ):
+                continue  # the common case, exactly as the checks below accept it
             shape = _params_shape(reason)
             if shape:
                 bad(_V.REASON_FALSE, task.id, f"{reason.code}: {shape}")
                 continue
             why = _reason_false(
-                problem, finder, task, reason, reach, int(elig_count[ti]), int(first_free[ti]),
-                status, options,
+                problem,
+                finder,
+                task,
+                reason,
+                reach,
+                int(elig_count[ti]),
+                int(first_free[ti]),
+                status,
+                options,
+                int(never_count[ti]),
             )
             if why:
                 bad(_V.REASON_FALSE, task.id, f"{reason.code}: {why}")
@@ -193,12 +304,14 @@ def _reason_false(
     first_free: int,
     status: SolveStatus,
     options: dict[str, Any],
+    never: int = 0,
 ) -> str:
     """Why the reason's predicate fails for this unmatched task, or ``""`` if it holds.
 
     ``eligible`` is the number of eligible volunteers (counted only when the task has a
     ``CAPACITY_USED`` reason) and ``first_free`` the index of the first one with room for the
-    task in this assignment (-1 if none).
+    task in this assignment (-1 if none); ``never`` the number of eligible volunteers without
+    any capacity for the task.
     """
     params = reason.params
     code = reason.code
@@ -242,8 +355,10 @@ def _reason_false(
             return "no skilled volunteer in scope at all"
         if len(in_reach):
             v = vols[int(in_reach[0])]
-            return (f"volunteer {v.id} is within {limit} m "
-                    f"({travel_distance_m(task, v, problem.detour_factor)} m)")
+            return (
+                f"volunteer {v.id} is within {limit} m "
+                f"({travel_distance_m(task, v, problem.detour_factor)} m)"
+            )
         nearest = finder.nearest_m(task, inside)
         if not _int_eq(params.get("distance_m"), nearest):
             return f"distance_m {params.get('distance_m')} but the nearest is {nearest} m"
@@ -257,14 +372,34 @@ def _reason_false(
         if avail.any():
             return f"volunteer {vols[int(in_reach[avail][0])].id} is skilled, near and available"
         return ""
+    if code is MatchingReasonCode.NO_CAPACITY:
+        if not eligible:
+            return "no eligible volunteer at all"
+        if not _int_eq(params.get("eligible"), eligible):
+            return f"eligible {params.get('eligible')} but {eligible} volunteers are eligible"
+        if never < eligible:
+            return f"{eligible - never} eligible volunteers have capacity for the task"
+        return ""
     if code is MatchingReasonCode.CAPACITY_USED:
         if not eligible:
             return "no eligible volunteer at all"
         if not _int_eq(params.get("eligible"), eligible):
             return f"eligible {params.get('eligible')} but {eligible} volunteers are eligible"
+        if never >= eligible:
+            return "no eligible volunteer has capacity for the task at all (NO_CAPACITY)"
+        if ("no_capacity" in params or never) and (
+            not _int_eq(params.get("no_capacity"), never) or never == 0
+        ):
+            return (
+                f"no_capacity {params.get('no_capacity')} but {never} eligible "
+                "volunteers have no capacity for the task (the parameter is given "
+                "exactly when > 0)"
+            )
         if first_free >= 0:
-            return (f"eligible volunteer {vols[first_free].id} has room for the task in the slot "
-                    "and the day" + (" and minutes left" if vols[first_free].minutes_per_day
-                                     is not None else ""))
+            return (
+                f"eligible volunteer {vols[first_free].id} has room for the task in the slot "
+                "and the day"
+                + (" and minutes left" if vols[first_free].minutes_per_day is not None else "")
+            )
         return ""
     return f"{code} is not a volunteer-matching reason"

@@ -140,8 +140,11 @@ def _blocking(
     eligible = pairs.avail
     found: list[BlockingPair] = []
     for ti, vi, dist, rank in zip(
-        pairs.t[eligible].tolist(), pairs.v[eligible].tolist(),
-        pairs.d[eligible].tolist(), pairs.rank[eligible].tolist(), strict=True
+        pairs.t[eligible].tolist(),
+        pairs.v[eligible].tolist(),
+        pairs.d[eligible].tolist(),
+        pairs.rank[eligible].tolist(),
+        strict=True,
     ):
         task = tasks[ti]
         if task.id in pinned or held.get(ti) == vi:

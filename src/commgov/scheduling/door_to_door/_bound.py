@@ -10,6 +10,7 @@ References
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -145,9 +146,16 @@ def as_objective_bound(figures: RoundFigures, uncovered: int) -> ObjectiveBound:
 
 
 def round_figures(
-    problem: DoorToDoorProblem, household_ids: Iterable[str] | None = None
+    problem: DoorToDoorProblem,
+    household_ids: Iterable[str] | None = None,
+    *,
+    walks: tuple[list[str], list[list[int]]] | None = None,
 ) -> RoundFigures:
     """The bound's figures for plans covering ``household_ids`` (default: all).
+
+    ``walks``: the problem's :func:`walk_matrix`, when already computed. O(P³) for the walk
+    matrix when not given, then O(B² + H·(U + log H)) for B buildings, H households and U
+    units.
 
     Raises
     ------
@@ -163,7 +171,8 @@ def round_figures(
         return RoundFigures(makespan_s=0, work_s=0, farthest_s=0, formula_s=0, work_total_s=0,
                             vertical_s=0, route_overhead_s=0, units=len(units))
     bmap = problem.building_map()
-    walks = walk_matrix(problem)
+    if walks is None:
+        walks = walk_matrix(problem)
     places, secs = walks
     index = {p: i for i, p in enumerate(places)}
     gap = to_seconds(problem.policy.minutes_between_doors)
@@ -207,22 +216,38 @@ def round_figures(
             raise ValueError(f"household {h.id!r} cannot be served alone by any team unit "
                              "within its limit")
         farthest = max(farthest, min(done))
-    # the textbook formula, household by household
+    # the textbook formula, household by household: the least inbound leg of h is the leg
+    # from the base, from another household of its building (door gap + the nearest other
+    # floor) or from the lowest household of another building (down, across, up); the last
+    # is the least over the other buildings b of fs(b)·(low(b) − 1) + walk(b, h's building),
+    # plus h's climb, so it is taken per building once (whole seconds: exact)
+    low = {b: min(o.floor for o in members) for b, members in by_b.items()}
+    cross: dict[str, int] = {}
+    for hb in by_b:
+        ih = index[hb]
+        came = [fs[b] * (low[b] - 1) + secs[index[b]][ih] for b in by_b if b != hb]
+        if came:
+            cross[hb] = min(came)
+    floors = {b: sorted(o.floor for o in members) for b, members in by_b.items()}
     least_in = 0
     far_formula = 0
     for h in hh:
-        cands = [leg_seconds(problem, None, h, walks=walks, buildings=bmap)]
-        for b, members in by_b.items():
-            if b == h.building_id:
-                others = [o for o in members if o.id != h.id]
-                if others:
-                    cands.append(gap + fs[b] * min(abs(o.floor - h.floor) for o in others))
-            else:
-                low = min(o.floor for o in members)
-                cands.append(fs[b] * (low - 1) + secs[index[b]][index[h.building_id]]
-                             + fs[h.building_id] * (h.floor - 1))
-        least_in += service[h.id] + min(cands)
+        hb = h.building_id
         d = leg_seconds(problem, None, h, walks=walks, buildings=bmap)
+        cands = [d]
+        if len(floors[hb]) > 1:  # the nearest floor of another household of the building
+            fl = floors[hb]
+            k = bisect.bisect_left(fl, h.floor)
+            gaps = []
+            if k + 1 < len(fl):
+                gaps.append(fl[k + 1] - h.floor)  # 0 when another household shares the floor
+            if k > 0:
+                gaps.append(h.floor - fl[k - 1])
+            near = min(gaps)
+            cands.append(gap + fs[hb] * near)
+        if hb in cross:
+            cands.append(cross[hb] + fs[hb] * (h.floor - 1))
+        least_in += service[h.id] + min(cands)
         far_formula = max(far_formula, 2 * d + service[h.id])
     formula = max(_least_makespan(starts, ends, 0, least_in), min(starts) + far_formula)
     return RoundFigures(makespan_s=max(work, farthest, formula), work_s=work,

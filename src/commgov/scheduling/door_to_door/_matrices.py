@@ -40,6 +40,7 @@ class Data:
     end: list[int]
     alone: np.ndarray  # (n,)
     eligible: list[list[int]]  # units that can serve household i alone
+    walks: tuple[list[str], list[list[int]]] | None = None  # the problem's walk_matrix
 
 
 def prepare(problem: DoorToDoorProblem) -> Data:
@@ -47,7 +48,8 @@ def prepare(problem: DoorToDoorProblem) -> Data:
     hh = problem.households
     n = len(hh)
     bmap = problem.building_map()
-    places, walks = walk_matrix(problem)
+    walk_table = walk_matrix(problem)
+    places, walks = walk_table
     index = {p: i for i, p in enumerate(places)}
     w = np.asarray(walks, dtype=np.int64)
     place = np.array([0] + [index[h.building_id] for h in hh], dtype=np.int64)
@@ -55,11 +57,17 @@ def prepare(problem: DoorToDoorProblem) -> Data:
                   dtype=np.int64)
     fl = np.array([1] + [h.floor for h in hh], dtype=np.int64)
     climb = fs * (fl - 1)
-    leg = climb[:, None] + w[place][:, place] + climb[None, :]
-    same = (place[:, None] == place[None, :]) & (place[:, None] > 0)
+    # down, across, up; then, inside one building, door gap + floors between (built in place,
+    # building by building: the (n+1)² matrix is the largest object of a solve)
+    leg = w[np.ix_(place, place)]
+    leg += climb[:, None]
+    leg += climb[None, :]
     gap = to_seconds(problem.policy.minutes_between_doors)
-    inside = gap + fs[:, None] * np.abs(fl[:, None] - fl[None, :])
-    leg = np.where(same, inside, leg)
+    by_place = np.argsort(place, kind="stable")
+    cuts = np.flatnonzero(np.diff(place[by_place])) + 1
+    for g in np.split(by_place, cuts):
+        if place[g[0]] > 0:
+            leg[np.ix_(g, g)] = gap + fs[g][:, None] * np.abs(fl[g][:, None] - fl[g][None, :])
     np.fill_diagonal(leg, 0)
     service = np.array([service_seconds(problem, h) for h in hh], dtype=np.int64)
     origin = problem.origin()
@@ -67,11 +75,13 @@ def prepare(problem: DoorToDoorProblem) -> Data:
     start = [int((d - origin).total_seconds()) for _t, _k, d, _e in units] if origin else []
     end = [int((e - origin).total_seconds()) for _t, _k, _d, e in units] if origin else []
     alone = leg[0, 1:] + service + leg[1:, 0] if n else np.zeros(0, dtype=np.int64)
-    eligible = [[k for k in range(len(units)) if start[k] + int(alone[i]) <= end[k]]
-                for i in range(n)]
+    # units that can serve household i alone: start_k + alone_i ≤ end_k (whole seconds)
+    fits = (np.asarray(start, dtype=np.int64)[None, :] + alone[:, None]
+            <= np.asarray(end, dtype=np.int64)[None, :]) if units else np.zeros((n, 0), bool)
+    eligible = [row.nonzero()[0].tolist() for row in fits]
     return Data(problem, [h.id for h in hh], [h.building_id for h in hh],
                 [h.floor for h in hh], service, leg, [(t, k) for t, k, _d, _e in units],
-                start, end, alone, eligible)
+                start, end, alone, eligible, walk_table)
 
 
 def hroute_duration(d: Data, seq: list[int]) -> int:

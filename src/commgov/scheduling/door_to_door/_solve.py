@@ -7,7 +7,7 @@ from typing import Any
 
 from commgov._control import CancelToken, ProgressCallback, SolveControl
 from commgov._options import check_choice, check_options
-from commgov.errors import InfeasibleError, SizeLimitError, expect_type
+from commgov.errors import InfeasibleError, check_size, expect_type
 from commgov.results import CommonReasonCode, Reason, SolveInfo, SolveStatus, library_versions
 from commgov.scheduling.door_to_door._bound import as_objective_bound, round_figures
 from commgov.scheduling.door_to_door._matrices import Data, hkey, prepare
@@ -174,19 +174,17 @@ def plan_door_to_door(
     ctl = SolveControl(_PLANNER, time_limit_s, progress, cancel)
     expect_type(problem, DoorToDoorProblem, "problem",
                 "build one with DoorToDoorProblem(...) or door_to_door_problem_from_org")
-    if len(problem.households) > MAX_HOUSEHOLDS:
-        raise SizeLimitError(f"door-to-door problem has {len(problem.households)} households "
-                             f"(limit {MAX_HOUSEHOLDS}); split it by building cluster")
+    check_size("door-to-door problem: households", len(problem.households), MAX_HOUSEHOLDS,
+               "split it by building cluster")
     ctl.report("prepare", 0.0)
     d = prepare(problem.canonical())
     coverable = [i for i in range(len(d.hids)) if d.eligible[i]]
     small = len(coverable) <= EXACT_MAX_HOUSEHOLDS and len(d.units) <= EXACT_MAX_UNITS
     if method == "exact":
-        if not small:
-            raise SizeLimitError(
-                f"method 'exact' takes at most {EXACT_MAX_HOUSEHOLDS} households some unit can "
-                f"serve and {EXACT_MAX_UNITS} team units; this problem has {len(coverable)} "
-                f"and {len(d.units)} (use method='routing')")
+        check_size("door-to-door method 'exact': households some unit can serve",
+                   len(coverable), EXACT_MAX_HOUSEHOLDS, "use method='routing'")
+        check_size("door-to-door method 'exact': team units", len(d.units), EXACT_MAX_UNITS,
+                   "use method='routing'")
         block_max = 1
         if ctl.cancelled:
             hroutes: list[list[int]] = [[] for _ in d.units]
@@ -274,7 +272,7 @@ def _build_plan(d: Data, hroutes: list[list[int]], left: set[int], complete: boo
         uncovered.append(UncoveredHousehold(household_id=h.id, building_id=h.building_id,
                                             kind=h.kind, alone_s=int(d.alone[i]),
                                             reasons=[reason]))
-    figures = round_figures(prob, [d.hids[i] for i in covered])
+    figures = round_figures(prob, [d.hids[i] for i in covered], walks=d.walks)
     bound = as_objective_bound(figures, len(uncovered))
     makespan = max((int((r.back - origin).total_seconds()) for r in routes), default=0) if (
         origin is not None) else 0

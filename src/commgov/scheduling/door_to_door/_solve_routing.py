@@ -17,7 +17,6 @@ References
 from __future__ import annotations
 
 import itertools
-import logging
 import time
 from dataclasses import dataclass
 
@@ -25,11 +24,12 @@ import numpy as np
 
 from commgov._control import SolveControl
 from commgov._random import rng
+from commgov._redact import get_logger
 from commgov.scheduling.door_to_door._matrices import Data, hroute_duration
 
 __all__ = ["BLOCK_MAX", "GLS_SOLUTIONS", "SMALL_N", "RoutingOutcome", "solve_routing"]
 
-log = logging.getLogger("commgov.scheduling")
+log = get_logger("commgov.scheduling")
 
 #: Most households of one building and floor merged into one routing node (on instances with
 #: more than :data:`SMALL_N` households; smaller ones are routed household by household).
@@ -91,10 +91,11 @@ def _travel(bl: _Blocks, route: list[int]) -> int:
 # ------------------------------------------------------------------------------ construction
 
 
-def _construct(d: Data, bl: _Blocks) -> tuple[list[list[int]], list[int]]:
+def _construct(d: Data, bl: _Blocks, ctl: SolveControl) -> tuple[list[list[int]], list[int]]:
     """Building-level LPT: stairwells longest first to the unit finishing earliest.
 
-    Returns the routes (block numbers) and the blocks placed nowhere.
+    Returns the routes (block numbers) and the blocks placed nowhere. Once ``ctl`` says stop
+    (deadline or cancel), the stairwells not yet placed are left out whole (untried).
     """
     nu = len(d.units)
     jobs: dict[str, list[int]] = {}
@@ -114,7 +115,11 @@ def _construct(d: Data, bl: _Blocks) -> tuple[list[list[int]], list[int]]:
         # round trip per job would overstate it and leave blocks out that fit)
         return d.start[k] + _duration(bl, _sequence(d, bl, [*loads[k], *blocks]))
 
-    for b in order:
+    for n_done, b in enumerate(order):
+        if ctl.should_stop():
+            left.extend(j for rest in order[n_done:] for j in jobs[rest])
+            break
+        ctl.report("construction", n_done / len(order))
         blocks = jobs[b]
         ends = {k: finish_with(k, blocks) for k in range(nu)}
         cands = [k for k in range(nu) if ends[k] <= d.end[k]]
@@ -187,6 +192,8 @@ def _balance(d: Data, bl: _Blocks, routes: list[list[int]], seed: int, ctl: Solv
         cur = fin[worst]
         seq = [0, *r, 0]
         for p in range(1, len(seq) - 1):
+            if p % 16 == 0 and ctl.should_stop(reserve):
+                return routes  # stop mid-scan: the routes are valid as they stand
             j = seq[p]
             a, b = seq[p - 1], seq[p + 1]
             saved = int(tr[a, j]) + int(sv[j]) + int(tr[j, b]) - int(tr[a, b])
@@ -382,7 +389,7 @@ def solve_routing(d: Data, coverable: list[int], seed: int, ctl: SolveControl) -
         phase = "cancelled"
     else:
         ctl.report("construction", 0.0)
-        routes, left_blocks = _construct(d, bl)
+        routes, left_blocks = _construct(d, bl, ctl)
         routes = _balance(d, bl, routes, seed, ctl, reserve)
         routes, phase = _routing(d, bl, routes, ctl, reserve)
     hroutes = [[i for j in r for i in bl.members[j - 1]] for r in routes]

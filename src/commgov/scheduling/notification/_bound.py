@@ -8,12 +8,13 @@ makespan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from commgov.errors import SolverError, expect_type
 from commgov.results import ObjectiveBound
 from commgov.scheduling.notification._problem import NotificationProblem
-from commgov.scheduling.notification._rules import NotificationTimes
+from commgov.scheduling.notification._rules import NotificationTimes, _column_min_off_diagonal
 
 __all__ = ["bound_parts", "lower_bound", "notification_lower_bound", "quick_bound", "water_fill"]
 
@@ -96,44 +97,65 @@ def notification_lower_bound(problem: NotificationProblem) -> ObjectiveBound:
     expect_type(problem, NotificationProblem, "problem",
                 "build one with NotificationProblem(...) or notification_problem_from_org")
     parts = bound_parts(NotificationTimes(problem))
+    assert parts is not None  # no stop was given
     return ObjectiveBound(family="notification", method=BOUND_METHOD,
                           tiers={"makespan_s": float(parts["makespan_s"])}, main="makespan_s",
                           figures={k: float(v) for k, v in parts.items() if k != "makespan_s"})
 
 
-def bound_parts(times: NotificationTimes) -> dict[str, int]:
+def bound_parts(
+    times: NotificationTimes, stop: Callable[[], bool] | None = None
+) -> dict[str, int] | None:
     """The bound and its parts, in whole seconds: ``makespan_s`` (the bound), ``reach_s``,
-    ``work_s``, ``notify_s`` and ``walk_s`` (all 0 without buildings)."""
+    ``work_s``, ``notify_s`` and ``walk_s`` (all 0 without buildings).
+
+    ``stop``, if given, is asked between the steps (and inside the long ones); once it says
+    so, ``None`` is returned (the planner then uses :func:`quick_bound`).
+    """
     n = len(times.building_ids)
     if not n:
         return {"makespan_s": 0, "reach_s": 0, "work_s": 0, "notify_s": 0, "walk_s": 0}
-    reach = times.reach()
-    walk_in = times.walk_in()
-    reach_bound = max(min(r[b] for r in reach) for b in range(n))
-    walk_in_s = sum(min(w[b] for w in walk_in) for b in range(n))
-    walking = max(walk_in_s, predecessor_walk_bound(times), tree_walk_bound(times))
+    first = times.reach_first(stop)
+    if first is None or (stop is not None and stop()):
+        return None
+    reach_bound = max(first)
+    walk_in_s = _walk_in_total(times)
+    pred = None if stop is not None and stop() else predecessor_walk_bound(times)
+    tree = None if pred is None else tree_walk_bound(times, stop=stop)
+    if pred is None or tree is None:
+        return None
+    walking = max(walk_in_s, pred, tree)
     notify = sum(times.service)
     work = water_fill(times.offsets, notify + walking)
     return {"makespan_s": max(reach_bound, work), "reach_s": reach_bound, "work_s": work,
             "notify_s": notify, "walk_s": walking}
 
 
-def lower_bound(times: NotificationTimes) -> int:
-    """The bound of :func:`notification_lower_bound` in whole seconds, from ``times``."""
-    return bound_parts(times)["makespan_s"]
+def _walk_in_total(times: NotificationTimes) -> int:
+    """Σ_b min_v ``walk_in[v][b]`` (:meth:`NotificationTimes.walk_in`), in O(S · B² + V · B)."""
+    import numpy as np
+
+    into = np.min(np.stack([np.asarray(times.home_s_a).min(axis=0)]
+                           + [_column_min_off_diagonal(a) for a in times.between_s_a]), axis=0)
+    return int(into.sum())
+
+
+def lower_bound(times: NotificationTimes, stop: Callable[[], bool] | None = None) -> int | None:
+    """The bound of :func:`notification_lower_bound` in whole seconds, from ``times``
+    (``None`` when ``stop`` cut it short)."""
+    parts = bound_parts(times, stop)
+    return None if parts is None else parts["makespan_s"]
 
 
 def quick_bound(times: NotificationTimes) -> int:
-    """A weaker bound in O(B · V), used when a run is cancelled before the full bound: the
+    """A weaker bound in O(B · V), used when a run is stopped before the full bound: the
     earliest any volunteer could finish the hardest building going there straight from home,
     and the work bound without walking."""
     n = len(times.building_ids)
     if not n:
         return 0
-    reach = max(min(off + home[b] + times.service[b]
-                    for off, home in zip(times.offsets, times.home_s, strict=True))
-                for b in range(n))
-    return max(reach, water_fill(times.offsets, sum(times.service)))
+    first = (times.offsets_a[:, None] + times.home_s_a).min(axis=0) + times.service_a
+    return max(int(first.max()), water_fill(times.offsets, sum(times.service)))
 
 
 def water_fill(offsets: list[int], work: int) -> int:
@@ -160,27 +182,23 @@ def predecessor_walk_bound(times: NotificationTimes) -> int:
     building, walked at the fastest speed, or a volunteer's start place), each building and
     each start place precedes at most one building. A linear assignment (OR-Tools
     ``SimpleLinearSumAssignment``) with one dummy row per volunteer for the route ends."""
+    import numpy as np
     from ortools.graph.python import linear_sum_assignment
 
     n = len(times.building_ids)
     n_vol = len(times.offsets)
-    walk = times.between_s[0]  # fastest speed
-    lefts, rights, costs = [], [], []
-    for b in range(n):
-        for a in range(n):
-            if a != b:
-                lefts.append(b)
-                rights.append(a)
-                costs.append(walk[a][b])
-        for v in range(n_vol):
-            lefts.append(b)
-            rights.append(n + v)
-            costs.append(times.home_s[v][b])
-    for d in range(n_vol):
-        for r in range(n + n_vol):
-            lefts.append(n + d)
-            rights.append(r)
-            costs.append(0)
+    walk_t = times.between_s_a[0].T  # walk_t[b][a]: from a to b at the fastest speed
+    off = ~np.eye(n, dtype=bool)
+    # row b: the other buildings a (in order), then the start places n + v
+    rights = np.hstack([np.broadcast_to(np.arange(n), (n, n))[off].reshape(n, n - 1),
+                        np.broadcast_to(n + np.arange(n_vol), (n, n_vol))])
+    costs = np.hstack([walk_t[off].reshape(n, n - 1), times.home_s_a.T])
+    lefts = np.repeat(np.arange(n), n - 1 + n_vol)
+    d_lefts = np.repeat(n + np.arange(n_vol), n + n_vol)
+    d_rights = np.tile(np.arange(n + n_vol), n_vol)
+    lefts = np.concatenate([lefts, d_lefts])
+    rights = np.concatenate([rights.ravel(), d_rights])
+    costs = np.concatenate([costs.ravel(), np.zeros(len(d_lefts), dtype=np.int64)])
     solver = linear_sum_assignment.SimpleLinearSumAssignment()
     solver.add_arcs_with_cost(lefts, rights, costs)
     status = solver.solve()
@@ -214,7 +232,9 @@ def _spanning_tree(cost: Any) -> tuple[int, Any]:
     return total, degree
 
 
-def tree_walk_bound(times: NotificationTimes, rounds: int = 60) -> int:
+def tree_walk_bound(
+    times: NotificationTimes, rounds: int = 60, stop: Callable[[], bool] | None = None
+) -> int | None:
     """Least total walking (s) of any plan, by the 1-tree argument of Held & Karp (1970).
 
     The routes together with a root joined to each route's first building form a spanning
@@ -223,14 +243,15 @@ def tree_walk_bound(times: NotificationTimes, rounds: int = 60) -> int:
     speed (the smaller of both directions). For integer penalties ``π_b ≥ 0``,
     ``MST(c_ab + π_a + π_b) − 2 Σ π_b`` is a lower bound (a path tree has Σ π_b deg_b ≤ 2 Σ π_b);
     ``π`` is raised on buildings of degree > 2 by subgradient steps, and the best value over
-    the rounds is returned. Integer arithmetic throughout, so the bound is exact.
+    the rounds is returned. Integer arithmetic throughout, so the bound is exact. ``None``
+    when ``stop()`` (asked before each round) said so.
     """
     import numpy as np
 
     n = len(times.building_ids)
-    walk = np.asarray(times.between_s[0], dtype=np.int64)
+    walk = times.between_s_a[0]
     walk = np.minimum(walk, walk.T)
-    root = np.asarray(times.home_s, dtype=np.int64).min(axis=0)
+    root = times.home_s_a.min(axis=0)
     base = np.zeros((n + 1, n + 1), dtype=np.int64)
     base[1:, 1:] = walk
     base[0, 1:] = root
@@ -239,6 +260,8 @@ def tree_walk_bound(times: NotificationTimes, rounds: int = 60) -> int:
     best = 0
     step = max(1.0, float(walk.max()) / 10)
     for _ in range(rounds):
+        if stop is not None and stop():
+            return None
         total, degree = _spanning_tree(base + pi[:, None] + pi[None, :])
         value = total - 2 * int(pi.sum())
         best = max(best, value)

@@ -20,8 +20,11 @@ rounding up).
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 from commgov._walking import walk_metres_half_even
 from commgov.scheduling.notification._problem import (
@@ -45,8 +48,10 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=1024)
 def _exact(x: float) -> Fraction:
-    """The decimal a user meant by a float (``0.15`` → 3/20)."""
+    """The decimal a user meant by a float (``0.15`` → 3/20); memoised (a problem has a few
+    distinct minutes and shares, asked for once per building)."""
     return Fraction(repr(float(x)))
 
 
@@ -186,66 +191,162 @@ class NotificationTimes:
     """
 
     def __init__(self, problem: NotificationProblem) -> None:
+        import numpy as np
+
         buildings = sorted(problem.buildings, key=lambda r: r.id)
         volunteers = sorted(problem.volunteers, key=lambda r: r.id)
         self.building_ids = [b.id for b in buildings]
         self.volunteer_ids = [v.id for v in volunteers]
         self.offsets = [start_offset_seconds(problem, v) for v in volunteers]
         self.service = [notify_seconds(problem, b) for b in buildings]
-        self.home_m = [[walk_metres(problem, v.location, b.location) for b in buildings]
-                       for v in volunteers]
-        self.between_m = [[0 if a is b else walk_metres(problem, a.location, b.location)
-                           for b in buildings] for a in buildings]
+        b_pts = [b.location for b in buildings]
+        home_m = _metres_table(problem, [v.location for v in volunteers], b_pts)
+        between_m = _metres_table(problem, b_pts, b_pts)
+        np.fill_diagonal(between_m, 0)
+        self.home_m: list[list[int]] = home_m.tolist()
+        self.between_m: list[list[int]] = between_m.tolist()
         self.speeds = sorted({problem.speed(v) for v in volunteers}, reverse=True)
         self.speed_class = [self.speeds.index(problem.speed(v)) for v in volunteers]
-        cache: dict[tuple[int, float], int] = {}
-
-        def secs(metres: int, speed: float) -> int:
-            key = (metres, speed)
-            if key not in cache:
-                cache[key] = to_seconds(metres / speed)
-            return cache[key]
-
-        self.home_s = [[secs(m, problem.speed(v)) for m in row]
-                       for v, row in zip(volunteers, self.home_m, strict=True)]
-        self.between_s = [[[secs(m, speed) for m in row] for row in self.between_m]
-                          for speed in self.speeds]
+        #: numpy views of the tables (int64), for the vectorised bound and search steps
+        self.home_s_a = np.zeros(home_m.shape, dtype=np.int64)
+        for c, speed in enumerate(self.speeds):
+            rows = [v for v, k in enumerate(self.speed_class) if k == c]
+            self.home_s_a[rows] = _seconds_table(home_m[rows], speed)
+        #: ``between_s3[c]`` is ``between_s[c]`` as one int64 array (speeds × B × B)
+        self.between_s3 = np.zeros((len(self.speeds), *between_m.shape), dtype=np.int64)
+        for c, speed in enumerate(self.speeds):
+            self.between_s3[c] = _seconds_table(between_m, speed)
+        self.between_s_a = list(self.between_s3)
+        self.home_s: list[list[int]] = self.home_s_a.tolist()
+        self.between_s: list[list[list[int]]] = [a.tolist() for a in self.between_s_a]
+        self.service_a = np.array(self.service, dtype=np.int64)
+        self.offsets_a = np.array(self.offsets, dtype=np.int64)
 
     def reach(self) -> list[list[int]]:
         """``reach[v][b]``: earliest time (s after ``start``) ``v`` could finish building ``b``.
 
         Shortest path from ``v``'s start place over the buildings, each building passed
         through costing its notify time (Dijkstra on the same whole-second walks a route
-        uses, so it is exact where the triangle inequality fails by rounding).
+        uses, so it is exact where the triangle inequality fails by rounding), run for all
+        volunteers of a walking speed at once (numpy).
         """
-        n = len(self.building_ids)
-        out = []
-        for v, off in enumerate(self.offsets):
-            walk = self.between_s[self.speed_class[v]]
-            arrive = [off + t for t in self.home_s[v]]
-            done = [False] * n
-            for _ in range(n):
-                a = min((b for b in range(n) if not done[b]), key=lambda b: arrive[b])
-                done[a] = True
-                leave = arrive[a] + self.service[a]
-                row = walk[a]
-                for b in range(n):
-                    if not done[b] and leave + row[b] < arrive[b]:
-                        arrive[b] = leave + row[b]
-            out.append([arrive[b] + self.service[b] for b in range(n)])
-        return out
+        import numpy as np
+
+        n, n_vol = len(self.building_ids), len(self.offsets)
+        out = np.zeros((n_vol, n), dtype=np.int64)
+        for c in range(len(self.speeds)):
+            rows = np.array([v for v in range(n_vol) if self.speed_class[v] == c],
+                            dtype=np.int64)
+            arrive = self.offsets_a[rows, None] + self.home_s_a[rows]
+            out[rows] = _dijkstra(arrive, self.between_s_a[c], self.service_a)
+        return out.tolist()  # type: ignore[no-any-return,unused-ignore]
+
+    def reach_first(self, stop: Callable[[], bool] | None = None) -> list[int] | None:
+        """``min_v reach[v][b]`` per building: the earliest any volunteer could finish ``b``.
+
+        One multi-source Dijkstra per walking speed (a super source joined to each building
+        at the earliest arrival from any start place of that speed), so O(S · B²) for S
+        speeds; equal to the column minima of :meth:`reach`. ``None`` if ``stop()`` said so
+        (asked before each speed).
+        """
+        import numpy as np
+
+        best: Any = None
+        for c in range(len(self.speeds)):
+            if stop is not None and stop():
+                return None
+            rows = np.array([v for v in range(len(self.offsets)) if self.speed_class[v] == c],
+                            dtype=np.int64)
+            first = (self.offsets_a[rows, None] + self.home_s_a[rows]).min(axis=0)
+            got = _dijkstra(first[None, :], self.between_s_a[c], self.service_a)[0]
+            best = got if best is None else np.minimum(best, got)
+        return [] if best is None else best.tolist()  # type: ignore[no-any-return,unused-ignore]
 
     def walk_in(self) -> list[list[int]]:
         """``walk_in[v][b]``: the least walk into ``b`` for ``v`` (from home or a building)."""
-        n = len(self.building_ids)
-        out = []
-        for v in range(len(self.offsets)):
-            walk = self.between_s[self.speed_class[v]]
-            out.append([
-                min([self.home_s[v][b], *(walk[a][b] for a in range(n) if a != b)])
-                for b in range(n)
-            ])
-        return out
+        import numpy as np
+
+        into = [_column_min_off_diagonal(a) for a in self.between_s_a]
+        if not self.offsets:
+            return []
+        out = np.minimum(self.home_s_a, np.stack([into[c] for c in self.speed_class]))
+        return out.tolist()  # type: ignore[no-any-return,unused-ignore]
+
+
+def _column_min_off_diagonal(walk: Any) -> Any:
+    """Per column ``b``, the least ``walk[a][b]`` over ``a ≠ b`` (int64 max when none)."""
+    import numpy as np
+
+    big = np.iinfo(np.int64).max
+    masked = walk.copy()
+    np.fill_diagonal(masked, big)
+    return masked.min(axis=0) if len(masked) else np.zeros(0, dtype=np.int64)
+
+
+def _dijkstra(arrive: Any, walk: Any, service: Any) -> Any:
+    """Finish times ``arrive*`` + service of shortest paths over the buildings, for each row of
+    ``arrive`` (initial arrivals, int64, rows × B) at once; buildings passed through cost their
+    notify time. Dense Dijkstra: B steps of O(rows · B)."""
+    import numpy as np
+
+    arrive = arrive.copy()
+    k, n = arrive.shape
+    big = np.iinfo(np.int64).max
+    done = np.zeros((k, n), dtype=bool)
+    rows = np.arange(k)
+    for _ in range(n):
+        a = np.where(done, big, arrive).argmin(axis=1)
+        done[rows, a] = True
+        leave = arrive[rows, a] + service[a]
+        cand = leave[:, None] + walk[a]
+        np.copyto(arrive, cand, where=~done & (cand < arrive))
+    return arrive + service[None, :]
+
+
+def _metres_table(problem: NotificationProblem, src: list[GeoPoint], dst: list[GeoPoint]) -> Any:
+    """:func:`walk_metres` of every (src, dst) pair as an int64 array, equal to the scalar rule.
+
+    The formula and operation order of :func:`commgov.types.haversine_m` on numpy; numpy's
+    transcendental functions may differ from libm in the last bits, so every value within a
+    relative 1e-9 of a rounding boundary (x.5) is recomputed with :func:`walk_metres`.
+    """
+    import numpy as np
+
+    from commgov.types import EARTH_RADIUS_M
+
+    if not src or not dst:
+        return np.zeros((len(src), len(dst)), dtype=np.int64)
+    lat1 = np.array([p.lat for p in src], dtype=np.float64)[:, None]
+    lon1 = np.array([p.lon for p in src], dtype=np.float64)[:, None]
+    lat2 = np.array([p.lat for p in dst], dtype=np.float64)[None, :]
+    lon2 = np.array([p.lon for p in dst], dtype=np.float64)[None, :]
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(lon2 - lon1)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    x = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * problem.detour_factor
+    out = np.rint(x).astype(np.int64)
+    frac = x - np.floor(x)
+    unsure = np.abs(frac - 0.5) <= 1e-9 * (1.0 + np.abs(x))
+    for i, j in zip(*np.nonzero(unsure), strict=True):
+        out[i, j] = walk_metres(problem, src[int(i)], dst[int(j)])
+    return out
+
+
+def _seconds_table(metres: Any, speed: float) -> Any:
+    """``to_seconds(metres / speed)`` of an int64 array, elementwise and exactly.
+
+    ``ceil(round(y, 6))`` equals ``ceil(y)`` for ``y = metres / speed × 60`` unless ``y`` lies
+    just above a whole number (within 2e-6), where the six-decimal rounding may bring it down:
+    those few are converted by :func:`commgov.types.to_seconds` itself.
+    """
+    import numpy as np
+
+    y = (metres.astype(np.float64) / speed) * 60.0
+    out = np.ceil(y).astype(np.int64)
+    frac = y - np.floor(y)
+    for idx in zip(*np.nonzero((frac > 0) & (frac < 2e-6)), strict=True):
+        out[idx] = to_seconds(float(metres[idx]) / speed)
+    return out
 
 
 #: Routes as building indices (id order), one list per volunteer (id order).

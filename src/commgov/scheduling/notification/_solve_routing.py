@@ -15,10 +15,15 @@ from commgov._control import SolveControl
 from commgov.scheduling.notification._problem import NotificationProblem
 from commgov.scheduling.notification._rules import NotificationTimes, Routes
 
-__all__ = ["SPAN_WEIGHT", "plain_routing", "routing_search"]
+__all__ = ["SPAN_WEIGHT", "STALL_NEIGHBOURS", "plain_routing", "routing_search"]
 
 #: Weight of one second of makespan against one second of walking in the routing search.
 SPAN_WEIGHT = 100
+#: Stall rule of the routing search: it ends once it has evaluated this many neighbours
+#: (local-search moves offered to the search monitors: a count of work, not of time) without
+#: finding a cheaper solution. 虎池苑社区's search (158 buildings) finds one at most 28,800
+#: neighbours after the last, so it is not cut short.
+STALL_NEIGHBOURS = 60_000
 
 
 def _routing_model(times: NotificationTimes) -> tuple[Any, Any]:
@@ -87,6 +92,7 @@ def routing_search(
 
     manager, routing = _routing_model(times)
     monitor = None if ctl is None else ctl.watch_routing(routing, "routing")
+    stall = None if start is None else _stall_monitor(routing, STALL_NEIGHBOURS)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
     if start is None:
@@ -102,12 +108,43 @@ def routing_search(
         if initial is None:
             return None
         solution = routing.SolveFromAssignmentWithParameters(initial, params)
-    del monitor  # kept alive by this frame while the search ran
+    del monitor, stall  # kept alive by this frame while the search ran
     if ctl is not None:
         ctl.raise_pending()
     if solution is None:
         return None
     return _read_routes(times, manager, routing, solution)
+
+
+def _stall_monitor(routing: Any, limit: int) -> Any:
+    """A search monitor that finishes the search after ``limit`` neighbours without a cheaper
+    solution (deterministic: it counts moves, never looks at the clock)."""
+    from ortools.constraint_solver import pywrapcp
+
+    solver = routing.solver()
+
+    class _Stall(pywrapcp.SearchMonitor):  # type: ignore[misc,unused-ignore]
+        def __init__(self) -> None:
+            super().__init__(solver)
+            self.calls = 0
+            self.since = 0
+            self.best: int | None = None
+
+        def AcceptDelta(self, delta: Any, deltadelta: Any) -> bool:  # noqa: N802
+            self.calls += 1
+            if self.calls - self.since > limit:
+                solver.FinishCurrentSearch()
+            return True
+
+        def AtSolution(self) -> bool:  # noqa: N802 - OR-Tools' name
+            value = routing.CostVar().Value()  # the model is closed by now
+            if self.best is None or value < self.best:
+                self.best, self.since = value, self.calls
+            return True
+
+    monitor = _Stall()
+    routing.AddSearchMonitor(monitor)
+    return monitor
 
 
 def plain_routing(problem: NotificationProblem, time_limit_s: float) -> Routes | None:

@@ -9,7 +9,7 @@ from commgov._options import check_choice, check_options
 from commgov.errors import InfeasibleError, expect_type as _expect_type
 from commgov.scheduling.roster._problem import RosterProblem, check_roster_problem
 from commgov.scheduling.roster._result import Roster, build_roster
-from commgov.scheduling.roster._solve_cpsat import solve_cpsat
+from commgov.scheduling.roster._solve_cpsat import check_roster_size, solve_cpsat
 
 __all__ = ["METHODS", "plan_roster"]
 
@@ -98,8 +98,9 @@ def plan_roster(
     ProblemError
         If the problem breaks a cross-record rule.
     SizeLimitError
-        Above :data:`~commgov.scheduling.roster._solve_cpsat.MAX_ASSIGNMENT_VARS`
-        person-post-slot cells over all possible shifts.
+        Before anything is built, above 2,000,000 staff × slots or 50,000,000 staff × posts ×
+        slots; and above :data:`~commgov.scheduling.roster._solve_cpsat.MAX_ASSIGNMENT_VARS`
+        person-post-slot cells over all possible shifts (counted while they are listed).
     InfeasibleError
         If ``strict`` and some demand is uncovered.
     SolverError
@@ -126,6 +127,7 @@ def plan_roster(
     check_choice("plan_roster", "method", METHODS[0] if method is None else method, METHODS)
     _expect_type(problem, RosterProblem, "problem", "build one with RosterProblem(...) or "
                  "roster_problem_from_org")
+    check_roster_size(problem)
     ctl = SolveControl("plan_roster", time_limit_s, progress, cancel)
     check_roster_problem(problem)
     canon = problem.canonical()

@@ -117,7 +117,7 @@ class Staff(FrozenRecord):
     skills: dict[str, SkillLevel] = Field(default_factory=dict)
     tasks: list[PostTask] | None = None
     max_hours_per_day: float | None = Field(default=None, ge=0, le=24, allow_inf_nan=False)
-    max_hours_total: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    max_hours_total: float | None = Field(default=None, ge=0, le=24 * 366, allow_inf_nan=False)
     preferred_post_ids: list[Id] = Field(default_factory=list)
 
 
@@ -311,12 +311,16 @@ def available_slots(problem: RosterProblem, person: Staff) -> list[bool]:
         One entry per slot: some merged availability window contains ``[start, end)``.
     """
     delta = timedelta(minutes=problem.policy.slot_minutes)
-    windows = _merge(person.availability)
-    out = []
-    for t in range(problem.n_slots):
-        lo = problem.window.start + t * delta
-        hi = lo + delta
-        out.append(any(w.start <= lo and hi <= w.end for w in windows))
+    n_t = problem.n_slots
+    start = problem.window.start
+    out = [False] * n_t
+    for w in _merge(person.availability):
+        # slot t = [start + tΔ, start + (t+1)Δ) lies in w when ⌈(w.start − start)/Δ⌉ ≤ t and
+        # t + 1 ≤ ⌊(w.end − start)/Δ⌋ (exact timedelta arithmetic)
+        first = max(0, -((start - w.start) // delta))
+        last = min(n_t, (w.end - start) // delta)
+        if first < last:
+            out[first:last] = [True] * (last - first)
     return out
 
 

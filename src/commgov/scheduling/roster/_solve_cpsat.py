@@ -5,24 +5,36 @@ OR-Tools is imported only inside :func:`solve_cpsat`.
 
 from __future__ import annotations
 
-import logging
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from commgov._control import SolveControl, integer_bound
-from commgov.errors import SizeLimitError, SolverError
+from commgov._redact import get_logger
+from commgov.errors import SolverError, check_size
 from commgov.results import SolveStatus
 from commgov.scheduling.roster._problem import RosterProblem, available_slots, is_eligible
 from commgov.scheduling.roster._result import TierResult
 
-__all__ = ["MAX_ASSIGNMENT_VARS", "PROBING_LEVEL", "solve_cpsat"]
+__all__ = [
+    "MAX_ASSIGNMENT_VARS",
+    "MAX_AVAILABILITY_CELLS",
+    "MAX_SCAN_CELLS",
+    "PROBING_LEVEL",
+    "check_roster_size",
+    "solve_cpsat",
+]
 
-log = logging.getLogger("commgov.scheduling")
+log = get_logger("commgov.scheduling")
 
 #: Most assignment cells (person × post × slot, over every possible shift) a roster model may
 #: have.
 MAX_ASSIGNMENT_VARS = 2_000_000
+#: Size guard, checked before anything is built: staff × slots (the availability table) and
+#: staff × posts × slots (the eligibility scan).
+MAX_AVAILABILITY_CELLS = 2_000_000
+MAX_SCAN_CELLS = 50_000_000
 
 #: CP-SAT presolve probing level: 0 skips probing, which on a week of gate posts spends most
 #: of a small budget without fixing anything (measured: 3 rounds, ≈1 deterministic unit each).
@@ -32,19 +44,34 @@ PROBING_LEVEL = 0
 _SHARES = {1: [1.0], 2: [0.6, 0.4], 3: [0.5, 0.3, 0.2], 4: [0.4, 0.2, 0.25, 0.15]}
 
 
-def _shift_options(problem: RosterProblem) -> list[tuple[int, int, int, int]]:
+def check_roster_size(problem: RosterProblem) -> None:
+    """Refuse, from counts alone, a roster whose tables would not fit (:func:`check_size`)."""
+    n_t, n_s, n_p = problem.n_slots, len(problem.staff), len(problem.posts)
+    change = "roster fewer staff or a shorter window at once, or use longer slots"
+    check_size("roster: staff × slots", n_s * n_t, MAX_AVAILABILITY_CELLS, change)
+    check_size("roster: staff × posts × slots", n_s * n_p * n_t, MAX_SCAN_CELLS, change)
+
+
+def _shift_options(
+    problem: RosterProblem, stop: Callable[[], bool] | None = None
+) -> list[tuple[int, int, int, int]] | None:
     """Every shift a person may work: ``(staff index, post index, start slot, length)``.
 
     A shift at post ``p`` from ``t`` for ``ℓ`` slots is possible when the person is eligible,
     available in every slot of it, ``min_shift ≤ ℓ ≤ max_shift``, it ends inside the window
     and (unless over-cover is allowed) the post asks for staff in every slot of it.
+    ``None`` when ``stop()`` (asked for each person) says so; :class:`SizeLimitError` as soon
+    as the shifts cover more than :data:`MAX_ASSIGNMENT_VARS` person-post-slot cells.
     """
     n_t = problem.n_slots
     lim = problem.limits()
     lo, hi = lim["min_shift"], lim["max_shift"]
     over_ok = problem.policy.allow_overcover
     out = []
+    n_cells = 0
     for i, s in enumerate(problem.staff):
+        if stop is not None and stop():
+            return None
         avail = available_slots(problem, s)
         for j, p in enumerate(problem.posts):
             if not is_eligible(p, s):
@@ -58,10 +85,14 @@ def _shift_options(problem: RosterProblem) -> list[tuple[int, int, int, int]]:
             for t in range(n_t):
                 for length in range(lo, min(hi, runs[t]) + 1):
                     out.append((i, j, t, length))
+                    n_cells += length
+            check_size("roster model: person-post-slot cells", n_cells, MAX_ASSIGNMENT_VARS,
+                       "roster fewer staff, posts or slots at once, or use longer slots")
     return out
 
 
-def _greedy(problem: RosterProblem, options: list[tuple[int, int, int, int]]) -> list[int]:
+def _greedy(problem: RosterProblem, options: list[tuple[int, int, int, int]],
+            stop: Callable[[], bool] | None = None) -> list[int]:
     """A feasible roster to start from, built slot by slot.
 
     Post by post (by id), what is still uncovered is filled with the allowed shift of the
@@ -69,7 +100,8 @@ def _greedy(problem: RosterProblem, options: list[tuple[int, int, int, int]]) ->
 
     Each chosen shift respects every hard rule: its blocked interval ``[t, t + ℓ + rest)``
     meets no other of the person's, daily and total maxima hold, and (without over-cover) it
-    only covers slots still short.
+    only covers slots still short. ``stop()``, asked before each slot, ends it early with the
+    shifts chosen so far.
     """
     n_t = problem.n_slots
     rest = problem.limits()["min_rest"]
@@ -102,6 +134,8 @@ def _greedy(problem: RosterProblem, options: list[tuple[int, int, int, int]]) ->
         return all(per_day[i].get(d, 0) + k <= day_cap[i] for d, k in need.items())
 
     for t in range(n_t):
+        if stop is not None and stop():
+            break
         for j in range(len(posts)):
             cands = sorted(starting.get((j, t), []), key=lambda c: (load[c[0]], -c[1], c[0]))
             for i, n, k in cands:
@@ -139,11 +173,21 @@ def solve_cpsat(problem: RosterProblem, ctl: SolveControl, dtime: float, seed: i
     rest = problem.limits()["min_rest"]
     over_ok = problem.policy.allow_overcover
     posts, staff = problem.posts, problem.staff
-    options = _shift_options(problem)
-    n_cells = sum(length for *_rest, length in options)
-    if n_cells > MAX_ASSIGNMENT_VARS:
-        raise SizeLimitError(f"roster model has {n_cells} person-post-slot cells "
-                             f"(limit {MAX_ASSIGNMENT_VARS})")
+
+    def stop() -> bool:
+        ctl.report("model")
+        return ctl.should_stop()
+
+    check_roster_size(problem)
+    found = _shift_options(problem, stop)
+    if found is None:  # stopped while listing the shifts: the empty roster is valid
+        status = SolveStatus.CANCELLED if ctl.stopped_by == "cancel" else SolveStatus.LIMIT
+        names = ["shortfall_slots", *(["overcover_slots"] * over_ok), "max_staff_slots",
+                 *(["preferred_slots"] * any(s.preferred_post_ids for s in staff))]
+        return ({s.id: [None] * n_t for s in staff}, status,
+                [TierResult(name=k, status="NOT_RUN", value=None, bound=None) for k in names],
+                None)
+    options = found
     m = cp_model.CpModel()
     y = [m.new_bool_var(f"y[{i},{j},{t},{n}]") for i, j, t, n in options]
     block: dict[tuple[int, int], list[Any]] = {}
@@ -153,7 +197,9 @@ def solve_cpsat(problem: RosterProblem, ctl: SolveControl, dtime: float, seed: i
     pref: list[tuple[int, Any]] = []
     prefs = [set(s.preferred_post_ids) for s in staff]
     days = [problem.slot_day(t) for t in range(n_t)]
-    for (i, j, t, n), v in zip(options, y, strict=True):
+    for k_opt, ((i, j, t, n), v) in enumerate(zip(options, y, strict=True)):
+        if not k_opt & 4095 and stop():
+            break
         for u in range(t, min(n_t, t + n + rest)):
             block.setdefault((i, u), []).append(v)
         per_day: dict[date, int] = {}
@@ -217,7 +263,7 @@ def solve_cpsat(problem: RosterProblem, ctl: SolveControl, dtime: float, seed: i
         tier_defs.append(("preferred_slots", sum(k * v for k, v in pref), True))
     shares = _SHARES[len(tier_defs)]
     tiers: list[TierResult] = []
-    chosen = _greedy(problem, options)
+    chosen = _greedy(problem, options, stop)
     greedy_only = True  # no tier has improved on (or confirmed) the greedy start yet
 
     def hint(sol: list[int]) -> None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from commgov.errors import SizeLimitError, SolverError, expect_type
+from commgov.errors import SolverError, check_size, expect_type
 from commgov.results import ObjectiveBound
-from commgov.scheduling.sampling._data import Data, prepare
+from commgov.scheduling.sampling._data import Data, check_sizes, prepare
 from commgov.scheduling.sampling._problem import SamplingProblem, check_problem
 
 __all__ = ["sampling_lower_bound"]
@@ -70,24 +70,25 @@ def transport_bound(inst: GapInstance) -> TransportBound:
     sink, source = nb + npt, nb + npt + 1
     n_arcs = sum(len(r) for r in inst.reach)
     max_cost = max((max(d) for d in inst.dist if d), default=0)
-    if max_cost * (nb + npt + 2) >= _COST_GUARD:
-        raise SizeLimitError(f"walking distances up to {max_cost} m over {nb + npt} nodes "
-                             "exceed the min-cost-flow cost range")
+    check_size(
+        f"sampling relaxation: longest walk (m) × nodes ({nb + npt + 2:,} nodes)",
+        max_cost * (nb + npt + 2),
+        _COST_GUARD - 1,
+        "shorten max_walk_minutes or split the area (min-cost-flow costs are 64-bit)",
+    )
     tails = np.empty(n_arcs + npt + nb, dtype=np.int64)
     heads = np.empty_like(tails)
     caps = np.empty_like(tails)
     costs = np.zeros_like(tails)
-    a = 0
-    for i, (r, dd) in enumerate(zip(inst.reach, inst.dist, strict=True)):
-        k = len(r)
-        tails[a:a + k] = i
-        heads[a:a + k] = np.asarray(r, dtype=np.int64) + nb
-        caps[a:a + k] = inst.w[i]
-        costs[a:a + k] = dd
-        a += k
-    tails[a:a + npt] = np.arange(nb, nb + npt)
-    heads[a:a + npt] = sink
-    caps[a:a + npt] = inst.cap
+    sizes = np.fromiter((len(r) for r in inst.reach), np.int64, nb)
+    tails[:n_arcs] = np.repeat(np.arange(nb, dtype=np.int64), sizes)
+    heads[:n_arcs] = np.fromiter((j for r in inst.reach for j in r), np.int64, n_arcs) + nb
+    caps[:n_arcs] = np.repeat(np.asarray(inst.w, dtype=np.int64), sizes)
+    costs[:n_arcs] = np.fromiter((x for dd in inst.dist for x in dd), np.int64, n_arcs)
+    a = n_arcs
+    tails[a : a + npt] = np.arange(nb, nb + npt)
+    heads[a : a + npt] = sink
+    caps[a : a + npt] = inst.cap
     a += npt
     tails[a:] = source
     heads[a:] = np.arange(nb)
@@ -99,21 +100,58 @@ def transport_bound(inst: GapInstance) -> TransportBound:
     mcf.set_node_supply(sink, -total)
     status = mcf.solve_max_flow_with_min_cost()
     if status != mcf.OPTIMAL:
-        raise SolverError(f"min-cost flow returned {status} on the sampling relaxation "
-                          "(please report this)")
-    f = mcf.flows(np.arange(n_arcs + npt, dtype=np.int64))
+        raise SolverError(
+            f"min-cost flow returned {status} on the sampling relaxation (please report this)"
+        )
+    f = mcf.flows(np.arange(n_arcs + npt, dtype=np.int64)).tolist()  # Python ints
     flows: list[list[int]] = []
     a = 0
     for r in inst.reach:
-        flows.append([int(x) for x in f[a:a + len(r)]])
+        flows.append(f[a : a + len(r)])
         a += len(r)
-    load = [int(x) for x in f[n_arcs:n_arcs + npt]]
-    return TransportBound(served=int(mcf.maximum_flow()), walk=int(mcf.optimal_cost()),
-                          flows=flows, point_load=load)
+    load = f[n_arcs : n_arcs + npt]
+    return TransportBound(
+        served=int(mcf.maximum_flow()), walk=int(mcf.optimal_cost()), flows=flows, point_load=load
+    )
 
 
-def gap_instance(w: list[int], reach: list[list[int]], dist: list[list[int]], cap: list[int],
-                 xy: list[tuple[float, float]]) -> GapInstance:
+def nearest_relaxation(inst: GapInstance) -> TransportBound:
+    """The relaxation without capacities, with a greedy start instead of the flow's.
+
+    ``served`` and ``walk`` are those of the capacity-free relaxation (each building whole to
+    its nearest point in reach): also a relaxation (no plan serves more than the people in
+    reach, and none serving them all walks less), much weaker than :func:`transport_bound`.
+    ``flows`` is a start for the search, not the relaxation's: buildings in index order,
+    each whole to its nearest point in reach with room left over the window (ties: the lower
+    point index), or none. O(pairs in reach · log), no solver: for a search whose time limit
+    cannot cover the min-cost flow.
+    """
+    flows: list[list[int]] = []
+    room = list(inst.cap)
+    load = [0] * len(inst.cap)
+    served = walk = 0
+    for w, r, dd in zip(inst.w, inst.reach, inst.dist, strict=True):
+        fl = [0] * len(r)
+        if r:
+            served += w
+            walk += w * min(dd)
+            for k in sorted(range(len(r)), key=lambda k: (dd[k], r[k])):
+                if room[r[k]] >= w:
+                    fl[k] = w
+                    room[r[k]] -= w
+                    load[r[k]] += w
+                    break
+        flows.append(fl)
+    return TransportBound(served=served, walk=walk, flows=flows, point_load=load)
+
+
+def gap_instance(
+    w: list[int],
+    reach: list[list[int]],
+    dist: list[list[int]],
+    cap: list[int],
+    xy: list[tuple[float, float]],
+) -> GapInstance:
     """Build a :class:`GapInstance`, checking shapes."""
     if not (len(w) == len(reach) == len(dist)) or len(cap) != len(xy):
         raise ValueError("gap_instance: inconsistent lengths")
@@ -136,7 +174,8 @@ def gap_instance_of(d: Data) -> GapInstance:
         [[index[pid] for pid in d.reach[b.id]] for b in d.buildings],
         [[d.dist[b.id, pid] for pid in d.reach[b.id]] for b in d.buildings],
         [d.cap[p.id] * len(d.open[p.id]) for p in d.points],
-        [(p.location.lon, p.location.lat) for p in d.points])
+        [(p.location.lon, p.location.lat) for p in d.points],
+    )
 
 
 def reachable_people(inst: GapInstance) -> int:
@@ -206,14 +245,24 @@ def sampling_lower_bound(problem: SamplingProblem) -> ObjectiveBound:
     >>> b.value == b.tiers["walk_person_m"]
     True
     """
-    expect_type(problem, SamplingProblem, "problem",
-                "build one with sampling_problem_from_org or SamplingProblem(...)")
+    expect_type(
+        problem,
+        SamplingProblem,
+        "problem",
+        "build one with sampling_problem_from_org or SamplingProblem(...)",
+    )
+    check_sizes(problem)
     check_problem(problem)
     d = prepare(problem.canonical())
     inst = gap_instance_of(d)
     lp = transport_bound(inst)
     return ObjectiveBound(
-        family="sampling", method="min-cost-flow relaxation",
-        tiers={"served": lp.served, "walk_person_m": lp.walk}, main="walk_person_m",
-        figures={"walk_in_people": sum(k.people for k in d.batches),
-                 "reachable_people": reachable_people(inst)})
+        family="sampling",
+        method="min-cost-flow relaxation",
+        tiers={"served": lp.served, "walk_person_m": lp.walk},
+        main="walk_person_m",
+        figures={
+            "walk_in_people": sum(k.people for k in d.batches),
+            "reachable_people": reachable_people(inst),
+        },
+    )

@@ -9,13 +9,13 @@ greedy completion of n batches costs O(n · points in reach · T) at worst.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Callable
 
+from commgov._redact import get_logger
 from commgov.scheduling.sampling._data import Data, capacity_row, slot_free
 
-log = logging.getLogger("commgov.scheduling")
+log = get_logger("commgov.scheduling")
 
 #: A stop test: true once a phase must stop (deadline passed, or cancelled).
 Stop = Callable[[], bool]
@@ -39,7 +39,7 @@ class PointQueue:
     usually O(1), exactly as a fresh O(T) scan of the queue with the batch added would.
     """
 
-    __slots__ = ("_free", "_ok", "_q", "_stale", "_u", "arrivals", "capacity", "qmax")
+    __slots__ = ("_bad", "_free", "_ok", "_q", "_stale", "_u", "arrivals", "capacity", "qmax")
 
     def __init__(self, capacity: list[int], qmax: int) -> None:
         self.capacity = capacity
@@ -48,19 +48,61 @@ class PointQueue:
         self._q: list[int] = []
         self._u: list[int] = []
         self._free: list[int] = []
+        self._bad = 0  # slots whose backlog exceeds qmax
         self._ok = True
         self._stale = True
 
     def add(self, t: int, people: int) -> None:
-        """Commit ``people`` arrivals in slot ``t``."""
+        """Commit ``people`` arrivals in slot ``t``.
+
+        Once the queue has been computed, only slots ``t …`` are updated, up to the first
+        whose backlog and unused capacity are unchanged (the rest of the queue then is), and
+        the suffix sums of unused capacity before ``t`` are shifted: O(T) at worst, usually a
+        few slots.
+        """
         self.arrivals[t] += people
-        self._stale = True
+        if self._stale:
+            return
+        qs, us, free, cap, arr, qmax = (
+            self._q,
+            self._u,
+            self._free,
+            self.capacity,
+            self.arrivals,
+            self.qmax,
+        )
+        n = len(qs)
+        q = qs[t - 1] if t else 0
+        bad = self._bad
+        end = n - 1  # last slot whose figures may have changed
+        for s in range(t, n):
+            x = q + arr[s] - cap[s]
+            if x >= 0:
+                q, u = x, 0
+            else:
+                q, u = 0, -x
+            if q == qs[s] and u == us[s]:
+                end = s - 1
+                break
+            bad += (q > qmax) - (qs[s] > qmax)
+            qs[s] = q
+            us[s] = u
+        self._bad = bad
+        if end >= t:
+            old = free[t]
+            for s in range(end, t - 1, -1):
+                free[s] = free[s + 1] + us[s]
+            shift = free[t] - old
+            if shift:
+                for s in range(t):
+                    free[s] += shift
+        self._ok = bad == 0 and qs[-1] == 0 if n else True
 
     def _refresh(self) -> None:
         q = 0
         qs: list[int] = []
         us: list[int] = []
-        ok = True
+        bad = 0
         for a, c in zip(self.arrivals, self.capacity, strict=True):
             x = q + a - c
             if x >= 0:
@@ -68,14 +110,15 @@ class PointQueue:
             else:
                 q, u = 0, -x
             if q > self.qmax:
-                ok = False
+                bad += 1
             qs.append(q)
             us.append(u)
         free = [0] * (len(us) + 1)
         for t in range(len(us) - 1, -1, -1):
             free[t] = free[t + 1] + us[t]
         self._q, self._u, self._free = qs, us, free
-        self._ok = ok and q == 0
+        self._bad = bad
+        self._ok = bad == 0 and q == 0
         self._stale = False
 
     def fits(self, t: int, people: int) -> bool:
@@ -105,8 +148,7 @@ class PointQueue:
         return None
 
 
-def complete(d: Data, placed: dict[str, tuple[str, int]],
-             stop: Stop = _never) -> tuple[int, bool]:
+def complete(d: Data, placed: dict[str, tuple[str, int]], stop: Stop = _never) -> tuple[int, bool]:
     """Greedily insert unplaced batches that still fit.
 
     Each unplaced batch with a point in reach goes, in id order, to its building's point if the
@@ -132,8 +174,11 @@ def complete(d: Data, placed: dict[str, tuple[str, int]],
         if k.id in placed or not d.reach[k.building_id]:
             continue
         if stop():
-            log.warning("greedy completion stopped (time limit or cancel): %d batches "
-                        "inserted, the rest left untried", added)
+            log.warning(
+                "greedy completion stopped (time limit or cancel): %d batches "
+                "inserted, the rest left untried",
+                added,
+            )
             return added, False
         b = k.building_id
         cands = [bpoint[b]] if b in bpoint else sorted(d.reach[b], key=lambda p: (d.dist[b, p], p))
@@ -148,8 +193,9 @@ def complete(d: Data, placed: dict[str, tuple[str, int]],
     return added, True
 
 
-def earliest_fit(d: Data, pid: str, kids: list[str], queue_cap: int | None = None,
-                 stop: Stop = _never) -> tuple[dict[str, int], bool]:
+def earliest_fit(
+    d: Data, pid: str, kids: list[str], queue_cap: int | None = None, stop: Stop = _never
+) -> tuple[dict[str, int], bool]:
     """Earliest slot for each batch in turn, keeping the carried queue ≤ ``queue_cap``.
 
     Returns the slots found and whether every batch was tried before ``stop()`` was true.
@@ -168,8 +214,7 @@ def earliest_fit(d: Data, pid: str, kids: list[str], queue_cap: int | None = Non
     return out, True
 
 
-def finish(d: Data, placed: dict[str, tuple[str, int]], stop: Stop = _never
-           ) -> tuple[int, bool]:
+def finish(d: Data, placed: dict[str, tuple[str, int]], stop: Stop = _never) -> tuple[int, bool]:
     """Schedule the batches of each point earliest-fit (in place); (dropped, complete).
 
     ``stop()`` is asked before each batch; once it is true, the batches not yet scheduled are
@@ -200,6 +245,8 @@ def finish(d: Data, placed: dict[str, tuple[str, int]], stop: Stop = _never
                     del placed[kid]
                     dropped += 1
         if not complete:
-            log.warning("scheduling slots stopped (time limit): %d batches left to the "
-                        "greedy completion", dropped)
+            log.warning(
+                "scheduling slots stopped (time limit): %d batches left to the greedy completion",
+                dropped,
+            )
     return dropped, complete

@@ -9,7 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from commgov._problem import coerce_window
-from commgov.errors import InputIssue, ProblemError, SizeLimitError
+from commgov.errors import InputIssue, ProblemError, check_size
 from commgov.org import (
     Building,
     Entrance,
@@ -21,6 +21,7 @@ from commgov.org import (
     SiteFunction,
 )
 from commgov.org._queries import community_scope, effective_regime
+from commgov.scheduling.sampling._limits import MAX_BATCHES as _LIMIT_BATCHES
 from commgov.scheduling.sampling._problem import (
     SamplingBatch,
     SamplingBuilding,
@@ -79,9 +80,9 @@ def _checked_counts(
         return None
 
 
-#: Most batches a sampling problem may have; checked before they are made, so that absurd
-#: counts fail fast instead of exhausting memory.
-MAX_BATCHES = 500_000
+#: Most batches a sampling problem may have (:data:`._limits.MAX_BATCHES`); checked before
+#: they are made, so that absurd counts fail fast instead of exhausting memory.
+MAX_BATCHES = _LIMIT_BATCHES
 
 
 def _batches(
@@ -106,8 +107,16 @@ def _batches(
         people[k] += 1
     ids = [owner_id] if n == 1 else [f"{owner_id}#{k + 1}" for k in range(n)]
     batches = [
-        _build(issues, owner_id, SamplingBatch, f" (sampling batch {bid!r})", id=bid,
-               building_id=building_id, households=h, people=p)
+        _build(
+            issues,
+            owner_id,
+            SamplingBatch,
+            f" (sampling batch {bid!r})",
+            id=bid,
+            building_id=building_id,
+            households=h,
+            people=p,
+        )
         for bid, h, p in zip(ids, households, people, strict=True)
     ]
     return [b for b in batches if b is not None]
@@ -238,13 +247,14 @@ def sampling_problem_from_org(
             checked = _checked_counts(bad_records, owner, counts)
             if checked is not None:
                 n_batches += math.ceil(checked.households / max_batch_households)
-                if n_batches > MAX_BATCHES:
-                    raise SizeLimitError(
-                        f"sampling problem for {community_id}: more than {MAX_BATCHES:,} batches "
-                        f"of at most {max_batch_households} households (at {owner}, "
-                        f"{checked.households:,} households); split the community or raise "
-                        "max_batch_households"
-                    )
+                check_size(
+                    f"sampling problem for {community_id}: batches of at most "
+                    f"{max_batch_households} households (counted up to {owner}, "
+                    f"{checked.households:,} households)",
+                    n_batches,
+                    MAX_BATCHES,
+                    "split the community or raise max_batch_households",
+                )
                 batches.extend(_batches(owner, bid, checked, max_batch_households, bad_records))
                 limited += checked.mobility_limited
         building = _build(

@@ -228,24 +228,43 @@ class SamplingPlan(PlanResult, FrozenRecord):
             return out
 
         def reasons(rs: list[Reason]) -> dict[str, str | int]:
-            return {"reason_code": ";".join(str(r.code) for r in rs),
-                    "reason": "; ".join(r.text(lang) for r in rs)}
+            return {
+                "reason_code": ";".join(str(r.code) for r in rs),
+                "reason": "; ".join(r.text(lang) for r in rs),
+            }
 
         batches = [
-            row("assignment", batch_id=a.batch_id, building_id=a.building_id,
-                point_id=a.point_id, slot=a.slot, slot_start=a.slot_start.isoformat(),
-                people=a.people, walk_m=a.walk_m)
+            row(
+                "assignment",
+                batch_id=a.batch_id,
+                building_id=a.building_id,
+                point_id=a.point_id,
+                slot=a.slot,
+                slot_start=a.slot_start.isoformat(),
+                people=a.people,
+                walk_m=a.walk_m,
+            )
             for a in self.assignments
         ]
         batches.extend(
-            row("unserved", batch_id=u.batch_id, building_id=u.building_id, people=u.people,
-                **reasons(u.reasons))
+            row(
+                "unserved",
+                batch_id=u.batch_id,
+                building_id=u.building_id,
+                people=u.people,
+                **reasons(u.reasons),
+            )
             for u in self.unserved
         )
         batches.sort(key=lambda r: str(r["batch_id"]))
         buildings = [
-            row("door_to_door", building_id=d.building_id, households=d.households,
-                people=d.residents, **reasons([d.reason]))
+            row(
+                "door_to_door",
+                building_id=d.building_id,
+                households=d.households,
+                people=d.residents,
+                **reasons([d.reason]),
+            )
             for d in self.door_to_door
         ]
         buildings.extend(

@@ -9,16 +9,18 @@ walking distance, reach) are in :mod:`commgov.scheduling.sampling._rules`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 
 from commgov._problem import CheckedProblem
 from commgov._records import FrozenRecord
-from commgov.errors import InputIssue, ProblemError
+from commgov.errors import InputIssue, ProblemError, check_size
 from commgov.org import ZoneRegime
+from commgov.scheduling.sampling._limits import MAX_BATCHES, MAX_BUILDINGS, MAX_POINTS
 from commgov.scheduling.sampling._rules import slot_capacity
 from commgov.types import GeoPoint, Headcount, Id, TimeWindow
 
@@ -47,17 +49,18 @@ class SamplingPoint(FrozenRecord):
     location : GeoPoint
         WGS84, longitude first.
     lanes : int
-        Sampling lanes, ≥ 1.
+        Sampling lanes, 1 … 1,000.
     rate_per_lane_per_hour : float
-        Swabs per lane per hour (default 100, Beijing 2020: ~30 s per swab).
+        Swabs per lane per hour, > 0 and ≤ 10,000 (default 100, Beijing 2020: ~30 s per
+        swab).
     opening : TimeWindow or None
         When the point is open; clipped to the problem window. ``None``: the whole window.
     """
 
     id: Id
     location: GeoPoint
-    lanes: int = Field(ge=1)
-    rate_per_lane_per_hour: float = Field(default=100.0, gt=0, allow_inf_nan=False)
+    lanes: int = Field(ge=1, le=1000)
+    rate_per_lane_per_hour: float = Field(default=100.0, gt=0, le=10_000, allow_inf_nan=False)
     opening: TimeWindow | None = None
 
 
@@ -130,9 +133,9 @@ class SamplingPolicy(FrozenRecord):
     slot_minutes: int = Field(default=30, ge=1, le=24 * 60)
     utilisation: float = Field(default=0.85, gt=0, le=1, allow_inf_nan=False)
     max_queue: Headcount = 200
-    max_walk_minutes: float = Field(default=15.0, gt=0, allow_inf_nan=False)
-    walking_speed_m_per_min: float = Field(default=80.0, gt=0, allow_inf_nan=False)
-    detour_factor: float = Field(default=1.3, ge=1, allow_inf_nan=False)
+    max_walk_minutes: float = Field(default=15.0, gt=0, le=1440, allow_inf_nan=False)
+    walking_speed_m_per_min: float = Field(default=80.0, gt=0, le=1000, allow_inf_nan=False)
+    detour_factor: float = Field(default=1.3, ge=1, le=10, allow_inf_nan=False)
 
 
 class SamplingProblem(CheckedProblem, FrozenRecord):
@@ -158,6 +161,10 @@ class SamplingProblem(CheckedProblem, FrozenRecord):
     ProblemError
         Duplicate ids, a batch filed under another building, unknown designated points, an
         unknown time zone, or a window that is not a whole number of slots.
+    commgov.errors.SizeLimitError
+        More than :data:`~commgov.scheduling.sampling._limits.MAX_BUILDINGS` buildings,
+        ``MAX_BATCHES`` batches or ``MAX_POINTS`` points: counted in the raw data before any
+        record is validated, O(buildings), so a huge problem is refused at once.
     """
 
     schema_version: Literal["1.0"] = SCHEMA_VERSION
@@ -170,6 +177,10 @@ class SamplingProblem(CheckedProblem, FrozenRecord):
     problem_what: ClassVar[str] = _WHAT
     problem_record: ClassVar[str] = "sampling_problem"
 
+    def __init__(self, /, **data: Any) -> None:
+        _check_counts(data)
+        super().__init__(**data)
+
     def cross_issues(self) -> list[InputIssue]:
         """The cross-record rules the problem breaks (none for a problem that was constructed).
 
@@ -181,13 +192,22 @@ class SamplingProblem(CheckedProblem, FrozenRecord):
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            issues.append(InputIssue("sampling_problem", "timezone", self.timezone,
-                                     "must be an IANA time zone name"))
+            issues.append(
+                InputIssue(
+                    "sampling_problem", "timezone", self.timezone, "must be an IANA time zone name"
+                )
+            )
         delta = timedelta(minutes=self.policy.slot_minutes)
         if self.window.duration % delta or self.window.duration < delta:
-            issues.append(InputIssue("sampling_problem", "window", self.window.minutes,
-                                     f"window length (minutes) must be a positive multiple of "
-                                     f"slot_minutes={self.policy.slot_minutes}"))
+            issues.append(
+                InputIssue(
+                    "sampling_problem",
+                    "window",
+                    self.window.minutes,
+                    f"window length (minutes) must be a positive multiple of "
+                    f"slot_minutes={self.policy.slot_minutes}",
+                )
+            )
         point_ids: set[str] = set()
         for p in self.points:
             if p.id in point_ids:
@@ -204,12 +224,24 @@ class SamplingProblem(CheckedProblem, FrozenRecord):
                     issues.append(InputIssue(k.id, "id", k.id, "duplicate batch id"))
                 batch_ids.add(k.id)
                 if k.building_id != b.id:
-                    issues.append(InputIssue(k.id, "building_id", k.building_id,
-                                             f"must equal the id of its building {b.id!r}"))
+                    issues.append(
+                        InputIssue(
+                            k.id,
+                            "building_id",
+                            k.building_id,
+                            f"must equal the id of its building {b.id!r}",
+                        )
+                    )
             for pid in b.allowed_point_ids or []:
                 if pid not in point_ids:
-                    issues.append(InputIssue(b.id, "allowed_point_ids", pid,
-                                             "must name a sampling point of the problem"))
+                    issues.append(
+                        InputIssue(
+                            b.id,
+                            "allowed_point_ids",
+                            pid,
+                            "must name a sampling point of the problem",
+                        )
+                    )
         return issues
 
     # ---- derived quantities (pure functions of the data) ---------------------------------
@@ -242,21 +274,87 @@ class SamplingProblem(CheckedProblem, FrozenRecord):
 
     def capacity(self, point: SamplingPoint) -> int:
         """:func:`slot_capacity` of ``point`` under the problem's policy (people per slot)."""
-        return slot_capacity(point.lanes, point.rate_per_lane_per_hour,
-                             self.policy.slot_minutes, self.policy.utilisation)
+        return slot_capacity(
+            point.lanes,
+            point.rate_per_lane_per_hour,
+            self.policy.slot_minutes,
+            self.policy.utilisation,
+        )
 
     def canonical(self) -> Self:
-        """The same problem with buildings, batches and points sorted by id."""
-        buildings = [
-            b.model_copy(update={
-                "batches": sorted(b.batches, key=lambda k: k.id),
-                "allowed_point_ids": None if b.allowed_point_ids is None
-                else sorted(set(b.allowed_point_ids)),
-            })
-            for b in sorted(self.buildings, key=lambda b: b.id)
-        ]
-        points = sorted(self.points, key=lambda p: p.id)
+        """The same problem with buildings, batches and points sorted by id.
+
+        ``self`` itself when it is canonical already (records in id order, designated points
+        sorted without repeats), and only the buildings out of order are copied otherwise:
+        O(buildings + batches + points) to check, no copy of a problem in id order.
+        """
+        changed = False
+        buildings = []
+        for b in self.buildings:
+            batches = b.batches
+            apids = b.allowed_point_ids
+            batches_sorted = all(batches[i].id < batches[i + 1].id for i in range(len(batches) - 1))
+            apids_sorted = apids is None or all(
+                apids[i] < apids[i + 1] for i in range(len(apids) - 1)
+            )
+            if batches_sorted and apids_sorted:
+                buildings.append(b)
+                continue
+            changed = True
+            buildings.append(
+                b.model_copy(
+                    update={
+                        "batches": sorted(batches, key=lambda k: k.id),
+                        "allowed_point_ids": None if apids is None else sorted(set(apids)),
+                    }
+                )
+            )
+        if any(buildings[i].id >= buildings[i + 1].id for i in range(len(buildings) - 1)):
+            buildings.sort(key=lambda b: b.id)
+            changed = True
+        points = self.points
+        if any(points[i].id >= points[i + 1].id for i in range(len(points) - 1)):
+            points = sorted(points, key=lambda p: p.id)
+            changed = True
+        if not changed:
+            return self
         return self.model_copy(update={"buildings": buildings, "points": points})
+
+
+def _count(value: object) -> int:
+    """Records in a raw list (anything else is left to validation, which refuses it)."""
+    return len(value) if isinstance(value, list | tuple) else 0
+
+
+def _check_counts(data: Mapping[str, Any]) -> None:
+    """The record-count guards, on the raw data (records or mappings), before validation."""
+    buildings = data.get("buildings")
+    n_buildings = _count(buildings)
+    check_size(
+        "sampling problem: buildings",
+        n_buildings,
+        MAX_BUILDINGS,
+        "split the area into smaller sampling problems",
+    )
+    check_size(
+        "sampling problem: sampling points",
+        _count(data.get("points")),
+        MAX_POINTS,
+        "split the area into smaller sampling problems",
+    )
+    n_batches = 0
+    records: list[Any] | tuple[Any, ...] = buildings if isinstance(buildings, list | tuple) else []
+    for b in records:
+        batches = b.get("batches") if isinstance(b, Mapping) else getattr(b, "batches", None)
+        n_batches += _count(batches)
+        if n_batches > MAX_BATCHES:
+            break
+    check_size(
+        "sampling problem: batches",
+        n_batches,
+        MAX_BATCHES,
+        "use larger batches (max_batch_households) or split the area",
+    )
 
 
 def check_problem(problem: SamplingProblem) -> None:

@@ -50,6 +50,7 @@ class State:
         self.det_used = 0.0  # CP-SAT deterministic time spent
         self.changed = [0] * len(inst.cap)  # clock of each point's last change
         self.load = [0] * len(inst.cap)
+        self.stop: Stop = _never  # the repair's stop test, asked inside every search
         self.at: list[set[int]] = [set() for _ in inst.cap]
         for i, j in enumerate(assign):
             if j >= 0:
@@ -101,23 +102,25 @@ def round_flow(inst: GapInstance, lp: TransportBound) -> list[int]:
 def repair(st: State, stop: Stop = _never) -> set[int]:
     """Make every point fit its capacity, then insert unserved buildings greedily.
 
-    ``stop()`` is asked before each point, every :data:`CHECK_EVERY` buildings and before
-    each chain search; once it is true, points still over capacity shed buildings without
-    further search (:func:`_shed`) and no further building is inserted, so the assignment
-    returned always fits.
+    ``stop()`` is asked before each point and each move off it, every :data:`CHECK_EVERY`
+    buildings, before each chain search and inside every search (each level of an ejection
+    chain, each point the breadth-first search takes from its queue, each room-making step,
+    each building of a two-move chain); once it is true, the search under way gives up (its
+    moves undone), points still over capacity shed buildings without further search
+    (:func:`_shed`) and no further building is inserted, so the assignment returned always
+    fits and the repair ends within one step of ``stop()`` turning true.
 
     Returns the points whose set of buildings changed.
     """
     inst = st.inst
+    st.stop = stop
     touched: set[int] = set()
     stopped = False
     for p in range(len(inst.cap)):
-        if not stopped and stop():
-            stopped = True
-        if stopped:
-            touched.update(_shed(st, p))
-            continue
-        while st.load[p] > inst.cap[p]:
+        while not stopped and st.load[p] > inst.cap[p]:
+            if stop():
+                stopped = True
+                break
             excess = st.load[p] - inst.cap[p]
             best: tuple[float, int, int] | None = None
             for i in sorted(st.at[p]):
@@ -144,12 +147,13 @@ def repair(st: State, stop: Stop = _never) -> set[int]:
                 continue
             # nothing can move: leave out the smallest building that clears the excess, else
             # the largest one
-            members = sorted((i for i in st.at[p] if inst.w[i] > 0),
-                             key=lambda i: (inst.w[i], i))
+            members = sorted((i for i in st.at[p] if inst.w[i] > 0), key=lambda i: (inst.w[i], i))
             clear = [i for i in members if inst.w[i] >= excess]
             drop = clear[0] if clear else members[-1]
             st.move(drop, -1)
             touched.add(p)
+        if stopped:
+            touched.update(_shed(st, p))
     if stopped:
         return touched
     for i in range(len(inst.w)):
@@ -157,20 +161,25 @@ def repair(st: State, stop: Stop = _never) -> set[int]:
             return touched
         if st.assign[i] < 0 and inst.reach[i]:
             w = inst.w[i]
-            for q, _dq in sorted(zip(inst.reach[i], inst.dist[i], strict=True),
-                                 key=lambda x: (x[1], x[0])):
+            for q, _dq in sorted(
+                zip(inst.reach[i], inst.dist[i], strict=True), key=lambda x: (x[1], x[0])
+            ):
                 if st.load[q] + w <= inst.cap[q]:
                     st.move(i, q)
                     touched.add(q)
                     break
     # what still does not fit: the cheapest short ejection chain, else the shortest long one
     # (largest buildings first)
-    for i in sorted((i for i in range(len(inst.w)) if st.assign[i] < 0 and inst.reach[i]),
-                    key=lambda i: (-inst.w[i], i)):
+    for i in sorted(
+        (i for i in range(len(inst.w)) if st.assign[i] < 0 and inst.reach[i]),
+        key=lambda i: (-inst.w[i], i),
+    ):
         if stop():  # each chain or room-making may search long
             return touched
         found = _chain(st, i, CHAIN_DEPTH)
         moves = found[1] if found is not None else _bfs_chain(st, i)
+        if stop():  # a search cut short returns nothing: take nothing from it
+            return touched
         for k, q in moves or []:
             st.move(k, q)
             touched.add(q)
@@ -204,9 +213,12 @@ def _make_room_and_serve(st: State, u: int) -> set[int]:
     inst = st.inst
     w_u = inst.w[u]
     for q, _d in sorted(zip(inst.reach[u], inst.dist[u], strict=True), key=lambda x: (x[1], x[0])):
+        if st.stop():
+            return set()
         moves: list[tuple[int, int]] = []  # (building, previous point), to undo
-        if _free_room(st, q, st.load[q] + w_u - inst.cap[q], frozenset(), MAKE_ROOM_DEPTH,
-                      moves, chains=True):
+        if _free_room(
+            st, q, st.load[q] + w_u - inst.cap[q], frozenset(), MAKE_ROOM_DEPTH, moves, chains=True
+        ):
             st.move(u, q)
             return {q, *(st.assign[b] for b, _ in moves), *(p for _, p in moves if p >= 0)}
     return set()
@@ -218,8 +230,16 @@ def _undo(st: State, moves: list[tuple[int, int]], mark: int) -> None:
         st.move(b, prev)
 
 
-def _free_room(st: State, q: int, need: int, banned: frozenset[int], depth: int,
-               moves: list[tuple[int, int]], *, chains: bool = False) -> bool:
+def _free_room(
+    st: State,
+    q: int,
+    need: int,
+    banned: frozenset[int],
+    depth: int,
+    moves: list[tuple[int, int]],
+    *,
+    chains: bool = False,
+) -> bool:
     """Move buildings off ``q`` (heaviest first) until ``need`` people of room are free there.
 
     Nothing enters ``q`` or a point of ``banned``. All or nothing: on failure every move made
@@ -232,7 +252,7 @@ def _free_room(st: State, q: int, need: int, banned: frozenset[int], depth: int,
     freed = 0
     closed = banned | {q}
     for k in sorted(st.at[q], key=lambda k: (-inst.w[k], k)):
-        if freed >= need:
+        if freed >= need or st.stop():
             break
         if inst.w[k] > 0 and _relocate(st, k, closed, depth, moves, chains=chains):
             freed += inst.w[k]
@@ -242,16 +262,26 @@ def _free_room(st: State, q: int, need: int, banned: frozenset[int], depth: int,
     return False
 
 
-def _relocate(st: State, k: int, banned: frozenset[int], depth: int,
-              moves: list[tuple[int, int]], *, chains: bool) -> bool:
+def _relocate(
+    st: State,
+    k: int,
+    banned: frozenset[int],
+    depth: int,
+    moves: list[tuple[int, int]],
+    *,
+    chains: bool,
+) -> bool:
     """Move building ``k`` to another point in reach outside ``banned``: directly (nearest
     point with room), else (``chains``) by a shortest ejection chain, else by freeing room at
     one of its two nearest points (``depth`` > 0)."""
     inst = st.inst
     w = inst.w[k]
     here = st.assign[k]
-    opts = sorted((d, r) for r, d in zip(inst.reach[k], inst.dist[k], strict=True)
-                  if r != here and r not in banned)
+    opts = sorted(
+        (d, r)
+        for r, d in zip(inst.reach[k], inst.dist[k], strict=True)
+        if r != here and r not in banned
+    )
     for _d, r in opts:
         if st.load[r] + w <= inst.cap[r]:
             moves.append((k, here))
@@ -276,8 +306,11 @@ def _relocate(st: State, k: int, banned: frozenset[int], depth: int,
     return False
 
 
-def _bfs_chain(st: State, u: int, banned: frozenset[int] = frozenset(),
-               ) -> list[tuple[int, int]] | None:
+def _bfs_chain(
+    st: State,
+    u: int,
+    banned: frozenset[int] = frozenset(),
+) -> list[tuple[int, int]] | None:
     """Shortest ejection chain (fewest moves) that serves or moves building ``u``.
 
     ``u`` is unserved or leaves its point; no move enters a point of ``banned``.
@@ -312,6 +345,8 @@ def _bfs_chain(st: State, u: int, banned: frozenset[int] = frozenset(),
             return path(q)
         queue.append(q)
     while queue:
+        if st.stop():
+            return None
         q = queue.popleft()
         _prev, entered, need = parent[q]
         for wk, k in sorted((inst.w[k], k) for k in st.at[q]):
@@ -328,19 +363,28 @@ def _bfs_chain(st: State, u: int, banned: frozenset[int] = frozenset(),
     return None
 
 
-def _chain(st: State, i: int, depth: int, used: frozenset[int] = frozenset(),
-           ) -> tuple[int, list[tuple[int, int]]] | None:
+def _chain(
+    st: State,
+    i: int,
+    depth: int,
+    used: frozenset[int] = frozenset(),
+) -> tuple[int, list[tuple[int, int]]] | None:
     """Cheapest ejection chain placing building ``i`` (unserved or moving): ``i`` goes to a
     point ``q`` in reach; if ``q`` overflows, one building of ``q`` at least as large as the
     overflow moves on, and so on, at most ``depth`` moves, through distinct points, each
     level trying its :data:`CHAIN_BRANCH` cheapest moves. Returns (Δ person-metres, moves) or
-    ``None``."""
+    ``None`` (also once ``st.stop()`` is true)."""
+    if st.stop():
+        return None
     inst = st.inst
     w = inst.w[i]
     j = st.assign[i]
     d_old = st.d(i, j) if j >= 0 else 0
-    opts = sorted((w * (dq - d_old), q) for q, dq in zip(inst.reach[i], inst.dist[i], strict=True)
-                  if q != j and q not in used)
+    opts = sorted(
+        (w * (dq - d_old), q)
+        for q, dq in zip(inst.reach[i], inst.dist[i], strict=True)
+        if q != j and q not in used
+    )
     best: tuple[int, list[tuple[int, int]]] | None = None
     branches = 0
     for cost, q in opts:
@@ -375,6 +419,8 @@ def _two_hop(st: State, p: int, excess: int) -> tuple[tuple[int, int], tuple[int
         wi = inst.w[i]
         if wi == 0:
             continue
+        if st.stop():
+            return None
         dp = st.d(i, p)
         for q, dq in zip(inst.reach[i], inst.dist[i], strict=True):
             if q == p:

@@ -162,9 +162,15 @@ def _queue_row(caps: list[int], arrivals: list[int]) -> list[tuple[int, int, int
     return rows
 
 
-def _tail_problem(problem: SamplingProblem, s0: int, sealed: set[str], new_lanes: dict[str, int],
-                  closed: set[str], remaining: dict[str, list[SamplingBatch]],
-                  carry: dict[str, int]) -> tuple[SamplingProblem, dict[str, str]]:
+def _tail_problem(
+    problem: SamplingProblem,
+    s0: int,
+    sealed: set[str],
+    new_lanes: dict[str, int],
+    closed: set[str],
+    remaining: dict[str, list[SamplingBatch]],
+    carry: dict[str, int],
+) -> tuple[SamplingProblem, dict[str, str]]:
     """The changed problem over slots ``s0 … T−1`` (see the module docstring, step 2).
 
     Returns the problem and the carry-over building id → point id map.
@@ -178,14 +184,23 @@ def _tail_problem(problem: SamplingProblem, s0: int, sealed: set[str], new_lanes
         points.append(p.model_copy(update={"lanes": new_lanes.get(p.id, p.lanes)}))
     open_ids = {p.id for p in points}
     buildings: list[SamplingBuilding] = []
-    taken = {b.id for b in problem.buildings} | {k.id for b in problem.buildings
-                                                  for k in b.batches}
+    taken = {b.id for b in problem.buildings} | {k.id for b in problem.buildings for k in b.batches}
     for b in problem.buildings:
         zone = ZoneRegime.SEALED if b.id in sealed and b.zone.rank < 2 else b.zone
-        allowed = None if b.allowed_point_ids is None else [
-            pid for pid in b.allowed_point_ids if pid in open_ids]
-        buildings.append(b.model_copy(update={
-            "zone": zone, "batches": remaining.get(b.id, []), "allowed_point_ids": allowed}))
+        allowed = (
+            None
+            if b.allowed_point_ids is None
+            else [pid for pid in b.allowed_point_ids if pid in open_ids]
+        )
+        buildings.append(
+            b.model_copy(
+                update={
+                    "zone": zone,
+                    "batches": remaining.get(b.id, []),
+                    "allowed_point_ids": allowed,
+                }
+            )
+        )
     carry_of: dict[str, str] = {}
     pmap = {p.id: p for p in points}
     for pid, people in sorted(carry.items()):
@@ -194,18 +209,33 @@ def _tail_problem(problem: SamplingProblem, s0: int, sealed: set[str], new_lanes
             bid += "~"
         taken.add(bid)
         carry_of[bid] = pid
-        buildings.append(SamplingBuilding(
-            id=bid, location=pmap[pid].location, allowed_point_ids=[pid],
-            batches=[SamplingBatch(id=bid, building_id=bid, households=0, people=people)]))
-    tail = SamplingProblem(schema_version=problem.schema_version, timezone=problem.timezone,
-                           window=window, buildings=buildings, points=points,
-                           policy=problem.policy)
+        buildings.append(
+            SamplingBuilding(
+                id=bid,
+                location=pmap[pid].location,
+                allowed_point_ids=[pid],
+                batches=[SamplingBatch(id=bid, building_id=bid, households=0, people=people)],
+            )
+        )
+    tail = SamplingProblem(
+        schema_version=problem.schema_version,
+        timezone=problem.timezone,
+        window=window,
+        buildings=buildings,
+        points=points,
+        policy=problem.policy,
+    )
     return tail, carry_of
 
 
-def _solve_tail(d: Data, prev: dict[str, tuple[str, int] | None], carry_of: dict[str, str],
-                seed: int, det_budget: float, ctl: SolveControl
-                ) -> tuple[dict[str, tuple[str, int]], list[tuple[str, Any, int | None]]]:
+def _solve_tail(
+    d: Data,
+    prev: dict[str, tuple[str, int] | None],
+    carry_of: dict[str, str],
+    seed: int,
+    det_budget: float,
+    ctl: SolveControl,
+) -> tuple[dict[str, tuple[str, int]], list[tuple[str, Any, int | None]]]:
     """Tiers 1-4 of the tail model (module docstring, step 3).
 
     Each tier gets the deterministic budget left divided by the tiers left; no tier is started
@@ -286,12 +316,14 @@ def _solve_tail(d: Data, prev: dict[str, tuple[str, int] | None], carry_of: dict
     exprs = {
         "served": sum(people[kid] * v for (kid, _p, _t), v in x.items()),
         "changed_notices": sum(changed),
-        "walk_person_m": sum(people[kid] * d.dist[building_of[kid], pid] * v
-                             for (kid, pid, _t), v in x.items()),
+        "walk_person_m": sum(
+            people[kid] * d.dist[building_of[kid], pid] * v for (kid, pid, _t), v in x.items()
+        ),
         "queue_person_slots": sum(backlog),
     }
     hint: dict[str, tuple[str, int]] = {
-        kid: before for kid, before in prev.items() if before is not None and (kid, *before) in x}
+        kid: before for kid, before in prev.items() if before is not None and (kid, *before) in x
+    }
     for k in d.batches:
         if k.building_id in carry_of:
             pid = carry_of[k.building_id]
@@ -332,12 +364,20 @@ def _solve_tail(d: Data, prev: dict[str, tuple[str, int] | None], carry_of: dict
     return placed, report
 
 
-def replan_sampling(problem: SamplingProblem, plan: SamplingPlan, *, at: datetime,
-                    seal_buildings: Iterable[str] = (), lanes: Mapping[str, int] | None = None,
-                    close_points: Iterable[str] = (), time_limit_s: float = 10.0,
-                    seed: int = 0, progress: ProgressCallback | None = None,
-                    cancel: CancelToken | None = None,
-                    deterministic_time: float | None = None) -> Replan:
+def replan_sampling(
+    problem: SamplingProblem,
+    plan: SamplingPlan,
+    *,
+    at: datetime,
+    seal_buildings: Iterable[str] = (),
+    lanes: Mapping[str, int] | None = None,
+    close_points: Iterable[str] = (),
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    deterministic_time: float | None = None,
+) -> Replan:
     """Re-plan the rest of a sampling window after a building is sealed or a point changes.
 
     Slots that start before ``at`` are frozen: their assignments stay exactly as they are
@@ -406,8 +446,14 @@ def replan_sampling(problem: SamplingProblem, plan: SamplingPlan, *, at: datetim
     The tail model has O(remaining batches · points in reach · T) variables; its four tiers
     are solved by CP-SAT within the deterministic budget (exponential in the worst case).
     """
-    check_options("replan_sampling", time_limit_s=time_limit_s, seed=seed, progress=progress,
-                  cancel=cancel, deterministic_time=deterministic_time)
+    check_options(
+        "replan_sampling",
+        time_limit_s=time_limit_s,
+        seed=seed,
+        progress=progress,
+        cancel=cancel,
+        deterministic_time=deterministic_time,
+    )
     ctl = SolveControl("replan_sampling", time_limit_s, progress, cancel)
     expect_type(problem, SamplingProblem, "problem")
     expect_type(plan, SamplingPlan, "plan")
@@ -436,17 +482,23 @@ def replan_sampling(problem: SamplingProblem, plan: SamplingPlan, *, at: datetim
     batches = {k.id: k for b in problem.buildings for k in b.batches}
     pol = problem.policy
     for asg in plan.assignments:
-        if (asg.batch_id not in batches or asg.point_id not in point_ids
-                or not 0 <= asg.slot < n_slots):
-            raise ValueError(f"plan assignment {asg.batch_id!r} → {asg.point_id!r}@{asg.slot} "
-                             "does not fit the problem")
+        if (
+            asg.batch_id not in batches
+            or asg.point_id not in point_ids
+            or not 0 <= asg.slot < n_slots
+        ):
+            raise ValueError(
+                f"plan assignment {asg.batch_id!r} → {asg.point_id!r}@{asg.slot} "
+                "does not fit the problem"
+            )
     frozen = sorted((a for a in plan.assignments if a.slot < s0), key=lambda a: a.batch_id)
     frozen_ids = {a.batch_id for a in frozen}
     prev_at = {a.batch_id: a for a in plan.assignments}
     remaining: dict[str, list[SamplingBatch]] = {}
     for b in problem.buildings:
-        remaining[b.id] = sorted((k for k in b.batches if k.id not in frozen_ids),
-                                 key=lambda k: k.id)
+        remaining[b.id] = sorted(
+            (k for k in b.batches if k.id not in frozen_ids), key=lambda k: k.id
+        )
     old_caps = {p.id: problem.capacity(p) for p in problem.points}
     open_old = {p.id: set(problem.open_slots(p)) for p in problem.points}
     arrivals: dict[str, list[int]] = {p.id: [0] * n_slots for p in problem.points}
@@ -462,33 +514,49 @@ def replan_sampling(problem: SamplingProblem, plan: SamplingPlan, *, at: datetim
                 if p.id in closed:
                     unfinished[p.id] = q
                 elif not any(t >= s0 for t in open_old[p.id]):
-                    raise ValueError(f"point {p.id} carries {q} people into slot {s0} but is "
-                                     "not open again before the end of the window")
+                    raise ValueError(
+                        f"point {p.id} carries {q} people into slot {s0} but is "
+                        "not open again before the end of the window"
+                    )
                 else:
                     carry[p.id] = q
 
     if s0 >= n_slots:  # the window is over: nothing left to re-plan
         ctl.done()
-        info = plan.info.model_copy(update={"objective": {**plan.info.objective,
-                                                          "changed_notices": 0.0}})
-        return Replan(plan=plan.model_copy(update={"info": info}), changed_buildings=[],
-                      frozen_slots=s0, unfinished_queue={}, tail_problem=None, tail_plan=None)
-    tail_problem, carry_of = _tail_problem(problem, s0, sealed, new_lanes, closed, remaining,
-                                           carry)
+        info = plan.info.model_copy(
+            update={"objective": {**plan.info.objective, "changed_notices": 0.0}}
+        )
+        return Replan(
+            plan=plan.model_copy(update={"info": info}),
+            changed_buildings=[],
+            frozen_slots=s0,
+            unfinished_queue={},
+            tail_problem=None,
+            tail_plan=None,
+        )
+    tail_problem, carry_of = _tail_problem(problem, s0, sealed, new_lanes, closed, remaining, carry)
     new_caps = {pid: old_caps[pid] for pid in point_ids}
     for pid, n in new_lanes.items():
         p = next(pp for pp in problem.points if pp.id == pid)
-        new_caps[pid] = slot_capacity(n, p.rate_per_lane_per_hour, pol.slot_minutes,
-                                      pol.utilisation)
+        new_caps[pid] = slot_capacity(
+            n, p.rate_per_lane_per_hour, pol.slot_minutes, pol.utilisation
+        )
     for pid in closed:
         new_caps[pid] = 0
 
-    det_budget = (DET_SHARE * float(time_limit_s) if deterministic_time is None
-                  else float(deterministic_time))
-    options = {"at": at.isoformat(), "seal_buildings": sorted(sealed),
-               "lanes": dict(sorted(new_lanes.items())), "close_points": sorted(closed),
-               "time_limit_s": float(time_limit_s), "deterministic_time": det_budget,
-               "num_workers": 1, "random_seed": seed}
+    det_budget = (
+        DET_SHARE * float(time_limit_s) if deterministic_time is None else float(deterministic_time)
+    )
+    options = {
+        "at": at.isoformat(),
+        "seal_buildings": sorted(sealed),
+        "lanes": dict(sorted(new_lanes.items())),
+        "close_points": sorted(closed),
+        "time_limit_s": float(time_limit_s),
+        "deterministic_time": det_budget,
+        "num_workers": 1,
+        "random_seed": seed,
+    }
     placed: dict[str, tuple[str, int]] = {}
     d = prepare(tail_problem.canonical())
     prev: dict[str, tuple[str, int] | None] = {}
@@ -511,8 +579,7 @@ def replan_sampling(problem: SamplingProblem, plan: SamplingPlan, *, at: datetim
         status = SolveStatus.OPTIMAL
     else:
         status = SolveStatus.FEASIBLE
-    tail_plan = build_plan(d, placed, status, None, options, seed=seed,
-                           stopped_by=ctl.stopped_by)
+    tail_plan = build_plan(d, placed, status, None, options, seed=seed, stopped_by=ctl.stopped_by)
 
     # ---- changed notices ------------------------------------------------------------------
     changed: list[str] = []
@@ -534,7 +601,8 @@ def replan_sampling(problem: SamplingProblem, plan: SamplingPlan, *, at: datetim
     tail_assign = [a for a in tail_plan.assignments if a.building_id not in carry_of]
     assignments = list(frozen) + [
         a.model_copy(update={"slot": a.slot + s0, "slot_start": problem.slot_start(a.slot + s0)})
-        for a in tail_assign]
+        for a in tail_assign
+    ]
     assignments.sort(key=lambda a: a.batch_id)
     building_points = {a.building_id: a.point_id for a in frozen}
     building_points.update({a.building_id: a.point_id for a in tail_assign})
@@ -544,38 +612,68 @@ def replan_sampling(problem: SamplingProblem, plan: SamplingPlan, *, at: datetim
     max_backlog = 0
     queued = 0
     for p in sorted(problem.points, key=lambda p: p.id):
-        caps = [(old_caps[p.id] if t < s0 else new_caps[p.id]) if t in open_old[p.id] else 0
-                for t in range(n_slots)]
+        caps = [
+            (old_caps[p.id] if t < s0 else new_caps[p.id]) if t in open_old[p.id] else 0
+            for t in range(n_slots)
+        ]
         for t, (a_pt, c, s, q) in enumerate(_queue_row(caps, arrivals[p.id])):
             max_backlog = max(max_backlog, q)
             queued += q
             if t in open_old[p.id]:
-                loads.append(PointSlotLoad(point_id=p.id, slot=t, arrivals=a_pt, capacity=c,
-                                           served=s, backlog=q))
+                loads.append(
+                    PointSlotLoad(
+                        point_id=p.id, slot=t, arrivals=a_pt, capacity=c, served=s, backlog=q
+                    )
+                )
     unserved = [u for u in tail_plan.unserved if u.building_id not in carry_of]
     served = sum(a.people for a in assignments)
     walk = sum(a.people * a.walk_m for a in assignments)
     pslots = sum(a.people * a.slot for a in assignments)
     unserved_people = sum(u.people for u in unserved)
     totals = SamplingTotals(
-        walk_in_people=served + unserved_people, served_people=served,
-        unserved_people=unserved_people, walk_person_m=walk, person_slots=pslots,
+        walk_in_people=served + unserved_people,
+        served_people=served,
+        unserved_people=unserved_people,
+        walk_person_m=walk,
+        person_slots=pslots,
         max_backlog=max_backlog,
-        last_slot=max((a.slot for a in assignments if a.people > 0), default=-1))
+        last_slot=max((a.slot for a in assignments if a.people > 0), default=-1),
+    )
     info = SolveInfo(
-        status=status, solver="cp-sat",
-        objective={"served": float(served), "changed_notices": float(len(changed)),
-                   "walk_person_m": float(walk), "queue_person_slots": float(queued),
-                   "person_slots": float(pslots)},
-        options=options, seed=seed, versions=library_versions("ortools"),
-        stopped_by=ctl.stopped_by)
-    tail_info = tail_plan.info.model_copy(update={
-        "objective": {**tail_plan.info.objective, "changed_notices": float(len(changed))}})
+        status=status,
+        solver="cp-sat",
+        objective={
+            "served": float(served),
+            "changed_notices": float(len(changed)),
+            "walk_person_m": float(walk),
+            "queue_person_slots": float(queued),
+            "person_slots": float(pslots),
+        },
+        options=options,
+        seed=seed,
+        versions=library_versions("ortools"),
+        stopped_by=ctl.stopped_by,
+    )
+    tail_info = tail_plan.info.model_copy(
+        update={"objective": {**tail_plan.info.objective, "changed_notices": float(len(changed))}}
+    )
     tail_plan = tail_plan.model_copy(update={"info": tail_info})
     full = SamplingPlan(
-        assignments=assignments, building_points=dict(sorted(building_points.items())),
-        loads=loads, door_to_door=tail_plan.door_to_door, home_visits=tail_plan.home_visits,
-        unserved=unserved, totals=totals, info=info)
+        assignments=assignments,
+        building_points=dict(sorted(building_points.items())),
+        loads=loads,
+        door_to_door=tail_plan.door_to_door,
+        home_visits=tail_plan.home_visits,
+        unserved=unserved,
+        totals=totals,
+        info=info,
+    )
     ctl.done(float(walk))
-    return Replan(plan=full, changed_buildings=changed, frozen_slots=s0,
-                  unfinished_queue=unfinished, tail_problem=tail_problem, tail_plan=tail_plan)
+    return Replan(
+        plan=full,
+        changed_buildings=changed,
+        frozen_slots=s0,
+        unfinished_queue=unfinished,
+        tail_problem=tail_problem,
+        tail_plan=tail_plan,
+    )

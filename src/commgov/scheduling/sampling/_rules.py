@@ -3,7 +3,10 @@
 * :func:`slot_capacity`: people one point can swab in one slot,
   ``c = floor(lanes · rate · Δ/60 · ρ)``, computed in exact decimal arithmetic;
 * :func:`walk_distance_m`: great-circle distance × detour factor, rounded to whole metres;
-* :func:`reach_limit_m`: ``max_walk_minutes × walking_speed_m_per_min``.
+* :func:`reach_limit_m`: ``max_walk_minutes × walking_speed_m_per_min``;
+* :func:`approx_walk_m`: the same walking distance, vectorised with numpy, as a prefilter
+  only: every distance that decides anything is then taken from :func:`walk_distance_m`
+  (the two agree to far less than :data:`APPROX_MARGIN_M`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import math
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from commgov._walking import walk_metres_half_even
+from commgov.types import EARTH_RADIUS_M, haversine_m
 
 if TYPE_CHECKING:
     from commgov.scheduling.sampling._problem import (
@@ -22,6 +28,11 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["reach_limit_m", "slot_capacity", "walk_distance_m"]
+
+#: Metres by which :func:`approx_walk_m` may differ from :func:`walk_distance_m` at most,
+#: with room to spare (float rounding differs by micrometres; the rounding to whole metres
+#: by half a metre).
+APPROX_MARGIN_M = 2.0
 
 
 def _exact(x: float) -> Fraction:
@@ -63,8 +74,8 @@ def slot_capacity(lanes: int, rate: float, slot_minutes: int, utilisation: float
     >>> slot_capacity(3, 100.0, 30, 0.85)
     127
     """
-    value = Fraction(int(lanes)) * _exact(rate) * Fraction(int(slot_minutes), 60) * _exact(
-        utilisation
+    value = (
+        Fraction(int(lanes)) * _exact(rate) * Fraction(int(slot_minutes), 60) * _exact(utilisation)
     )
     return max(0, math.floor(value))
 
@@ -118,3 +129,64 @@ def walk_distance_m(
        for road travel distance estimation. Transportation Research Part A 36(9), 843-848.
     """
     return walk_metres_half_even(building.location, point.location, policy.detour_factor)
+
+
+def approx_walk_m(
+    lon: float, lat: float, lons: np.ndarray, lats: np.ndarray, detour_factor: float
+) -> np.ndarray:
+    """Walking metres from one place to many, vectorised (a prefilter, not a rule).
+
+    The haversine formula of :func:`commgov.types.haversine_m` in numpy, times the detour
+    factor, unrounded: within :data:`APPROX_MARGIN_M` of :func:`walk_distance_m`, which
+    decides every distance that is kept. O(len(lons)).
+    """
+    p1 = math.radians(lat)
+    p2 = np.radians(lats)
+    dl = np.radians(lons - lon)
+    h = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    out: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * detour_factor
+    return out
+
+
+#: Metres from a half within which :func:`walk_distances_m` re-rounds a distance with
+#: :func:`commgov.types.haversine_m` (numpy's and libm's transcendentals may differ by an ulp,
+#: ~1e-10 m here, which could only matter at an exact half).
+_HALF_GUARD_M = 1e-6
+
+
+def walk_distances_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray, detour_factor: float
+) -> list[int]:
+    """:func:`walk_distance_m` of many (building, point) pairs, vectorised, equal to it.
+
+    ``(lon1, lat1)`` are the buildings', ``(lon2, lat2)`` the points' coordinates (degrees,
+    parallel arrays). The haversine formula of :func:`commgov.types.haversine_m` in numpy,
+    rounded half to even; any value within :data:`_HALF_GUARD_M` of a half is recomputed with
+    the scalar rule, so every result equals :func:`walk_distance_m`'s. O(pairs).
+    """
+    p1 = np.radians(lat1)
+    p2 = np.radians(lat2)
+    dl = np.radians(lon2 - lon1)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    v = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * detour_factor
+    out: list[int] = np.rint(v).astype(np.int64).tolist()
+    frac = v - np.floor(v)
+    for i in np.flatnonzero(np.abs(frac - 0.5) < _HALF_GUARD_M).tolist():
+        out[i] = round(
+            haversine_m(float(lon1[i]), float(lat1[i]), float(lon2[i]), float(lat2[i]))
+            * detour_factor
+        )
+    return out
+
+
+def approx_walks_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray, detour_factor: float
+) -> np.ndarray:
+    """:func:`approx_walk_m` of many (building, point) pairs (parallel arrays; a prefilter
+    within :data:`APPROX_MARGIN_M` of :func:`walk_distance_m`, not a rule). O(pairs)."""
+    p1 = np.radians(lat1)
+    p2 = np.radians(lat2)
+    dl = np.radians(lon2 - lon1)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    out: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * detour_factor
+    return out

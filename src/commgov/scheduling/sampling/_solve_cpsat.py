@@ -32,7 +32,6 @@ than :data:`MIN_TIER_S` left or after a cancel.
 from __future__ import annotations
 
 import itertools
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -40,13 +39,16 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from commgov._control import SolveControl, integer_bound
-from commgov.errors import SizeLimitError, SolverError
+from commgov._redact import get_logger
+from commgov.errors import SolverError, check_size
 from commgov.scheduling.sampling._data import NUM_WORKERS, Data, model_vars, slot_free
 from commgov.scheduling.sampling._finish import finish
+from commgov.scheduling.sampling._limits import MAX_TIER_VARS
 
-log = logging.getLogger("commgov.scheduling")
+log = get_logger("commgov.scheduling")
 
-MAX_BATCH_VARS = 2_000_000
+#: Most assignment variables of the tier model (checked, from counts, before it is built).
+MAX_BATCH_VARS = MAX_TIER_VARS
 #: A CP-SAT tier is started only with at least this many seconds left before the deadline
 #: (less the post-solver reserve); otherwise the greedy completion alone builds the plan.
 MIN_TIER_S = 0.05
@@ -66,8 +68,14 @@ class Tier:
     solution: dict[str, tuple[str, int]]
 
 
-def solve(ctl: SolveControl, m: cp_model.CpModel, seconds: float, name: str, seed: int,
-          det_time: float | None = None) -> tuple[cp_model.CpSolver, Any]:
+def solve(
+    ctl: SolveControl,
+    m: cp_model.CpModel,
+    seconds: float,
+    name: str,
+    seed: int,
+    det_time: float | None = None,
+) -> tuple[cp_model.CpSolver, Any]:
     """One CP-SAT solve of the tier model (one worker, ``seed``), through ``ctl``."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = NUM_WORKERS
@@ -76,16 +84,24 @@ def solve(ctl: SolveControl, m: cp_model.CpModel, seconds: float, name: str, see
     if det_time is not None:
         solver.parameters.max_deterministic_time = det_time
     status = ctl.solve_cp_sat(solver, m, f"tier {name}")
-    log.debug("%s: %s objective=%s bound=%s", name, solver.status_name(status),
-              solver.objective_value, solver.best_objective_bound)
+    log.debug(
+        "%s: %s objective=%s bound=%s",
+        name,
+        solver.status_name(status),
+        solver.objective_value,
+        solver.best_objective_bound,
+    )
     if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
-        raise SolverError(f"CP-SAT returned {solver.status_name(status)} on {name!r}; "
-                          "the sampling model is always feasible (please report this)")
+        raise SolverError(
+            f"CP-SAT returned {solver.status_name(status)} on {name!r}; "
+            "the sampling model is always feasible (please report this)"
+        )
     return solver, status
 
 
-def queue_constraints(m: cp_model.CpModel, d: Data, pid: str,
-                      arrivals: dict[int, list[tuple[int, cp_model.IntVar]]]) -> None:
+def queue_constraints(
+    m: cp_model.CpModel, d: Data, pid: str, arrivals: dict[int, list[tuple[int, cp_model.IntVar]]]
+) -> None:
     """F2 fluid-queue constraints of one point: q_t ≥ q_{t-1} + a_t − c_t, 0 ≤ q ≤ Q, q_T = 0."""
     opened = set(d.open[pid])
     if not any(arrivals.get(t) for t in opened):
@@ -102,9 +118,14 @@ def queue_constraints(m: cp_model.CpModel, d: Data, pid: str,
             prev = q
 
 
-def hint_tier(m: cp_model.CpModel, hint: dict[str, tuple[str, int]],
-              building_of: dict[str, str], y: dict[tuple[str, str], Any],
-              x: dict[tuple[str, str, int], Any], srv: dict[str, Any]) -> None:
+def hint_tier(
+    m: cp_model.CpModel,
+    hint: dict[str, tuple[str, int]],
+    building_of: dict[str, str],
+    y: dict[tuple[str, str], Any],
+    x: dict[tuple[str, str, int], Any],
+    srv: dict[str, Any],
+) -> None:
     """Hint the tier model with a plan (batch → (point, slot)): its building points, its
     assignments and which batches it serves."""
     used = {(building_of[kid], pid) for kid, (pid, _t) in hint.items()}
@@ -133,6 +154,12 @@ def points_tiers(d: Data, ctl: SolveControl, reserve: float, seed: int) -> list[
     """
     if not any(d.reach[k.building_id] for k in d.batches):  # nothing to choose: both tiers 0
         return [Tier(name, cp_model.OPTIMAL, 0, 0.0, {}) for name in ("served", "walk_person_m")]
+    check_size(
+        "sampling CP-SAT tier model: variables",
+        model_vars(d),
+        MAX_BATCH_VARS,
+        "use method='gap' (building level), longer slots or split the area",
+    )
     if ctl.should_stop(reserve + BUILD_PER_VAR_S * model_vars(d) + MIN_TIER_S):
         log.info("time limit: no time to build and solve the CP-SAT model")
         return [Tier("served", cp_model.UNKNOWN, None, None, {})]
@@ -171,9 +198,6 @@ def points_tiers(d: Data, ctl: SolveControl, reserve: float, seed: int) -> list[
         m.add(sum(x[k.id, pid, t] for pid, t in keys) == srv[k.id])
         if k.people == 0:  # costs nothing: always placed
             m.add(srv[k.id] == 1)
-    if len(x) > MAX_BATCH_VARS:
-        raise SizeLimitError(f"sampling model has {len(x)} assignment variables "
-                             f"(limit {MAX_BATCH_VARS})")
     # symmetry: of identical batches of one building, serve the smaller ids first
     groups: dict[tuple[str, int], list[str]] = defaultdict(list)
     for k in d.batches:
@@ -203,13 +227,16 @@ def points_tiers(d: Data, ctl: SolveControl, reserve: float, seed: int) -> list[
     if out_of_time():
         return [Tier("served", cp_model.UNKNOWN, None, None, {})]
     served_expr = sum(people[kid] * v for (kid, _p, _t), v in x.items())
-    walk_expr = sum(people[kid] * d.dist[building_of[kid], pid] * v
-                    for (kid, pid, _t), v in x.items())
+    walk_expr = sum(
+        people[kid] * d.dist[building_of[kid], pid] * v for (kid, pid, _t), v in x.items()
+    )
     tiers: list[Tier] = []
     hint: dict[str, tuple[str, int]] = {}
     optimum: Any = None  # the previous tier's optimum, fixed as a constraint of the next tier
-    for name, expr, maximise in (("served", served_expr, True),
-                                 ("walk_person_m", walk_expr, False)):
+    for name, expr, maximise in (
+        ("served", served_expr, True),
+        ("walk_person_m", walk_expr, False),
+    ):
         if not x:
             tiers.append(Tier(name, cp_model.OPTIMAL, 0, 0.0, {}))
             continue
@@ -252,7 +279,7 @@ def solve_tiers(d: Data, ctl: SolveControl, reserve: float, seed: int) -> Outcom
     """The batch-level tiers, then the earliest-fit finish of the points they chose."""
     tiers = points_tiers(d, ctl, reserve, seed)
     placed = dict(tiers[-1].solution)
-    dropped, complete = finish(d, placed, ctl.expired)
+    dropped, complete = finish(d, placed)  # O(batches · slots): never cut short
     tiers[-1].solution = dict(placed)
     return Outcome(tiers, placed, dropped, complete)
 
@@ -267,8 +294,12 @@ def tier_bound(tiers: list[Tier], served: int, lp_served: int, lp_walk: int) -> 
     of the two when both hold.
     """
     best: float | None = float(lp_walk) if served == lp_served else None
-    if tiers and tiers[0].status == cp_model.OPTIMAL and tiers[0].value == served and \
-            len(tiers) >= 2:
+    if (
+        tiers
+        and tiers[0].status == cp_model.OPTIMAL
+        and tiers[0].value == served
+        and len(tiers) >= 2
+    ):
         walk = tiers[1]
         cand = integer_bound(walk.value if walk.status == cp_model.OPTIMAL else None, walk.bound)
         if cand is not None:

@@ -56,20 +56,20 @@ References
 
 from __future__ import annotations
 
-import logging
 import math
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from commgov._control import SolveControl
+from commgov._redact import get_logger
 from commgov.errors import SolverError
 from commgov.scheduling.sampling._bound import GapInstance, TransportBound, transport_bound
 from commgov.scheduling.sampling._data import CP_SAT_SEED_BASE
 from commgov.scheduling.sampling._repair import State, repair, round_flow
 from commgov.types import haversine_m
 
-log = logging.getLogger("commgov.scheduling")
+log = get_logger("commgov.scheduling")
 
 #: Points opened per neighbourhood (the seed and its nearest neighbours).
 NEIGHBOURHOOD_POINTS = 8
@@ -85,6 +85,42 @@ SERVE_MAX_POINTS = 14
 EXACT_MAX_BUILDINGS = 500
 #: Deterministic-time limit of the whole-model proof attempt.
 EXACT_DET_TIME = 4.0
+
+
+#: The stall rule of the improvement phase: the search stops once the neighbourhoods of the
+#: last window of CP-SAT deterministic work served no one more and cut the walking by less
+#: than :data:`STALL_MIN_GAIN` of it (0.05 %). The window is :data:`STALL_WINDOW_DET`
+#: deterministic seconds (≈ 4 neighbourhoods), or :data:`STALL_PASS_SHARE` of a pass over the
+#: seed points when that is longer (a large area improves one region at a time, each a small
+#: share of the walking). Deterministic (work, not wall time), so the same input gives the
+#: same plan. ``math.inf`` turns the rule off (the search then runs until its budget,
+#: ``gap_limit`` or a pass that improves nothing).
+STALL_WINDOW_DET = 2.0
+STALL_PASS_SHARE = 0.125
+STALL_MIN_GAIN = 5e-4
+
+
+class _Stall:
+    """The stall rule (:data:`STALL_WINDOW_DET`, :data:`STALL_MIN_GAIN`) over a sliding
+    window of deterministic work."""
+
+    def __init__(self, window: float, gain: float) -> None:
+        self.window = window
+        self.gain = gain
+        self.hist: deque[tuple[float, int, int]] = deque()
+
+    def stalled(self, det: float, served: int, walk: int) -> bool:
+        """Record the incumbent after ``det`` deterministic seconds; whether it has stalled."""
+        hist = self.hist
+        hist.append((det, served, walk))
+        if not math.isfinite(self.window):
+            return False
+        while len(hist) >= 2 and hist[1][0] <= det - self.window:
+            hist.popleft()  # keep the last record at or before the window's start
+        det0, served0, walk0 = hist[0]
+        if det - det0 < self.window or served > served0:
+            return False
+        return walk0 - walk < self.gain * walk0
 
 
 @dataclass
@@ -114,10 +150,13 @@ class GapSolution:
     bound: TransportBound
 
 
-def _neighbours(inst: GapInstance) -> list[list[int]]:
-    """For each point, the points sharing a building in reach, nearest first."""
+def _neighbours(inst: GapInstance, stop: Callable[[], bool]) -> list[list[int]] | None:
+    """For each point, the points sharing a building in reach, nearest first; ``None`` once
+    ``stop()`` is true (asked every 64 buildings: the work is Σ (points in reach)²)."""
     adj: list[set[int]] = [set() for _ in inst.cap]
-    for r in inst.reach:
+    for n, r in enumerate(inst.reach):
+        if not n & 63 and stop():
+            return None
         for a in r:
             adj[a].update(r)
     out = []
@@ -139,22 +178,30 @@ def _serve_neighbourhood(st: State, i: int, neighbours: list[list[int]]) -> list
     seen = set(out)
     room_found = any(inst.cap[q] - st.load[q] >= w for q in out)
     k = 0
-    while k < len(out) and len(out) < SERVE_MAX_POINTS and (
-            not room_found or len(out) < NEIGHBOURHOOD_POINTS):
+    while (
+        k < len(out)
+        and len(out) < SERVE_MAX_POINTS
+        and (not room_found or len(out) < NEIGHBOURHOOD_POINTS)
+    ):
         for q in neighbours[out[k]]:
             if q not in seen:
                 seen.add(q)
                 out.append(q)
                 room_found = room_found or inst.cap[q] - st.load[q] >= w
-                if len(out) >= SERVE_MAX_POINTS or (room_found
-                                                    and len(out) >= NEIGHBOURHOOD_POINTS):
+                if len(out) >= SERVE_MAX_POINTS or (
+                    room_found and len(out) >= NEIGHBOURHOOD_POINTS
+                ):
                     break
         k += 1
     return out
 
 
-def _solve_free(st: State, free: Sequence[int], det_time: float, ctx: _Context,
-                ) -> tuple[bool, bool]:
+def _solve_free(
+    st: State,
+    free: Sequence[int],
+    det_time: float,
+    ctx: _Context,
+) -> tuple[bool, bool]:
     """Re-assign ``free`` buildings optimally (CP-SAT), the rest fixed.
 
     When every free building is served, each keeps exactly one point and the walking alone is
@@ -173,8 +220,9 @@ def _solve_free(st: State, free: Sequence[int], det_time: float, ctx: _Context,
     for i in free:
         for q in inst.reach[i]:
             if q not in room:
-                room[q] = inst.cap[q] - st.load[q] + sum(
-                    inst.w[k] for k in st.at[q] if k in free_set)
+                room[q] = (
+                    inst.cap[q] - st.load[q] + sum(inst.w[k] for k in st.at[q] if k in free_set)
+                )
     all_served = all(st.assign[i] >= 0 for i in free)
     total_w = sum(inst.w[i] for i in free)
     max_d = max((max(d) for i in free for d in [inst.dist[i]] if d), default=0)
@@ -218,8 +266,10 @@ def _solve_free(st: State, free: Sequence[int], det_time: float, ctx: _Context,
     status = ctx.ctl.solve_cp_sat(solver, m, "search")
     st.det_used += solver.deterministic_time
     if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
-        raise SolverError(f"CP-SAT returned {solver.status_name(status)} on a sampling "
-                          "neighbourhood that the current plan satisfies (please report this)")
+        raise SolverError(
+            f"CP-SAT returned {solver.status_name(status)} on a sampling "
+            "neighbourhood that the current plan satisfies (please report this)"
+        )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return False, False
     proven = status == cp_model.OPTIMAL
@@ -245,9 +295,16 @@ def _solve_free(st: State, free: Sequence[int], det_time: float, ctx: _Context,
     return True, proven
 
 
-def solve_gap(inst: GapInstance, ctl: SolveControl | None = None, *, reserve: float = 0.0,
-              seed: int = CP_SAT_SEED_BASE, gap_limit: float = 0.0,
-              det_budget: float = math.inf, lp: TransportBound | None = None) -> GapSolution:
+def solve_gap(
+    inst: GapInstance,
+    ctl: SolveControl | None = None,
+    *,
+    reserve: float = 0.0,
+    seed: int = CP_SAT_SEED_BASE,
+    gap_limit: float = 0.0,
+    det_budget: float = math.inf,
+    lp: TransportBound | None = None,
+) -> GapSolution:
     """Bound, round, repair and improve; see the module docstring.
 
     Parameters
@@ -277,8 +334,13 @@ def solve_gap(inst: GapInstance, ctl: SolveControl | None = None, *, reserve: fl
     st = State(inst, round_flow(inst, lp))
     touched = repair(st, ctx.stop)
     nb = len(inst.w)
-    log.debug("sampling GAP: rounded and repaired: served %d/%d, walk %d (bound %d)",
-              st.served(), lp.served, st.walk(), lp.walk)
+    log.debug(
+        "sampling GAP: rounded and repaired: served %d/%d, walk %d (bound %d)",
+        st.served(),
+        lp.served,
+        st.walk(),
+        lp.walk,
+    )
 
     def good_enough() -> bool:
         return st.served() == lp.served and st.walk() <= lp.walk * (1 + gap_limit)
@@ -291,30 +353,47 @@ def solve_gap(inst: GapInstance, ctl: SolveControl | None = None, *, reserve: fl
         better, proven = _solve_free(st, list(range(nb)), EXACT_DET_TIME, ctx)
         improved += better
     if not proven and not good_enough() and not ctx.stop():
-        neighbours = _neighbours(inst)
-        out_of_time = False
+        nbrs = _neighbours(inst, ctx.stop)
+        neighbours = nbrs if nbrs is not None else [[] for _ in inst.cap]
+        out_of_time = nbrs is None
 
         def visit(nbh: list[int], det_time: float) -> bool:
             nonlocal n_nbh, out_of_time
             if st.det_used >= det_budget or ctx.stop():
                 if not out_of_time:
-                    log.info("sampling LNS: %s after %d neighbourhoods",
-                             "work budget spent" if st.det_used >= det_budget
-                             else ctl.stopped_by, n_nbh)
+                    log.info(
+                        "sampling LNS: %s after %d neighbourhoods",
+                        "work budget spent" if st.det_used >= det_budget else ctl.stopped_by,
+                        n_nbh,
+                    )
                 out_of_time = True
                 return False
             nbh_set = set(nbh)
-            free = sorted({i for q in nbh for i in st.at[q]}
-                          | {i for i, j in enumerate(st.assign)
-                             if j < 0 and not nbh_set.isdisjoint(inst.reach[i])})
+            free = sorted(
+                {i for q in nbh for i in st.at[q]}
+                | {
+                    i
+                    for i, j in enumerate(st.assign)
+                    if j < 0 and not nbh_set.isdisjoint(inst.reach[i])
+                }
+            )
             n_nbh += 1
             better, opt = _solve_free(st, free, det_time, ctx)
-            log.debug("neighbourhood %s: %d buildings (%d unserved), improved %s, optimal %s",
-                      nbh[0], len(free), sum(st.assign[i] < 0 for i in free), better, opt)
+            log.debug(
+                "neighbourhood %s: %d buildings (%d unserved), improved %s, optimal %s",
+                nbh[0],
+                len(free),
+                sum(st.assign[i] < 0 for i in free),
+                better,
+                opt,
+            )
             if ctl.progress is not None:
-                ctl.report("search", min(1.0, st.det_used / det_budget)
-                           if math.isfinite(det_budget) else None, float(st.walk()),
-                           float(lp.walk))
+                ctl.report(
+                    "search",
+                    min(1.0, st.det_used / det_budget) if math.isfinite(det_budget) else None,
+                    float(st.walk()),
+                    float(lp.walk),
+                )
             return better
 
         # 1. serve: around each unserved building (id order), its points in reach and the
@@ -323,20 +402,31 @@ def solve_gap(inst: GapInstance, ctl: SolveControl | None = None, *, reserve: fl
             if st.assign[i] >= 0 or not inst.reach[i] or out_of_time:
                 continue
             improved += visit(_serve_neighbourhood(st, i, neighbours), SERVE_DET_TIME)
-        log.debug("sampling LNS: serving done after %d neighbourhoods: served %d, walk %d",
-                  n_nbh, st.served(), st.walk())
+        log.debug(
+            "sampling LNS: serving done after %d neighbourhoods: served %d, walk %d",
+            n_nbh,
+            st.served(),
+            st.walk(),
+        )
         # 2. improve: around the points the relaxation saturates or the repair and the serving
         #    touched, each seed again only when something near it has changed since
-        saturated = {p for p, (ld, c) in enumerate(zip(lp.point_load, inst.cap, strict=True))
-                     if c > 0 and ld >= c}
+        saturated = {
+            p
+            for p, (ld, c) in enumerate(zip(lp.point_load, inst.cap, strict=True))
+            if c > 0 and ld >= c
+        }
         seeds = sorted(saturated | touched | {p for p, c in enumerate(st.changed) if c > 0})
         visited = dict.fromkeys(seeds, -1)  # clock at the seed's last visit
+        window = max(STALL_WINDOW_DET, STALL_PASS_SHARE * len(seeds) * NEIGHBOURHOOD_DET_TIME)
+        stall = _Stall(window, STALL_MIN_GAIN)
+        stall.stalled(st.det_used, st.served(), st.walk())  # the window opens here
+        stalled = False
         for passes in range(1, MAX_PASSES + 1):
-            if out_of_time or good_enough():
+            if out_of_time or stalled or good_enough():
                 break
             gain = 0
             for p in seeds:
-                nbh = [p, *neighbours[p][:NEIGHBOURHOOD_POINTS - 1]]
+                nbh = [p, *neighbours[p][: NEIGHBOURHOOD_POINTS - 1]]
                 if max(st.changed[q] for q in nbh) <= visited[p]:
                     continue  # nothing changed around p since its last visit
                 visited[p] = st.clock
@@ -346,16 +436,41 @@ def solve_gap(inst: GapInstance, ctl: SolveControl | None = None, *, reserve: fl
                 gain += better
                 if better and good_enough():
                     break
+                if stall.stalled(st.det_used, st.served(), st.walk()):
+                    log.info(
+                        "sampling LNS: improvement stalled (less than %.3g %% over the "
+                        "last %.3g deterministic s) after %d neighbourhoods",
+                        100 * STALL_MIN_GAIN,
+                        window,
+                        n_nbh,
+                    )
+                    stalled = True
+                    break
             improved += gain
-            log.debug("sampling LNS pass %d: %d improved, served %d, walk %d (bound %d)",
-                      passes, gain, st.served(), st.walk(), lp.walk)
+            log.debug(
+                "sampling LNS pass %d: %d improved, served %d, walk %d (bound %d)",
+                passes,
+                gain,
+                st.served(),
+                st.walk(),
+                lp.walk,
+            )
             if not gain:
                 break
     served, walk = st.served(), st.walk()
     if served == lp.served and walk == lp.walk:
         proven = True
-    log.info("sampling GAP: served %d/%d, walk %d (bound %d, gap %.4f %%), %d neighbourhoods, "
-             "%d improved, %d passes, %.1f deterministic s", served, lp.served, walk, lp.walk,
-             100 * (walk - lp.walk) / lp.walk if lp.walk else 0.0, n_nbh, improved, passes,
-             st.det_used)
+    log.info(
+        "sampling GAP: served %d/%d, walk %d (bound %d, gap %.4f %%), %d neighbourhoods, "
+        "%d improved, %d passes, %.1f deterministic s",
+        served,
+        lp.served,
+        walk,
+        lp.walk,
+        100 * (walk - lp.walk) / lp.walk if lp.walk else 0.0,
+        n_nbh,
+        improved,
+        passes,
+        st.det_used,
+    )
     return GapSolution(st.assign, served, walk, proven, n_nbh, improved, passes, lp)

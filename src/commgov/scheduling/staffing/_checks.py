@@ -12,14 +12,22 @@ from numbers import Integral, Real
 from commgov._options import Interval
 from commgov.errors import InvalidParameterError
 
-__all__ = ["check_arg", "count", "rate"]
+__all__ = ["MAX_COUNT", "MAX_FIGURE", "MAX_SERVERS", "check_arg", "count", "rate"]
 
-#: A whole number ≥ 0 (servers, residents …).
-COUNT = Interval(Integral, 0, None)
-#: A finite number ≥ 0.
-NON_NEGATIVE = Interval(Real, 0.0, None)
-#: A finite number > 0.
-POSITIVE = Interval(Real, 0.0, None, closed="right")
+#: Largest whole-number argument (residents, lanes searched …): far above any real figure,
+#: low enough that no formula loops for long or overflows.
+MAX_COUNT = 10**9
+#: Most servers (lanes) a formula takes: its recursion is O(servers).
+MAX_SERVERS = 1_000_000
+#: Largest rate, load or duration argument (per hour, minutes …): keeps products and
+#: exponentials of the formulas finite.
+MAX_FIGURE = 1.0e9
+#: A whole number in [0, MAX_COUNT] (servers, residents …).
+COUNT = Interval(Integral, 0, MAX_COUNT)
+#: A finite number in [0, MAX_FIGURE].
+NON_NEGATIVE = Interval(Real, 0.0, MAX_FIGURE)
+#: A finite number in (0, MAX_FIGURE].
+POSITIVE = Interval(Real, 0.0, MAX_FIGURE, closed="right")
 
 
 def check_arg(where: str, name: str, value: object, rule: Interval) -> float:
@@ -38,8 +46,8 @@ def check_arg(where: str, name: str, value: object, rule: Interval) -> float:
     >>> check_arg("erlang_c", "arrival_rate", -1.0, NON_NEGATIVE)
     Traceback (most recent call last):
     ...
-    commgov.errors.InvalidParameterError: erlang_c: arrival_rate must be a finite number ≥ 0, \
-got -1.0
+    commgov.errors.InvalidParameterError: erlang_c: arrival_rate must be a finite number ≥ 0 \
+and ≤ 1e+09, got -1.0
     """
     if not rule.accepts(value):
         raise InvalidParameterError(name, value, rule.describe(), where)
@@ -47,9 +55,9 @@ got -1.0
     return float(value)
 
 
-def count(where: str, name: str, value: object, low: int = 0) -> int:
-    """A whole-number argument ≥ ``low`` (``bool`` refused)."""
-    rule = COUNT if low == 0 else Interval(Integral, low, None)
+def count(where: str, name: str, value: object, low: int = 0, high: int = MAX_COUNT) -> int:
+    """A whole-number argument in [``low``, ``high``] (``bool`` refused)."""
+    rule = COUNT if (low, high) == (0, MAX_COUNT) else Interval(Integral, low, high)
     check_arg(where, name, value, rule)
     assert isinstance(value, Integral)
     return int(value)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 from commgov._options import Interval
-from commgov.scheduling.staffing._checks import check_arg, count, rate
+from commgov.scheduling.staffing._checks import MAX_SERVERS, check_arg, count, rate
 
 __all__ = [
     "QueueFigures",
@@ -62,7 +62,7 @@ def erlang_b(servers: int, offered_load: float) -> float:
     >>> round(erlang_b(10, 4.46), 4)  # the 1 % column of the classic Erlang B table
     0.01
     """
-    c = count("erlang_b", "servers", servers)
+    c = count("erlang_b", "servers", servers, high=MAX_SERVERS)
     a = rate("erlang_b", "offered_load", offered_load)
     return _erlang_b(c, a)
 
@@ -154,7 +154,8 @@ def erlang_c(servers: int, arrival_rate: float, service_rate: float) -> float:
 def _queue(where: str, servers: object, arrival_rate: object,
            service_rate: object) -> tuple[int, float, float]:
     """The checked ``(c, λ, μ)`` of an M/M/c queue."""
-    return (count(where, "servers", servers), rate(where, "arrival_rate", arrival_rate),
+    return (count(where, "servers", servers, high=MAX_SERVERS),
+            rate(where, "arrival_rate", arrival_rate),
             rate(where, "service_rate", service_rate, positive=True))
 
 

@@ -1,0 +1,195 @@
+"""Issue 12 figures for volunteer matching, each a ratio against a baseline of the same run.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/bench_matching_limits.py [--scale district] [--seed 0]
+        [--households 100000] [--before HEAD] [--time-limit 0.05]
+
+Prints, each measured in a fresh process (CPU = user + system seconds), for the working tree
+("after") and, with ``--before REV``, for the ``src`` tree of a git revision extracted with
+``git archive`` ("before"), in the same run and against the same references:
+
+* ``commgov match`` on the instance file / ``benchmarks/reference_mcf.py`` on the same file
+  (the issue's target: ≤ 1.3);
+* ``is_valid_assignment`` / ``match_volunteers`` on the parsed problem (target: checker
+  ≤ 0.6 s);
+* ``match_volunteers`` on one synthetic community of ``--households`` households
+  (``synthetic_community`` + ``synthetic_tasks`` + ``matching_problem_from_org``): seconds and
+  peak RSS (targets ≤ 2 s, ≤ 1 GB);
+* the size guard on a dense 8,000 × 8,000 problem: seconds to refuse and traced memory growth
+  (targets ≤ 1 s, ≤ 100 MB);
+* ``match_volunteers(time_limit_s=--time-limit)`` on the instance: seconds to return, status,
+  and the excess over the limit (target: ≤ limit + 1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from make_instances import ensure_instance  # noqa: E402
+
+
+def _env(src: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    return env
+
+
+def _cpu(cmd: list[str], src: str | None = None) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=_env(src))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def worker(kind: str, arg: str) -> None:
+    out: dict[str, float] = {}
+    if kind == "verify":
+        from commgov.matching import MatchingProblem, is_valid_assignment, match_volunteers
+
+        p = MatchingProblem.model_validate_json(Path(arg).read_bytes())
+        t0 = time.perf_counter()
+        a = match_volunteers(p)
+        out["solve_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        assert is_valid_assignment(p, a).ok
+        out["verify_s"] = time.perf_counter() - t0
+    elif kind == "community":
+        from commgov.datasets import HUCHIYUAN, synthetic_community, synthetic_tasks
+        from commgov.matching import match_volunteers, matching_problem_from_org
+        from commgov.org import OrgGraph
+
+        g = OrgGraph(synthetic_community(HUCHIYUAN, households=int(arg), seed=0))
+        p = matching_problem_from_org(g, HUCHIYUAN, tasks=synthetic_tasks(g, HUCHIYUAN))
+        t0 = time.perf_counter()
+        a = match_volunteers(p)
+        out["solve_s"] = time.perf_counter() - t0
+        out["status"] = str(a.info.status)  # type: ignore[assignment]
+        out["tasks"] = len(p.tasks)
+        out["volunteers"] = len(p.volunteers)
+    elif kind.startswith("limit"):
+        from commgov.matching import MatchingProblem, is_valid_assignment, match_volunteers
+
+        p = MatchingProblem.model_validate_json(Path(arg).read_bytes())
+        limit = float(kind.split(":")[1])
+        t0 = time.perf_counter()
+        a = match_volunteers(p, time_limit_s=limit)
+        out["limit_s"] = time.perf_counter() - t0
+        out["status"] = str(a.info.status)  # type: ignore[assignment]
+        out["valid"] = float(bool(is_valid_assignment(p, a).ok))
+    elif kind == "guard":
+        import tracemalloc
+
+        from commgov.errors import SizeLimitError
+        from commgov.matching import MatchingProblem, Task, Volunteer, match_volunteers
+        from commgov.types import GeoPoint, TimeWindow
+
+        w = TimeWindow.model_validate(
+            {"start": "2022-04-10T09:00:00+08:00", "end": "2022-04-10T10:00:00+08:00"}
+        )
+        here = GeoPoint(lon=120.62, lat=31.31)
+        n = int(arg)
+        p = MatchingProblem(
+            timezone="Asia/Shanghai",
+            tasks=[Task(id=f"t{i}", skill="d", location=here, window=w) for i in range(n)],
+            volunteers=[
+                Volunteer(id=f"v{j}", location=here, skills={"d": 1}, availability=[w])
+                for j in range(n)
+            ],
+        )
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        with contextlib.suppress(SizeLimitError):
+            match_volunteers(p)
+        out["guard_s"] = time.perf_counter() - t0
+        out["guard_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def _run(kind: str, arg: str, src: str | None = None) -> dict[str, float]:
+    res = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, arg],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_env(src),
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _report(label: str, path: Path, args: argparse.Namespace, src: str | None, ref: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        cli = _cpu([sys.executable, "-m", "commgov", "match", str(path), "--out", tmp], src)
+    print(
+        f"[{label}] {path.name}: commgov match CPU {cli:.2f} s / reference {ref:.2f} s = "
+        f"{cli / ref:.2f}x (target <= 1.3x)"
+    )
+    v = _run("verify", str(path), src)
+    print(
+        f"[{label}] is_valid_assignment {v['verify_s']:.2f} s = "
+        f"{v['verify_s'] / v['solve_s']:.0%} of the solve ({v['solve_s']:.2f} s) "
+        "(target <= 0.6 s)"
+    )
+    if args.households:
+        c = _run("community", str(args.households), src)
+        print(
+            f"[{label}] one community, {args.households:,} households ({c['tasks']:.0f} tasks x "
+            f"{c['volunteers']:.0f} volunteers): {c['solve_s']:.2f} s, peak "
+            f"{c['peak_mib']:.0f} MiB, status {c['status']} (targets <= 2 s, <= 1 GB)"
+        )
+    g = _run("guard", "8000", src)
+    print(
+        f"[{label}] size guard, 8,000 x 8,000 dense: refused in {g['guard_s']:.3f} s, traced "
+        f"growth {g['guard_mib']:.1f} MiB (targets <= 1 s, <= 100 MB)"
+    )
+    lim = _run(f"limit:{args.time_limit}", str(path), src)
+    print(
+        f"[{label}] time_limit_s={args.time_limit}: returned in {lim['limit_s']:.2f} s "
+        f"(excess {lim['limit_s'] - args.time_limit:+.2f} s, target <= +1 s), status "
+        f"{lim['status']}, valid {bool(lim['valid'])}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", default="district")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--households", type=int, default=100_000, help="0 to skip")
+    ap.add_argument("--before", default=None, help="git revision to compare with (e.g. HEAD)")
+    ap.add_argument("--time-limit", type=float, default=0.05)
+    ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    path = ensure_instance(args.scale, args.seed)
+    ref = _cpu([sys.executable, str(HERE / "reference_mcf.py"), str(path)])
+    here = str(HERE.parent / "src")
+    if args.before:
+        with tempfile.TemporaryDirectory() as old:
+            archive = subprocess.run(
+                ["git", "-C", str(HERE.parent), "archive", args.before, "src"],
+                check=True,
+                capture_output=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
+            _report(f"before {args.before}", path, args, str(Path(old) / "src"), ref)
+    _report("after", path, args, here, ref)
+
+
+if __name__ == "__main__":
+    main()
