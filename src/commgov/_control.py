@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -38,6 +39,13 @@ HEARTBEAT_S = 0.5
 
 #: Seconds between two looks at the cancel token while a CP-SAT search runs.
 POLL_S = 0.05
+
+#: Events waiting for a slow ``progress`` callback, at most (older beats of a phase dropped).
+MAX_QUEUED_EVENTS = 64
+#: Seconds :meth:`SolveControl.done` waits for the callback to take the queued events.
+DONE_GRACE_S = 0.5
+#: Seconds the progress thread waits for a new event before it ends.
+PUMP_IDLE_S = 0.5
 
 
 @runtime_checkable
@@ -92,16 +100,18 @@ class SolveControl:
     time_limit_s : float
         Wall-clock seconds from now after which no further step starts (already validated).
     progress : callable or None
-        Called with a :class:`ProgressEvent`; never twice at once (a lock serialises the
-        calls, which may come from a helper thread while a solver runs).
+        Called with a :class:`ProgressEvent`, in order, never twice at once, always on one
+        helper thread of the run: a slow callback never holds up the planner or its time
+        limit (events wait in a short queue; :meth:`done` waits at most
+        :data:`DONE_GRACE_S` for them).
     cancel : CancelToken or None
         Once ``cancel.is_set()``, :meth:`should_stop` is true and running CP-SAT searches
         stop.
 
     Notes
     -----
-    Exceptions raised by ``progress`` propagate from the planner's own thread; raised on the
-    helper thread, they stop the running solve and are re-raised as soon as it returns.
+    Exceptions raised by ``progress`` stop the running solve and are re-raised in the planner's
+    own thread as soon as it next reports (at the latest by :meth:`done`).
     """
 
     def __init__(
@@ -118,7 +128,10 @@ class SolveControl:
         self.start = time.monotonic()
         self.deadline = self.start + self.time_limit_s
         self.stopped_by: StoppedBy | None = None
-        self._lock = threading.Lock()
+        self._pump_cv = threading.Condition()
+        self._queue: deque[ProgressEvent] = deque()
+        self._pump: threading.Thread | None = None
+        self._delivering = False
         self._last = -1.0e9
         self._phase = "start"
         self._incumbent: float | None = None
@@ -193,15 +206,67 @@ class SolveControl:
             raise error
 
     def _send(self, phase: str, fraction: float | None, now: float) -> None:
+        """Queue an event for the pump thread, which calls ``progress`` (never the solver's
+        thread: a slow callback cannot hold up the search, nor the time limit)."""
         assert self.progress is not None
-        with self._lock:
+        event = ProgressEvent(
+            self.planner, phase, fraction, self._incumbent, self._bound, now - self.start
+        )
+        with self._pump_cv:
             self._last = now
-            self.progress(ProgressEvent(self.planner, phase, fraction, self._incumbent,
-                                        self._bound, now - self.start))
+            queue = self._queue
+            if len(queue) >= MAX_QUEUED_EVENTS:  # a slow callback: keep phase changes, drop
+                for i in range(len(queue) - 1):  # the older of two beats of one phase
+                    if queue[i].phase == queue[i + 1].phase:
+                        del queue[i]
+                        break
+                else:
+                    queue.popleft()
+            queue.append(event)
+            if self._pump is None:
+                self._pump = threading.Thread(
+                    target=self._pump_run, name="commgov-progress", daemon=True
+                )
+                self._pump.start()
+            self._pump_cv.notify_all()
+
+    def _pump_run(self) -> None:
+        """Deliver queued events in order, one at a time; end when idle."""
+        while True:
+            with self._pump_cv:
+                if not self._queue:
+                    self._pump_cv.wait(PUMP_IDLE_S)
+                if not self._queue:
+                    self._pump = None
+                    self._pump_cv.notify_all()
+                    return
+                event = self._queue.popleft()
+                self._delivering = True
+            try:
+                if self._error is None and self.progress is not None:
+                    self.progress(event)
+            except BaseException as exc:  # re-raised in the planner's thread
+                self._error = self._error or exc
+            finally:
+                with self._pump_cv:
+                    self._delivering = False
+                    self._pump_cv.notify_all()
 
     def done(self, incumbent: float | None = None, bound: float | None = None) -> None:
-        """Report the last event (phase ``"done"``, fraction 1)."""
+        """Report the last event (phase ``"done"``, fraction 1) and wait, at most
+        :data:`DONE_GRACE_S`, for the events queued so far to be delivered; an error the
+        callback raised is re-raised here."""
         self.report("done", 1.0, incumbent, bound, force=True)
+        if self.progress is None:
+            return
+        end = time.monotonic() + DONE_GRACE_S
+        with self._pump_cv:
+            while (self._queue or self._delivering) and self._error is None:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break  # a slow callback gets the rest later, in order, on its thread
+                self._pump_cv.wait(left)
+        self.raise_pending()
 
     # ---- long solver calls ------------------------------------------------------------------
 
@@ -319,12 +384,12 @@ class _Watcher:
                 self.stop()
                 stopped = True
             now = time.monotonic()
-            if c.progress is not None and now - c._last >= HEARTBEAT_S and c._error is None:
-                try:
-                    c._send(self.phase, None, now)
-                except BaseException as exc:  # re-raised in the planner's thread, at once
-                    c._error = exc
+            if c._error is not None:  # the callback failed: stop; re-raised on exit
+                if not stopped:
                     self.stop()
+                    stopped = True
+            elif c.progress is not None and now - c._last >= HEARTBEAT_S:
+                c._send(self.phase, None, now)
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()

@@ -144,8 +144,8 @@ def plan_sampling(
     always run to the end so the plan found is never dropped. With the size guards, a call
     returns within ``time_limit_s`` + 1 s whenever the limit covers the fixed work — checks,
     distances, relaxation, finish and records, about 15-20 µs per batch on the reference
-    machine (1.6-1.9 s CPU for 100,000 batches of 50,000 buildings, the largest problem the
-    guards accept, with the flow skipped as below).
+    machine (1.6-1.9 s CPU for 100,000 batches of 50,000 buildings, more than the guards now
+    accept, with the flow skipped as below).
 
     Deterministic: one CP-SAT worker, the given seed, deterministic-time limits, everything
     in id order, so the same input in any order and the same options give byte-identical plan
