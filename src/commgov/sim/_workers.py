@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -188,4 +189,10 @@ def terminate_pool(pool: ProcessPoolExecutor, timeout_s: float = 5.0) -> None:
             process.join(timeout_s)
             if process.is_alive():
                 process.kill()
+                process.join(1.0)
+    for process in processes:  # last resort, by pid: nothing above may have reached it
+        pid = getattr(process, "pid", None)
+        with contextlib.suppress(Exception):
+            if pid is not None and process.is_alive():
+                os.kill(pid, signal.SIGKILL)
                 process.join(1.0)
