@@ -123,7 +123,10 @@ def test_records_made_without_validation_meet_the_guard_in_the_planner() -> None
 def test_issue_example_dense_points_are_refused_before_any_distance() -> None:
     # 10,000 buildings × 10 batches, 400 points within 2 km: 4 million building-point
     # distances to measure (built as a dict until MemoryError at 5.8 GB after 74 s)
-    prob = grid_problem(10_000, 10, 400, 2_000.0)
+    # (its 100,000 batches are now above the batches guard: refused as the problem is built)
+    with pytest.raises(SizeLimitError, match="batches"):
+        grid_problem(10_000, 10, 400, 2_000.0)
+    prob = grid_problem(10_000, 4, 400, 2_000.0)  # the same 4 million distances
     err = _refused(lambda: plan_sampling(prob, time_limit_s=5))
     assert "distances" in err.what and err.figure > _limits.MAX_CANDIDATE_PAIRS
     assert "allowed_point_ids" in err.change
