@@ -181,5 +181,5 @@ def test_absurd_counts_hit_the_size_guard_not_memory() -> None:
         }
     )
     bigger = model.model_copy(update={"entrances": [huge, *model.entrances[1:]]})
-    with pytest.raises(SizeLimitError, match="exceeds the limit of 100,000"):
+    with pytest.raises(SizeLimitError, match="exceeds the limit of 50,000"):
         sampling_problem_from_org(bigger, "320508017016")
