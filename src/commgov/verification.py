@@ -10,11 +10,14 @@ imports no solver code and returns a :class:`VerificationReport`: the broken rul
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["VerificationReport", "Violation"]
+from commgov.results import CommonReasonCode, Reason, SolveStatus
+
+__all__ = ["VerificationReport", "Violation", "stop_reason_fault"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +107,47 @@ class VerificationReport:
         if len(self.violations) > limit:
             lines.append(f"… and {len(self.violations) - limit} more")
         return "\n".join(lines)
+
+
+def stop_reason_fault(
+    reason: Reason,
+    status: SolveStatus | str,
+    options: Mapping[str, Any],
+    *,
+    limit_statuses: tuple[SolveStatus, ...] = (SolveStatus.LIMIT,),
+) -> str | None:
+    """Check a record's stop reason (``CANCELLED``, ``TIME_LIMIT_REACHED``) against its result.
+
+    The one rule every verifier applies to the common reasons: ``CANCELLED`` only in a
+    result with status ``CANCELLED``; ``TIME_LIMIT_REACHED`` only with a status in
+    ``limit_statuses`` and naming the ``time_limit_s`` the result ran with (its
+    ``info.options``). O(1).
+
+    Parameters
+    ----------
+    reason : commgov.results.Reason
+        The reason a record carries.
+    status : SolveStatus or str
+        The result's ``info.status``.
+    options : mapping
+        The result's ``info.options``.
+    limit_statuses : tuple of SolveStatus, default ``(LIMIT,)``
+        Statuses that may carry ``TIME_LIMIT_REACHED`` (matching's deterministic greedy
+        fallback also reports ``FEASIBLE``).
+
+    Returns
+    -------
+    str or None
+        ``None`` when the reason is not a stop reason (the family checks it); ``""`` when it
+        holds; otherwise what is wrong, in words.
+    """
+    if reason.code == CommonReasonCode.CANCELLED:
+        return "" if status == SolveStatus.CANCELLED else f"CANCELLED but the status is {status}"
+    if reason.code != CommonReasonCode.TIME_LIMIT_REACHED:
+        return None
+    if status not in limit_statuses:
+        return f"TIME_LIMIT_REACHED but the status is {status}"
+    got, ran = reason.params.get("time_limit_s"), options.get("time_limit_s")
+    if got != ran:
+        return f"TIME_LIMIT_REACHED with time_limit_s {got}, the result ran with {ran}"
+    return ""

@@ -358,7 +358,8 @@ def test_shared_options_are_checked_before_any_work():
     with pytest.raises(InvalidParameterError, match="cancel"):
         allocate(lists, at=T0, cancel=object())
     a = allocate(lists, at=T0, method="flow", seed=7, time_limit_s=5)
-    assert a.to_json() == allocate(lists, at=T0).to_json()
+    assert a.info.options["time_limit_s"] == 5
+    assert a.to_json() == allocate(lists, at=T0, time_limit_s=5).to_json()
 
 
 def test_progress_events_end_with_done():
@@ -405,7 +406,8 @@ def test_cancelled_before_the_solve_gives_a_valid_result_with_every_need_untried
     assert report.codes == {AllocationViolationCode.REASON_FALSE}
     # and a stopped result may not hide the rule reasons behind a wrong one
     d = json.loads(run(lists).to_json())
-    d["unmet"][0]["reason"] = {"code": "TIME_LIMIT_REACHED", "params": {"time_limit_s": 1}}
+    limit = d["info"]["options"]["time_limit_s"]
+    d["unmet"][0]["reason"] = {"code": "TIME_LIMIT_REACHED", "params": {"time_limit_s": limit}}
     assert not is_valid_allocation(lists, Allocation.model_validate(d))
     d["info"]["status"] = "LIMIT"
     assert is_valid_allocation(lists, Allocation.model_validate(d))

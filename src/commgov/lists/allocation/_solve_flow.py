@@ -210,7 +210,8 @@ def allocate(
         raise InputError(issues, what=_WHAT)
     avail = [q for _, q in sc.resources.values()]
     open_q = [q for _, q in sc.needs.values()]
-    build = _Builder(at, places, max_distance_m, needs, resources, open_q, avail)
+    build = _Builder(at, places, max_distance_m, needs, resources, open_q, avail,
+                     ctl.time_limit_s)
     if ctl.should_stop():
         return build.stopped(ctl)
 
@@ -248,8 +249,10 @@ class _Builder:
         resources: list[Resource],
         open_q: list[int],
         avail: list[int],
+        time_limit_s: float,
     ) -> None:
         self.at, self.places, self.limit = at, places, max_distance_m
+        self.time_limit_s = time_limit_s
         self.needs, self.resources, self.open_q, self.avail = needs, resources, open_q, avail
 
     def stopped(self, ctl: SolveControl) -> Allocation:
@@ -348,6 +351,7 @@ class _Builder:
                 "at": self.at.isoformat(),
                 "max_distance_m": self.limit,
                 "places": self.places is not None,
+                "time_limit_s": self.time_limit_s,
             },
             versions=library_versions("ortools"),
             stopped_by=stopped_by,

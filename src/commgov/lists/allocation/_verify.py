@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from commgov.lists._container import ThreeLists
 from commgov.lists.allocation._problem import Allocation, AllocationTotals
@@ -22,9 +23,8 @@ from commgov.lists.allocation._rules import (
     scope,
     unmet_reason,
 )
-from commgov.results import CommonReasonCode, SolveStatus
 from commgov.types import GeoPoint
-from commgov.verification import VerificationReport
+from commgov.verification import VerificationReport, stop_reason_fault
 
 __all__ = ["AllocationViolationCode", "is_valid_allocation"]
 
@@ -66,10 +66,21 @@ class AllocationViolationCode(StrEnum):
 
 _V = AllocationViolationCode
 #: Reasons of needs never tried, allowed exactly under these statuses.
-_STOPPED: dict[str, SolveStatus] = {
-    CommonReasonCode.CANCELLED: SolveStatus.CANCELLED,
-    CommonReasonCode.TIME_LIMIT_REACHED: SolveStatus.LIMIT,
-}
+
+
+def _left_over(
+    have: Mapping[str, tuple[Any, int]],
+    got: Mapping[str, int],
+    listed: list[str],
+    code: AllocationViolationCode,
+    where: str,
+    report: VerificationReport,
+) -> dict[str, int]:
+    """What is left of each quantity after the flows, by id; reports a listing that differs."""
+    expected = {k: q - got[k] for k, (_, q) in have.items() if got[k] < q}
+    if listed != sorted(expected):
+        report.add(code, where, f"lists {listed}, expected {sorted(expected)}")
+    return expected
 
 
 def is_valid_allocation(
@@ -171,13 +182,8 @@ def is_valid_allocation(
             report.add(_V.RESOURCE_OVER_USED, rid,
                        f"used {q} exceeds its available {sc.resources[rid][1]}")
     resources = [r for r, _ in sc.resources.values()]
-    expected_unmet = {
-        nid: q - got_need[nid] for nid, (_, q) in sc.needs.items() if got_need[nid] < q
-    }
-    if [u.need_id for u in allocation.unmet] != sorted(expected_unmet):
-        report.add(_V.UNMET_MISMATCH, "unmet",
-                   f"lists {[u.need_id for u in allocation.unmet]}, "
-                   f"expected {sorted(expected_unmet)}")
+    expected_unmet = _left_over(sc.needs, got_need, [u.need_id for u in allocation.unmet],
+                                _V.UNMET_MISMATCH, "unmet", report)
     # the unmet tier from the flows, not from the listed entries: a missing entry is one
     # fault (UNMET_MISMATCH), not also an objective mismatch
     t1 = sum(sc.needs[nid][0].priority * short for nid, short in expected_unmet.items())
@@ -192,11 +198,10 @@ def is_valid_allocation(
         if got != want_numbers:
             report.add(_V.RECORD_MISMATCH, u.need_id,
                        f"priority/asked/allocated/short {got}, expected {want_numbers}")
-        stopped_status = _STOPPED.get(u.reason.code)
-        if stopped_status is not None:
-            if status != stopped_status:
-                report.add(_V.REASON_FALSE, u.need_id,
-                           f"reason {u.reason.code} but the status is {status}")
+        fault = stop_reason_fault(u.reason, status, allocation.info.options)
+        if fault is not None:
+            if fault:
+                report.add(_V.REASON_FALSE, u.need_id, fault)
             continue
         want = unmet_reason(need, short, resources, at=at, places=places, max_distance_m=limit)
         if u.reason != want:
@@ -210,13 +215,8 @@ def is_valid_allocation(
                     report.add(_V.REASON_FALSE, u.need_id,
                                f"reason says every eligible resource is used, but {r.id} has "
                                f"{sc.resources[r.id][1] - got_res[r.id]} left")
-    expected_idle = {
-        rid: q - got_res[rid] for rid, (_, q) in sc.resources.items() if got_res[rid] < q
-    }
-    if [i.resource_id for i in allocation.idle] != sorted(expected_idle):
-        report.add(_V.IDLE_MISMATCH, "idle",
-                   f"lists {[i.resource_id for i in allocation.idle]}, "
-                   f"expected {sorted(expected_idle)}")
+    expected_idle = _left_over(sc.resources, got_res, [i.resource_id for i in allocation.idle],
+                               _V.IDLE_MISMATCH, "idle", report)
     for i in allocation.idle:
         if i.resource_id in expected_idle:
             want_idle = (

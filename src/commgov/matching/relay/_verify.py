@@ -35,7 +35,7 @@ from commgov.matching.relay._rules import (
     walk_metres,
 )
 from commgov.results import CommonReasonCode, Reason, SolveStatus
-from commgov.verification import VerificationReport
+from commgov.verification import VerificationReport, stop_reason_fault
 
 __all__ = ["RelayObjective", "RelayViolationCode", "is_valid_relay_plan"]
 
@@ -323,17 +323,9 @@ def _reason_false(
     options: Mapping[str, Any],
 ) -> str:
     """Why the reason's predicate fails for this parcel, or ``""`` if it holds."""
-    if reason.code == CommonReasonCode.CANCELLED:
-        return "" if status == SolveStatus.CANCELLED else "the plan's status is not CANCELLED"
-    if reason.code == CommonReasonCode.TIME_LIMIT_REACHED:
-        if status != SolveStatus.LIMIT:
-            return f"the plan's status is {status}, not LIMIT"
-        if reason.params.get("time_limit_s") != options.get("time_limit_s"):
-            return (
-                f"time_limit_s {reason.params.get('time_limit_s')}, the plan ran with "
-                f"{options.get('time_limit_s')}"
-            )
-        return ""
+    fault = stop_reason_fault(reason, status, options)
+    if fault is not None:
+        return fault
     bld = problem.building(parcel.building_id)
     one = timedelta(seconds=trip_seconds(problem, bld, 1))
     arr = parcel.arrival

@@ -24,7 +24,7 @@ from commgov.scheduling.door_to_door._rules import (
     team_units,
     walk_matrix,
 )
-from commgov.verification import VerificationReport
+from commgov.verification import VerificationReport, stop_reason_fault
 
 __all__ = ["DoorToDoorViolationCode", "is_valid_door_to_door_plan"]
 
@@ -239,14 +239,9 @@ def is_valid_door_to_door_plan(
                     rep.add(_V.REASON_FALSE, u.household_id,
                             f"fits into the route of {key[0]}#{key[1]}")
                     break
-        elif reason.code is CommonReasonCode.TIME_LIMIT_REACHED:
-            if plan.info.status is not SolveStatus.LIMIT:
-                rep.add(_V.REASON_FALSE, u.household_id,
-                        "TIME_LIMIT_REACHED without status LIMIT")
-        elif reason.code is CommonReasonCode.CANCELLED:
-            if plan.info.status is not SolveStatus.CANCELLED:
-                rep.add(_V.REASON_FALSE, u.household_id,
-                        "CANCELLED without status CANCELLED")
+        elif (fault := stop_reason_fault(reason, plan.info.status, plan.info.options)) is not None:
+            if fault:
+                rep.add(_V.REASON_FALSE, u.household_id, fault)
         else:
             rep.add(_V.REASON_FALSE, u.household_id, f"unexpected reason {reason.code}")
     for hid in sorted(set(hmap) - set(seen)):

@@ -17,13 +17,11 @@ import numpy as np
 from commgov.errors import check_size
 from commgov.results import Reason
 from commgov.scheduling.sampling._limits import (
-    MAX_BATCHES,
-    MAX_BUILDINGS,
     MAX_CANDIDATE_PAIRS,
     MAX_POINT_SLOTS,
-    MAX_POINTS,
     MAX_REACH_PAIRS,
     MAX_SCAN_PAIRS,
+    check_record_counts,
 )
 from commgov.scheduling.sampling._problem import (
     SamplingBatch,
@@ -129,25 +127,8 @@ def check_sizes(problem: SamplingProblem) -> None:
         Naming the figure, the limit and what to change.
     """
     n_buildings = len(problem.buildings)
-    check_size(
-        "sampling problem: buildings",
-        n_buildings,
-        MAX_BUILDINGS,
-        "split the area into smaller sampling problems",
-    )
-    check_size(
-        "sampling problem: sampling points",
-        len(problem.points),
-        MAX_POINTS,
-        "split the area into smaller sampling problems",
-    )
     n_batches = sum(len(b.batches) for b in problem.buildings)
-    check_size(
-        "sampling problem: batches",
-        n_batches,
-        MAX_BATCHES,
-        "use larger batches (max_batch_households) or split the area",
-    )
+    check_record_counts(n_buildings, len(problem.points), n_batches)
     n_slots = problem.n_slots
     check_size(
         "sampling problem: points × slots",

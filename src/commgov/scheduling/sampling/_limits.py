@@ -10,6 +10,8 @@ accepted problem within seconds on the 2-core reference machine, so that a time 
 
 from __future__ import annotations
 
+from commgov.errors import check_size
+
 __all__ = [
     "MAX_BATCHES",
     "MAX_BUILDINGS",
@@ -19,6 +21,7 @@ __all__ = [
     "MAX_REACH_PAIRS",
     "MAX_SCAN_PAIRS",
     "MAX_TIER_VARS",
+    "check_record_counts",
 ]
 
 #: Most buildings, batches and sampling points of one problem (a district of a million
@@ -43,3 +46,23 @@ MAX_SCAN_PAIRS = 50_000_000
 MAX_REACH_PAIRS = 400_000
 #: Most Boolean variables of the batch-level CP-SAT tier model (method ``"cpsat"``).
 MAX_TIER_VARS = 2_000_000
+
+
+def check_record_counts(n_buildings: int, n_points: int, n_batches: int) -> None:
+    """Refuse more buildings, points or batches than :data:`MAX_BUILDINGS`,
+    :data:`MAX_POINTS` and :data:`MAX_BATCHES` (O(1)).
+
+    Raises
+    ------
+    commgov.errors.SizeLimitError
+        Naming the figure, the limit and what to change.
+    """
+    split = "split the area into smaller sampling problems"
+    check_size("sampling problem: buildings", n_buildings, MAX_BUILDINGS, split)
+    check_size("sampling problem: sampling points", n_points, MAX_POINTS, split)
+    check_size(
+        "sampling problem: batches",
+        n_batches,
+        MAX_BATCHES,
+        "use larger batches (max_batch_households) or split the area",
+    )

@@ -18,9 +18,9 @@ from pydantic import Field
 
 from commgov._problem import CheckedProblem
 from commgov._records import FrozenRecord
-from commgov.errors import InputIssue, ProblemError, check_size
+from commgov.errors import InputIssue, ProblemError
 from commgov.org import ZoneRegime
-from commgov.scheduling.sampling._limits import MAX_BATCHES, MAX_BUILDINGS, MAX_POINTS
+from commgov.scheduling.sampling._limits import MAX_BATCHES, MAX_BUILDINGS, check_record_counts
 from commgov.scheduling.sampling._rules import slot_capacity
 from commgov.types import GeoPoint, Headcount, Id, TimeWindow
 
@@ -329,32 +329,16 @@ def _count(value: object) -> int:
 def _check_counts(data: Mapping[str, Any]) -> None:
     """The record-count guards, on the raw data (records or mappings), before validation."""
     buildings = data.get("buildings")
-    n_buildings = _count(buildings)
-    check_size(
-        "sampling problem: buildings",
-        n_buildings,
-        MAX_BUILDINGS,
-        "split the area into smaller sampling problems",
-    )
-    check_size(
-        "sampling problem: sampling points",
-        _count(data.get("points")),
-        MAX_POINTS,
-        "split the area into smaller sampling problems",
-    )
     n_batches = 0
     records: list[Any] | tuple[Any, ...] = buildings if isinstance(buildings, list | tuple) else []
+    if len(records) > MAX_BUILDINGS:
+        records = []  # refused for its buildings before its batches are counted
     for b in records:
         batches = b.get("batches") if isinstance(b, Mapping) else getattr(b, "batches", None)
         n_batches += _count(batches)
         if n_batches > MAX_BATCHES:
             break
-    check_size(
-        "sampling problem: batches",
-        n_batches,
-        MAX_BATCHES,
-        "use larger batches (max_batch_households) or split the area",
-    )
+    check_record_counts(_count(buildings), _count(data.get("points")), n_batches)
 
 
 def check_problem(problem: SamplingProblem) -> None:

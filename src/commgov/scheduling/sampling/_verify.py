@@ -42,7 +42,7 @@ from commgov.scheduling.sampling._rules import (
     walk_distance_m,
     walk_distances_m,
 )
-from commgov.verification import VerificationReport
+from commgov.verification import VerificationReport, stop_reason_fault
 
 __all__ = [
     "SamplingObjective",
@@ -487,32 +487,14 @@ def _check(problem: SamplingProblem, plan: SamplingPlan) -> VerificationReport:
                         u.batch_id,
                         "POINT_CAPACITY_USED but the batch fits at a point in reach",
                     )
-            elif r.code == CommonReasonCode.CANCELLED:
-                if plan.info.status != "CANCELLED":
-                    rep.add(
-                        V.REASON_FALSE,
-                        u.batch_id,
-                        f"CANCELLED but the plan's status is {plan.info.status}",
-                    )
-                if not in_reach:
+            elif (fault := stop_reason_fault(r, plan.info.status, plan.info.options)) is not None:
+                if fault:
+                    rep.add(V.REASON_FALSE, u.batch_id, fault)
+                if r.code == CommonReasonCode.CANCELLED and not in_reach:
                     rep.add(
                         V.REASON_FALSE,
                         u.batch_id,
                         "CANCELLED but no allowed open point is within reach",
-                    )
-            elif r.code == CommonReasonCode.TIME_LIMIT_REACHED:
-                if plan.info.status != "LIMIT":
-                    rep.add(
-                        V.REASON_FALSE,
-                        u.batch_id,
-                        f"TIME_LIMIT_REACHED but the plan's status is {plan.info.status}",
-                    )
-                if r.params.get("time_limit_s") != plan.info.options.get("time_limit_s"):
-                    rep.add(
-                        V.REASON_FALSE,
-                        u.batch_id,
-                        f"time_limit_s {r.params.get('time_limit_s')}, the plan ran with "
-                        f"{plan.info.options.get('time_limit_s')}",
                     )
             else:
                 rep.add(V.REASON_FALSE, u.batch_id, f"unexpected reason {r.code}")
