@@ -34,7 +34,7 @@ from commgov.scheduling.sampling import (
     slot_capacity,
     walk_distance_m,
 )
-from commgov.types import EARTH_RADIUS_M, GeoPoint, TimeWindow
+from commgov.types import GeoPoint, TimeWindow, haversine_array_m
 
 __all__ = ["SAMPLING_TIERS", "SamplingTier", "sampling_instance"]
 
@@ -123,11 +123,7 @@ def _xy_to_geo(centre: GeoPoint, xy: np.ndarray) -> list[GeoPoint]:
 def _haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
                lat2: np.ndarray) -> np.ndarray:
     """Vectorised :func:`commgov.types.haversine_m` (rows: first points, columns: second)."""
-    p1 = np.radians(lat1)[:, None]
-    p2 = np.radians(lat2)[None, :]
-    dl = np.radians(lon2[None, :] - lon1[:, None])
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    out: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    out: np.ndarray = haversine_array_m(lon1[:, None], lat1[:, None], lon2[None, :], lat2[None, :])
     return out
 
 

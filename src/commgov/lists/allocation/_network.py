@@ -24,7 +24,7 @@ from commgov.lists.allocation._rules import (
     spans as item_spans,
 )
 from commgov.results import Reason
-from commgov.types import EARTH_RADIUS_M, GeoPoint
+from commgov.types import EARTH_RADIUS_M, GeoPoint, haversine_array_m
 
 __all__ = ["MAX_ALLOCATION_ARCS"]
 
@@ -86,13 +86,7 @@ def _approx_m(n_lat: Any, n_lon: Any, r_lat: Any, r_lon: Any) -> Any:
     The formula and operation order of :func:`commgov.types.haversine_m` (need first), on
     numpy's transcendental functions, which may differ from libm in the last bits.
     """
-    import numpy as np
-
-    p1 = np.radians(n_lat)
-    p2 = np.radians(r_lat)
-    dl = np.radians(r_lon - n_lon)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) + 0.5
+    return haversine_array_m(n_lon, n_lat, r_lon, r_lat) + 0.5
 
 
 def _unsure(x: Any, floor: Any) -> Any:

@@ -312,7 +312,7 @@ def _metres_table(problem: NotificationProblem, src: list[GeoPoint], dst: list[G
     """
     import numpy as np
 
-    from commgov.types import EARTH_RADIUS_M
+    from commgov.types import haversine_array_m
 
     if not src or not dst:
         return np.zeros((len(src), len(dst)), dtype=np.int64)
@@ -320,10 +320,7 @@ def _metres_table(problem: NotificationProblem, src: list[GeoPoint], dst: list[G
     lon1 = np.array([p.lon for p in src], dtype=np.float64)[:, None]
     lat2 = np.array([p.lat for p in dst], dtype=np.float64)[None, :]
     lon2 = np.array([p.lon for p in dst], dtype=np.float64)[None, :]
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl = np.radians(lon2 - lon1)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    x = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * problem.detour_factor
+    x = haversine_array_m(lon1, lat1, lon2, lat2) * problem.detour_factor
     out = np.rint(x).astype(np.int64)
     frac = x - np.floor(x)
     unsure = np.abs(frac - 0.5) <= 1e-9 * (1.0 + np.abs(x))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from commgov._walking import walk_metres_half_even
-from commgov.types import EARTH_RADIUS_M, haversine_m
+from commgov.types import haversine_array_m, haversine_m
 
 if TYPE_CHECKING:
     from commgov.scheduling.sampling._problem import (
@@ -140,11 +140,7 @@ def approx_walk_m(
     factor, unrounded: within :data:`APPROX_MARGIN_M` of :func:`walk_distance_m`, which
     decides every distance that is kept. O(len(lons)).
     """
-    p1 = math.radians(lat)
-    p2 = np.radians(lats)
-    dl = np.radians(lons - lon)
-    h = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    out: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * detour_factor
+    out: np.ndarray = haversine_array_m(lon, lat, lons, lats) * detour_factor
     return out
 
 
@@ -164,11 +160,7 @@ def walk_distances_m(
     rounded half to even; any value within :data:`_HALF_GUARD_M` of a half is recomputed with
     the scalar rule, so every result equals :func:`walk_distance_m`'s. O(pairs).
     """
-    p1 = np.radians(lat1)
-    p2 = np.radians(lat2)
-    dl = np.radians(lon2 - lon1)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    v = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * detour_factor
+    v = haversine_array_m(lon1, lat1, lon2, lat2) * detour_factor
     out: list[int] = np.rint(v).astype(np.int64).tolist()
     frac = v - np.floor(v)
     for i in np.flatnonzero(np.abs(frac - 0.5) < _HALF_GUARD_M).tolist():
@@ -184,9 +176,5 @@ def approx_walks_m(
 ) -> np.ndarray:
     """:func:`approx_walk_m` of many (building, point) pairs (parallel arrays; a prefilter
     within :data:`APPROX_MARGIN_M` of :func:`walk_distance_m`, not a rule). O(pairs)."""
-    p1 = np.radians(lat1)
-    p2 = np.radians(lat2)
-    dl = np.radians(lon2 - lon1)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    out: np.ndarray = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * detour_factor
+    out: np.ndarray = haversine_array_m(lon1, lat1, lon2, lat2) * detour_factor
     return out
