@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commgov.errors import InvalidParameterError
 
@@ -27,6 +28,7 @@ __all__ = [
     "check_choice",
     "check_options",
     "check_options_interval",
+    "check_timezone",
 ]
 
 #: The longest time limit any planner accepts, in seconds (one hour). An app that embeds
@@ -195,3 +197,24 @@ def check_choice(where: str, name: str, value: object, choices: Iterable[str]) -
         raise InvalidParameterError(name, value, f"one of {', '.join(map(repr, options))}",
                                     where)
     return value
+
+
+def check_timezone(where: str, name: str, value: object) -> ZoneInfo:
+    """Check that a time-zone option is a known IANA zone name (``"Asia/Shanghai"``).
+
+    Returns
+    -------
+    zoneinfo.ZoneInfo
+        The zone.
+
+    Raises
+    ------
+    commgov.errors.InvalidParameterError
+        If ``value`` is not a string naming a zone of the tz database.
+    """
+    if isinstance(value, str) and value and "\x00" not in value:
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    raise InvalidParameterError(name, value, "an IANA time-zone name (Asia/Shanghai)", where)

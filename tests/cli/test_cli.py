@@ -60,7 +60,6 @@ def test_demo_writes_json_and_csv(demo_run):
         (["demo", "--community", "320505001002"], "not one of Gusu's"),
         (["demo", "--seed", "-1"], "must be ≥ 0"),
         (["demo", "--seed", "abc"], "expected a whole number"),
-        (["demo", "--households", "5"], "--households applies to other communities"),
         (["demo", "--seed", str(2**63)], "must be < 2**63"),
         (["demo", "--time-limit", "0"], "must be > 0 and ≤ 3600 seconds"),
         (["demo", "--time-limit", "nan"], "must be > 0 and ≤ 3600 seconds"),
@@ -128,6 +127,14 @@ def test_small_community(tmp_path, capsys):
     assert main(["demo", "--community", code, "--households", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "1 household," in out and "1 building," in out
+
+
+def test_households_works_as_the_readme_says(tmp_path, capsys):
+    """Issue 13 item 8: ``commgov demo --households N`` generates the (default) community with
+    N households instead of its detail in gusu()."""
+    assert main(["demo", "--households", "40", "--out", str(tmp_path), "--time-limit", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "40 households," in out and "虎池苑社区" in out
 
 
 def test_other_community_matches_gusu(tmp_path, capsys):

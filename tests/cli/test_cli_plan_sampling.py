@@ -147,12 +147,23 @@ def test_bad_arguments_exit_2(problem_file, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_missing_icalendar_fails_before_writing(problem_file, tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "icalendar", None)
+def test_without_icalendar_everything_but_the_calendar_is_written(
+    problem_file, tmp_path, capsys, monkeypatch
+):
+    """Issue 13 item 8: a base install plans and exports; only sampling.ics is left out,
+    and the command says why."""
     out = tmp_path / "out"
-    assert main(["plan-sampling", str(problem_file), "--out", str(out)]) == 1
-    assert "commgov[ical]" in capsys.readouterr().err
-    assert not out.exists() or not any(out.iterdir())
+    assert main(["plan-sampling", str(problem_file), "--out", str(out)]) == 0
+    full = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    capsys.readouterr()
+    monkeypatch.setitem(sys.modules, "icalendar", None)
+    base = tmp_path / "base"
+    assert main(["plan-sampling", str(problem_file), "--out", str(base)]) == 0
+    err = capsys.readouterr().err
+    assert "sampling.ics not written" in err and "commgov[ical]" in err
+    got = {p.name: p.read_bytes() for p in base.iterdir() if not p.name.startswith(".")}
+    assert "sampling.ics" in full and set(got) == set(full) - {"sampling.ics"}
+    assert all(got[n] == full[n] for n in got if n not in ("manifest.json", "plan.json"))
 
 
 def test_help_lists_plan_sampling(capsys):

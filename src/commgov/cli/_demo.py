@@ -27,7 +27,6 @@ __all__ = ["run_demo"]
 def run_demo(args: argparse.Namespace) -> int:
     """Run ``commgov demo``; returns the exit status."""
     from commgov.datasets import (
-        HUCHIYUAN,
         gusu,
         gusu_divisions,
         synthetic_community,
@@ -49,20 +48,13 @@ def run_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if args.households is not None and code == HUCHIYUAN and args.households != 1765:
-        print(
-            "commgov: error: --households applies to other communities: 虎池苑社区 has 1,765 (the "
-            "reported figure)",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
     out: Path = args.out
     if out.exists() and not out.is_dir():
         print(f"commgov: error: --out {str(out)!r} exists and is not a folder", file=sys.stderr)
         return EXIT_USAGE
     folder = _claim_out(args)  # before the solve, not after it: locked until the end
 
-    if args.households is None or code == HUCHIYUAN:
+    if args.households is None:
         # the divisions and this community exactly as in the whole district (gusu()), without
         # the other 170 communities' detail, which the demo does not use
         model = gusu(seed=args.seed, communities=[code])

@@ -91,7 +91,9 @@ def run_lists_export(args: argparse.Namespace) -> int:
     except ValueError as exc:  # InputError (masked), SizeLimitError
         return _usage_error(f"{args.lists_json} is not a lists JSON: {exc}")
     try:
-        texts = lists_csv_texts(lists, personal_data=args.personal_data)
+        texts = lists_csv_texts(
+            lists, personal_data=args.personal_data, timezone=args.timezone
+        )
     except ValueError as exc:
         return _usage_error(f"{exc}; nothing written")
     written = _claim_out(args).write({out / name: text for name, text in texts.items()})

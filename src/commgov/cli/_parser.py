@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help=f"generate the community with this many households (1–{MAX_HOUSEHOLDS}) instead "
-        "of its detail in gusu(); 虎池苑社区 always has its reported 1,765",
+        "of its detail in gusu() (synthetic, marked so; without it 虎池苑社区 has its "
+        "reported 1,765)",
     )
     _add_out_folder(demo, "demo", "plan and assignment JSON/CSV")
     demo.add_argument(
@@ -211,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--personal-data",
         action="store_true",
         help="write sensitive fields as they are (default: masked)",
+    )
+    exp.add_argument(
+        "--timezone",
+        default="Asia/Shanghai",
+        metavar="ZONE",
+        help="IANA zone in which times are written, with their offset (default: Asia/Shanghai)",
     )
     match = sub.add_parser(
         "match",

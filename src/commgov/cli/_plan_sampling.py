@@ -1,12 +1,14 @@
 """``commgov plan-sampling``: plan a sampling round given as JSON, verify it and export it.
 
 Writes plan.json, plan.csv, buildings.csv, one point_<id>.csv per sampling point,
-sampling.ics and the building notices in Chinese and English, all or none.
+sampling.ics and the building notices in Chinese and English, all or none. Without the
+``ical`` extra (``icalendar``) it writes everything but sampling.ics and says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,16 +20,6 @@ if TYPE_CHECKING:
     from commgov.scheduling import SamplingProblem
 
 __all__ = ["run_plan_sampling"]
-
-
-def _require_icalendar() -> None:
-    """Fail before the solve, with nothing written, when the ``ical`` extra is missing."""
-    from commgov.errors import MissingExtraError
-
-    try:
-        import icalendar  # noqa: F401
-    except ImportError as exc:
-        raise MissingExtraError("icalendar", "ical") from exc
 
 
 #: The command's own work around the planner, estimated from counts: start-up (Python,
@@ -103,7 +95,6 @@ def _run_plan_sampling(args: argparse.Namespace) -> int:
         problem = SamplingProblem.model_validate_json(text)
     except ProblemError as exc:
         return _usage_error(f"{args.problem}: {exc}")
-    _require_icalendar()  # a missing extra fails before the solve, with nothing written
     folder = _claim_out(args)  # locked until the command ends
     with ProgressBar("sampling plan") as progress:
         plan = plan_sampling(
@@ -122,6 +113,12 @@ def _run_plan_sampling(args: argparse.Namespace) -> int:
     for name, body in sampling_files(problem, plan).items():
         texts[out / name] = body
     written = folder.write(texts)  # and the earlier run's files it does not rewrite go
+    if "sampling.ics" not in {Path(k).name for k in texts}:
+        print(
+            "note: sampling.ics not written: the calendar needs the optional 'ical' extra "
+            "(pip install 'commgov[ical]'); every other file is written",
+            file=sys.stderr,
+        )
     t = plan.totals
     gap = f", gap {plan.info.gap:.2%}" if plan.info.gap else ""
     print(

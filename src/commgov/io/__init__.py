@@ -52,7 +52,7 @@ from commgov.io._lists_csv import (
 )
 from commgov.io._privacy import MASK, MIN_KEY_BYTES, pseudonym
 from commgov.io._sampling_export import sampling_csv_texts
-from commgov.io._sampling_ics import sampling_ics, sampling_uid_namespace
+from commgov.io._sampling_ics import calendar_available, sampling_ics, sampling_uid_namespace
 from commgov.io._sampling_notices import building_notices
 from commgov.io._tables import TableIssue, TableSource
 
@@ -70,6 +70,7 @@ __all__ = [
     "TableIssue",
     "TableSource",
     "building_notices",
+    "calendar_available",
     "csv_text",
     "export_json",
     "export_lists",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from commgov._files import csv_text, write_texts
+from commgov._options import check_timezone
 from commgov._redact import redact
 from commgov.io._import_tables import TableImportError
 from commgov.io._privacy import MASK
@@ -340,7 +341,7 @@ def import_lists(
     )
 
 
-def _row(item: ListItem, table: str, personal_data: bool) -> dict[str, Any]:
+def _row(item: ListItem, table: str, personal_data: bool, zone: tzinfo) -> dict[str, Any]:
     data = item.model_dump(exclude={"history", "provenance"})
     data["status"] = item.status.value
     data["fulfilled"] = item.fulfilled
@@ -369,7 +370,9 @@ def _row(item: ListItem, table: str, personal_data: bool) -> dict[str, Any]:
         ):
             data[column] = MASK
         value = data.get(column)
-        if isinstance(value, Enum):
+        if isinstance(value, datetime):  # an instant, written in local time with its offset
+            data[column] = value.astimezone(zone)
+        elif isinstance(value, Enum):
             data[column] = value.value
         elif isinstance(value, str) and value.startswith("'") and _ESCAPED.match(value):
             data[column] = "'" + value
@@ -378,17 +381,22 @@ def _row(item: ListItem, table: str, personal_data: bool) -> dict[str, Any]:
     return data
 
 
-def lists_csv_texts(lists: ThreeLists, *, personal_data: bool = False) -> dict[str, str]:
+def lists_csv_texts(
+    lists: ThreeLists, *, personal_data: bool = False, timezone: str = "Asia/Shanghai"
+) -> dict[str, str]:
     """The three lists as formula-safe CSV texts, one per table (see :func:`export_lists`).
 
     Raises
     ------
     ValueError
         If an id in a list cell contains ``;`` (the list separator).
+    commgov.errors.InvalidParameterError
+        If ``timezone`` is not an IANA zone name.
     """
+    zone = check_timezone("export_lists", "timezone", timezone)
     return {
         f"{table}.csv": csv_text(
-            (_row(item, table, personal_data) for item in getattr(lists, table)),
+            (_row(item, table, personal_data, zone) for item in getattr(lists, table)),
             LIST_COLUMNS[table],
         )
         for table in LIST_TABLES
@@ -396,7 +404,11 @@ def lists_csv_texts(lists: ThreeLists, *, personal_data: bool = False) -> dict[s
 
 
 def export_lists(
-    lists: ThreeLists, folder: str | Path, *, personal_data: bool = False
+    lists: ThreeLists,
+    folder: str | Path,
+    *,
+    personal_data: bool = False,
+    timezone: str = "Asia/Shanghai",
 ) -> list[Path]:
     """Write ``needs.csv``, ``resources.csv`` and ``projects.csv`` into ``folder``: all or none.
 
@@ -413,6 +425,10 @@ def export_lists(
     personal_data : bool, default False
         Write sensitive fields (description, vulnerability, contact) as they are; by default
         they are :data:`~commgov.io.MASK`, and such a file cannot be re-imported as is.
+    timezone : str, default ``"Asia/Shanghai"``
+        IANA zone in which times are written, ISO 8601 with their UTC offset
+        (``2022-04-10T09:00:00+08:00``): the same instants as stored (windows are kept in
+        UTC), read back unchanged by :func:`import_lists`.
 
     Returns
     -------
@@ -425,6 +441,8 @@ def export_lists(
         If a file cannot be written; then none is changed.
     ValueError
         If an id in a list cell contains ``;`` (the list separator); nothing is written.
+    commgov.errors.InvalidParameterError
+        If ``timezone`` is not an IANA zone name.
     """
-    texts = lists_csv_texts(lists, personal_data=personal_data)
+    texts = lists_csv_texts(lists, personal_data=personal_data, timezone=timezone)
     return write_texts({Path(folder) / name: text for name, text in texts.items()})

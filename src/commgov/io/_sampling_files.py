@@ -19,7 +19,7 @@ from commgov.io._sampling_export import (
 )
 from commgov.io._sampling_ics import (
     _ics_text,
-    _import_icalendar,
+    calendar_available,
 )
 from commgov.io._sampling_notices import (
     _notices,
@@ -47,11 +47,12 @@ def sampling_files(problem: SamplingProblem, plan: SamplingPlan) -> dict[str, st
         File name → text: the CSV files (:func:`sampling_csv_texts`), ``sampling.ics``
         (:func:`sampling_ics`, default ``stamp``) and ``notices_zh.txt``, ``notices_en.txt``
         (:func:`building_notices`, one notice after another, each followed by a blank
-        line).
+        line). On an install without the ``ical`` extra (``icalendar``) there is no
+        ``sampling.ics``; the caller says so (:func:`calendar_available`).
 
     Raises
     ------
-    commgov.errors.MissingExtraError, TypeError, ValueError
+    TypeError, ValueError
         As :func:`sampling_ics`.
 
     Notes
@@ -59,11 +60,11 @@ def sampling_files(problem: SamplingProblem, plan: SamplingPlan) -> dict[str, st
     O(A log A + B + P) for A assignments, B buildings and P points; about 0.4 s CPU for the
     district tier D13 (21,079 batches) and 1-2 s for 100,000 batches.
     """
-    _import_icalendar()
     with gc_paused():
         ex = _prepare(problem, plan)
         out = _csv_texts(ex)
-        out["sampling.ics"] = _ics_text(ex)
+        if calendar_available():
+            out["sampling.ics"] = _ics_text(ex)
         for lang in ("zh", "en"):
             out[f"notices_{lang}.txt"] = _notices_text(_notices(ex, lang))
     return out

@@ -45,7 +45,7 @@ from commgov.io._sampling_notices import (
     _en,
 )
 
-__all__ = ["sampling_ics", "sampling_uid_namespace"]
+__all__ = ["calendar_available", "sampling_ics", "sampling_uid_namespace"]
 
 
 def sampling_uid_namespace(problem: SamplingProblem) -> uuid.UUID:
@@ -100,6 +100,15 @@ def _uuid5(namespace: bytes, name: str) -> str:
 
 def _label(names: Mapping[str, str] | None, record_id: str) -> str:
     return (names or {}).get(record_id) or record_id
+
+
+def calendar_available() -> bool:
+    """Whether the ``ical`` extra (``icalendar``) is installed, so that calendars can be written."""
+    try:
+        _import_icalendar()
+    except MissingExtraError:
+        return False
+    return True
 
 
 def _import_icalendar() -> Any:
