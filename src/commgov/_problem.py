@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from commgov._input import parse_json
 from commgov._perf import gc_paused
 from commgov._redact import shown
 from commgov.errors import InputIssue, ProblemError, check_size
+from commgov.results import LeftOut
 
 __all__ = ["MAX_PROBLEM_RECORDS", "CheckedProblem"]
 
@@ -40,6 +41,10 @@ class CheckedProblem(BaseModel):
     problem_record: ClassVar[str] = "problem"
     #: Most records (summed over the list fields) a problem may hold.
     max_records: ClassVar[int] = MAX_PROBLEM_RECORDS
+
+    #: Records of the organisation model a builder (``*_problem_from_org``) left out, with
+    #: the reason; empty for a problem built from its records (and then not serialised).
+    left_out: tuple[LeftOut, ...] = Field(default=(), exclude_if=lambda v: not v)
 
     def __init__(self, /, **data: Any) -> None:
         check_size(

@@ -28,6 +28,8 @@ from commgov._records import FrozenModel
 __all__ = [
     "REASONS",
     "CommonReasonCode",
+    "LeftOut",
+    "LeftOutReasonCode",
     "ObjectiveBound",
     "PlanResult",
     "Reason",
@@ -273,6 +275,108 @@ register_reasons(
         ),
     },
 )
+
+
+class LeftOutReasonCode(StrEnum):
+    """Why a builder (``*_problem_from_org``) left a record of the model out of a problem."""
+
+    NO_LOCATION = "NO_LOCATION"
+    """Neither the record nor its home building has a position."""
+    NOT_AVAILABLE = "NOT_AVAILABLE"
+    """The person is not available in the problem's window."""
+    NOT_ENROLLED = "NOT_ENROLLED"
+    """The person is not enrolled in the enrolment the builder was asked for."""
+    NO_PARTNER = "NO_PARTNER"
+    """Teams are pairs and no partner was left for this person."""
+    NO_HOUSEHOLDS = "NO_HOUSEHOLDS"
+    """The building has no household to serve."""
+    NO_LANES = "NO_LANES"
+    """The site is marked as a sampling point but has no lanes."""
+
+
+register_reasons(
+    "builders",
+    LeftOutReasonCode,
+    {
+        LeftOutReasonCode.NO_LOCATION: ((), ()),
+        LeftOutReasonCode.NOT_AVAILABLE: ((), ()),
+        LeftOutReasonCode.NOT_ENROLLED: ({"enrolment"}, ()),
+        LeftOutReasonCode.NO_PARTNER: ((), ()),
+        LeftOutReasonCode.NO_HOUSEHOLDS: ((), ()),
+        LeftOutReasonCode.NO_LANES: ((), ()),
+    },
+    {
+        LeftOutReasonCode.NO_LOCATION: (
+            "left out: no position, and no home building with one",
+            "未纳入：无位置信息，居住楼栋也无位置",
+        ),
+        LeftOutReasonCode.NOT_AVAILABLE: (
+            "left out: not available in the window",
+            "未纳入：该时段内不可用",
+        ),
+        LeftOutReasonCode.NOT_ENROLLED: (
+            "left out: not enrolled in {enrolment}",
+            "未纳入：未加入{enrolment}",
+        ),
+        LeftOutReasonCode.NO_PARTNER: (
+            "left out: teams are pairs and no partner was left",
+            "未纳入：按两人一组编队，没有剩余的搭档",
+        ),
+        LeftOutReasonCode.NO_HOUSEHOLDS: (
+            "left out: no household to serve",
+            "未纳入：没有需要服务的住户",
+        ),
+        LeftOutReasonCode.NO_LANES: (
+            "left out: marked as a sampling point but has no lanes",
+            "未纳入：标为采样点但没有采样台",
+        ),
+    },
+)
+
+
+class LeftOut(FrozenModel):
+    """A record of the organisation model that a builder did not put into a problem, and why.
+
+    Every ``*_problem_from_org`` builder accounts for the records it considers: each is in
+    the problem or in its ``left_out`` (records in = records placed + records reported).
+
+    Attributes
+    ----------
+    record : str
+        The model record's id (a person, building or site).
+    kind : {"person", "building", "site"}
+        What the record is.
+    code : LeftOutReasonCode
+        Why it was left out.
+    params : dict of str to str
+        The code's parameters (``enrolment`` for ``NOT_ENROLLED``).
+
+    Examples
+    --------
+    >>> r = LeftOut(record="p1", kind="person", code="NOT_ENROLLED",
+    ...             params={"enrolment": "海棠先锋"})
+    >>> r.text()
+    'left out: not enrolled in 海棠先锋'
+    """
+
+    record: str = Field(min_length=1, max_length=200)
+    kind: Literal["person", "building", "site"]
+    code: LeftOutReasonCode
+    params: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_params(self) -> Self:
+        self.reason  # noqa: B018 - the code's parameter rule, as for every reason
+        return self
+
+    @property
+    def reason(self) -> Reason:
+        """The same as a :class:`Reason` (registered family ``"builders"``)."""
+        return Reason(code=self.code, params=dict(self.params))
+
+    def text(self, lang: str = "en") -> str:
+        """Render why, in ``"en"`` or ``"zh"`` (see :meth:`Reason.text`)."""
+        return self.reason.text(lang)
 
 
 def library_versions(*packages: str) -> dict[str, str]:

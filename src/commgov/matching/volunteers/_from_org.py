@@ -12,7 +12,8 @@ from commgov.errors import ProblemError
 from commgov.matching.volunteers._problem import MatchingProblem, ScopePenalties, Task, Volunteer
 from commgov.org import Membership, OrgGraph, OrgModel, Role, Team, TeamKind
 from commgov.org._kinds import NodeKind
-from commgov.org._queries import community_scope
+from commgov.org._queries import community_scope, left_out_person, person_location
+from commgov.results import LeftOut, LeftOutReasonCode
 from commgov.types import TimeWindow
 
 __all__ = ["matching_problem_from_org"]
@@ -34,8 +35,10 @@ def matching_problem_from_org(
 ) -> MatchingProblem:
     """Build a matching problem from the volunteers and teams of an organisation model.
 
-    Volunteers are people with the ``volunteer`` or ``rider`` role and a location. Each gets
-    an organisation scope (:func:`~commgov.matching.scope_level`):
+    Volunteers are people with the ``volunteer`` or ``rider`` role, at their own position or,
+    without one, at their home building's. A volunteer with neither is not dropped silently:
+    it is listed in the problem's ``left_out`` with reason ``NO_LOCATION``. Each volunteer
+    gets an organisation scope (:func:`~commgov.matching.scope_level`):
 
     * ``building_ids``: the buildings covered by the volunteer teams (kind ``volunteer``) the
       person is a member of (a covered entrance counts for its building, a covered compound or
@@ -116,8 +119,9 @@ def matching_problem_from_org(
             person_teams.setdefault(m.person_id, []).append(teams[m.organisation_id])
     buildings_of_team: dict[str, list[str]] = {}
     volunteers = []
+    left_out: list[LeftOut] = []
     for p in sorted(graph.model.people, key=lambda q: q.id):
-        if p.location is None or not ({Role.VOLUNTEER, Role.RIDER} & set(p.roles)):
+        if not ({Role.VOLUNTEER, Role.RIDER} & set(p.roles)):
             continue
         my_teams = sorted(person_teams.get(p.id, []), key=lambda t: t.id)
         partner = Role.RIDER in p.roles or any(t.kind in _PARTNER_KINDS for t in my_teams)
@@ -132,11 +136,15 @@ def matching_problem_from_org(
                     buildings_of_team[t.id] = _covered_buildings(graph, t)
                 building_ids.update(buildings_of_team[t.id])
         home = p.home_id if p.home_id in graph else None
+        location = person_location(graph, p)
+        if location is None:
+            left_out.append(left_out_person(p.id, LeftOutReasonCode.NO_LOCATION))
+            continue
         try:
             volunteers.append(
                 Volunteer(
                     id=p.id,
-                    location=p.location,
+                    location=location,
                     skills=dict(p.skills),
                     availability=list(p.availability),
                     capacity_per_slot=capacity_per_slot,
@@ -156,6 +164,7 @@ def matching_problem_from_org(
         volunteers=volunteers,
         max_distance_m=max_distance_m,
         scope_penalties=scope_penalties or ScopePenalties(),
+        left_out=left_out,
     )
 
 

@@ -161,7 +161,9 @@ def door_to_door_problem_from_org(
         then id, and paired in that order — each pair with one person holding ``medic_skill``
         when that is given (a swabber) and as many pairs as there are medics. A team's shift is
         ``[window.start, min(window.end, both availability windows' ends))``. These are
-        assumptions: real rosters should be passed as ``teams``.
+        assumptions: real rosters should be passed as ``teams``. People not available at the
+        round start and those left without a partner are listed in the problem's
+        ``left_out`` (``NOT_AVAILABLE``, ``NO_PARTNER``), not dropped silently.
     Base
         ``base``, else the community's location, else the centroid of the stairwells.
 
@@ -211,7 +213,8 @@ def door_to_door_problem_from_org(
     (98, 8, datetime.timedelta(seconds=14400))
     """
     from commgov.org import Building, Household, Membership, NodeKind, Role, Team
-    from commgov.org._queries import community_scope, effective_regime
+    from commgov.org._queries import community_scope, effective_regime, left_out_person
+    from commgov.results import LeftOut, LeftOutReasonCode
 
     window = coerce_window(window, community_id, WHAT)
     at = window.start
@@ -258,6 +261,7 @@ def door_to_door_problem_from_org(
         else:
             issues.append(InputIssue(community_id, "base", None, "no base given, the community "
                                      "has no location and nothing is to be visited"))
+    left_out: list[LeftOut] = []
     if teams is None:
         member_of: dict[str, bool] = {}
         own_teams = {t.id for t in graph.model.teams
@@ -274,6 +278,7 @@ def door_to_door_problem_from_org(
                 continue
             free = next((w for w in p.availability if w.contains(at)), None)
             if free is None:
+                left_out.append(left_out_person(p.id, LeftOutReasonCode.NOT_AVAILABLE))
                 continue
             medic = medic_skill is not None and medic_skill in p.skills
             avail.append((free.end, p.id, medic))
@@ -288,6 +293,10 @@ def door_to_door_problem_from_org(
                 m1 = medics.pop(0)
                 mate = helpers.pop(0) if helpers else medics.pop(0)
                 pairs.append((m1, mate))
+        paired = {x[1] for pair in pairs for x in pair}
+        left_out.extend(left_out_person(a[1], LeftOutReasonCode.NO_PARTNER)
+                        for a in sorted(avail, key=lambda a: a[1]) if a[1] not in paired)
+        left_out.sort(key=lambda r: r.record)
         cap = window.end
         teams = [RoundTeam(id=f"{a[1]}+{b[1]}", persons=2,
                            shift=TimeWindow(start=at, end=min(cap, a[0], b[0])))
@@ -298,6 +307,6 @@ def door_to_door_problem_from_org(
         return DoorToDoorProblem(
             timezone=getattr(graph.record(community_id), "timezone", graph.model.timezone),
             base=base, buildings=buildings, households=households, teams=list(teams),
-            policy=policy or RoundPolicy())
+            policy=policy or RoundPolicy(), left_out=left_out)
     except ProblemError as exc:
         raise ProblemError(exc.issues, what=f"{WHAT} of {community_id}") from None

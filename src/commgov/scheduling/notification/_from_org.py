@@ -37,8 +37,12 @@ def notification_problem_from_org(
     Buildings are the community's buildings with at least one household: households are the
     sum over its entrances (单元), else the building's own counts, else its household records;
     floors, entrances (at least 1) and lift come from the records. Volunteers are the people
-    with the ``volunteer`` role, a location and a home in the community (only those enrolled
-    in ``enrolment`` when given, e.g. ``"海棠先锋"``).
+    with the ``volunteer`` role and a home in the community (only those enrolled in
+    ``enrolment`` when given, e.g. ``"海棠先锋"``), at their own position or, without one,
+    their home building's. Nothing is dropped silently: a building without households and a
+    volunteer not enrolled, without any position or not available are listed in the
+    problem's ``left_out`` with the reason (``NO_HOUSEHOLDS``, ``NOT_ENROLLED``,
+    ``NO_LOCATION``, ``NOT_AVAILABLE``).
 
     The notice is issued at ``window.start`` (the problem's ``start``); availability is looked
     up inside ``window``: a volunteer with availability windows sets out at the start of
@@ -101,7 +105,8 @@ def notification_problem_from_org(
     (158, 1765, 20)
     """
     from commgov.org import Building, Entrance, Household, NodeKind, Role
-    from commgov.org._queries import community_scope
+    from commgov.org._queries import community_scope, left_out_person, person_location
+    from commgov.results import LeftOut, LeftOutReasonCode
 
     window = coerce_window(window, community_id, _WHAT)
     graph, scope = community_scope(model, community_id, _WHAT)
@@ -114,6 +119,7 @@ def notification_problem_from_org(
     if issues:
         raise ProblemError(issues, what=_WHAT)
     buildings: list[NotificationBuilding] = []
+    left_out: list[LeftOut] = []
     for bid in sorted(graph.descendants(community_id, NodeKind.BUILDING)):
         record = graph.record(bid)
         assert isinstance(record, Building)
@@ -129,6 +135,9 @@ def notification_problem_from_org(
                 if isinstance(graph.record(h), Household)
             )
         if households == 0:
+            left_out.append(
+                LeftOut(record=bid, kind="building", code=LeftOutReasonCode.NO_HOUSEHOLDS)
+            )
             continue
         try:
             buildings.append(
@@ -146,21 +155,26 @@ def notification_problem_from_org(
     aware, until = window.start.astimezone(UTC), window.end.astimezone(UTC)
     volunteers: list[Notifier] = []
     for p in sorted(graph.model.people, key=lambda q: q.id):
-        if (
-            Role.VOLUNTEER not in p.roles
-            or p.location is None
-            or p.home_id not in scope
-            or (enrolment is not None and enrolment not in p.enrolments)
-        ):
+        if Role.VOLUNTEER not in p.roles or p.home_id not in scope:
+            continue
+        if enrolment is not None and enrolment not in p.enrolments:
+            left_out.append(
+                left_out_person(p.id, LeftOutReasonCode.NOT_ENROLLED, enrolment=enrolment)
+            )
+            continue
+        location = person_location(graph, p)
+        if location is None:
+            left_out.append(left_out_person(p.id, LeftOutReasonCode.NO_LOCATION))
             continue
         sets_out: datetime | None = aware
         if p.availability and use_availability:
             later = sorted((w for w in p.availability if w.end > aware), key=lambda w: w.start)
             sets_out = max(aware, later[0].start) if later and later[0].start < until else None
         if sets_out is None:
+            left_out.append(left_out_person(p.id, LeftOutReasonCode.NOT_AVAILABLE))
             continue
         try:
-            volunteers.append(Notifier(id=p.id, location=p.location, start=sets_out))
+            volunteers.append(Notifier(id=p.id, location=location, start=sets_out))
         except ValidationError as exc:
             issues.extend(ProblemError.from_validation(exc, record=p.id, what=_WHAT).issues)
     if not buildings and not issues:
@@ -176,5 +190,5 @@ def notification_problem_from_org(
     timezone = getattr(graph.record(community_id), "timezone", graph.model.timezone)
     return NotificationProblem(
         timezone=timezone, start=window.start, buildings=buildings, volunteers=volunteers,
-        **parameters,
+        left_out=left_out, **parameters,
     )

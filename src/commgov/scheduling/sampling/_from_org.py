@@ -21,6 +21,7 @@ from commgov.org import (
     SiteFunction,
 )
 from commgov.org._queries import community_scope, effective_regime
+from commgov.results import LeftOut, LeftOutReasonCode
 from commgov.scheduling.sampling._limits import MAX_BATCHES as _LIMIT_BATCHES
 from commgov.scheduling.sampling._problem import (
     SamplingBatch,
@@ -135,7 +136,8 @@ def sampling_problem_from_org(
     Batches are entrances (单元), or at most ``max_batch_households`` households of a building
     (the Shanghai practice of 20-household batches); walk-in people are residents minus the
     mobility-limited, who are visited at home. Sampling points are the community's sites with
-    the ``sampling_point`` emergency function and at least one lane. A building's zone regime
+    the ``sampling_point`` emergency function and at least one lane; one with no lane is
+    listed in the problem's ``left_out`` (``NO_LANES``). A building's zone regime
     is the most restrictive designation in force at the window's start over the building, its
     entrances and its ancestors.
 
@@ -194,12 +196,17 @@ def sampling_problem_from_org(
             what="sampling problem",
         )
     window = coerce_window(window, community_id, _WHAT, optional=True)
-    sites = [
+    marked = [
         s
         for s in graph.model.sites
-        if s.parent_id in in_community
-        and SiteFunction.SAMPLING_POINT in s.emergency_functions
-        and s.lanes != 0  # a site without lanes is no sampling point; bad values are reported
+        if s.parent_id in in_community and SiteFunction.SAMPLING_POINT in s.emergency_functions
+    ]
+    # a site without lanes is no sampling point: reported in left_out; bad values are errors
+    sites = [s for s in marked if s.lanes != 0]
+    left_out = [
+        LeftOut(record=s.id, kind="site", code=LeftOutReasonCode.NO_LANES)
+        for s in sorted(marked, key=lambda s: s.id)
+        if s.lanes == 0
     ]
     if not sites:
         issues.append(
@@ -278,6 +285,7 @@ def sampling_problem_from_org(
         buildings=buildings,
         points=points,
         policy=policy or SamplingPolicy(),
+        left_out=left_out,
     )
 
 
