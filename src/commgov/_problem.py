@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 from commgov._input import parse_json
 from commgov._perf import gc_paused
 from commgov._redact import shown
+from commgov.crs import CRS
 from commgov.errors import InputIssue, ProblemError, check_size
 from commgov.results import LeftOut
 
@@ -28,6 +29,11 @@ class CheckedProblem(BaseModel):
     one built in code. Subclasses set :attr:`problem_what` and :attr:`problem_record` and put
     their cross-record rules in the hook :meth:`cross_issues`; field errors are translated to
     :class:`ProblemError` naming the record, field and value here, once for every family.
+
+    Positions may be given in another coordinate system: ``crs="gcj02"`` (or ``"bd09"``) as
+    a keyword, or a top-level ``"crs"`` key in the JSON, or ``context={"crs": …}`` to
+    ``model_validate(_json)``, converts every position given as a mapping to WGS84 once, as
+    it is read (:mod:`commgov.crs`); the problem keeps WGS84 only.
 
     Before any record is validated, the records given (the lengths of the list fields) are
     counted against :attr:`max_records`, so a huge problem is refused with a
@@ -53,9 +59,18 @@ class CheckedProblem(BaseModel):
             self.max_records,
             "split the problem by area (subdistrict or community) and solve the parts",
         )
+        context = None
+        if "crs" in data:  # the system of every position given as a mapping: to WGS84 here
+            crs = data.pop("crs")
+            if crs not in CRS:
+                raise ProblemError.single(self.problem_record, "crs", crs,
+                                          f"must be one of {', '.join(CRS)}", self.problem_what)
+            context = {"crs": crs}
         try:
             with gc_paused():  # many acyclic records: the collector's passes only cost time
-                super().__init__(**data)
+                self.__pydantic_validator__.validate_python(
+                    data, self_instance=self, context=context
+                )
         except ValidationError as exc:
             raise ProblemError.from_validation(
                 exc, data, record=self.problem_record, what=self.problem_what
@@ -88,7 +103,13 @@ class CheckedProblem(BaseModel):
             if odd:
                 raise ProblemError.single(cls.problem_record, shown(odd[0]), "<key>",
                                           "field names must be text", cls.problem_what)
-            return cls(**dict(obj))
+            data = dict(obj)
+            crs = context.get("crs") if isinstance(context, Mapping) else None
+            if crs is not None and data.setdefault("crs", crs) != crs:
+                raise ProblemError.single(
+                    cls.problem_record, "crs", data["crs"],
+                    f"differs from the crs {crs!r} it is read with", cls.problem_what)
+            return cls(**data)
         raise ProblemError.single(
             cls.problem_record, "", type(obj).__name__, "must be a mapping", cls.problem_what
         )
@@ -112,7 +133,7 @@ class CheckedProblem(BaseModel):
         """
         obj = parse_json(json_data, label=cls.problem_record, what=cls.problem_what,
                          error=ProblemError)
-        return cls.model_validate(obj)
+        return cls.model_validate(obj, context=context)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """Copy the problem; with ``update``, the copy is validated like a new problem.

@@ -17,6 +17,7 @@ from pydantic import (
     AwareDatetime,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -122,8 +123,35 @@ TimeZoneName = Annotated[str, AfterValidator(_known_timezone)]
 """An IANA time-zone name (``Asia/Shanghai``), checked against the tz database."""
 
 
+def _converted(data: dict[str, Any], crs: object) -> dict[str, Any]:
+    """``data`` with ``lon``/``lat`` converted from ``crs`` to WGS84.
+
+    Values the fields would refuse are left as they are, for the fields' own error.
+    """
+    from commgov.crs import check_crs, to_wgs84
+
+    check_crs(crs, "GeoPoint")
+    if crs == "wgs84":
+        return data
+    lon, lat = data.get("lon"), data.get("lat")
+    try:
+        x, y = float(lon), float(lat)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return data
+    if isinstance(lon, bool) or isinstance(lat, bool) or not (
+        math.isfinite(x) and math.isfinite(y) and abs(x) <= 180.0 and abs(y) <= 90.0
+    ):
+        return data
+    x, y = to_wgs84(x, y, str(crs))
+    return {**data, "lon": x, "lat": y}
+
+
 class GeoPoint(FrozenModel):
     """A WGS84 point, longitude first (as in GeoJSON, RFC 7946).
+
+    A position copied from a Chinese map is given with its system, converted once here:
+    ``GeoPoint(lon=…, lat=…, crs="gcj02")`` (or ``"bd09"``; :mod:`commgov.crs`), or in a
+    problem given ``crs``. The point keeps WGS84 only.
 
     Parameters
     ----------
@@ -132,16 +160,45 @@ class GeoPoint(FrozenModel):
     lat : float
         Latitude in degrees, in [-90, 90].
 
+    Raises
+    ------
+    pydantic.ValidationError
+        Out of range, not finite, an unknown ``crs``, or a GCJ-02/BD-09 position outside
+        China.
+
     Examples
     --------
     >>> a = GeoPoint(lon=120.622, lat=31.311)
     >>> b = GeoPoint(lon=120.632, lat=31.311)
     >>> round(a.distance_m(b))
     950
+    >>> p = GeoPoint(lon=120.626117, lat=31.316208, crs="bd09")  # copied from Baidu Maps
+    >>> round(p.lon, 4), round(p.lat, 4)
+    (120.6155, 31.3122)
     """
 
     lon: float = Field(ge=-180.0, le=180.0, allow_inf_nan=False)
     lat: float = Field(ge=-90.0, le=90.0, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _in_wgs84(cls, data: Any, info: ValidationInfo) -> Any:
+        """Convert a position given in another system to WGS84, once, here.
+
+        The system is a ``crs`` key of the mapping, else the validation context's ``crs``
+        (:func:`commgov.crs.to_wgs84`).
+        """
+        if type(data) is not dict:
+            return data
+        if "crs" in data:
+            data = dict(data)
+            crs = data.pop("crs")
+        else:
+            context = info.context
+            crs = context.get("crs") if isinstance(context, dict) else None
+            if crs is None:
+                return data
+        return _converted(data, crs)
 
     def distance_m(self, other: GeoPoint) -> float:
         """Great-circle distance to ``other`` in metres (haversine)."""

@@ -260,7 +260,8 @@ CASES = [
         expect=("", None, "community_id", "no community"),
         options={"community_id": "320508017999"},
     ),
-    Case("crs", expect=("", None, "crs", "'wgs84' or 'gcj02'"), options={"crs": "bd09"}),
+    Case("crs", expect=("", None, "crs", "'wgs84', 'gcj02' or 'bd09'"),
+         options={"crs": "epsg3857"}),
     Case(
         "unknown_columns option",
         expect=("", None, "unknown_columns", "'error' or 'ignore'"),

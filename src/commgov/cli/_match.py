@@ -33,7 +33,9 @@ def _run_match(args: argparse.Namespace) -> int:
     if isinstance(text, int):
         return text
     try:
-        problem = MatchingProblem.model_validate_json(text)
+        problem = MatchingProblem.model_validate_json(
+            text, context=None if args.crs is None else {"crs": args.crs}
+        )
     except ProblemError as exc:
         return _usage_error(str(exc))
     folder = _claim_out(args)  # locked until the command ends

@@ -231,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PROBLEM.json",
         help="the matching problem (MatchingProblem JSON)",
     )
+    _add_crs(match)
     match.add_argument(
         "--objective",
         choices=("min_cost", "fair", "stable"),
@@ -244,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan a sampling round (commgov.scheduling.SamplingProblem as JSON): "
         "which point and time slot for each batch, checked by the independent verifier. "
         "Writes plan.json, plan.csv, buildings.csv, one point_<id>.csv per sampling point, "
-        "sampling.ics (one event per building slot; needs commgov[ical]) and "
+        "sampling.ics (one event per building slot; with commgov[ical]) and "
         "notices_zh.txt / notices_en.txt (the notice each building group receives), all or "
         "none.",
     )
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PROBLEM.json",
         help="the sampling problem (SamplingProblem JSON)",
     )
+    _add_crs(plan)
     _add_out_folder(plan, "plan-sampling", "the plan files")
     plan.add_argument(
         "--time-limit",
@@ -347,6 +349,20 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. notification.t95_min,'queues.wait_*')",
     )
     return parser
+
+
+def _add_crs(parser: argparse.ArgumentParser) -> None:
+    """``--crs``: the coordinate system of the positions in the problem file."""
+    from commgov.crs import CRS
+
+    parser.add_argument(
+        "--crs",
+        choices=CRS,
+        default=None,
+        help="coordinate system of the file's positions: wgs84 (default), gcj02 (Amap, "
+        "Tencent) or bd09 (Baidu); converted to WGS84 as the file is read (a top-level "
+        '"crs" key in the file does the same)',
+    )
 
 
 def _add_out_folder(parser: argparse.ArgumentParser, command: str | None, what: str) -> None:

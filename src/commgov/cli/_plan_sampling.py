@@ -92,7 +92,9 @@ def _run_plan_sampling(args: argparse.Namespace) -> int:
     if isinstance(text, int):
         return text
     try:
-        problem = SamplingProblem.model_validate_json(text)
+        problem = SamplingProblem.model_validate_json(
+            text, context=None if args.crs is None else {"crs": args.crs}
+        )
     except ProblemError as exc:
         return _usage_error(f"{args.problem}: {exc}")
     folder = _claim_out(args)  # locked until the command ends

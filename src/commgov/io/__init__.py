@@ -27,6 +27,7 @@ from commgov._files import (
     write_json,
     write_texts,
 )
+from commgov.crs import CHINA_BOX, gcj02_to_wgs84, in_china_box, wgs84_to_gcj02
 from commgov.io._export import (
     GEOJSON_PLACES,
     PersonalData,
@@ -36,7 +37,6 @@ from commgov.io._export import (
     to_popolo,
     write_record_schemas,
 )
-from commgov.io._gcj02 import CHINA_BOX, gcj02_to_wgs84, in_china_box, wgs84_to_gcj02
 from commgov.io._import import (
     IMPORT_TABLES,
     CommunityImport,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from commgov._files import write_texts
+from commgov.crs import check_crs, from_wgs84
 from commgov.io import _privacy
 from commgov.org import (
     JSON_SCHEMA_DIALECT,
@@ -258,6 +259,7 @@ def to_geojson(
     *,
     places: Iterable[str] = ("units", "buildings", "entrances", "sites"),
     precision: int = 7,
+    crs: str = "wgs84",
 ) -> dict[str, Any]:
     """Places of the model as a GeoJSON FeatureCollection (RFC 7946).
 
@@ -277,6 +279,10 @@ def to_geojson(
     precision : int, default 7
         Decimal places kept of each coordinate (7 ≈ 1 cm; RFC 7946 §11.2 advises not to
         keep more than is meaningful).
+    crs : {"wgs84", "gcj02", "bd09"}, default "wgs84"
+        ``"gcj02"`` or ``"bd09"`` writes coordinates for a Chinese map SDK (Amap, Tencent,
+        Baidu), which draws WGS84 points 100-700 m off (:func:`commgov.crs.from_wgs84`);
+        such a file is no longer RFC 7946 GeoJSON, whose coordinates are WGS84.
 
     Returns
     -------
@@ -291,6 +297,8 @@ def to_geojson(
     ValueError
         If ``places`` names a collection that is not in :data:`GEOJSON_PLACES`, or
         ``precision`` is not 0-15.
+    commgov.errors.InvalidParameterError
+        If ``crs`` is not one of :data:`commgov.crs.CRS`.
 
     Examples
     --------
@@ -307,6 +315,7 @@ def to_geojson(
         raise ValueError(f"unknown places {unknown}: choose from {', '.join(GEOJSON_PLACES)}")
     if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
         raise ValueError(f"precision must be an int in 0-15, not {precision!r}")
+    check_crs(crs, "to_geojson")
     building_at = {b.id: b.location for b in model.buildings}
     features = []
     for collection in GEOJSON_PLACES:
@@ -318,6 +327,7 @@ def to_geojson(
                 location = building_at.get(record.parent_id)
             if location is None:
                 continue
+            lon, lat = from_wgs84(location.lon, location.lat, crs)
             properties = _privacy.mask_dump(record)
             for drop in ("id", "location", "provenance"):
                 properties.pop(drop, None)
@@ -327,10 +337,7 @@ def to_geojson(
                     "id": record.id,
                     "geometry": {
                         "type": "Point",
-                        "coordinates": [
-                            round(location.lon, precision),
-                            round(location.lat, precision),
-                        ],
+                        "coordinates": [round(lon, precision), round(lat, precision)],
                     },
                     "properties": {"kind": _place_kind(record), **properties},
                 }

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from commgov._records import FrozenModel
 from commgov._redact import get_logger
+from commgov.crs import CRS
 from commgov.errors import OrgStructureError
 from commgov.io._import_cells import _convert_table, _traced
 from commgov.io._import_tables import _SPECS, IMPORT_TABLES, TableImportError, _Ctx, _Row
@@ -44,7 +45,7 @@ def import_community(
     base: OrgModel,
     community_id: str,
     columns: Mapping[str, Mapping[str, str]] | None = None,
-    crs: Literal["wgs84", "gcj02"] = "wgs84",
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84",
     unknown_columns: Literal["error", "ignore"] = "error",
     reference: str = "community import",
 ) -> CommunityImport:
@@ -118,10 +119,11 @@ def import_community(
         Column names of the caller's tables, per table: field → column
         (``{"buildings": {"id": "building_uuid", "compound": "xq_id"}}``). Fields not named
         are read from columns of their own name.
-    crs : {"wgs84", "gcj02"}, default "wgs84"
-        Datum of the ``lon``/``lat`` columns, in degrees. GCJ-02 (Amap, Tencent, Google Maps
-        China) is converted to WGS84 with :func:`gcj02_to_wgs84`; outside China it is not
-        shifted.
+    crs : {"wgs84", "gcj02", "bd09"}, default "wgs84"
+        System of the ``lon``/``lat`` columns, in degrees. GCJ-02 (Amap, Tencent, Google Maps
+        China) and BD-09 (Baidu Maps) are converted to WGS84 with
+        :func:`commgov.crs.to_wgs84`; a GCJ-02 or BD-09 position outside China is an issue
+        naming the row.
     unknown_columns : {"error", "ignore"}, default "error"
         Whether a column that no field reads is an error (it may be a misspelt field) or
         ignored (the app's other columns).
@@ -262,8 +264,9 @@ def _check_arguments(
                     f"unknown table: expected {', '.join(IMPORT_TABLES)}",
                 )
             )
-    if crs not in ("wgs84", "gcj02"):
-        issues.append(issue("", "import_community", None, "crs", crs, "must be 'wgs84' or 'gcj02'"))
+    if crs not in CRS:
+        issues.append(issue("", "import_community", None, "crs", crs,
+                            "must be 'wgs84', 'gcj02' or 'bd09'"))
     if unknown_columns not in ("error", "ignore"):
         issues.append(
             issue(

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from commgov._redact import looks_personal
-from commgov.io._gcj02 import gcj02_to_wgs84
+from commgov.crs import to_wgs84
 from commgov.io._import_tables import (
     _COUNT_FIELDS,
     _FALSE,
@@ -371,8 +371,11 @@ def _location(row: _Row, crs: str, *, required: bool) -> dict[str, float] | None
             ok = False
     if not ok or x is None or y is None:
         return None
-    if crs == "gcj02":
-        x, y = gcj02_to_wgs84(x, y)
+    try:
+        x, y = to_wgs84(x, y, crs)
+    except ValueError as exc:  # a GCJ-02/BD-09 position outside China
+        row.bad("lon", lon, str(exc))
+        return None
     return {"lon": x, "lat": y}
 
 
