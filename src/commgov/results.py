@@ -292,6 +292,14 @@ class LeftOutReasonCode(StrEnum):
     """The building has no household to serve."""
     NO_LANES = "NO_LANES"
     """The site is marked as a sampling point but has no lanes."""
+    NOT_A_FOOTPRINT = "NOT_A_FOOTPRINT"
+    """A map feature without a polygon (a point, a line, no geometry)."""
+    TOO_SMALL = "TOO_SMALL"
+    """A footprint smaller than the importer's smallest building (a shed, a kiosk)."""
+    NO_UNIT_IN_REACH = "NO_UNIT_IN_REACH"
+    """No neighbourhood unit is near enough to take the building."""
+    OUTSIDE_AREAS = "OUTSIDE_AREAS"
+    """The building lies in none of the given unit areas."""
 
 
 register_reasons(
@@ -304,6 +312,10 @@ register_reasons(
         LeftOutReasonCode.NO_PARTNER: ((), ()),
         LeftOutReasonCode.NO_HOUSEHOLDS: ((), ()),
         LeftOutReasonCode.NO_LANES: ((), ()),
+        LeftOutReasonCode.NOT_A_FOOTPRINT: ((), ()),
+        LeftOutReasonCode.TOO_SMALL: ({"area_m2", "min_m2"}, ()),
+        LeftOutReasonCode.NO_UNIT_IN_REACH: ((), ()),
+        LeftOutReasonCode.OUTSIDE_AREAS: ((), ()),
     },
     {
         LeftOutReasonCode.NO_LOCATION: (
@@ -330,6 +342,22 @@ register_reasons(
             "left out: marked as a sampling point but has no lanes",
             "未纳入：标为采样点但没有采样台",
         ),
+        LeftOutReasonCode.NOT_A_FOOTPRINT: (
+            "left out: the map feature has no polygon",
+            "未纳入：地图要素不是面",
+        ),
+        LeftOutReasonCode.TOO_SMALL: (
+            "left out: footprint {area_m2} m², smaller than {min_m2} m²",
+            "未纳入：占地{area_m2}平方米，小于{min_m2}平方米",
+        ),
+        LeftOutReasonCode.NO_UNIT_IN_REACH: (
+            "left out: no neighbourhood unit near enough",
+            "未纳入：附近没有可归属的小区或街巷",
+        ),
+        LeftOutReasonCode.OUTSIDE_AREAS: (
+            "left out: in none of the given areas",
+            "未纳入：不在任何给定范围内",
+        ),
     },
 )
 
@@ -344,8 +372,8 @@ class LeftOut(FrozenModel):
     ----------
     record : str
         The model record's id (a person, building or site).
-    kind : {"person", "building", "site"}
-        What the record is.
+    kind : {"person", "building", "site", "footprint"}
+        What the record is (a footprint: a map feature, record ``feature/<index>``).
     code : LeftOutReasonCode
         Why it was left out.
     params : dict of str to str
@@ -360,7 +388,7 @@ class LeftOut(FrozenModel):
     """
 
     record: str = Field(min_length=1, max_length=200)
-    kind: Literal["person", "building", "site"]
+    kind: Literal["person", "building", "site", "footprint"]
     code: LeftOutReasonCode
     params: dict[str, str] = Field(default_factory=dict)
 

@@ -3,12 +3,15 @@
 * Files: JSON and formula-safe CSV, written atomically (several files together with
   :func:`write_texts`: all or none).
 * Import: :func:`import_community` builds an organisation model from an app's tables (CSV,
-  JSON or row mappings), all or nothing, with per-row errors (:class:`TableImportError`).
+  JSON or row mappings), all or nothing, with per-row errors (:class:`TableImportError`);
+  :func:`import_footprints` adds buildings from map footprints (GeoJSON polygons), their
+  households estimated and marked so, every feature placed or reported.
 * The three lists (published as tables in practice): :func:`import_lists` reads needs,
   resources and projects from CSV, JSON or rows, all or nothing, with per-row errors;
   :func:`export_lists` writes formula-safe CSV, personal data masked by default.
 * Coordinates: :func:`gcj02_to_wgs84` and :func:`wgs84_to_gcj02` convert the datum of
-  Chinese web maps at the boundary; commgov keeps WGS84 inside.
+  Chinese web maps at the boundary (all systems and the one ``crs`` option:
+  :mod:`commgov.crs`); commgov keeps WGS84 inside.
 * Exports: :func:`record_schemas` (JSON Schema of every record), :func:`export_json` (the
   model, masked, optionally pseudonymised), :func:`to_geojson` (places, RFC 7946) and
   :func:`to_popolo` (organisations, people, posts, memberships).
@@ -37,6 +40,7 @@ from commgov.io._export import (
     to_popolo,
     write_record_schemas,
 )
+from commgov.io._footprints import FootprintImport, import_footprints
 from commgov.io._import import (
     IMPORT_TABLES,
     CommunityImport,
@@ -65,6 +69,7 @@ __all__ = [
     "MASK",
     "MIN_KEY_BYTES",
     "CommunityImport",
+    "FootprintImport",
     "PersonalData",
     "TableImportError",
     "TableIssue",
@@ -77,6 +82,7 @@ __all__ = [
     "formula_safe",
     "gcj02_to_wgs84",
     "import_community",
+    "import_footprints",
     "import_lists",
     "in_china_box",
     "json_text",

@@ -29,10 +29,15 @@ class Provenance(FrozenModel):
         :mod:`commgov.datasets`) or ``imported`` (from a user's tables).
     reference : str
         The table, generator and seed, or import batch it comes from.
+    estimated : tuple of str
+        The record's fields that are estimates, not counts or measurements (``("floors",
+        "counts")`` for a building whose households were estimated from its footprint);
+        empty, and not written, when nothing is estimated.
     """
 
     source: Source
     reference: str = ""
+    estimated: tuple[str, ...] = Field(default=(), exclude_if=lambda v: not v)
 
 
 class Record(FrozenRecord):
