@@ -176,7 +176,8 @@ def _solve_network(
     snode = s_base + rank[s_first]
     del s_first
     rank[d_new] = np.arange(len(d_new), dtype=np.int64)
-    dnode_s = d_base + rank[d_first[s_new]]  # the (vol, day) node of each (vol, slot) node
+    dnode_s_rank = rank[d_first[s_new]]  # the (vol, day) node of each (vol, slot) node
+    dnode_s = d_base + dnode_s_rank
     dnode_d = d_base + rank[d_first[d_new]]
     del d_first, rank
     tnodes = 2 + np.arange(n_tasks, dtype=np.int64)
@@ -196,6 +197,7 @@ def _solve_network(
         dtype=np.int32,
         casting="same_kind",
     )
+    s_pairs = np.bincount(snode - s_base, minlength=len(s_new))  # pairs into each (vol, slot)
     del snode, dnode_s, dnode_d
     caps = np.concatenate(
         (
@@ -256,10 +258,52 @@ def _solve_network(
     _log.debug("matching network: %d nodes, %d arcs, max cost %d", n_nodes, n_arcs, max_cost)
     check_size("matching: flow network arcs", n_arcs, MAX_ARCS, _SPLIT)
     _check_cost_range(max_cost, n_nodes)
+    if not even and vol_cap is None:
+        t_part = _parts(prep, pt, pv, s_new, d_new, s_pairs, dnode_s_rank, cap_slot, cap_day)
+        if t_part is not None:
+            t_part, s_part, d_part = t_part
+            # arcs of a redundant day node go straight to the sink; the node is left out
+            s_arc = 2 * n_tasks + n_pairs + np.arange(len(s_new), dtype=np.int64)
+            ends[s_arc[d_part[dnode_s_rank] < 0]] = 1
+            arc_part = np.concatenate((t_part, t_part, t_part[pt], s_part, d_part))
+            node_part = np.concatenate((np.full(2, -1), t_part, s_part, d_part))
+            flows = np.zeros(n_arcs, dtype=bool)
+            total = 0
+            for arcs, nodes in _split(arc_part, node_part):
+                local = np.empty(n_nodes, dtype=np.int64)
+                local[:2] = (0, 1)
+                local[nodes] = 2 + np.arange(len(nodes), dtype=np.int64)
+                n_part = int(np.count_nonzero(nodes < 2 + n_tasks))
+                f, c = _run_flow(
+                    local[starts[arcs]],
+                    local[ends[arcs]],
+                    caps[arcs],
+                    costs[arcs],
+                    2 + len(nodes),
+                    n_part,
+                )
+                flows[arcs] = f
+                total += c
+            return flows[pair_arc], total
+    del dnode_s_rank
+    flows, total = _run_flow(starts, ends, caps, costs, n_nodes, n_tasks, pair_arc)
+    return flows, total
+
+
+def _run_flow(
+    starts: Any, ends: Any, caps: Any, costs: Any, n_nodes: int, n_tasks: int, arcs: Any = None
+) -> tuple[Any, int]:
+    """One OR-Tools solve: node 0 supplies ``n_tasks`` units to node 1; return (flow > 0 on
+    ``arcs``, every arc when ``None``; the optimal cost)."""
+    import numpy as np
     from ortools.graph.python import min_cost_flow
 
+    n_arcs = len(starts)
+    max_cost = int(np.abs(costs).max()) if n_arcs else 0
     smcf = min_cost_flow.SimpleMinCostFlow()
-    smcf.add_arcs_with_capacity_and_unit_cost(starts, ends, caps, costs)
+    smcf.add_arcs_with_capacity_and_unit_cost(
+        np.asarray(starts, dtype=np.int32), np.asarray(ends, dtype=np.int32), caps, costs
+    )
     del starts, ends, caps, costs
     supplies = np.zeros(n_nodes, dtype=np.int64)
     supplies[0] = n_tasks
@@ -276,7 +320,88 @@ def _solve_network(
         )
     if status != smcf.OPTIMAL:
         raise SolverError(f"SimpleMinCostFlow returned status {status} on the matching network")
-    return np.asarray(smcf.flows(pair_arc)) > 0, int(smcf.optimal_cost())
+    if arcs is None:
+        arcs = np.arange(n_arcs, dtype=np.int64)
+    return np.asarray(smcf.flows(arcs)) > 0, int(smcf.optimal_cost())
+
+
+def _parts(
+    prep: Prepared,
+    pt: Any,
+    pv: Any,
+    s_new: Any,
+    d_new: Any,
+    s_pairs: Any,
+    d_of_s: Any,
+    cap_slot: Any,
+    cap_day: Any,
+) -> tuple[Any, Any, Any] | None:
+    """Independent parts of the ``min_cost`` network, or ``None`` when there is only one.
+
+    A (volunteer, day) node is *redundant* when its day capacity is at least the most its
+    (volunteer, slot) nodes can pass (each at most its slot capacity and its pair count):
+    its arc never binds and it can be left out. Slots are then joined only through the
+    day nodes that are not redundant (union–find over slots), and each class of joined
+    slots is a part: the network is the disjoint union of the parts (source and sink
+    aside), so solving each part alone gives an optimum of the whole.
+
+    Returns the part of each task, of each (volunteer, slot) node and of each (volunteer,
+    day) node (-1: redundant, left out), in the node orders of :func:`_solve_network`.
+    """
+    import numpy as np
+
+    n_slots = len(prep.slot_keys)
+    if n_slots < 2:
+        return None
+    s_slot = prep.t_slot[pt[s_new]]
+    bound = np.minimum(cap_slot[pv[s_new]], s_pairs)
+    d_most = np.zeros(len(d_new), dtype=np.int64)
+    np.add.at(d_most, d_of_s, bound)
+    binding = d_most > cap_day[pv[d_new]]
+    root = list(range(n_slots))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    if binding.any():
+        first = np.full(len(d_new), n_slots, dtype=np.int64)
+        np.minimum.at(first, d_of_s, s_slot)
+        on = binding[d_of_s]
+        edges = np.unique(first[d_of_s[on]] * n_slots + s_slot[on])
+        for a, b in zip((edges // n_slots).tolist(), (edges % n_slots).tolist(), strict=True):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                root[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(i) for i in range(n_slots)], dtype=np.int64)
+    _, slot_part = np.unique(roots, return_inverse=True)
+    slot_part = slot_part.reshape(-1)
+    if int(slot_part.max()) == 0:
+        return None
+    t_part = slot_part[prep.t_slot]
+    s_part = slot_part[s_slot]
+    d_part = np.full(len(d_new), -1, dtype=np.int64)
+    d_part[d_of_s[binding[d_of_s]]] = s_part[binding[d_of_s]]
+    return t_part, s_part, d_part
+
+
+def _split(arc_part: Any, node_part: Any) -> Any:
+    """For each part in order, its arcs and its nodes (both in increasing index order)."""
+    import numpy as np
+
+    n_parts = int(node_part.max()) + 1
+    if n_parts <= 16:  # a pass per part beats a sort for a few parts
+        for k in range(n_parts):
+            yield np.nonzero(arc_part == k)[0], np.nonzero(node_part == k)[0]
+        return
+    a_order = np.argsort(arc_part, kind="stable")
+    a_cut = np.searchsorted(arc_part[a_order], np.arange(n_parts + 1))
+    n_order = np.argsort(node_part, kind="stable")
+    n_cut = np.searchsorted(node_part[n_order], np.arange(n_parts + 1))
+    for k in range(n_parts):
+        yield a_order[a_cut[k] : a_cut[k + 1]], n_order[n_cut[k] : n_cut[k + 1]]
 
 
 def _chosen(keep: Any, kp_t: Any, flows: Any) -> dict[int, int]:
