@@ -234,6 +234,7 @@ class _PairFinder:
                 if lo >= hi:
                     continue
                 cand = np.arange(lo, hi, dtype=np.int64)
+                lon_cut = False
                 phi_max = max(abs(lat_lo), abs(lat_hi))
                 if phi_max < 89.0:
                     arg = math.sin(reach_rad / 2) / math.cos(math.radians(phi_max))
@@ -243,11 +244,19 @@ class _PairFinder:
                         lon_hi = float(t_lon[sl].max()) + lon_half
                         if lon_half < 180.0 and lon_lo >= -180.0 and lon_hi <= 180.0:
                             cand = cand[(v_lon[cand] >= lon_lo) & (v_lon[cand] <= lon_hi)]
+                            lon_cut = True
                 if len(cand) == 0:
                     continue
+                # in volunteer index order, so each task's pairs come out sorted
+                cand = cand[np.argsort(v_idx[cand], kind="stable")]
                 ok = v_level[cand][None, :] >= t_lvl[sl][:, None]
                 if available_only:
                     ok &= avail[v_idx[cand]][:, t_slot[tis[sl]]].T
+                # the latitude band per pair (and the longitude band when cut), before any
+                # distance is computed
+                ok &= np.abs(v_lat[cand][None, :] - t_lat[sl][:, None]) <= half
+                if lon_cut:
+                    ok &= np.abs(v_lon[cand][None, :] - t_lon[sl][:, None]) <= lon_half
                 r, c = np.nonzero(ok)
                 if len(r) == 0:
                     continue
@@ -262,11 +271,7 @@ class _PairFinder:
         if not outs:
             z = np.zeros(0, dtype=np.int64)
             return _Pairs(z, z, z, z, np.zeros(0, dtype=bool))
-        pt = np.concatenate([o[0] for o in outs])
-        pv = np.concatenate([o[1] for o in outs])
-        pd = np.concatenate([o[2] for o in outs])
-        order = np.argsort(pt * max(len(self.vols), 1) + pv)  # (task, volunteer), no ties
-        pt, pv, pd = pt[order], pv[order], pd[order]
+        pt, pv, pd = _task_order([o[0] for o in outs], [o[1] for o in outs], [o[2] for o in outs])
         rank = self._scope_ranks(pt, pv)
         keep = rank != _NO_SCOPE
         pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
@@ -326,6 +331,26 @@ class _PairFinder:
         approx = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * self.detour
         close = candidates[approx <= approx.min() + 2.0]
         return min(travel_distance_m(task, vols[int(i)], self.detour) for i in close)
+
+
+def _task_order(ts: list[Any], vs: list[Any], ds: list[Any]) -> tuple[Any, Any, Any]:
+    """Concatenate pieces whose pairs come in runs, one run per task (all of a task's pairs,
+    in volunteer order, in one piece), into (task, volunteer) order: linear time."""
+    import numpy as np
+
+    pt = np.concatenate(ts)
+    pv = np.concatenate(vs)
+    pd = np.concatenate(ds)
+    if len(pt) == 0:
+        return pt, pv, pd
+    start = np.concatenate(([0], np.flatnonzero(pt[1:] != pt[:-1]) + 1))
+    length = np.diff(np.concatenate((start, [len(pt)])))
+    by_task = np.argsort(pt[start], kind="stable")
+    length = length[by_task]
+    order = np.arange(len(pt), dtype=np.int64) + np.repeat(
+        start[by_task] - (np.cumsum(length) - length), length
+    )
+    return pt[order], pv[order], pd[order]
 
 
 class _Facts(NamedTuple):
