@@ -32,7 +32,7 @@ cost-scaling push–relabel ``SimpleMinCostFlow``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from commgov._control import SolveControl
 from commgov._redact import get_logger
@@ -184,6 +184,24 @@ def _solve_network(
     cap_slot = np.array([v.capacity_per_slot for v in vols], dtype=np.int64)
     cap_day = np.array([v.capacity_per_day for v in vols], dtype=np.int64)
     n_arcs = 2 * n_tasks + n_pairs + len(s_new) + len(d_new)
+    if not even and vol_cap is None:
+        unserved_cost = np.asarray(unserved_cost, dtype=np.int64)
+        pair_cost = np.asarray(pair_cost, dtype=np.int64)
+        max_cost = max(
+            int(np.abs(unserved_cost).max(initial=0)), int(np.abs(pair_cost).max(initial=0))
+        )
+        check_size("matching: flow network arcs", n_arcs, MAX_ARCS, _SPLIT)
+        _check_cost_range(max_cost, n_nodes)
+        s_rank = snode - s_base  # the (vol, slot) node of each pair, from 0
+        s_pairs = np.bincount(s_rank, minlength=len(s_new))  # pairs into each (vol, slot)
+        parts = _parts(prep, pt, pv, s_new, d_new, s_pairs, dnode_s_rank, cap_slot, cap_day)
+        if parts is not None:
+            del snode, dnode_s, dnode_d, tnodes, s_pairs
+            net = _Net(
+                pt, s_rank, s_new, d_new, dnode_s_rank, cap_slot[pv[s_new]], cap_day[pv[d_new]]
+            )
+            return _solve_parts(net, parts, unserved_cost, unserved_cap, pair_cost)
+        del s_rank, s_pairs
     pair_arc = 2 * n_tasks + np.arange(n_pairs, dtype=np.int64)
     day_arc = 2 * n_tasks + n_pairs + len(s_new) + np.arange(len(d_new), dtype=np.int64)
     # node ids fit int32 (MAX_ARCS), the type OR-Tools takes
@@ -197,7 +215,6 @@ def _solve_network(
         dtype=np.int32,
         casting="same_kind",
     )
-    s_pairs = np.bincount(snode - s_base, minlength=len(s_new))  # pairs into each (vol, slot)
     del snode, dnode_s, dnode_d
     caps = np.concatenate(
         (
@@ -258,33 +275,6 @@ def _solve_network(
     _log.debug("matching network: %d nodes, %d arcs, max cost %d", n_nodes, n_arcs, max_cost)
     check_size("matching: flow network arcs", n_arcs, MAX_ARCS, _SPLIT)
     _check_cost_range(max_cost, n_nodes)
-    if not even and vol_cap is None:
-        t_part = _parts(prep, pt, pv, s_new, d_new, s_pairs, dnode_s_rank, cap_slot, cap_day)
-        if t_part is not None:
-            t_part, s_part, d_part = t_part
-            # arcs of a redundant day node go straight to the sink; the node is left out
-            s_arc = 2 * n_tasks + n_pairs + np.arange(len(s_new), dtype=np.int64)
-            ends[s_arc[d_part[dnode_s_rank] < 0]] = 1
-            arc_part = np.concatenate((t_part, t_part, t_part[pt], s_part, d_part))
-            node_part = np.concatenate((np.full(2, -1), t_part, s_part, d_part))
-            flows = np.zeros(n_arcs, dtype=bool)
-            total = 0
-            for arcs, nodes in _split(arc_part, node_part):
-                local = np.empty(n_nodes, dtype=np.int64)
-                local[:2] = (0, 1)
-                local[nodes] = 2 + np.arange(len(nodes), dtype=np.int64)
-                n_part = int(np.count_nonzero(nodes < 2 + n_tasks))
-                f, c = _run_flow(
-                    local[starts[arcs]],
-                    local[ends[arcs]],
-                    caps[arcs],
-                    costs[arcs],
-                    2 + len(nodes),
-                    n_part,
-                )
-                flows[arcs] = f
-                total += c
-            return flows[pair_arc], total
     del dnode_s_rank
     flows, total = _run_flow(starts, ends, caps, costs, n_nodes, n_tasks, pair_arc)
     return flows, total
@@ -387,21 +377,98 @@ def _parts(
     return t_part, s_part, d_part
 
 
-def _split(arc_part: Any, node_part: Any) -> Any:
-    """For each part in order, its arcs and its nodes (both in increasing index order)."""
+class _Net(NamedTuple):
+    """The ``min_cost`` network of :func:`_solve_network` by its pieces (indexes from 0)."""
+
+    pt: Any  # task of each pair
+    s_rank: Any  # (vol, slot) node of each pair
+    s_new: Any  # first pair of each (vol, slot) node
+    d_new: Any  # first pair of each (vol, day) node
+    d_of_s: Any  # (vol, day) node of each (vol, slot) node
+    s_cap: Any  # slot capacity of each (vol, slot) node
+    d_cap: Any  # day capacity of each (vol, day) node
+
+
+def _groups(part: Any, n_parts: int) -> tuple[Any, Any]:
+    """Indexes grouped by part (increasing inside a part), and where each part starts."""
     import numpy as np
 
-    n_parts = int(node_part.max()) + 1
-    if n_parts <= 16:  # a pass per part beats a sort for a few parts
-        for k in range(n_parts):
-            yield np.nonzero(arc_part == k)[0], np.nonzero(node_part == k)[0]
-        return
-    a_order = np.argsort(arc_part, kind="stable")
-    a_cut = np.searchsorted(arc_part[a_order], np.arange(n_parts + 1))
-    n_order = np.argsort(node_part, kind="stable")
-    n_cut = np.searchsorted(node_part[n_order], np.arange(n_parts + 1))
+    small = np.int16 if n_parts < 2**15 else np.int64  # int16: a linear radix sort
+    order = np.argsort(part.astype(small), kind="stable")
+    return order, np.searchsorted(part[order], np.arange(n_parts + 1))
+
+
+def _solve_parts(
+    net: _Net, parts: tuple[Any, Any, Any], unserved_cost: Any, unserved_cap: Any, pair_cost: Any
+) -> tuple[Any, int]:
+    """Solve each part of the network alone; return (flow > 0 per pair, total optimal cost).
+
+    A part's network is the whole network's restricted to its tasks, pairs and nodes, arcs
+    in the same order, nodes numbered in the same order (source 0, sink 1, tasks, (volunteer,
+    slot) nodes, binding (volunteer, day) nodes); the arc of a (volunteer, slot) node whose day
+    node is redundant goes to the sink. Each part's arrays are built alone, so the memory of
+    the whole network is never allocated at once.
+    """
+    import numpy as np
+
+    t_part, s_part, d_part = parts
+    n_parts = int(t_part.max()) + 1
+    n_tasks = len(t_part)
+    pt = net.pt
+    t_order, t_cut = _groups(t_part, n_parts)
+    p_order, p_cut = _groups(t_part[pt], n_parts)
+    s_order, s_cut = _groups(s_part, n_parts)
+    binding = d_part >= 0
+    d_order, d_cut = _groups(np.where(binding, d_part, n_parts), n_parts + 1)
+    local = np.zeros(n_tasks, dtype=np.int64)
+    s_local = np.zeros(len(s_part), dtype=np.int64)
+    d_local = np.ones(len(d_part), dtype=np.int64)  # redundant: the sink
+    flows = np.zeros(len(pt), dtype=bool)
+    total = 0
     for k in range(n_parts):
-        yield a_order[a_cut[k] : a_cut[k + 1]], n_order[n_cut[k] : n_cut[k + 1]]
+        tk = t_order[t_cut[k] : t_cut[k + 1]]
+        pk = p_order[p_cut[k] : p_cut[k + 1]]
+        sk = s_order[s_cut[k] : s_cut[k + 1]]
+        dk = d_order[d_cut[k] : d_cut[k + 1]]
+        n_t, n_s, n_d = len(tk), len(sk), len(dk)
+        local[tk] = 2 + np.arange(n_t, dtype=np.int64)
+        s_local[sk] = 2 + n_t + np.arange(n_s, dtype=np.int64)
+        d_local[dk] = 2 + n_t + n_s + np.arange(n_d, dtype=np.int64)
+        tl = local[tk]
+        starts = np.concatenate(
+            (np.zeros(n_t, np.int64), tl, local[pt[pk]], s_local[sk], d_local[dk])
+        )
+        ends = np.concatenate(
+            (
+                tl,
+                np.ones(n_t, np.int64),
+                s_local[net.s_rank[pk]],
+                d_local[net.d_of_s[sk]],
+                np.ones(n_d, np.int64),
+            )
+        )
+        caps = np.concatenate(
+            (
+                np.ones(n_t, np.int64),
+                np.asarray(unserved_cap, dtype=np.int64)[tk],
+                np.ones(len(pk), np.int64),
+                net.s_cap[sk],
+                net.d_cap[dk],
+            )
+        )
+        costs = np.concatenate(
+            (
+                np.zeros(n_t, np.int64),
+                unserved_cost[tk],
+                pair_cost[pk],
+                np.zeros(n_s + n_d, np.int64),
+            )
+        )
+        pair_arcs = 2 * n_t + np.arange(len(pk), dtype=np.int64)
+        f, c = _run_flow(starts, ends, caps, costs, 2 + n_t + n_s + n_d, n_t, pair_arcs)
+        flows[pk] = f
+        total += c
+    return flows, total
 
 
 def _chosen(keep: Any, kp_t: Any, flows: Any) -> dict[int, int]:
