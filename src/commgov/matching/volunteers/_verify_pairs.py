@@ -92,25 +92,22 @@ class _PairFinder:
         slot_ix: dict[tuple[datetime, datetime], int] = {}
         rep: list[Task] = []
         t_slot: list[int] = []
-        lat: list[float] = []
-        lon: list[float] = []
-        lvl: list[int] = []
-        codes: list[int] = []
-        key_code: dict[tuple[str | None, str | None, str | None], int] = {}
-        for t in self.tasks:  # one pass over the tasks
+        for t in self.tasks:
             key = (t.window.start, t.window.end)
             si = slot_ix.get(key)
             if si is None:
                 si = slot_ix[key] = len(rep)
                 rep.append(t)
             t_slot.append(si)
-            loc = t.location
-            lat.append(loc.lat)
-            lon.append(loc.lon)
-            lvl.append(t.min_level)
-            codes.append(
-                key_code.setdefault((t.building_id, t.compound_id, t.community_id), len(key_code))
-            )
+        locs = [t.location for t in self.tasks]
+        lat = [loc.lat for loc in locs]
+        lon = [loc.lon for loc in locs]
+        lvl = [t.min_level for t in self.tasks]
+        key_code: dict[tuple[str | None, str | None, str | None], int] = {}
+        codes = [
+            key_code.setdefault((t.building_id, t.compound_id, t.community_id), len(key_code))
+            for t in self.tasks
+        ]
         self.slot_rep = rep
         self.t_slot = np.array(t_slot, dtype=np.int64)
         day_ix: dict[date, int] = {}
@@ -145,14 +142,28 @@ class _PairFinder:
 
     @property
     def avail(self) -> Any:
-        """Boolean (volunteer, slot): :func:`is_available` of the slot's window."""
+        """Boolean (volunteer, slot): :func:`is_available` of the slot's window.
+
+        The predicate reads only the volunteer's ``availability``: it is called once per slot
+        and distinct list of availability windows, on the first volunteer having that list.
+        """
         if self._avail is None:
             np = self.np
-            out = np.zeros((len(self.vols), len(self.slot_rep)), dtype=bool)
+            pattern: dict[tuple[tuple[datetime, datetime], ...], int] = {}
+            first: list[Volunteer] = []
+            of_vol = np.empty(len(self.vols), dtype=np.int64)
             for vi, vol in enumerate(self.vols):
-                for si, rep in enumerate(self.slot_rep):
-                    out[vi, si] = is_available(rep, vol)
-            self._avail = out
+                key = tuple((w.start, w.end) for w in vol.availability)
+                k = pattern.get(key)
+                if k is None:
+                    k = pattern[key] = len(first)
+                    first.append(vol)
+                of_vol[vi] = k
+            table = np.array(
+                [[is_available(rep, vol) for rep in self.slot_rep] for vol in first],
+                dtype=bool,
+            ).reshape(len(first), len(self.slot_rep))
+            self._avail = table[of_vol]
         return self._avail
 
     def _ranks_for_key(self, task: Task) -> Any:
@@ -361,6 +372,8 @@ class _Facts(NamedTuple):
     dist: list[int]  # exact travel_distance_m
     avail: list[bool]  # is_available
     penalty: list[int]  # scope penalty per rank (SCOPE_ORDER)
+    t: Any = None  # task index of each pair (numpy)
+    v: Any = None  # volunteer index of each pair (numpy)
 
 
 def _match_facts(
@@ -394,4 +407,4 @@ def _match_facts(
     else:
         dist, avail = [], []
     pen = problem.scope_penalties
-    return _Facts(skill, rank, dist, avail, [pen.of(level) for level in SCOPE_ORDER])
+    return _Facts(skill, rank, dist, avail, [pen.of(level) for level in SCOPE_ORDER], tt, vv)
