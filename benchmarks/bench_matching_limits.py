@@ -3,7 +3,7 @@
 Usage::
 
     PYTHONPATH=src python benchmarks/bench_matching_limits.py [--scale district] [--seed 0]
-        [--households 100000] [--before HEAD] [--time-limit 0.05]
+        [--households 100000] [--before HEAD] [--time-limit 0.05] [--only cli,verify,...]
 
 Prints, each measured in a fresh process (CPU = user + system seconds), for the working tree
 ("after") and, with ``--before REV``, for the ``src`` tree of a git revision extracted with
@@ -20,6 +20,9 @@ Prints, each measured in a fresh process (CPU = user + system seconds), for the 
   (targets ≤ 1 s, ≤ 100 MB);
 * ``match_volunteers(time_limit_s=--time-limit)`` on the instance: seconds to return, status,
   and the excess over the limit (target: ≤ limit + 1 s).
+
+With ``--before``, the last lines are the ratios after / before of each figure measured in
+both trees (below 1: faster or smaller). ``--only`` keeps a subset of the measurements.
 """
 
 from __future__ import annotations
@@ -131,37 +134,56 @@ def _run(kind: str, arg: str, src: str | None = None) -> dict[str, float]:
     return json.loads(res.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def _report(label: str, path: Path, args: argparse.Namespace, src: str | None, ref: float) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        cli = _cpu([sys.executable, "-m", "commgov", "match", str(path), "--out", tmp], src)
-    print(
-        f"[{label}] {path.name}: commgov match CPU {cli:.2f} s / reference {ref:.2f} s = "
-        f"{cli / ref:.2f}x (target <= 1.3x)"
-    )
-    v = _run("verify", str(path), src)
-    print(
-        f"[{label}] is_valid_assignment {v['verify_s']:.2f} s = "
-        f"{v['verify_s'] / v['solve_s']:.0%} of the solve ({v['solve_s']:.2f} s) "
-        "(target <= 0.6 s)"
-    )
-    if args.households:
+#: The measurements ``--only`` may name.
+PARTS = ("cli", "verify", "community", "guard", "limit")
+
+
+def _report(
+    label: str, path: Path, args: argparse.Namespace, src: str | None, ref: float
+) -> dict[str, float]:
+    """Print one tree's figures; return them by name (for the after/before ratios)."""
+    only = set(args.only.split(",")) if args.only else set(PARTS)
+    out: dict[str, float] = {}
+    if "cli" in only:
+        with tempfile.TemporaryDirectory() as tmp:
+            cli = _cpu([sys.executable, "-m", "commgov", "match", str(path), "--out", tmp], src)
+        out["commgov match CPU / reference"] = cli / ref
+        print(
+            f"[{label}] {path.name}: commgov match CPU {cli:.2f} s / reference {ref:.2f} s = "
+            f"{cli / ref:.2f}x (target <= 1.3x)"
+        )
+    if "verify" in only:
+        v = _run("verify", str(path), src)
+        out["is_valid_assignment s"] = v["verify_s"]
+        out["district solve s"] = v["solve_s"]
+        print(
+            f"[{label}] is_valid_assignment {v['verify_s']:.2f} s = "
+            f"{v['verify_s'] / v['solve_s']:.0%} of the solve ({v['solve_s']:.2f} s) "
+            "(target <= 0.6 s)"
+        )
+    if args.households and "community" in only:
         c = _run("community", str(args.households), src)
+        out["community solve s"] = c["solve_s"]
+        out["community peak MiB"] = c["peak_mib"]
         print(
             f"[{label}] one community, {args.households:,} households ({c['tasks']:.0f} tasks x "
             f"{c['volunteers']:.0f} volunteers): {c['solve_s']:.2f} s, peak "
             f"{c['peak_mib']:.0f} MiB, status {c['status']} (targets <= 2 s, <= 1 GB)"
         )
-    g = _run("guard", "8000", src)
-    print(
-        f"[{label}] size guard, 8,000 x 8,000 dense: refused in {g['guard_s']:.3f} s, traced "
-        f"growth {g['guard_mib']:.1f} MiB (targets <= 1 s, <= 100 MB)"
-    )
-    lim = _run(f"limit:{args.time_limit}", str(path), src)
-    print(
-        f"[{label}] time_limit_s={args.time_limit}: returned in {lim['limit_s']:.2f} s "
-        f"(excess {lim['limit_s'] - args.time_limit:+.2f} s, target <= +1 s), status "
-        f"{lim['status']}, valid {bool(lim['valid'])}"
-    )
+    if "guard" in only:
+        g = _run("guard", "8000", src)
+        print(
+            f"[{label}] size guard, 8,000 x 8,000 dense: refused in {g['guard_s']:.3f} s, "
+            f"traced growth {g['guard_mib']:.1f} MiB (targets <= 1 s, <= 100 MB)"
+        )
+    if "limit" in only:
+        lim = _run(f"limit:{args.time_limit}", str(path), src)
+        print(
+            f"[{label}] time_limit_s={args.time_limit}: returned in {lim['limit_s']:.2f} s "
+            f"(excess {lim['limit_s'] - args.time_limit:+.2f} s, target <= +1 s), status "
+            f"{lim['status']}, valid {bool(lim['valid'])}"
+        )
+    return out
 
 
 def main() -> None:
@@ -171,6 +193,9 @@ def main() -> None:
     ap.add_argument("--households", type=int, default=100_000, help="0 to skip")
     ap.add_argument("--before", default=None, help="git revision to compare with (e.g. HEAD)")
     ap.add_argument("--time-limit", type=float, default=0.05)
+    ap.add_argument(
+        "--only", default="", help=f"comma-separated subset of {','.join(PARTS)} (default all)"
+    )
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -179,6 +204,7 @@ def main() -> None:
     path = ensure_instance(args.scale, args.seed)
     ref = _cpu([sys.executable, str(HERE / "reference_mcf.py"), str(path)])
     here = str(HERE.parent / "src")
+    before: dict[str, float] = {}
     if args.before:
         with tempfile.TemporaryDirectory() as old:
             archive = subprocess.run(
@@ -187,8 +213,12 @@ def main() -> None:
                 capture_output=True,
             ).stdout
             subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
-            _report(f"before {args.before}", path, args, str(Path(old) / "src"), ref)
-    _report("after", path, args, here, ref)
+            before = _report(f"before {args.before}", path, args, str(Path(old) / "src"), ref)
+    after = _report("after", path, args, here, ref)
+    if args.before:
+        for name, value in after.items():
+            if before.get(name):
+                print(f"after / before {args.before}, {name}: {value / before[name]:.2f}")
 
 
 if __name__ == "__main__":

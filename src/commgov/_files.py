@@ -33,6 +33,12 @@ def formula_safe(value: Any) -> str:
     >>> formula_safe(-3)
     '-3'
     """
+    kind = type(value)
+    if kind is str:  # the common cells first (a CSV export writes hundreds of thousands)
+        text: str = value
+        return "'" + text if text.startswith(_FORMULA_START) else text
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):

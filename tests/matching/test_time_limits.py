@@ -189,6 +189,7 @@ def _small_blocks(real: Any) -> Any:
         avail: Any,
         detour: float,
         limit: float,
+        scope: Any,
         ctl: Any = None,
     ) -> Any:
         import numpy as np
@@ -198,12 +199,15 @@ def _small_blocks(real: Any) -> Any:
             if ctl is not None and ctl.should_stop():
                 raise _pairs._Stopped
             sub = tasks[b : b + 8]
-            t, v, d = real(sub, vols, cand, t_slot[b : b + 8], avail, detour, limit, None)
-            outs.append((t + b, v, d))
-        pt = np.concatenate([o[0] for o in outs]) if outs else np.zeros(0, np.int64)
-        pv = np.concatenate([o[1] for o in outs]) if outs else np.zeros(0, np.int64)
-        pd = np.concatenate([o[2] for o in outs]) if outs else np.zeros(0, np.int64)
-        return pt, pv, pd
+            sub_scope = _pairs._ScopeCodes(sub, vols)
+            t, v, d, lv = real(
+                sub, vols, cand, t_slot[b : b + 8], avail, detour, limit, sub_scope, None
+            )
+            outs.append((t + b, v, d, lv))
+        return tuple(
+            np.concatenate([o[k] for o in outs]) if outs else np.zeros(0, np.int64)
+            for k in range(4)
+        )
 
     return run
 

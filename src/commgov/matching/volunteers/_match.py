@@ -180,7 +180,9 @@ def match_volunteers(
     -----
     Listing the eligible pairs is O(T·V_near) for T tasks and the volunteers of a latitude
     band around each; the min-cost flow (cost-scaling push–relabel) is O(n²·m·log(n·C)) in
-    the worst case for n nodes, m arcs and largest cost C, near-linear in practice; deferred
+    the worst case for n nodes, m arcs and largest cost C, near-linear in practice (for
+    ``min_cost`` solved part by part: slots joined by no binding day capacity are separate
+    networks); deferred
     acceptance is O(P log P) for P eligible pairs; CP-SAT is exponential in the worst case and
     stops on its deterministic budget.
 

@@ -154,9 +154,10 @@ def _availability(vols: list[Volunteer], slot_keys: list[Slot]) -> Any:
 
 def _lon_window(
     lons: Any, max_abs_lat: float, half: float, hav_max: float
-) -> tuple[float, float] | None:
+) -> tuple[float, float, float] | None:
     """A longitude window (centre, half-width in degrees) holding every point within reach of
-    a block of tasks, or ``None`` when no useful cut exists (near a pole, or too wide).
+    a block of tasks, and the reach in longitude of each task (degrees), or ``None`` when no
+    useful cut exists (near a pole, or too wide).
 
     From hav(d/R) = hav(Δφ) + cos φ₁ cos φ₂ hav(Δλ) ≥ c² hav(Δλ), with c the least cosine of
     the latitudes involved: d within reach implies hav(Δλ) ≤ hav_max / c².
@@ -171,7 +172,7 @@ def _lon_window(
     lo, hi = float(lons.min()), float(lons.max())
     if hi - lo + 2.0 * dlon >= 360.0:
         return None
-    return (lo + hi) / 2.0, (hi - lo) / 2.0 + dlon
+    return (lo + hi) / 2.0, (hi - lo) / 2.0 + dlon, dlon
 
 
 class _Stopped(Exception):  # noqa: N818 - a signal, not an error
@@ -186,16 +187,21 @@ def _eligible_pairs(
     avail: Any,
     detour: float,
     limit: float,
+    scope: _ScopeCodes,
     ctl: SolveControl | None = None,
-) -> tuple[Any, Any, Any]:
-    """Every eligible (task index, volunteer index, distance_m), sorted by task then volunteer.
+) -> tuple[Any, Any, Any, Any]:
+    """Every eligible (task index, volunteer index, distance_m, scope rank), sorted by task then
+    volunteer.
 
     Candidates are skilled volunteers in a latitude band around a block of tasks (the same
     conservative bound as :meth:`_Candidates.near`). Distances are computed vectorised with the
     formula of :func:`commgov.types.haversine_m`; wherever ``x + 0.5`` (``x`` the unrounded
     distance) lies within a relative 1e-9 of an integer, so that a last-bit difference between
     numpy's and libm's transcendental functions could change the rounding, the distance is
-    recomputed with :func:`travel_distance_m` itself. Skill levels and availability are exact.
+    recomputed with :func:`travel_distance_m` itself. Skill levels and availability are exact;
+    the scope rank is :meth:`_ScopeCodes.level`, out-of-scope pairs are left out. Every array
+    the size of the pairs is allocated once (the blocks' pieces are placed into it), so
+    listing millions of pairs does not touch several times their memory.
     ``ctl`` is asked before each block of tasks; :class:`_Stopped` is raised once it says stop.
     """
     import numpy as np
@@ -203,6 +209,8 @@ def _eligible_pairs(
     out_t: list[Any] = []
     out_v: list[Any] = []
     out_d: list[Any] = []
+    out_l: list[Any] = []
+    counts = np.zeros(len(tasks), dtype=np.int64)
     half = math.degrees((limit + 1.0) / (EARTH_RADIUS_M * detour))
     by_skill: dict[str, list[int]] = defaultdict(list)
     for ti, task in enumerate(tasks):
@@ -244,13 +252,20 @@ def _eligible_pairs(
             sub = np.arange(lo, hi)
             lon_cut = _lon_window(t_lon_deg[tb], float(np.abs(b_lat).max()), half, hav_max)
             if lon_cut is not None:
-                centre, reach = lon_cut
+                centre, reach, dlon = lon_cut
                 diff = (v_lon_deg[v_idx[sub]] - centre + 180.0) % 360.0 - 180.0
                 sub = sub[np.abs(diff) <= reach]
                 if len(sub) == 0:
                     continue
+            # candidates in volunteer index order: the pairs of a task come out sorted
+            sub = sub[np.argsort(v_idx[sub], kind="stable")]
             vb = v_idx[sub]
             ok = (v_level[sub][None, :] >= t_level[tb][:, None]) & avail[vb][:, t_slot[tb]].T
+            # the same bounds per pair, so far-off pairs of a wide block are not computed
+            ok &= np.abs(v_lats[sub][None, :] - b_lat[:, None]) <= half
+            if lon_cut is not None:
+                diff = (v_lon_deg[vb][None, :] - t_lon_deg[tb][:, None] + 180.0) % 360.0 - 180.0
+                ok &= np.abs(diff) <= dlon
             r, c = np.nonzero(ok)
             if len(r) == 0:
                 continue
@@ -273,17 +288,37 @@ def _eligible_pairs(
             for k in unsure.tolist():
                 d_int[k] = travel_distance_m(tasks[int(tt[k])], vols[int(vv[k])], detour)
             fin = d_int <= limit
-            out_t.append(tt[fin])
-            out_v.append(vv[fin])
-            out_d.append(d_int[fin])
-    if not out_t:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    pt = np.concatenate(out_t)
-    pv = np.concatenate(out_v)
-    pd = np.concatenate(out_d)
-    order = np.lexsort((pv, pt))
-    return pt[order], pv[order], pd[order]
+            tt, vv, d_int = tt[fin], vv[fin], d_int[fin]
+            rank = scope.level(tt, vv)
+            if not scope.trivial:
+                fin = rank >= 0
+                tt, vv, d_int, rank = tt[fin], vv[fin], d_int[fin], rank[fin]
+            if len(tt) == 0:
+                continue
+            out_t.append(tt)
+            out_v.append(vv)
+            out_d.append(d_int)
+            out_l.append(rank)
+            np.add.at(counts, tt, 1)
+    # each task's pairs are one run in one block, sorted by volunteer: place the runs in task
+    # order, linear time (a lexsort of millions of pairs takes seconds)
+    n_pairs = int(counts.sum())
+    pt = np.repeat(np.arange(len(tasks), dtype=np.int64), counts)
+    pv = np.empty(n_pairs, dtype=np.int64)
+    pd = np.empty(n_pairs, dtype=np.int64)
+    pl = np.empty(n_pairs, dtype=np.int64)
+    offset = np.cumsum(counts) - counts
+    while out_t:
+        tt = out_t.pop()
+        cut = np.flatnonzero(tt[1:] != tt[:-1]) + 1
+        run_start = np.zeros(len(tt), dtype=np.int64)
+        run_start[cut] = cut
+        np.maximum.accumulate(run_start, out=run_start)
+        dest = offset[tt] + np.arange(len(tt), dtype=np.int64) - run_start
+        pv[dest] = out_v.pop()
+        pd[dest] = out_d.pop()
+        pl[dest] = out_l.pop()
+    return pt, pv, pd, pl
 
 
 class _ScopeCodes:
@@ -326,7 +361,10 @@ class _ScopeCodes:
         if self.trivial:
             return np.full(len(tt), 2, dtype=np.int64)
         tb = self.t_bld[tt]
-        in_bld = (tb >= 0) & np.isin(vv * self.n_codes + tb, self.bld_keys)
+        if len(self.bld_keys):
+            in_bld = (tb >= 0) & np.isin(vv * self.n_codes + tb, self.bld_keys)
+        else:  # no volunteer serves buildings
+            in_bld = np.zeros(len(tt), dtype=bool)
         tc = self.t_comp[tt]
         same_comp = (tc >= 0) & (tc == self.v_comp[vv])
         tm, vm = self.t_comm[tt], self.v_comm[vv]
@@ -539,14 +577,13 @@ def prepare(
     try:
         if ctl is not None and ctl.should_stop():
             raise _Stopped
-        pt, pv, pd = _eligible_pairs(tasks, vols, cand, t_slot, avail, detour, limit, ctl)
+        pt, pv, pd, pl = _eligible_pairs(
+            tasks, vols, cand, t_slot, avail, detour, limit, scope, ctl
+        )
     except _Stopped:
         complete = False
         pt, pv, pd = _pin_pairs(problem, tasks, vols, detour)
-    pl = scope.level(pt, pv)
-    if not scope.trivial:
-        keep = pl >= 0
-        pt, pv, pd, pl = pt[keep], pv[keep], pd[keep], pl[keep]
+        pl = scope.level(pt, pv)  # pins are validated in scope
     pc = pd + penalty[pl]
     eligible_count = np.bincount(pt, minlength=n_tasks) if n_tasks else np.zeros(0, np.int64)
     v_budget = np.array(

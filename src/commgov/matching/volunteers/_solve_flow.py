@@ -28,6 +28,15 @@ tiers 1, 2 and the loads are optimal, the cost tier only given that load vector.
 Pinned pairs are forced (the task's other arcs and its unserved arc are left out). Method:
 min-cost flow (Ahuja, Magnanti & Orlin, *Network Flows*, 1993), solved by OR-Tools'
 cost-scaling push–relabel ``SimpleMinCostFlow``.
+
+``min_cost`` is solved by independent parts when it can be: a (volunteer, day) node whose
+day capacity is at least what its (volunteer, slot) nodes can pass never binds and is left
+out, and slots joined by no binding day node are separate networks (source and sink aside).
+Each part is solved alone, its arcs and nodes in the whole network's order; the sum of the
+parts' optima is the optimum of the whole (the tiers are sums over the parts). Cost scaling
+is superlinear in practice, so this halves the solve of one large community (one part per
+hour slot). Among equal optima a part may pick another one than the whole network would:
+deterministic, the same objective.
 """
 
 from __future__ import annotations
@@ -36,7 +45,15 @@ from typing import Any
 
 from commgov._control import SolveControl
 from commgov._redact import get_logger
-from commgov.errors import SizeLimitError, SolverError, check_size
+from commgov.errors import SolverError, check_size
+from commgov.matching.volunteers._flow_parts import (
+    _WIDE_CHANGE,
+    _WIDE_WHAT,
+    _Net,
+    _parts,
+    _run_flow,
+    _solve_parts,
+)
 from commgov.matching.volunteers._pairs import _SPLIT, Prepared, estimate_pairs, prepare
 from commgov.matching.volunteers._problem import Assignment, MatchingProblem
 from commgov.matching.volunteers._result import build_assignment, build_stopped
@@ -79,10 +96,6 @@ def flow_fits(ctl: SolveControl, n_arcs: int, n_nodes: int) -> bool:
 
 def _fits(max_cost: int, n_nodes: int) -> bool:
     return max_cost * (n_nodes + 1) < _COST_RANGE
-
-
-_WIDE_WHAT = "matching: cost range of the flow network (max |cost| × nodes, below 2^61)"
-_WIDE_CHANGE = "split the problem (fewer tasks, a smaller max_distance_m or smaller priorities)"
 
 
 def _check_cost_range(max_cost: int, n_nodes: int) -> None:
@@ -137,10 +150,13 @@ def _solve_network(
     even: bool = False,
     even_weight: int = 1,
     vol_cap: Any = None,
+    by_parts: bool = False,
 ) -> tuple[Any, int]:
     """Solve the flow network over the kept pairs; return (flow per kept pair, optimal cost).
 
     ``even`` adds squared-load unit arcs per volunteer; ``vol_cap`` caps each volunteer's total.
+    ``by_parts`` (without ``even`` and ``vol_cap``): solve independent parts one at a time
+    (``_flow_parts.py``; the same optimum, possibly another one among ties).
     """
     import numpy as np
 
@@ -176,13 +192,32 @@ def _solve_network(
     snode = s_base + rank[s_first]
     del s_first
     rank[d_new] = np.arange(len(d_new), dtype=np.int64)
-    dnode_s = d_base + rank[d_first[s_new]]  # the (vol, day) node of each (vol, slot) node
+    dnode_s_rank = rank[d_first[s_new]]  # the (vol, day) node of each (vol, slot) node
+    dnode_s = d_base + dnode_s_rank
     dnode_d = d_base + rank[d_first[d_new]]
     del d_first, rank
     tnodes = 2 + np.arange(n_tasks, dtype=np.int64)
     cap_slot = np.array([v.capacity_per_slot for v in vols], dtype=np.int64)
     cap_day = np.array([v.capacity_per_day for v in vols], dtype=np.int64)
     n_arcs = 2 * n_tasks + n_pairs + len(s_new) + len(d_new)
+    if by_parts and not even and vol_cap is None:
+        unserved_cost = np.asarray(unserved_cost, dtype=np.int64)
+        pair_cost = np.asarray(pair_cost, dtype=np.int64)
+        max_cost = max(
+            int(np.abs(unserved_cost).max(initial=0)), int(np.abs(pair_cost).max(initial=0))
+        )
+        check_size("matching: flow network arcs", n_arcs, MAX_ARCS, _SPLIT)
+        _check_cost_range(max_cost, n_nodes)
+        s_rank = snode - s_base  # the (vol, slot) node of each pair, from 0
+        s_pairs = np.bincount(s_rank, minlength=len(s_new))  # pairs into each (vol, slot)
+        parts = _parts(prep, pt, pv, s_new, d_new, s_pairs, dnode_s_rank, cap_slot, cap_day)
+        if parts is not None:
+            del snode, dnode_s, dnode_d, tnodes, s_pairs
+            net = _Net(
+                pt, s_rank, s_new, d_new, dnode_s_rank, cap_slot[pv[s_new]], cap_day[pv[d_new]]
+            )
+            return _solve_parts(net, parts, unserved_cost, unserved_cap, pair_cost)
+        del s_rank, s_pairs
     pair_arc = 2 * n_tasks + np.arange(n_pairs, dtype=np.int64)
     day_arc = 2 * n_tasks + n_pairs + len(s_new) + np.arange(len(d_new), dtype=np.int64)
     # node ids fit int32 (MAX_ARCS), the type OR-Tools takes
@@ -256,27 +291,9 @@ def _solve_network(
     _log.debug("matching network: %d nodes, %d arcs, max cost %d", n_nodes, n_arcs, max_cost)
     check_size("matching: flow network arcs", n_arcs, MAX_ARCS, _SPLIT)
     _check_cost_range(max_cost, n_nodes)
-    from ortools.graph.python import min_cost_flow
-
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    smcf.add_arcs_with_capacity_and_unit_cost(starts, ends, caps, costs)
-    del starts, ends, caps, costs
-    supplies = np.zeros(n_nodes, dtype=np.int64)
-    supplies[0] = n_tasks
-    supplies[1] = -n_tasks
-    smcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
-    status = smcf.solve()
-    if status == smcf.BAD_COST_RANGE:
-        figure = max_cost * (n_nodes + 1)
-        raise SizeLimitError(
-            _WIDE_WHAT,
-            figure,
-            max(0, figure - 1),
-            "OR-Tools refused the costs (BAD_COST_RANGE); " + _WIDE_CHANGE,
-        )
-    if status != smcf.OPTIMAL:
-        raise SolverError(f"SimpleMinCostFlow returned status {status} on the matching network")
-    return np.asarray(smcf.flows(pair_arc)) > 0, int(smcf.optimal_cost())
+    del dnode_s_rank
+    flows, total = _run_flow(starts, ends, caps, costs, n_nodes, n_tasks, pair_arc)
+    return flows, total
 
 
 def _chosen(keep: Any, kp_t: Any, flows: Any) -> dict[int, int]:
@@ -463,6 +480,7 @@ def match_flow(problem: MatchingProblem, objective: str, ctl: SolveControl) -> A
         even=even,
         even_weight=w_even,
         vol_cap=vol_cap,
+        by_parts=True,
     )
 
     ctl.report("build", 0.9)

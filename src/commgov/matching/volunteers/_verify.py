@@ -369,7 +369,12 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
         if pinned.get(task.id) == vol.id and not m.pinned:
             bad(_V.PIN_BROKEN, task.id, f"pinned pair with {vol.id} not flagged pinned")
 
-    for (vid, start, end), n in sorted(per_slot.items()):
+    # only a count above 1 or above the capacity can break a slot rule: sort just those
+    for (vid, start, end), n in sorted(
+        item
+        for item in per_slot.items()
+        if item[1] > 1 or item[1] > vols[item[0][0]].capacity_per_slot
+    ):
         cap = vols[vid].capacity_per_slot
         if n > cap:
             bad(
@@ -386,7 +391,12 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
                 f"{length:g}-minute slot [{start.isoformat()}, {end.isoformat()}): "
                 "in two places at once",
             )
-    for (vid, d), n in sorted(per_day.items()):
+    for (vid, d), n in sorted(
+        item
+        for item in per_day.items()
+        if item[1] > vols[item[0][0]].capacity_per_day
+        or vols[item[0][0]].minutes_per_day is not None
+    ):
         cap = vols[vid].capacity_per_day
         if n > cap:
             bad(_V.OVER_DAY_CAPACITY, vid, f"{n} tasks on {d}, capacity {cap}")
@@ -466,7 +476,16 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
     ) == "stable" and assignment.info.status not in (SolveStatus.CANCELLED, SolveStatus.LIMIT)
     if unmatched:
         check_unmatched(
-            problem, assignment, finder, unmatched, per_slot, per_day, minutes, bad, slot_min
+            problem,
+            assignment,
+            finder,
+            unmatched,
+            per_slot,
+            per_day,
+            minutes,
+            bad,
+            slot_min,
+            (facts.t, facts.v),
         )
 
     # ---- stability

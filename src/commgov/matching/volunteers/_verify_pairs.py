@@ -92,25 +92,22 @@ class _PairFinder:
         slot_ix: dict[tuple[datetime, datetime], int] = {}
         rep: list[Task] = []
         t_slot: list[int] = []
-        lat: list[float] = []
-        lon: list[float] = []
-        lvl: list[int] = []
-        codes: list[int] = []
-        key_code: dict[tuple[str | None, str | None, str | None], int] = {}
-        for t in self.tasks:  # one pass over the tasks
+        for t in self.tasks:
             key = (t.window.start, t.window.end)
             si = slot_ix.get(key)
             if si is None:
                 si = slot_ix[key] = len(rep)
                 rep.append(t)
             t_slot.append(si)
-            loc = t.location
-            lat.append(loc.lat)
-            lon.append(loc.lon)
-            lvl.append(t.min_level)
-            codes.append(
-                key_code.setdefault((t.building_id, t.compound_id, t.community_id), len(key_code))
-            )
+        locs = [t.location for t in self.tasks]
+        lat = [loc.lat for loc in locs]
+        lon = [loc.lon for loc in locs]
+        lvl = [t.min_level for t in self.tasks]
+        key_code: dict[tuple[str | None, str | None, str | None], int] = {}
+        codes = [
+            key_code.setdefault((t.building_id, t.compound_id, t.community_id), len(key_code))
+            for t in self.tasks
+        ]
         self.slot_rep = rep
         self.t_slot = np.array(t_slot, dtype=np.int64)
         day_ix: dict[date, int] = {}
@@ -145,14 +142,28 @@ class _PairFinder:
 
     @property
     def avail(self) -> Any:
-        """Boolean (volunteer, slot): :func:`is_available` of the slot's window."""
+        """Boolean (volunteer, slot): :func:`is_available` of the slot's window.
+
+        The predicate reads only the volunteer's ``availability``: it is called once per slot
+        and distinct list of availability windows, on the first volunteer having that list.
+        """
         if self._avail is None:
             np = self.np
-            out = np.zeros((len(self.vols), len(self.slot_rep)), dtype=bool)
+            pattern: dict[tuple[tuple[datetime, datetime], ...], int] = {}
+            first: list[Volunteer] = []
+            of_vol = np.empty(len(self.vols), dtype=np.int64)
             for vi, vol in enumerate(self.vols):
-                for si, rep in enumerate(self.slot_rep):
-                    out[vi, si] = is_available(rep, vol)
-            self._avail = out
+                key = tuple((w.start, w.end) for w in vol.availability)
+                k = pattern.get(key)
+                if k is None:
+                    k = pattern[key] = len(first)
+                    first.append(vol)
+                of_vol[vi] = k
+            table = np.array(
+                [[is_available(rep, vol) for rep in self.slot_rep] for vol in first],
+                dtype=bool,
+            ).reshape(len(first), len(self.slot_rep))
+            self._avail = table[of_vol]
         return self._avail
 
     def _ranks_for_key(self, task: Task) -> Any:
@@ -234,6 +245,7 @@ class _PairFinder:
                 if lo >= hi:
                     continue
                 cand = np.arange(lo, hi, dtype=np.int64)
+                lon_cut = False
                 phi_max = max(abs(lat_lo), abs(lat_hi))
                 if phi_max < 89.0:
                     arg = math.sin(reach_rad / 2) / math.cos(math.radians(phi_max))
@@ -243,11 +255,19 @@ class _PairFinder:
                         lon_hi = float(t_lon[sl].max()) + lon_half
                         if lon_half < 180.0 and lon_lo >= -180.0 and lon_hi <= 180.0:
                             cand = cand[(v_lon[cand] >= lon_lo) & (v_lon[cand] <= lon_hi)]
+                            lon_cut = True
                 if len(cand) == 0:
                     continue
+                # in volunteer index order, so each task's pairs come out sorted
+                cand = cand[np.argsort(v_idx[cand], kind="stable")]
                 ok = v_level[cand][None, :] >= t_lvl[sl][:, None]
                 if available_only:
                     ok &= avail[v_idx[cand]][:, t_slot[tis[sl]]].T
+                # the latitude band per pair (and the longitude band when cut), before any
+                # distance is computed
+                ok &= np.abs(v_lat[cand][None, :] - t_lat[sl][:, None]) <= half
+                if lon_cut:
+                    ok &= np.abs(v_lon[cand][None, :] - t_lon[sl][:, None]) <= lon_half
                 r, c = np.nonzero(ok)
                 if len(r) == 0:
                     continue
@@ -262,11 +282,7 @@ class _PairFinder:
         if not outs:
             z = np.zeros(0, dtype=np.int64)
             return _Pairs(z, z, z, z, np.zeros(0, dtype=bool))
-        pt = np.concatenate([o[0] for o in outs])
-        pv = np.concatenate([o[1] for o in outs])
-        pd = np.concatenate([o[2] for o in outs])
-        order = np.argsort(pt * max(len(self.vols), 1) + pv)  # (task, volunteer), no ties
-        pt, pv, pd = pt[order], pv[order], pd[order]
+        pt, pv, pd = _task_order([o[0] for o in outs], [o[1] for o in outs], [o[2] for o in outs])
         rank = self._scope_ranks(pt, pv)
         keep = rank != _NO_SCOPE
         pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
@@ -328,6 +344,26 @@ class _PairFinder:
         return min(travel_distance_m(task, vols[int(i)], self.detour) for i in close)
 
 
+def _task_order(ts: list[Any], vs: list[Any], ds: list[Any]) -> tuple[Any, Any, Any]:
+    """Concatenate pieces whose pairs come in runs, one run per task (all of a task's pairs,
+    in volunteer order, in one piece), into (task, volunteer) order: linear time."""
+    import numpy as np
+
+    pt = np.concatenate(ts)
+    pv = np.concatenate(vs)
+    pd = np.concatenate(ds)
+    if len(pt) == 0:
+        return pt, pv, pd
+    start = np.concatenate(([0], np.flatnonzero(pt[1:] != pt[:-1]) + 1))
+    length = np.diff(np.concatenate((start, [len(pt)])))
+    by_task = np.argsort(pt[start], kind="stable")
+    length = length[by_task]
+    order = np.arange(len(pt), dtype=np.int64) + np.repeat(
+        start[by_task] - (np.cumsum(length) - length), length
+    )
+    return pt[order], pv[order], pd[order]
+
+
 class _Facts(NamedTuple):
     """Per (task, volunteer) pair of :func:`_match_facts`, as Python lists."""
 
@@ -336,6 +372,8 @@ class _Facts(NamedTuple):
     dist: list[int]  # exact travel_distance_m
     avail: list[bool]  # is_available
     penalty: list[int]  # scope penalty per rank (SCOPE_ORDER)
+    t: Any = None  # task index of each pair (numpy)
+    v: Any = None  # volunteer index of each pair (numpy)
 
 
 def _match_facts(
@@ -369,4 +407,4 @@ def _match_facts(
     else:
         dist, avail = [], []
     pen = problem.scope_penalties
-    return _Facts(skill, rank, dist, avail, [pen.of(level) for level in SCOPE_ORDER])
+    return _Facts(skill, rank, dist, avail, [pen.of(level) for level in SCOPE_ORDER], tt, vv)

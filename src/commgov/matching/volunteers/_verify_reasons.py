@@ -179,7 +179,15 @@ def check_unmatched(
     minutes: Counter[tuple[str, date]],
     bad: Any,
     slot_min: Counter[tuple[str, datetime, datetime]] | None = None,
+    matched: tuple[Any, Any] | None = None,
 ) -> None:
+    """The reasons of the unmatched tasks (see :func:`~commgov.matching.is_valid_assignment`).
+
+    ``per_slot``, ``per_day``, ``minutes`` and ``slot_min`` count the matches of each
+    volunteer per slot and day (and their minutes); ``matched``, when given, holds the same
+    matches as (task index, volunteer index) arrays of ``finder``, from which the load tables
+    are counted with numpy instead.
+    """
     import numpy as np
 
     vols = finder.vols
@@ -212,23 +220,31 @@ def check_unmatched(
     day_load = np.zeros((n_vols, max(len(day_ix), 1)), dtype=np.int64)
     used_min = np.zeros((n_vols, max(len(day_ix), 1)), dtype=np.int64)
     slot_used = np.zeros((n_vols, max(len(slot_ix), 1)), dtype=np.int64)
-    for (vid, start, end), n in per_slot.items():
-        slot_load[finder.v_index[vid], slot_ix[(start, end)]] = n
-        if slot_min:
-            slot_used[finder.v_index[vid], slot_ix[(start, end)]] = slot_min[(vid, start, end)]
+    dur = np.array([t.duration_min or 0 for t in finder.tasks], dtype=np.int64)
+    if matched is not None:
+        mt, mv = matched
+        np.add.at(slot_load, (mv, finder.t_slot[mt]), 1)
+        np.add.at(day_load, (mv, finder.t_day[mt]), 1)
+        np.add.at(used_min, (mv, finder.t_day[mt]), dur[mt])
+        if slot_min is not None:
+            np.add.at(slot_used, (mv, finder.t_slot[mt]), dur[mt])
+    else:
+        for (vid, start, end), n in per_slot.items():
+            slot_load[finder.v_index[vid], slot_ix[(start, end)]] = n
+            if slot_min:
+                slot_used[finder.v_index[vid], slot_ix[(start, end)]] = slot_min[(vid, start, end)]
+        for (vid, d), n in per_day.items():
+            day_load[finder.v_index[vid], day_ix[d]] = n
+            used_min[finder.v_index[vid], day_ix[d]] = minutes[(vid, d)]
     slot_len = np.array(
         [(t.window.end - t.window.start).total_seconds() / 60.0 for t in finder.slot_rep],
         dtype=np.float64,
     )
-    for (vid, d), n in per_day.items():
-        day_load[finder.v_index[vid], day_ix[d]] = n
-        used_min[finder.v_index[vid], day_ix[d]] = minutes[(vid, d)]
     cap_slot = np.array([v.capacity_per_slot for v in vols], dtype=np.int64)
     cap_day = np.array([v.capacity_per_day for v in vols], dtype=np.int64)
     budget = np.array(
         [-1 if v.minutes_per_day is None else v.minutes_per_day for v in vols], dtype=np.int64
     )
-    dur = np.array([t.duration_min or 0 for t in finder.tasks], dtype=np.int64)
     et, ev = elig.t, elig.v
     es, ed = finder.t_slot[et], finder.t_day[et]
     # no capacity for the task at all (has_capacity_for is false)
