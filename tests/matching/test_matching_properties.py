@@ -109,6 +109,8 @@ def test_json_independent_of_hash_seed(tmp_path: Path) -> None:
 def _naive_primary(p: MatchingProblem, t) -> tuple[str, dict[str, object]]:  # type: ignore[no-untyped-def]
     from commgov.matching import has_skill, is_available, travel_distance_m
 
+    if not p.volunteers:  # an empty pool is its own reason (issue 13)
+        return "NO_VOLUNTEERS", {}
     skilled = [v for v in p.volunteers if has_skill(t, v)]
     if not skilled:
         return "SKILL_MISSING", {"skill": t.skill, "level": t.min_level}

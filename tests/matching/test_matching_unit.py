@@ -172,7 +172,9 @@ def test_no_tasks_and_no_volunteers() -> None:
     a = solve(problem([], [vol("v1")]))
     assert a.totals.tasks == 0 and a.matches == [] and a.unmatched == []
     b = solve(problem([task("t1")], []))
-    assert reason(b, "t1")[0] is MatchingReasonCode.SKILL_MISSING
+    # issue 13: an empty volunteer pool is its own reason, not SKILL_MISSING
+    assert reason(b, "t1")[0] is MatchingReasonCode.NO_VOLUNTEERS
+    assert "no volunteer at all" in b.unmatched[0].reasons[0].text()
 
 
 def test_strict_raises_with_unserved_ids() -> None:

@@ -385,7 +385,7 @@ def test_empty_problems() -> None:
             a = solve(problem(tasks, vols_), side)
             assert a.totals.matched == 0 and a.totals.tasks == len(tasks)
     a = solve(problem([task("t1")], []))
-    assert a.unmatched[0].reasons[0].code is MatchingReasonCode.SKILL_MISSING
+    assert a.unmatched[0].reasons[0].code is MatchingReasonCode.NO_VOLUNTEERS
 
 
 def test_zero_capacity_volunteers_take_nothing() -> None:

@@ -284,7 +284,7 @@ def test_time_limit_reason_needs_limit_status() -> None:
     reason = Reason(code=CommonReasonCode.TIME_LIMIT_REACHED, params={"time_limit_s": 5})
     for status, valid in [(SolveStatus.OPTIMAL, False), (SolveStatus.LIMIT, True),
                           (SolveStatus.FEASIBLE, True)]:
-        a = build(p, {}, status=status, reasons={"t1": [reason]})
+        a = build(p, {}, status=status, reasons={"t1": [reason]}, time_limit_s=5)
         assert is_valid_assignment(p, a).ok is valid, status
     bad = build(p, {}, status=SolveStatus.LIMIT, reasons={"t1": [Reason(
         code=CommonReasonCode.TIME_LIMIT_REACHED, params={"time_limit_s": 0})]})

@@ -27,7 +27,10 @@ from commgov.results import Reason, SolveInfo, SolveStatus
 
 
 def naive_reason(p: MatchingProblem, t: Task) -> Reason:
-    """The primary reason, skill → scope → distance → window → capacity, by brute force."""
+    """The primary reason, pool → skill → scope → distance → window → capacity, by brute
+    force."""
+    if not p.volunteers:
+        return Reason(code=MatchingReasonCode.NO_VOLUNTEERS)
     skilled = [v for v in p.volunteers if has_skill(t, v)]
     if not skilled:
         return Reason(code=MatchingReasonCode.SKILL_MISSING,
@@ -60,6 +63,7 @@ def build(
     status: SolveStatus = SolveStatus.OPTIMAL,
     reasons: dict[str, list[Reason]] | None = None,
     extra_tiers: dict[str, float] | None = None,
+    time_limit_s: float = 10.0,
 ) -> Assignment:
     """An assignment serving ``pairs`` (task id → volunteer id), self-consistent in every
     reported figure; unmatched tasks get :func:`naive_reason` unless ``reasons`` says."""
@@ -129,7 +133,7 @@ def build(
             travel_m=travel, cost_m=cost, scope_penalty_m=cost - travel, changes=changes),
         loads=[VolunteerLoad(volunteer_id=v, tasks=loads[v]) for v in sorted(vols)],
         info=SolveInfo(status=status, solver="hand", objective=tiers,
-                       options={"objective": objective}),
+                       options={"objective": objective, "time_limit_s": time_limit_s}),
     )
 
 

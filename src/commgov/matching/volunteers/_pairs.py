@@ -641,6 +641,8 @@ def primary_reason(prep: Prepared, ti: int) -> Reason:
     problem = prep.problem
     vols = prep.vols
     cand = prep.cand
+    if not vols:
+        return Reason(code=MatchingReasonCode.NO_VOLUNTEERS)
     if task.skill not in cand._arrays:
         skilled_idx = np.zeros(0, dtype=np.int64)
         approx = np.zeros(0)

@@ -43,9 +43,11 @@ class MatchingReasonCode(StrEnum):
 
     On a match: ``MATCHED`` (the facts that make the pair eligible and within capacity) and
     ``PINNED``. On an unmatched task, exactly one primary reason, the first failing condition
-    in the order skill → scope → distance → window → capacity: ``SKILL_MISSING``,
-    ``OUT_OF_SCOPE``, ``TOO_FAR``, ``OUT_OF_WINDOW``, ``NO_CAPACITY``, ``CAPACITY_USED`` (or
-    a :class:`~commgov.results.CommonReasonCode` when a run stopped early).
+    in the order pool → skill → scope → distance → window → capacity: ``NO_VOLUNTEERS``
+    (the problem has no volunteer at all: an empty pool, not a missing skill),
+    ``SKILL_MISSING``, ``OUT_OF_SCOPE``, ``TOO_FAR``, ``OUT_OF_WINDOW``, ``NO_CAPACITY``,
+    ``CAPACITY_USED`` (or a :class:`~commgov.results.CommonReasonCode` when a run stopped
+    early).
 
     ``NO_CAPACITY``: every eligible volunteer has no capacity for the task at all
     (``has_capacity_for`` is false: ``capacity_per_slot`` or ``capacity_per_day`` is 0, or
@@ -62,6 +64,7 @@ class MatchingReasonCode(StrEnum):
     PINNED = "PINNED"
     OUT_OF_SCOPE = "OUT_OF_SCOPE"
     NO_CAPACITY = "NO_CAPACITY"
+    NO_VOLUNTEERS = "NO_VOLUNTEERS"
 
 
 _C = MatchingReasonCode
@@ -92,8 +95,13 @@ register_reasons(
         ),
         _C.PINNED: ((), ()),
         _C.OUT_OF_SCOPE: ({"skilled"}, ()),
+        _C.NO_VOLUNTEERS: ((), ()),
     },
     {
+        _C.NO_VOLUNTEERS: (
+            "the problem has no volunteer at all (check the builder's left_out)",
+            "问题中没有任何志愿者（请查看构建时未纳入的人员）",
+        ),
         _C.SKILL_MISSING: (
             "no volunteer has skill {skill!s} at level {level} or above",
             "没有志愿者具备{skill!s}技能（等级≥{level}）",

@@ -15,7 +15,8 @@ from commgov.matching.volunteers._problem import Assignment, MatchingProblem, Ta
 from commgov.matching.volunteers._rules import MatchingReasonCode, travel_distance_m
 from commgov.matching.volunteers._verify import MatchingViolationCode
 from commgov.matching.volunteers._verify_pairs import _NO_SCOPE, _int_eq, _num_eq, _PairFinder
-from commgov.results import REASONS, CommonReasonCode, Reason, SolveStatus
+from commgov.results import REASONS, Reason, SolveStatus
+from commgov.verification import stop_reason_fault
 
 __all__ = ["check_match_reasons", "check_unmatched"]
 
@@ -333,19 +334,16 @@ def _reason_false(
     code = reason.code
     limit = problem.max_distance_m
     vols = finder.vols
-    if code == CommonReasonCode.CANCELLED:
-        if status != SolveStatus.CANCELLED:
-            return f"status is {status}, not CANCELLED"
-        return ""
-    if code == CommonReasonCode.TIME_LIMIT_REACHED:
-        if status not in (SolveStatus.LIMIT, SolveStatus.FEASIBLE):
-            return f"status is {status}, not LIMIT or FEASIBLE"
-        t = params.get("time_limit_s")
-        if not isinstance(t, int | float) or isinstance(t, bool) or not t > 0:
-            return f"time_limit_s {t!r} is not a positive number"
-        if "time_limit_s" in options and not _num_eq(t, options["time_limit_s"]):
-            return f"time_limit_s {t} but the options say {options['time_limit_s']}"
-        return ""
+    # the deterministic greedy that replaces a flow the limit cannot fit reports FEASIBLE
+    fault = stop_reason_fault(
+        reason, status, options, limit_statuses=(SolveStatus.LIMIT, SolveStatus.FEASIBLE)
+    )
+    if fault is not None:
+        return fault
+    if code is MatchingReasonCode.NO_VOLUNTEERS:
+        return f"the problem has {len(vols)} volunteers" if vols else ""
+    if not vols:
+        return "the problem has no volunteer: the reason is NO_VOLUNTEERS"
     if code is MatchingReasonCode.SKILL_MISSING:
         if params.get("skill") != task.skill or params.get("level") != task.min_level:
             return f"params {params} do not name skill {task.skill!r} level {task.min_level}"
