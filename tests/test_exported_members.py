@@ -24,6 +24,7 @@ import commgov
 #: Modules that are public by name besides packages: the core contracts.
 CORE_MODULES = {
     "commgov.crs",
+    "commgov.jobs",
     "commgov.errors",
     "commgov.results",
     "commgov.types",

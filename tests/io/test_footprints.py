@@ -189,9 +189,10 @@ def test_every_feature_is_a_building_or_reported(squares, min_area):
 def _osm_file() -> Path | None:
     env = os.environ.get("COMMGOV_OSM_FOOTPRINTS")
     here = Path(__file__).resolve()
+    # the shared data folder beside the checkout, or this project's workplace (/work/shared)
     for candidate in ([Path(env)] if env else []) + [
         parent / "shared" / "data" / "osm" / "gusu_old_city_buildings.geojson"
-        for parent in here.parents
+        for parent in (*here.parents, Path("/work"))
     ]:
         if candidate.is_file():
             return candidate

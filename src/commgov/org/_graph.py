@@ -65,6 +65,11 @@ LIAISON_RATIO = 10
 class OrgGraph:
     """A validated graph view of an :class:`~commgov.org.OrgModel`.
 
+    Thread safety: a graph is read-only once built; its lazily computed summaries and
+    coverage are whole values cached idempotently, so one graph may serve concurrent
+    requests and :mod:`commgov.jobs` (tested with eight threads building and solving from
+    one graph: identical bytes).
+
     Parameters
     ----------
     model : OrgModel
