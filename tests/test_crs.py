@@ -55,12 +55,6 @@ def test_the_issue_example_a_gcj02_task_lands_where_it_is():
         assert "crs" not in problem.model_dump_json()  # kept in WGS84 only
 
 
-def test_built_records_are_not_converted_again():
-    task = Task.model_validate(_task({"lon": WGS[0], "lat": WGS[1]}))
-    p = MatchingProblem(crs="gcj02", timezone="Asia/Shanghai", tasks=[task], volunteers=[])
-    assert (p.tasks[0].location.lon, p.tasks[0].location.lat) == WGS
-
-
 @pytest.mark.parametrize("crs", ["gcj02", "bd09"])
 def test_a_position_impossible_in_its_system_is_an_error(crs):
     with pytest.raises(ValueError, match="outside China"):
@@ -134,3 +128,64 @@ def test_cli_reads_a_problem_in_gcj02(tmp_path, capsys):
     assert json.loads((out / "assignment.json").read_text())["matches"]
     with pytest.raises(SystemExit):
         main(["match", str(path), "--crs", "mercator", "--out", str(tmp_path / "o2")])
+
+
+# ---- break-test findings, each a kind ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [10**400, -(10**400)])
+def test_a_coordinate_beyond_any_float_is_a_validation_error_with_or_without_crs(bad):
+    for extra in ({}, {"crs": "gcj02"}):
+        with pytest.raises(ValueError):
+            GeoPoint.model_validate({"lon": bad, "lat": 31.0, **extra})
+    text = json.dumps(_problem({"lon": 0, "lat": 31.0}, crs="gcj02")).replace(
+        '"lon": 0', '"lon": ' + str(bad))
+    with pytest.raises(ProblemError):
+        MatchingProblem.model_validate_json(text)
+
+
+@pytest.mark.parametrize("point", [{"lon": True, "lat": 31.3}, {"lon": 120.6, "lat": False},
+                                   {"lon": True, "lat": 31.3, "crs": "gcj02"}])
+def test_true_and_false_are_no_coordinates(point):
+    with pytest.raises(ValueError, match="true or false"):
+        GeoPoint.model_validate(point)
+
+
+def test_outputs_in_another_system_only_where_it_exists():
+    for crs in ("gcj02", "bd09"):
+        with pytest.raises(ValueError, match="outside China"):
+            from_wgs84(2.35, 48.86, crs)
+    assert from_wgs84(2.35, 48.86, "wgs84") == (2.35, 48.86)
+
+
+def test_errors_about_a_position_do_not_show_it():
+    with pytest.raises(ProblemError) as info:
+        MatchingProblem(crs="gcj02", **_problem({"lon": 2.3512345, "lat": 48.8612345}))
+    assert "2.3512345" not in str(info.value) and "48.8612345" not in str(info.value)
+
+
+def test_a_crs_with_built_records_is_refused_not_ignored():
+    task = Task.model_validate(_task({"lon": WGS[0], "lat": WGS[1]}))
+    with pytest.raises(ProblemError, match="mappings"):
+        MatchingProblem(crs="gcj02", timezone="Asia/Shanghai", tasks=[task], volunteers=[])
+    plain = MatchingProblem(timezone="Asia/Shanghai", tasks=[task], volunteers=[])
+    with pytest.raises(ProblemError, match="mappings"):
+        plain.model_copy(update={"crs": "gcj02"})
+    # wgs84 declares what built records already are
+    MatchingProblem(crs="wgs84", timezone="Asia/Shanghai", tasks=[task], volunteers=[])
+
+
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "right/UTC",
+                                  "posix/Asia/Shanghai"])
+def test_tz_files_that_are_no_iana_zones_are_refused(name):
+    from commgov.io import lists_csv_texts
+    from commgov.lists import ThreeLists
+
+    with pytest.raises(InvalidParameterError, match="timezone"):
+        lists_csv_texts(ThreeLists(), timezone=name)
+    with pytest.raises(ProblemError, match="time zone"):
+        MatchingProblem(timezone=name, tasks=[], volunteers=[])
+    from commgov.datasets import sampling_instance
+
+    with pytest.raises(ProblemError, match="time zone"):
+        sampling_instance("C").model_copy(update={"timezone": name})

@@ -107,3 +107,20 @@ def test_run_async_and_its_cancellation():
         assert time.monotonic() - t0 < 30
 
     asyncio.run(main())
+
+
+def test_job_contract_edges():
+    from concurrent.futures import ProcessPoolExecutor
+
+    job = submit(plan_sampling, sampling_instance("C"), time_limit_s=20)
+    job.result(timeout=120)
+    job.cancel()  # too late: the job stays done
+    assert job.status == "done"
+    with pytest.raises(InvalidParameterError, match="progress"):
+        submit(plan_sampling, sampling_instance("C"), progress=123)
+    with ProcessPoolExecutor(1) as pool, pytest.raises(InvalidParameterError, match="executor"):
+        submit(plan_sampling, sampling_instance("C"), executor=pool)
+    with pytest.raises(InvalidParameterError, match="executor"):
+        submit(plan_sampling, sampling_instance("C"), executor="x")  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="submit"):
+        Job(plan_sampling).result()

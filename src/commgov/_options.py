@@ -212,9 +212,11 @@ def check_timezone(where: str, name: str, value: object) -> ZoneInfo:
     commgov.errors.InvalidParameterError
         If ``value`` is not a string naming a zone of the tz database.
     """
-    if isinstance(value, str) and value and "\x00" not in value:
+    from commgov.types import is_iana_zone
+
+    if is_iana_zone(value):
         try:
-            return ZoneInfo(value)
+            return ZoneInfo(str(value))
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
     raise InvalidParameterError(name, value, "an IANA time-zone name (Asia/Shanghai)", where)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from commgov._input import parse_json
 from commgov._perf import gc_paused
@@ -52,6 +52,16 @@ class CheckedProblem(BaseModel):
     #: the reason; empty for a problem built from its records (and then not serialised).
     left_out: tuple[LeftOut, ...] = Field(default=(), exclude_if=lambda v: not v)
 
+    @field_validator("left_out")
+    @classmethod
+    def _each_record_once(cls, value: tuple[LeftOut, ...]) -> tuple[LeftOut, ...]:
+        seen: set[tuple[str, str]] = set()
+        for r in value:
+            if (r.kind, r.record) in seen:
+                raise ValueError(f"{r.kind} {r.record} is listed twice")
+            seen.add((r.kind, r.record))
+        return value
+
     def __init__(self, /, **data: Any) -> None:
         check_size(
             f"{self.problem_what}: records",
@@ -65,6 +75,12 @@ class CheckedProblem(BaseModel):
             if crs not in CRS:
                 raise ProblemError.single(self.problem_record, "crs", crs,
                                           f"must be one of {', '.join(CRS)}", self.problem_what)
+            if crs != "wgs84" and _holds_built_records(data):
+                raise ProblemError.single(
+                    self.problem_record, "crs", crs,
+                    "applies to positions given as mappings (JSON); records already built "
+                    "are WGS84: pass them as mappings, or convert with commgov.crs.to_wgs84",
+                    self.problem_what)
             context = {"crs": crs}
         try:
             with gc_paused():  # many acyclic records: the collector's passes only cost time
@@ -159,6 +175,15 @@ class CheckedProblem(BaseModel):
         fields = {name: getattr(self, name) for name in type(self).model_fields}
         fields.update(update)
         return type(self)(**fields)
+
+
+def _holds_built_records(data: Mapping[str, Any]) -> bool:
+    """Whether any record given to a problem is a built model (not a mapping)."""
+    for value in data.values():
+        items = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(v, BaseModel) for v in items):
+            return True
+    return False
 
 
 def coerce_window(window: object, record: str, what: str, *, optional: bool = False) -> Any:

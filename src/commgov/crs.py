@@ -256,6 +256,26 @@ def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     return glon, glat
 
 
+#: Degrees a GCJ-02 or BD-09 position may lie beyond :data:`CHINA_BOX` (their offsets from
+#: WGS84 stay under 0.02°), so that a point just inside the box written out by
+#: :func:`from_wgs84` is read back by :func:`to_wgs84`.
+_MARGIN_DEG = 0.03
+
+
+def _in_china(lon: float, lat: float, crs: str, margin: float) -> None:
+    """Refuse a GCJ-02/BD-09 position outside China.
+
+    The message gives no coordinates: a position may be someone's home.
+    """
+    west, south, east, north = CHINA_BOX
+    if not (west - margin <= lon <= east + margin and south - margin <= lat <= north + margin):
+        raise ValueError(
+            f"the position is outside China ({west}–{east} °E, {south}–{north} °N), where "
+            f"{_NAMES[crs]} positions exist; a position from a map of another country is "
+            "WGS84 (crs='wgs84')"
+        )
+
+
 def check_crs(crs: object, where: str = "crs") -> str:
     """Check a ``crs`` option: one of :data:`CRS`.
 
@@ -304,13 +324,7 @@ def to_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
     _check(lon, lat)
     if crs == "wgs84":
         return float(lon), float(lat)
-    if not in_china_box(lon, lat):
-        west, south, east, north = CHINA_BOX
-        raise ValueError(
-            f"({lon}, {lat}) is outside China ({west}–{east} °E, {south}–{north} °N), where "
-            f"{_NAMES[crs]} positions exist; a position from a map of another country is "
-            "WGS84 (crs='wgs84')"
-        )
+    _in_china(lon, lat, crs, _MARGIN_DEG)
     if crs == "bd09":
         lon, lat = bd09_to_gcj02(lon, lat)
     return gcj02_to_wgs84(lon, lat)
@@ -324,11 +338,13 @@ def from_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
     commgov.errors.InvalidParameterError
         If ``crs`` is not one of :data:`CRS`.
     TypeError, ValueError
-        For a point that is not two numbers in range.
+        For a point that is not two numbers in range, or (GCJ-02, BD-09) outside
+        :data:`CHINA_BOX`, where neither system exists.
     """
     check_crs(crs)
     _check(lon, lat)
     if crs == "wgs84":
         return float(lon), float(lat)
+    _in_china(lon, lat, crs, 0.0)
     glon, glat = wgs84_to_gcj02(lon, lat)
     return (glon, glat) if crs == "gcj02" else gcj02_to_bd09(glon, glat)

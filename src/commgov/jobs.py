@@ -23,10 +23,11 @@ import contextlib
 import itertools
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Generic, Literal, TypeVar
 
 from commgov._control import ProgressEvent
+from commgov._options import check_options
 from commgov.errors import InvalidParameterError
 
 __all__ = ["Job", "JobStatus", "run_async", "submit"]
@@ -71,6 +72,7 @@ class Job(Generic[R]):
         self._lock = threading.Lock()
         self._latest: ProgressEvent | None = None
         self._started = threading.Event()
+        self._cancelled_early = False
         self._future: Future[R] | None = future
 
     # -- what the planner calls -------------------------------------------------------------
@@ -94,22 +96,25 @@ class Job(Generic[R]):
     def status(self) -> JobStatus:
         """``pending``, ``running``, ``done``, ``failed`` or ``cancelled``."""
         future = self._future
-        if future is None or not self._started.is_set():
-            return "cancelled" if future is not None and future.cancelled() else "pending"
-        if not future.done():
-            return "running"
-        if future.cancelled():
-            return "cancelled"
-        if future.exception() is not None:
-            return "failed"
-        return "cancelled" if self._cancel.is_set() else "done"
+        if future is None:
+            return "pending"
+        if future.done():
+            if future.cancelled():
+                return "cancelled"
+            if future.exception() is not None:
+                return "failed"
+            return "cancelled" if self._cancelled_early else "done"
+        return "running" if self._started.is_set() else "pending"
 
     def cancel(self) -> None:
         """Ask the planner to stop.
 
         It returns its best valid result (status ``CANCELLED``) within about a second; a job
-        not yet started never starts.
+        not yet started never starts; a finished job is left as it is.
         """
+        if self._future is not None and self._future.done():
+            return
+        self._cancelled_early = True
         self._cancel.set()
         if self._future is not None:
             self._future.cancel()  # only succeeds while it waits in the queue
@@ -130,12 +135,14 @@ class Job(Generic[R]):
         Exception
             Whatever the planner raised (an invalid problem, a size guard …).
         """
-        assert self._future is not None
+        if self._future is None:
+            raise RuntimeError("this job was not started: make jobs with commgov.jobs.submit")
         return self._future.result(timeout)
 
     def add_done_callback(self, fn: Callable[[Job[R]], Any]) -> None:
         """Call ``fn(job)`` when the job finishes (in the worker thread, or at once)."""
-        assert self._future is not None
+        if self._future is None:
+            raise RuntimeError("this job was not started: make jobs with commgov.jobs.submit")
         self._future.add_done_callback(lambda _f: fn(self))
 
     def __repr__(self) -> str:
@@ -175,8 +182,8 @@ def submit(
     Raises
     ------
     commgov.errors.InvalidParameterError
-        If ``planner`` is not callable or ``cancel`` is given (the job owns it:
-        :meth:`Job.cancel`).
+        If ``planner`` is not callable, ``progress`` is not callable, ``executor`` is not a
+        thread pool, or ``cancel`` is given (the job owns it: :meth:`Job.cancel`).
 
     Examples
     --------
@@ -192,8 +199,15 @@ def submit(
     if "cancel" in options:
         raise InvalidParameterError("cancel", options["cancel"],
                                     "left to the job (use Job.cancel())", "submit")
-    job: Job[R] = Job(planner)
+    if executor is not None and (not isinstance(executor, Executor)
+                                 or isinstance(executor, ProcessPoolExecutor)):
+        raise InvalidParameterError(
+            "executor", type(executor).__name__,
+            "a thread pool (concurrent.futures.ThreadPoolExecutor): the job's cancel token and "
+            "progress live in this process", "submit")
     user = options.pop("progress", None)
+    check_options("submit", progress=user)
+    job: Job[R] = Job(planner)
 
     def run() -> R:
         job._started.set()

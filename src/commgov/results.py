@@ -24,6 +24,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import AfterValidator, Field, model_validator
 
 from commgov._records import FrozenModel
+from commgov.types import Id, no_personal_number
 
 __all__ = [
     "REASONS",
@@ -387,10 +388,13 @@ class LeftOut(FrozenModel):
     'left out: not enrolled in 海棠先锋'
     """
 
-    record: str = Field(min_length=1, max_length=200)
+    record: Id
     kind: Literal["person", "building", "site", "footprint"]
     code: LeftOutReasonCode
-    params: dict[str, str] = Field(default_factory=dict)
+    params: dict[
+        Annotated[str, Field(max_length=40)],
+        Annotated[str, Field(max_length=200), AfterValidator(no_personal_number)],
+    ] = Field(default_factory=dict, max_length=8)
 
     @model_validator(mode="after")
     def _known_params(self) -> Self:

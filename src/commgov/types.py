@@ -6,6 +6,7 @@ Units are fixed across commgov: distances in metres, coordinates WGS84 with long
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -111,7 +112,30 @@ SkillLevel = Annotated[int, Field(ge=1, le=5)]
 """A skill level: 1 = basic … 5 = expert."""
 
 
+def is_iana_zone(name: object) -> bool:
+    """Whether ``name`` is a zone of the IANA tz database's list (``Asia/Shanghai``, ``UTC``).
+
+    Files the tz database also holds that are not zones of its list are refused: the
+    machine's ``localtime``, ``posixrules``, ``Factory`` and the ``posix/`` and ``right/``
+    copies.
+    """
+    if not isinstance(name, str) or name in ("Factory", "localtime", "posixrules"):
+        return False
+    if name.startswith(("posix/", "right/")):
+        return False
+    return name in _zone_names()
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones())
+
+
 def _known_timezone(name: str) -> str:
+    if not is_iana_zone(name):
+        raise ValueError(f"unknown IANA time zone {name!r}")
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -131,16 +155,14 @@ def _converted(data: dict[str, Any], crs: object) -> dict[str, Any]:
     from commgov.crs import check_crs, to_wgs84
 
     check_crs(crs, "GeoPoint")
+    lon, lat = data.get("lon"), data.get("lat")
     if crs == "wgs84":
         return data
-    lon, lat = data.get("lon"), data.get("lat")
     try:
         x, y = float(lon), float(lat)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return data
-    if isinstance(lon, bool) or isinstance(lat, bool) or not (
-        math.isfinite(x) and math.isfinite(y) and abs(x) <= 180.0 and abs(y) <= 90.0
-    ):
+    except (TypeError, ValueError, OverflowError):
+        return data  # the fields' own error
+    if not (math.isfinite(x) and math.isfinite(y) and abs(x) <= 180.0 and abs(y) <= 90.0):
         return data
     x, y = to_wgs84(x, y, str(crs))
     return {**data, "lon": x, "lat": y}
@@ -190,6 +212,8 @@ class GeoPoint(FrozenModel):
         """
         if type(data) is not dict:
             return data
+        if isinstance(data.get("lon"), bool) or isinstance(data.get("lat"), bool):
+            raise ValueError("lon and lat are numbers of degrees, not true or false")
         if "crs" in data:
             data = dict(data)
             crs = data.pop("crs")

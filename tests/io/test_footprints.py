@@ -220,3 +220,73 @@ def test_real_footprints_of_gusu_old_city():
     assert len(problem.buildings) == len(mine.buildings)
     plan = plan_sampling(problem, time_limit_s=20)
     assert is_valid_sampling_plan(problem, plan)
+
+
+# ---- break-test findings, each a kind ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("feature", "field"), [
+    ({"type": "Feature", "properties": [1, 2], "geometry": _poly(120.6101, 31.3101, 20)},
+     "properties"),
+    ({"type": "Feature", "properties": "x", "geometry": _poly(120.6101, 31.3101, 20)},
+     "properties"),
+    (_feature({"type": "MultiPolygon", "coordinates": []}), "geometry.coordinates"),
+    (_feature({"type": "Polygon", "coordinates": [[[10**400, 31.31]] * 4]}),
+     "geometry.coordinates"),
+])
+def test_every_malformed_feature_is_an_input_error_never_a_crash(feature, field):
+    with pytest.raises(InputError) as info:
+        import_footprints(_collection(feature), _model())
+    assert "feature/0" in str(info.value) and field in str(info.value)
+
+
+@pytest.mark.parametrize("props", [
+    {"building:levels": "inf"}, {"building:levels": 10**400}, {"height": 10**400},
+    {"building:levels": True}, {"building:levels": "3;4"}, {"building:levels": -1},
+    {"building:levels": 201}, {"height": 700.0}, {"height": "tall"}])
+def test_implausible_storeys_fall_back_to_the_default_marked_as_estimated(props):
+    r = import_footprints(_collection(_feature(_poly(120.6101, 31.3101, 20.0), **props)),
+                          _model())
+    (b,) = r.buildings
+    assert b.floors == 3 and b.provenance.estimated == ("floors", "counts")
+
+
+def test_fractional_levels_round_and_tuple_positions_are_positions():
+    ring = tuple(tuple(p) for p in _square(120.6101, 31.3101, 20.0)[0])
+    geometry = {"type": "Polygon", "coordinates": (ring,)}
+    (b,) = import_footprints(_collection(_feature(geometry, **{"building:levels": "2.6"})),
+                             _model()).buildings
+    assert b.floors == 3
+
+
+def test_a_second_import_continues_the_numbering():
+    first = import_footprints(_collection(_feature(_poly(120.6101, 31.3101, 20.0))), _model())
+    second = import_footprints(_collection(_feature(_poly(120.6102, 31.3102, 30.0))),
+                               first.model)
+    assert [b.id for b in second.buildings] == [f"{COMMUNITY}/C01/F0002"]
+    assert len(second.model.buildings) == 2
+
+
+def test_the_vertex_guard_answers_before_work():
+    ring = [[120.61, 31.31]] * 5_000_001
+    with pytest.raises(SizeLimitError, match="vertices"):
+        import_footprints(_collection(_feature({"type": "Polygon", "coordinates": [ring]})),
+                          _model())
+
+
+@pytest.mark.parametrize("areas", [
+    _collection({"type": "Feature", "id": [1], "properties": {},
+                 "geometry": _poly(120.61, 31.31, 100.0)}),
+    _collection({"type": "Feature", "properties": [1], "geometry": _poly(120.61, 31.31, 100.0)}),
+    _collection({"type": "Feature", "id": "x", "properties": {},
+                 "geometry": {"type": "Point", "coordinates": [120.61, 31.31]}}),
+])
+def test_bad_areas_are_input_errors_naming_the_area(areas):
+    with pytest.raises(InputError) as info:
+        import_footprints(_collection(), _model(), areas=areas)
+    assert "area/0" in str(info.value)
+
+
+def test_within_must_be_community_ids():
+    with pytest.raises(InputError, match="within"):
+        import_footprints(_collection(), _model(), within=[[1]])  # type: ignore[list-item]

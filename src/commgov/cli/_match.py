@@ -6,7 +6,15 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-from commgov.cli._output import STOP, _claim_out, _first_code, _n, _read_input, _usage_error
+from commgov.cli._output import (
+    STOP,
+    _claim_out,
+    _first_code,
+    _n,
+    _read_input,
+    _report_left_out,
+    _usage_error,
+)
 from commgov.cli._progress import ProgressBar
 from commgov.errors import CommgovError
 
@@ -38,6 +46,7 @@ def _run_match(args: argparse.Namespace) -> int:
         )
     except ProblemError as exc:
         return _usage_error(str(exc))
+    _report_left_out(problem)
     folder = _claim_out(args)  # locked until the command ends
     try:
         with ProgressBar("matching") as progress:

@@ -257,3 +257,17 @@ def _n(count: int, noun: str) -> str:
 def _first_code(item: Any) -> str:
     """The code of an item's first reason (``"UNKNOWN"`` when it has none)."""
     return str(item.reasons[0].code) if item.reasons else "UNKNOWN"
+
+
+def _report_left_out(problem: Any) -> None:
+    """Say what the problem's builder left out (``problem.left_out``), by reason, on stderr."""
+    left = getattr(problem, "left_out", ())
+    if not left:
+        return
+    by_code: dict[str, list[str]] = {}
+    for r in left:
+        by_code.setdefault(str(r.code), []).append(r.record)
+    parts = [f"{len(ids)} × {code} (e.g. {_shown_line(ids[0])})"
+             for code, ids in sorted(by_code.items())]
+    print(f"note: the problem's builder left out {_n(len(left), 'record')}: "
+          + "; ".join(parts) + " — see the problem's left_out", file=sys.stderr)

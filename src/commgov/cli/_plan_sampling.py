@@ -13,7 +13,14 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from commgov.cli._output import _claim_out, _first_code, _n, _read_input, _usage_error
+from commgov.cli._output import (
+    _claim_out,
+    _first_code,
+    _n,
+    _read_input,
+    _report_left_out,
+    _usage_error,
+)
 from commgov.cli._progress import ProgressBar
 
 if TYPE_CHECKING:
@@ -97,6 +104,7 @@ def _run_plan_sampling(args: argparse.Namespace) -> int:
         )
     except ProblemError as exc:
         return _usage_error(f"{args.problem}: {exc}")
+    _report_left_out(problem)
     folder = _claim_out(args)  # locked until the command ends
     with ProgressBar("sampling plan") as progress:
         plan = plan_sampling(

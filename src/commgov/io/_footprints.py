@@ -177,6 +177,8 @@ def import_footprints(
     collection = _collection(source)
     features = collection["features"]
     check_size(f"{_WHAT}: features", len(features), MAX_FOOTPRINTS, "import by sub-district")
+    check_size(f"{_WHAT}: vertices", _vertices(features), MAX_VERTICES,
+               "simplify the footprints or import by sub-district")
     issues: list[InputIssue] = []
     shapes = [_shape(i, f, crs, issues) for i, f in enumerate(features)]
     if issues:
@@ -209,7 +211,7 @@ def import_footprints(
             left_out.append(_left(i, code))
         else:
             placed.append((i, owner, s, area, lon, lat))
-    counter: dict[str, int] = {}
+    counter = _existing_counts(model)  # a second import numbers after the first's buildings
     buildings: list[Building] = []
     footprints: dict[str, _Ring] = {}
     index: dict[str, int] = {}
@@ -263,26 +265,36 @@ def _left(i: int, code: LeftOutReasonCode, **params: str) -> LeftOut:
     return LeftOut(record=f"feature/{i}", kind="footprint", code=code, params=params)
 
 
-def _shape(i: int, feature: Any, crs: str, issues: list[InputIssue]) -> list[list[_Ring]] | None:
+def _shape(i: int, feature: Any, crs: str, issues: list[InputIssue],
+           label: str = "feature") -> list[list[_Ring]] | None:
     """Polygons (outer ring first, then holes) in WGS84; None for a geometry that is no
     footprint (a point, a line); a malformed one is an issue."""
-    record = f"feature/{i}"
+    record = f"{label}/{i}"
     if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
         issues.append(InputIssue(record, "type", _type_of(feature), "must be a GeoJSON Feature"))
         return None
     geometry = feature.get("geometry")
     if not isinstance(geometry, Mapping):
         return None  # a feature without geometry is no footprint
+    props = feature.get("properties")
+    if props is not None and not isinstance(props, Mapping):
+        issues.append(InputIssue(record, "properties", type(props).__name__,
+                                 "must be an object or null (RFC 7946 §3.2)"))
+        return None
     kind, coords = geometry.get("type"), geometry.get("coordinates")
     if kind == "Polygon":
         polygons = [coords]
-    elif kind == "MultiPolygon" and isinstance(coords, list):
-        polygons = coords
+    elif kind == "MultiPolygon" and isinstance(coords, list | tuple) and coords:
+        polygons = list(coords)
+    elif kind == "MultiPolygon":
+        issues.append(InputIssue(record, "geometry.coordinates", "<empty>",
+                                 "a MultiPolygon holds at least one polygon"))
+        return None
     else:
         return None
     out: list[list[_Ring]] = []
     for polygon in polygons:
-        if not isinstance(polygon, list) or not polygon:
+        if not isinstance(polygon, list | tuple) or not polygon:
             issues.append(InputIssue(record, "geometry.coordinates", "<polygon>",
                                      "a polygon is a non-empty list of rings"))
             return None
@@ -297,25 +309,27 @@ def _shape(i: int, feature: Any, crs: str, issues: list[InputIssue]) -> list[lis
 
 
 def _ring(record: str, ring: Any, crs: str, issues: list[InputIssue]) -> _Ring | None:
-    if not isinstance(ring, list) or len(ring) < 4:
+    if not isinstance(ring, list | tuple) or len(ring) < 4:
         issues.append(InputIssue(record, "geometry.coordinates", "<ring>",
                                  "a ring has at least 4 positions (RFC 7946 §3.1.6)"))
         return None
     pts: list[tuple[float, float]] = []
     for p in ring:
-        ok = (isinstance(p, list) and len(p) >= 2
+        ok = (isinstance(p, list | tuple) and len(p) >= 2
               and all(isinstance(v, int | float) and not isinstance(v, bool) for v in p[:2]))
         if not ok:
-            issues.append(InputIssue(record, "geometry.coordinates", str(p)[:40],
-                                     "a position is [lon, lat] in degrees"))
+            issues.append(InputIssue(record, "geometry.coordinates", "<position>",
+                                     "a position is [lon, lat], two numbers of degrees"))
             return None
         try:
             pts.append(to_wgs84(float(p[0]), float(p[1]), crs))
-        except ValueError as exc:
-            issues.append(InputIssue(record, "geometry.coordinates", str(p)[:40], str(exc)))
+        except (ValueError, OverflowError) as exc:
+            issues.append(InputIssue(record, "geometry.coordinates", "<position>",
+                                     str(exc) if isinstance(exc, ValueError)
+                                     else "a coordinate beyond any float"))
             return None
     if pts[0] != pts[-1]:
-        issues.append(InputIssue(record, "geometry.coordinates", str(list(pts[0]))[:40],
+        issues.append(InputIssue(record, "geometry.coordinates", "<ring>",
                                  "a ring is closed: its last position repeats the first"))
         return None
     return tuple(pts)
@@ -362,7 +376,12 @@ def _units(model: OrgModel) -> list[NeighbourhoodUnit]:
 
 def _in_communities(model: OrgModel, within: Iterable[str]) -> set[str]:
     """The ids of the units of the communities ``within`` (a courtyard's through its lane)."""
-    wanted = set([within] if isinstance(within, str) else within)
+    given = [within] if isinstance(within, str) else list(within)
+    odd = [w for w in given if not isinstance(w, str)]
+    if odd:
+        raise InputError([InputIssue("within", "community_id", str(odd[0])[:80],
+                                     "must be a community id (text)")], what=_WHAT)
+    wanted = set(given)
     unknown = sorted(wanted - {c.id for c in model.communities})
     if unknown:
         raise InputError([InputIssue("within", "community_id", unknown[0],
@@ -403,17 +422,19 @@ def _areas(areas: Mapping[str, Any], crs: str, unit_ids: set[str]) -> list[tuple
     issues: list[InputIssue] = []
     out: list[tuple[str, Any]] = []
     for i, f in enumerate(collection["features"]):
-        shape = _shape(i, f, crs, issues)
-        props = (f.get("properties") or {}) if isinstance(f, Mapping) else {}
-        uid = f.get("id") if isinstance(f, Mapping) and f.get("id") is not None else props.get(
-            "unit_id")
-        if shape is None and not issues:
+        before = len(issues)
+        shape = _shape(i, f, crs, issues, "area")
+        if len(issues) > before:
+            continue
+        props = f.get("properties") or {}
+        uid = f.get("id") if f.get("id") is not None else props.get("unit_id")
+        if shape is None:
             issues.append(InputIssue(f"area/{i}", "geometry", "<none>", "must be a polygon"))
-        elif uid not in unit_ids:
-            issues.append(InputIssue(f"area/{i}", "id", str(uid),
+        elif not isinstance(uid, str) or uid not in unit_ids:
+            issues.append(InputIssue(f"area/{i}", "id", str(uid)[:80],
                                      "must name a neighbourhood unit of the model"))
-        elif shape is not None:
-            out.append((str(uid), shape))
+        else:
+            out.append((uid, shape))
     if issues:
         raise InputError(issues, what=f"{_WHAT} (areas)")
     return sorted(out, key=lambda a: a[0])
@@ -444,19 +465,50 @@ def _by_area(big: Sequence[tuple[int, Any, float, float, float]],
 
 
 def _floors(props: Mapping[str, Any], default: int, storey_m: float) -> tuple[int, bool]:
-    """Storeys from ``building:levels``, else ``height``; and whether a tag gave them."""
-    levels = props.get("building:levels", props.get("levels"))
-    try:
-        n = int(float(levels)) if levels is not None else 0
-    except (TypeError, ValueError):
-        n = 0
-    if 1 <= n <= 200:
-        return n, True
-    height = props.get("height")
-    try:
-        h = float(height) if height is not None else 0.0
-    except (TypeError, ValueError):
-        h = 0.0
-    if math.isfinite(h) and h >= storey_m:
-        return min(200, max(1, round(h / storey_m))), True
+    """Storeys from ``building:levels`` (rounded), else ``height`` ÷ ``storey_m``; and
+    whether a tag gave them. Values that are no plausible storey count (not a number, below
+    1, above 200, true/false) are ignored: the default is used and marked as an estimate."""
+    n = _number(props.get("building:levels", props.get("levels")))
+    if n is not None and 1 <= round(n) <= 200:
+        return round(n), True
+    h = _number(props.get("height"))
+    if h is not None and h >= storey_m and round(h / storey_m) <= 200:
+        return max(1, round(h / storey_m)), True
     return default, False
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _vertices(features: Sequence[Any]) -> int:
+    """Positions in the collection's polygons, counted without reading them (O(rings))."""
+    total = 0
+    for f in features:
+        g = f.get("geometry") if isinstance(f, Mapping) else None
+        coords = g.get("coordinates") if isinstance(g, Mapping) else None
+        if not isinstance(coords, list | tuple):
+            continue
+        polygons = [coords] if g.get("type") == "Polygon" else coords  # type: ignore[union-attr]
+        for polygon in polygons:
+            if isinstance(polygon, list | tuple):
+                total += sum(len(r) for r in polygon if isinstance(r, list | tuple))
+        if total > MAX_VERTICES:
+            break
+    return total
+
+
+def _existing_counts(model: OrgModel) -> dict[str, int]:
+    """Per unit, the highest ``F<n>`` of its buildings already in the model."""
+    out: dict[str, int] = {}
+    for b in model.buildings:
+        head, _, tail = b.id.rpartition("/F")
+        if head and tail.isdigit():
+            out[head] = max(out.get(head, 0), int(tail))
+    return out

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -36,7 +36,15 @@ from commgov._problem import CheckedProblem
 from commgov._records import FrozenModel, FrozenRecord
 from commgov.errors import InputIssue
 from commgov.results import PlanResult, Reason, SolveInfo
-from commgov.types import GeoPoint, Id, Line, SkillLevel, TimeWindow, no_personal_number
+from commgov.types import (
+    GeoPoint,
+    Id,
+    Line,
+    SkillLevel,
+    TimeWindow,
+    is_iana_zone,
+    no_personal_number,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -293,10 +301,8 @@ class MatchingProblem(CheckedProblem):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("unknown IANA time zone") from None
+        if not is_iana_zone(value):
+            raise ValueError("unknown IANA time zone")
         return value
 
     problem_what: ClassVar[str] = _WHAT

@@ -19,14 +19,14 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 from typing import ClassVar, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
 from commgov._problem import CheckedProblem
 from commgov._records import FrozenRecord
 from commgov.errors import InputIssue, ProblemError
-from commgov.types import Headcount, Id, SkillLevel, TimeWindow
+from commgov.types import Headcount, Id, SkillLevel, TimeWindow, is_iana_zone
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -361,9 +361,7 @@ def check_roster_problem(problem: RosterProblem) -> None:
 def _cross_issues(problem: RosterProblem) -> list[InputIssue]:
     issues: list[InputIssue] = []
     rec = "roster_problem"
-    try:
-        ZoneInfo(problem.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_iana_zone(problem.timezone):
         issues.append(InputIssue(rec, "timezone", problem.timezone,
                                  "must be an IANA time zone name"))
     delta = timedelta(minutes=problem.policy.slot_minutes)

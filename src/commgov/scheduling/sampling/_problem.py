@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -22,7 +22,7 @@ from commgov.errors import InputIssue, ProblemError
 from commgov.org import ZoneRegime
 from commgov.scheduling.sampling._limits import MAX_BATCHES, MAX_BUILDINGS, check_record_counts
 from commgov.scheduling.sampling._rules import slot_capacity
-from commgov.types import GeoPoint, Headcount, Id, TimeWindow
+from commgov.types import GeoPoint, Headcount, Id, TimeWindow, is_iana_zone
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -189,9 +189,7 @@ class SamplingProblem(CheckedProblem, FrozenRecord):
         that is not a whole number of slots (or shorter than one slot).
         """
         issues: list[InputIssue] = []
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        if not is_iana_zone(self.timezone):
             issues.append(
                 InputIssue(
                     "sampling_problem", "timezone", self.timezone, "must be an IANA time zone name"
