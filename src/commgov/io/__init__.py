@@ -41,6 +41,7 @@ from commgov.io._export import (
     write_record_schemas,
 )
 from commgov.io._footprints import FootprintImport, import_footprints
+from commgov.io._ids import IdMap
 from commgov.io._import import (
     IMPORT_TABLES,
     CommunityImport,
@@ -70,6 +71,7 @@ __all__ = [
     "MIN_KEY_BYTES",
     "CommunityImport",
     "FootprintImport",
+    "IdMap",
     "PersonalData",
     "TableImportError",
     "TableIssue",

@@ -9,6 +9,7 @@ from commgov._records import FrozenModel
 from commgov._redact import get_logger
 from commgov.crs import CRS
 from commgov.errors import OrgStructureError
+from commgov.io._ids import IdMap
 from commgov.io._import_cells import _convert_table, _traced
 from commgov.io._import_tables import _SPECS, IMPORT_TABLES, TableImportError, _Ctx, _Row
 from commgov.io._tables import issue, read_table
@@ -37,6 +38,11 @@ class CommunityImport(FrozenModel):
 
     model: OrgModel
     ids: dict[str, dict[str, str]]
+
+    @property
+    def id_map(self) -> IdMap:
+        """:attr:`ids` as an :class:`IdMap`: the app's ids ↔ commgov's, both ways."""
+        return IdMap(ids=self.ids)
 
 
 def import_community(

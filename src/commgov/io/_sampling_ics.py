@@ -261,7 +261,8 @@ def sampling_ics(
         The problem the plan was made for.
     plan : SamplingPlan
     names : mapping of str to str, optional
-        Display names by id (points, buildings, batches), e.g. ``{site.id: site.name}``
+        Display names by id, over the problem's own (``SamplingPoint.name``,
+        ``SamplingBuilding.name``) (points, buildings, batches), e.g. ``{site.id: site.name}``
         from the organisation model; ids are shown where no name is given.
     stamp : datetime, optional
         ``DTSTAMP`` of every event, aware; default: the window start, so the file is the
@@ -316,6 +317,7 @@ def _ics_text(
     """
     icalendar = _import_icalendar()
     problem, times = ex.problem, ex.times
+    names = {**problem.display_names, **(names or {})}
     stamp_utc = (stamp or problem.window.start).astimezone(UTC)
     namespace = sampling_uid_namespace(problem).bytes
     tzid = _zone_tzid(problem.timezone)
@@ -418,6 +420,7 @@ def _reference_ics(
     (``benchmarks/bench_sampling_export.py``); ≈ 20× slower. Not used by commgov itself.
     """
     icalendar = _import_icalendar()
+    names = {**problem.display_names, **(names or {})}
     _check(problem, plan)
     if stamp is not None and stamp.utcoffset() is None:
         raise ValueError("stamp must be an aware datetime (with a time zone)")

@@ -84,7 +84,8 @@ def building_notices(
     lang : {"zh", "en"}, default "zh"
         Language of the notices.
     names : mapping of str to str, optional
-        Display names by id (points, buildings, batches); ids are shown where no name is
+        Display names by id (points, buildings, batches), over the problem's own
+        (``SamplingPoint.name``, ``SamplingBuilding.name``); ids are shown where no name is
         given.
 
     Returns
@@ -112,6 +113,7 @@ def building_notices(
 def _notices(ex: _Export, lang: str, *, names: Mapping[str, str] | None = None) -> dict[str, str]:
     """:func:`building_notices` of prepared data (``lang`` checked)."""
     problem, plan = ex.problem, ex.plan
+    names = {**problem.display_names, **(names or {})}
     zh = lang == "zh"
     start, end = _window(problem)
     window_first, window_last = _clock_pair(start, end)  # the sealed buildings' visit

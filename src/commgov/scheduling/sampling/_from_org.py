@@ -9,6 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from commgov._problem import coerce_window
+from commgov._redact import looks_personal
 from commgov.errors import InputIssue, ProblemError, check_size
 from commgov.org import (
     Building,
@@ -274,6 +275,7 @@ def sampling_problem_from_org(
             zone=effective_regime(graph, bid, window.start),
             batches=[b for b in batches if b.people > 0],
             mobility_limited=limited,
+            name=_display(_building_name(graph, record)),
         )
         if building is not None:
             buildings.append(building)
@@ -300,6 +302,7 @@ def _point(site: Site, issues: list[InputIssue]) -> SamplingPoint | None:
         lanes=site.lanes,
         rate_per_lane_per_hour=site.rate_per_lane_per_hour,
         opening=site.opening,
+        name=_display(site.name),
     )
 
 
@@ -308,3 +311,18 @@ def _timezone(graph: OrgGraph, community_id: str | None) -> str:
     if community_id is None:
         return graph.model.timezone
     return getattr(graph.record(community_id), "timezone", graph.model.timezone)
+
+
+def _building_name(graph: OrgGraph, building: Building) -> str:
+    """``<unit name> <label>`` (``春晖苑 3幢``), or the label alone without a named unit."""
+    unit = graph.record(building.parent_id) if building.parent_id in graph else None
+    unit_name = getattr(unit, "name", "") or ""
+    return f"{unit_name} {building.label}".strip()
+
+
+def _display(text: str | None) -> str | None:
+    """A display name for the problem, or None where the text is no usable one."""
+    if not text:
+        return None
+    line = " ".join(str(text).split())[:80]
+    return None if not line.isprintable() or (len(line) >= 7 and looks_personal(line)) else line

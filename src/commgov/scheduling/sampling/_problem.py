@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from commgov._problem import CheckedProblem
 from commgov._records import FrozenRecord
@@ -22,7 +22,15 @@ from commgov.errors import InputIssue, ProblemError
 from commgov.org import ZoneRegime
 from commgov.scheduling.sampling._limits import MAX_BATCHES, MAX_BUILDINGS, check_record_counts
 from commgov.scheduling.sampling._rules import slot_capacity
-from commgov.types import GeoPoint, Headcount, Id, TimeWindow, is_iana_zone
+from commgov.types import (
+    GeoPoint,
+    Headcount,
+    Id,
+    Line,
+    TimeWindow,
+    is_iana_zone,
+    no_personal_number,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -38,6 +46,11 @@ __all__ = [
 SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 _WHAT = "sampling problem"
+
+#: A display name: one printable line of 1–80 characters, no phone or identity number.
+DisplayName = Annotated[
+    Line, Field(min_length=1, max_length=80), AfterValidator(no_personal_number)
+]
 
 
 class SamplingPoint(FrozenRecord):
@@ -55,6 +68,9 @@ class SamplingPoint(FrozenRecord):
         swab).
     opening : TimeWindow or None
         When the point is open; clipped to the problem window. ``None``: the whole window.
+    name : str or None
+        Display name residents know (``春晖苑门岗采样点``): notices, calendars and CSV files
+        show it instead of the id (not written when absent).
     """
 
     id: Id
@@ -62,6 +78,7 @@ class SamplingPoint(FrozenRecord):
     lanes: int = Field(ge=1, le=1000)
     rate_per_lane_per_hour: float = Field(default=100.0, gt=0, le=10_000, allow_inf_nan=False)
     opening: TimeWindow | None = None
+    name: DisplayName | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class SamplingBatch(FrozenRecord):
@@ -100,6 +117,9 @@ class SamplingBuilding(FrozenRecord):
         Residents sampled at home (not part of any batch), ≥ 0.
     allowed_point_ids : list of str or None
         Designated points; ``None`` means any point.
+    name : str or None
+        Display name residents know (``春晖苑 3幢``), shown instead of the id (not written
+        when absent).
     """
 
     id: Id
@@ -108,6 +128,7 @@ class SamplingBuilding(FrozenRecord):
     batches: list[SamplingBatch] = Field(default_factory=list)
     mobility_limited: Headcount = 0
     allowed_point_ids: list[Id] | None = None
+    name: DisplayName | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class SamplingPolicy(FrozenRecord):
@@ -248,6 +269,13 @@ class SamplingProblem(CheckedProblem, FrozenRecord):
     def tz(self) -> ZoneInfo:
         """The problem's time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def display_names(self) -> dict[str, str]:
+        """Id → display name of the points and buildings that have one (O(records))."""
+        out = {p.id: p.name for p in self.points if p.name is not None}
+        out.update((b.id, b.name) for b in self.buildings if b.name is not None)
+        return out
 
     @property
     def n_slots(self) -> int:

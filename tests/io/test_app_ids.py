@@ -1,0 +1,79 @@
+"""Issue 13 item 1 (step): the app's ids both ways, and display names in what residents read.
+
+The issue's example: a building group was told ``到 320508018026/S2 采样``. A problem built from
+the organisation model now carries the names residents know (the site's name, the compound
+and building label), and notices, calendars and CSV files show them; the import's id map
+puts the app's ids beside commgov's in any row."""
+
+from __future__ import annotations
+
+import pytest
+
+from commgov.datasets import gusu_divisions
+from commgov.io import IdMap, building_notices, import_community, sampling_ics
+from commgov.scheduling import plan_sampling, sampling_problem_from_org
+
+COMMUNITY = "320508017016"
+TABLES = {
+    "compounds": [dict(id="xq-1", code="01", kind="小区", name="春晖苑", lon=120.5740,
+                       lat=31.3350)],
+    "buildings": [dict(id="bd-1", code="01", compound="xq-1", label="1幢", lon=120.5736,
+                       lat=31.3353, floors=6),
+                  dict(id="bd-3", code="03", compound="xq-1", label="3幢", lon=120.5748,
+                       lat=31.3346, floors=11)],
+    "entrances": [dict(id="en-11", code="1", building="bd-1", label="1单元", households=12,
+                       residents=30, mobility_limited=0),
+                  dict(id="en-31", code="1", building="bd-3", label="1单元", households=22,
+                       residents=55, mobility_limited=0)],
+    "sites": [dict(id="pt-1", code="01", compound="xq-1", name="春晖苑门岗采样点", lon=120.5741,
+                   lat=31.3349, emergency_functions="sampling_point", lanes=2,
+                   rate_per_lane_per_hour=90,
+                   opening="2022-04-12T07:00+08:00/2022-04-12T09:00+08:00")],
+}
+
+
+@pytest.fixture(scope="module")
+def imported():
+    return import_community(TABLES, base=gusu_divisions(), community_id=COMMUNITY)
+
+
+def test_notices_and_calendar_speak_the_names_residents_know(imported):
+    problem = sampling_problem_from_org(imported.model, COMMUNITY)
+    assert set(problem.display_names.values()) == {"春晖苑门岗采样点", "春晖苑 1幢", "春晖苑 3幢"}
+    plan = plan_sampling(problem, time_limit_s=10)
+    notices = building_notices(problem, plan)
+    text = "\n".join(notices.values())
+    assert "到 春晖苑门岗采样点 采样" in text and "春晖苑 3幢" in text
+    point_id = problem.points[0].id
+    assert point_id not in text
+    pytest.importorskip("icalendar")
+    assert "春晖苑门岗采样点" in sampling_ics(problem, plan)
+    # names given by the caller win over the problem's
+    assert "东门" in "\n".join(building_notices(problem, plan, names={point_id: "东门"}).values())
+
+
+def test_the_id_map_works_both_ways_and_on_result_rows(imported):
+    ids = imported.id_map
+    assert isinstance(ids, IdMap)
+    b3 = ids.to_commgov("bd-3")
+    assert ids.to_app(b3) == "bd-3" and ids.table_of(b3) == "buildings"
+    assert ids.to_commgov("pt-1", "sites") == ids.to_commgov("pt-1")
+    with pytest.raises(KeyError):
+        ids.to_commgov("nope")
+    problem = sampling_problem_from_org(imported.model, COMMUNITY)
+    plan = plan_sampling(problem, time_limit_s=10)
+    rows = ids.app_rows(plan.rows())
+    served = [r for r in rows if r.get("app_building_id")]
+    assert served and {r["app_building_id"] for r in served} <= {"bd-1", "bd-3"}
+    assert all(r["app_point_id"] == "pt-1" for r in served if r.get("point_id"))
+    # the map survives JSON, as an app stores it
+    assert IdMap.model_validate_json(ids.model_dump_json()) == ids
+
+
+def test_names_that_look_personal_are_not_shown(imported):
+    from commgov.org import OrgModel
+
+    sites = [s.model_copy(update={"name": "13800138000"}) for s in imported.model.sites]
+    model = imported.model.model_copy(update={"sites": sites})
+    problem = sampling_problem_from_org(OrgModel.model_validate(model.model_dump()), COMMUNITY)
+    assert problem.points[0].name is None
