@@ -10,9 +10,8 @@ from commgov.cli._output import (
     STOP,
     _claim_out,
     _first_code,
+    _load_problem,
     _n,
-    _read_input,
-    _report_left_out,
     _usage_error,
 )
 from commgov.cli._progress import ProgressBar
@@ -32,21 +31,13 @@ def run_match(args: argparse.Namespace) -> int:
 
 
 def _run_match(args: argparse.Namespace) -> int:
-    from commgov.errors import ProblemError
     from commgov.io import csv_text, json_text
     from commgov.matching import MatchingProblem, match_volunteers
 
     out: Path = args.out
-    text = _read_input(args.problem, out)
-    if isinstance(text, int):
-        return text
-    try:
-        problem = MatchingProblem.model_validate_json(
-            text, context=None if args.crs is None else {"crs": args.crs}
-        )
-    except ProblemError as exc:
-        return _usage_error(str(exc))
-    _report_left_out(problem)
+    problem = _load_problem(args, MatchingProblem)
+    if isinstance(problem, int):
+        return problem
     folder = _claim_out(args)  # locked until the command ends
     try:
         with ProgressBar("matching") as progress:

@@ -25,7 +25,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from commgov._files import OutputFolder
 from commgov._redact import escaped
@@ -271,3 +271,24 @@ def _report_left_out(problem: Any) -> None:
              for code, ids in sorted(by_code.items())]
     print(f"note: the problem's builder left out {_n(len(left), 'record')}: "
           + "; ".join(parts) + " — see the problem's left_out", file=sys.stderr)
+
+
+P = TypeVar("P")
+
+
+def _load_problem(args: argparse.Namespace, problem_type: type[P]) -> P | int:
+    """The problem file ``args.problem`` read with ``--crs``, its ``left_out`` reported; or
+    the exit status of a usage error (unreadable, too large, invalid: masked, bounded)."""
+    from commgov.errors import ProblemError
+
+    text = _read_input(args.problem, args.out)
+    if isinstance(text, int):
+        return text
+    try:
+        problem = problem_type.model_validate_json(  # type: ignore[attr-defined]
+            text, context=None if args.crs is None else {"crs": args.crs}
+        )
+    except ProblemError as exc:
+        return _usage_error(f"{args.problem}: {exc}")
+    _report_left_out(problem)
+    return problem  # type: ignore[no-any-return]

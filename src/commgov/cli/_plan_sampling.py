@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING
 from commgov.cli._output import (
     _claim_out,
     _first_code,
+    _load_problem,
     _n,
-    _read_input,
-    _report_left_out,
-    _usage_error,
 )
 from commgov.cli._progress import ProgressBar
 
@@ -89,22 +87,15 @@ def run_plan_sampling(args: argparse.Namespace) -> int:
 
 
 def _run_plan_sampling(args: argparse.Namespace) -> int:
-    from commgov.errors import ProblemError, SolverError
+    from commgov.errors import SolverError
     from commgov.io import json_text
     from commgov.io._sampling_files import sampling_files
     from commgov.scheduling import SamplingProblem, is_valid_sampling_plan, plan_sampling
 
     out: Path = args.out
-    text = _read_input(args.problem, out)
-    if isinstance(text, int):
-        return text
-    try:
-        problem = SamplingProblem.model_validate_json(
-            text, context=None if args.crs is None else {"crs": args.crs}
-        )
-    except ProblemError as exc:
-        return _usage_error(f"{args.problem}: {exc}")
-    _report_left_out(problem)
+    problem = _load_problem(args, SamplingProblem)
+    if isinstance(problem, int):
+        return problem
     folder = _claim_out(args)  # locked until the command ends
     with ProgressBar("sampling plan") as progress:
         plan = plan_sampling(
