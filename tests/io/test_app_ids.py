@@ -134,3 +134,68 @@ def test_exports_carry_names_and_app_ids_end_to_end(imported):
     assert all(line.split(",")[1] == "pt-1" for line in point_lines[1:])
     # a header-only file keeps its (extended) header
     assert ids.app_csv("building_id,kind\n") == "building_id,app_building_id,kind\n"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("building_id,people,extra\nB4\nB1,2,3\n", "row 2"),
+        ("building_id,people\nB4,1,LOST,ALSO\n", "row 2"),
+        ("building_id,building_id\nB1,B2\n", "column twice"),
+    ],
+)
+def test_app_csv_refuses_ragged_rows_and_repeated_columns(text, message):
+    from commgov.errors import InputError
+
+    ids = IdMap(ids={"buildings": {"bd-1": "B1"}})
+    with pytest.raises(InputError, match=message):
+        ids.app_csv(text)
+
+
+def test_app_csv_keeps_every_cell_and_is_formula_safe():
+    import csv
+    import io
+
+    ids = IdMap(ids={"buildings": {"bd-1": "B1"}})
+    text = (
+        "\ufeffbuilding_id,people,share,=HYPERLINK(1)_id,note\n\n"
+        "B1,-5,-0.25,x,-2+3\nB2,3,+1e3,y,ok\n\n"
+    )
+    out = ids.app_csv(text)
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][:3] == ["building_id", "app_building_id", "people"]
+    assert all(not h.startswith(("=", "-", "+", "@")) for h in rows[0])
+    assert rows[1] == ["B1", "bd-1", "-5", "-0.25", "x", "", "'-2+3"]
+    assert rows[2][:5] == ["B2", "", "3", "+1e3", "y"]
+    assert len(rows) == 3
+    # twice: the app columns are refilled, not repeated
+    plain = ids.app_csv("building_id,people\nB1,3\n")
+    assert ids.app_csv(plain) == plain == "building_id,app_building_id,people\nB1,bd-1,3\n"
+    with pytest.raises(TypeError, match="text"):
+        ids.app_csv(None)  # type: ignore[arg-type]
+
+
+def test_two_records_with_one_app_id_are_refused_by_name(imported):
+    from commgov.errors import InputError
+
+    b = imported.model.buildings
+    dup = b[1].model_copy(
+        update={"provenance": b[1].provenance.model_copy(update={"app_id": b[0].provenance.app_id})}
+    )
+    model = imported.model.model_copy(update={"buildings": [b[0], dup, *b[2:]]})
+    with pytest.raises(InputError, match="also the app id") as err:
+        IdMap.from_model(model)
+    assert err.value.issues[0].record == dup.id
+
+
+@pytest.mark.parametrize("app_id, kept", [("  bd-9  ", "bd-9"), ("", None), ("   ", None)])
+def test_app_ids_are_stripped_and_never_empty(app_id, kept):
+    from pydantic import ValidationError
+
+    from commgov.org import Provenance
+
+    if kept is None:
+        with pytest.raises(ValidationError):
+            Provenance(source="imported", app_id=app_id)
+    else:
+        assert Provenance(source="imported", app_id=app_id).app_id == kept

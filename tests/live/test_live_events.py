@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -323,3 +323,157 @@ def test_replay_of_accepted_events_gives_the_state(start: CommunityState, data) 
             assert s.checked_out is None or s.checked_out >= s.checked_in
     assert apply_events(start, accepted).to_json() == state.to_json()
     assert state.status.applied == len(accepted)
+
+
+# ----------------------------------------------------------- break-test findings, by kind
+
+H = timedelta(hours=1)
+
+
+def test_each_records_events_run_forward_in_time(start: CommunityState) -> None:
+    """Ordering kind: an event earlier than the latest event of a record it touches is
+    refused, for volunteers, tasks and buildings alike."""
+    task_id, vid = _skilled(start)
+    b = start.model.buildings[0].id
+    shifts = apply_events(
+        start, [CheckedIn(at=T0, volunteer_id=vid), CheckedOut(at=T0 + 3 * H, volunteer_id=vid)]
+    )
+    with pytest.raises(EventError, match="time order") as err:
+        apply_event(shifts, CheckedIn(at=T0 + H, volunteer_id=vid))
+    assert err.value.issues[0].field == "at"
+    away = apply_event(start, VolunteerUnavailable(at=T0 + 2 * H, volunteer_id=vid))
+    with pytest.raises(EventError, match="time order"):
+        apply_event(away, TaskClaimed(at=T0, task_id=task_id, volunteer_id=vid))
+    on = apply_events(
+        start,
+        [CheckedIn(at=T0 + 5 * H, volunteer_id=vid),
+         TaskClaimed(at=T0 + 5 * H, task_id=task_id, volunteer_id=vid)],
+    )  # fmt: skip
+    with pytest.raises(EventError, match="time order"):
+        apply_event(on, VolunteerUnavailable(at=T0, until=T0 + H, volunteer_id=vid))
+    sealed = apply_event(start, BuildingSealed(at=T0 + H, building_id=b))
+    with pytest.raises(EventError, match="time order"):
+        apply_event(sealed, BuildingReleased(at=T0, building_id=b))
+    claimed = apply_event(start, TaskClaimed(at=T0 + H, task_id=task_id, volunteer_id=vid))
+    with pytest.raises(EventError, match="time order"):
+        apply_event(claimed, TaskDone(at=T0, task_id=task_id, volunteer_id=vid))
+
+
+def test_times_are_utc_so_equal_instants_give_equal_bytes(start: CommunityState) -> None:
+    """Time-zone kind: the same instant in two zones gives the same state bytes, and a shift
+    across a daylight-saving fold counts real minutes, also after a JSON round trip."""
+    from zoneinfo import ZoneInfo
+
+    vid = _volunteers(start)[0]
+    a = apply_event(start, CheckedIn(at=T0, volunteer_id=vid))
+    b = apply_event(start, CheckedIn(at=T0.astimezone(UTC), volunteer_id=vid))
+    assert a.to_json() == b.to_json()
+    ny = ZoneInfo("America/New_York")
+    t_in = datetime(2022, 11, 6, 0, 30, tzinfo=ny)
+    t_out = datetime(2022, 11, 6, 3, 30, tzinfo=ny)  # 4 real hours: the clocks fall back
+    s = apply_events(
+        start, [CheckedIn(at=t_in, volunteer_id=vid), CheckedOut(at=t_out, volunteer_id=vid)]
+    )
+    assert hours_served(s).volunteers[0].minutes == 240
+    assert CommunityState.from_json(s.to_json()) == s
+    early = datetime(2022, 11, 6, 1, 30, fold=1, tzinfo=ny)
+    late_wall_early_real = datetime(2022, 11, 6, 1, 30, fold=0, tzinfo=ny)
+    s2 = apply_event(start, CheckedIn(at=early, volunteer_id=vid))
+    with pytest.raises(EventError):
+        apply_event(s2, CheckedOut(at=late_wall_early_real, volunteer_id=vid))
+
+
+def test_a_task_off_the_slot_grid_is_refused(start: CommunityState) -> None:
+    task = start.tasks[0]
+    w = task.window
+    shifted = task.model_copy(
+        update={"id": "zz/odd", "window": type(w)(start=w.start + H / 2, end=w.end + H / 2)}
+    )
+    with pytest.raises(EventError, match="slot grid") as err:
+        apply_event(start, TaskAdded(at=T0, task=shifted))
+    assert err.value.issues[0].field == "task.window"
+
+
+def test_personal_numbers_and_unbounded_text_stay_out(start: CommunityState) -> None:
+    vid = _volunteers(start)[0]
+    with pytest.raises(InputError) as err:
+        apply_event(start, {"kind": "checked_in", "at": T0.isoformat(), "volunteer_id": vid,
+                            "note": "call 13800138000"})  # fmt: skip
+    assert "13800138000" not in str(err.value)
+    task = start.tasks[0].model_dump()
+    for note in ("call 13800138000", "x" * 2000, "bad\x00byte"):
+        with pytest.raises(InputError) as err:
+            apply_event(start, {"kind": "task_added", "at": T0.isoformat(),
+                                "task": {**task, "id": "zz/n", "note": note}})  # fmt: skip
+        assert "13800138000" not in str(err.value)
+
+
+@pytest.mark.parametrize("bad", ["checked_in", None, 5, b"x"])
+def test_wrong_kinds_are_type_errors_naming_the_argument(start: CommunityState, bad) -> None:
+    with pytest.raises(TypeError, match="event"):
+        apply_event(start, bad)
+    with pytest.raises(TypeError, match="events"):
+        apply_events(start, bad if bad is not None else {"kind": "x"})
+    with pytest.raises(TypeError, match="state"):
+        apply_event(bad, CheckedIn(at=T0, volunteer_id="x"))
+
+
+def test_start_checks_its_arguments(start: CommunityState) -> None:
+    with pytest.raises(TypeError, match="model"):
+        CommunityState.start("x", CODE)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="lists"):
+        CommunityState.start(start.model, CODE, lists="x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tasks"):
+        CommunityState.start(start.model, CODE, tasks="abc")  # type: ignore[arg-type]
+    from_dicts = CommunityState.start(
+        start.model, CODE, tasks=[t.model_dump() for t in start.tasks]  # type: ignore[misc]
+    )
+    assert from_dicts.tasks == start.tasks
+
+
+def test_bad_event_dicts_in_a_batch_name_their_position(start: CommunityState) -> None:
+    vid = _volunteers(start)[0]
+    with pytest.raises(InputError, match="event 1"):
+        apply_events(start, [CheckedIn(at=T0, volunteer_id=vid), {"kind": "nope"}])
+    with pytest.raises(InputError) as err:
+        apply_event(start, {"kind": "volunteer_unavailable", "at": T0.isoformat(),
+                            "until": T0.isoformat(), "volunteer_id": vid})  # fmt: skip
+    assert err.value.issues[0].field.endswith("until")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.update(community_id="320508999999"),
+        lambda d: d["status"]["tasks"][0].update(state="claimed"),
+        lambda d: d["status"]["shifts"].append(
+            {"volunteer_id": d["_v"], "checked_in": "2022-04-12T09:00:00Z",
+             "checked_out": "2022-04-12T08:00:00Z"}),
+        lambda d: d["status"]["sealed"].extend([d["_b"], d["_b"]]),
+        lambda d: d["status"].update(event_ids=["b", "a"]),
+        lambda d: d["status"]["absences"].append(
+            {"volunteer_id": d["_v"], "since": "2022-04-12T09:00:00Z",
+             "until": "2022-04-12T08:00:00Z"}),
+        lambda d: d["status"]["shifts"].append(
+            {"volunteer_id": "no-such-person", "checked_in": "2022-04-12T09:00:00Z"}),
+    ],
+)
+def test_from_json_refuses_inconsistent_states(start: CommunityState, change) -> None:
+    import json
+
+    data = json.loads(start.to_json())
+    data["_v"] = _volunteers(start)[0]
+    data["_b"] = {"building_id": start.model.buildings[0].id, "since": "2022-04-12T08:00:00Z"}
+    change(data)
+    data.pop("_v"), data.pop("_b")
+    with pytest.raises(InputError):
+        CommunityState.from_json(json.dumps(data))
+
+
+def test_the_state_does_not_share_the_callers_record_lists(start: CommunityState) -> None:
+    vid = _volunteers(start)[0]
+    model = start.model.model_copy(update={"people": list(start.model.people)})
+    s = CommunityState.start(model, CODE)
+    model.people.clear()  # the caller changes its own model afterwards
+    assert apply_event(s, CheckedIn(at=T0, volunteer_id=vid)).on_duty() == (vid,)
+    assert len(s.model.people) == len(start.model.people)

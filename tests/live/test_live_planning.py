@@ -159,3 +159,83 @@ def test_sealing_replans_sampling_with_a_valid_plan(start) -> None:
     assert all(a.building_id != building or a.slot_start < at for a in result.plan.assignments)
     if result.tail_problem is not None and result.tail_plan is not None:
         assert is_valid_sampling_plan(result.tail_problem, result.tail_plan).ok
+
+
+# ----------------------------------------------------------- break-test findings, by kind
+
+
+def test_a_claim_that_cannot_be_pinned_is_reported_not_dropped(start, first) -> None:
+    """Lost-record kind: two claims by one volunteer in one slot (capacity 1 per slot): the
+    second task leaves the problem listed in left_out, kind task, CLAIM_NOT_PINNED."""
+    by_slot: dict = {}
+    for t in start.tasks:
+        by_slot.setdefault((t.window.start, t.skill), []).append(t)
+    pair = next(ts for ts in by_slot.values() if len(ts) >= 2)
+    vid = next(
+        p.id for p in start.model.people
+        if "volunteer" in p.roles and p.skills.get(pair[0].skill, 0) >= 2
+    )  # fmt: skip
+    state = apply_events(
+        start,
+        [TaskClaimed(at=AT, task_id=pair[0].id, volunteer_id=vid),
+         TaskClaimed(at=AT, task_id=pair[1].id, volunteer_id=vid)],
+    )  # fmt: skip
+    problem = live_matching_problem(state)
+    in_problem = {t.id for t in problem.tasks}
+    reported = {r.record: r for r in problem.left_out if r.kind == "task"}
+    for t in pair[:2]:
+        assert (t.id in in_problem) != (t.id in reported)
+    (r,) = reported.values()
+    assert r.code is LeftOutReasonCode.CLAIM_NOT_PINNED and r.params["volunteer_id"] == vid
+    # every open or claimed task is in the problem or reported
+    live = {t.id for t in start.tasks}
+    assert live == in_problem | set(reported)
+
+
+@pytest.mark.parametrize("at", [datetime(2022, 4, 12, 8, 30), "2022-04-12T08:30+08:00", 5])
+def test_planning_calls_want_a_tz_aware_at(start, at) -> None:
+    with pytest.raises((TypeError, ValueError), match="at"):
+        live_matching_problem(start, at=at)
+    with pytest.raises((TypeError, ValueError), match="at"):
+        rematch(start, at=at)
+    with pytest.raises((TypeError, ValueError), match="at"):
+        candidates(start, start.tasks[0].id, at=at)
+
+
+def test_planning_calls_check_their_arguments(start) -> None:
+    with pytest.raises(TypeError, match="previous"):
+        rematch(start, previous="x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="bogus"):
+        rematch(start, bogus=1)
+    with pytest.raises(TypeError, match="state"):
+        rematch("x")  # type: ignore[arg-type]
+
+
+def test_candidates_score_the_task_as_the_matcher_does(start, first) -> None:
+    for m in first.assignment.matches:
+        by = {c.volunteer_id: c for c in candidates(start, m.task_id, k=1000)}
+        assert by[m.volunteer_id].cost_m == m.cost_m
+        assert by[m.volunteer_id].scope == m.scope
+
+
+def test_finished_tasks_are_not_changes(start, first) -> None:
+    m = first.assignment.matches[0]
+    state = apply_events(
+        start,
+        [TaskClaimed(at=AT, task_id=m.task_id, volunteer_id=m.volunteer_id),
+         TaskDone(at=AT, task_id=m.task_id, volunteer_id=m.volunteer_id),
+         TaskCancelled(at=AT, task_id=first.assignment.matches[1].task_id)],
+    )  # fmt: skip
+    again = rematch(state, first.assignment)
+    changed = {c.task_id for c in again.changes}
+    assert m.task_id not in changed and first.assignment.matches[1].task_id not in changed
+
+
+def test_replan_leaves_a_building_sealed_later_than_at(start) -> None:
+    problem = sampling_problem_from_org(start.model, CODE)
+    plan = plan_sampling(problem, time_limit_s=20)
+    at = problem.window.start + (problem.window.end - problem.window.start) / 3
+    late = sorted({a.building_id for a in plan.assignments if a.slot_start >= at})
+    state = apply_event(start, BuildingSealed(at=at + timedelta(hours=3), building_id=late[0]))
+    result = replan_after_events(state, problem, plan, at=at)
+    assert late[0] not in result.changed_buildings

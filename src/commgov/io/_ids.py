@@ -58,16 +58,21 @@ class IdMap(FrozenModel):
         ------
         TypeError
             If ``model`` is not an :class:`~commgov.org.OrgModel`.
+        commgov.errors.InputError
+            If two records of one table carry the same app id (the map would lose one), naming
+            both records.
 
         Notes
         -----
         O(records).
         """
+        from commgov.errors import InputError, InputIssue
         from commgov.org import OrgModel
 
         if not isinstance(model, OrgModel):
             raise TypeError(f"model must be an OrgModel, not {type(model).__name__}")
         ids: dict[str, dict[str, str]] = {}
+        issues: list[InputIssue] = []
         for name in OrgModel.model_fields:
             records = getattr(model, name)
             if not isinstance(records, list):
@@ -76,7 +81,19 @@ class IdMap(FrozenModel):
                 prov = getattr(r, "provenance", None)
                 if prov is not None and prov.app_id is not None:
                     table = cls.TABLE_OF_LIST.get(name, name)
-                    ids.setdefault(table, {})[prov.app_id] = r.id
+                    seen = ids.setdefault(table, {})
+                    if prov.app_id in seen:
+                        issues.append(
+                            InputIssue(
+                                r.id,
+                                "provenance.app_id",
+                                prov.app_id,
+                                f"is also the app id of {seen[prov.app_id]} ({table})",
+                            )
+                        )
+                    seen.setdefault(prov.app_id, r.id)
+        if issues:
+            raise InputError(issues[:50], what="the app's ids of the model")
         return cls(ids={t: dict(sorted(m.items())) for t, m in ids.items()})
 
     @functools.cached_property
@@ -148,7 +165,8 @@ class IdMap(FrozenModel):
         goes through :meth:`app_rows`, and the result is written formula-safe by
         :func:`commgov.io.csv_text`: ``buildings.csv`` gains ``app_building_id`` after
         ``building_id``, and so on. Display names (``building_name``, ``point_name``) are
-        kept as they are.
+        kept as they are; ``app_*`` columns already there are refilled, not repeated, so the
+        call may be made twice. A byte-order mark and empty lines are dropped.
 
         Parameters
         ----------
@@ -164,9 +182,12 @@ class IdMap(FrozenModel):
         Raises
         ------
         commgov.errors.InputError
-            If the text is not CSV of the one dialect.
+            If the text is not CSV of the one dialect, the header repeats a column, or a row
+            has more or fewer cells than the header (by row number); nothing is returned.
         commgov.errors.SizeLimitError
             If it has more rows than the reader's limit.
+        TypeError
+            If ``text`` is not a string.
 
         Notes
         -----
@@ -174,13 +195,44 @@ class IdMap(FrozenModel):
         """
         from commgov._files import csv_text
         from commgov._input import csv_rows
+        from commgov.errors import InputError, InputIssue, expect_type
 
-        rows = [cells for _n, cells in csv_rows(text, label="csv")]
+        expect_type(text, str, "text")
+        rows = [
+            (n, cells)
+            for n, cells in csv_rows(text.removeprefix("\ufeff"), label="csv")
+            if any(c != "" for c in cells)
+        ]
         if not rows:
-            return text
-        header, body = rows[0], rows[1:]
-        mapped = self.app_rows((dict(zip(header, r, strict=False)) for r in body), columns)
-        if not mapped:
-            mapped_header = list(self.app_rows([dict.fromkeys(header, "")], columns)[0].keys())
-            return csv_text([], mapped_header)
-        return csv_text(mapped, list(mapped[0].keys()))
+            return ""
+        (_, header), body = rows[0], rows[1:]
+        issues = [
+            InputIssue("csv:row 1", h, h, "is a column twice")
+            for i, h in enumerate(header)
+            if h in header[:i]
+        ]
+        issues.extend(
+            InputIssue(f"csv:row {n}", "", len(cells), f"cells, the header has {len(header)}")
+            for n, cells in body
+            if len(cells) != len(header)
+        )
+        if issues:
+            raise InputError(issues[:50], what="CSV with the app's ids")
+        id_cols = (
+            list(columns)
+            if columns is not None
+            else [
+                h for h in header if (h == "id" or h.endswith("_id")) and not h.startswith("app_")
+            ]
+        )
+        refill = {f"app_{c}" for c in id_cols}  # an earlier call's columns: filled anew
+        base = [h for h in header if h not in refill]
+        mapped = self.app_rows(
+            (
+                {h: c for h, c in zip(header, cells, strict=True) if h not in refill}
+                for _n, cells in body
+            ),
+            id_cols,
+        )
+        head = list(self.app_rows([dict.fromkeys(base, "")], id_cols)[0])
+        return csv_text(mapped, head)

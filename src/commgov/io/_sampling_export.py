@@ -290,8 +290,8 @@ def _file_names(point_ids: list[str]) -> dict[str, str]:
 
 def _cell(value: Any) -> str:
     """The text of a CSV cell as :func:`~commgov.io.formula_safe` gives it (fast for text)."""
-    if type(value) is str:
-        return "'" + value if value.startswith(_FORMULA_START) else value
+    if type(value) is str and not value.startswith(_FORMULA_START):
+        return value  # the common case, without a call
     return formula_safe(value)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from commgov.errors import EventError, InputIssue
 from commgov.live._events import (
+    EVENT_TYPES,
     BuildingReleased,
     BuildingSealed,
     CheckedIn,
@@ -61,9 +62,17 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
     * ``task_added``: the task id is new. ``task_claimed``: the task is open, the volunteer
       is present and holds the task's skill at its level. ``task_declined``: the task is not
       done or cancelled; a claim by the decliner is released; the volunteer is never offered
-      it again. ``task_done``: claimed by this volunteer. ``task_cancelled``: not done.
+      it again. ``task_done``: claimed by this volunteer. ``task_cancelled``: not done (a
+      claim on it ends).
     * ``checked_in``: the volunteer is present and not on duty. ``checked_out``: on duty,
       and not before the check-in.
+
+    * Time order: an event may not be earlier than the latest event of a record it touches
+      (its volunteer, task or building; see ``LiveStatus.touched``), so each record's history
+      runs forward — a check-in before the last check-out, a claim before the claimer's
+      absence, a release before the sealing are refused. Times are kept in UTC.
+    * A task added must sit on the tasks' slot grid (its window equal to or disjoint from
+      every other task's), as matching requires.
 
     An event whose ``event_id`` was applied before is ignored: the same state is returned
     (the object itself), so an app may re-send events safely.
@@ -87,6 +96,8 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
         field and the value. Nothing is changed.
     commgov.errors.InputError
         If a dict is not a valid event (``pydantic`` errors as issues, personal data masked).
+    TypeError
+        If ``state`` is not a :class:`CommunityState` or ``event`` not an event or dict.
 
     Notes
     -----
@@ -94,6 +105,9 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
     shared by derived states. The design is event sourcing (Fowler, "Event Sourcing", 2005):
     a state is the replay of its events.
     """
+    from commgov.errors import expect_type
+
+    expect_type(state, CommunityState, "state")
     if isinstance(event, dict):
         from pydantic import ValidationError
 
@@ -103,6 +117,7 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
             event = event_adapter().validate_python(event)
         except ValidationError as exc:
             raise InputError.from_validation(exc, event, record="event", what="event") from None
+    expect_type(event, EVENT_TYPES, "event", "an event of commgov.live, or a dict with its kind")
     st = state.status
     if event.event_id is not None and event.event_id in st.event_ids:
         return state
@@ -130,6 +145,20 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
             raise _fail(where, "task_id", tid, "is not a task of the state")
         return i
 
+    touched = dict(st.touched)
+
+    def touch(key: str) -> None:
+        last = touched.get(key)
+        if last is not None and event.at < last:
+            raise _fail(
+                where,
+                "at",
+                event.at.isoformat(),
+                f"is before the last event of {key} ({last.isoformat()}): "
+                "each record's events must come in time order",
+            )
+        touched[key] = event.at
+
     def set_task(i: int, **update: Any) -> None:
         statuses = list(changes.get("tasks", st.tasks))
         statuses[i] = statuses[i].model_copy(update={**update, "since": event.at})
@@ -138,6 +167,7 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
     if isinstance(event, BuildingSealed):
         if event.building_id not in idx["buildings"]:
             raise _fail(where, "building_id", event.building_id, "is not a building of the model")
+        touch(f"building:{event.building_id}")
         if event.building_id in state.sealed_building_ids():
             raise _fail(where, "building_id", event.building_id, "is sealed already")
         sealed = list(st.sealed)
@@ -146,10 +176,12 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
     elif isinstance(event, BuildingReleased):
         if event.building_id not in state.sealed_building_ids():
             raise _fail(where, "building_id", event.building_id, "is not sealed")
+        touch(f"building:{event.building_id}")
         changes["sealed"] = tuple(s for s in st.sealed if s.building_id != event.building_id)
     elif isinstance(event, VolunteerUnavailable):
         vid = event.volunteer_id
         volunteer(vid)
+        touch(f"volunteer:{vid}")
         absences = [a for a in st.absences if a.volunteer_id != vid]
         insort(
             absences,
@@ -159,10 +191,12 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
         changes["absences"] = tuple(absences)
         for i, s in enumerate(st.tasks):
             if s.state is TaskState.CLAIMED and s.volunteer_id == vid:
+                touch(f"task:{s.task_id}")
                 set_task(i, state=TaskState.OPEN, volunteer_id=None)
         changes["shifts"] = _closed(st.shifts, vid, event)
     elif isinstance(event, VolunteerBack):
         volunteer(event.volunteer_id)
+        touch(f"volunteer:{event.volunteer_id}")
         if not any(a.volunteer_id == event.volunteer_id for a in st.absences):
             raise _fail(where, "volunteer_id", event.volunteer_id, "is not away")
         changes["absences"] = tuple(a for a in st.absences if a.volunteer_id != event.volunteer_id)
@@ -173,6 +207,18 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
     elif isinstance(event, TaskAdded):
         if state._task_position(event.task.id) is not None:
             raise _fail(where, "task.id", event.task.id, "is a task already")
+        new_window = event.task.window
+        for other in tasks:
+            w = other.window
+            if w != new_window and w.start < new_window.end and new_window.start < w.end:
+                raise _fail(
+                    where,
+                    "task.window",
+                    f"{new_window.start.isoformat()}/{new_window.end.isoformat()}",
+                    f"overlaps task {other.id}'s window without being equal: tasks sit on "
+                    "a slot grid (windows identical or disjoint)",
+                )
+        touch(f"task:{event.task.id}")
         new_tasks = list(tasks)
         insort(new_tasks, event.task, key=_task_key)
         tasks = tuple(new_tasks)
@@ -185,6 +231,8 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
         if s.state is not TaskState.OPEN:
             raise _fail(where, "task_id", event.task_id, f"is {s.state.value}, not open")
         present(event.volunteer_id)
+        touch(f"task:{event.task_id}")
+        touch(f"volunteer:{event.volunteer_id}")
         task = tasks[i]
         level = idx["people"][event.volunteer_id].skills.get(task.skill, 0)
         if level < task.min_level:
@@ -202,6 +250,8 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
         volunteer(event.volunteer_id)
         if s.state in (TaskState.DONE, TaskState.CANCELLED):
             raise _fail(where, "task_id", event.task_id, f"is {s.state.value}")
+        touch(f"task:{event.task_id}")
+        touch(f"volunteer:{event.volunteer_id}")
         declined = tuple(sorted({*s.declined_by, event.volunteer_id}))
         if s.state is TaskState.CLAIMED and s.volunteer_id == event.volunteer_id:
             set_task(i, state=TaskState.OPEN, volunteer_id=None, declined_by=declined)
@@ -212,17 +262,21 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
         s = st.tasks[i]
         if s.state is not TaskState.CLAIMED or s.volunteer_id != event.volunteer_id:
             raise _fail(where, "volunteer_id", event.volunteer_id, "has not claimed this task")
+        touch(f"task:{event.task_id}")
+        touch(f"volunteer:{event.volunteer_id}")
         set_task(i, state=TaskState.DONE)
     elif isinstance(event, TaskCancelled):
         i = task_at(event.task_id)
         s = st.tasks[i]
         if s.state is TaskState.DONE:
             raise _fail(where, "task_id", event.task_id, "is done")
-        set_task(i, state=TaskState.CANCELLED)
+        touch(f"task:{event.task_id}")
+        set_task(i, state=TaskState.CANCELLED, volunteer_id=None)
     elif isinstance(event, CheckedIn):
         present(event.volunteer_id)
         if event.volunteer_id in state.on_duty():
             raise _fail(where, "volunteer_id", event.volunteer_id, "is checked in already")
+        touch(f"volunteer:{event.volunteer_id}")
         changes["shifts"] = (
             *st.shifts,
             Shift(volunteer_id=event.volunteer_id, checked_in=event.at),
@@ -234,6 +288,7 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
             raise _fail(where, "volunteer_id", event.volunteer_id, "is not checked in")
         if event.at < open_shift[-1].checked_in:
             raise _fail(where, "at", event.at.isoformat(), "is before the check-in")
+        touch(f"volunteer:{event.volunteer_id}")
         changes["shifts"] = _closed(st.shifts, event.volunteer_id, event)
     else:  # pragma: no cover - the union is closed
         raise TypeError(f"not an event: {type(event).__name__}")
@@ -242,6 +297,7 @@ def apply_event(state: CommunityState, event: Event | dict[str, Any]) -> Communi
         ids = list(st.event_ids)
         insort(ids, event.event_id)
         changes["event_ids"] = tuple(ids)
+    changes["touched"] = dict(sorted(touched.items()))
     changes["applied"] = st.applied + 1
     changes["last_at"] = event.at if st.last_at is None else max(st.last_at, event.at)
     status = LiveStatus.model_construct(**{**dict(st), **changes})
@@ -257,11 +313,22 @@ def apply_events(state: CommunityState, events: Iterable[Event | dict[str, Any]]
         At the first event that does not apply (its position is in the message); ``state`` is
         unchanged and no later event is tried.
     """
+    from pydantic import BaseModel
+
+    from commgov.errors import InputError
+
+    if isinstance(events, str | bytes | dict | BaseModel) or not hasattr(events, "__iter__"):
+        raise TypeError(
+            f"events must be a sequence of events, not {type(events).__name__} "
+            "(apply_event takes one)"
+        )
     for n, event in enumerate(events):
         try:
             state = apply_event(state, event)
         except EventError as exc:
             raise EventError(exc.issues, what=f"event {n} not applied") from None
+        except InputError as exc:
+            raise InputError(exc.issues, what=f"event {n} is not an event") from None
     return state
 
 

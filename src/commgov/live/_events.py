@@ -9,17 +9,35 @@ chosen by the app (an event whose id was applied before is not applied twice).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+)
 
 from commgov._records import FrozenRecord
 from commgov.lists import Need
 from commgov.matching import Task
-from commgov.types import Id, Line
+from commgov.types import Id, Line, no_personal_number
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+#: A tz-aware instant, kept in UTC: equal instants give equal bytes, and order and durations
+#: are those of real time (not of wall clocks around a daylight-saving fold).
+Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 __all__ = [
     "EVENT_KINDS",
+    "EVENT_TYPES",
     "BuildingReleased",
     "BuildingSealed",
     "CheckedIn",
@@ -41,8 +59,8 @@ class _Event(FrozenRecord):
     """Fields every event has: ``event_id`` (optional, the app's) and ``at`` (tz-aware)."""
 
     event_id: Id | None = None
-    at: AwareDatetime
-    note: Line = Field(default="", max_length=200)
+    at: Instant
+    note: Annotated[Line, Field(max_length=200), AfterValidator(no_personal_number)] = ""
 
 
 class BuildingSealed(_Event):
@@ -69,13 +87,15 @@ class VolunteerUnavailable(_Event):
 
     kind: Literal["volunteer_unavailable"] = "volunteer_unavailable"
     volunteer_id: Id
-    until: AwareDatetime | None = None
+    until: Instant | None = None
 
-    @model_validator(mode="after")
-    def _until_after_at(self) -> Self:
-        if self.until is not None and self.until <= self.at:
-            raise ValueError("until must be after at")
-        return self
+    @field_validator("until")
+    @classmethod
+    def _until_after_at(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        at = info.data.get("at")
+        if value is not None and at is not None and value <= at:
+            raise ValueError(f"must be after at ({at.isoformat()})")
+        return value
 
 
 class VolunteerBack(_Event):
@@ -176,6 +196,22 @@ EVENT_KINDS: tuple[str, ...] = (
     "task_cancelled",
     "checked_in",
     "checked_out",
+)
+
+#: The event classes, in the order of :data:`Event`.
+EVENT_TYPES: tuple[type[_Event], ...] = (
+    BuildingSealed,
+    BuildingReleased,
+    VolunteerUnavailable,
+    VolunteerBack,
+    NeedRaised,
+    TaskAdded,
+    TaskClaimed,
+    TaskDeclined,
+    TaskDone,
+    TaskCancelled,
+    CheckedIn,
+    CheckedOut,
 )
 
 _ADAPTER: TypeAdapter[Event] | None = None

@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, Field
 from commgov._control import CancelToken, ProgressCallback
 from commgov._files import write_csv
 from commgov._records import FrozenModel
-from commgov.errors import InvalidParameterError, UnknownIdError
+from commgov.errors import InvalidParameterError, UnknownIdError, expect_type
 from commgov.live._state import CommunityState, TaskState
 from commgov.matching import (
     Assignment,
@@ -38,6 +38,7 @@ from commgov.matching import (
     task_day,
     travel_distance_m,
 )
+from commgov.org._args import instant
 from commgov.results import LeftOut, LeftOutReasonCode
 from commgov.scheduling import Replan, SamplingPlan, SamplingProblem, replan_sampling
 from commgov.types import Id, TimeWindow
@@ -59,6 +60,11 @@ __all__ = [
 
 # ------------------------------------------------------------------------ matching
 
+#: The keywords of matching_problem_from_org a live problem passes on.
+_BUILDER_KEYWORDS = frozenset(
+    {"max_distance_m", "capacity_per_slot", "capacity_per_day", "scope_penalties"}
+)
+
 
 def live_matching_problem(
     state: CommunityState,
@@ -78,7 +84,8 @@ def live_matching_problem(
     * each claim is a pin (kept by every solution) when the claimer is in the problem, the
       pair is eligible and the claims fit the claimer's capacities; a claim that cannot be a
       pin (the claimer lives outside the builder's scope, say) takes its task out of the
-      problem: it is served by its claimer, not matched;
+      problem, listed in ``left_out`` (kind ``task``, ``CLAIM_NOT_PINNED``): it is served by
+      its claimer, not matched;
     * ``previous``: the matches of an earlier assignment whose task is still open become the
       previous plan, so the solver changes as few as possible.
 
@@ -104,8 +111,22 @@ def live_matching_problem(
     ------
     commgov.errors.ProblemError
         As the builder.
+    TypeError, ValueError
+        If ``state`` or ``previous`` has the wrong type, ``at`` is not a tz-aware datetime,
+        or a builder keyword is unknown (:class:`~commgov.errors.InvalidParameterError`).
     """
-    at = at or state.status.last_at
+    expect_type(state, CommunityState, "state")
+    if previous is not None:
+        expect_type(previous, Assignment, "previous")
+    at = state.status.last_at if at is None else instant(at, "at")
+    unknown = sorted(set(builder) - _BUILDER_KEYWORDS)
+    if unknown:
+        raise InvalidParameterError(
+            unknown[0],
+            builder[unknown[0]],
+            f"one of {', '.join(sorted(_BUILDER_KEYWORDS))}",
+            "live matching problem",
+        )
     away = set(state.away_volunteer_ids(at))
     statuses = {s.task_id: s for s in state.status.tasks}
     live = state.tasks_in(TaskState.OPEN, TaskState.CLAIMED)
@@ -121,6 +142,15 @@ def live_matching_problem(
     by_id = {v.id: v for v in volunteers}
     pins, dropped = _claims_as_pins(base, [t for t in base.tasks], statuses, by_id)
     tasks = [t for t in base.tasks if t.id not in dropped]
+    left_out.extend(
+        LeftOut(
+            record=t,
+            kind="task",
+            code=LeftOutReasonCode.CLAIM_NOT_PINNED,
+            params={"volunteer_id": statuses[t].volunteer_id or ""},
+        )
+        for t in sorted(dropped)
+    )
     kept = {t.id for t in tasks}
     pinned_ids = {p.task_id for p in pins}
     prev: list[Pin] = []
@@ -189,8 +219,9 @@ class Rematch(FrozenModel):
     assignment : Assignment
         The new assignment (verify it with :func:`commgov.matching.is_valid_assignment`).
     changes : tuple of MatchChange
-        Tasks of the previous assignment whose volunteer changed (or that lost theirs), and
-        tasks newly matched; sorted by task id.
+        Tasks of the problem whose volunteer changed from the previous assignment (or that
+        lost theirs), and tasks newly matched; sorted by task id. Tasks done, cancelled or
+        left to their claimer since are not changes.
     """
 
     problem: MatchingProblem
@@ -254,11 +285,12 @@ def rematch(
         progress=progress,
         cancel=cancel,
     )
+    live = {t.id for t in problem.tasks}
     before = {m.task_id: m.volunteer_id for m in previous.matches} if previous else {}
     after = {m.task_id: m.volunteer_id for m in result.matches}
     changes = tuple(
         MatchChange(task_id=t, before=before.get(t), after=after.get(t))
-        for t in sorted(set(before) | set(after))
+        for t in sorted((set(before) & live) | set(after))
         if before.get(t) != after.get(t)
     )
     return Rematch(problem=problem, assignment=result, changes=changes)
@@ -280,10 +312,11 @@ def replan_after_events(
 ) -> Replan:
     """Re-plan the rest of a sampling window for the buildings sealed in a live state.
 
-    The buildings of ``problem`` sealed in ``state`` are passed to
+    The buildings of ``problem`` sealed in ``state`` at or before ``at`` are passed to
     :func:`commgov.scheduling.replan_sampling` (slots before ``at`` frozen; max served →
-    fewest changed notices → least walking). A building released after the plan was made
-    is not brought back by a re-plan: make a new plan for that.
+    fewest changed notices → least walking); one sealed later waits for a re-plan at its
+    sealing time. A building released after the plan was made is not brought back by a
+    re-plan: make a new plan for that.
 
     Parameters
     ----------
@@ -304,8 +337,12 @@ def replan_after_events(
     commgov.errors.InvalidParameterError
         If ``at`` is not tz-aware or an option is bad.
     """
+    expect_type(state, CommunityState, "state")
+    at = instant(at, "at")
     in_plan = {b.id for b in problem.buildings}
-    sealed = [b for b in state.sealed_building_ids() if b in in_plan]
+    sealed = [
+        s.building_id for s in state.status.sealed if s.building_id in in_plan and s.since <= at
+    ]
     return replan_sampling(
         problem,
         plan,
@@ -424,7 +461,11 @@ def candidates(
             "task_id", task_id, f"an open or claimed task (it is {status.state.value})"
         )
     problem = live_matching_problem(state, window=window, at=at, **builder)
-    task = next((t for t in state.tasks if t.id == task_id), None)
+    # the problem's version of the task: the builder fills in its building, compound and
+    # community from its household, as the matcher scores it
+    task = next((t for t in problem.tasks if t.id == task_id), None)
+    if task is None:
+        task = next((t for t in state.tasks if t.id == task_id), None)
     if task is None:  # pragma: no cover - task_status found it
         raise UnknownIdError(task_id, "task_id")
     claimed_slot: Counter[str] = Counter()

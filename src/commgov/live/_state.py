@@ -14,13 +14,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from commgov._input import parse_json
 from commgov._perf import gc_paused
 from commgov._records import FrozenModel
-from commgov.errors import InputError
+from commgov.errors import InputError, InputIssue
 from commgov.lists import ThreeLists
+from commgov.live._events import Instant
 from commgov.matching import Task
 from commgov.org import OrgModel
 from commgov.types import Id
@@ -93,22 +94,22 @@ class TaskStatus(FrozenModel):
     state: TaskState = TaskState.OPEN
     volunteer_id: Id | None = None
     declined_by: tuple[Id, ...] = ()
-    since: AwareDatetime | None = None
+    since: Instant | None = None
 
 
 class Sealing(FrozenModel):
     """A building sealed since a tz-aware instant."""
 
     building_id: Id
-    since: AwareDatetime
+    since: Instant
 
 
 class Absence(FrozenModel):
     """A volunteer unavailable from ``since`` until ``until`` (``None``: until back)."""
 
     volunteer_id: Id
-    since: AwareDatetime
-    until: AwareDatetime | None = None
+    since: Instant
+    until: Instant | None = None
 
     def covers(self, at: datetime) -> bool:
         """Whether the volunteer is away at the tz-aware instant ``at``."""
@@ -119,8 +120,8 @@ class Shift(FrozenModel):
     """Time on duty: from a check-in to its check-out (``None`` while on duty)."""
 
     volunteer_id: Id
-    checked_in: AwareDatetime
-    checked_out: AwareDatetime | None = None
+    checked_in: Instant
+    checked_out: Instant | None = None
 
     def minutes(self, as_of: datetime | None = None) -> float:
         """Minutes served; an open shift counts up to ``as_of`` (0 without it)."""
@@ -149,6 +150,17 @@ class LiveStatus(FrozenModel):
         The ``event_id`` of every applied event that had one, sorted: a repeat is ignored.
     last_at : datetime or None
         The latest ``at`` of the applied events.
+    touched : dict of str to datetime
+        The latest event time of each volunteer (``"volunteer:<id>"``), task (``"task:<id>"``)
+        and building (``"building:<id>"``), sorted by key: an event earlier than the latest
+        one of a record it touches is refused, so each record's history runs forward.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If lists are unsorted or repeat, a shift ends before it starts, a volunteer has two
+        open shifts, an absence ends before it starts, or a task's volunteer does not match
+        its state (claimed and done tasks have one; open and cancelled tasks have none).
     """
 
     sealed: tuple[Sealing, ...] = ()
@@ -157,7 +169,40 @@ class LiveStatus(FrozenModel):
     shifts: tuple[Shift, ...] = ()
     applied: int = Field(default=0, ge=0)
     event_ids: tuple[Id, ...] = ()
-    last_at: AwareDatetime | None = None
+    last_at: Instant | None = None
+    touched: dict[str, Instant] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        def sorted_unique(values: list[str], what: str) -> None:
+            if values != sorted(set(values)):
+                raise ValueError(f"{what} must be sorted and unique")
+
+        sorted_unique([s.building_id for s in self.sealed], "sealed")
+        sorted_unique([a.volunteer_id for a in self.absences], "absences")
+        sorted_unique([t.task_id for t in self.tasks], "tasks")
+        sorted_unique(list(self.event_ids), "event_ids")
+        if list(self.touched) != sorted(self.touched):
+            raise ValueError("touched must be sorted by key")
+        for a in self.absences:
+            if a.until is not None and a.until <= a.since:
+                raise ValueError(f"absence of {a.volunteer_id}: until must be after since")
+        open_shifts: set[str] = set()
+        for sh in self.shifts:
+            if sh.checked_out is not None and sh.checked_out < sh.checked_in:
+                raise ValueError(f"shift of {sh.volunteer_id}: checked_out before checked_in")
+            if sh.checked_out is None:
+                if sh.volunteer_id in open_shifts:
+                    raise ValueError(f"{sh.volunteer_id} has two open shifts")
+                open_shifts.add(sh.volunteer_id)
+        for t in self.tasks:
+            holds = t.state in (TaskState.CLAIMED, TaskState.DONE)
+            if holds != (t.volunteer_id is not None):
+                raise ValueError(
+                    f"task {t.task_id}: a {t.state.value} task "
+                    + ("needs its volunteer_id" if holds else "has no volunteer_id")
+                )
+        return self
 
 
 class CommunityState(FrozenModel):
@@ -188,6 +233,8 @@ class CommunityState(FrozenModel):
     -----
     Lookups (people, buildings, tasks by id) use indexes built once per model and shared by
     the states derived from it: applying an event is O(size of the status), not O(model).
+    The model is treated as immutable: :meth:`start` gives the state its own record lists;
+    do not change ``state.model`` in place (make a new state from a changed model).
     """
 
     community_id: Id
@@ -203,6 +250,22 @@ class CommunityState(FrozenModel):
             raise ValueError("tasks must have unique ids, sorted")
         if [s.task_id for s in self.status.tasks] != ids:
             raise ValueError("status.tasks must list the tasks one for one, in order")
+        if not any(c.id == self.community_id for c in self.model.communities):
+            raise ValueError(f"community_id {self.community_id} is not a community of the model")
+        people = _model_index(self.model)["people"]
+        buildings = _model_index(self.model)["buildings"]
+        named = [
+            *(t.volunteer_id for t in self.status.tasks if t.volunteer_id is not None),
+            *(v for t in self.status.tasks for v in t.declined_by),
+            *(a.volunteer_id for a in self.status.absences),
+            *(sh.volunteer_id for sh in self.status.shifts),
+        ]
+        for vid in named:
+            if vid not in people:
+                raise ValueError(f"volunteer {vid} is not a person of the model")
+        for sealing in self.status.sealed:
+            if sealing.building_id not in buildings:
+                raise ValueError(f"sealed building {sealing.building_id} is not in the model")
         return self
 
     @classmethod
@@ -230,9 +293,31 @@ class CommunityState(FrozenModel):
         commgov.errors.InputError
             If ``community_id`` is not a community of the model, or task ids repeat.
         """
-        from commgov.errors import InputIssue
+        from pydantic import ValidationError
 
-        if not any(c.id == community_id for c in model.communities):
+        from commgov.errors import expect_type
+        from commgov.matching import Task
+
+        expect_type(model, OrgModel, "model")
+        if lists is not None:
+            expect_type(lists, ThreeLists, "lists")
+        if isinstance(tasks, str | bytes | dict) or not hasattr(tasks, "__iter__"):
+            raise TypeError(f"tasks must be a sequence of Task, not {type(tasks).__name__}")
+        checked: list[Task] = []
+        for n, t in enumerate(tasks):
+            if isinstance(t, dict):
+                try:
+                    t = Task.model_validate(t)
+                except ValidationError as exc:
+                    raise InputError.from_validation(
+                        exc, t, record=f"tasks[{n}]", what=_WHAT
+                    ) from None
+            expect_type(t, Task, f"tasks[{n}]")
+            checked.append(t)
+        tasks = checked
+        if not isinstance(community_id, str) or not any(
+            c.id == community_id for c in model.communities
+        ):
             raise InputError(
                 [InputIssue("state", "community_id", community_id, "is not in the model")],
                 what=_WHAT,
@@ -243,9 +328,17 @@ class CommunityState(FrozenModel):
             if t.id in seen:
                 raise InputError([InputIssue(t.id, "id", t.id, "is used twice")], what=_WHAT)
             seen.add(t.id)
+        # the state's own record lists (the records are immutable; the lists would not be)
+        own = model.model_copy(
+            update={
+                name: list(value)
+                for name in type(model).model_fields
+                if isinstance(value := getattr(model, name), list)
+            }
+        )
         return cls(
             community_id=community_id,
-            model=model,
+            model=own,
             lists=lists or ThreeLists(),
             tasks=ordered,
             status=LiveStatus(tasks=tuple(TaskStatus(task_id=t.id) for t in ordered)),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from commgov._records import FrozenModel, FrozenRecord
 from commgov.types import Id, Line, no_personal_number
@@ -37,15 +37,22 @@ class Provenance(FrozenModel):
         The id the app gave the record (its row id in the app's table), kept through every
         save and load so results and exports can be shown with the app's ids
         (:meth:`commgov.io.IdMap.from_model`); not written when ``None``. One printable line
-        of at most 200 characters that does not look like a phone or identity number.
+        of 1–200 characters (surrounding spaces stripped) that does not look like a phone or
+        identity number.
     """
 
     source: Source
     reference: str = ""
     estimated: tuple[str, ...] = Field(default=(), exclude_if=lambda v: not v)
-    app_id: Annotated[Line, Field(max_length=200), AfterValidator(no_personal_number)] | None = (
-        Field(default=None, exclude_if=lambda v: v is None)
-    )
+    app_id: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+            Line.__metadata__[0],  # one printable line, the rule of commgov.types.Line
+            AfterValidator(no_personal_number),
+        ]
+        | None
+    ) = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Record(FrozenRecord):
