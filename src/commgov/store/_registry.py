@@ -67,46 +67,27 @@ def _classes() -> dict[str, tuple[str, type[BaseModel]]]:
     return out
 
 
-#: The live operations: (the event union, ``apply_events``, the state class); see
-#: :func:`_live`.
-_LIVE: tuple[Any, Any, type[BaseModel]] | None = None
+def _live() -> tuple[TypeAdapter[Any], Any, type[BaseModel]]:
+    """(the adapter of ``commgov.live.Event``, ``apply_events``, ``CommunityState``)."""
+    from commgov.live import CommunityState, apply_events, event_adapter
 
-
-def _live() -> tuple[Any, Any, type[BaseModel]] | None:
-    return _LIVE
-
-
-@functools.cache
-def _adapter(event_type: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(event_type)
+    return (event_adapter(), apply_events, CommunityState)
 
 
 def event_adapter() -> TypeAdapter[Any]:
     """The adapter of the live event union (``commgov.live.Event``)."""
-    live = _live()
-    if live is None:
-        raise InputError.single(
-            "store",
-            "events",
-            "commgov.live",
-            "events need commgov.live, which this build lacks",
-            what="store",
-        )
-    return _adapter(live[0])
+    return _live()[0]
 
 
 def apply_events() -> Any:
-    """``commgov.live.apply_events``, or None when the live operations are missing."""
-    live = _live()
-    return None if live is None else live[1]
+    """``commgov.live.apply_events``: the one replay rule."""
+    return _live()[1]
 
 
 def _entry(name: str) -> tuple[str, type[BaseModel]] | None:
     entry = _classes().get(name)
-    if entry is None:
-        live = _live()
-        if live is not None and live[2].__name__ == name:
-            return ("state", live[2])
+    if entry is None and _live()[2].__name__ == name:
+        return ("state", _live()[2])
     return entry
 
 
@@ -121,9 +102,8 @@ def type_name_of(obj: object, kind: str, what: str) -> str:
     entry = _entry(name)
     if entry is None or entry[1] is not type(obj) or entry[0] != kind:
         wanted = sorted(n for n, (k, _c) in _classes().items() if k == kind)
-        live = _live()
-        if kind == "state" and live is not None:
-            wanted.append(live[2].__name__)
+        if kind == "state":
+            wanted.append(_live()[2].__name__)
         raise InputError.single(
             what, "type", name, f"a {kind} must be one of {', '.join(wanted)}", what="store"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import zlib
@@ -21,7 +22,7 @@ from commgov._hashing import content_hash, hash_bytes, is_content_hash
 from commgov._perf import gc_paused
 from commgov._redact import redact
 from commgov.errors import InputError, InvalidParameterError, check_size
-from commgov.io._privacy import mask_dump
+from commgov.io._privacy import mask_data, mask_dump
 from commgov.store import _registry
 from commgov.store._engine import WRITE, open_engine, shown_url
 from commgov.store._errors import ConflictError, NotFoundError, StoreError
@@ -110,6 +111,11 @@ def _decode(encoding: str, payload: bytes) -> bytes:
     if encoding == "json":
         return bytes(payload)
     raise StoreError(f"a stored row has the unknown encoding {encoding!r}")
+
+
+def _masked(record: BaseModel) -> dict[str, Any]:
+    with gc_paused():
+        return mask_dump(record)
 
 
 class Store:
@@ -602,7 +608,14 @@ class Store:
         return self._snapshot(row, reveal)
 
     def _snapshot(self, row: Row[Any], reveal: bool) -> Snapshot:
-        value = self._load(row.type_name, _decode(row.encoding, row.payload))
+        raw = _decode(row.encoding, row.payload)
+        value, data = None, None
+        if reveal:
+            value = self._load(row.type_name, raw)
+        else:  # masked straight from the JSON: no record is built (2-3x faster)
+            cls = self._class(row.type_name)
+            with gc_paused():
+                data = mask_data(cls, json.loads(raw))
         return Snapshot(
             key=row.key,
             kind=row.kind,
@@ -615,18 +628,22 @@ class Store:
             model_hash=row.model_hash,
             problem_hash=row.problem_hash,
             revealed=bool(reveal),
-            value=value if reveal else None,
-            data=None if reveal else mask_dump(value),
+            value=value,
+            data=data,
         )
 
     @staticmethod
-    def _load(type_name: str, raw: bytes) -> BaseModel:
+    def _class(type_name: str) -> type[BaseModel]:
         try:
-            cls = _registry.class_for(type_name)
+            return _registry.class_for(type_name)
         except InputError as exc:
             raise StoreError(str(exc)) from None
+
+    @classmethod
+    def _load(cls, type_name: str, raw: bytes) -> BaseModel:
+        model = cls._class(type_name)
         with gc_paused():  # large acyclic models: several times faster
-            return cls.model_validate_json(raw)
+            return model.model_validate_json(raw)
 
     # -- history and staleness ----------------------------------------------------------
 
@@ -780,7 +797,8 @@ class Store:
         key : str
             The key.
         new_events : sequence of commgov.live.Event
-            The events, in order (at most 10,000, each at most 1 MB of JSON).
+            The events, in order (at most 10,000, each at most 1 MB of JSON); a dict is read
+            as an event by its ``kind``.
         expected_version : int or None
             The live stream's version the caller last read (``None``: the stream is empty).
         actor, why
@@ -796,9 +814,12 @@ class Store:
         ------
         ConflictError
             If the stream is not at ``expected_version``; nothing is written.
+        commgov.errors.EventError
+            If an event does not apply to the state at ``expected_version``
+            (:func:`commgov.live.apply_events`' rules); nothing is written.
         commgov.errors.InputError
-            If an event is not a ``commgov.live.Event``, or does not apply to the state at
-            ``expected_version``; nothing is written.
+            If an event is not a ``commgov.live.Event`` (a dict is validated as one), or the
+            stream has no state yet (:meth:`save_state` first); nothing is written.
         commgov.errors.SizeLimitError
             Over 10,000 events, or an event over 1 MB.
 
@@ -839,7 +860,7 @@ class Store:
                 "keep events small: store data as snapshots",
             )
             payloads.append(raw)
-        self._validate_events(key, expected, typed)
+        state = self._validate_events(key, expected, typed)
         at = self._now()
         first = (expected or 0) + 1
         rows = [
@@ -866,6 +887,7 @@ class Store:
             "why": why,
         }
         self._write_live(key, expected, rows, change)
+        self._remember(key, new, state)
         return new
 
     def _write_live(
@@ -890,25 +912,28 @@ class Store:
                 actual = self._live_head(conn, key)
             raise ConflictError(key, "live", "", expected, actual) from None
 
-    def _check_event(self, event: object, index: int) -> BaseModel:
+    @staticmethod
+    def _check_event(event: object, index: int) -> BaseModel:
         adapter = _registry.event_adapter()
         try:
-            typed = adapter.validate_python(event, strict=True)
-        except pydantic.ValidationError:
+            typed = adapter.validate_python(event)
+        except pydantic.ValidationError as exc:
+            raise InputError.from_validation(
+                exc, event, record=f"events[{index}]", what="store: events"
+            ) from None
+        if not isinstance(typed, BaseModel):  # pragma: no cover - the union holds models
             raise InputError.single(
                 f"events[{index}]",
                 "kind",
                 type(event).__name__,
-                "must be a commgov.live.Event",
+                "must be a commgov.live event",
                 what="store",
-            ) from None
-        assert isinstance(typed, BaseModel)
+            )
         return typed
 
-    def _validate_events(self, key: str, expected: int | None, new: list[BaseModel]) -> None:
+    def _validate_events(self, key: str, expected: int | None, new: list[BaseModel]) -> Any:
+        """The state after ``new``, applied to the state at ``expected`` (EventError if not)."""
         apply = _registry.apply_events()
-        if apply is None:
-            return
         state = self._state_at(key, expected) if expected is not None else None
         if state is None:
             raise InputError.single(
@@ -918,16 +943,7 @@ class Store:
                 "the live stream has no state yet: save one with save_state first",
                 what="store",
             )
-        try:
-            apply(state, new)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise InputError.single(
-                key,
-                "events",
-                len(new),
-                f"do not apply to the state at version {expected}: {exc}",
-                what="store",
-            ) from None
+        return apply(state, new)
 
     def events(self, key: str, since: int = 0, *, reveal: bool = False) -> list[EventRecord]:
         """The events of a key's live stream after version ``since``, in order.
@@ -1103,8 +1119,6 @@ class Store:
                 .order_by(events.c.seq)
             ).all()
         if rows:
-            if apply is None:  # pragma: no cover - commgov.live is part of the package
-                raise StoreError("replaying events needs commgov.live")
             adapter = _registry.event_adapter()
             state = apply(state, [adapter.validate_json(r.payload) for r in rows])
         self._remember(key, target, state)
@@ -1172,5 +1186,5 @@ class Store:
             actor=base.actor,
             revealed=bool(reveal),
             value=state if reveal else None,
-            data=None if reveal else mask_dump(state),
+            data=None if reveal else _masked(state),
         )
