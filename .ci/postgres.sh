@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL server for the tests (the store's PostgreSQL tests need one).
 #
-#   eval "$(.ci/postgres.sh start)"     # prints export lines: COMMGOV_TEST_POSTGRES_URL, COMMGOV_PG_DIR
+#   pg_env=$(.ci/postgres.sh start) && eval "$pg_env"   # exports COMMGOV_TEST_POSTGRES_URL, COMMGOV_PG_DIR
 #   .ci/postgres.sh stop "$COMMGOV_PG_DIR"
 #
 # Installs PostgreSQL from the Debian packages when no server binaries are found (needs root;
