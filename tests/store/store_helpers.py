@@ -7,6 +7,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from commgov.datasets import synthetic_community
+from commgov.lists import ThreeLists
 from commgov.live import CheckedIn, CheckedOut, CommunityState
 from commgov.org import OrgModel
 from commgov.store import ConflictError, Store
@@ -58,6 +59,12 @@ def shifts_worker(url: str, vid: str, shifts: int) -> int:
             for event in shift(vid, i):
                 total += append_with_retry(store, [event], actor=f"w-{vid[-4:]}")[1]
     return total
+
+
+def open_and_write(url: str, n: int) -> int:
+    """Open the store (perhaps creating it) and save one snapshot under a key of its own."""
+    with Store(url) as store:
+        return store.save_lists(f"{KEY}-{n}", ThreeLists(), expected_version=None, actor="w")
 
 
 def kill_writer(url: str, vid: str) -> None:

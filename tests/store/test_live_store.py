@@ -169,3 +169,16 @@ def test_the_event_union_is_the_lead_s(store):
     store.append_events(KEY, [event], expected_version=1, actor="a")
     stored = store.events(KEY, reveal=True)[0]
     assert stored.data == event_adapter().dump_python(event, mode="json")
+
+
+def test_a_stale_writer_gets_a_conflict_before_its_events_are_checked(store):
+    """Events valid only on the newer state: the stale writer hears of the conflict."""
+    vid = volunteers()[0]
+    store.save_state(KEY, start_state(), expected_version=None, actor="a")
+    store.append_events(KEY, shift(vid, 0)[:1], expected_version=1, actor="a")
+    with pytest.raises(ConflictError) as info:  # the check-out applies only at version 2
+        store.append_events(KEY, shift(vid, 0)[1:], expected_version=1, actor="b")
+    assert (info.value.expected, info.value.actual) == (1, 2)
+    with pytest.raises(ConflictError) as info:
+        store.append_events(KEY, shift(vid, 0)[1:], expected_version=9, actor="b")
+    assert (info.value.expected, info.value.actual) == (9, 2)

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from store_helpers import KEY, shift, shifts_worker, start_state, volunteers
+from store_helpers import KEY, open_and_write, shift, shifts_worker, start_state, volunteers
 
 import commgov
 from commgov.live import apply_events, hours_served
@@ -99,3 +99,10 @@ def test_kill_9_during_writes_loses_no_committed_event(store_url):
             i = (head - 1) // 2
             store.append_events(KEY, shift(vid, i), expected_version=head, actor="after")
             acked.append(head + 2)
+
+
+@pytest.mark.slow
+def test_processes_opening_a_new_database_at_once_create_it_once(store_url):
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        assert pool.starmap(open_and_write, [(store_url, n) for n in range(4)]) == [1] * 4

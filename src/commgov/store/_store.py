@@ -860,6 +860,10 @@ class Store:
                 "keep events small: store data as snapshots",
             )
             payloads.append(raw)
+        with self._read() as conn:  # a stale writer gets a conflict, not a replay of old news
+            actual = self._live_head(conn, key)
+        if actual != expected and expected is not None:
+            raise ConflictError(key, "live", "", expected, actual)
         state = self._validate_events(key, expected, typed)
         at = self._now()
         first = (expected or 0) + 1
