@@ -78,5 +78,29 @@ def kill_writer(url: str, vid: str) -> None:
             i += 1
 
 
-if __name__ == "__main__":  # python store_helpers.py URL VID
-    kill_writer(sys.argv[1], sys.argv[2])
+def stuck_writer(url: str, vid: str) -> None:
+    """One acknowledged write, then a write that stops inside its transaction (events
+    inserted, not committed) and says so: the moment for ``kill -9``."""
+    import time
+
+    from commgov.store import _schema, _store
+
+    with Store(url) as store:
+        version, _ = append_with_retry(store, shift(vid, 0), actor="writer")
+        sys.stdout.write(f"{version}\n")
+        sys.stdout.flush()
+        insert = _store.insert
+
+        def stalled(table):  # the history row comes after the events, in one transaction
+            if table is _schema.changes:
+                sys.stdout.write("inside\n")
+                sys.stdout.flush()
+                time.sleep(600)
+            return insert(table)
+
+        _store.insert = stalled
+        append_with_retry(store, shift(vid, 1), actor="writer")
+
+
+if __name__ == "__main__":  # python store_helpers.py kill|stuck URL VID
+    {"kill": kill_writer, "stuck": stuck_writer}[sys.argv[1]](sys.argv[2], sys.argv[3])

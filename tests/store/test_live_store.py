@@ -42,6 +42,7 @@ def test_state_is_the_snapshot_plus_the_events(store, store_url):
     assert store.append_events(KEY, evs[:2], expected_version=1, actor="clerk-1") == 3
     assert store.append_events(KEY, evs[2:], expected_version=3, actor="clerk-2") == 5
     assert store.version(KEY, "live") == 5
+    assert store.keys("live") == store.keys("state") == [KEY]
     want = apply_events(start, evs)
     snap = store.state(KEY, reveal=True)
     assert (snap.version, snap.value) == (5, want)

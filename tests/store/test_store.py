@@ -81,6 +81,15 @@ def test_snapshots_round_trip_every_kind(store):
     assert result.model_hash == content_hash(model)  # the key's current model by default
 
 
+def test_keys(store):
+    assert store.keys() == []
+    store.save_lists(KEY, ThreeLists(), expected_version=None, actor="a")
+    store.save_model("320508017017", _model(), expected_version=None, actor="a")
+    assert store.keys() == [KEY, "320508017017"]
+    assert store.keys("model") == ["320508017017"]
+    assert store.keys("live") == []
+
+
 def test_versions_and_old_versions(store):
     a, b = _model(1), _model(2)
     assert store.version(KEY, "model") is None

@@ -51,6 +51,37 @@ def test_concurrent_writers_lose_no_update(store_url):
     print(f"{n} events from {WRITERS} processes; conflicts retried: {sum(conflicts)}")
 
 
+def _child_env() -> dict[str, str]:
+    paths = [str(Path(commgov.__file__).parents[1]), str(HERE)]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
+@pytest.mark.slow
+def test_kill_9_inside_a_transaction_leaves_no_trace(store_url):
+    """The writer is killed after inserting its events, before the commit."""
+    with Store(store_url) as store:
+        store.save_state(KEY, start_state(), expected_version=None, actor="setup")
+    child = subprocess.Popen(
+        [sys.executable, str(HERE / "store_helpers.py"), "stuck", store_url, volunteers()[0]],
+        stdout=subprocess.PIPE,
+        env=_child_env(),
+        text=True,
+    )
+    assert child.stdout is not None
+    try:
+        assert child.stdout.readline() == "3\n"  # acknowledged: state 1, events 2 and 3
+        assert child.stdout.readline() == "inside\n"  # events 4 and 5 inserted, not committed
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    with Store(store_url) as store:
+        assert store.version(KEY, "live") == 3
+        assert [e.value for e in store.events(KEY, reveal=True)] == shift(volunteers()[0], 0)
+        assert [c.version for c in store.history(KEY)] == [1, 3]
+        # the next writer is not held up by the dead one
+        store.append_events(KEY, shift(volunteers()[0], 1), expected_version=3, actor="next")
+
+
 @pytest.mark.slow
 def test_kill_9_during_writes_loses_no_committed_event(store_url):
     with Store(store_url) as store:
@@ -63,7 +94,7 @@ def test_kill_9_during_writes_loses_no_committed_event(store_url):
     acked: list[int] = []
     for round_ in range(3):  # kill at three different moments
         child = subprocess.Popen(
-            [sys.executable, str(HERE / "store_helpers.py"), store_url, vid],
+            [sys.executable, str(HERE / "store_helpers.py"), "kill", store_url, vid],
             stdout=subprocess.PIPE,
             env=env,
             text=True,

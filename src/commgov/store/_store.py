@@ -532,6 +532,36 @@ class Store:
             self._check_kind(kind)
             return self._head(conn, key, kind, name)
 
+    def keys(self, kind: str | None = None) -> list[str]:
+        """The keys with something stored, sorted.
+
+        Parameters
+        ----------
+        kind : {"model", "lists", "problem", "result", "state", "live"}, optional
+            Only keys holding this kind (``"live"``: a live stream); any kind by default.
+
+        Returns
+        -------
+        list of str
+
+        Notes
+        -----
+        One query over the keys' index: O(number of stored versions).
+        """
+        if kind is not None and kind != "live":
+            self._check_kind(kind)
+        queries = []
+        if kind in (None, "live"):
+            queries.append(select(events.c.key).distinct())
+        if kind != "live":
+            q = select(snapshots.c.key).distinct()
+            queries.append(q if kind is None else q.where(snapshots.c.kind == kind))
+        found: set[str] = set()
+        with self._read() as conn:
+            for q in queries:
+                found.update(conn.execute(q).scalars())
+        return sorted(found)
+
     @staticmethod
     def _check_kind(kind: object) -> None:
         if kind not in _registry.KINDS:
