@@ -83,13 +83,13 @@ def stuck_writer(url: str, vid: str) -> None:
     inserted, not committed) and says so: the moment for ``kill -9``."""
     import time
 
-    from commgov.store import _schema, _store
+    from commgov.store import _live, _schema
 
     with Store(url) as store:
         version, _ = append_with_retry(store, shift(vid, 0), actor="writer")
         sys.stdout.write(f"{version}\n")
         sys.stdout.flush()
-        insert = _store.insert
+        insert = _live.insert
 
         def stalled(table):  # the history row comes after the events, in one transaction
             if table is _schema.changes:
@@ -98,7 +98,7 @@ def stuck_writer(url: str, vid: str) -> None:
                 time.sleep(600)
             return insert(table)
 
-        _store.insert = stalled
+        _live.insert = stalled
         append_with_retry(store, shift(vid, 1), actor="writer")
 
 

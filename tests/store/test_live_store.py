@@ -16,7 +16,7 @@ from commgov.live import (
     apply_events,
     event_adapter,
 )
-from commgov.store import ConflictError, NotFoundError, Store, StoreError, _store
+from commgov.store import ConflictError, NotFoundError, Store, StoreError, _live
 
 
 @pytest.fixture
@@ -128,10 +128,10 @@ def test_dict_events_are_read_by_kind(store):
 
 def test_event_guards(store, monkeypatch):
     store.save_state(KEY, start_state(), expected_version=None, actor="a")
-    monkeypatch.setattr(_store, "MAX_EVENTS_PER_APPEND", 1)
+    monkeypatch.setattr(_live, "MAX_EVENTS_PER_APPEND", 1)
     with pytest.raises(SizeLimitError, match="events in one append"):
         store.append_events(KEY, shift(volunteers()[0], 0), expected_version=1, actor="a")
-    monkeypatch.setattr(_store, "MAX_EVENT_BYTES", 50)
+    monkeypatch.setattr(_live, "MAX_EVENT_BYTES", 50)
     with pytest.raises(SizeLimitError, match="event 0 JSON"):
         store.append_events(KEY, shift(volunteers()[0], 0)[:1], expected_version=1, actor="a")
     assert store.version(KEY, "live") == 1
