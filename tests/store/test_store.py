@@ -243,6 +243,9 @@ def _nothing_written(store):
             InputError,
         ),
         (lambda s: s.get(KEY, "plans"), InvalidParameterError),
+        (lambda s: s.get(KEY, "model", version="1"), InvalidParameterError),
+        (lambda s: s.get(KEY, "model", version=0), InvalidParameterError),
+        (lambda s: s.state(KEY, version=-1), InvalidParameterError),
     ],
 )
 def test_bad_input_is_a_clear_error_and_writes_nothing(store, call, error):

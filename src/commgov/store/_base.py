@@ -82,13 +82,12 @@ def _check_why(why: object) -> str:
         ) from None
 
 
-def _check_expected(value: object) -> int | None:
+def _check_expected(value: object, name: str = "expected_version") -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidParameterError(
-            "expected_version", value, "None (nothing stored yet) or a version ≥ 1", "store"
-        )
+        what = "None (nothing stored yet)" if name == "expected_version" else "None (the latest)"
+        raise InvalidParameterError(name, value, f"{what} or a version ≥ 1", "store")
     return value
 
 

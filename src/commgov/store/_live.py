@@ -408,7 +408,7 @@ class LiveStream(StoreBase):
         """
         key = _check_id(key, "key")
         if version is not None:
-            _check_expected(version)
+            _check_expected(version, "version")
         state = self._state_at(key, version)
         if state is None:
             raise NotFoundError(key, "state", "", version)

@@ -498,6 +498,7 @@ class Store(History, LiveStream):
         query = select(snapshots).where(
             snapshots.c.key == key, snapshots.c.kind == kind, snapshots.c.name == name
         )
+        version = _check_expected(version, "version")
         if version is None:
             query = query.order_by(snapshots.c.version.desc()).limit(1)
         else:
