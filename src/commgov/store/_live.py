@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pydantic
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from commgov._hashing import content_hash, hash_bytes
 from commgov.errors import InputError, InvalidParameterError, check_size
 from commgov.io._privacy import mask_dump
+from commgov.live import CommunityState, Event
 from commgov.store import _registry
 from commgov.store._base import (
     _STATE_MARK,
@@ -40,7 +41,7 @@ class LiveStream(StoreBase):
     def append_events(
         self,
         key: str,
-        new_events: Sequence[BaseModel],
+        new_events: Sequence[Event | Mapping[str, Any]],
         *,
         expected_version: int | None,
         actor: str,
@@ -256,7 +257,7 @@ class LiveStream(StoreBase):
     def save_state(
         self,
         key: str,
-        state: BaseModel,
+        state: CommunityState,
         *,
         expected_version: int | None,
         actor: str,

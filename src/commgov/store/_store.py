@@ -18,6 +18,9 @@ from commgov._hashing import content_hash, hash_bytes, is_content_hash
 from commgov._perf import gc_paused
 from commgov.errors import InputError, InvalidParameterError, check_size
 from commgov.io._privacy import mask_data
+from commgov.lists import ThreeLists
+from commgov.org import OrgModel
+from commgov.results import PlanResult
 from commgov.store import _registry
 from commgov.store._base import (
     MAX_EVENT_BYTES,
@@ -163,7 +166,7 @@ class Store(History, LiveStream):
     def save_model(
         self,
         key: str,
-        model: BaseModel,
+        model: OrgModel,
         *,
         expected_version: int | None,
         actor: str,
@@ -208,7 +211,7 @@ class Store(History, LiveStream):
     def save_lists(
         self,
         key: str,
-        lists: BaseModel,
+        lists: ThreeLists,
         *,
         expected_version: int | None,
         actor: str,
@@ -261,7 +264,7 @@ class Store(History, LiveStream):
         self,
         key: str,
         name: str,
-        result: BaseModel,
+        result: PlanResult,
         *,
         problem: BaseModel | str | None,
         model: BaseModel | str | None = None,
