@@ -29,6 +29,7 @@ LAYERS = {
     "live": 4,
     "datasets": 5,
     "io": 5,
+    "store": 5,
     "cli": 6,
     "__main__": 6,
     "testing": 7,
