@@ -24,7 +24,8 @@ from pydantic import (
 from commgov._records import FrozenRecord
 from commgov.lists import Need
 from commgov.matching import Task
-from commgov.types import Id, Line, no_personal_number
+from commgov.org._base import SENSITIVE
+from commgov.types import Id, Line
 
 
 def _utc(value: datetime) -> datetime:
@@ -56,11 +57,13 @@ __all__ = [
 
 
 class _Event(FrozenRecord):
-    """Fields every event has: ``event_id`` (optional, the app's) and ``at`` (tz-aware)."""
+    """Fields every event has: ``event_id`` (optional, the app's), ``at`` (tz-aware, kept in
+    UTC) and ``note`` (one line of at most 200 characters; personal data allowed — marked
+    sensitive, so masked in every default export and store read)."""
 
     event_id: Id | None = None
     at: Instant
-    note: Annotated[Line, Field(max_length=200), AfterValidator(no_personal_number)] = ""
+    note: Annotated[Line, Field(max_length=200, json_schema_extra=SENSITIVE)] = ""
 
 
 class BuildingSealed(_Event):
