@@ -239,3 +239,18 @@ def test_replan_leaves_a_building_sealed_later_than_at(start) -> None:
     state = apply_event(start, BuildingSealed(at=at + timedelta(hours=3), building_id=late[0]))
     result = replan_after_events(state, problem, plan, at=at)
     assert late[0] not in result.changed_buildings
+
+
+def test_a_declined_task_is_never_offered_to_the_decliner_again(start, first) -> None:
+    """Interaction kind (break-test D1): after a decline, neither a re-match from the
+    previous assignment nor a fresh one gives the task back to the volunteer who declined."""
+    from commgov.live import TaskDeclined
+
+    for m in first.assignment.matches[:5]:
+        state = apply_event(
+            start, TaskDeclined(at=AT, task_id=m.task_id, volunteer_id=m.volunteer_id)
+        )
+        for again in (rematch(state, first.assignment), rematch(state)):
+            assert is_valid_assignment(again.problem, again.assignment).ok
+            pairs = {(x.task_id, x.volunteer_id) for x in again.assignment.matches}
+            assert (m.task_id, m.volunteer_id) not in pairs

@@ -87,11 +87,22 @@ def _budgets() -> MatchingProblem:
     return problem(tasks, vols)
 
 
-FIXTURES = {"plain": _plain, "scoped": _scoped, "budgets": _budgets}
+def _declined() -> MatchingProblem:
+    """Declined pairs: d3 declined by both volunteers (DECLINED), d1 by one."""
+    tasks = [task("d1", hour=9, dx=40), task("d2", hour=9, dx=50), task("d3", hour=10, dx=30)]
+    vols = [vol("u1", per_day=2), vol("u2", dx=20, per_day=2)]
+    return problem(
+        tasks, vols,
+        declined=[Pin(task_id="d1", volunteer_id="u1"), Pin(task_id="d3", volunteer_id="u1"),
+                  Pin(task_id="d3", volunteer_id="u2")],
+    )  # fmt: skip
+
+
+FIXTURES = {"plain": _plain, "scoped": _scoped, "budgets": _budgets, "declined": _declined}
 CASES = [
     ("plain", "min_cost"), ("plain", "fair"), ("plain", "stable"),
     ("scoped", "min_cost"), ("scoped", "fair"), ("scoped", "stable"),
-    ("budgets", "min_cost"),
+    ("budgets", "min_cost"), ("declined", "min_cost"), ("declined", "stable"),
 ]
 
 

@@ -68,9 +68,10 @@ def open_and_write(url: str, n: int) -> int:
 
 
 def kill_writer(url: str, vid: str) -> None:
-    """Append shifts (two events per write) forever; print each acknowledged version."""
+    """Append shifts (two events per write) forever, continuing the stream's shifts (each
+    record's events run forward in time); print each acknowledged version."""
     with Store(url) as store:
-        i = 0
+        i = ((store.version(KEY, "live") or 1) - 1) // 2
         while True:
             version, _ = append_with_retry(store, shift(vid, i), actor="writer")
             sys.stdout.write(f"{version}\n")

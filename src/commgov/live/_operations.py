@@ -87,7 +87,9 @@ def live_matching_problem(
       problem, listed in ``left_out`` (kind ``task``, ``CLAIM_NOT_PINNED``): it is served by
       its claimer, not matched;
     * ``previous``: the matches of an earlier assignment whose task is still open become the
-      previous plan, so the solver changes as few as possible.
+      previous plan, so the solver changes as few as possible;
+    * ``declined``: every (task, volunteer) pair a ``task_declined`` event recorded, so the
+      task is never offered to that volunteer again.
 
     Parameters
     ----------
@@ -158,7 +160,16 @@ def live_matching_problem(
         for m in previous.matches:
             if m.task_id in kept and m.task_id not in pinned_ids:
                 prev.append(Pin(task_id=m.task_id, volunteer_id=m.volunteer_id))
-    data = base.model_dump(exclude={"tasks", "volunteers", "pinned", "previous", "left_out"})
+    vol_ids = set(by_id)
+    declined = [
+        Pin(task_id=t.id, volunteer_id=v)
+        for t in tasks
+        for v in statuses[t.id].declined_by
+        if v in vol_ids
+    ]
+    data = base.model_dump(
+        exclude={"tasks", "volunteers", "pinned", "previous", "left_out", "declined"}
+    )
     return MatchingProblem.model_validate(
         {
             **data,
@@ -166,6 +177,7 @@ def live_matching_problem(
             "volunteers": volunteers,
             "pinned": pins,
             "previous": prev,
+            "declined": declined,
             "left_out": left_out,
         }
     )

@@ -117,6 +117,19 @@ def mutate_out_of_window(problem: MatchingProblem, assignment: Assignment) -> As
     return _move(problem, assignment, _only_fails(problem, "window"))
 
 
+def mutate_declined_pair(problem: MatchingProblem, assignment: Assignment) -> Assignment | None:
+    """Give a task to a volunteer who declined it (otherwise eligible, with room)."""
+    if not problem.declined:
+        return None
+    declined = problem.declined_pairs
+    open_ = problem.model_copy(update={"declined": []})
+    return _move(
+        problem,
+        assignment,
+        lambda t, v: (t.id, v.id) in declined and is_eligible(open_, t, v),
+    )
+
+
 def mutate_double_booked(problem: MatchingProblem, assignment: Assignment) -> Assignment | None:
     """Give a task to an eligible volunteer already full in its slot (day and minutes fit)."""
     return _move(problem, assignment, _eligible(problem), over=frozenset({"slot"}))
@@ -442,6 +455,7 @@ MATCHING_MUTATION_SPECS: dict[str, MutationSpec] = {
     "out_of_scope": MutationSpec(mutate_out_of_scope, _V.OUT_OF_SCOPE, moves_pairs=True),
     "too_far": MutationSpec(mutate_too_far, _V.TOO_FAR, moves_pairs=True),
     "out_of_window": MutationSpec(mutate_out_of_window, _V.OUT_OF_WINDOW, moves_pairs=True),
+    "declined_pair": MutationSpec(mutate_declined_pair, _V.DECLINED_PAIR, moves_pairs=True),
     # capacities (one broken, the others kept)
     "double_booked": MutationSpec(mutate_double_booked, _V.DOUBLE_BOOKED, moves_pairs=True),
     "over_day_capacity": MutationSpec(

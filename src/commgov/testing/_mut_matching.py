@@ -52,7 +52,8 @@ def matching_fixtures() -> dict[str, MatchingProblem]:
     """Three small problems: ``"plain"`` (capacities, a task nobody can do, volunteers
     lacking the skill, too far or out of window), ``"scoped"`` (organisation scopes with an
     out-of-scope volunteer, a pin, a previous plan, a task left for want of capacity) and
-    ``"budgets"`` (minute budgets)."""
+    ``"budgets"`` (minute budgets) and ``"declined"`` (declined pairs: a task every volunteer
+    declined, one some declined)."""
     plain = MatchingProblem(timezone="Asia/Shanghai", tasks=[
         _task("a1", dx=50), _task("a2", dx=60), _task("a3", dx=70),
         _task("b1", hour=10, dx=50), _task("c1", hour=11, dx=40), _task("m1", "medic"),
@@ -84,7 +85,13 @@ def matching_fixtures() -> dict[str, MatchingProblem]:
         _vol("x2", dx=20, per_day=3, minutes_per_day=90),
         _vol("x3", dx=40, per_day=3, minutes_per_day=120),
     ])
-    return {"plain": plain, "scoped": scoped, "budgets": budgets}
+    declined = MatchingProblem(timezone="Asia/Shanghai", tasks=[
+        _task("d1", dx=40), _task("d2", dx=50), _task("d3", hour=10, dx=30),
+    ], volunteers=[
+        _vol("u1", per_day=2), _vol("u2", dx=20, per_day=2),
+    ], declined=[Pin(task_id="d1", volunteer_id="u1"), Pin(task_id="d3", volunteer_id="u1"),
+                 Pin(task_id="d3", volunteer_id="u2")])
+    return {"plain": plain, "scoped": scoped, "budgets": budgets, "declined": declined}
 
 
 #: The fixture (``<problem>-<objective>``) each operator is checked on.
@@ -104,7 +111,7 @@ _FIXTURE = {
     "unknown_task": "plain-min_cost", "reason_false": "plain-min_cost",
     "time_limit_false": "plain-min_cost", "cancelled_false": "plain-min_cost",
     "unmatch_servable": "plain-min_cost", "matched_reason_false": "plain-min_cost",
-    "pinned_reason_missing": "scoped-min_cost",
+    "pinned_reason_missing": "scoped-min_cost", "declined_pair": "declined-min_cost",
 }
 
 _TABLE = MutationTable("matching")
@@ -128,6 +135,7 @@ def shuffled(problem: MatchingProblem, seed: int) -> MatchingProblem:
         vol["skills"] = dict(mix(list(vol["skills"].items())))
         vol["availability"] = mix(vol["availability"])
         vol["building_ids"] = mix(vol["building_ids"])
-    for name in ("tasks", "volunteers", "pinned", "previous"):
-        data[name] = mix(data[name])
+    for name in ("tasks", "volunteers", "pinned", "previous", "declined"):
+        if name in data:  # declined is not written when empty
+            data[name] = mix(data[name])
     return MatchingProblem.model_validate(data)

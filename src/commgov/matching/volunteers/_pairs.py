@@ -20,7 +20,11 @@ from typing import Any
 from commgov._control import SolveControl
 from commgov.errors import check_size
 from commgov.matching.volunteers._problem import SCOPE_ORDER, MatchingProblem, Task, Volunteer
-from commgov.matching.volunteers._rules import MatchingReasonCode, travel_distance_m
+from commgov.matching.volunteers._rules import (
+    MatchingReasonCode,
+    is_available,
+    travel_distance_m,
+)
 from commgov.results import Reason
 from commgov.types import EARTH_RADIUS_M
 
@@ -584,6 +588,8 @@ def prepare(
         complete = False
         pt, pv, pd = _pin_pairs(problem, tasks, vols, detour)
         pl = scope.level(pt, pv)  # pins are validated in scope
+    if problem.declined and len(pt):
+        pt, pv, pd, pl = _without_declined(problem, tasks, vols, pt, pv, pd, pl)
     pc = pd + penalty[pl]
     eligible_count = np.bincount(pt, minlength=n_tasks) if n_tasks else np.zeros(0, np.int64)
     v_budget = np.array(
@@ -614,6 +620,29 @@ def prepare(
         scope=scope,
         complete=complete,
     )
+
+
+def _without_declined(
+    problem: MatchingProblem,
+    tasks: list[Task],
+    vols: list[Volunteer],
+    pt: Any,
+    pv: Any,
+    pd: Any,
+    pl: Any,
+) -> tuple[Any, Any, Any, Any]:
+    """The pairs less those ``problem.declined`` names (the order kept). O(pairs)."""
+    import numpy as np
+
+    t_ix = {t.id: i for i, t in enumerate(tasks)}
+    v_ix = {v.id: i for i, v in enumerate(vols)}
+    n_v = max(len(vols), 1)
+    codes = np.array(
+        [t_ix[a] * n_v + v_ix[b] for a, b in problem.declined_pairs if a in t_ix and b in v_ix],
+        dtype=np.int64,
+    )
+    keep = ~np.isin(pt.astype(np.int64) * n_v + pv, codes)
+    return pt[keep], pv[keep], pd[keep], pl[keep]
 
 
 def primary_reason(prep: Prepared, ti: int) -> Reason:
@@ -661,8 +690,14 @@ def primary_reason(prep: Prepared, ti: int) -> Reason:
     detour = problem.detour_factor
     limit = problem.max_distance_m
     near = sorted(int(i) for i in idx[approx <= limit + 1.0])
-    if any(travel_distance_m(task, vols[i], detour) <= limit for i in near):
-        # skilled, in scope and within reach, yet no eligible pair: none is available
+    reachable = [i for i in near if travel_distance_m(task, vols[i], detour) <= limit]
+    if reachable:
+        # skilled, in scope and within reach, yet no eligible pair: none is available, or
+        # every one available declined the task
+        declined = problem.declined_pairs
+        free = [i for i in reachable if is_available(task, vols[i])]
+        if free and all((task.id, vols[i].id) in declined for i in free):
+            return Reason(code=MatchingReasonCode.DECLINED, params={"declined": len(free)})
         return Reason(code=MatchingReasonCode.OUT_OF_WINDOW)
     nearest = sorted(int(i) for i in idx[approx <= approx.min() + 1.0])
     return Reason(

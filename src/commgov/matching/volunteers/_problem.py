@@ -273,6 +273,12 @@ class MatchingProblem(CheckedProblem):
         another volunteer or not at all). Task ids must be known and appear at most once (drop
         the entries of cancelled tasks); a volunteer id may be absent (that volunteer dropped
         out: its tasks must change).
+    declined : list of Pin
+        Pairs that may not be matched: the volunteer declined the task (a live re-match,
+        :func:`commgov.live.rematch`). A declined pair is not eligible
+        (:func:`is_eligible`); an unmatched task whose every skilled, in-scope, near and
+        available volunteer declined it has the reason ``DECLINED``. Ids must be known and a
+        pair may not be both pinned and declined.
 
     Raises
     ------
@@ -299,6 +305,12 @@ class MatchingProblem(CheckedProblem):
     scope_penalties: ScopePenalties = Field(default_factory=ScopePenalties)
     pinned: list[Pin] = Field(default_factory=list)
     previous: list[Pin] = Field(default_factory=list)
+    declined: list[Pin] = Field(default_factory=list, exclude_if=lambda v: not v)
+
+    @property
+    def declined_pairs(self) -> frozenset[tuple[str, str]]:
+        """The declined (task id, volunteer id) pairs as a set (O(declined) per call)."""
+        return frozenset((p.task_id, p.volunteer_id) for p in self.declined)
 
     @field_validator("timezone")
     @classmethod

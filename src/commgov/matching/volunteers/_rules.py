@@ -45,9 +45,10 @@ class MatchingReasonCode(StrEnum):
     ``PINNED``. On an unmatched task, exactly one primary reason, the first failing condition
     in the order pool → skill → scope → distance → window → capacity: ``NO_VOLUNTEERS``
     (the problem has no volunteer at all: an empty pool, not a missing skill),
-    ``SKILL_MISSING``, ``OUT_OF_SCOPE``, ``TOO_FAR``, ``OUT_OF_WINDOW``, ``NO_CAPACITY``,
-    ``CAPACITY_USED`` (or a :class:`~commgov.results.CommonReasonCode` when a run stopped
-    early).
+    ``SKILL_MISSING``, ``OUT_OF_SCOPE``, ``TOO_FAR``, ``OUT_OF_WINDOW``, ``DECLINED`` (every
+    skilled, in-scope, near and available volunteer declined it: ``declined`` of them),
+    ``NO_CAPACITY``, ``CAPACITY_USED`` (or a :class:`~commgov.results.CommonReasonCode` when a
+    run stopped early).
 
     ``NO_CAPACITY``: every eligible volunteer has no capacity for the task at all
     (``has_capacity_for`` is false: ``capacity_per_slot`` or ``capacity_per_day`` is 0, or
@@ -65,6 +66,7 @@ class MatchingReasonCode(StrEnum):
     OUT_OF_SCOPE = "OUT_OF_SCOPE"
     NO_CAPACITY = "NO_CAPACITY"
     NO_VOLUNTEERS = "NO_VOLUNTEERS"
+    DECLINED = "DECLINED"
 
 
 _C = MatchingReasonCode
@@ -96,6 +98,7 @@ register_reasons(
         _C.PINNED: ((), ()),
         _C.OUT_OF_SCOPE: ({"skilled"}, ()),
         _C.NO_VOLUNTEERS: ((), ()),
+        _C.DECLINED: ({"declined"}, ()),
     },
     {
         _C.NO_VOLUNTEERS: (
@@ -113,6 +116,10 @@ register_reasons(
         _C.OUT_OF_WINDOW: (
             "no volunteer with the skill within reach is available in the task's window",
             "附近具备该技能的志愿者在该时段均无空",
+        ),
+        _C.DECLINED: (
+            "the {declined} volunteers who could take it have declined it",
+            "可承接该任务的{declined}名志愿者均已拒绝",
         ),
         _C.CAPACITY_USED: (
             "the {eligible} eligible volunteers are booked by other tasks or, {no_capacity} of "
@@ -299,10 +306,28 @@ def slot_time_issues(problem: MatchingProblem) -> list[InputIssue]:
 def _pin_issues(problem: MatchingProblem) -> list[InputIssue]:
     """Pinned pairs: known, once per task, eligible, within capacity; previous: known tasks."""
     issues: list[InputIssue] = []
-    if not problem.pinned and not problem.previous:
+    if not problem.pinned and not problem.previous and not problem.declined:
         return issues
     tasks = {t.id: t for t in problem.tasks}
     vols = {v.id: v for v in problem.volunteers}
+    pinned_pairs = {(p.task_id, p.volunteer_id) for p in problem.pinned}
+    declined_seen: set[tuple[str, str]] = set()
+    for i, pin in enumerate(problem.declined):
+        record = f"declined[{i}]"
+        if pin.task_id not in tasks:
+            issues.append(InputIssue(record, "task_id", pin.task_id, "unknown task id"))
+        if pin.volunteer_id not in vols:
+            issues.append(
+                InputIssue(record, "volunteer_id", pin.volunteer_id, "unknown volunteer id")
+            )
+        pair = (pin.task_id, pin.volunteer_id)
+        if pair in pinned_pairs:
+            issues.append(
+                InputIssue(record, "volunteer_id", pin.volunteer_id, "pair is pinned and declined")
+            )
+        if pair in declined_seen:
+            issues.append(InputIssue(record, "volunteer_id", pin.volunteer_id, "pair listed twice"))
+        declined_seen.add(pair)
     for field_name, pins in (("pinned", problem.pinned), ("previous", problem.previous)):
         seen: set[str] = set()
         for i, pin in enumerate(pins):
@@ -524,8 +549,9 @@ def is_eligible(problem: MatchingProblem, task: Task, volunteer: Volunteer) -> b
     """Whether a volunteer may take a task (capacities aside).
 
     Eligible means: skill level ≥ ``task.min_level``, in scope (:func:`scope_level` is not
-    ``None``), :func:`travel_distance_m` ≤ ``problem.max_distance_m``, and the task's window
-    inside one of the volunteer's availability windows.
+    ``None``), :func:`travel_distance_m` ≤ ``problem.max_distance_m``, the task's window
+    inside one of the volunteer's availability windows, and the pair not in
+    ``problem.declined``.
 
     Parameters
     ----------
@@ -544,6 +570,7 @@ def is_eligible(problem: MatchingProblem, task: Task, volunteer: Volunteer) -> b
         and scope_level(task, volunteer) is not None
         and travel_distance_m(task, volunteer, problem.detour_factor) <= problem.max_distance_m
         and is_available(task, volunteer)
+        and (not problem.declined or (task.id, volunteer.id) not in problem.declined_pairs)
     )
 
 

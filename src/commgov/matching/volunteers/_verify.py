@@ -72,6 +72,8 @@ class MatchingViolationCode(StrEnum):
     """A reason is missing, malformed, or its predicate does not hold."""
     BLOCKING_PAIR = "BLOCKING_PAIR"
     """Under ``objective="stable"``: a pair blocks the assignment (:func:`blocking_pairs`)."""
+    DECLINED_PAIR = "DECLINED_PAIR"
+    """A match pairs a task with a volunteer who declined it (``problem.declined``)."""
 
 
 _V = MatchingViolationCode
@@ -142,7 +144,8 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
     * every task appears exactly once (matched or unmatched) and every id exists;
     * each match is eligible — skill and level (:func:`has_skill`), in scope
       (:func:`scope_level` not ``None``), travel ≤ ``max_distance_m`` metres
-      (:func:`travel_distance_m`), window inside an availability window (:func:`is_available`);
+      (:func:`travel_distance_m`), window inside an availability window (:func:`is_available`),
+      and not a pair of ``problem.declined`` (``DECLINED_PAIR``);
     * no volunteer is in two places at once: two or more tasks of one volunteer in one slot
       have ``duration_min`` (``None`` counts 0) summing to at most the slot's length;
     * no volunteer exceeds ``capacity_per_slot`` in a slot, ``capacity_per_day`` on a day
@@ -173,6 +176,8 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
       within the limit, and ``distance_m`` is the nearest one's distance;
     * ``OUT_OF_WINDOW``: some skilled in-scope volunteer is within the limit and none of those
       is available for the window;
+    * ``DECLINED(declined)``: some skilled in-scope volunteer within the limit is available,
+      and all ``declined`` of those declined the task;
     * ``NO_CAPACITY(eligible)``: there are ``eligible`` ≥ 1 eligible volunteers and none has
       capacity for the task at all (``has_capacity_for``: capacity 0 per slot or per day, or
       a minute budget shorter than the task);
@@ -341,6 +346,8 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
                 task.id,
                 f"volunteer {vol.id} is not available for the whole task window",
             )
+        if problem.declined and (task.id, vol.id) in problem.declined_pairs:
+            bad(_V.DECLINED_PAIR, task.id, f"volunteer {vol.id} declined this task")
         if m.distance_m != dist:
             bad(
                 _V.COST_MISMATCH,

@@ -286,8 +286,25 @@ class _PairFinder:
         rank = self._scope_ranks(pt, pv)
         keep = rank != _NO_SCOPE
         pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
+        if available_only and self.problem.declined and len(pt):
+            keep = ~self.declined_mask(pt, pv)  # a declined pair is not eligible
+            pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
         avail = self.avail[pv, self.t_slot[pt]] if len(pt) else np.zeros(0, dtype=bool)
         return _Pairs(pt, pv, pd, rank, avail)
+
+    def declined_mask(self, pt: Any, pv: Any) -> Any:
+        """Whether each (task index, volunteer index) pair is in ``problem.declined``."""
+        np = self.np
+        n_v = max(len(self.vols), 1)
+        codes = np.array(
+            [
+                self.t_index[a] * n_v + self.v_index[b]
+                for a, b in self.problem.declined_pairs
+                if a in self.t_index and b in self.v_index
+            ],
+            dtype=np.int64,
+        )
+        return np.isin(np.asarray(pt, dtype=np.int64) * n_v + np.asarray(pv), codes)
 
     def _scope_ranks(self, pt: Any, pv: Any) -> Any:
         """Scope rank of each pair: per pair, or from one per-volunteer array per task key."""

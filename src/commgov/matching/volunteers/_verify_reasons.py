@@ -204,7 +204,7 @@ def check_unmatched(
         return sorted(set().union(*(by_code.get(c, ()) for c in codes)))
 
     # in-reach pairs (skill, scope, distance) of tasks whose TOO_FAR / OUT_OF_WINDOW is checked
-    near = finder.pairs(needing(frozenset({_R.TOO_FAR, _R.OUT_OF_WINDOW})))
+    near = finder.pairs(needing(frozenset({_R.TOO_FAR, _R.OUT_OF_WINDOW, _R.DECLINED})))
     near_start = np.searchsorted(near.t, np.arange(n_tasks + 1), side="left")
 
     def reach(ti: int) -> tuple[Any, Any]:
@@ -385,6 +385,18 @@ def _reason_false(
             return "no skilled, in-scope volunteer within reach at all"
         if avail.any():
             return f"volunteer {vols[int(in_reach[avail][0])].id} is skilled, near and available"
+        return ""
+    if code is MatchingReasonCode.DECLINED:
+        in_reach, avail = reach(finder.t_index[task.id])
+        free = in_reach[avail]
+        if not len(free):
+            return "no skilled, in-scope volunteer within reach is available"
+        ti = finder.t_index[task.id]
+        declined = finder.declined_mask([ti] * len(free), free)
+        if not declined.all():
+            return f"volunteer {vols[int(free[~declined][0])].id} could take it and did not decline"
+        if not _int_eq(params.get("declined"), len(free)):
+            return f"declined {params.get('declined')} but {len(free)} volunteers declined it"
         return ""
     if code is MatchingReasonCode.NO_CAPACITY:
         if not eligible:
