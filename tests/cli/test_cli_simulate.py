@@ -56,6 +56,9 @@ def test_simulate_writes_kpis_summary_and_experiment(scenario, tmp_path, capsys)
     summary = list(csv.DictReader((out / "summary.csv").open(encoding="utf-8")))
     assert {s["kpi"] for s in summary} >= {"cli_tick.last_min", "cli_tick.ticks", "events"}
     assert all(s["n"] == "3" for s in summary)
+    assert all(float(s["ci_low"]) <= float(s["mean"]) <= float(s["ci_high"]) for s in summary)
+    diffs = list(csv.DictReader((out / "differences.csv").open(encoding="utf-8")))
+    assert {(d["point"], d["baseline"]) for d in diffs} == {("1", "0")}
     described = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
     assert described["root_seed"] == 5 and described["replicates"] == 3
     assert described["vary"] == {f"submodels.{SUB}.ticks": [3, 6]}

@@ -7,6 +7,7 @@ import pytest
 from sweep_helpers import ToyScenario, flaky_runner, toy_runner
 
 from commgov.sim import (
+    SUMMARY_COLUMNS,
     Experiment,
     SweepResult,
     headline_groups,
@@ -72,7 +73,7 @@ def _result(replicates=4, runner=toy_runner, grid=GRID) -> SweepResult:
 def test_summaries_equal_summary_of_each_kpi_in_one_table():
     result = _result(replicates=9, runner=flaky_runner)  # failed rows are left out
     long = result.summaries(interval=0.8)
-    assert list(long.columns) == ["kpi", "point", *GRID, "n", "median", "low", "high"]
+    assert list(long.columns) == ["kpi", "point", *GRID, *SUMMARY_COLUMNS]
     parts = [result.summary(k, interval=0.8).assign(kpi=k) for k in result.kpi_names]
     expected = pd.concat(parts, ignore_index=True)[list(long.columns)]
     pd.testing.assert_frame_equal(long, expected)

@@ -272,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run replicates of a scenario (commgov.sim.Scenario as TOML or JSON), "
         "over every combination of the --vary values, and write kpis.csv (one row per design "
         "point and replicate; kpis.parquet too when pyarrow is installed), summary.csv "
-        "(median and 90 % interval per point), experiment.json and, with matplotlib, "
+        "(per point: mean, standard error and 95 % confidence interval, median and 90 % "
+        "spread of the replicates), differences.csv (paired differences from point 0 with "
+        "their 95 % intervals, when several points), experiment.json and, with matplotlib, "
         "plots (see --plots). Finished batches are kept in DIR/store, so running the same "
         "command again resumes instead of starting over. The KPI files are byte-identical "
         "whatever --workers, --dask or --plots.",

@@ -1,6 +1,8 @@
 """``commgov simulate``: replicates of a scenario file, optionally a sweep, and their KPIs.
 
-Writes kpis.csv (kpis.parquet too with pyarrow), summary.csv, experiment.json and, with
+Writes kpis.csv (kpis.parquet too with pyarrow), summary.csv (means with 95 % confidence
+intervals, and the replicates' spread), differences.csv (paired differences from point 0, for a
+sweep of several points), experiment.json and, with
 matplotlib, plots; finished batches are kept in DIR/store so that running the same command
 again resumes.
 """
@@ -28,7 +30,15 @@ def run_simulate(args: argparse.Namespace) -> int:
     from commgov._files import naming
     from commgov.errors import InputError, MissingExtraError
     from commgov.io import csv_text
-    from commgov.sim import FIXED_COLUMNS, Experiment, Scenario, load_plugins, run_sweep
+    from commgov.sim import (
+        DIFFERENCE_COLUMNS,
+        FIXED_COLUMNS,
+        SUMMARY_COLUMNS,
+        Experiment,
+        Scenario,
+        load_plugins,
+        run_sweep,
+    )
 
     out: Path = args.out
     if out.exists() and not out.is_dir():
@@ -94,7 +104,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     summaries: dict[str, list[dict[str, Any]]] = {}
     for rec in summary_rows:
         summaries.setdefault(rec["kpi"], []).append(rec)
-    summary_cols = ["kpi", "point", *experiment.keys, "n", "median", "low", "high"]
+    summary_cols = ["kpi", "point", *experiment.keys, *SUMMARY_COLUMNS]
     described = {
         "scenario": json.loads(base.to_json()),
         "scenario_file": str(path),
@@ -113,6 +123,11 @@ def run_simulate(args: argparse.Namespace) -> int:
         out / "experiment.json": json.dumps(described, indent=2, ensure_ascii=False,
                                             sort_keys=True, default=str) + "\n",
     }
+    if len(experiment.points) > 1:  # paired (common random numbers) differences from point 0
+        diff_cols = ["kpi", "point", *experiment.keys, *DIFFERENCE_COLUMNS[2:]]
+        texts[out / "differences.csv"] = csv_text(
+            result.differences().to_dict("records"), diff_cols
+        )
     written = [p.name for p in folder.write(texts)]
     with contextlib.suppress(MissingExtraError):  # Parquet only with the sim extra
         written.append(folder.record(result.to_parquet(out / "kpis.parquet"))[0].name)
