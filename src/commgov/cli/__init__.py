@@ -82,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
+    args.command_line = ["commgov", *(sys.argv[1:] if argv is None else argv)]
     logging.basicConfig(level=logging.WARNING, format="commgov: %(message)s")
     with _signals_raise():
         try:

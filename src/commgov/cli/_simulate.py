@@ -37,6 +37,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         Experiment,
         Scenario,
         load_plugins,
+        run_record,
         run_sweep,
     )
 
@@ -68,6 +69,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         return _usage_error(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
     folder = _claim_out(args)  # locked until the command ends
+    run = run_record(getattr(args, "command_line", None), inputs=[path])
 
     executor: Executor | None = None
     closers: list[Any] = []
@@ -116,6 +118,8 @@ def run_simulate(args: argparse.Namespace) -> int:
             for p in experiment.points
         ],
         "provenance": dict(result.provenance),
+        # when, how and from which commits (outside the byte-identical KPI files)
+        "run": run,
     }
     texts: dict[str | Path, str] = {
         out / "kpis.csv": result.csv_text(),

@@ -26,7 +26,8 @@ This package is the only public surface of the simulation; its modules are priva
   :func:`t_interval`, :func:`bootstrap_interval`, :func:`wilson_interval`; kinds and units
   from the one KPI registry :func:`kpi_info`), :meth:`SweepResult.differences` (paired
   differences under common random numbers) and :func:`run_sequential` (replicates added in
-  batches until an interval is narrow enough).
+  batches until an interval is narrow enough); :func:`run_record` (command line, git commits,
+  OR-Tools and other versions, timestamp) for ``experiment.json``.
 
 Units: float minutes since the scenario start inside, tz-aware datetimes outside; distances in
 metres, walking speeds in metres per minute.
@@ -153,6 +154,7 @@ from commgov.sim._policies import (
     policy_names,
     register_policy,
 )
+from commgov.sim._provenance import run_record
 from commgov.sim._queues import QueueKpis, QueueParams, queue_kpis
 from commgov.sim._relay import RelayKpis, RelayParams, relay_kpis
 from commgov.sim._relay_run import (
@@ -334,6 +336,7 @@ __all__ = [
     "rider_arrivals",
     "run_desk_queues",
     "run_door_to_door",
+    "run_record",
     "run_relay",
     "run_replicate",
     "run_sequential",
