@@ -350,7 +350,80 @@ def build_parser() -> argparse.ArgumentParser:
         "names and shell patterns separated by commas, one <kpi>.png each "
         "(e.g. notification.t95_min,'queues.wait_*')",
     )
+    _add_sensitivity(sub)
     return parser
+
+
+def _param(text: str) -> Any:
+    """One ``--param KEY=LOW:HIGH`` of ``commgov sensitivity``."""
+    from commgov.errors import InvalidParameterError
+    from commgov.sim import SensitivityParam
+
+    try:
+        return SensitivityParam.parse(text)
+    except InvalidParameterError:
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=LOW:HIGH with numbers LOW < HIGH, got {text!r}"
+        ) from None
+
+
+def _add_sensitivity(sub: Any) -> None:
+    """``commgov sensitivity``: Sobol or Morris indices of a scenario's KPIs (SALib)."""
+    sens = sub.add_parser(
+        "sensitivity",
+        help="Sobol or Morris sensitivity indices of a scenario's KPIs (needs commgov[sens])",
+        description="Draw a Sobol (Saltelli) or Morris design over scenario parameters with "
+        "SALib, run it as a sweep with common random numbers, and write indices.csv (per KPI "
+        "and parameter: S1 and ST with their intervals, or Morris mu, mu* with its interval "
+        "and sigma), design.csv, kpis.csv, sensitivity.json and, with matplotlib, "
+        "sensitivity.png. The same command gives the same indices.csv, byte for byte.",
+    )
+    sens.add_argument(
+        "scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file (.toml or .json)"
+    )
+    sens.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        type=_param,
+        metavar="KEY=LOW:HIGH",
+        required=True,
+        help="a dotted scenario field and its range, e.g. "
+        "submodels.notification.group_share=0.6:0.95 (repeat for each parameter; fields "
+        "holding whole numbers are rounded)",
+    )
+    sens.add_argument(
+        "--method", choices=("sobol", "morris"), default="sobol",
+        help="sobol (first and total order; default) or morris (elementary effects)",
+    )
+    sens.add_argument(
+        "--n", type=_workers, default=16, metavar="N",
+        help="Sobol: base samples, a power of two (N x (params + 2) runs); Morris: "
+        "trajectories (N x (params + 1) runs); default 16",
+    )
+    sens.add_argument(
+        "--replicates", type=_replicates, default=1, metavar="R",
+        help="replicates per design point, averaged (default 1)",
+    )
+    sens.add_argument(
+        "--seed", type=_non_negative, default=0, metavar="S",
+        help="root seed of the simulation, the design and the bootstrap (default 0)",
+    )
+    sens.add_argument(
+        "--kpi", action="append", default=[], metavar="KPI",
+        help="KPI names or shell patterns to analyse (repeatable; default all); the "
+        "figure shows the headline KPIs among them",
+    )
+    sens.add_argument(
+        "--workers", type=_workers, default=1, metavar="N",
+        help="worker processes on this machine (default 1: in this process)",
+    )
+    sens.add_argument(
+        "--plugin", action="append", default=[], metavar="MODULE",
+        help="import MODULE (here and in every worker) to register the scenario's own "
+        "submodels or policies; repeatable",
+    )
+    _add_out_folder(sens, "sensitivity", "the indices, design and figure")
 
 
 def _add_crs(parser: argparse.ArgumentParser) -> None:

@@ -27,7 +27,10 @@ This package is the only public surface of the simulation; its modules are priva
   from the one KPI registry :func:`kpi_info`), :meth:`SweepResult.differences` (paired
   differences under common random numbers) and :func:`run_sequential` (replicates added in
   batches until an interval is narrow enough); :func:`run_record` (command line, git commits,
-  OR-Tools and other versions, timestamp) for ``experiment.json``.
+  OR-Tools and other versions, timestamp) for ``experiment.json``;
+* sensitivity analysis through SALib (the ``sens`` extra): :func:`run_sensitivity` (Sobol
+  first- and total-order indices, Morris elementary effects, with intervals) and
+  :func:`plot_sensitivity`.
 
 Units: float minutes since the scenario start inside, tz-aware datetimes outside; distances in
 metres, walking speeds in metres per minute.
@@ -172,6 +175,13 @@ from commgov.sim._relay_run import (
     volunteers_from_problem,
 )
 from commgov.sim._scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
+from commgov.sim._sensitivity import (
+    SENSITIVITY_METHODS,
+    SensitivityParam,
+    SensitivityResult,
+    plot_sensitivity,
+    run_sensitivity,
+)
 from commgov.sim._sequential import SequentialStep, SequentialSweep, run_sequential
 from commgov.sim._shifts import (
     SHIFT_STREAM,
@@ -222,6 +232,7 @@ __all__ = [
     "RELAY_RIDER_STREAM",
     "RELAY_TRIP_STREAM",
     "SCENARIO_SCHEMA_VERSION",
+    "SENSITIVITY_METHODS",
     "SHIFT_STREAM",
     "SUMMARY_COLUMNS",
     "Activation",
@@ -274,6 +285,8 @@ __all__ = [
     "RngFactory",
     "RunProvenance",
     "Scenario",
+    "SensitivityParam",
+    "SensitivityResult",
     "SequentialStep",
     "SequentialSweep",
     "ServiceTime",
@@ -324,6 +337,7 @@ __all__ = [
     "planned_order",
     "plot_kpi",
     "plot_kpis",
+    "plot_sensitivity",
     "poisson_arrivals",
     "policy_names",
     "queue_kpis",
@@ -339,6 +353,7 @@ __all__ = [
     "run_record",
     "run_relay",
     "run_replicate",
+    "run_sensitivity",
     "run_sequential",
     "run_sweep",
     "save_headline_plots",

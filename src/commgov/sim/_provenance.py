@@ -43,8 +43,9 @@ def git_state(path: str | Path) -> dict[str, Any] | None:
     Returns
     -------
     dict or None
-        ``{"commit": 40 hex digits, "dirty": bool}`` (``dirty``: tracked files changed since
-        the commit); None when ``path`` is in no git work tree or git is not installed.
+        ``{"commit": 40 hex digits, "dirty": bool}`` (``dirty``: tracked files in that folder
+        changed since the commit); None when ``path`` is in no git work tree or git is not
+        installed.
     """
     folder = Path(path)
     folder = folder if folder.is_dir() else folder.parent
