@@ -118,8 +118,8 @@ def test_figure_labels_name_kpis_units_and_parameters():
     ax = plot_sensitivity(sobol).axes[0]
     assert ax.get_ylabel() == "Sobol index (share of variance)"
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {
-        "first order S1 (95% bootstrap interval)",
-        "total order ST (95% bootstrap interval)",
+        "first order S1 (95 % bootstrap interval)",
+        "total order ST (95 % bootstrap interval)",
     }
 
 

@@ -510,7 +510,7 @@ def plot_sensitivity(result: SensitivityResult, kpis: Sequence[str] | None = Non
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     labels = [f"{_short(p.key)}\n[{p.low:g}, {p.high:g}]" for p in result.params]
     xs = np.arange(len(result.params))
-    pct = f"{result.level:.0%}"
+    pct = f"{result.level * 100:g} %"
     for ax, kpi in zip(axes, names, strict=False):
         part = table[table["kpi"] == kpi]
         if part.empty:
