@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 from scipy import stats
 from sweep_helpers import ToyScenario, toy_runner
 
@@ -224,3 +225,35 @@ def test_sequential_rule_stops_at_max_replicates_and_relative_targets():
         run_sequential(_experiment(), kpi="t50", half_width=0.0, runner=toy_runner)
     with pytest.raises(InvalidParameterError, match="replicates"):
         run_sequential(_experiment(replicates=1), kpi="t50", half_width=1.0, runner=toy_runner)
+
+
+@given(
+    n=st.integers(1, 10_000),
+    frac=st.floats(0.0, 1.0),
+    level=st.floats(0.5, 0.999),
+)
+def test_wilson_interval_holds_the_proportion_inside_zero_one(n, frac, level):
+    k = round(frac * n)
+    ci = wilson_interval(k, n, level=level)
+    assert 0.0 <= ci.low <= ci.estimate <= ci.high <= 1.0
+    wider = wilson_interval(k, n, level=min(0.9999, level + 0.0001))
+    assert wider.low <= ci.low + 1e-12 and ci.high <= wider.high + 1e-12
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=50))
+def test_t_interval_holds_the_mean(values):
+    ci = t_interval(values)
+    assert ci.low <= ci.estimate + 1e-6 and ci.estimate <= ci.high + 1e-6
+
+
+def test_sequential_rule_with_a_store_resumes_to_the_same_bytes(tmp_path):
+    from sweep_helpers import CALLS, counting_runner
+
+    kwargs = {"kpi": "t50", "half_width": 0.5, "batch": 5, "store": tmp_path / "store"}
+    CALLS.clear()
+    first = run_sequential(_experiment(replicates=5), runner=counting_runner, **kwargs)
+    ran = len(CALLS)
+    assert ran == 3 * first.replicates  # each replicate ran once, though looked at many times
+    again = run_sequential(_experiment(replicates=5), runner=counting_runner, **kwargs)
+    assert len(CALLS) == ran  # all from the store
+    assert again.result.csv_text() == first.result.csv_text() and again.steps == first.steps

@@ -271,9 +271,10 @@ def wilson_interval(successes: float, n: int, *, level: float = 0.95) -> Confide
     denom = 1.0 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = z / denom * math.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n))
-    return ConfidenceInterval(
-        p, max(0.0, centre - half), min(1.0, centre + half), level, "wilson", n
-    )
+    # the bounds hold p̂ exactly (rounding must not put 1e-17 above a p̂ of 0)
+    low = min(p, max(0.0, centre - half))
+    high = max(p, min(1.0, centre + half))
+    return ConfidenceInterval(p, low, high, level, "wilson", n)
 
 
 def mean_interval(
