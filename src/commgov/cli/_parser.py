@@ -111,6 +111,24 @@ def _plots(text: str) -> str | list[str]:
     return list(dict.fromkeys(items))
 
 
+def _until(text: str) -> tuple[str, float, bool]:
+    """``--until KPI=HALF_WIDTH`` (or ``KPI=P%``): the KPI, the target and whether relative."""
+    import math
+
+    kpi, sep, target = text.rpartition("=")
+    kpi, target = kpi.strip(), target.strip()
+    relative = target.endswith("%")
+    try:
+        value = float(target.removesuffix("%")) / (100.0 if relative else 1.0)
+    except ValueError:
+        value = math.nan
+    if not sep or not kpi or not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected KPI=HALF_WIDTH or KPI=PERCENT% with a number > 0, got {text!r}"
+        )
+    return kpi, value, relative
+
+
 def _vary(text: str) -> tuple[str, list[Any]]:
     key, sep, values = text.partition("=")
     key = key.strip()
@@ -335,6 +353,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=8,
         metavar="N",
         help="replicates per task sent to a worker (default 8)",
+    )
+    sim.add_argument(
+        "--until",
+        type=_until,
+        default=None,
+        metavar="KPI=HALF_WIDTH",
+        help="add --replicates replicates per point at a time until the 95 %% confidence "
+        "interval of KPI's mean has at most this half-width at every point (in the KPI's "
+        "unit, or a percentage of its mean: notification.t95_min=2%%); byte-identical to a "
+        "run of the final number of replicates",
+    )
+    sim.add_argument(
+        "--max-replicates",
+        type=_replicates,
+        default=1000,
+        metavar="N",
+        help="most replicates per point with --until (default 1000)",
     )
     _add_out_folder(sim, "simulate", "the KPI files")
     sim.add_argument(

@@ -38,6 +38,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         Scenario,
         load_plugins,
         run_record,
+        run_sequential,
         run_sweep,
     )
 
@@ -68,6 +69,9 @@ def run_simulate(args: argparse.Namespace) -> int:
         return _usage_error(f"{path}: {exc}")
     except (OSError, UnicodeDecodeError) as exc:
         return _usage_error(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+    until = getattr(args, "until", None)
+    if until is not None and experiment.replicates < 2:
+        return _usage_error("--until needs --replicates of at least 2 (the first batch)")
     folder = _claim_out(args)  # locked until the command ends
     run = run_record(getattr(args, "command_line", None), inputs=[path])
 
@@ -95,9 +99,21 @@ def run_simulate(args: argparse.Namespace) -> int:
     store = out / "store"
     try:
         with pools, naming(store), ProgressBar("simulate", unit="replicates") as progress:
-            result = run_sweep(experiment, executor=executor, store=store,
-                               batch_size=args.batch_size, progress=progress.count,
-                               plugins=args.plugin)
+            if until is None:
+                result = run_sweep(experiment, executor=executor, store=store,
+                                   batch_size=args.batch_size, progress=progress.count,
+                                   plugins=args.plugin)
+            else:
+                sequential = run_sequential(
+                    experiment, kpi=until[0], half_width=until[1], relative=until[2],
+                    max_replicates=max(args.max_replicates, experiment.replicates),
+                    executor=executor, store=store, batch_size=args.batch_size,
+                    progress=progress.count, plugins=args.plugin,
+                )
+                result = sequential.result
+                experiment = result.experiment
+    except KeyError as exc:  # --until names no KPI of the scenario (known after a batch)
+        return _usage_error(f"--until: {exc.args[0] if exc.args else exc}")
     finally:
         for close in closers:
             close()
@@ -121,6 +137,17 @@ def run_simulate(args: argparse.Namespace) -> int:
         # when, how and from which commits (outside the byte-identical KPI files)
         "run": run,
     }
+    if until is not None:
+        described["sequential"] = {
+            "kpi": until[0],
+            "half_width": until[1],
+            "relative": until[2],
+            "reached": sequential.reached,
+            "steps": [
+                {"replicates": s.replicates, "half_width": s.half_width, "target": s.target}
+                for s in sequential.steps
+            ],
+        }
     texts: dict[str | Path, str] = {
         out / "kpis.csv": result.csv_text(),
         out / "summary.csv": csv_text(summary_rows, summary_cols),
@@ -150,6 +177,12 @@ def run_simulate(args: argparse.Namespace) -> int:
         f"{_n(experiment.replicates, 'replicate')} (root seed {experiment.root_seed}); "
         f"{n_ok:,} ok, {len(result.failed):,} failed"
     )
+    if until is not None:
+        last = sequential.steps[-1]
+        verdict = "reached" if sequential.reached else "NOT reached (--max-replicates)"
+        print(f"--until {until[0]}: half-width {last.half_width:.4g} ≤ {last.target:.4g} "
+              f"{verdict} after {_n(len(sequential.steps), 'look')}, "
+              f"{_n(experiment.replicates, 'replicate')} per point")
     _print_summary(experiment, result.kpi_names, summaries)
     print(f"Wrote {', '.join(written)} to {out}/" + "".join(f"; {n}" for n in notes))
     if result.failed:
