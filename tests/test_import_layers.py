@@ -26,6 +26,7 @@ LAYERS = {
     "matching": 3,
     "scheduling": 3,
     "sim": 4,
+    "live": 4,
     "datasets": 5,
     "io": 5,
     "cli": 6,

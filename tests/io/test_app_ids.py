@@ -15,20 +15,51 @@ from commgov.scheduling import plan_sampling, sampling_problem_from_org
 
 COMMUNITY = "320508017016"
 TABLES = {
-    "compounds": [dict(id="xq-1", code="01", kind="小区", name="春晖苑", lon=120.5740,
-                       lat=31.3350)],
-    "buildings": [dict(id="bd-1", code="01", compound="xq-1", label="1幢", lon=120.5736,
-                       lat=31.3353, floors=6),
-                  dict(id="bd-3", code="03", compound="xq-1", label="3幢", lon=120.5748,
-                       lat=31.3346, floors=11)],
-    "entrances": [dict(id="en-11", code="1", building="bd-1", label="1单元", households=12,
-                       residents=30, mobility_limited=0),
-                  dict(id="en-31", code="1", building="bd-3", label="1单元", households=22,
-                       residents=55, mobility_limited=0)],
-    "sites": [dict(id="pt-1", code="01", compound="xq-1", name="春晖苑门岗采样点", lon=120.5741,
-                   lat=31.3349, emergency_functions="sampling_point", lanes=2,
-                   rate_per_lane_per_hour=90,
-                   opening="2022-04-12T07:00+08:00/2022-04-12T09:00+08:00")],
+    "compounds": [
+        dict(id="xq-1", code="01", kind="小区", name="春晖苑", lon=120.5740, lat=31.3350)
+    ],
+    "buildings": [
+        dict(
+            id="bd-1", code="01", compound="xq-1", label="1幢", lon=120.5736, lat=31.3353, floors=6
+        ),
+        dict(
+            id="bd-3", code="03", compound="xq-1", label="3幢", lon=120.5748, lat=31.3346, floors=11
+        ),
+    ],
+    "entrances": [
+        dict(
+            id="en-11",
+            code="1",
+            building="bd-1",
+            label="1单元",
+            households=12,
+            residents=30,
+            mobility_limited=0,
+        ),
+        dict(
+            id="en-31",
+            code="1",
+            building="bd-3",
+            label="1单元",
+            households=22,
+            residents=55,
+            mobility_limited=0,
+        ),
+    ],
+    "sites": [
+        dict(
+            id="pt-1",
+            code="01",
+            compound="xq-1",
+            name="春晖苑门岗采样点",
+            lon=120.5741,
+            lat=31.3349,
+            emergency_functions="sampling_point",
+            lanes=2,
+            rate_per_lane_per_hour=90,
+            opening="2022-04-12T07:00+08:00/2022-04-12T09:00+08:00",
+        )
+    ],
 }
 
 
@@ -77,3 +108,29 @@ def test_names_that_look_personal_are_not_shown(imported):
     model = imported.model.model_copy(update={"sites": sites})
     problem = sampling_problem_from_org(OrgModel.model_validate(model.model_dump()), COMMUNITY)
     assert problem.points[0].name is None
+
+
+def test_exports_carry_names_and_app_ids_end_to_end(imported):
+    """Import (app ids) → model JSON → problem → plan → CSV exports with display names and,
+    through IdMap.from_model (the map rebuilt from the saved model), the app's ids."""
+    from commgov.io import sampling_csv_texts
+    from commgov.org import OrgModel
+
+    saved = OrgModel.from_json(imported.model.to_json())
+    ids = IdMap.from_model(saved)
+    assert ids == imported.id_map
+    problem = sampling_problem_from_org(saved, COMMUNITY)
+    plan = plan_sampling(problem, time_limit_s=10)
+    texts = sampling_csv_texts(problem, plan)
+    header = texts["buildings.csv"].splitlines()[0].split(",")
+    assert header[:3] == ["building_id", "building_name", "kind"]
+    with_app = ids.app_csv(texts["buildings.csv"])
+    lines = with_app.splitlines()
+    assert lines[0].split(",")[:3] == ["building_id", "app_building_id", "building_name"]
+    assert any(",bd-3," in line for line in lines[1:])
+    point_file = next(k for k in texts if k.startswith("point_"))
+    point_lines = ids.app_csv(texts[point_file]).splitlines()
+    assert point_lines[0].startswith("point_id,app_point_id,point_name,")
+    assert all(line.split(",")[1] == "pt-1" for line in point_lines[1:])
+    # a header-only file keeps its (extended) header
+    assert ids.app_csv("building_id,kind\n") == "building_id,app_building_id,kind\n"

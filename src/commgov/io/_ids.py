@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from commgov._records import FrozenModel
+
+if TYPE_CHECKING:
+    from commgov.org import OrgModel
 
 __all__ = ["IdMap"]
 
@@ -29,6 +32,52 @@ class IdMap(FrozenModel):
     """
 
     ids: dict[str, dict[str, str]]
+
+    #: The model's record lists named by the import table they come from (others by their own
+    #: name): ``units`` are the ``compounds`` table of :func:`import_community`.
+    TABLE_OF_LIST: ClassVar[dict[str, str]] = {"units": "compounds"}
+
+    @classmethod
+    def from_model(cls, model: OrgModel) -> IdMap:
+        """The id map of every record of ``model`` that carries the app's id.
+
+        Reads ``provenance.app_id``, which :func:`import_community` sets on each record it
+        makes and which every save and load keeps (JSON, :mod:`commgov.store`): the map
+        survives without the :class:`CommunityImport` that first held it.
+
+        Parameters
+        ----------
+        model : OrgModel
+
+        Returns
+        -------
+        IdMap
+            Tables named as in :data:`IMPORT_TABLES` (``compounds`` for the model's units).
+
+        Raises
+        ------
+        TypeError
+            If ``model`` is not an :class:`~commgov.org.OrgModel`.
+
+        Notes
+        -----
+        O(records).
+        """
+        from commgov.org import OrgModel
+
+        if not isinstance(model, OrgModel):
+            raise TypeError(f"model must be an OrgModel, not {type(model).__name__}")
+        ids: dict[str, dict[str, str]] = {}
+        for name in OrgModel.model_fields:
+            records = getattr(model, name)
+            if not isinstance(records, list):
+                continue
+            for r in records:
+                prov = getattr(r, "provenance", None)
+                if prov is not None and prov.app_id is not None:
+                    table = cls.TABLE_OF_LIST.get(name, name)
+                    ids.setdefault(table, {})[prov.app_id] = r.id
+        return cls(ids={t: dict(sorted(m.items())) for t, m in ids.items()})
 
     @functools.cached_property
     def _reverse(self) -> dict[str, tuple[str, str]]:
@@ -83,10 +132,55 @@ class IdMap(FrozenModel):
             new: dict[str, Any] = {}
             for key, value in row.items():
                 new[key] = value
-                wanted = key in columns if columns is not None else (
-                    key == "id" or key.endswith("_id"))
+                wanted = (
+                    key in columns if columns is not None else (key == "id" or key.endswith("_id"))
+                )
                 if wanted:
                     hit = back.get(value) if isinstance(value, str) else None
                     new[f"app_{key}"] = "" if hit is None else hit[1]
             out.append(new)
         return out
+
+    def app_csv(self, text: str, columns: Sequence[str] | None = None) -> str:
+        """CSV text (an export of commgov's) with the app's ids beside commgov's.
+
+        The text is read by the one CSV reader (:func:`commgov._input.csv_rows`), each row
+        goes through :meth:`app_rows`, and the result is written formula-safe by
+        :func:`commgov.io.csv_text`: ``buildings.csv`` gains ``app_building_id`` after
+        ``building_id``, and so on. Display names (``building_name``, ``point_name``) are
+        kept as they are.
+
+        Parameters
+        ----------
+        text : str
+            CSV text with a header row.
+        columns : sequence of str, optional
+            As in :meth:`app_rows`.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        commgov.errors.InputError
+            If the text is not CSV of the one dialect.
+        commgov.errors.SizeLimitError
+            If it has more rows than the reader's limit.
+
+        Notes
+        -----
+        O(cells).
+        """
+        from commgov._files import csv_text
+        from commgov._input import csv_rows
+
+        rows = [cells for _n, cells in csv_rows(text, label="csv")]
+        if not rows:
+            return text
+        header, body = rows[0], rows[1:]
+        mapped = self.app_rows((dict(zip(header, r, strict=False)) for r in body), columns)
+        if not mapped:
+            mapped_header = list(self.app_rows([dict.fromkeys(header, "")], columns)[0].keys())
+            return csv_text([], mapped_header)
+        return csv_text(mapped, list(mapped[0].keys()))
