@@ -41,6 +41,7 @@ STREAMS: MappingProxyType[str, int] = MappingProxyType(
         "sim_d2d_service": 21,
         "sim_needs_arrivals": 22,
         "sim_needs_service": 23,
+        "stats_bootstrap": 24,
     }
 )
 

@@ -56,6 +56,9 @@ def test_simulate_writes_kpis_summary_and_experiment(scenario, tmp_path, capsys)
     summary = list(csv.DictReader((out / "summary.csv").open(encoding="utf-8")))
     assert {s["kpi"] for s in summary} >= {"cli_tick.last_min", "cli_tick.ticks", "events"}
     assert all(s["n"] == "3" for s in summary)
+    assert all(float(s["ci_low"]) <= float(s["mean"]) <= float(s["ci_high"]) for s in summary)
+    diffs = list(csv.DictReader((out / "differences.csv").open(encoding="utf-8")))
+    assert {(d["point"], d["baseline"]) for d in diffs} == {("1", "0")}
     described = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
     assert described["root_seed"] == 5 and described["replicates"] == 3
     assert described["vary"] == {f"submodels.{SUB}.ticks": [3, 6]}
@@ -263,3 +266,28 @@ def test_bad_plugin_exits_2_and_writes_nothing(scenario, tmp_path, capsys, plugi
     assert code == 2
     assert "--plugin" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_until_adds_replicates_until_the_interval_is_narrow(scenario, tmp_path, capsys):
+    """--until KPI=HALF_WIDTH: batches of --replicates until the 95 % interval is that narrow;
+    the files equal a plain run of the final number of replicates."""
+    args = ["--vary", f"submodels.{SUB}.mean_min=1.0,3.5", "--plots", "none"]
+    out = tmp_path / "until"
+    assert _run(scenario, *args, "--replicates", 3, "--until", "cli_tick.last_min=20%",
+                "--out", out) == 0
+    stdout = capsys.readouterr().out
+    described = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
+    seq = described["sequential"]
+    final = described["replicates"]
+    assert seq["reached"] and seq["steps"][-1]["replicates"] == final and final % 3 == 0
+    assert f"{final} replicates per point" in stdout
+    plain = tmp_path / "plain"
+    assert _run(scenario, *args, "--replicates", final, "--out", plain) == 0
+    for name in ("kpis.csv", "summary.csv", "differences.csv"):
+        assert (out / name).read_bytes() == (plain / name).read_bytes()
+    assert _run(scenario, *args, "--replicates", 2, "--until", "nope=1", "--out",
+                tmp_path / "bad") == 2
+    assert "--until: no KPI 'nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["simulate", str(scenario), "--until", "x=-1"])

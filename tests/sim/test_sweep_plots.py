@@ -7,6 +7,7 @@ import pytest
 from sweep_helpers import ToyScenario, flaky_runner, toy_runner
 
 from commgov.sim import (
+    SUMMARY_COLUMNS,
     Experiment,
     SweepResult,
     headline_groups,
@@ -72,7 +73,7 @@ def _result(replicates=4, runner=toy_runner, grid=GRID) -> SweepResult:
 def test_summaries_equal_summary_of_each_kpi_in_one_table():
     result = _result(replicates=9, runner=flaky_runner)  # failed rows are left out
     long = result.summaries(interval=0.8)
-    assert list(long.columns) == ["kpi", "point", *GRID, "n", "median", "low", "high"]
+    assert list(long.columns) == ["kpi", "point", *GRID, *SUMMARY_COLUMNS]
     parts = [result.summary(k, interval=0.8).assign(kpi=k) for k in result.kpi_names]
     expected = pd.concat(parts, ignore_index=True)[list(long.columns)]
     pd.testing.assert_frame_equal(long, expected)
@@ -155,3 +156,58 @@ def test_plot_kpis_one_panel_per_kpi(tmp_path):
     assert [p.name for p in written] == [f"{g}.png" for g in headline_groups(day)]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
     assert not list((tmp_path / "plots").glob(".*tmp"))
+
+
+def test_figures_label_axes_with_units_and_say_what_bars_and_bands_are():
+    """Every panel names its KPI's unit (the one KPI registry), the x axis its key with ticks at
+    the design values, the title the ok replicates per point, the legend bars and band."""
+    pytest.importorskip("matplotlib")
+    from commgov.sim import kpi_info, plot_kpi, plot_kpis
+
+    kpis = [
+        "notification.t95_min",
+        "notification.notified_share",
+        "queues.served",
+        "relay.deliveries_per_hour",
+    ]
+    result = _result(replicates=5, runner=day_runner, grid={"notification.volunteers": [5, 10]})
+    fig = plot_kpis(result, kpis)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_ylabel() for ax in visible] == [
+        "t95_min (min)",
+        "notified_share (share)",
+        "served (count)",
+        "deliveries_per_hour (per hour)",
+    ]
+    assert [kpi_info(k).unit for k in kpis] == ["min", "share", "count", "per hour"]
+    assert all(ax.get_xlabel() == "notification.volunteers" for ax in visible)
+    assert [t.get_text() for t in visible[0].get_xticklabels()] == ["5", "10"]
+    assert "5 ok replicates per point" in fig._suptitle.get_text()
+    legend = [t.get_text() for t in visible[0].get_legend().get_texts()]
+    assert legend == [
+        "mean",
+        "bars: 95 % confidence interval of the mean",
+        "band: 90 % of replicates",
+    ]
+    one = plot_kpi(result, "notification.t95_min").axes[0]
+    assert one.get_ylabel() == "t95_min (min)"
+    assert one.get_title() == "notification.t95_min\n5 ok replicates per point, root seed 3"
+
+
+def test_no_label_is_clipped():
+    """Every text of a headline figure lies inside the figure (constrained layout)."""
+    pytest.importorskip("matplotlib")
+    from commgov.sim import plot_kpis
+
+    result = _result(replicates=3, runner=day_runner, grid={"notification.volunteers": [5, 10]})
+    fig = plot_kpis(result, DAY_KPIS[:5])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    texts = [fig._suptitle] + [
+        t for ax in fig.axes if ax.get_visible() for t in (ax.title, ax.xaxis.label, ax.yaxis.label)
+    ]
+    for text in texts:
+        extent = text.get_window_extent(renderer)
+        assert box.x0 - 1 <= extent.x0 and extent.x1 <= box.x1 + 1, text.get_text()
+        assert box.y0 - 1 <= extent.y0 and extent.y1 <= box.y1 + 1, text.get_text()

@@ -51,6 +51,7 @@ from commgov.cli._output import (
 )
 from commgov.cli._parser import build_parser
 from commgov.cli._plan_sampling import run_plan_sampling
+from commgov.cli._sensitivity import run_sensitivity_command
 from commgov.cli._simulate import run_simulate
 from commgov.errors import CommgovError, InputError, SizeLimitError
 
@@ -82,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
+    args.command_line = ["commgov", *(sys.argv[1:] if argv is None else argv)]
     logging.basicConfig(level=logging.WARNING, format="commgov: %(message)s")
     with _signals_raise():
         try:
@@ -138,6 +140,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_match(args)
     if args.command == "simulate":
         return run_simulate(args)
+    if args.command == "sensitivity":
+        return run_sensitivity_command(args)
     if args.command == "plan-sampling":
         return run_plan_sampling(args)
     build_parser().print_help()

@@ -111,6 +111,24 @@ def _plots(text: str) -> str | list[str]:
     return list(dict.fromkeys(items))
 
 
+def _until(text: str) -> tuple[str, float, bool]:
+    """``--until KPI=HALF_WIDTH`` (or ``KPI=P%``): the KPI, the target and whether relative."""
+    import math
+
+    kpi, sep, target = text.rpartition("=")
+    kpi, target = kpi.strip(), target.strip()
+    relative = target.endswith("%")
+    try:
+        value = float(target.removesuffix("%")) / (100.0 if relative else 1.0)
+    except ValueError:
+        value = math.nan
+    if not sep or not kpi or not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected KPI=HALF_WIDTH or KPI=PERCENT% with a number > 0, got {text!r}"
+        )
+    return kpi, value, relative
+
+
 def _vary(text: str) -> tuple[str, list[Any]]:
     key, sep, values = text.partition("=")
     key = key.strip()
@@ -272,7 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run replicates of a scenario (commgov.sim.Scenario as TOML or JSON), "
         "over every combination of the --vary values, and write kpis.csv (one row per design "
         "point and replicate; kpis.parquet too when pyarrow is installed), summary.csv "
-        "(median and 90 % interval per point), experiment.json and, with matplotlib, "
+        "(per point: mean, standard error and 95 % confidence interval, median and 90 % "
+        "spread of the replicates), differences.csv (paired differences from point 0 with "
+        "their 95 % intervals, when several points), experiment.json and, with matplotlib, "
         "plots (see --plots). Finished batches are kept in DIR/store, so running the same "
         "command again resumes instead of starting over. The KPI files are byte-identical "
         "whatever --workers, --dask or --plots.",
@@ -334,6 +354,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="replicates per task sent to a worker (default 8)",
     )
+    sim.add_argument(
+        "--until",
+        type=_until,
+        default=None,
+        metavar="KPI=HALF_WIDTH",
+        help="add --replicates replicates per point at a time until the 95 %% confidence "
+        "interval of KPI's mean has at most this half-width at every point (in the KPI's "
+        "unit, or a percentage of its mean: notification.t95_min=2%%); byte-identical to a "
+        "run of the final number of replicates",
+    )
+    sim.add_argument(
+        "--max-replicates",
+        type=_replicates,
+        default=1000,
+        metavar="N",
+        help="most replicates per point with --until (default 1000)",
+    )
     _add_out_folder(sim, "simulate", "the KPI files")
     sim.add_argument(
         "--plots",
@@ -348,7 +385,80 @@ def build_parser() -> argparse.ArgumentParser:
         "names and shell patterns separated by commas, one <kpi>.png each "
         "(e.g. notification.t95_min,'queues.wait_*')",
     )
+    _add_sensitivity(sub)
     return parser
+
+
+def _param(text: str) -> Any:
+    """One ``--param KEY=LOW:HIGH`` of ``commgov sensitivity``."""
+    from commgov.errors import InvalidParameterError
+    from commgov.sim import SensitivityParam
+
+    try:
+        return SensitivityParam.parse(text)
+    except InvalidParameterError:
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=LOW:HIGH with numbers LOW < HIGH, got {text!r}"
+        ) from None
+
+
+def _add_sensitivity(sub: Any) -> None:
+    """``commgov sensitivity``: Sobol or Morris indices of a scenario's KPIs (SALib)."""
+    sens = sub.add_parser(
+        "sensitivity",
+        help="Sobol or Morris sensitivity indices of a scenario's KPIs (needs commgov[sens])",
+        description="Draw a Sobol (Saltelli) or Morris design over scenario parameters with "
+        "SALib, run it as a sweep with common random numbers, and write indices.csv (per KPI "
+        "and parameter: S1 and ST with their intervals, or Morris mu, mu* with its interval "
+        "and sigma), design.csv, kpis.csv, sensitivity.json and, with matplotlib, "
+        "sensitivity.png. The same command gives the same indices.csv, byte for byte.",
+    )
+    sens.add_argument(
+        "scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file (.toml or .json)"
+    )
+    sens.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        type=_param,
+        metavar="KEY=LOW:HIGH",
+        required=True,
+        help="a dotted scenario field and its range, e.g. "
+        "submodels.notification.group_share=0.6:0.95 (repeat for each parameter; fields "
+        "holding whole numbers are rounded)",
+    )
+    sens.add_argument(
+        "--method", choices=("sobol", "morris"), default="sobol",
+        help="sobol (first and total order; default) or morris (elementary effects)",
+    )
+    sens.add_argument(
+        "--n", type=_workers, default=16, metavar="N",
+        help="Sobol: base samples, a power of two (N x (params + 2) runs); Morris: "
+        "trajectories (N x (params + 1) runs); default 16",
+    )
+    sens.add_argument(
+        "--replicates", type=_replicates, default=1, metavar="R",
+        help="replicates per design point, averaged (default 1)",
+    )
+    sens.add_argument(
+        "--seed", type=_non_negative, default=0, metavar="S",
+        help="root seed of the simulation, the design and the bootstrap (default 0)",
+    )
+    sens.add_argument(
+        "--kpi", action="append", default=[], metavar="KPI",
+        help="KPI names or shell patterns to analyse (repeatable; default all); the "
+        "figure shows the headline KPIs among them",
+    )
+    sens.add_argument(
+        "--workers", type=_workers, default=1, metavar="N",
+        help="worker processes on this machine (default 1: in this process)",
+    )
+    sens.add_argument(
+        "--plugin", action="append", default=[], metavar="MODULE",
+        help="import MODULE (here and in every worker) to register the scenario's own "
+        "submodels or policies; repeatable",
+    )
+    _add_out_folder(sens, "sensitivity", "the indices, design and figure")
 
 
 def _add_crs(parser: argparse.ArgumentParser) -> None:

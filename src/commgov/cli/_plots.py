@@ -37,10 +37,10 @@ def _print_summary(
     width = max(len(k) for k in kpis[:_SHOWN_KPIS])
     for point in experiment.points:
         label = ", ".join(f"{k}={v}" for k, v in point.values.items()) or "base scenario"
-        print(f"  point {point.index} ({label}): median [5 %, 95 %]")
+        print(f"  point {point.index} ({label}): mean [95 % confidence interval]")
         for kpi in kpis[:_SHOWN_KPIS]:
             rec = summaries[kpi][point.index]
-            print(f"    {kpi:<{width}}  {rec['median']:.4g} [{rec['low']:.4g}, "
-                  f"{rec['high']:.4g}]")
+            print(f"    {kpi:<{width}}  {rec['mean']:.4g} [{rec['ci_low']:.4g}, "
+                  f"{rec['ci_high']:.4g}]")
         if len(kpis) > _SHOWN_KPIS:
             print(f"    … {len(kpis) - _SHOWN_KPIS} more KPIs in kpis.csv and summary.csv")

@@ -1,6 +1,8 @@
 """``commgov simulate``: replicates of a scenario file, optionally a sweep, and their KPIs.
 
-Writes kpis.csv (kpis.parquet too with pyarrow), summary.csv, experiment.json and, with
+Writes kpis.csv (kpis.parquet too with pyarrow), summary.csv (means with 95 % confidence
+intervals, and the replicates' spread), differences.csv (paired differences from point 0, for a
+sweep of several points), experiment.json and, with
 matplotlib, plots; finished batches are kept in DIR/store so that running the same command
 again resumes.
 """
@@ -28,7 +30,17 @@ def run_simulate(args: argparse.Namespace) -> int:
     from commgov._files import naming
     from commgov.errors import InputError, MissingExtraError
     from commgov.io import csv_text
-    from commgov.sim import FIXED_COLUMNS, Experiment, Scenario, load_plugins, run_sweep
+    from commgov.sim import (
+        DIFFERENCE_COLUMNS,
+        FIXED_COLUMNS,
+        SUMMARY_COLUMNS,
+        Experiment,
+        Scenario,
+        load_plugins,
+        run_record,
+        run_sequential,
+        run_sweep,
+    )
 
     out: Path = args.out
     if out.exists() and not out.is_dir():
@@ -57,7 +69,11 @@ def run_simulate(args: argparse.Namespace) -> int:
         return _usage_error(f"{path}: {exc}")
     except (OSError, UnicodeDecodeError) as exc:
         return _usage_error(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+    until = getattr(args, "until", None)
+    if until is not None and experiment.replicates < 2:
+        return _usage_error("--until needs --replicates of at least 2 (the first batch)")
     folder = _claim_out(args)  # locked until the command ends
+    run = run_record(getattr(args, "command_line", None), inputs=[path])
 
     executor: Executor | None = None
     closers: list[Any] = []
@@ -83,9 +99,21 @@ def run_simulate(args: argparse.Namespace) -> int:
     store = out / "store"
     try:
         with pools, naming(store), ProgressBar("simulate", unit="replicates") as progress:
-            result = run_sweep(experiment, executor=executor, store=store,
-                               batch_size=args.batch_size, progress=progress.count,
-                               plugins=args.plugin)
+            if until is None:
+                result = run_sweep(experiment, executor=executor, store=store,
+                                   batch_size=args.batch_size, progress=progress.count,
+                                   plugins=args.plugin)
+            else:
+                sequential = run_sequential(
+                    experiment, kpi=until[0], half_width=until[1], relative=until[2],
+                    max_replicates=max(args.max_replicates, experiment.replicates),
+                    executor=executor, store=store, batch_size=args.batch_size,
+                    progress=progress.count, plugins=args.plugin,
+                )
+                result = sequential.result
+                experiment = result.experiment
+    except KeyError as exc:  # --until names no KPI of the scenario (known after a batch)
+        return _usage_error(f"--until: {exc.args[0] if exc.args else exc}")
     finally:
         for close in closers:
             close()
@@ -94,7 +122,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     summaries: dict[str, list[dict[str, Any]]] = {}
     for rec in summary_rows:
         summaries.setdefault(rec["kpi"], []).append(rec)
-    summary_cols = ["kpi", "point", *experiment.keys, "n", "median", "low", "high"]
+    summary_cols = ["kpi", "point", *experiment.keys, *SUMMARY_COLUMNS]
     described = {
         "scenario": json.loads(base.to_json()),
         "scenario_file": str(path),
@@ -106,13 +134,31 @@ def run_simulate(args: argparse.Namespace) -> int:
             for p in experiment.points
         ],
         "provenance": dict(result.provenance),
+        # when, how and from which commits (outside the byte-identical KPI files)
+        "run": run,
     }
+    if until is not None:
+        described["sequential"] = {
+            "kpi": until[0],
+            "half_width": until[1],
+            "relative": until[2],
+            "reached": sequential.reached,
+            "steps": [
+                {"replicates": s.replicates, "half_width": s.half_width, "target": s.target}
+                for s in sequential.steps
+            ],
+        }
     texts: dict[str | Path, str] = {
         out / "kpis.csv": result.csv_text(),
         out / "summary.csv": csv_text(summary_rows, summary_cols),
         out / "experiment.json": json.dumps(described, indent=2, ensure_ascii=False,
                                             sort_keys=True, default=str) + "\n",
     }
+    if len(experiment.points) > 1:  # paired (common random numbers) differences from point 0
+        diff_cols = ["kpi", "point", *experiment.keys, *DIFFERENCE_COLUMNS[2:]]
+        texts[out / "differences.csv"] = csv_text(
+            result.differences().to_dict("records"), diff_cols
+        )
     written = [p.name for p in folder.write(texts)]
     with contextlib.suppress(MissingExtraError):  # Parquet only with the sim extra
         written.append(folder.record(result.to_parquet(out / "kpis.parquet"))[0].name)
@@ -131,6 +177,12 @@ def run_simulate(args: argparse.Namespace) -> int:
         f"{_n(experiment.replicates, 'replicate')} (root seed {experiment.root_seed}); "
         f"{n_ok:,} ok, {len(result.failed):,} failed"
     )
+    if until is not None:
+        last = sequential.steps[-1]
+        verdict = "reached" if sequential.reached else "NOT reached (--max-replicates)"
+        print(f"--until {until[0]}: half-width {last.half_width:.4g} ≤ {last.target:.4g} "
+              f"{verdict} after {_n(len(sequential.steps), 'look')}, "
+              f"{_n(experiment.replicates, 'replicate')} per point")
     _print_summary(experiment, result.kpi_names, summaries)
     print(f"Wrote {', '.join(written)} to {out}/" + "".join(f"; {n}" for n in notes))
     if result.failed:

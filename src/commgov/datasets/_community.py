@@ -39,8 +39,9 @@ from commgov.org import (
 )
 from commgov.types import GeoPoint, TimeWindow
 
-#: Gusu's extent in degrees (published boundary box, GCJ-02), shrunk by 0.012° on every side so
-#: that synthetic places fall inside the district whatever the datum offset (a few hundred m).
+#: Gusu's extent in degrees (published boundary box, GCJ-02; docs/datasets.md), shrunk by
+#: 0.012° on every side so that synthetic places fall inside the district whatever the datum
+#: offset (a few hundred m).
 GUSU_BOX = (120.528 + 0.012, 31.259 + 0.012, 120.656 - 0.012, 31.379 - 0.012)
 SKILLS = ("delivery", "elderly_care", "sampling_marshal", "publicity", "first_aid")
 DEFAULT_DAY = date(2022, 4, 12)

@@ -3,7 +3,7 @@
 Calibration (``docs/datasets.md`` is the datasheet): 930,000 residents in the district
 (the Baidu Baike entry 姑苏区); 2.5 residents a household (Suzhou 2020 census, the
 generator's mean); community sizes spread around the district mean by a documented
-assumption (the reference notes give no sub-district figures); 1,000+ Haitang Pioneers,
+assumption (no published source gives sub-district figures); 1,000+ Haitang Pioneers,
 273 micro-sites and 600+ riders (the 2022 article, 中国网, 2022-05-05); 虎池苑社区
 exactly as :func:`synthetic_community` draws it with the article's 1,765 households and 20
 pioneers.
@@ -101,7 +101,7 @@ def _area(name: str, lon: float, lat: float, radius_m: float, lane_share: float)
 #: Approximate centres of Gusu's 8 sub-districts (synthetic; docs/datasets.md): the walled city
 #: (centre 120.622 E, 31.311 N) holds 平江 (north-east), 双塔 (south-east), 沧浪 (south-west)
 #: and 金阊 (north-west, reaching out west); 吴门桥 lies south of the moat, 苏锦 north of the
-#: railway, 虎丘 and 白洋湾 to the north-west (shared/data/divisions/README.md).
+#: railway, 虎丘 and 白洋湾 to the north-west (docs/datasets.md, Gusu's extent).
 SUBDISTRICT_AREAS: dict[str, SubdistrictArea] = {
     "320508017": _area("白洋湾街道", 120.585, 31.352, 2200.0, 0.10),
     "320508018": _area("平江街道", 120.628, 31.324, 1800.0, 0.55),

@@ -20,7 +20,17 @@ This package is the only public surface of the simulation; its modules are priva
   (in-process, a spawn process pool — :func:`worker_pool`, whose workers die with their
   parent — or Dask), resumable with a :class:`SweepStore` that keys batches on a fingerprint of
   the code and refuses edited or damaged ones; plots of a sweep's KPIs (:func:`plot_kpi`,
-  :func:`save_kpi_plots` …; the ``plot`` extra).
+  :func:`save_kpi_plots` …; the ``plot`` extra);
+* statistics of a sweep: :meth:`SweepResult.summary` (mean, standard error and a 95 %
+  confidence interval by the KPI's kind — t, BCa bootstrap or Wilson: :func:`mean_interval`,
+  :func:`t_interval`, :func:`bootstrap_interval`, :func:`wilson_interval`; kinds and units
+  from the one KPI registry :func:`kpi_info`), :meth:`SweepResult.differences` (paired
+  differences under common random numbers) and :func:`run_sequential` (replicates added in
+  batches until an interval is narrow enough); :func:`run_record` (command line, git commits,
+  OR-Tools and other versions, timestamp) for ``experiment.json``;
+* sensitivity analysis through SALib (the ``sens`` extra): :func:`run_sensitivity` (Sobol
+  first- and total-order indices, Morris elementary effects, with intervals) and
+  :func:`plot_sensitivity`.
 
 Units: float minutes since the scenario start inside, tz-aware datetimes outside; distances in
 metres, walking speeds in metres per minute.
@@ -76,6 +86,7 @@ from commgov.sim._kpi import (
     time_to_fraction,
     volunteer_hours,
 )
+from commgov.sim._kpi_info import KPI_KINDS, KpiInfo, kpi_info, kpi_kind, register_kpi
 from commgov.sim._log import EventLog
 from commgov.sim._needs import (
     ARRIVAL_STREAM as NEEDS_ARRIVAL_STREAM,
@@ -146,6 +157,7 @@ from commgov.sim._policies import (
     policy_names,
     register_policy,
 )
+from commgov.sim._provenance import run_record
 from commgov.sim._queues import QueueKpis, QueueParams, queue_kpis
 from commgov.sim._relay import RelayKpis, RelayParams, relay_kpis
 from commgov.sim._relay_run import (
@@ -163,6 +175,14 @@ from commgov.sim._relay_run import (
     volunteers_from_problem,
 )
 from commgov.sim._scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
+from commgov.sim._sensitivity import (
+    SENSITIVITY_METHODS,
+    SensitivityParam,
+    SensitivityResult,
+    plot_sensitivity,
+    run_sensitivity,
+)
+from commgov.sim._sequential import SequentialStep, SequentialSweep, run_sequential
 from commgov.sim._shifts import (
     SHIFT_STREAM,
     fatigue_factor,
@@ -171,19 +191,37 @@ from commgov.sim._shifts import (
     shift_windows,
     truncate_windows,
 )
+from commgov.sim._stats import (
+    BOOTSTRAP_RESAMPLES,
+    ConfidenceInterval,
+    bootstrap_interval,
+    mean_interval,
+    t_interval,
+    wilson_interval,
+)
 from commgov.sim._store import StoreIssue, StoreLookup, SweepStore
 from commgov.sim._sweep import run_sweep
-from commgov.sim._sweep_result import FIXED_COLUMNS, RecomputedReplicate, SweepResult, SweepRow
+from commgov.sim._sweep_result import (
+    DIFFERENCE_COLUMNS,
+    FIXED_COLUMNS,
+    SUMMARY_COLUMNS,
+    RecomputedReplicate,
+    SweepResult,
+    SweepRow,
+)
 from commgov.sim._workers import worker_pool
 
 __all__ = [
     "ALWAYS_ON",
+    "BOOTSTRAP_RESAMPLES",
     "D2D_BASE",
     "D2D_STREAM",
     "DEFAULT_CATEGORIES",
     "DEFAULT_HOURLY_PROFILE",
+    "DIFFERENCE_COLUMNS",
     "ENTRY_POINT_GROUP",
     "FIXED_COLUMNS",
+    "KPI_KINDS",
     "NEEDS_ARRIVAL_STREAM",
     "NEEDS_SERVICE_STREAM",
     "NOTIFIED_BY_DOOR",
@@ -194,7 +232,9 @@ __all__ = [
     "RELAY_RIDER_STREAM",
     "RELAY_TRIP_STREAM",
     "SCENARIO_SCHEMA_VERSION",
+    "SENSITIVITY_METHODS",
     "SHIFT_STREAM",
+    "SUMMARY_COLUMNS",
     "Activation",
     "AllAtOnce",
     "Arrivals",
@@ -203,6 +243,7 @@ __all__ = [
     "Capacity",
     "ChannelPolicy",
     "CommunitySpec",
+    "ConfidenceInterval",
     "Crew",
     "D2DOrder",
     "D2DTeam",
@@ -217,6 +258,7 @@ __all__ = [
     "FatiguePerHour",
     "GateBuilding",
     "GroupThenDoor",
+    "KpiInfo",
     "LognormalDelay",
     "Minutes",
     "NeedCategory",
@@ -243,6 +285,10 @@ __all__ = [
     "RngFactory",
     "RunProvenance",
     "Scenario",
+    "SensitivityParam",
+    "SensitivityResult",
+    "SequentialStep",
+    "SequentialSweep",
     "ServiceTime",
     "ShiftMinutes",
     "ShiftWindows",
@@ -260,6 +306,7 @@ __all__ = [
     "VariationCoefficient",
     "area_communities",
     "assign_buildings",
+    "bootstrap_interval",
     "community_kpis",
     "desk_points",
     "desk_queue",
@@ -273,11 +320,14 @@ __all__ = [
     "get_submodel",
     "headline_groups",
     "is_headline_kpi",
+    "kpi_info",
+    "kpi_kind",
     "kpis_frame",
     "leave_times",
     "load_plugins",
     "load_world",
     "make_policy",
+    "mean_interval",
     "need_arrival_times",
     "needs_kpis",
     "notification_kpis",
@@ -287,10 +337,12 @@ __all__ = [
     "planned_order",
     "plot_kpi",
     "plot_kpis",
+    "plot_sensitivity",
     "poisson_arrivals",
     "policy_names",
     "queue_kpis",
     "recruit_times",
+    "register_kpi",
     "register_policy",
     "register_submodel",
     "relay_kpis",
@@ -298,8 +350,11 @@ __all__ = [
     "rider_arrivals",
     "run_desk_queues",
     "run_door_to_door",
+    "run_record",
     "run_relay",
     "run_replicate",
+    "run_sensitivity",
+    "run_sequential",
     "run_sweep",
     "save_headline_plots",
     "save_kpi_plots",
@@ -311,11 +366,13 @@ __all__ = [
     "split_by_community",
     "stream_factory",
     "submodel_names",
+    "t_interval",
     "teams_from_problem",
     "time_to_fraction",
     "truncate_windows",
     "volunteer_hours",
     "volunteers_from_problem",
+    "wilson_interval",
     "with_values",
     "worker_pool",
 ]

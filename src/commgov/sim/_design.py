@@ -362,6 +362,19 @@ class Experiment:
         rows = [dict(zip(columns, row, strict=True)) for row in df.itertuples(index=False)]
         return cls(base, replicates=replicates, root_seed=root_seed, design=rows)
 
+    def _with_replicates(self, replicates: int) -> Experiment:
+        """The same design points (not validated again) with another number of replicates."""
+        check_size(
+            "experiment: runs (design points × replicates)",
+            len(self._points) * replicates,
+            MAX_RUNS,
+            "use fewer design points or replicates, or split the sweep",
+        )
+        new = object.__new__(Experiment)
+        new._base, new._keys, new._points = self._base, self._keys, self._points
+        new._replicates, new._root_seed = replicates, self._root_seed
+        return new
+
     @property
     def base(self) -> BaseModel:
         """The base scenario."""

@@ -1,8 +1,10 @@
 """Plots of KPIs across a sweep (the ``plot`` extra: matplotlib, Agg, no pyplot state).
 
-:func:`plot_kpi` draws one KPI against the first varied key: the median over ``ok``
-replicates and a central interval as a band, one line per combination of the other varied
-keys. :func:`plot_kpis` draws several KPIs as the panels of one figure.
+:func:`plot_kpi` draws one KPI against the first varied key: the mean over ``ok``
+replicates with its 95 % confidence interval (bars) and the central 90 % of the replicates
+(band), one line per combination of the other varied keys; the y axis carries the KPI's unit
+from the one KPI registry (:func:`commgov.sim.kpi_info`). :func:`plot_kpis` draws several KPIs
+as the panels of one figure.
 
 Which KPIs to draw
 ------------------
@@ -159,34 +161,86 @@ def select_kpis(result: SweepResult, patterns: Iterable[str]) -> tuple[list[str]
     return sorted(chosen, key=order.__getitem__), missing
 
 
+def _legend_notes(pct: str) -> tuple[list[Any], list[str]]:
+    """Proxy artists that say what the bars and the band are."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    return (
+        [Line2D([], [], color="grey", linewidth=2), Patch(color="grey", alpha=0.2)],
+        ["bars: 95 % confidence interval of the mean", f"band: {pct} of replicates"],
+    )
+
+
+def _ticks(ax: Any, xs: Sequence[Any]) -> None:
+    """Ticks at the design values themselves (no 7.5 on an axis of whole numbers)."""
+    values = sorted(set(xs))
+    if 0 < len(values) <= 15:
+        ax.set_xticks(values, [f"{v:g}" for v in values])
+
+
 def _draw(ax: Any, result: SweepResult, table: Any, *, legend: bool, pct: str) -> None:
+    """Mean with its 95 % confidence interval (bars) and the replicates' spread (band)."""
     keys = list(result.experiment.keys)
     if not keys:
-        ax.errorbar([0], table["median"], yerr=[table["median"] - table["low"],
-                    table["high"] - table["median"]], fmt="o", capsize=4)
+        ax.fill_between([-0.2, 0.2], [table["low"][0]] * 2, [table["high"][0]] * 2, alpha=0.2)
+        ax.plot([0], table["mean"], marker="o", label="base scenario")
+        ax.vlines([0], table["ci_low"], table["ci_high"], linewidth=2)
         ax.set_xticks([0], ["base scenario"])
-        return
-    x_key, others = keys[0], keys[1:]
-    values = list(dict.fromkeys(table[x_key]))
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-    groups = table.groupby(others, sort=False) if others else [((), table)]
-    for label, group in groups:
+    else:
+        x_key, others = keys[0], keys[1:]
+        values = list(dict.fromkeys(table[x_key]))
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        groups = table.groupby(others, sort=False) if others else [((), table)]
+        for label, group in groups:
+            if numeric:
+                group = group.sort_values(x_key, kind="stable")
+            xs = list(group[x_key]) if numeric else [values.index(v) for v in group[x_key]]
+            parts = label if isinstance(label, tuple) else (label,)
+            name = ", ".join(f"{k}={v}" for k, v in zip(others, parts, strict=True)) or "mean"
+            line = ax.plot(xs, group["mean"], marker="o", label=name)[0]
+            color = line.get_color()
+            ax.vlines(xs, group["ci_low"], group["ci_high"], color=color, linewidth=2)
+            ax.fill_between(xs, group["low"], group["high"], alpha=0.2, color=color)
         if numeric:
-            group = group.sort_values(x_key, kind="stable")
-        xs = list(group[x_key]) if numeric else [values.index(v) for v in group[x_key]]
-        parts = label if isinstance(label, tuple) else (label,)
-        name = ", ".join(f"{k}={v}" for k, v in zip(others, parts, strict=True)) or "median"
-        line = ax.plot(xs, group["median"], marker="o", label=name)[0]
-        ax.fill_between(xs, group["low"], group["high"], alpha=0.2, color=line.get_color())
-    if not numeric:
-        ax.set_xticks(range(len(values)), [str(v) for v in values])
-    ax.set_xlabel(x_key)
+            _ticks(ax, values)
+        else:
+            ax.set_xticks(range(len(values)), [str(v) for v in values])
+        ax.set_xlabel(x_key)
     if legend:
-        ax.legend(title=f"median, {pct} interval", fontsize="small")
+        handles, labels = ax.get_legend_handles_labels()
+        notes, words = _legend_notes(pct)
+        ax.legend(handles + notes, labels + words, fontsize="small")
+
+
+def _pct(fraction: float) -> str:
+    """``0.9`` → ``"90 %"``."""
+    return f"{fraction * 100:g} %"
+
+
+def _per_point(table: Any) -> str:
+    """``"100 ok replicates per point"`` (a range where points differ)."""
+    counts = [int(n) for n in table["n"]]
+    lo, hi = (min(counts), max(counts)) if counts else (0, 0)
+    many = "replicate" if hi == 1 else "replicates"
+    return f"{lo} ok {many} per point" if lo == hi else f"{lo}–{hi} ok {many} per point"
+
+
+def _y_label(kpi: str) -> str:
+    """The panel's y label: the KPI's last part and its unit (the one KPI registry)."""
+    from commgov.sim._kpi_info import kpi_info
+
+    return f"{kpi.rsplit('.', 1)[-1]} ({kpi_info(kpi).unit})"
 
 
 def plot_kpi(result: SweepResult, kpi: str, *, interval: float = 0.9) -> Any:
     """One KPI across the design points of a sweep.
+
+    The mean over ``ok`` replicates with its 95 % confidence interval (vertical bars; t,
+    bootstrap or Wilson as in :meth:`SweepResult.summary`) and the central ``interval`` of the
+    replicates (band), one line per combination of the other varied keys. The y axis names
+    the KPI and its unit (:func:`commgov.sim.kpi_info`), the x axis the first varied key with
+    ticks at its values; the title gives the ok replicates per point.
 
     Parameters
     ----------
@@ -195,7 +249,7 @@ def plot_kpi(result: SweepResult, kpi: str, *, interval: float = 0.9) -> Any:
     kpi : str
         The KPI to draw.
     interval : float, default 0.9
-        Coverage of the band around the median.
+        Coverage of the band of replicates.
 
     Returns
     -------
@@ -209,13 +263,12 @@ def plot_kpi(result: SweepResult, kpi: str, *, interval: float = 0.9) -> Any:
     """
     figure_cls, canvas_cls = _figure_class()
     table = result.summary(kpi, interval=interval)
-    fig = figure_cls(figsize=(6.4, 4.0), layout="constrained")
+    fig = figure_cls(figsize=(6.4, 4.4), layout="constrained")
     canvas_cls(fig)
     ax = fig.add_subplot()
-    _draw(ax, result, table, legend=True, pct=f"{interval:.0%}")
-    ax.set_ylabel(kpi)
-    ok = int(table["n"].sum())
-    ax.set_title(f"{kpi} over {ok} ok replicates (root seed {result.experiment.root_seed})",
+    _draw(ax, result, table, legend=True, pct=_pct(interval))
+    ax.set_ylabel(_y_label(kpi))
+    ax.set_title(f"{kpi}\n{_per_point(table)}, root seed {result.experiment.root_seed}",
                  fontsize="medium")
     return fig
 
@@ -226,6 +279,8 @@ def plot_kpis(
 ) -> Any:
     """Several KPIs of a sweep as the panels of one figure (up to 3 a row).
 
+    Each panel is drawn as by :func:`plot_kpi`: titled with the KPI, its unit on the y axis.
+
     Parameters
     ----------
     result : SweepResult
@@ -233,10 +288,10 @@ def plot_kpis(
     kpis : sequence of str
         The KPIs, one panel each, in order (at least one).
     title : str, optional
-        Figure title (default: the KPIs' common prefix); the number of ok replicates and the
-        root seed are appended.
+        Figure title (default: the KPIs' common prefix); what is drawn, the ok replicates per
+        point and the root seed are appended.
     interval : float, default 0.9
-        Coverage of the band around the median.
+        Coverage of the band of replicates.
 
     Returns
     -------
@@ -257,22 +312,22 @@ def plot_kpis(
     n = len(kpis)
     cols = 1 if n == 1 else 2 if n in (2, 4) else 3
     rows = math.ceil(n / cols)
-    fig = figure_cls(figsize=(4.2 * cols, 3.2 * rows), layout="constrained")
+    fig = figure_cls(figsize=(4.4 * cols, 3.4 * rows + 0.4), layout="constrained")
     canvas_cls(fig)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    pct = f"{interval:.0%}"
-    ok = 0
+    pct = _pct(interval)
     for i, kpi in enumerate(kpis):
         table = tables[tables["kpi"] == kpi].reset_index(drop=True)
         _draw(axes[i], result, table, legend=i == 0, pct=pct)
         axes[i].set_title(kpi, fontsize="medium")
-        ok = max(ok, int(table["n"].sum()))
+        axes[i].set_ylabel(_y_label(kpi))
     for ax in axes[n:]:
         ax.set_visible(False)
     prefixes = {k.partition(".")[0] for k in kpis if "." in k}
     head = title if title is not None else prefixes.pop() if len(prefixes) == 1 else "KPIs"
-    fig.suptitle(f"{head}: median and {pct} interval over {ok} ok replicates "
-                 f"(root seed {result.experiment.root_seed})", fontsize="medium")
+    fig.suptitle(f"{head}: mean, 95 % confidence interval and {pct} of replicates\n"
+                 f"{_per_point(tables)}, root seed {result.experiment.root_seed}",
+                 fontsize="medium")
     return fig
 
 

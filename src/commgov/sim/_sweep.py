@@ -282,6 +282,31 @@ def run_sweep(
     The first sweep of a process reads the commgov package once (about 2 MB) for the code
     fingerprint.
     """
+    return _run_sweep(
+        experiment,
+        executor=executor,
+        store=store,
+        batch_size=batch_size,
+        on_error=on_error,
+        runner=runner,
+        progress=progress,
+        plugins=plugins,
+    )
+
+
+def _run_sweep(
+    experiment: Experiment,
+    *,
+    executor: Executor | None = None,
+    store: SweepStore | str | os.PathLike[str] | None = None,
+    batch_size: int = 8,
+    on_error: Literal["record", "raise"] = "record",
+    runner: Runner | None = None,
+    progress: Progress | None = None,
+    plugins: Sequence[str] = (),
+    prior: Sequence[SweepRow] = (),
+) -> SweepResult:
+    """:func:`run_sweep`, given rows already run (``prior``, by the same runner and seed)."""
     if not isinstance(experiment, Experiment):
         raise TypeError(f"experiment must be an Experiment, got {type(experiment).__name__}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -317,6 +342,10 @@ def run_sweep(
                 len(recomputed),
             )
     rows: dict[tuple[int, int], SweepRow] = {}
+    if prior:
+        done = dict(done)
+        for row in prior:
+            done[(row.scenario_id, row.replicate)] = dict(row.kpis)
     for point in experiment.points:
         for r in range(experiment.replicates):
             kpis = done.get((point.scenario_id, r))
@@ -324,6 +353,8 @@ def run_sweep(
                 rows[(point.index, r)] = SweepRow(
                     point.index, point.scenario_id, point.values, r, "ok", kpis
                 )
+    for row in prior:  # failed rows too, as they were
+        rows[(row.point, row.replicate)] = row
     total = experiment.n_tasks
     if progress is not None:
         progress(len(rows), total)

@@ -8,8 +8,11 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from numbers import Integral, Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
 
 from commgov.errors import MissingExtraError
 
@@ -18,7 +21,43 @@ if TYPE_CHECKING:
 from commgov.sim._design import FIXED_COLUMNS, Experiment
 from commgov.sim._store import StoreIssue
 
-__all__ = ["FIXED_COLUMNS", "RecomputedReplicate", "SweepResult", "SweepRow"]
+__all__ = [
+    "DIFFERENCE_COLUMNS",
+    "FIXED_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "RecomputedReplicate",
+    "SweepResult",
+    "SweepRow",
+]
+
+#: Columns of :meth:`SweepResult.differences` (the varied keys follow ``point``).
+DIFFERENCE_COLUMNS = (
+    "kpi",
+    "point",
+    "baseline",
+    "n",
+    "mean_diff",
+    "sd_diff",
+    "se_diff",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "crn_variance_ratio",
+)
+
+#: Columns of a summary after the point and its varied keys (:meth:`SweepResult.summary`).
+SUMMARY_COLUMNS = (
+    "n",
+    "mean",
+    "sd",
+    "se",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "median",
+    "low",
+    "high",
+)
 
 # --------------------------------------------------------------------------------------------
 # results
@@ -266,43 +305,68 @@ class SweepResult:
                 tmp.unlink()
         return target
 
-    def summary(self, kpi: str, *, interval: float = 0.9) -> pd.DataFrame:
-        """Median and central interval of one KPI per design point, over ``ok`` replicates.
+    def summary(self, kpi: str, *, interval: float = 0.9, level: float = 0.95) -> pd.DataFrame:
+        """Mean with its confidence interval, and the replicate spread, of one KPI per point.
+
+        Over the ``ok`` replicates of each design point (NaN values left out): the mean, the
+        standard deviation and standard error, a ``level`` confidence interval of the mean —
+        by the KPI's kind (:func:`commgov.sim.kpi_kind`): Student's t for ``"mean"`` KPIs, a
+        seeded BCa bootstrap for ``"quantile"`` KPIs (a replicate's p95, maximum or time to
+        95 %), Wilson's score interval for ``"share"`` KPIs — and the median and central
+        ``interval`` of the replicates themselves (their spread, not a confidence interval).
 
         The table of the sweep is built once per result (and cached), so calling this for
         every KPI costs one pass over the rows, not one per call; :meth:`summaries` gives
-        every KPI in one table.
+        every KPI in one table. The bootstrap draws from the stream ``stats_bootstrap`` of the
+        experiment's root seed, per point and KPI, so the table is the same, byte for byte,
+        for the same rows.
 
         Parameters
         ----------
         kpi : str
             The KPI name.
         interval : float, default 0.9
-            Coverage of the central interval (0.9: the 5 % and 95 % quantiles).
+            Coverage of the central interval of the replicates (0.9: the 5 % and 95 %
+            quantiles: columns ``low``, ``high``).
+        level : float, default 0.95
+            Confidence level of the mean's interval (columns ``ci_low``, ``ci_high``).
 
         Returns
         -------
         pandas.DataFrame
-            One row per design point: point, varied keys, ``n`` (ok replicates), ``median``,
-            ``low``, ``high``.
+            One row per design point: point, varied keys, ``n`` (ok replicates with a
+            value), ``mean``, ``sd``, ``se`` (sd / √n), ``ci_low``, ``ci_high``,
+            ``ci_method`` (``"t"``, ``"bootstrap-bca"``, ``"wilson"``; ``"none"`` with fewer
+            than two values: NaN bounds), ``median``, ``low``, ``high``
+            (:data:`SUMMARY_COLUMNS`).
 
         Raises
         ------
         KeyError
             If no row has the KPI.
-        ValueError
-            If ``interval`` is not strictly between 0 and 1.
+        commgov.errors.InvalidParameterError
+            If ``interval`` or ``level`` is not strictly between 0 and 1 (a ``ValueError``).
+
+        Notes
+        -----
+        O(points × replicates) per KPI, plus O(B · replicates) per quantile KPI and point for
+        the bootstrap (B = :data:`commgov.sim.BOOTSTRAP_RESAMPLES`).
+
+        References
+        ----------
+        Student (1908), Biometrika 6(1); Efron & Tibshirani (1993), An Introduction to the
+        Bootstrap; Wilson (1927), JASA 22(158); Agresti & Coull (1998), Am. Stat. 52(2).
         """
         import pandas as pd
 
-        self._check_summary(kpi, interval)
+        self._check_summary(kpi, interval, level)
         return pd.DataFrame.from_records(
-            self._summary_records(kpi, interval),
-            columns=["point", *self.experiment.keys, "n", "median", "low", "high"],
+            self._summary_records(kpi, interval, level),
+            columns=["point", *self.experiment.keys, *SUMMARY_COLUMNS],
         )
 
     def summaries(
-        self, kpis: Sequence[str] | None = None, *, interval: float = 0.9
+        self, kpis: Sequence[str] | None = None, *, interval: float = 0.9, level: float = 0.95
     ) -> pd.DataFrame:
         """:meth:`summary` of several KPIs (default: all) in one long table.
 
@@ -311,50 +375,201 @@ class SweepResult:
         kpis : sequence of str, optional
             KPI names, in the order wanted (default :attr:`kpi_names`).
         interval : float, default 0.9
-            Coverage of the central interval.
+            Coverage of the central interval of the replicates.
+        level : float, default 0.95
+            Confidence level of the mean's interval.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``kpi``, point, varied keys, ``n``, ``median``, ``low``, ``high``: the
-            rows of ``summary(kpi)`` for each KPI in turn, with the same values.
+            Columns ``kpi``, point, varied keys and :data:`SUMMARY_COLUMNS`: the rows of
+            ``summary(kpi)`` for each KPI in turn, with the same values.
 
         Raises
         ------
         KeyError
             If a KPI is unknown.
-        ValueError
-            If ``interval`` is not strictly between 0 and 1.
+        commgov.errors.InvalidParameterError
+            If ``interval`` or ``level`` is not strictly between 0 and 1.
         """
         import pandas as pd
 
         names = list(self.kpi_names if kpis is None else kpis)
         for kpi in names:
-            self._check_summary(kpi, interval)
+            self._check_summary(kpi, interval, level)
         records = [
-            {"kpi": kpi, **rec} for kpi in names for rec in self._summary_records(kpi, interval)
+            {"kpi": kpi, **rec}
+            for kpi in names
+            for rec in self._summary_records(kpi, interval, level)
         ]
         return pd.DataFrame.from_records(
-            records, columns=["kpi", "point", *self.experiment.keys, "n", "median", "low", "high"]
+            records, columns=["kpi", "point", *self.experiment.keys, *SUMMARY_COLUMNS]
         )
 
-    def _check_summary(self, kpi: str, interval: float) -> None:
+    def differences(
+        self,
+        kpis: str | Sequence[str] | None = None,
+        *,
+        baseline: int = 0,
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Paired differences of KPIs between each design point and a baseline point.
+
+        Replicate ``r`` of every design point draws the same random numbers (common random
+        numbers, :func:`run_sweep`), so the difference ``KPI(point, r) − KPI(baseline, r)``
+        is paired by replicate: its interval is narrower than that of two independent
+        samples by the factor shown in ``crn_variance_ratio``.
+
+        Parameters
+        ----------
+        kpis : str or sequence of str, optional
+            KPI names (default :attr:`kpi_names`).
+        baseline : int, default 0
+            The design point differences are taken from.
+        level : float, default 0.95
+            Confidence level.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per KPI and design point other than the baseline, columns
+            :data:`DIFFERENCE_COLUMNS`: ``kpi``, ``point``, ``baseline``, ``n`` (replicates
+            with a value at both points), ``mean_diff`` (point − baseline), ``sd_diff``,
+            ``se_diff``, ``ci_low``, ``ci_high``, ``ci_method`` (t; a BCa bootstrap for
+            ``"quantile"`` KPIs; ``"none"`` with fewer than two pairs) and
+            ``crn_variance_ratio`` ((var(point) + var(baseline)) / var(difference): how many
+            times fewer replicates the pairing needs than independent runs; NaN when the
+            difference does not vary). The varied keys of the point follow ``point``.
+
+        Raises
+        ------
+        KeyError
+            If a KPI is unknown.
+        commgov.errors.InvalidParameterError
+            If ``baseline`` is not a design point or ``level`` is not in (0, 1).
+
+        Notes
+        -----
+        O(points × replicates) per KPI (plus the bootstrap of quantile KPIs). Paired t
+        interval: Student (1908); common random numbers: Law (2015), Simulation Modeling and
+        Analysis, 5th ed., §11.2.
+        """
+        import pandas as pd
+
+        from commgov._options import Interval, check_options_interval
+        from commgov._random import rng
+        from commgov.sim._stats import bootstrap_interval, t_interval
+
+        names = [kpis] if isinstance(kpis, str) else list(self.kpi_names if kpis is None else kpis)
+        check_options_interval(
+            "SweepResult.differences",
+            "baseline",
+            baseline,
+            Interval(Integral, 0, len(self.experiment.points) - 1),
+        )
+        for kpi in names:
+            self._check_summary(kpi, 0.5, level)
+        from commgov.sim._kpi_info import kpi_kind
+
+        records = []
+        for kpi in names:
+            col = self._kpi_column_map[kpi]
+            base = self._by_replicate(baseline, col)
+            for point in self.experiment.points:
+                if point.index == baseline:
+                    continue
+                mine = self._by_replicate(point.index, col)
+                common = sorted(set(base) & set(mine))
+                a = np.array([mine[r] for r in common], dtype=float)
+                b = np.array([base[r] for r in common], dtype=float)
+                diff = a - b
+                if kpi_kind(kpi) == "quantile":
+                    gen = rng(
+                        self.experiment.root_seed,
+                        "stats_bootstrap",
+                        f"difference/{kpi}/{baseline}",
+                        point.index,
+                    )
+                    ci = bootstrap_interval(diff, level=level, seed=gen)
+                else:
+                    ci = t_interval(diff, level=level)
+                n = int(diff.size)
+                sd = float(np.std(diff, ddof=1)) if n > 1 else math.nan
+                var_indep = (
+                    (float(np.var(a, ddof=1)) + float(np.var(b, ddof=1))) if n > 1 else math.nan
+                )
+                rec: dict[str, Any] = {"kpi": kpi, "point": point.index}
+                rec.update({k: _cell(point.values[k]) for k in self.experiment.keys})
+                rec.update(
+                    {
+                        "baseline": baseline,
+                        "n": n,
+                        "mean_diff": ci.estimate,
+                        "sd_diff": sd,
+                        "se_diff": sd / math.sqrt(n) if n > 1 else math.nan,
+                        "ci_low": ci.low,
+                        "ci_high": ci.high,
+                        "ci_method": ci.method,
+                        "crn_variance_ratio": var_indep / sd**2 if n > 1 and sd > 0 else math.nan,
+                    }
+                )
+                records.append(rec)
+        return pd.DataFrame.from_records(
+            records,
+            columns=["kpi", "point", *self.experiment.keys, *DIFFERENCE_COLUMNS[2:]],
+        )
+
+    def _by_replicate(self, point: int, col: str) -> dict[int, float]:
+        frame = self._ok_by_point[point]
+        return {
+            int(r): float(v)
+            for r, v in zip(frame["replicate"], frame[col], strict=True)
+            if not math.isnan(float(v))
+        }
+
+    def _check_summary(self, kpi: str, interval: float, level: float = 0.95) -> None:
+        from commgov._options import Interval, check_options_interval
+
         if kpi not in self._kpi_column_map:
             raise KeyError(f"no KPI {kpi!r}; KPIs: {list(self.kpi_names)}")
-        if not 0 < interval < 1:
-            raise ValueError(f"interval must be between 0 and 1, got {interval}")
+        rule = Interval(Real, 0.0, 1.0, closed="neither")
+        check_options_interval("SweepResult.summary", "interval", interval, rule)
+        check_options_interval("SweepResult.summary", "level", level, rule)
 
-    def _summary_records(self, kpi: str, interval: float) -> list[dict[str, Any]]:
+    def _values(self, point: int, kpi: str) -> np.ndarray:
+        """The KPI's values in the ok replicates of a point, NaNs left out, by replicate."""
         col = self._kpi_column_map[kpi]
+        values = self._ok_by_point[point][col].to_numpy(dtype=float)
+        out: np.ndarray = values[~np.isnan(values)]
+        return out
+
+    def _summary_records(self, kpi: str, interval: float, level: float) -> list[dict[str, Any]]:
+        from commgov._random import rng
+        from commgov.sim._stats import mean_interval
+
         lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
         out = []
         for point in self.experiment.points:
-            values = self._ok_by_point[point.index][col].dropna()
+            values = self._values(point.index, kpi)
+            n = int(values.size)
             rec: dict[str, Any] = {"point": point.index}
             rec.update({k: _cell(point.values[k]) for k in self.experiment.keys})
-            rec["n"] = len(values)
-            rec["median"] = float(values.median()) if len(values) else math.nan
-            rec["low"] = float(values.quantile(lo)) if len(values) else math.nan
-            rec["high"] = float(values.quantile(hi)) if len(values) else math.nan
+            gen = rng(self.experiment.root_seed, "stats_bootstrap", f"summary/{kpi}", point.index)
+            ci = mean_interval(values, kpi=kpi, level=level, seed=gen)
+            sd = float(np.std(values, ddof=1)) if n > 1 else math.nan
+            rec.update(
+                {
+                    "n": n,
+                    "mean": ci.estimate,
+                    "sd": sd,
+                    "se": sd / math.sqrt(n) if n > 1 else math.nan,
+                    "ci_low": ci.low,
+                    "ci_high": ci.high,
+                    "ci_method": ci.method,
+                    "median": float(np.median(values)) if n else math.nan,
+                    "low": float(np.quantile(values, lo)) if n else math.nan,
+                    "high": float(np.quantile(values, hi)) if n else math.nan,
+                }
+            )
             out.append(rec)
         return out
