@@ -12,6 +12,7 @@ from commgov._control import SolveControl, integer_bound
 from commgov.errors import SolverError
 from commgov.results import SolveStatus
 from commgov.scheduling.sites._data import SitesData
+from commgov.scheduling.sites._improve import improve
 from commgov.scheduling.sites._plan import complete
 
 __all__ = ["TIER_NAMES", "solve_cpsat"]
@@ -46,6 +47,10 @@ def solve_cpsat(
     from ortools.sat.python import cp_model
 
     greedy, _ = complete(data, {}, ctl.should_stop)
+    if ctl.should_stop():
+        return greedy, _stopped(ctl), None
+    ctl.report("local search")
+    greedy = improve(data, greedy, ctl.should_stop)
     if ctl.should_stop():
         return greedy, _stopped(ctl), None
     problem = data.problem
@@ -117,8 +122,15 @@ def solve_cpsat(
     carried = 0.0
     proven = True
     bound: float | None = None
+    # every building that fits some site in reach, served: tier 1 is proven by the start
+    most = sum(data.residents(b) for b in {b for b, _s in x})
+    start_served = sum(data.residents(b) for b in greedy)
     for k, (expr, maximise) in enumerate(exprs):
         budget = dtime * _SHARES[k] + carried
+        if k == 0 and start_served == most:
+            m.add(expr >= most)
+            carried = budget
+            continue
         if ctl.should_stop(0.01):
             proven = False
             break
