@@ -321,3 +321,39 @@ def test_from_org_huchiyuan_plans_and_verifies():
     assert plan.info.status == SolveStatus.OPTIMAL
     assert plan.totals.served == plan.totals.residents_in_reach
     assert is_valid_sites_plan(problem, plan).ok
+
+
+def test_the_verifier_imports_no_solver():
+    """The verifier's module imports neither OR-Tools nor HiGHS nor a solving module, and
+    verifying a plan loads neither."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import commgov.scheduling.sites._verify as verify
+
+    tree = ast.parse(Path(verify.__file__).read_text(encoding="utf-8"))
+    names = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    names |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(
+        k in name for name in names for k in ("ortools", "highspy", "_solve", "_bound", "_improve")
+    )
+    code = (
+        "import sys, json; from commgov.testing._mut_sites import sites_fixtures; "
+        "from commgov.scheduling.sites import SitesPlan, is_valid_sites_plan; "
+        "p = sites_fixtures()['default']; plan = SitesPlan.model_validate_json(sys.stdin.read()); "
+        "assert is_valid_sites_plan(p, plan).ok; "
+        "print('ortools' in sys.modules, 'highspy' in sys.modules)"
+    )
+    from commgov.testing import fixture
+
+    _problem, plan = fixture("sites")
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=plan.to_json(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False False"

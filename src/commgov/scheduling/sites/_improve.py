@@ -149,8 +149,9 @@ def _nearer(st: _State) -> bool:
     return changed
 
 
-def improve(data: SitesData, assign: dict[int, int],
-            stop: Callable[[], bool] | None = None) -> dict[int, int]:
+def improve(
+    data: SitesData, assign: dict[int, int], stop: Callable[[], bool] | None = None
+) -> dict[int, int]:
     """A plan at least as good as ``assign`` on every tier in order (see the module).
 
     O(passes · (B·reach + S·members·reach·log)) time; ``stop()`` is asked between moves of
@@ -164,8 +165,11 @@ def improve(data: SitesData, assign: dict[int, int],
                 return st.assign
             changed |= _eject(st, b)
         # the sites nearest to needing one lane fewer first
-        order = sorted((st.load.res[s] - data.caps[s][st.load.lanes[s] - 1], s)
-                       for s in range(data.n_sites) if st.load.lanes[s])
+        order = sorted(
+            (st.load.res[s] - data.caps[s][st.load.lanes[s] - 1], s)
+            for s in range(data.n_sites)
+            if st.load.lanes[s]
+        )
         for _excess, s in order:
             if stop is not None and stop():
                 return st.assign
