@@ -93,14 +93,39 @@ def _eject(st: _State, b: int) -> bool:
 
 def _drop_lane(st: _State, s: int) -> bool:
     """Move buildings out of ``s`` until it needs one lane fewer; ``False`` (nothing moved)
-    when the others have no room for enough of them."""
+    when the others have no room for enough of them, even with one more lane at one of
+    them that costs less than the lane saved (pooling: a lane at a larger site takes more
+    residents)."""
+    if _drop_lane_with(st, s, None):
+        return True
+    data = st.data
+    lanes = st.load.lanes[s]
+    saved = data.staff_minutes(s, lanes) - data.staff_minutes(s, lanes - 1)
+    near = sorted({s2 for b in st.members[s] for s2, _w in data.reach[b]} - {s})
+    best: tuple[int, int] | None = None
+    for s2 in near:
+        l2 = st.load.lanes[s2]
+        if not l2 or l2 + 1 >= len(data.caps[s2]) or not st.load.fits(s2, l2 + 1):
+            continue
+        extra = data.staff_minutes(s2, l2 + 1) - data.staff_minutes(s2, l2)
+        if extra < saved and (best is None or (extra, s2) < best):
+            best = (extra, s2)
+    if best is None:
+        return False
+    return _drop_lane_with(st, s, best[1])
+
+
+def _drop_lane_with(st: _State, s: int, grow: int | None) -> bool:
+    """:func:`_drop_lane` with site ``grow`` (if any) given one more lane first."""
     data = st.data
     lanes = st.load.lanes[s]
     excess = st.load.res[s] - data.caps[s][lanes - 1]
     if excess <= 0:
         st.relane(s)
         return True
-    room = {}
+    room: dict[int, int] = {}
+    if grow is not None:
+        room[grow] = data.caps[grow][st.load.lanes[grow] + 1] - st.load.res[grow]
     plan: list[tuple[int, int]] = []
     moved = 0
     # cheapest walk increase per resident first
@@ -126,9 +151,13 @@ def _drop_lane(st: _State, s: int) -> bool:
                 break
     if moved < excess:
         return False
+    if grow is not None:
+        st.load.move(grow, 0, st.load.lanes[grow] + 1)
     for b, s2 in plan:
         st.move(b, s2)
     st.relane(s)
+    if grow is not None:
+        st.relane(grow)
     return True
 
 
