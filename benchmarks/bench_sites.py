@@ -155,7 +155,10 @@ def main() -> None:
     served, staff, status = direct_cpsat(problem, args.limit)
     t_ref = time.perf_counter() - t
     full = served >= bound.tiers["served"] - 0.5
-    gap = f"{(staff - lb) / lb:6.2%}" if full and staff == staff else "n/a (fewer served)"
+    if staff != staff:
+        gap = "n/a (no plan in tier 2)"
+    else:
+        gap = f"{(staff - lb) / lb:6.2%}" if full else "n/a (fewer served)"
     print(
         f"{'cp-sat':8} served {served:>11,}  staff-hours {staff:>12,.1f}  {t_ref:6.1f} s  "
         f"gap to LP {gap}  status of tier 2 {status}"

@@ -357,3 +357,31 @@ def test_the_verifier_imports_no_solver():
         check=True,
     )
     assert out.stdout.strip() == "False False"
+
+
+def test_the_builder_accounts_for_every_site_and_building():
+    """Records in = records placed + records in ``left_out``: a site without lanes and a
+    building without walk-in residents are reported, with their reasons."""
+    from commgov.datasets import gusu_divisions, synthetic_community
+    from commgov.org import NodeKind, OrgGraph
+    from commgov.results import LeftOutReasonCode
+
+    code = "320508017003"
+    detail = synthetic_community(code, households=300, volunteers=4, seed=1)
+    spare = detail.sites[0].model_copy(update={"id": f"{code}/S99", "lanes": 0})
+    sites = [spare, *detail.sites]
+    graph = OrgGraph(
+        gusu_divisions().merge(detail.model_copy(update={"sites": sites}), on_conflict="replace")
+    )
+    window = TimeWindow(start=START, end=START + timedelta(hours=4))
+    problem = sites_problem_from_org(graph, code, window=window)
+    left = {(lo.kind, lo.record): lo.code for lo in problem.left_out}
+    assert left[("site", sites[0].id)] == LeftOutReasonCode.NO_LANES
+    in_scope = {s.id for s in sites if s.parent_id in {code, *graph.descendants(code)}}
+    assert {s.id for s in problem.sites} | {r for k, r in left if k == "site"} == in_scope
+    buildings = set(graph.descendants(code, NodeKind.BUILDING))
+    placed = {b.id for b in problem.buildings}
+    assert placed | {r for k, r in left if k == "building"} == buildings
+    assert all(
+        c == LeftOutReasonCode.NO_HOUSEHOLDS for (k, _r), c in left.items() if k == "building"
+    )
