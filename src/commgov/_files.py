@@ -18,25 +18,31 @@ from typing import Any
 from pydantic import BaseModel
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A plain decimal number: safe to write as it is although it may start with + or -.
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 
 
 def formula_safe(value: Any) -> str:
     """Text of ``value`` that spreadsheets will not run as a formula (OWASP CSV injection).
 
     A text cell that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
-    leading apostrophe; numbers are written as they are.
+    leading apostrophe, unless the whole text is a plain decimal number (``-5``, ``+0.25``,
+    ``-1e3``: a spreadsheet reads it as that number, never as a formula); numbers are written
+    as they are. Header cells pass through the same rule.
 
     Examples
     --------
     >>> formula_safe("=HYPERLINK(1)")
     "'=HYPERLINK(1)"
-    >>> formula_safe(-3)
-    '-3'
+    >>> formula_safe(-3), formula_safe("-3"), formula_safe("-2+3")
+    ('-3', '-3', "'-2+3")
     """
     kind = type(value)
     if kind is str:  # the common cells first (a CSV export writes hundreds of thousands)
         text: str = value
-        return "'" + text if text.startswith(_FORMULA_START) else text
+        if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+            return "'" + text
+        return text
     if kind is int:
         return str(value)
     if value is None:
@@ -46,7 +52,7 @@ def formula_safe(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text) else text
 
 
 def write_texts(files: Mapping[str | Path, str]) -> list[Path]:
@@ -168,7 +174,7 @@ def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = 
             header.extend(k for k in row if k not in header)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow([formula_safe(h) for h in header])
     for row in materialised:
         writer.writerow([formula_safe(row.get(col)) for col in header])
     return buf.getvalue()

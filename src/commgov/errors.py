@@ -34,6 +34,7 @@ from commgov._redact import MASK, escaped, redact, sensitive_field_names, shown
 __all__ = [
     "CommgovError",
     "DivisionCodeError",
+    "EventError",
     "InfeasibleError",
     "InputError",
     "InputIssue",
@@ -198,6 +199,15 @@ class OrgStructureError(InputError):
 
 class ProblemError(InputError):
     """A matching or scheduling problem that is ill-formed (not merely infeasible)."""
+
+
+class EventError(InputError):
+    """A live-operations event that cannot be applied to the state it was meant for.
+
+    Raised by :func:`commgov.live.apply_event` (an unknown building, a task claimed twice, a
+    check-out without a check-in …); the state is left as it was. Each issue names the event
+    (its ``event_id`` or its position), the field and the value.
+    """
 
 
 class UnknownIdError(CommgovError, KeyError):

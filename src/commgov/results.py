@@ -301,6 +301,9 @@ class LeftOutReasonCode(StrEnum):
     """No neighbourhood unit is near enough to take the building."""
     OUTSIDE_AREAS = "OUTSIDE_AREAS"
     """The building lies in none of the given unit areas."""
+    CLAIM_NOT_PINNED = "CLAIM_NOT_PINNED"
+    """A task claimed by a volunteer whom the problem cannot hold to it (out of the
+    problem's scope or reach, or past a capacity): the claimer serves it, matching does not."""
 
 
 register_reasons(
@@ -317,6 +320,7 @@ register_reasons(
         LeftOutReasonCode.TOO_SMALL: ({"area_m2", "min_m2"}, ()),
         LeftOutReasonCode.NO_UNIT_IN_REACH: ((), ()),
         LeftOutReasonCode.OUTSIDE_AREAS: ((), ()),
+        LeftOutReasonCode.CLAIM_NOT_PINNED: ({"volunteer_id"}, ()),
     },
     {
         LeftOutReasonCode.NO_LOCATION: (
@@ -359,6 +363,11 @@ register_reasons(
             "left out: in none of the given areas",
             "未纳入：不在任何给定范围内",
         ),
+        LeftOutReasonCode.CLAIM_NOT_PINNED: (
+            "left out: claimed by {volunteer_id}, whom this problem cannot hold to it (out of "
+            "scope or reach, or no room left); the claimer serves it",
+            "未纳入：已由{volunteer_id}认领，但其不在本次匹配范围内或已无余量，由认领人完成",
+        ),
     },
 )
 
@@ -373,8 +382,9 @@ class LeftOut(FrozenModel):
     ----------
     record : str
         The model record's id (a person, building or site).
-    kind : {"person", "building", "site", "footprint"}
-        What the record is (a footprint: a map feature, record ``feature/<index>``).
+    kind : {"person", "building", "site", "footprint", "task"}
+        What the record is (a footprint: a map feature, record ``feature/<index>``; a task:
+        a claimed task a live matching problem leaves to its claimer).
     code : LeftOutReasonCode
         Why it was left out.
     params : dict of str to str
@@ -389,7 +399,7 @@ class LeftOut(FrozenModel):
     """
 
     record: Id
-    kind: Literal["person", "building", "site", "footprint"]
+    kind: Literal["person", "building", "site", "footprint", "task"]
     code: LeftOutReasonCode
     params: dict[
         Annotated[str, Field(max_length=40)],

@@ -260,8 +260,9 @@ CASES = [
         expect=("", None, "community_id", "no community"),
         options={"community_id": "320508017999"},
     ),
-    Case("crs", expect=("", None, "crs", "'wgs84', 'gcj02' or 'bd09'"),
-         options={"crs": "epsg3857"}),
+    Case(
+        "crs", expect=("", None, "crs", "'wgs84', 'gcj02' or 'bd09'"), options={"crs": "epsg3857"}
+    ),
     Case(
         "unknown_columns option",
         expect=("", None, "unknown_columns", "'error' or 'ignore'"),
@@ -761,3 +762,31 @@ def test_json_table_rows_are_numbered_from_zero(tmp_path):
         import_community({"compounds": path}, base=BASE, community_id=COMMUNITY)
     (issue,) = info.value.issues
     assert (issue.record, issue.row, issue.field) == ("compounds.json[1]", 1, "name")
+
+
+def test_app_ids_survive_save_and_load_and_a_personal_app_id_is_refused() -> None:
+    """Every imported record keeps the app's id (provenance.app_id): IdMap.from_model gives
+    the import's map back after a JSON round trip; a building id that looks like a phone
+    number is refused by name, masked, with nothing imported."""
+    from commgov.datasets import gusu_divisions
+    from commgov.errors import InputError
+    from commgov.io import IdMap, import_community
+    from commgov.org import OrgModel
+
+    tables = {
+        "compounds": [{"id": "x1", "code": "03", "name": "虎池苑"}],
+        "buildings": [{"id": "b7", "code": "12", "compound": "x1", "label": "12幢",
+                       "lon": 120.574, "lat": 31.335}],
+        "entrances": [{"id": "e1", "code": "2", "building": "b7", "label": "2单元",
+                       "households": 24, "residents": 61}],
+    }  # fmt: skip
+    result = import_community(tables, base=gusu_divisions(), community_id="320508017016")
+    again = OrgModel.from_json(result.model.to_json())
+    assert IdMap.from_model(again) == result.id_map
+    assert IdMap.from_model(again).to_app("320508017016/C03/B12") == "b7"
+    bad = {**tables, "buildings": [{**tables["buildings"][0], "id": "13912345678"}],
+           "entrances": [{**tables["entrances"][0], "building": "13912345678"}]}  # fmt: skip
+    with pytest.raises(InputError) as err:
+        import_community(bad, base=gusu_divisions(), community_id="320508017016")
+    assert "13912345678" not in str(err.value)
+    assert "phone" in str(err.value)

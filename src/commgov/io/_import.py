@@ -176,6 +176,15 @@ def import_community(
     ... )
     >>> result.ids["entrances"]
     {'e1': '320508017016/C03/B12/E2'}
+
+    Each record keeps the app's id in its provenance, so the map survives saving and loading
+    the model:
+
+    >>> from commgov.io import IdMap
+    >>> from commgov.org import OrgModel
+    >>> again = OrgModel.from_json(result.model.to_json())
+    >>> IdMap.from_model(again) == result.id_map
+    True
     """
     _check_arguments(tables, base, community_id, columns, crs, unknown_columns, reference)
     ctx = _Ctx(
@@ -271,8 +280,9 @@ def _check_arguments(
                 )
             )
     if crs not in CRS:
-        issues.append(issue("", "import_community", None, "crs", crs,
-                            "must be 'wgs84', 'gcj02' or 'bd09'"))
+        issues.append(
+            issue("", "import_community", None, "crs", crs, "must be 'wgs84', 'gcj02' or 'bd09'")
+        )
     if unknown_columns not in ("error", "ignore"):
         issues.append(
             issue(

@@ -146,9 +146,7 @@ def _record_data(row: _Row, ext: str, ctx: _Ctx) -> dict[str, Any] | None:
     spec = row.spec
     segment = _segment(row, ext)
     parent = _parent_id(row, ctx)
-    data: dict[str, Any] = {
-        "provenance": Provenance(source=Source.IMPORTED, reference=f"{ctx.reference}: {spec.table}")
-    }
+    data: dict[str, Any] = {}
     key = "home_id" if spec.table == "people" else "parent_id"
     if parent is not None and parent[0] is not None and key in spec.record.model_fields:
         data[key] = parent[0]
@@ -179,6 +177,15 @@ def _record_data(row: _Row, ext: str, ctx: _Ctx) -> dict[str, Any] | None:
     if links is not None:
         data.update(links)
     if segment is None or parent is None or links is None or row.issues:
+        return None
+    try:
+        data["provenance"] = Provenance(
+            source=Source.IMPORTED, reference=f"{ctx.reference}: {spec.table}", app_id=ext
+        )
+    except pydantic.ValidationError as exc:
+        err = exc.errors()[0]
+        shown = MASK if looks_personal(ext) else ext
+        row.bad("id", shown, str(err["msg"]).removeprefix("Value error, "))
         return None
     owner = parent[1]
     prefix = spec.prefix

@@ -18,7 +18,15 @@ from pydantic.fields import FieldInfo
 
 from commgov._redact import MASK, models_in, redact
 
-__all__ = ["MASK", "MIN_KEY_BYTES", "is_sensitive", "mask_dump", "pseudonym", "released"]
+__all__ = [
+    "MASK",
+    "MIN_KEY_BYTES",
+    "is_sensitive",
+    "mask_data",
+    "mask_dump",
+    "pseudonym",
+    "released",
+]
 
 
 #: Shortest key :func:`pseudonym` accepts, in bytes (128 bits).
@@ -41,8 +49,14 @@ def mask_dump(record: BaseModel) -> dict[str, Any]:
     Values that are unset (``None``, empty text or list, ``False``) stay as they are: they tell
     nothing about the person, and keep the shape of the data.
     """
-    data = record.model_dump(mode="json")
-    _mask_in(type(record), data)
+    return mask_data(type(record), record.model_dump(mode="json"))
+
+
+def mask_data(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """:func:`mask_dump` of a record given as its JSON data (``model_dump(mode="json")`` or the
+    parsed ``model_dump_json()``) and its class, without building the record; ``data`` is
+    changed in place."""
+    _mask_in(model, data)
     masked: dict[str, Any] = redact_texts(data)
     return masked
 

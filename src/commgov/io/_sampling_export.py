@@ -61,6 +61,7 @@ __all__ = ["BUILDING_COLUMNS", "POINT_COLUMNS", "sampling_csv_texts"]
 #: Columns of ``buildings.csv`` (:func:`sampling_csv_texts`), in order.
 BUILDING_COLUMNS: tuple[str, ...] = (
     "building_id",
+    "building_name",
     "kind",
     "point_id",
     "slot",
@@ -77,10 +78,12 @@ BUILDING_COLUMNS: tuple[str, ...] = (
 #: Columns of each ``point_<id>.csv`` (:func:`sampling_csv_texts`), in order.
 POINT_COLUMNS: tuple[str, ...] = (
     "point_id",
+    "point_name",
     "slot",
     "slot_start",
     "slot_end",
     "building_id",
+    "building_name",
     "batch_id",
     "households",
     "people",
@@ -287,8 +290,8 @@ def _file_names(point_ids: list[str]) -> dict[str, str]:
 
 def _cell(value: Any) -> str:
     """The text of a CSV cell as :func:`~commgov.io.formula_safe` gives it (fast for text)."""
-    if type(value) is str:
-        return "'" + value if value.startswith(_FORMULA_START) else value
+    if type(value) is str and not value.startswith(_FORMULA_START):
+        return value  # the common case, without a call
     return formula_safe(value)
 
 
@@ -400,10 +403,15 @@ def sampling_csv_texts(problem: SamplingProblem, plan: SamplingPlan) -> dict[str
           of its batches the plan could not place) or ``"home_visits_only"`` (nobody walks,
           only mobility-limited residents are visited). ``home_visit_residents`` (visited at
           home) is given on the building's first row only, so the column adds up;
+          ``building_name`` is the building's display name (``"3幢"``, empty without one);
         * ``"point_<id>.csv"`` for every point of the problem (characters other than
           letters, digits, ``.``, ``-`` and ``_`` replaced by ``_``, plus a short hash when
           two ids would clash): columns :data:`POINT_COLUMNS`, one row per batch sent there,
-          sorted by slot, building id, batch id (a header alone for an unused point).
+          sorted by slot, building id, batch id (a header alone for an unused point), with
+          the point's and the building's display names beside their ids.
+
+        To put the app's ids beside commgov's, pass each text through
+        :meth:`commgov.io.IdMap.app_csv`.
 
     Raises
     ------
@@ -429,6 +437,12 @@ def _csv_texts(ex: _Export) -> dict[str, str]:
     """
     problem, plan, times, households = ex.problem, ex.plan, ex.times, ex.households
     safe = _SafeText()
+    display = problem.display_names
+
+    def named(rid: str) -> str:  # the display name's cell, empty for a record without one
+        name = display.get(rid)
+        return "" if name is None else safe[name]
+
     iso: dict[int, str] = {}
 
     def when(t: int) -> str:
@@ -442,14 +456,19 @@ def _csv_texts(ex: _Export) -> dict[str, str]:
     for s in ex.slots:
         by_building[s.building_id].append(
             [
-                f"{safe[s.building_id]},walk_in,{safe[s.point_id]},{s.slot},{when(s.slot)},"
+                f"{safe[s.building_id]},{named(s.building_id)},walk_in,{safe[s.point_id]},"
+                f"{s.slot},{when(s.slot)},"
                 f"{when(s.slot + 1)},{len(s.batch_ids)},{s.households},{s.people},false",
                 "",
             ]
         )
     for d in plan.door_to_door:
         by_building[d.building_id].append(
-            [f"{safe[d.building_id]},door_to_door,,,,,,{d.households},{d.residents},true", ""]
+            [
+                f"{safe[d.building_id]},{named(d.building_id)},door_to_door,,,,,,"
+                f"{d.households},{d.residents},true",
+                "",
+            ]
         )
     unserved: dict[str, list[Any]] = defaultdict(list)
     for u in plan.unserved:
@@ -458,12 +477,17 @@ def _csv_texts(ex: _Export) -> dict[str, str]:
         hh = sum(households.get(u.batch_id, 0) for u in batches)
         people = sum(u.people for u in batches)
         by_building[bid].append(
-            [f"{safe[bid]},unserved,,,,,{len(batches)},{hh},{people},false", ""]
+            [f"{safe[bid]},{named(bid)},unserved,,,,,{len(batches)},{hh},{people},false", ""]
         )
     for h in plan.home_visits:
         rows = by_building[h.building_id]
         if not rows:
-            rows.append([f"{safe[h.building_id]},home_visits_only,,,,,0,0,0,false", ""])
+            rows.append(
+                [
+                    f"{safe[h.building_id]},{named(h.building_id)},home_visits_only,,,,,0,0,0,false",
+                    "",
+                ]
+            )
         rows[0][1] = str(h.residents)  # home_visit_residents, on the first row only
     building_lines = [
         f"{head},{last}" for bid in sorted(by_building) for head, last in by_building[bid]
@@ -475,8 +499,9 @@ def _csv_texts(ex: _Export) -> dict[str, str]:
         plan.assignments, key=operator.attrgetter("point_id", "slot", "building_id", "batch_id")
     ):
         point_lines[a.point_id].append(
-            f"{safe[a.point_id]},{a.slot},{when(a.slot)},{when(a.slot + 1)},"
-            f"{safe[a.building_id]},{safe[a.batch_id]},{households[a.batch_id]},"
+            f"{safe[a.point_id]},{named(a.point_id)},{a.slot},{when(a.slot)},{when(a.slot + 1)},"
+            f"{safe[a.building_id]},{named(a.building_id)},{safe[a.batch_id]},"
+            f"{households[a.batch_id]},"
             f"{a.people},{a.walk_m}"
         )
     out = {

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from commgov._records import FrozenModel, FrozenRecord
-from commgov.types import Id
+from commgov.types import Id, Line, no_personal_number
 
 SCHEMA_VERSION = "1.0"
 
@@ -33,11 +33,26 @@ class Provenance(FrozenModel):
         The record's fields that are estimates, not counts or measurements (``("floors",
         "counts")`` for a building whose households were estimated from its footprint);
         empty, and not written, when nothing is estimated.
+    app_id : str or None
+        The id the app gave the record (its row id in the app's table), kept through every
+        save and load so results and exports can be shown with the app's ids
+        (:meth:`commgov.io.IdMap.from_model`); not written when ``None``. One printable line
+        of 1–200 characters (surrounding spaces stripped) that does not look like a phone or
+        identity number.
     """
 
     source: Source
     reference: str = ""
     estimated: tuple[str, ...] = Field(default=(), exclude_if=lambda v: not v)
+    app_id: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+            Line.__metadata__[0],  # one printable line, the rule of commgov.types.Line
+            AfterValidator(no_personal_number),
+        ]
+        | None
+    ) = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Record(FrozenRecord):

@@ -41,6 +41,7 @@ from commgov.types import (
     Id,
     Line,
     SkillLevel,
+    Text,
     TimeWindow,
     is_iana_zone,
     no_personal_number,
@@ -129,7 +130,8 @@ class Task(FrozenRecord):
         more tasks of one volunteer in one slot are done one after the other and must fit the
         slot together (the problem refuses capacities that would allow otherwise).
     note : str, default ""
-        Free text, not used by the solver.
+        Free text, not used by the solver: at most 1,000 printable characters (new lines and
+        tabs allowed), no phone or identity number (it is shown in results and exports).
     """
 
     id: Id
@@ -143,7 +145,7 @@ class Task(FrozenRecord):
     compound_id: Id | None = None
     community_id: Id | None = None
     duration_min: int | None = Field(default=None, ge=1, le=1440)
-    note: str = ""
+    note: Annotated[Text, Field(max_length=1000), AfterValidator(no_personal_number)] = ""
 
 
 class Volunteer(FrozenRecord):
