@@ -13,13 +13,20 @@ from commgov.errors import SolverError
 from commgov.results import SolveStatus
 from commgov.scheduling.sites._data import SitesData
 from commgov.scheduling.sites._improve import improve
+from commgov.scheduling.sites._lns import lns
 from commgov.scheduling.sites._plan import complete
 
-__all__ = ["RESERVE_PER_PAIR_S", "RESERVE_S", "TIER_NAMES", "solve_cpsat"]
+__all__ = ["LNS_PAIRS", "LNS_SHARE", "RESERVE_PER_PAIR_S", "RESERVE_S", "TIER_NAMES", "solve_cpsat"]
 
 #: The optimised tiers, in order (served is maximised, the others minimised).
 TIER_NAMES = ("served", "staff_minutes", "walk_person_m")
 _SHARES = (0.3, 0.5, 0.2)
+#: Above this many building-site pairs the whole model is not built: the local search's plan
+#: is improved a neighbourhood at a time (:func:`._lns.lns`).
+LNS_PAIRS = 20_000
+#: Share of the deterministic budget the neighbourhoods get (the rest is the margin for the
+#: measuring and the local search before them, which the budget does not count).
+LNS_SHARE = 0.6
 #: Wall-clock seconds kept after the last search, fixed and per building-site pair.
 RESERVE_S = 0.05
 RESERVE_PER_PAIR_S = 1.5e-5
@@ -56,6 +63,10 @@ def solve_cpsat(
     greedy = improve(data, greedy, ctl.should_stop)
     if ctl.should_stop():
         return greedy, _stopped(ctl), None
+    n_pairs = sum(len(p) for p in data.reach.values())
+    if n_pairs > LNS_PAIRS:
+        reserve = RESERVE_S + RESERVE_PER_PAIR_S * n_pairs
+        return lns(data, greedy, ctl, LNS_SHARE * dtime, seed, reserve), _stopped(ctl), None
     problem = data.problem
     n_t = problem.n_slots
     m = cp_model.CpModel()
