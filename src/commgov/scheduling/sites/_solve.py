@@ -54,8 +54,16 @@ def plan_sites(
 
     Method ``"cpsat"`` (the only one, default): a capacitated facility-location MILP
     (Daskin 2013, ch. 6) in which each site picks one number of lanes from its Erlang-C
-    capacity table, solved by CP-SAT tier by tier, hinted with the greedy plan. Deterministic:
-    one worker, ``random_seed=seed``, the model built from the canonical problem and a
+    capacity table. A greedy plan, improved by a local search (ejections to serve more,
+    lane removal, nearer sites; :mod:`._improve`), is the start. Up to
+    :data:`~commgov.scheduling.sites._solve_cpsat.LNS_PAIRS` building-site pairs in reach
+    (community and sub-district scale) CP-SAT solves the whole model tier by tier; tier 1
+    is proven by the start when it serves every building that fits a site in reach. Above
+    that (a district), the whole model is too large to improve on within a minute, so
+    neighbourhoods — a site and its nine nearest neighbours sharing a building's reach —
+    are re-solved in turn with everything else fixed (large-neighbourhood search,
+    :mod:`._lns`): the result is ``FEASIBLE``, never proven. Deterministic: one worker,
+    ``random_seed=seed``, the model built from the canonical problem and a
     deterministic-time budget; the wall-clock ``time_limit_s`` is a safety cap.
 
     Parameters
@@ -75,13 +83,14 @@ def plan_sites(
         found (the greedy plan if no tier finished), status ``CANCELLED``.
     deterministic_time : float or None
         CP-SAT deterministic-time budget, split 30/50/20 % over the tiers with unused budget
-        carried on; default ``time_limit_s / 2``.
+        carried on (the neighbourhood search gets 60 % of it); default ``time_limit_s / 2``.
 
     Returns
     -------
     SitesPlan
         ``info.status``: ``OPTIMAL`` when every tier is proven; ``FEASIBLE`` when a budget
-        ran out first; ``LIMIT`` when the wall clock did; ``CANCELLED``. Every plan keeps
+        ran out first or the neighbourhood search ran; ``LIMIT`` when the wall clock did;
+        ``CANCELLED``. Every plan keeps
         every rule (the greedy completion inserts what still fits, so each building left
         out has a reason that holds). ``info.bound``/``info.gap`` are on staff-hours, for
         plans serving the tier-1 value.
@@ -104,6 +113,9 @@ def plan_sites(
     O(B·S) to measure the walks, then a MILP with one Boolean per building-site pair in
     reach and per site and number of lanes: capacitated facility location is NP-hard, so
     the deterministic budget bounds the time. The capacity tables cost O(S·c²·log R).
+    Measured (``benchmarks/bench_sites.py``, 2-core machine): Gusu district, 273 sites and
+    41,339 buildings, served in full in under 60 s at 3.4 % above the LP bound on
+    staff-hours (the LP bound is itself weak here; see the reference page).
 
     References
     ----------
