@@ -138,6 +138,7 @@ def main(target: str | Path) -> dict[str, object]:
         problem = sampling_problem_from_org(imported.model, COMMUNITY)
         plan = jobs.submit(plan_sampling, problem, time_limit_s=10).result()
         assert is_valid_sampling_plan(problem, plan).ok
+        plan = plan.stamped(problem=problem, model=imported.model)  # what it came from
         store.save_problem(COMMUNITY, "sampling", problem, expected_version=None,
                            actor="planner", why="first plan")  # fmt: skip
         store.save_result(COMMUNITY, "sampling", plan, problem=problem,
@@ -176,6 +177,10 @@ def main(target: str | Path) -> dict[str, object]:
         again = jobs.submit(rematch, state, previous=first.assignment, at=at).result()
         assert is_valid_assignment(again.problem, again.assignment).ok
         print(f"re-plan: {len(replanned.changed_buildings)} building(s) changed notices")
+        store.save_result(
+            COMMUNITY, "sampling", replanned.plan, problem=problem, model=imported.model,
+            expected_version=1, actor="planner", why="building 3 sealed",
+        )  # fmt: skip
         print(f"re-match: {len(again.changes)} task(s) changed volunteer")
         store.save_result(
             COMMUNITY, "matching", again.assignment, problem=again.problem,

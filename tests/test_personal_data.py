@@ -94,3 +94,24 @@ def test_nothing_leaks(planted: OrgModel, caplog: pytest.LogCaptureFixture) -> N
         _clean(text)
     # the planted values really are in the model: the scan would have seen them
     assert PHONE in planted.to_json() and NAME in planted.to_json()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tel:013812345678", "138_1234_5678", "138\u20101234\u20105678", "+86/138/1234/5678",
+     "138\u22121234\u22125678", "call 0138-1234-5678"],
+)  # fmt: skip
+def test_phone_numbers_with_other_separators_are_masked(text):
+    """Masking kind (store break-test D12): a trunk 0, underscores, slashes and Unicode
+    dashes between the digit groups do not hide a mobile number."""
+    from commgov._redact import looks_personal, redact
+
+    assert looks_personal(text)
+    assert "1234" not in redact(text)
+
+
+@pytest.mark.parametrize("text", ["2022/04/12", "320508017016/C01/B01", "room 1302 on 12/04"])
+def test_dates_and_ids_are_not_masked(text):
+    from commgov._redact import redact
+
+    assert redact(text) == text

@@ -49,12 +49,13 @@ MASK: Final = "<masked>"
 #: Longest excerpt of an input value an error shows, in characters.
 MAX_SHOWN_CHARS: Final = 80
 
-_SEP = r"[-. ]?"
+_SEP = r"[-._/ ]?"
 #: Phone and identity numbers as whole digit runs (not part of a longer number), with the
-#: separators people type: spaces, hyphens, dots, an area code in parentheses.
+#: separators people type: spaces, hyphens (any Unicode dash), dots, underscores, slashes, an
+#: area code in parentheses, a trunk 0 before a mobile number.
 _PERSONAL = re.compile(
     r"(?<![0-9])(?:"
-    rf"(?:\+?86{_SEP})?1[3-9][0-9]{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}"  # mobile
+    rf"(?:(?:\+?86|0){_SEP})?1[3-9][0-9]{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}"  # mobile
     rf"|[1-9][0-9]{{5}}{_SEP}(?:19|20)[0-9]{{6}}{_SEP}[0-9]{{3}}[0-9Xx]"  # identity card, 18
     r"|[1-9][0-9]{16}[0-9Xx]"  # identity card, 18 characters in one run
     r"|[1-9][0-9]{14}"  # identity card, 15 digits (before 1999)
@@ -74,6 +75,7 @@ _NARROW: dict[int, int] = {
     0xFF08: ord("("),
     0xFF09: ord(")"),
     0x3000: ord(" "),
+    **{c: ord("-") for c in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFE63)},
 }
 
 

@@ -34,3 +34,4 @@ def test_app_scenario_end_to_end(store_url: str) -> None:
     kinds = [k for k, _ in out["history"]]
     assert kinds.count("events") == 1 and "model" in kinds
     assert ("events", "tablet-2") not in out["history"]
+    assert out["stale"] == []  # every stored result was computed from what is stored

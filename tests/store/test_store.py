@@ -262,7 +262,9 @@ def test_bad_clock_writes_nothing(store_url):
 
 
 def test_size_guard(store, monkeypatch):
-    monkeypatch.setattr(_store, "MAX_SNAPSHOT_BYTES", 1000)
+    from commgov.store import _base
+
+    monkeypatch.setattr(_base, "MAX_SNAPSHOT_BYTES", 1000)
     with pytest.raises(SizeLimitError, match="store: model JSON"):
         store.save_model(KEY, _model(), expected_version=None, actor="a")
     _nothing_written(store)

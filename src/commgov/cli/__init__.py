@@ -87,6 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.command_line = ["commgov", *(sys.argv[1:] if argv is None else argv)]
     logging.basicConfig(level=logging.WARNING, format="commgov: %(message)s")
+    try:
+        return _main(args)
+    except KeyboardInterrupt as exc:  # a stop signal while the handlers were set or undone
+        line, code = _interrupted_line(exc)
+        print(line, file=sys.stderr)
+        return code
+
+
+def _main(args: argparse.Namespace) -> int:
+    """:func:`main` once the arguments are parsed: the command under the stop signals."""
     with _signals_raise():
         try:
             code = _run(args)

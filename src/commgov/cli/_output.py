@@ -101,12 +101,17 @@ def _signals_raise() -> Iterator[None]:
             signal.signal(number, old)
         raise Interrupted(signum)
 
-    for signum in _STOP_SIGNALS:
-        current = signal.getsignal(signum)
-        if current in (signal.SIG_DFL, signal.default_int_handler):
-            previous[signum] = signal.signal(signum, handler)
+    wanted = [
+        signum
+        for signum in _STOP_SIGNALS
+        if signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler)
+    ]
     STOP.clear()
-    watcher = _watch_wakeup() if previous else None
+    # the watcher first: a signal while its thread starts has its default effect, not a
+    # handler's exception in the middle of the set-up
+    watcher = _watch_wakeup() if wanted else None
+    for signum in wanted:
+        previous[signum] = signal.signal(signum, handler)
     try:
         yield
     finally:

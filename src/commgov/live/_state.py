@@ -351,6 +351,22 @@ class CommunityState(FrozenModel):
         built on first use per model object and shared by the states derived from it."""
         return _model_index(self.model)
 
+    def detached(self) -> CommunityState:
+        """An equal state that shares no mutable container with this one: the model's record
+        lists and the status's ``touched`` mapping are copied (the records themselves are
+        immutable and shared). O(records); a store hands these out so no caller can change
+        what it keeps."""
+        model = self.model
+        own = model.model_copy(
+            update={
+                name: list(value)
+                for name in type(model).model_fields
+                if isinstance(value := getattr(model, name), list)
+            }
+        )
+        status = self.status.model_copy(update={"touched": dict(self.status.touched)})
+        return self.model_copy(update={"model": own, "status": status})
+
     def model_hash(self) -> str:
         """The content hash of the model (``"sha256:<hex>"``), computed once per model object.
 

@@ -6,7 +6,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -15,8 +15,10 @@ from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from commgov._hashing import content_hash
 from commgov._perf import gc_paused
-from commgov.errors import InputError, InvalidParameterError
+from commgov._redact import escaped
+from commgov.errors import InputError, InvalidParameterError, check_size
 from commgov.io._privacy import mask_dump
 from commgov.store import _registry
 from commgov.store._engine import WRITE
@@ -85,10 +87,44 @@ def _check_why(why: object) -> str:
 def _check_expected(value: object, name: str = "expected_version") -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_VERSION:
         what = "None (nothing stored yet)" if name == "expected_version" else "None (the latest)"
-        raise InvalidParameterError(name, value, f"{what} or a version ≥ 1", "store")
+        raise InvalidParameterError(
+            name, value, f"{what} or a version in [1, {MAX_VERSION}]", "store"
+        )
     return value
+
+
+#: The largest version (and ``since``) a store takes: PostgreSQL's INTEGER.
+MAX_VERSION: Final = 2**31 - 1
+
+
+def _check_reveal(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidParameterError("reveal", value, "True or False", "store")
+    return value
+
+
+def _serialised(obj: BaseModel, kind: str, key: str) -> tuple[bytes, str]:
+    """(JSON as the record writes it, content hash) of a record to store, checked: its size,
+    and that it reads back as its class (a record made without validation —
+    ``model_copy(update=…)``, ``model_construct`` — is refused before anything is written,
+    as any bad input)."""
+    raw = obj.model_dump_json().encode("utf-8")  # kept as written: mapping order is meaning
+    check_size(
+        f"store: {kind} JSON (bytes)",
+        len(raw),
+        MAX_SNAPSHOT_BYTES,
+        "split the data by area and store the parts under their own keys",
+    )
+    try:
+        with gc_paused():
+            type(obj).model_validate_json(raw)
+    except pydantic.ValidationError as exc:
+        raise InputError.from_validation(
+            exc, None, record=f"{kind} of {key}", what="store: not a valid record"
+        ) from None
+    return raw, content_hash(obj)  # the one hash rule (keys sorted: equal records, equal hash)
 
 
 def _encode(raw: bytes) -> tuple[str, bytes]:
@@ -99,10 +135,15 @@ def _encode(raw: bytes) -> tuple[str, bytes]:
 
 def _decode(encoding: str, payload: bytes) -> bytes:
     if encoding == "zlib":
-        return zlib.decompress(payload)
+        try:
+            return zlib.decompress(payload)
+        except zlib.error:
+            raise StoreError(
+                "a stored row's payload is corrupt (zlib); it cannot be read"
+            ) from None
     if encoding == "json":
         return bytes(payload)
-    raise StoreError(f"a stored row has the unknown encoding {encoding!r}")
+    raise StoreError(f"a stored row has an unknown encoding {escaped(str(encoding), 40)}")
 
 
 def _masked(record: BaseModel) -> dict[str, Any]:
@@ -125,13 +166,27 @@ class StoreBase:
             raise InvalidParameterError("clock()", at, "a tz-aware datetime", "store")
         return at.astimezone(UTC)
 
+    _closed: bool
+    _serial: threading.RLock | None
+
+    def _usable(self) -> AbstractContextManager[Any]:
+        if self._closed:
+            raise StoreError("the store is closed: open a new Store")
+        return self._serial if self._serial is not None else nullcontext()
+
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        with self._engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        with (
+            self._usable(),
+            self._engine.connect().execution_options(**{WRITE: True}) as conn,
+            conn.begin(),
+        ):
             yield conn
 
-    def _read(self) -> Any:
-        return self._engine.connect()
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._usable(), self._engine.connect() as conn:
+            yield conn
 
     @staticmethod
     def _head(conn: Connection, key: str, kind: str, name: str) -> int | None:
@@ -149,17 +204,30 @@ class StoreBase:
             )
 
     @staticmethod
-    def _class(type_name: str) -> type[BaseModel]:
+    def _class(type_name: str, kind: str | None = None) -> type[BaseModel]:
         try:
-            return _registry.class_for(type_name)
+            cls = _registry.class_for(type_name)
         except InputError as exc:
             raise StoreError(str(exc)) from None
+        if kind is not None and _registry.kind_of(type_name) != kind:
+            raise StoreError(
+                f"a stored {kind} row names the class {escaped(type_name, 60)}, which is not "
+                f"a {kind}: the row was changed outside commgov"
+            )
+        return cls
 
     @classmethod
-    def _load(cls, type_name: str, raw: bytes) -> BaseModel:
-        model = cls._class(type_name)
-        with gc_paused():  # large acyclic models: several times faster
-            return model.model_validate_json(raw)
+    def _load(cls, type_name: str, raw: bytes, kind: str | None = None) -> BaseModel:
+        model = cls._class(type_name, kind)
+        try:
+            with gc_paused():  # large acyclic models: several times faster
+                return model.model_validate_json(raw)
+        except (pydantic.ValidationError, InputError, UnicodeDecodeError, ValueError):
+            # the message would quote stored values (personal data): say only what and where
+            raise StoreError(
+                f"a stored {type_name} cannot be read back: the row was changed outside "
+                "commgov or written by an incompatible version"
+            ) from None
 
     @staticmethod
     def _live_head(conn: Connection, key: str) -> int | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from commgov._redact import redact
+from commgov.errors import InvalidParameterError
+from commgov.store import _registry
 from commgov.store._base import (
     StoreBase,
     _check_id,
@@ -41,6 +43,7 @@ class History(StoreBase):
         One indexed query.
         """
         key = _check_id(key, "key")
+        name = _check_id(name, "name", empty=True)
         with self._read() as conn:
             if kind == "live":
                 return self._live_head(conn, key)
@@ -80,8 +83,13 @@ class History(StoreBase):
         key = _check_id(key, "key")
         query = select(changes).where(changes.c.key == key).order_by(changes.c.id)
         if kind is not None:
+            if kind not in (*_registry.KINDS, "events"):
+                raise InvalidParameterError(
+                    "kind", kind, f"one of {', '.join((*_registry.KINDS, 'events'))}", "store"
+                )
             query = query.where(changes.c.kind == kind)
         if name is not None:
+            name = _check_id(name, "name", empty=True)
             query = query.where(changes.c.name == name)
         with self._read() as conn:
             rows = conn.execute(query).all()

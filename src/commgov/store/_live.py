@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from commgov._hashing import content_hash, hash_bytes
+from commgov._hashing import content_hash
 from commgov.errors import InputError, InvalidParameterError, check_size
 from commgov.io._privacy import mask_dump
 from commgov.live import CommunityState, Event
@@ -19,14 +19,16 @@ from commgov.store._base import (
     _STATE_MARK,
     MAX_EVENT_BYTES,
     MAX_EVENTS_PER_APPEND,
-    MAX_SNAPSHOT_BYTES,
+    MAX_VERSION,
     StoreBase,
     _check_expected,
     _check_id,
+    _check_reveal,
     _check_why,
     _decode,
     _encode,
     _masked,
+    _serialised,
 )
 from commgov.store._errors import ConflictError, NotFoundError
 from commgov.store._records import EventRecord, Snapshot
@@ -178,6 +180,9 @@ class LiveStream(StoreBase):
         adapter = _registry.event_adapter()
         try:
             typed = adapter.validate_python(event)
+            # from its JSON again: a record made without validation (model_copy(update=…),
+            # model_construct) is checked like any other before it is stored
+            typed = adapter.validate_json(adapter.dump_json(typed))
         except pydantic.ValidationError as exc:
             raise InputError.from_validation(
                 exc, event, record=f"events[{index}]", what="store: events"
@@ -197,6 +202,10 @@ class LiveStream(StoreBase):
         apply = _registry.apply_events()
         state = self._state_at(key, expected) if expected is not None else None
         if state is None:
+            with self._read() as conn:
+                actual = self._live_head(conn, key)
+            if actual is not None and actual != expected:  # another writer made the stream
+                raise ConflictError(key, "live", "", expected, actual)
             raise InputError.single(
                 key,
                 "events",
@@ -229,8 +238,11 @@ class LiveStream(StoreBase):
         One indexed query; O(number and size of the events returned).
         """
         key = _check_id(key, "key")
-        if isinstance(since, bool) or not isinstance(since, int) or since < 0:
-            raise InvalidParameterError("since", since, "an integer ≥ 0", "store")
+        reveal = _check_reveal(reveal)
+        if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= MAX_VERSION:
+            raise InvalidParameterError(
+                "since", since, f"an integer in [0, {MAX_VERSION}]", "store"
+            )
         with self._read() as conn:
             rows = conn.execute(
                 select(events)
@@ -291,14 +303,7 @@ class LiveStream(StoreBase):
         why = _check_why(why)
         expected = _check_expected(expected_version)
         type_name = _registry.type_name_of(state, "state", f"state of {key}")
-        raw = state.model_dump_json().encode("utf-8")
-        check_size(
-            "store: state JSON (bytes)",
-            len(raw),
-            MAX_SNAPSHOT_BYTES,
-            "split the data by area and store the parts under their own keys",
-        )
-        digest = hash_bytes(raw)
+        raw, digest = _serialised(state, "state", key)
         encoding, payload = _encode(raw)
         at = self._now()
         new = (expected or 0) + 1
@@ -331,11 +336,16 @@ class LiveStream(StoreBase):
             "why": why,
         }
         self._write_live(key, expected, mark, change, snapshot)
-        self._remember(key, new, state)
+        self._remember(key, new, state.detached())  # not the caller's object
         return new
 
     def _state_at(self, key: str, version: int | None) -> Any:
         """The live state at ``version`` (the latest when None), replayed; None if empty."""
+        found = self._state_and_target(key, version)
+        return None if found is None else found[1]
+
+    def _state_and_target(self, key: str, version: int | None) -> tuple[int, Any] | None:
+        """(the version, the live state there), replayed in one read; None if empty."""
         apply = _registry.apply_events()
         with self._read() as conn:
             head = self._live_head(conn, key)
@@ -347,7 +357,7 @@ class LiveStream(StoreBase):
             with self._lock:
                 cached = self._states.get((key, target))
             if cached is not None:
-                return cached
+                return target, cached
             base = conn.execute(
                 select(snapshots)
                 .where(
@@ -366,7 +376,7 @@ class LiveStream(StoreBase):
                     if k == key and start <= v <= target and (state is None or v > start):
                         start, state = v, s
             if state is None:
-                state = self._load(base.type_name, _decode(base.encoding, base.payload))
+                state = self._load(base.type_name, _decode(base.encoding, base.payload), "state")
             rows = conn.execute(
                 select(events.c.seq, events.c.payload)
                 .where(events.c.key == key, events.c.seq > start, events.c.seq <= target)
@@ -376,7 +386,7 @@ class LiveStream(StoreBase):
             adapter = _registry.event_adapter()
             state = apply(state, [adapter.validate_json(r.payload) for r in rows])
         self._remember(key, target, state)
-        return state
+        return target, state
 
     def state(self, key: str, version: int | None = None, *, reveal: bool = False) -> Snapshot:
         """A key's live state at a version (the latest by default): snapshot + replay.
@@ -408,13 +418,14 @@ class LiveStream(StoreBase):
         store by (key, version), so the next call or append starts from there.
         """
         key = _check_id(key, "key")
+        reveal = _check_reveal(reveal)
         if version is not None:
             _check_expected(version, "version")
-        state = self._state_at(key, version)
-        if state is None:
+        found = self._state_and_target(key, version)
+        if found is None:
             raise NotFoundError(key, "state", "", version)
+        target, state = found  # the version the replay stopped at, whatever came since
         with self._read() as conn:
-            target = version if version is not None else self._live_head(conn, key)
             row = conn.execute(
                 select(events.c.recorded_at).where(events.c.key == key, events.c.seq == target)
             ).first()
@@ -438,7 +449,7 @@ class LiveStream(StoreBase):
             hash=content_hash(state),
             recorded_at=row.recorded_at,
             actor=base.actor,
-            revealed=bool(reveal),
-            value=state if reveal else None,
+            revealed=reveal,
+            value=state.detached() if reveal else None,  # the cache is not the caller's
             data=None if reveal else _masked(state),
         )

@@ -17,7 +17,15 @@ from commgov._problem import CheckedProblem
 from commgov.errors import InputError
 from commgov.results import PlanResult
 
-__all__ = ["KINDS", "Kind", "apply_events", "class_for", "event_adapter", "type_name_of"]
+__all__ = [
+    "KINDS",
+    "Kind",
+    "apply_events",
+    "class_for",
+    "event_adapter",
+    "kind_of",
+    "type_name_of",
+]
 
 #: What a snapshot holds: an organisation model, three lists, a problem, a result, or the
 #: live state of a community.
@@ -108,6 +116,12 @@ def type_name_of(obj: object, kind: str, what: str) -> str:
             what, "type", name, f"a {kind} must be one of {', '.join(wanted)}", what="store"
         )
     return name
+
+
+def kind_of(type_name: str) -> str | None:
+    """The kind (``"model"``, ``"problem"`` …) a registered class is stored as, or None."""
+    entry = _entry(type_name)
+    return None if entry is None else entry[0]
 
 
 def class_for(type_name: str) -> type[BaseModel]:

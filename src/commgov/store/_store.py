@@ -14,9 +14,9 @@ from pydantic import BaseModel
 from sqlalchemy import Row, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from commgov._hashing import content_hash, hash_bytes, is_content_hash
+from commgov._hashing import content_hash, is_content_hash
 from commgov._perf import gc_paused
-from commgov.errors import InputError, InvalidParameterError, check_size
+from commgov.errors import InputError, InvalidParameterError
 from commgov.io._privacy import mask_data
 from commgov.lists import ThreeLists
 from commgov.org import OrgModel
@@ -29,18 +29,23 @@ from commgov.store._base import (
     MAX_WHY_CHARS,
     _check_expected,
     _check_id,
+    _check_reveal,
     _check_why,
     _decode,
     _encode,
+    _serialised,
     _utc_now,
 )
 from commgov.store._engine import open_engine, shown_url
-from commgov.store._errors import ConflictError, NotFoundError
+from commgov.store._errors import ConflictError, NotFoundError, StoreError
 from commgov.store._history import History
 from commgov.store._live import LiveStream
 from commgov.store._migrate import upgrade
 from commgov.store._records import Snapshot
 from commgov.store._schema import changes, events, snapshots
+
+#: Marks "the key's model current when the result is written" (read in its transaction).
+_CURRENT_MODEL: Any = object()
 
 __all__ = [
     "MAX_EVENTS_PER_APPEND",
@@ -135,7 +140,18 @@ class Store(History, LiveStream):
     ) -> None:
         if clock is not None and not callable(clock):
             raise InvalidParameterError("clock", clock, "a callable returning a datetime")
+        if not isinstance(target, str | os.PathLike):
+            raise InvalidParameterError(
+                "target", type(target).__name__, "a file path or a database URL", "Store"
+            )
+        if isinstance(target, str) and target.strip() == ":memory:":
+            target = "sqlite://"  # an in-memory database, not a file named ':memory:'
+        self._closed = False
         self._engine = open_engine(target, echo=echo)
+        # an in-memory SQLite database is one connection: its users take turns
+        url = self._engine.url
+        memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+        self._serial: threading.RLock | None = threading.RLock() if memory else None
         self.url: str = shown_url(self._engine.url)
         try:
             upgrade(self._engine)
@@ -149,7 +165,9 @@ class Store(History, LiveStream):
     # -- lifetime -----------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the database connections (the store cannot be used afterwards)."""
+        """Close the database connections (the store cannot be used afterwards: every later
+        call raises :class:`StoreError`)."""
+        self._closed = True
         self._engine.dispose()
 
     def __enter__(self) -> Store:
@@ -306,10 +324,8 @@ class Store(History, LiveStream):
         problem_hash = None if problem is None else self._hash_of(problem, "problem")
         if model is None:
             model = getattr(info, "model_hash", None)
-        if model is None:
-            model_hash = self._current_hash(key, "model", "")
-        else:
-            model_hash = self._hash_of(model, "model")
+        # None: the key's model current at the write, read inside the write's transaction
+        model_hash = _CURRENT_MODEL if model is None else self._hash_of(model, "model")
         return self._save(
             key,
             "result",
@@ -336,6 +352,17 @@ class Store(History, LiveStream):
                 )
             return obj
         if isinstance(obj, BaseModel):
+            kinds = ("model",) if field == "model" else ("problem", "lists")
+            if _registry.kind_of(type(obj).__name__) not in kinds:
+                raise InputError.single(
+                    "store",
+                    field,
+                    type(obj).__name__,
+                    "must be an OrgModel (or its hash)"
+                    if field == "model"
+                    else "must be a problem or the three lists (or its hash)",
+                    what="store",
+                )
             return content_hash(obj)
         raise InputError.single(
             "store", field, type(obj).__name__, "must be a record or its content hash", what="store"
@@ -352,7 +379,7 @@ class Store(History, LiveStream):
         why: str,
         *,
         named: bool = False,
-        model_hash: str | None = None,
+        model_hash: Any = None,
         problem_hash: str | None = None,
     ) -> int:
         key = _check_id(key, "key")
@@ -361,14 +388,7 @@ class Store(History, LiveStream):
         why = _check_why(why)
         expected = _check_expected(expected)
         type_name = _registry.type_name_of(obj, kind, f"{kind} of {key}")
-        raw = obj.model_dump_json().encode("utf-8")
-        check_size(
-            f"store: {kind} JSON (bytes)",
-            len(raw),
-            MAX_SNAPSHOT_BYTES,
-            "split the data by area and store the parts under their own keys",
-        )
-        digest = hash_bytes(raw)
+        raw, digest = _serialised(obj, kind, key)
         encoding, payload = _encode(raw)
         del raw
         at = self._now()
@@ -405,6 +425,17 @@ class Store(History, LiveStream):
                 actual = self._head(conn, key, kind, name)
                 if actual != expected:
                     raise ConflictError(key, kind, name, expected, actual)
+                if row["model_hash"] is _CURRENT_MODEL:  # the model current at this write
+                    row["model_hash"] = conn.execute(
+                        select(snapshots.c.hash)
+                        .where(
+                            snapshots.c.key == key,
+                            snapshots.c.kind == "model",
+                            snapshots.c.name == "",
+                        )
+                        .order_by(snapshots.c.version.desc())
+                        .limit(1)
+                    ).scalar()
                 conn.execute(insert(snapshots), [row])
                 conn.execute(insert(changes), [change])
         except IntegrityError:  # a concurrent writer inserted this version first
@@ -498,6 +529,8 @@ class Store(History, LiveStream):
         """
         key = _check_id(key, "key")
         self._check_kind(kind)
+        name = _check_id(name, "name", empty=True)
+        reveal = _check_reveal(reveal)
         query = select(snapshots).where(
             snapshots.c.key == key, snapshots.c.kind == kind, snapshots.c.name == name
         )
@@ -516,11 +549,17 @@ class Store(History, LiveStream):
         raw = _decode(row.encoding, row.payload)
         value, data = None, None
         if reveal:
-            value = self._load(row.type_name, raw)
+            value = self._load(row.type_name, raw, row.kind)
         else:  # masked straight from the JSON: no record is built (2-3x faster)
-            cls = self._class(row.type_name)
-            with gc_paused():
-                data = mask_data(cls, json.loads(raw))
+            cls = self._class(row.type_name, row.kind)
+            try:
+                with gc_paused():
+                    data = mask_data(cls, json.loads(raw))
+            except (ValueError, TypeError, AttributeError, KeyError):
+                raise StoreError(
+                    f"a stored {row.type_name} cannot be read: the row was changed outside "
+                    "commgov or written by an incompatible version"
+                ) from None
         return Snapshot(
             key=row.key,
             kind=row.kind,
@@ -532,7 +571,7 @@ class Store(History, LiveStream):
             actor=row.actor,
             model_hash=row.model_hash,
             problem_hash=row.problem_hash,
-            revealed=bool(reveal),
+            revealed=reveal,
             value=value,
             data=data,
         )
