@@ -483,7 +483,9 @@ def _load_tables(finder: _PairFinder, mt: Any, mv: Any) -> _LoadTables:
         per_match.append(count[inv].tolist())
         if len(per_match) == 2:
             per_match.append(minutes[inv].tolist())
-    return _LoadTables(*out, per_match=(per_match[0], per_match[1], per_match[2]))
+    return _LoadTables(
+        out[0], out[1], out[2], out[3], out[4], out[5], (per_match[0], per_match[1], per_match[2])
+    )
 
 
 def _check_loads(finder: _PairFinder, tables: _LoadTables, bad: Any) -> None:
