@@ -1,0 +1,109 @@
+"""Issue 12 item 10, matching: the tier weights of the min-cost flow and the bulk verifier.
+
+The flow's priority and changes weights are taken from the costliest pairs of the most tasks
+that can be served at once (``_solve_flow._most_served``) instead of every task: a shorter cost
+scaling, the same lexicographic optimum. Ties may be broken differently, the objective never.
+The verifier counts loads per (volunteer, slot) and (volunteer, day) in bulk: every mutation of
+the table must still be rejected with its code on instances with many slots and volunteers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from matching_helpers import community_problem
+
+from commgov.datasets import matching_instance
+from commgov.matching import MatchingProblem, is_valid_assignment, match_volunteers
+from commgov.matching.volunteers import _solve_flow
+from commgov.testing._matching import matching_problems
+from commgov.testing._matching_mutations import MATCHING_MUTATION_SPECS
+
+
+def _full_weights(p: MatchingProblem, objective: str) -> Any:
+    """The assignment with the weights stacked over every task (the bound switched off)."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_solve_flow, "_most_served", lambda prep, *a: len(prep.tasks))
+        return match_volunteers(p, objective=objective)
+
+
+def _tiers(a: Any) -> dict[str, float]:
+    return dict(a.info.objective)
+
+
+@st.composite
+def _problems(draw: st.DrawFn) -> MatchingProblem:
+    flags = draw(
+        st.fixed_dictionaries(
+            {"scopes": st.booleans(), "pins": st.booleans(), "previous": st.booleans()}
+        )
+    )
+    p = draw(
+        matching_problems(
+            max_tasks=12, max_volunteers=6, max_slots=3, min_tasks=1, min_volunteers=1, **flags
+        )
+    )
+    # tight day capacities and equal priorities make ties and binding days likely
+    if draw(st.booleans()):
+        vols = [
+            v.model_copy(update={"capacity_per_day": draw(st.integers(0, 2))})
+            for v in p.volunteers
+        ]
+        p = p.model_copy(update={"volunteers": vols})
+    if draw(st.booleans()):
+        p = p.model_copy(update={"tasks": [t.model_copy(update={"priority": 1}) for t in p.tasks]})
+    return MatchingProblem.model_validate(p.model_dump())
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_problems(), st.sampled_from(["min_cost", "fair"]))
+def test_tight_weights_give_the_same_objective(p: MatchingProblem, objective: str) -> None:
+    """Priority served, changes and cost tiers equal those of the fully stacked weights."""
+    a = match_volunteers(p, objective=objective)
+    assert is_valid_assignment(p, a).ok
+    assert _tiers(a) == _tiers(_full_weights(p, objective))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tight_weights_on_communities(seed: int) -> None:
+    """Larger instances (parts, binding capacities): the same objective tiers."""
+    p = community_problem(seed)
+    a = match_volunteers(p)
+    assert is_valid_assignment(p, a).ok
+    assert _tiers(a) == _tiers(_full_weights(p, "min_cost"))
+
+
+def test_most_served_bounds_every_assignment() -> None:
+    """The bound is at least what the optimum serves (and at most the tasks)."""
+    for seed in range(4):
+        p = community_problem(seed)
+        prep = _solve_flow.prepare(p)
+        bound = _solve_flow._most_served(prep, prep.pv, None)
+        assert match_volunteers(p).totals.matched <= bound <= len(p.tasks)
+
+
+def test_top_sum() -> None:
+    values = np.array([5, 1, 9, 3], dtype=np.int64)
+    assert [_solve_flow._top_sum(values, n) for n in range(6)] == [0, 9, 14, 17, 18, 18]
+
+
+@pytest.mark.slow
+def test_verifier_rejects_every_mutation_on_a_subdistrict_slice() -> None:
+    """Every operator that applies is rejected with exactly its codes on a solve with hundreds
+    of volunteers and many (volunteer, slot) cells (the bulk load tables)."""
+    p = matching_instance("community", seed=3)
+    a = match_volunteers(p)
+    assert is_valid_assignment(p, a).ok
+    applied = 0
+    for name, spec in sorted(MATCHING_MUTATION_SPECS.items()):
+        broken = spec.operator(p, a)
+        if broken is None:
+            continue
+        applied += 1
+        required, allowed = spec.expected(a)
+        codes = is_valid_assignment(p, broken).codes
+        assert required <= codes <= allowed, (name, sorted(codes))
+    assert applied >= len(MATCHING_MUTATION_SPECS) // 2
