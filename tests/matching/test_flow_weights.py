@@ -49,8 +49,7 @@ def _problems(draw: st.DrawFn) -> MatchingProblem:
     # tight day capacities and equal priorities make ties and binding days likely
     if draw(st.booleans()):
         vols = [
-            v.model_copy(update={"capacity_per_day": draw(st.integers(0, 2))})
-            for v in p.volunteers
+            v.model_copy(update={"capacity_per_day": draw(st.integers(0, 2))}) for v in p.volunteers
         ]
         p = p.model_copy(update={"volunteers": vols})
     if draw(st.booleans()):
