@@ -4,6 +4,7 @@ Usage::
 
     PYTHONPATH=src python benchmarks/bench_matching_limits.py [--scale district] [--seed 0]
         [--households 100000] [--before HEAD] [--time-limit 0.05] [--only cli,verify,...]
+        [--repeat 3]
 
 Prints, each measured in a fresh process (CPU = user + system seconds), for the working tree
 ("after") and, with ``--before REV``, for the ``src`` tree of a git revision extracted with
@@ -145,15 +146,21 @@ def _report(
     only = set(args.only.split(",")) if args.only else set(PARTS)
     out: dict[str, float] = {}
     if "cli" in only:
-        with tempfile.TemporaryDirectory() as tmp:
-            cli = _cpu([sys.executable, "-m", "commgov", "match", str(path), "--out", tmp], src)
+        cli = float("inf")
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                cmd = [sys.executable, "-m", "commgov", "match", str(path), "--out", tmp]
+                cli = min(cli, _cpu(cmd, src))
         out["commgov match CPU / reference"] = cli / ref
         print(
             f"[{label}] {path.name}: commgov match CPU {cli:.2f} s / reference {ref:.2f} s = "
             f"{cli / ref:.2f}x (target <= 1.3x)"
         )
     if "verify" in only:
-        v = _run("verify", str(path), src)
+        v = min(
+            (_run("verify", str(path), src) for _ in range(args.repeat)),
+            key=lambda r: r["verify_s"],
+        )
         out["is_valid_assignment s"] = v["verify_s"]
         out["district solve s"] = v["solve_s"]
         print(
@@ -162,7 +169,10 @@ def _report(
             "(target <= 0.6 s)"
         )
     if args.households and "community" in only:
-        c = _run("community", str(args.households), src)
+        c = min(
+            (_run("community", str(args.households), src) for _ in range(args.repeat)),
+            key=lambda r: r["solve_s"],
+        )
         out["community solve s"] = c["solve_s"]
         out["community peak MiB"] = c["peak_mib"]
         print(
@@ -196,13 +206,22 @@ def main() -> None:
     ap.add_argument(
         "--only", default="", help=f"comma-separated subset of {','.join(PARTS)} (default all)"
     )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each figure (and of the reference); the least is kept (a loaded machine)",
+    )
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(*args.worker)
         return
     path = ensure_instance(args.scale, args.seed)
-    ref = _cpu([sys.executable, str(HERE / "reference_mcf.py"), str(path)])
+    ref = min(
+        _cpu([sys.executable, str(HERE / "reference_mcf.py"), str(path)])
+        for _ in range(max(1, args.repeat) if "cli" in (args.only or "cli") else 1)
+    )
     here = str(HERE.parent / "src")
     before: dict[str, float] = {}
     if args.before:

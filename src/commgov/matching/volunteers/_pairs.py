@@ -519,12 +519,21 @@ def _pin_pairs(
     return pt, pv, pd
 
 
+def task_slots(problem: MatchingProblem) -> set[Slot]:
+    """The distinct task windows ``(start, end)`` of ``problem`` (its slots)."""
+    return {(t.window.start, t.window.end) for t in problem.tasks}
+
+
 def prepare(
-    problem: MatchingProblem, ctl: SolveControl | None = None, n_est: int | None = None
+    problem: MatchingProblem,
+    ctl: SolveControl | None = None,
+    n_est: int | None = None,
+    slots: set[Slot] | None = None,
 ) -> Prepared:
     """Sort, number and list the eligible pairs of ``problem`` (see :class:`Prepared`).
 
-    ``n_est``: :func:`estimate_pairs` of the problem when the caller has it already.
+    ``n_est``: :func:`estimate_pairs` of the problem when the caller has it already;
+    ``slots``: :func:`task_slots` likewise.
 
     ``ctl`` is asked between blocks of the pair listing; once it says stop, the result is
     marked incomplete (``complete=False``) and holds the pinned pairs only.
@@ -538,7 +547,9 @@ def prepare(
     """
     import numpy as np
 
-    n_slots_est = len({(t.window.start, t.window.end) for t in problem.tasks})
+    if slots is None:
+        slots = task_slots(problem)
+    n_slots_est = len(slots)
     check_size(
         "matching: availability table cells (volunteers × slots)",
         len(problem.volunteers) * n_slots_est,
@@ -558,7 +569,7 @@ def prepare(
     detour = problem.detour_factor
     limit = problem.max_distance_m
     cand = _Candidates(vols, detour)
-    slot_keys = sorted({(t.window.start, t.window.end) for t in tasks})
+    slot_keys = sorted(slots)
     slot_ix = {k: i for i, k in enumerate(slot_keys)}
     t_slot = np.array([slot_ix[(t.window.start, t.window.end)] for t in tasks], dtype=np.int64)
     day_keys = sorted({s.astimezone(zone).date() for s, _ in slot_keys})

@@ -54,7 +54,13 @@ from commgov.matching.volunteers._flow_parts import (
     _run_flow,
     _solve_parts,
 )
-from commgov.matching.volunteers._pairs import _SPLIT, Prepared, estimate_pairs, prepare
+from commgov.matching.volunteers._pairs import (
+    _SPLIT,
+    Prepared,
+    estimate_pairs,
+    prepare,
+    task_slots,
+)
 from commgov.matching.volunteers._problem import Assignment, MatchingProblem
 from commgov.matching.volunteers._result import build_assignment, build_stopped
 from commgov.results import SolveStatus, library_versions
@@ -102,12 +108,13 @@ def _check_cost_range(max_cost: int, n_nodes: int) -> None:
     check_size(_WIDE_WHAT, max_cost * (n_nodes + 1), _COST_RANGE - 1, _WIDE_CHANGE)
 
 
-def estimate_arcs(problem: MatchingProblem, n_pairs: int) -> int:
+def estimate_arcs(problem: MatchingProblem, n_pairs: int, slots: set[Any] | None = None) -> int:
     """Upper bound on the flow network's arcs from counts: source and unserved arcs per
     task, the pairs, (volunteer, slot) and (volunteer, day) arcs, and for ``fair`` at most
     one unit arc per pair and one per volunteer."""
     n_t, n_v = len(problem.tasks), len(problem.volunteers)
-    slots = {(t.window.start, t.window.end) for t in problem.tasks}
+    if slots is None:
+        slots = task_slots(problem)
     n_s = len(slots)
     n_d = len({start.astimezone(problem.zone).date() for start in {s for s, _ in slots}})
     return 2 * n_t + n_pairs + min(n_pairs, n_v * n_s) + min(n_pairs, n_v * n_d)
@@ -404,13 +411,14 @@ def match_flow(problem: MatchingProblem, objective: str, ctl: SolveControl) -> A
     ctl.report("prepare", 0.0)
     # the size guard, from counts, before anything of that size is built
     n_est = estimate_pairs(problem)
+    slots = task_slots(problem)
     check_size(
         "matching: flow network arcs (upper estimate from counts)",
-        estimate_arcs(problem, n_est),
+        estimate_arcs(problem, n_est, slots),
         MAX_ARCS,
         _SPLIT,
     )
-    prep = prepare(problem, ctl, n_est)
+    prep = prepare(problem, ctl, n_est, slots)
     if not prep.complete or not flow_fits(ctl, *_size(prep, objective)):
         return _stopped_result(prep, ctl, options)
     ctl.report("solve", 0.2)
