@@ -106,3 +106,43 @@ def test_verifier_rejects_every_mutation_on_a_subdistrict_slice() -> None:
         codes = is_valid_assignment(p, broken).codes
         assert required <= codes <= allowed, (name, sorted(codes))
     assert applied >= len(MATCHING_MUTATION_SPECS) // 2
+
+
+@pytest.mark.parametrize(
+    ("t_lon", "v_lon", "lat"),
+    [
+        ((179.9990, 179.9999), (179.990, 180.010), 10.0),  # the window crosses +180°
+        ((-179.9999, -179.9990), (-180.010, -179.990), -20.0),  # and -180°
+        ((120.61, 120.63), (120.60, 120.64), 31.3),  # an ordinary window: no wrap needed
+    ],
+)
+def test_pair_listing_across_the_antimeridian(
+    t_lon: tuple[float, float], v_lon: tuple[float, float], lat: float
+) -> None:
+    """The longitude prefilter of the pair listing keeps every eligible pair, with or without
+    the wrap at ±180° (tasks on one side, volunteers on both)."""
+    from commgov.matching import Task, Volunteer, is_eligible
+    from commgov.matching.volunteers._pairs import prepare
+    from commgov.types import GeoPoint, TimeWindow
+
+    w = TimeWindow.model_validate(
+        {"start": "2022-04-10T09:00:00+08:00", "end": "2022-04-10T10:00:00+08:00"}
+    )
+    rng = np.random.default_rng(1)
+
+    def at(lons: tuple[float, float]) -> GeoPoint:
+        x = (float(rng.uniform(*lons)) + 180.0) % 360.0 - 180.0
+        return GeoPoint(lon=x, lat=lat + float(rng.uniform(-0.005, 0.005)))
+
+    tasks = [Task(id=f"t{i:03d}", skill="d", location=at(t_lon), window=w) for i in range(40)]
+    vols = [
+        Volunteer(id=f"v{j:03d}", location=at(v_lon), skills={"d": 1}, availability=[w])
+        for j in range(60)
+    ]
+    p = MatchingProblem(timezone="Asia/Shanghai", tasks=tasks, volunteers=vols)
+    prep = prepare(p)
+    got = list(zip(prep.pt.tolist(), prep.pv.tolist(), strict=True))
+    ts, vs = sorted(tasks, key=lambda t: t.id), sorted(vols, key=lambda v: v.id)
+    want = [(i, j) for i, t in enumerate(ts) for j, v in enumerate(vs) if is_eligible(p, t, v)]
+    assert got == want
+    assert any(vs[j].location.lon * ts[i].location.lon < 0 for i, j in want) or lat > 30

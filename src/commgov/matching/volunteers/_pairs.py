@@ -264,7 +264,10 @@ def _eligible_pairs(
             # the same bounds per pair, so far-off pairs of a wide block are not computed
             ok &= np.abs(v_lats[sub][None, :] - b_lat[:, None]) <= half
             if lon_cut is not None:
-                diff = (v_lon_deg[vb][None, :] - t_lon_deg[tb][:, None] + 180.0) % 360.0 - 180.0
+                diff = v_lon_deg[vb][None, :] - t_lon_deg[tb][:, None]
+                if not (reach <= 90.0 and centre - reach > -180.0 and centre + reach < 180.0):
+                    # the window crosses ±180° (or is wider than a half turn): wrap
+                    diff = (diff + 180.0) % 360.0 - 180.0
                 ok &= np.abs(diff) <= dlon
             r, c = np.nonzero(ok)
             if len(r) == 0:
