@@ -208,7 +208,9 @@ def check_unmatched(
 
     # eligible pairs of tasks whose CAPACITY_USED is checked, and whether each volunteer is
     # free for the task in this assignment (room in the slot, the day and the minute budget)
-    elig = finder.pairs(needing(frozenset({_R.CAPACITY_USED, _R.NO_CAPACITY})), available_only=True)
+    elig = finder.pairs(
+        needing(frozenset({_R.CAPACITY_USED, _R.NO_CAPACITY})), available_only=True, ordered=False
+    )
     n_vols = len(vols)
     n_slots = max(len(finder.slot_rep), 1)
     n_days = max(len(finder.days), 1)
@@ -234,19 +236,30 @@ def check_unmatched(
     et, ev = elig.t, elig.v
     es, ed = finder.t_slot[et], finder.t_day[et]
     # no capacity for the task at all (has_capacity_for is false)
-    never = (cap_slot[ev] == 0) | (cap_day[ev] == 0) | ((budget[ev] >= 0) & (dur[et] > budget[ev]))
-    free = (
-        ~never
-        & (slot_load[ev, es] < cap_slot[ev])
-        & ((slot_load[ev, es] == 0) | (slot_used[ev, es] + dur[et] <= slot_len[es]))
-        & (day_load[ev, ed] < cap_day[ev])
-        & ((budget[ev] < 0) | (used_min[ev, ed] + dur[et] <= budget[ev]))
-    )
+    budgets = bool((budget >= 0).any())
+    never = ((cap_slot == 0) | (cap_day == 0))[ev]
+    if budgets:
+        never |= (budget[ev] >= 0) & (dur[et] > budget[ev])
+    if budgets or dur.any():
+        free = (
+            ~never
+            & (slot_load[ev, es] < cap_slot[ev])
+            & ((slot_load[ev, es] == 0) | (slot_used[ev, es] + dur[et] <= slot_len[es]))
+            & (day_load[ev, ed] < cap_day[ev])
+            & ((budget[ev] < 0) | (used_min[ev, ed] + dur[et] <= budget[ev]))
+        )
+    else:  # no durations, no budgets: room is a property of (volunteer, slot) and of the day
+        room_slot = (slot_load < cap_slot[:, None]) & (
+            (slot_load == 0) | (slot_used <= slot_len[None, :])
+        )
+        room_day = day_load < cap_day[:, None]
+        free = ~never & room_slot[ev, es] & room_day[ev, ed]
     elig_count = np.bincount(et, minlength=n_tasks)
     never_count = np.bincount(et[never], minlength=n_tasks)
-    first_free = np.full(n_tasks, -1, dtype=np.int64)
-    ft, first = np.unique(et[free], return_index=True)  # pairs are in (task, volunteer) order
-    first_free[ft] = ev[free][first]
+    # the first free volunteer of each task (by index); the pairs' order does not matter
+    first_free = np.full(n_tasks, n_vols, dtype=np.int64)
+    np.minimum.at(first_free, et[free], ev[free])
+    first_free[first_free == n_vols] = -1
 
     status = assignment.info.status
     options = assignment.info.options
