@@ -294,8 +294,12 @@ class _PairFinder:
             pt, pv, pd = (np.concatenate([o[k] for o in outs]) for k in range(3))
         rank = self._scope_ranks(pt, pv)
         keep = rank != _NO_SCOPE
-        pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
-        avail = self.avail[pv, self.t_slot[pt]] if len(pt) else np.zeros(0, dtype=bool)
+        if not keep.all():
+            pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
+        if available_only:  # the listing kept the available pairs only
+            avail = np.ones(len(pt), dtype=bool)
+        else:
+            avail = self.avail[pv, self.t_slot[pt]] if len(pt) else np.zeros(0, dtype=bool)
         return _Pairs(pt, pv, pd, rank, avail)
 
     def _scope_ranks(self, pt: Any, pv: Any) -> Any:

@@ -34,7 +34,7 @@ def _params_shape(reason: Reason) -> str:
     return ""
 
 
-_SHAPE_OK: dict[frozenset[str], bool] = {}
+_SHAPE_OK: dict[int, bool] = {}  # by the number of MATCHED params (their names)
 
 
 def _matched_as_built(
@@ -79,13 +79,13 @@ def _matched_as_built(
     params = r.params
     if params != want:
         return False
-    for name, value in want.items():
-        if type(params[name]) is not type(value):
-            return False
-    keys = frozenset(params)
-    ok = _SHAPE_OK.get(keys)
+    # equal values of the same types (1 == 1.0 == True), compared as two tuples of types
+    if tuple(map(type, map(params.__getitem__, want))) != tuple(map(type, want.values())):
+        return False
+    # params == want: the keys are want's, one of two shapes (with or without minutes)
+    ok = _SHAPE_OK.get(len(want))
     if ok is None:
-        ok = _SHAPE_OK[keys] = not _params_shape(r)
+        ok = _SHAPE_OK[len(want)] = not _params_shape(r)
     return ok and (not is_pin or not _params_shape(reasons[1]))
 
 
