@@ -24,6 +24,10 @@ Prints, each measured in a fresh process (CPU = user + system seconds), for the 
 
 With ``--before``, the last lines are the ratios after / before of each figure measured in
 both trees (below 1: faster or smaller). ``--only`` keeps a subset of the measurements.
+``--repeat N`` runs N rounds, each measuring the reference, then the "before" and "after"
+trees (interleaved, so that a change of the machine's load weighs on both alike), and keeps
+the least of each figure (single figures on a loaded machine vary by ±15 %). The checker and
+the community solve also print their CPU seconds.
 """
 
 from __future__ import annotations

@@ -230,7 +230,11 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
 
 
 def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationReport:
-    from commgov.matching.volunteers._verify_reasons import check_match_reasons, check_unmatched
+    from commgov.matching.volunteers._verify_reasons import (
+        _matched_as_built,
+        check_match_reasons,
+        check_unmatched,
+    )
     from commgov.matching.volunteers._verify_stability import _blocking
 
     report = VerificationReport("matching")
@@ -356,19 +360,32 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
     # ---- MATCHED / PINNED reasons on matches
     slot_load, day_load, day_minutes = tables.per_match
     for m, task, vol, level, dist, k in valid:
-        check_match_reasons(
+        is_pin = pinned.get(task.id) == vol.id if pinned else False
+        if not _matched_as_built(
             problem,
-            m,
+            m.reasons,
             task,
             vol,
             level,
             dist,
-            pinned.get(task.id) == vol.id,
+            is_pin,
             slot_load[k],
             day_load[k],
             day_minutes[k],
-            bad,
-        )
+        ):
+            check_match_reasons(
+                problem,
+                m,
+                task,
+                vol,
+                level,
+                dist,
+                is_pin,
+                slot_load[k],
+                day_load[k],
+                day_minutes[k],
+                bad,
+            )
 
     # ---- aggregates
     changes = sum(1 for p in problem.previous if served_by.get(p.task_id) != p.volunteer_id)
