@@ -19,6 +19,7 @@ from matching_helpers import community_problem
 from commgov.datasets import matching_instance
 from commgov.matching import MatchingProblem, is_valid_assignment, match_volunteers
 from commgov.matching.volunteers import _solve_flow
+from commgov.matching.volunteers._pairs import prepare
 from commgov.testing._matching import matching_problems
 from commgov.testing._matching_mutations import MATCHING_MUTATION_SPECS
 
@@ -36,14 +37,16 @@ def _tiers(a: Any) -> dict[str, float]:
 
 @st.composite
 def _problems(draw: st.DrawFn) -> MatchingProblem:
-    flags = draw(
-        st.fixed_dictionaries(
-            {"scopes": st.booleans(), "pins": st.booleans(), "previous": st.booleans()}
-        )
-    )
     p = draw(
         matching_problems(
-            max_tasks=12, max_volunteers=6, max_slots=3, min_tasks=1, min_volunteers=1, **flags
+            max_tasks=12,
+            max_volunteers=6,
+            max_slots=3,
+            min_tasks=1,
+            min_volunteers=1,
+            scopes=draw(st.booleans()),
+            pins=draw(st.booleans()),
+            previous=draw(st.booleans()),
         )
     )
     # tight day capacities and equal priorities make ties and binding days likely
@@ -79,7 +82,7 @@ def test_most_served_bounds_every_assignment() -> None:
     """The bound is at least what the optimum serves (and at most the tasks)."""
     for seed in range(4):
         p = community_problem(seed)
-        prep = _solve_flow.prepare(p)
+        prep = prepare(p)
         bound = _solve_flow._most_served(prep, prep.pv, None)
         assert match_volunteers(p).totals.matched <= bound <= len(p.tasks)
 
@@ -122,7 +125,6 @@ def test_pair_listing_across_the_antimeridian(
     """The longitude prefilter of the pair listing keeps every eligible pair, with or without
     the wrap at ±180° (tasks on one side, volunteers on both)."""
     from commgov.matching import Task, Volunteer, is_eligible
-    from commgov.matching.volunteers._pairs import prepare
     from commgov.types import GeoPoint, TimeWindow
 
     w = TimeWindow.model_validate(
