@@ -9,6 +9,7 @@ the table must still be rejected with its code on instances with many slots and 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -51,8 +52,10 @@ def _problems(draw: st.DrawFn) -> MatchingProblem:
     )
     # tight day capacities and equal priorities make ties and binding days likely
     if draw(st.booleans()):
+        pins = Counter(x.volunteer_id for x in p.pinned)  # pins must keep fitting
         vols = [
-            v.model_copy(update={"capacity_per_day": draw(st.integers(0, 2))}) for v in p.volunteers
+            v.model_copy(update={"capacity_per_day": max(draw(st.integers(0, 2)), pins[v.id])})
+            for v in p.volunteers
         ]
         p = p.model_copy(update={"volunteers": vols})
     if draw(st.booleans()):
