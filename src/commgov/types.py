@@ -75,6 +75,8 @@ def _check_id(value: str) -> str:
 
 def _printable(allowed: str) -> AfterValidator:
     def check(value: str) -> str:
+        if value.isascii() and value.isprintable():
+            return value  # printable ASCII holds no control, format or separator character
         for ch in value:
             if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
                 raise ValueError(

@@ -31,7 +31,7 @@ def run_match(args: argparse.Namespace) -> int:
 
 
 def _run_match(args: argparse.Namespace) -> int:
-    from commgov.io import csv_text, json_text
+    from commgov._files import csv_text, json_text
     from commgov.matching import MatchingProblem, match_volunteers
 
     out: Path = args.out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -10,16 +11,22 @@ from pydantic import ValidationError
 from commgov._problem import coerce_window
 from commgov.errors import ProblemError
 from commgov.matching.volunteers._problem import MatchingProblem, ScopePenalties, Task, Volunteer
-from commgov.org import Membership, OrgGraph, OrgModel, Role, Team, TeamKind
-from commgov.org._kinds import NodeKind
-from commgov.org._queries import community_scope, left_out_person, person_location
 from commgov.results import LeftOut, LeftOutReasonCode
 from commgov.types import TimeWindow
+
+if TYPE_CHECKING:  # the organisation model is imported when a problem is built from one
+    from commgov.org import OrgGraph, OrgModel, Role, Team
+    from commgov.org._kinds import NodeKind
 
 __all__ = ["matching_problem_from_org"]
 
 _WHAT = "matching problem"
-_PARTNER_KINDS = (TeamKind.PARTNER, TeamKind.RIDER, TeamKind.BUSINESS_ASSOCIATION)
+
+
+def _partner_kinds() -> tuple[object, ...]:
+    from commgov.org import TeamKind
+
+    return (TeamKind.PARTNER, TeamKind.RIDER, TeamKind.BUSINESS_ASSOCIATION)
 
 
 def matching_problem_from_org(
@@ -93,6 +100,10 @@ def matching_problem_from_org(
     >>> p.timezone, len(p.volunteers) > 0
     ('Asia/Shanghai', True)
     """
+    from commgov.org import Membership, OrgGraph, Role, TeamKind
+    from commgov.org._kinds import NodeKind
+    from commgov.org._queries import community_scope, left_out_person, person_location
+
     for name, value in (
         ("capacity_per_slot", capacity_per_slot),
         ("capacity_per_day", capacity_per_day),
@@ -118,13 +129,14 @@ def matching_problem_from_org(
                 continue
             person_teams.setdefault(m.person_id, []).append(teams[m.organisation_id])
     buildings_of_team: dict[str, list[str]] = {}
+    partner_kinds = _partner_kinds()
     volunteers = []
     left_out: list[LeftOut] = []
     for p in sorted(graph.model.people, key=lambda q: q.id):
         if not ({Role.VOLUNTEER, Role.RIDER} & set(p.roles)):
             continue
         my_teams = sorted(person_teams.get(p.id, []), key=lambda t: t.id)
-        partner = Role.RIDER in p.roles or any(t.kind in _PARTNER_KINDS for t in my_teams)
+        partner = Role.RIDER in p.roles or any(t.kind in partner_kinds for t in my_teams)
         if scope is not None and not (
             (p.home_id in scope) or (partner and _team_serves(my_teams, community_id, p.roles))
         ):
@@ -169,16 +181,20 @@ def matching_problem_from_org(
 
 
 def _team_serves(teams: list[Team], community_id: str | None, roles: list[Role]) -> bool:
+    from commgov.org import Role
+
     if not teams:
         return Role.RIDER in roles  # an unattached rider serves wherever riders go
     return any(
-        t.kind in _PARTNER_KINDS
+        t.kind in _partner_kinds()
         and (t.community_id in (None, community_id) or community_id in t.partner_ids)
         for t in teams
     )
 
 
 def _covered_buildings(graph: OrgGraph, team: Team) -> list[str]:
+    from commgov.org._kinds import NodeKind
+
     places = team.covers or ([team.community_id] if team.community_id else [])
     out: set[str] = set()
     for place in places:
@@ -210,6 +226,8 @@ def _ancestor(graph: OrgGraph, node: str | None, kind: NodeKind) -> str | None:
 
 
 def _with_scope(graph: OrgGraph, task: Task) -> Task:
+    from commgov.org._kinds import NodeKind
+
     hh = task.household_id
     if hh is None or hh not in graph:
         return task

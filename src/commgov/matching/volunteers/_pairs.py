@@ -268,7 +268,10 @@ def _eligible_pairs(
             # the same bounds per pair, so far-off pairs of a wide block are not computed
             ok &= np.abs(v_lats[sub][None, :] - b_lat[:, None]) <= half
             if lon_cut is not None:
-                diff = (v_lon_deg[vb][None, :] - t_lon_deg[tb][:, None] + 180.0) % 360.0 - 180.0
+                diff = v_lon_deg[vb][None, :] - t_lon_deg[tb][:, None]
+                if not (reach <= 90.0 and centre - reach > -180.0 and centre + reach < 180.0):
+                    # the window crosses ±180° (or is wider than a half turn): wrap
+                    diff = (diff + 180.0) % 360.0 - 180.0
                 ok &= np.abs(diff) <= dlon
             r, c = np.nonzero(ok)
             if len(r) == 0:
@@ -523,12 +526,21 @@ def _pin_pairs(
     return pt, pv, pd
 
 
+def task_slots(problem: MatchingProblem) -> set[Slot]:
+    """The distinct task windows ``(start, end)`` of ``problem`` (its slots)."""
+    return {(t.window.start, t.window.end) for t in problem.tasks}
+
+
 def prepare(
-    problem: MatchingProblem, ctl: SolveControl | None = None, n_est: int | None = None
+    problem: MatchingProblem,
+    ctl: SolveControl | None = None,
+    n_est: int | None = None,
+    slots: set[Slot] | None = None,
 ) -> Prepared:
     """Sort, number and list the eligible pairs of ``problem`` (see :class:`Prepared`).
 
-    ``n_est``: :func:`estimate_pairs` of the problem when the caller has it already.
+    ``n_est``: :func:`estimate_pairs` of the problem when the caller has it already;
+    ``slots``: :func:`task_slots` likewise.
 
     ``ctl`` is asked between blocks of the pair listing; once it says stop, the result is
     marked incomplete (``complete=False``) and holds the pinned pairs only.
@@ -542,7 +554,9 @@ def prepare(
     """
     import numpy as np
 
-    n_slots_est = len({(t.window.start, t.window.end) for t in problem.tasks})
+    if slots is None:
+        slots = task_slots(problem)
+    n_slots_est = len(slots)
     check_size(
         "matching: availability table cells (volunteers × slots)",
         len(problem.volunteers) * n_slots_est,
@@ -562,7 +576,7 @@ def prepare(
     detour = problem.detour_factor
     limit = problem.max_distance_m
     cand = _Candidates(vols, detour)
-    slot_keys = sorted({(t.window.start, t.window.end) for t in tasks})
+    slot_keys = sorted(slots)
     slot_ix = {k: i for i, k in enumerate(slot_keys)}
     t_slot = np.array([slot_ix[(t.window.start, t.window.end)] for t in tasks], dtype=np.int64)
     day_keys = sorted({s.astimezone(zone).date() for s, _ in slot_keys})

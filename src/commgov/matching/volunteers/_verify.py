@@ -18,7 +18,7 @@ stability (:func:`blocking_pairs`, :func:`is_stable`) in ``_verify_stability.py`
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -30,7 +30,6 @@ from commgov.matching.volunteers._problem import (
     Task,
     Volunteer,
 )
-from commgov.matching.volunteers._rules import task_day
 from commgov.matching.volunteers._verify_pairs import _match_facts, _num_eq, _PairFinder
 from commgov.results import SolveStatus
 from commgov.verification import VerificationReport
@@ -236,7 +235,11 @@ def is_valid_assignment(problem: MatchingProblem, assignment: Assignment) -> Ver
 
 
 def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationReport:
-    from commgov.matching.volunteers._verify_reasons import check_match_reasons, check_unmatched
+    from commgov.matching.volunteers._verify_reasons import (
+        _matched_as_built,
+        check_match_reasons,
+        check_unmatched,
+    )
     from commgov.matching.volunteers._verify_stability import _blocking
 
     report = VerificationReport("matching")
@@ -261,21 +264,8 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
                 bad(_V.DROPPED_TASK, tid, "task neither matched nor listed as unmatched")
 
     # ---- each match: eligibility, records, loads
-    day_of: dict[tuple[datetime, datetime], date] = {}
-
-    def day(task: Task) -> date:
-        key = (task.window.start, task.window.end)
-        d = day_of.get(key)
-        if d is None:
-            d = day_of[key] = task_day(problem, task)
-        return d
-
-    per_slot: Counter[tuple[str, datetime, datetime]] = Counter()
-    slot_min: Counter[tuple[str, datetime, datetime]] = Counter()
-    per_day: Counter[tuple[str, date]] = Counter()
-    minutes: Counter[tuple[str, date]] = Counter()
     loads: Counter[str] = Counter()
-    valid: list[tuple[Any, Task, Volunteer, Any, int]] = []
+    valid: list[tuple[Any, Task, Volunteer, Any, int, int]] = []
     travel = cost = served = 0
     served_by: dict[str, str] = {}
     finder = _PairFinder(problem)
@@ -283,6 +273,7 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
     facts = _match_facts(
         problem, finder, [(t, v) for _, t, v in known if t is not None and v is not None]
     )
+    tables = _load_tables(finder, facts.t, facts.v)
     k = -1
     for m, task, vol in known:
         if vol is None:
@@ -317,7 +308,7 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
         rank = facts.rank[k]
         level = None if rank < 0 else SCOPE_ORDER[rank]
         dist = facts.dist[k]
-        valid.append((m, task, vol, level, dist))
+        valid.append((m, task, vol, level, dist, k))
         travel += dist
         if level is None:
             bad(
@@ -356,12 +347,6 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
             )
         if m.pinned and pinned.get(task.id) != vol.id:
             bad(_V.PIN_BROKEN, task.id, f"match with {vol.id} claims a pin it has not")
-        slot = (vol.id, task.window.start, task.window.end)
-        per_slot[slot] += 1
-        slot_min[slot] += task.duration_min or 0
-        d = day(task)
-        per_day[(vol.id, d)] += 1
-        minutes[(vol.id, d)] += task.duration_min or 0
     for tid, vid in sorted(pinned.items()):
         if tid not in tasks:
             continue
@@ -372,54 +357,42 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
                 tid,
                 f"pinned to {vid} but " + (f"matched to {got}" if got else "not matched"),
             )
-    for m, task, vol, _, _ in valid:
-        if pinned.get(task.id) == vol.id and not m.pinned:
-            bad(_V.PIN_BROKEN, task.id, f"pinned pair with {vol.id} not flagged pinned")
+    if pinned:
+        for m, task, vol, _, _, _ in valid:
+            if pinned.get(task.id) == vol.id and not m.pinned:
+                bad(_V.PIN_BROKEN, task.id, f"pinned pair with {vol.id} not flagged pinned")
 
-    # only a count above 1 or above the capacity can break a slot rule: sort just those
-    for (vid, start, end), n in sorted(
-        item
-        for item in per_slot.items()
-        if item[1] > 1 or item[1] > vols[item[0][0]].capacity_per_slot
-    ):
-        cap = vols[vid].capacity_per_slot
-        if n > cap:
-            bad(
-                _V.DOUBLE_BOOKED,
-                vid,
-                f"{n} tasks in slot [{start.isoformat()}, {end.isoformat()}), capacity {cap}",
-            )
-        length = (end - start).total_seconds() / 60.0
-        if n >= 2 and slot_min[(vid, start, end)] > length:
-            bad(
-                _V.DOUBLE_BOOKED,
-                vid,
-                f"{n} tasks of {slot_min[(vid, start, end)]} min in all in the "
-                f"{length:g}-minute slot [{start.isoformat()}, {end.isoformat()}): "
-                "in two places at once",
-            )
-    for (vid, d), n in sorted(
-        item
-        for item in per_day.items()
-        if item[1] > vols[item[0][0]].capacity_per_day
-        or vols[item[0][0]].minutes_per_day is not None
-    ):
-        cap = vols[vid].capacity_per_day
-        if n > cap:
-            bad(_V.OVER_DAY_CAPACITY, vid, f"{n} tasks on {d}, capacity {cap}")
-        budget = vols[vid].minutes_per_day
-        if budget is not None and minutes[(vid, d)] > budget:
-            bad(
-                _V.OVER_MINUTES,
-                vid,
-                f"{minutes[(vid, d)]} task minutes on {d}, budget {budget}",
-            )
+    _check_loads(finder, tables, bad)
 
     # ---- MATCHED / PINNED reasons on matches
-    for m, task, vol, level, dist in valid:
-        check_match_reasons(
-            problem, m, task, vol, level, dist, pinned, per_slot, per_day, minutes, day(task), bad
-        )
+    slot_load, day_load, day_minutes = tables.per_match
+    for m, task, vol, level, dist, k in valid:
+        is_pin = pinned.get(task.id) == vol.id if pinned else False
+        if not _matched_as_built(
+            problem,
+            m.reasons,
+            task,
+            vol,
+            level,
+            dist,
+            is_pin,
+            slot_load[k],
+            day_load[k],
+            day_minutes[k],
+        ):
+            check_match_reasons(
+                problem,
+                m,
+                task,
+                vol,
+                level,
+                dist,
+                is_pin,
+                slot_load[k],
+                day_load[k],
+                day_minutes[k],
+                bad,
+            )
 
     # ---- aggregates
     changes = sum(1 for p in problem.previous if served_by.get(p.task_id) != p.volunteer_id)
@@ -482,18 +455,7 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
         "objective"
     ) == "stable" and assignment.info.status not in (SolveStatus.CANCELLED, SolveStatus.LIMIT)
     if unmatched:
-        check_unmatched(
-            problem,
-            assignment,
-            finder,
-            unmatched,
-            per_slot,
-            per_day,
-            minutes,
-            bad,
-            slot_min,
-            (facts.t, facts.v),
-        )
+        check_unmatched(problem, assignment, finder, unmatched, bad, (facts.t, facts.v))
 
     # ---- stability
     if stable:
@@ -511,6 +473,97 @@ def _check(problem: MatchingProblem, assignment: Assignment) -> VerificationRepo
 
     report.objective = objective
     return report
+
+
+class _LoadTables(NamedTuple):
+    """The matches' counts per (volunteer, slot) and (volunteer, day), and their minutes."""
+
+    slot_key: Any  # distinct volunteer * n_slots + slot of the matches (numpy, sorted)
+    slot_n: Any  # matches in each
+    slot_min: Any  # task minutes in each
+    day_key: Any  # distinct volunteer * n_days + day of the matches (numpy, sorted)
+    day_n: Any
+    day_min: Any
+    per_match: tuple[list[int], list[int], list[int]]  # slot load, day load, day minutes
+
+
+def _load_tables(finder: _PairFinder, mt: Any, mv: Any) -> _LoadTables:
+    """Count the matches (task index ``mt``, volunteer index ``mv`` of ``finder``) per
+    (volunteer, slot) and (volunteer, day) with numpy: O(M log M)."""
+    np = finder.np
+    n_s = max(len(finder.slot_rep), 1)
+    n_d = max(len(finder.days), 1)
+    mt = np.asarray(mt, dtype=np.int64)
+    mv = np.asarray(mv, dtype=np.int64)
+    dur = np.array([finder.tasks[i].duration_min or 0 for i in mt.tolist()], dtype=np.int64)
+    out: list[Any] = []
+    per_match: list[list[int]] = []
+    for key in (mv * n_s + finder.t_slot[mt], mv * n_d + finder.t_day[mt]):
+        uniq, inv, count = np.unique(key, return_inverse=True, return_counts=True)
+        inv = inv.reshape(-1)
+        minutes = np.zeros(len(uniq), dtype=np.int64)
+        np.add.at(minutes, inv, dur)
+        out += [uniq, count, minutes]
+        per_match.append(count[inv].tolist())
+        if len(per_match) == 2:
+            per_match.append(minutes[inv].tolist())
+    return _LoadTables(
+        out[0], out[1], out[2], out[3], out[4], out[5], (per_match[0], per_match[1], per_match[2])
+    )
+
+
+def _check_loads(finder: _PairFinder, tables: _LoadTables, bad: Any) -> None:
+    """Slot capacity and time (two places at once), day capacity and minute budgets."""
+    np = finder.np
+    vols = finder.vols
+    n_s = max(len(finder.slot_rep), 1)
+    n_d = max(len(finder.days), 1)
+    cap_slot = np.array([v.capacity_per_slot for v in vols], dtype=np.int64)
+    cap_day = np.array([v.capacity_per_day for v in vols], dtype=np.int64)
+    budgeted = np.array([v.minutes_per_day is not None for v in vols], dtype=bool)
+    # only a count above 1 or above the capacity can break a slot rule
+    sv, ss = tables.slot_key // n_s, tables.slot_key % n_s
+    flagged = np.nonzero((tables.slot_n > 1) | (tables.slot_n > cap_slot[sv]))[0].tolist()
+    rows = []
+    for i in flagged:
+        rep = finder.slot_rep[int(ss[i])].window
+        rows.append((vols[int(sv[i])].id, rep.start, rep.end, i))
+    for vid, start, end, i in sorted(rows):
+        n = int(tables.slot_n[i])
+        cap = int(cap_slot[sv[i]])
+        if n > cap:
+            bad(
+                _V.DOUBLE_BOOKED,
+                vid,
+                f"{n} tasks in slot [{start.isoformat()}, {end.isoformat()}), capacity {cap}",
+            )
+        length = (end - start).total_seconds() / 60.0
+        used = int(tables.slot_min[i])
+        if n >= 2 and used > length:
+            bad(
+                _V.DOUBLE_BOOKED,
+                vid,
+                f"{n} tasks of {used} min in all in the "
+                f"{length:g}-minute slot [{start.isoformat()}, {end.isoformat()}): "
+                "in two places at once",
+            )
+    dv, dd = tables.day_key // n_d, tables.day_key % n_d
+    flagged = np.nonzero((tables.day_n > cap_day[dv]) | budgeted[dv])[0].tolist()
+    days = sorted((vols[int(dv[i])].id, finder.days[int(dd[i])], i) for i in flagged)
+    for vid, d, i in days:
+        n = int(tables.day_n[i])
+        vol = vols[int(dv[i])]
+        cap = vol.capacity_per_day
+        if n > cap:
+            bad(_V.OVER_DAY_CAPACITY, vid, f"{n} tasks on {d}, capacity {cap}")
+        budget = vol.minutes_per_day
+        used = int(tables.day_min[i])
+        if budget is not None and used > budget:
+            bad(
+                _V.OVER_MINUTES,
+                vid,
+                f"{used} task minutes on {d}, budget {budget}",
+            )
 
 
 def _check_tiers(

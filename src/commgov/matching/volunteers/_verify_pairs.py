@@ -120,6 +120,8 @@ class _PairFinder:
         self.t_lat = np.array(lat, dtype=np.float64)
         self.t_lon = np.array(lon, dtype=np.float64)
         self.t_lvl = np.array(lvl, dtype=np.int64)
+        self.v_lat = np.array([v.location.lat for v in self.vols], dtype=np.float64)
+        self.v_lon = np.array([v.location.lon for v in self.vols], dtype=np.float64)
         self._avail: Any = None
         by_skill: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
         for vi, vol in enumerate(self.vols):
@@ -202,8 +204,12 @@ class _PairFinder:
             out[k] = travel_distance_m(self.tasks[int(tt[k])], self.vols[int(vv[k])], self.detour)
         return out
 
-    def pairs(self, task_indices: list[int], *, available_only: bool = False) -> _Pairs:
-        """Every in-reach pair of the given tasks (only the available ones if asked).
+    def pairs(
+        self, task_indices: list[int], *, available_only: bool = False, ordered: bool = True
+    ) -> _Pairs:
+        """Every in-reach pair of the given tasks (only the available ones if asked), in
+        (task, volunteer) order — or, with ``ordered=False``, each task's pairs in volunteer
+        order but the tasks in no particular order (no reordering pass).
 
         Tasks of a skill are cut into blocks of nearby tasks (latitude strips, then longitude).
         A block's candidates are the skilled volunteers in its latitude band and its longitude
@@ -282,14 +288,21 @@ class _PairFinder:
         if not outs:
             z = np.zeros(0, dtype=np.int64)
             return _Pairs(z, z, z, z, np.zeros(0, dtype=bool))
-        pt, pv, pd = _task_order([o[0] for o in outs], [o[1] for o in outs], [o[2] for o in outs])
+        if ordered:
+            pt, pv, pd = _task_order(*([o[k] for o in outs] for k in range(3)))
+        else:
+            pt, pv, pd = (np.concatenate([o[k] for o in outs]) for k in range(3))
         rank = self._scope_ranks(pt, pv)
         keep = rank != _NO_SCOPE
-        pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
+        if not keep.all():
+            pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
         if available_only and self.problem.declined and len(pt):
             keep = ~self.declined_mask(pt, pv)  # a declined pair is not eligible
             pt, pv, pd, rank = pt[keep], pv[keep], pd[keep], rank[keep]
-        avail = self.avail[pv, self.t_slot[pt]] if len(pt) else np.zeros(0, dtype=bool)
+        if available_only:  # the listing kept the available pairs only
+            avail = np.ones(len(pt), dtype=bool)
+        else:
+            avail = self.avail[pv, self.t_slot[pt]] if len(pt) else np.zeros(0, dtype=bool)
         return _Pairs(pt, pv, pd, rank, avail)
 
     def declined_mask(self, pt: Any, pv: Any) -> Any:
@@ -408,10 +421,10 @@ def _match_facts(
     tt = np.array([t_index[t.id] for t, _ in pairs], dtype=np.int64)
     vv = np.array([v_index[v.id] for _, v in pairs], dtype=np.int64)
     skill = [v.skills.get(t.skill, 0) >= t.min_level for t, v in pairs]
-    rank = [_rank(t, v) for t, v in pairs]
     if len(tt):
-        v_lat = np.radians([v.location.lat for _, v in pairs])
-        v_lon = np.radians([v.location.lon for _, v in pairs])
+        rank = finder._scope_ranks(tt, vv).tolist()
+        v_lat = np.radians(finder.v_lat[vv])
+        v_lon = np.radians(finder.v_lon[vv])
         dist = finder._distances(
             tt, vv, np.radians(finder.t_lat[tt]), np.radians(finder.t_lon[tt]), v_lat, v_lon
         ).tolist()
@@ -422,6 +435,6 @@ def _match_facts(
         else:  # a large table for few pairs: the predicate per pair
             avail = [is_available(t, v) for t, v in pairs]
     else:
-        dist, avail = [], []
+        rank, dist, avail = [], [], []
     pen = problem.scope_penalties
     return _Facts(skill, rank, dist, avail, [pen.of(level) for level in SCOPE_ORDER], tt, vv)

@@ -7,8 +7,6 @@ pinned pairs. On an unmatched task: its one primary reason's predicate holds (se
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import date, datetime
 from typing import Any
 
 from commgov.matching.volunteers._problem import Assignment, MatchingProblem, Task, Volunteer
@@ -36,7 +34,7 @@ def _params_shape(reason: Reason) -> str:
     return ""
 
 
-_SHAPE_OK: dict[frozenset[str], bool] = {}
+_SHAPE_OK: dict[int, bool] = {}  # by the number of MATCHED params (their names)
 
 
 def _matched_as_built(
@@ -47,10 +45,9 @@ def _matched_as_built(
     level: Any,
     dist: int,
     is_pin: bool,
-    per_slot: Counter[tuple[str, datetime, datetime]],
-    per_day: Counter[tuple[str, date]],
-    minutes: Counter[tuple[str, date]],
-    d: date,
+    slot_load: int,
+    day_load: int,
+    minutes_used: int,
 ) -> bool:
     """Fast path: ``True`` when the reasons are exactly what the checks below accept in the
     common case (one ``MATCHED`` whose params equal the recomputed facts with the same types,
@@ -70,25 +67,25 @@ def _matched_as_built(
         "min_level": task.min_level,
         "distance_m": dist,
         "limit_m": int(limit) if float(limit).is_integer() else limit,
-        "slot_load": per_slot[(vol.id, task.window.start, task.window.end)],
+        "slot_load": slot_load,
         "slot_capacity": vol.capacity_per_slot,
-        "day_load": per_day[(vol.id, d)],
+        "day_load": day_load,
         "day_capacity": vol.capacity_per_day,
         "scope": level.value,
     }
     if vol.minutes_per_day is not None:
-        want["minutes_used"] = minutes[(vol.id, d)]
+        want["minutes_used"] = minutes_used
         want["minutes_budget"] = vol.minutes_per_day
     params = r.params
     if params != want:
         return False
-    for name, value in want.items():
-        if type(params[name]) is not type(value):
-            return False
-    keys = frozenset(params)
-    ok = _SHAPE_OK.get(keys)
+    # equal values of the same types (1 == 1.0 == True), compared as two tuples of types
+    if tuple(map(type, map(params.__getitem__, want))) != tuple(map(type, want.values())):
+        return False
+    # params == want: the keys are want's, one of two shapes (with or without minutes)
+    ok = _SHAPE_OK.get(len(want))
     if ok is None:
-        ok = _SHAPE_OK[keys] = not _params_shape(r)
+        ok = _SHAPE_OK[len(want)] = not _params_shape(r)
     return ok and (not is_pin or not _params_shape(reasons[1]))
 
 
@@ -99,16 +96,16 @@ def check_match_reasons(
     vol: Volunteer,
     level: Any,
     dist: int,
-    pinned: dict[str, str],
-    per_slot: Counter[tuple[str, datetime, datetime]],
-    per_day: Counter[tuple[str, date]],
-    minutes: Counter[tuple[str, date]],
-    d: date,
+    is_pin: bool,
+    slot_load: int,
+    day_load: int,
+    minutes_used: int,
     bad: Any,
 ) -> None:
-    is_pin = pinned.get(task.id) == vol.id
+    """The reasons of one match: ``slot_load``, ``day_load`` and ``minutes_used`` are the
+    volunteer's counts in the match's slot and day (and task minutes that day)."""
     if _matched_as_built(
-        problem, m.reasons, task, vol, level, dist, is_pin, per_slot, per_day, minutes, d
+        problem, m.reasons, task, vol, level, dist, is_pin, slot_load, day_load, minutes_used
     ):
         return
     codes = [r.code for r in m.reasons]
@@ -139,16 +136,16 @@ def check_match_reasons(
             "level": vol.skills.get(task.skill, 0),
             "min_level": task.min_level,
             "distance_m": dist,
-            "slot_load": per_slot[(vol.id, task.window.start, task.window.end)],
+            "slot_load": slot_load,
             "slot_capacity": vol.capacity_per_slot,
-            "day_load": per_day[(vol.id, d)],
+            "day_load": day_load,
             "day_capacity": vol.capacity_per_day,
             "scope": None if level is None else level.value,
         }
         if level is None:  # an out-of-scope pair is one fault, reported as OUT_OF_SCOPE
             del facts["scope"]
         if vol.minutes_per_day is not None:
-            facts["minutes_used"] = minutes[(vol.id, d)]
+            facts["minutes_used"] = minutes_used
             facts["minutes_budget"] = vol.minutes_per_day
         wrong = []
         for name, value in facts.items():
@@ -175,19 +172,13 @@ def check_unmatched(
     assignment: Assignment,
     finder: _PairFinder,
     unmatched: list[tuple[Any, Task]],
-    per_slot: Counter[tuple[str, datetime, datetime]],
-    per_day: Counter[tuple[str, date]],
-    minutes: Counter[tuple[str, date]],
     bad: Any,
-    slot_min: Counter[tuple[str, datetime, datetime]] | None = None,
-    matched: tuple[Any, Any] | None = None,
+    matched: tuple[Any, Any],
 ) -> None:
     """The reasons of the unmatched tasks (see :func:`~commgov.matching.is_valid_assignment`).
 
-    ``per_slot``, ``per_day``, ``minutes`` and ``slot_min`` count the matches of each
-    volunteer per slot and day (and their minutes); ``matched``, when given, holds the same
-    matches as (task index, volunteer index) arrays of ``finder``, from which the load tables
-    are counted with numpy instead.
+    ``matched`` holds the matches as (task index, volunteer index) arrays of ``finder``, from
+    which the loads per volunteer and slot or day (and their minutes) are counted.
     """
     import numpy as np
 
@@ -195,10 +186,14 @@ def check_unmatched(
     t_index = finder.t_index
     n_tasks = len(finder.tasks)
 
+    rows = [(u, task, t_index[task.id]) for u, task in unmatched]
     by_code: dict[Any, set[int]] = {}
-    for u, task in unmatched:
+    for u, _, ti in rows:
         for r in u.reasons:
-            by_code.setdefault(r.code, set()).add(t_index[task.id])
+            seen = by_code.get(r.code)
+            if seen is None:
+                seen = by_code[r.code] = set()
+            seen.add(ti)
 
     def needing(codes: frozenset[MatchingReasonCode]) -> list[int]:
         return sorted(set().union(*(by_code.get(c, ()) for c in codes)))
@@ -213,30 +208,22 @@ def check_unmatched(
 
     # eligible pairs of tasks whose CAPACITY_USED is checked, and whether each volunteer is
     # free for the task in this assignment (room in the slot, the day and the minute budget)
-    elig = finder.pairs(needing(frozenset({_R.CAPACITY_USED, _R.NO_CAPACITY})), available_only=True)
+    elig = finder.pairs(
+        needing(frozenset({_R.CAPACITY_USED, _R.NO_CAPACITY})), available_only=True, ordered=False
+    )
     n_vols = len(vols)
-    slot_ix = {(t.window.start, t.window.end): i for i, t in enumerate(finder.slot_rep)}
-    day_ix = {d: i for i, d in enumerate(finder.days)}
-    slot_load = np.zeros((n_vols, max(len(slot_ix), 1)), dtype=np.int64)
-    day_load = np.zeros((n_vols, max(len(day_ix), 1)), dtype=np.int64)
-    used_min = np.zeros((n_vols, max(len(day_ix), 1)), dtype=np.int64)
-    slot_used = np.zeros((n_vols, max(len(slot_ix), 1)), dtype=np.int64)
+    n_slots = max(len(finder.slot_rep), 1)
+    n_days = max(len(finder.days), 1)
+    slot_load = np.zeros((n_vols, n_slots), dtype=np.int64)
+    day_load = np.zeros((n_vols, n_days), dtype=np.int64)
+    used_min = np.zeros((n_vols, n_days), dtype=np.int64)
+    slot_used = np.zeros((n_vols, n_slots), dtype=np.int64)
     dur = np.array([t.duration_min or 0 for t in finder.tasks], dtype=np.int64)
-    if matched is not None:
-        mt, mv = matched
-        np.add.at(slot_load, (mv, finder.t_slot[mt]), 1)
-        np.add.at(day_load, (mv, finder.t_day[mt]), 1)
-        np.add.at(used_min, (mv, finder.t_day[mt]), dur[mt])
-        if slot_min is not None:
-            np.add.at(slot_used, (mv, finder.t_slot[mt]), dur[mt])
-    else:
-        for (vid, start, end), n in per_slot.items():
-            slot_load[finder.v_index[vid], slot_ix[(start, end)]] = n
-            if slot_min:
-                slot_used[finder.v_index[vid], slot_ix[(start, end)]] = slot_min[(vid, start, end)]
-        for (vid, d), n in per_day.items():
-            day_load[finder.v_index[vid], day_ix[d]] = n
-            used_min[finder.v_index[vid], day_ix[d]] = minutes[(vid, d)]
+    mt, mv = matched
+    np.add.at(slot_load, (mv, finder.t_slot[mt]), 1)
+    np.add.at(day_load, (mv, finder.t_day[mt]), 1)
+    np.add.at(used_min, (mv, finder.t_day[mt]), dur[mt])
+    np.add.at(slot_used, (mv, finder.t_slot[mt]), dur[mt])
     slot_len = np.array(
         [(t.window.end - t.window.start).total_seconds() / 60.0 for t in finder.slot_rep],
         dtype=np.float64,
@@ -249,19 +236,30 @@ def check_unmatched(
     et, ev = elig.t, elig.v
     es, ed = finder.t_slot[et], finder.t_day[et]
     # no capacity for the task at all (has_capacity_for is false)
-    never = (cap_slot[ev] == 0) | (cap_day[ev] == 0) | ((budget[ev] >= 0) & (dur[et] > budget[ev]))
-    free = (
-        ~never
-        & (slot_load[ev, es] < cap_slot[ev])
-        & ((slot_load[ev, es] == 0) | (slot_used[ev, es] + dur[et] <= slot_len[es]))
-        & (day_load[ev, ed] < cap_day[ev])
-        & ((budget[ev] < 0) | (used_min[ev, ed] + dur[et] <= budget[ev]))
-    )
+    budgets = bool((budget >= 0).any())
+    never = ((cap_slot == 0) | (cap_day == 0))[ev]
+    if budgets:
+        never |= (budget[ev] >= 0) & (dur[et] > budget[ev])
+    if budgets or dur.any():
+        free = (
+            ~never
+            & (slot_load[ev, es] < cap_slot[ev])
+            & ((slot_load[ev, es] == 0) | (slot_used[ev, es] + dur[et] <= slot_len[es]))
+            & (day_load[ev, ed] < cap_day[ev])
+            & ((budget[ev] < 0) | (used_min[ev, ed] + dur[et] <= budget[ev]))
+        )
+    else:  # no durations, no budgets: room is a property of (volunteer, slot) and of the day
+        room_slot = (slot_load < cap_slot[:, None]) & (
+            (slot_load == 0) | (slot_used <= slot_len[None, :])
+        )
+        room_day = day_load < cap_day[:, None]
+        free = ~never & room_slot[ev, es] & room_day[ev, ed]
     elig_count = np.bincount(et, minlength=n_tasks)
     never_count = np.bincount(et[never], minlength=n_tasks)
-    first_free = np.full(n_tasks, -1, dtype=np.int64)
-    ft, first = np.unique(et[free], return_index=True)  # pairs are in (task, volunteer) order
-    first_free[ft] = ev[free][first]
+    # the first free volunteer of each task (by index); the pairs' order does not matter
+    first_free = np.full(n_tasks, n_vols, dtype=np.int64)
+    np.minimum.at(first_free, et[free], ev[free])
+    first_free[first_free == n_vols] = -1
 
     status = assignment.info.status
     options = assignment.info.options
@@ -269,7 +267,19 @@ def check_unmatched(
     # without capacity, params exactly {"eligible": count}
     plain = ((first_free < 0) & (never_count == 0) & (elig_count > 0)).tolist()
     counts = elig_count.tolist()
-    for u, task in unmatched:
+    capacity_used = _R.CAPACITY_USED
+    for u, task, ti in rows:
+        reasons = u.reasons
+        if u.priority == task.priority and len(reasons) == 1 and plain[ti]:
+            r = reasons[0]
+            params = r.params
+            if (
+                r.code is capacity_used
+                and len(params) == 1
+                and type(params.get("eligible")) is int
+                and params["eligible"] == counts[ti]
+            ):
+                continue  # the common case, exactly as the checks below accept it
         if u.priority != task.priority:
             bad(
                 _V.RECORD_MISMATCH,
@@ -282,7 +292,6 @@ def check_unmatched(
                 task.id,
                 f"unmatched task with {len(u.reasons)} reasons (exactly one primary reason)",
             )
-        ti = t_index[task.id]
         for reason in u.reasons:
             if (
                 reason.code is _R.CAPACITY_USED
