@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from commgov.errors import InvalidParameterError
 from commgov.scheduling.sites import (
@@ -94,6 +95,35 @@ def test_the_recursion_equals_the_simpy_desk_queue(lanes):
     np.testing.assert_allclose(ours[0], simpy_waits, atol=1e-9)
     p95 = queue_kpis(log, to_min=1e9).wait_p95_min
     assert float(np.quantile(ours[0], 0.95)) == pytest.approx(p95, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lanes=st.integers(1, 5),
+    seed=st.integers(0, 10_000),
+    load=st.floats(0.3, 1.4),
+    open_min=st.sampled_from([0.0, 30.0, 95.5]),
+    service=st.sampled_from(["exponential", "lognormal"]),
+)
+def test_the_recursion_equals_the_desk_model_on_any_queue(lanes, seed, load, open_min, service):
+    """Any lanes, load (overloaded too), opening and service law: the same wait for each."""
+    svc = ServiceTime(mean_minutes=1.5, distribution=service, cv=0.5)
+    point = DeskPoint(
+        id="p", lanes=lanes, service=svc, open_min=open_min, close_min=open_min + 60.0
+    )
+    rate = load * lanes / 1.5
+    arrivals = poisson_arrivals(
+        point, rate, open_min + 60.0, stream_factory(seed), start_min=open_min
+    )
+    log = run_desk_queues([point], {"p": arrivals})
+    start = {
+        e: v
+        for k, e, v in zip(log.kind, log.entity, log.value, strict=True)
+        if k == "service_start"
+    }
+    ours = fcfs_waits(np.array([arrivals.t_min]), np.array([arrivals.service_min]), lanes, open_min)
+    assert ours.shape[1] == len(arrivals)
+    np.testing.assert_allclose(ours[0], [start[r] for r in arrivals.resident_ids], atol=1e-9)
 
 
 def test_simulation_is_deterministic_and_shaped(planned):
@@ -197,3 +227,13 @@ def test_a_plan_of_another_problem_is_refused(planned):
     if len({s.site_id for s in plan.sites}) > 1:
         with pytest.raises(InvalidParameterError):
             simulate_sites_plan(other, plan, replicates=5)
+
+
+def test_a_plan_opening_nothing_waits_nobody(planned):
+    problem, plan = planned
+    empty = plan.model_copy(update={"sites": []})
+    sim = simulate_sites_plan(problem, empty, replicates=5)
+    assert sim.site_wait_min.shape == (5, 0) and (sim.overall_wait_min == 0).all()
+    assert sim.share == 1.0
+    out = fewest_staff_meeting_target(problem, empty, replicates=5)
+    assert out.found and out.lanes_total == 0 and out.staff_hours == 0

@@ -87,7 +87,8 @@ class SitesSimulation:
         ``(replicates, sites)``: each site's quantile wait in each replicate, minutes (linear
         interpolation; NaN where no resident came).
     overall_wait_min : numpy.ndarray
-        ``(replicates,)``: the quantile wait over every resident of the replicate, minutes.
+        ``(replicates,)``: the quantile wait over every resident of the replicate, minutes
+        (0 when no resident came: nobody waited).
     arrivals : numpy.ndarray
         ``(replicates,)``: residents who came.
     level : float
