@@ -21,7 +21,8 @@ The queue is computed by the FCFS multi-server recursion (Kiefer & Wolfowitz 195
 ``k``-th resident starts at ``max(arrival, earliest free lane)``; that lane is then free at
 start + service. This is the desk model's own event sequence (equal to
 :func:`commgov.sim._desk.run_desk_queues` on the same residents to 1e-9 minutes, tested),
-vectorised over replicates, so 200 replicates of a 110,000-resident day take about a second.
+vectorised over replicates: 200 replicates of a 110,000-resident day (双塔) take about
+4 s, drawing included; `benchmarks/bench_sites_loop.py` measures it against SimPy.
 """
 
 from __future__ import annotations
