@@ -142,6 +142,7 @@ from commgov.scheduling.sites import (
     plan_sites as plan_sites,
     sites_lower_bound as sites_lower_bound,
     sites_problem_from_org as sites_problem_from_org,
+    sites_roster_problem as sites_roster_problem,
 )
 from commgov.scheduling.staffing import (
     GUIDELINE_RESIDENTS_PER_SWABBER as GUIDELINE_RESIDENTS_PER_SWABBER,

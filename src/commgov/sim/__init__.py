@@ -28,6 +28,12 @@ This package is the only public surface of the simulation; its modules are priva
   differences under common random numbers) and :func:`run_sequential` (replicates added in
   batches until an interval is narrow enough); :func:`run_record` (command line, git commits,
   OR-Tools and other versions, timestamp) for ``experiment.json``;
+* the closed loop with the site planner: :func:`simulate_sites_plan` (a
+  :class:`commgov.scheduling.sites.SitesPlan` simulated as planned, the p95 wait per site
+  and overall in each replicate, a :class:`SitesSimulation`) and
+  :func:`fewest_staff_meeting_target` (the fewest lanes and staff whose simulated p95 wait
+  meets the target in 95 % of replicates, common random numbers and bisection, a
+  :class:`StaffSearch` with the Wilson interval of that share);
 * sensitivity analysis through SALib (the ``sens`` extra): :func:`run_sensitivity` (Sobol
   first- and total-order indices, Morris elementary effects, with intervals) and
   :func:`plot_sensitivity`.
@@ -191,6 +197,12 @@ from commgov.sim._shifts import (
     shift_windows,
     truncate_windows,
 )
+from commgov.sim._sites_loop import (
+    SitesSimulation,
+    StaffSearch,
+    fewest_staff_meeting_target,
+    simulate_sites_plan,
+)
 from commgov.sim._stats import (
     BOOTSTRAP_RESAMPLES,
     ConfidenceInterval,
@@ -294,8 +306,10 @@ __all__ = [
     "ShiftWindows",
     "SimContext",
     "SimMinute",
+    "SitesSimulation",
     "SlotLoad",
     "SpeedMPerMin",
+    "StaffSearch",
     "StoreIssue",
     "StoreLookup",
     "Submodel",
@@ -315,6 +329,7 @@ __all__ = [
     "event_times",
     "event_values",
     "fatigue_factor",
+    "fewest_staff_meeting_target",
     "gate_from_problem",
     "get_policy",
     "get_submodel",
@@ -362,6 +377,7 @@ __all__ = [
     "schedule_arrivals",
     "select_kpis",
     "shift_windows",
+    "simulate_sites_plan",
     "slot_arrivals",
     "split_by_community",
     "stream_factory",

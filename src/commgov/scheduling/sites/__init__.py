@@ -16,7 +16,11 @@ Entry points:
 * :func:`is_valid_sites_plan` — the independent verifier, a
   :class:`commgov.verification.VerificationReport` with :class:`SitesViolationCode`;
 * :func:`sites_problem_from_org` — the sites and buildings of a place (a community, a
-  sub-district, the district) of an organisation model as a :class:`SitesProblem`.
+  sub-district, the district) of an organisation model as a :class:`SitesProblem`;
+* :func:`sites_roster_problem` — the day roster of a plan's staff (a post per site and
+  role, demand per slot from the plan) as a
+  :class:`commgov.scheduling.roster.RosterProblem` for
+  :func:`commgov.scheduling.roster.plan_roster` (shifts, rest, maximum hours).
 
 The arrival model (a documented choice): a site's residents arrive evenly over the slots it
 is open, a Poisson stream of ``λ = R / H`` per hour to an M/M/c queue of ``c`` lanes; the
@@ -55,6 +59,7 @@ from commgov.scheduling.sites._problem import (
     StaffRole,
 )
 from commgov.scheduling.sites._reasons import SitesReasonCode
+from commgov.scheduling.sites._roster import sites_roster_problem
 from commgov.scheduling.sites._solve import METHODS, plan_sites
 from commgov.scheduling.sites._verify import (
     SitesObjective,
@@ -85,4 +90,5 @@ __all__ = [
     "plan_sites",
     "sites_lower_bound",
     "sites_problem_from_org",
+    "sites_roster_problem",
 ]
