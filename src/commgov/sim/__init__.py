@@ -49,6 +49,7 @@ from commgov.sim._d2d_run import (
 from commgov.sim._design import DesignPoint, Experiment, scenario_id, with_values
 from commgov.sim._desk import (
     ARRIVAL_STREAM as QUEUE_ARRIVAL_STREAM,
+    PATIENCE_STREAM as QUEUE_PATIENCE_STREAM,
     SERVICE_STREAM as QUEUE_SERVICE_STREAM,
     Arrivals,
     DeskPoint,
@@ -228,6 +229,7 @@ __all__ = [
     "NOTIFIED_BY_GROUP",
     "NOTIFIED_BY_PHONE",
     "QUEUE_ARRIVAL_STREAM",
+    "QUEUE_PATIENCE_STREAM",
     "QUEUE_SERVICE_STREAM",
     "RELAY_RIDER_STREAM",
     "RELAY_TRIP_STREAM",
