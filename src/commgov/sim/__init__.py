@@ -210,6 +210,7 @@ from commgov.sim._sweep_result import (
     SweepResult,
     SweepRow,
 )
+from commgov.sim._tandem import TandemKpis, run_tandem_desks, tandem_kpis
 from commgov.sim._workers import worker_pool
 
 __all__ = [
@@ -305,6 +306,7 @@ __all__ = [
     "SweepResult",
     "SweepRow",
     "SweepStore",
+    "TandemKpis",
     "VariationCoefficient",
     "area_communities",
     "assign_buildings",
@@ -358,6 +360,7 @@ __all__ = [
     "run_sensitivity",
     "run_sequential",
     "run_sweep",
+    "run_tandem_desks",
     "save_headline_plots",
     "save_kpi_plots",
     "scenario_id",
@@ -369,6 +372,7 @@ __all__ = [
     "stream_factory",
     "submodel_names",
     "t_interval",
+    "tandem_kpis",
     "teams_from_problem",
     "time_to_fraction",
     "truncate_windows",

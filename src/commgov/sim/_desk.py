@@ -79,7 +79,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -508,6 +508,7 @@ class _Desk:
     idle: deque[simpy.Event] = field(default_factory=deque)
     closed: bool = False
     waiting: int = 0
+    on_done: Callable[[str, float], None] | None = None
 
 
 def desk_queue(
@@ -539,12 +540,23 @@ def desk_queue(
     if point.patience_min is not None and len(arrivals.patience_min) != len(arrivals):
         raise ValueError(f"point {point.id}: patience_min is set but the arrivals carry no "
                          "patience; draw them with poisson_arrivals or slot_arrivals")
-    desk = _Desk(point, log)
+    desk = _start_desk(env, point, log)
+    env.process(_arrive(env, desk, arrivals))
+
+
+def _start_desk(
+    env: simpy.Environment,
+    point: DeskPoint,
+    log: EventLog,
+    on_done: Callable[[str, float], None] | None = None,
+) -> _Desk:
+    """The desk's lanes and closing; ``on_done(rid, now)`` after each service (tandems)."""
+    desk = _Desk(point, log, on_done=on_done)
     for k in range(1, point.lanes + 1):
         env.process(_lane(env, desk, f"{point.id}/L{k}"))
     if math.isfinite(point.close_min):
         env.process(_closer(env, desk))
-    env.process(_arrive(env, desk, arrivals))
+    return desk
 
 
 def _lane(env: simpy.Environment, desk: _Desk, lane_id: str) -> Any:
@@ -577,6 +589,8 @@ def _lane(env: simpy.Environment, desk: _Desk, lane_id: str) -> Any:
         yield env.timeout(svc)
         now = env.now
         record(now, "service_end", rid, actor=lane_id, value=now - t_arr)
+        if desk.on_done is not None:
+            desk.on_done(rid, now)
 
 
 def _closer(env: simpy.Environment, desk: _Desk) -> Any:
@@ -607,32 +621,36 @@ def _renege(desk: _Desk, entry: list[Any]) -> Any:
 
 
 def _arrive(env: simpy.Environment, desk: _Desk, arrivals: Arrivals) -> Any:
-    point_id = desk.point.id
-    queue, idle, record = desk.queue, desk.idle, desk.log.record
-    balk = desk.point.balk_queue
     patience = arrivals.patience_min if desk.point.patience_min is not None else None
-    for k, (t, rid, svc) in enumerate(zip(arrivals.t_min, arrivals.resident_ids,
-                                          arrivals.service_min, strict=True)):
+    for k, (t, rid, svc) in enumerate(
+        zip(arrivals.t_min, arrivals.resident_ids, arrivals.service_min, strict=True)
+    ):
         if t > env.now:
             yield env.timeout(t - env.now)
-        now = env.now
-        if desk.closed:
-            record(now, "queue_refused", rid, actor=point_id)
-            continue
-        if idle:
-            record(now, "queue_join", rid, actor=point_id)
-            idle.popleft().succeed((rid, now, svc))
-            continue
-        if balk is not None and desk.waiting >= balk:
-            record(now, "queue_balk", rid, actor=point_id)
-            continue
+        _admit(env, desk, rid, svc, math.inf if patience is None else patience[k])
+
+
+def _admit(env: simpy.Environment, desk: _Desk, rid: str, svc: float, patience: float) -> None:
+    """One resident arrives now: refused, served by an idle lane, balks or queues."""
+    point_id, record = desk.point.id, desk.log.record
+    now = env.now
+    if desk.closed:
+        record(now, "queue_refused", rid, actor=point_id)
+        return
+    if desk.idle:
         record(now, "queue_join", rid, actor=point_id)
-        entry = [rid, now, svc, math.inf, False]
-        queue.append(entry)
-        desk.waiting += 1
-        if patience is not None:
-            entry[3] = patience[k]
-            env.timeout(patience[k]).callbacks.append(_renege(desk, entry))
+        desk.idle.popleft().succeed((rid, now, svc))
+        return
+    balk = desk.point.balk_queue
+    if balk is not None and desk.waiting >= balk:
+        record(now, "queue_balk", rid, actor=point_id)
+        return
+    record(now, "queue_join", rid, actor=point_id)
+    entry = [rid, now, svc, patience, False]
+    desk.queue.append(entry)
+    desk.waiting += 1
+    if math.isfinite(patience):
+        env.timeout(patience).callbacks.append(_renege(desk, entry))
 
 
 def run_desk_queues(
