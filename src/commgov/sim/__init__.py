@@ -36,6 +36,7 @@ Units: float minutes since the scenario start inside, tz-aware datetimes outside
 metres, walking speeds in metres per minute.
 """
 
+from commgov.sim._calibrate import CalibrationResult, calibrate
 from commgov.sim._d2d_run import (
     BASE as D2D_BASE,
     D2D_STREAM,
@@ -243,6 +244,7 @@ __all__ = [
     "Arrivals",
     "AttritionPerHour",
     "BreakMinutes",
+    "CalibrationResult",
     "Capacity",
     "ChannelPolicy",
     "CommunitySpec",
@@ -311,6 +313,7 @@ __all__ = [
     "area_communities",
     "assign_buildings",
     "bootstrap_interval",
+    "calibrate",
     "community_kpis",
     "desk_points",
     "desk_queue",
