@@ -289,3 +289,27 @@ def test_queue_params_take_patience_and_balking():
     assert (p.patience_minutes, p.balk_queue) == (5.0, 10)
     with pytest.raises(ValueError, match="patience_minutes"):
         QueueParams(patience_minutes=0.0)
+
+
+def test_the_queues_submodel_reports_abandonment_only_when_asked():
+    from pathlib import Path
+
+    from commgov.sim import Scenario, run_replicate, with_values
+
+    root = Path(__file__).resolve().parents[2]
+    base = Scenario.from_toml(root / "examples/scenarios/huchiyuan_day.toml")
+    calm = run_replicate(base, 0, 7).kpis
+    assert "queues.reneged" not in calm and "queues.balked" not in calm
+    impatient = with_values(
+        base,
+        {
+            "submodels.queues.patience_minutes": 5.0,
+            "submodels.queues.balk_queue": 30,
+            "submodels.queues.lanes": 1,
+        },
+    )
+    k = run_replicate(impatient, 0, 7).kpis
+    assert k["queues.reneged"] > 0
+    assert k["queues.abandon_share"] == k["queues.reneged"] / k["queues.joined"]
+    assert k["queues.served"] + k["queues.unserved"] == k["queues.joined"]
+    assert run_replicate(impatient, 0, 7).kpis == k  # same seed, same figures
