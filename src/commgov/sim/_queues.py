@@ -43,7 +43,8 @@ class QueueKpis:
     served : int
         Of those, residents whose service started.
     unserved : int
-        Of those, residents who left at closing or were still queueing at the end.
+        Of those, residents who left at closing, reneged (``reneged``) or were still
+        queueing at the end.
     refused : int
         Residents turned away at a closed point in the window.
     arrival_rate_per_min : float
