@@ -24,6 +24,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from scipy import stats
 
 from commgov.errors import InvalidParameterError
@@ -313,3 +314,20 @@ def test_the_queues_submodel_reports_abandonment_only_when_asked():
     assert k["queues.abandon_share"] == k["queues.reneged"] / k["queues.joined"]
     assert k["queues.served"] + k["queues.unserved"] == k["queues.joined"]
     assert run_replicate(impatient, 0, 7).kpis == k  # same seed, same figures
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    c=st.integers(1, 40),
+    rho=st.floats(0.05, 3.0),
+    mu=st.floats(0.1, 10.0),
+    patience_ratio=st.floats(0.02, 20.0),
+)
+def test_erlang_a_equals_the_chain_for_any_parameters(c, rho, mu, patience_ratio):
+    lam, theta = rho * c * mu, mu * patience_ratio
+    n_max = c + int(10 * lam / theta) + 400
+    f = erlang_a(c, lam * 60, mu * 60, theta * 60)
+    exact = chain(c, lam, mu, theta, n_max=n_max)
+    assert f.p_wait == pytest.approx(exact["p_wait"], rel=1e-7, abs=1e-300)
+    assert f.p_abandon == pytest.approx(exact["p_abandon"], rel=1e-7, abs=1e-300)
+    assert 0.0 <= f.p_abandon <= f.p_wait <= 1.0 and 0.0 <= f.occupancy <= 1.0 + 1e-12
