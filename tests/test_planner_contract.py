@@ -25,14 +25,17 @@ from commgov.scheduling import (
     plan_notification,
     plan_roster,
     plan_sampling,
+    plan_sites,
     roster_problem_from_org,
     sampling_problem_from_org,
+    sites_problem_from_org,
 )
 
 PLANNERS = [plan_sampling, plan_door_to_door, plan_notification, plan_roster, plan_relay,
-            match_volunteers, allocate]
+            match_volunteers, allocate, plan_sites]
 BUILDERS = [sampling_problem_from_org, door_to_door_problem_from_org,
-            notification_problem_from_org, roster_problem_from_org, matching_problem_from_org]
+            notification_problem_from_org, roster_problem_from_org, matching_problem_from_org,
+            sites_problem_from_org]
 SHARED = {"method": None, "seed": 0, "progress": None, "cancel": None}
 
 
@@ -94,7 +97,7 @@ def _huchiyuan(gusu, code):
 
 
 @pytest.mark.parametrize("bound", ["sampling_lower_bound", "door_to_door_lower_bound",
-                                   "notification_lower_bound"])
+                                   "notification_lower_bound", "sites_lower_bound"])
 def test_bounds_refuse_what_is_not_a_problem(bound):
     """A bound given something other than its problem raises TypeError naming the argument."""
     import commgov.scheduling as scheduling

@@ -21,7 +21,7 @@ from enum import StrEnum
 from importlib import metadata
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from commgov._records import FrozenModel
 from commgov.types import Id, no_personal_number
@@ -131,8 +131,9 @@ def register_reasons(
     for code in codes:
         owner = REASONS.get(code.value)
         if owner is not None and owner.family != family:
-            raise ValueError(f"reason code {code.value} is already registered by family "
-                             f"{owner.family!r}")
+            raise ValueError(
+                f"reason code {code.value} is already registered by family {owner.family!r}"
+            )
         if code not in params or code not in texts:
             raise ValueError(f"reason code {code.value} of {family!r} needs params and a text")
         required, optional = params[code]
@@ -140,8 +141,9 @@ def register_reasons(
         for key, value in texts.items():
             if isinstance(key, tuple) and key[0] == code:
                 variants[key[1]] = value
-        REASONS[code.value] = ReasonSpec(family, code, frozenset(required), frozenset(optional),
-                                         variants)
+        REASONS[code.value] = ReasonSpec(
+            family, code, frozenset(required), frozenset(optional), variants
+        )
     for name, mapping in (zh_values or {}).items():
         _ZH_VALUES.setdefault(name, {}).update(mapping)
 
@@ -154,8 +156,9 @@ def reason_codes(family: str) -> list[StrEnum]:
 def _registered(value: Any) -> StrEnum:
     spec = REASONS.get(str(value))
     if spec is None:
-        raise ValueError(f"unknown reason code {value!r} (registered: "
-                         f"{', '.join(sorted(REASONS))})")
+        raise ValueError(
+            f"unknown reason code {value!r} (registered: {', '.join(sorted(REASONS))})"
+        )
     return spec.code
 
 
@@ -232,8 +235,10 @@ class Reason(FrozenModel):
         template = spec.texts[key][0 if lang == "en" else 1]
         params = self.params
         if lang == "zh":
-            params = {k: _ZH_VALUES[k].get(v, v) if k in _ZH_VALUES and isinstance(v, str)
-                      else v for k, v in params.items()}
+            params = {
+                k: _ZH_VALUES[k].get(v, v) if k in _ZH_VALUES and isinstance(v, str) else v
+                for k, v in params.items()
+            }
         return template.format(**params)
 
 
@@ -434,6 +439,14 @@ def library_versions(*packages: str) -> dict[str, str]:
     return out
 
 
+def _content_hash_text(value: str) -> str:
+    from commgov._hashing import is_content_hash
+
+    if not is_content_hash(value):
+        raise ValueError("must be a content hash 'sha256:<64 hex digits>'")
+    return value
+
+
 class SolveInfo(FrozenModel):
     """The result contract every solver fills in.
 
@@ -462,6 +475,11 @@ class SolveInfo(FrozenModel):
         between runs on machines of different speed; every other result repeats byte for byte.
         Always ``None`` when the status is ``OPTIMAL`` or ``INFEASIBLE``: a proven result was
         not cut short, whatever was noticed after the proof.
+    model_hash, problem_hash : str or None
+        Content hashes (``"sha256:<hex>"`` of the canonical JSON) of the organisation model
+        and the problem the result was computed from, set by :meth:`PlanResult.stamped` (and
+        kept by :mod:`commgov.store`), so a cache can tell when the result is stale; not
+        written when ``None``.
     """
 
     status: SolveStatus
@@ -473,11 +491,19 @@ class SolveInfo(FrozenModel):
     seed: int | None = None
     versions: dict[str, str] = Field(default_factory=dict)
     stopped_by: Literal["cancel", "wall_clock"] | None = None
+    model_hash: Annotated[str, AfterValidator(_content_hash_text)] | None = Field(
+        default=None, exclude_if=lambda v: v is None
+    )
+    problem_hash: Annotated[str, AfterValidator(_content_hash_text)] | None = Field(
+        default=None, exclude_if=lambda v: v is None
+    )
 
     @model_validator(mode="after")
     def _proven_is_not_cut_short(self) -> Self:
-        if self.stopped_by is not None and self.status in (SolveStatus.OPTIMAL,
-                                                           SolveStatus.INFEASIBLE):
+        if self.stopped_by is not None and self.status in (
+            SolveStatus.OPTIMAL,
+            SolveStatus.INFEASIBLE,
+        ):
             object.__setattr__(self, "stopped_by", None)
         return self
 
@@ -501,6 +527,54 @@ class PlanResult(FrozenModel):
             Pretty-print indentation; ``None`` for compact JSON.
         """
         return self.model_dump_json(indent=indent)
+
+    def stamped(self, *, problem: BaseModel | None = None, model: BaseModel | None = None) -> Self:
+        """A copy whose ``info`` carries the content hashes of what it was computed from.
+
+        Parameters
+        ----------
+        problem : pydantic.BaseModel, optional
+            The problem the result solves (its hash goes to ``info.problem_hash``).
+        model : commgov.org.OrgModel, optional
+            The organisation model the problem was built from (``info.model_hash``).
+
+        Returns
+        -------
+        PlanResult
+            The same result, with the hashes set (the others left as they were).
+
+        Raises
+        ------
+        TypeError
+            If ``problem`` or ``model`` is not a pydantic record.
+
+        Notes
+        -----
+        O(size of their JSON): ``gusu()`` (24 MB) hashes in about half a second. Hashes are
+        those of :func:`commgov.store.content_hash` (SHA-256, NIST FIPS 180-4).
+
+        Examples
+        --------
+        >>> from commgov.matching import MatchingProblem, match_volunteers
+        >>> p = MatchingProblem(timezone="Asia/Shanghai")
+        >>> r = match_volunteers(p).stamped(problem=p)
+        >>> r.info.problem_hash.startswith("sha256:")
+        True
+        """
+        from commgov._hashing import content_hash
+
+        update: dict[str, str] = {}
+        for name, record in (("problem_hash", problem), ("model_hash", model)):
+            if record is not None:
+                if not isinstance(record, BaseModel):
+                    raise TypeError(
+                        f"{name[:-5]} must be a pydantic record, not {type(record).__name__}"
+                    )
+                update[name] = content_hash(record)
+        info = getattr(self, "info", None)
+        if not update or info is None:
+            return self
+        return self.model_copy(update={"info": info.model_copy(update=update)})
 
     def rows(self, lang: str = "en") -> list[dict[str, Any]]:
         """One flat row per item of the result (for CSV), keys :attr:`ROW_COLUMNS`.

@@ -254,3 +254,19 @@ def test_a_declined_task_is_never_offered_to_the_decliner_again(start, first) ->
             assert is_valid_assignment(again.problem, again.assignment).ok
             pairs = {(x.task_id, x.volunteer_id) for x in again.assignment.matches}
             assert (m.task_id, m.volunteer_id) not in pairs
+
+
+def test_results_carry_the_hashes_of_what_they_came_from(start, first) -> None:
+    from commgov._hashing import content_hash
+
+    info = first.assignment.info
+    assert info.problem_hash == content_hash(first.problem)
+    assert info.model_hash == content_hash(start.model) == start.model_hash()
+    again = first.assignment.stamped(problem=first.problem)
+    assert again.to_json() == first.assignment.to_json()
+    bare = first.assignment.model_copy(
+        update={"info": info.model_copy(update={"model_hash": None, "problem_hash": None})}
+    )
+    assert "model_hash" not in bare.to_json()  # not written when absent
+    with pytest.raises(TypeError):
+        bare.stamped(problem="x")  # type: ignore[arg-type]

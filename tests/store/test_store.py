@@ -299,6 +299,23 @@ def test_results_know_when_they_are_stale(store):
         store.is_stale(KEY, "matching")
 
 
+def test_a_result_that_carries_its_hashes_is_judged_by_them(store):
+    """A result stamped with the model it came from (info.model_hash) is stale when the
+    stored model is another, even if it is saved after that model."""
+    problem, plan = _sampling()
+    store.save_model(KEY, _model(1), expected_version=None, actor="a")
+    store.save_model(KEY, _model(2), expected_version=1, actor="a")
+    store.save_problem(KEY, "sampling", problem, expected_version=None, actor="a")
+    stamped = plan.stamped(problem=problem, model=_model(1))
+    assert stamped.info.model_hash == content_hash(_model(1))
+    store.save_result(KEY, "sampling", stamped, problem=None, expected_version=None, actor="a")
+    [stale] = store.stale_results(KEY)
+    assert stale.reasons == ("model",) and stale.model_hash == content_hash(_model(1))
+    fresh = plan.stamped(problem=problem, model=_model(2))
+    store.save_result(KEY, "sampling", fresh, problem=None, expected_version=1, actor="a")
+    assert not store.is_stale(KEY, "sampling")
+
+
 def test_a_new_database_is_at_head_and_reopens(store_url):
     from commgov.store._migrate import head_revision
 

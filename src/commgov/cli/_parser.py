@@ -284,6 +284,29 @@ def build_parser() -> argparse.ArgumentParser:
         "verification and exports, estimated from the problem's size; the "
         "plan is exact when it finishes sooner (default 30)",
     )
+    sites = sub.add_parser(
+        "plan-sites",
+        help="choose and staff sampling sites from a SitesProblem JSON file",
+        description="Choose which sampling sites to open, their lanes and staff per slot, "
+        "and each building's site (commgov.scheduling.sites.SitesProblem as JSON), checked "
+        "by the independent verifier. Writes plan.json, plan.csv and sites.csv, all or none.",
+    )
+    sites.add_argument(
+        "problem",
+        type=Path,
+        metavar="PROBLEM.json",
+        help="the site-selection problem (SitesProblem JSON)",
+    )
+    _add_crs(sites)
+    _add_out_folder(sites, "plan-sites", "plan.json, plan.csv and sites.csv")
+    sites.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=60.0,
+        metavar="S",
+        help="time limit of the planner in seconds; the plan is exact when it finishes "
+        "sooner (default 60)",
+    )
     sim = sub.add_parser(
         "simulate",
         help="simulate a scenario file (TOML/JSON), optionally a sweep, and write its KPIs",

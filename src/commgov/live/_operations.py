@@ -229,7 +229,9 @@ class Rematch(FrozenModel):
     problem : MatchingProblem
         The live matching problem (see :func:`live_matching_problem`).
     assignment : Assignment
-        The new assignment (verify it with :func:`commgov.matching.is_valid_assignment`).
+        The new assignment (verify it with :func:`commgov.matching.is_valid_assignment`);
+        ``info.model_hash`` and ``info.problem_hash`` name the state's model and the live
+        problem it was computed from.
     changes : tuple of MatchChange
         Tasks of the problem whose volunteer changed from the previous assignment (or that
         lost theirs), and tasks newly matched; sorted by task id. Tasks done, cancelled or
@@ -296,6 +298,11 @@ def rematch(
         seed=seed,
         progress=progress,
         cancel=cancel,
+    )
+    # the result carries the hashes of what it came from (a cache knows when it is stale)
+    stamped = result.stamped(problem=problem)
+    result = stamped.model_copy(
+        update={"info": stamped.info.model_copy(update={"model_hash": state.model_hash()})}
     )
     live = {t.id for t in problem.tasks}
     before = {m.task_id: m.volunteer_id for m in previous.matches} if previous else {}

@@ -351,6 +351,21 @@ class CommunityState(FrozenModel):
         built on first use per model object and shared by the states derived from it."""
         return _model_index(self.model)
 
+    def model_hash(self) -> str:
+        """The content hash of the model (``"sha256:<hex>"``), computed once per model object.
+
+        Notes
+        -----
+        O(size of the model's JSON) the first time (``gusu()``: about half a second).
+        """
+        index = self.index()
+        found = index.get("hash")
+        if found is None:
+            from commgov._hashing import content_hash
+
+            found = index["hash"] = content_hash(self.model)
+        return str(found)
+
     def task_status(self, task_id: str) -> TaskStatus:
         """The status of one task.
 

@@ -7,6 +7,8 @@ re-exports them all:
 * :mod:`commgov.scheduling.door_to_door` — door-to-door rounds (:func:`plan_door_to_door`);
 * :mod:`commgov.scheduling.notification` — notification plans (:func:`plan_notification`);
 * :mod:`commgov.scheduling.roster` — duty rosters (:func:`plan_roster`);
+* :mod:`commgov.scheduling.sites` — which sampling sites to open, their lanes and staff
+  (:func:`plan_sites`);
 * :mod:`commgov.scheduling.staffing` — staffing formulas (:func:`erlang_c`,
   :func:`lanes_for_wait`, :func:`swabbers_needed`).
 
@@ -20,6 +22,7 @@ from commgov.scheduling import (
     notification as _notification,
     roster as _roster,
     sampling as _sampling,
+    sites as _sites,
     staffing as _staffing,
 )
 from commgov.scheduling.door_to_door import (
@@ -118,6 +121,28 @@ from commgov.scheduling.sampling import (
     slot_capacity as slot_capacity,
     walk_distance_m as walk_distance_m,
 )
+from commgov.scheduling.sites import (
+    MAX_SITE_LANES as MAX_SITE_LANES,
+    BuildingSite as BuildingSite,
+    CandidateSite as CandidateSite,
+    OpenSite as OpenSite,
+    SitesBuilding as SitesBuilding,
+    SiteSlot as SiteSlot,
+    SitesObjective as SitesObjective,
+    SitesPlan as SitesPlan,
+    SitesPolicy as SitesPolicy,
+    SitesProblem as SitesProblem,
+    SitesReasonCode as SitesReasonCode,
+    SitesTotals as SitesTotals,
+    SitesViolationCode as SitesViolationCode,
+    StaffPool as StaffPool,
+    StaffRole as StaffRole,
+    UnservedBuilding as UnservedBuilding,
+    is_valid_sites_plan as is_valid_sites_plan,
+    plan_sites as plan_sites,
+    sites_lower_bound as sites_lower_bound,
+    sites_problem_from_org as sites_problem_from_org,
+)
 from commgov.scheduling.staffing import (
     GUIDELINE_RESIDENTS_PER_SWABBER as GUIDELINE_RESIDENTS_PER_SWABBER,
     MAX_LANES as MAX_LANES,
@@ -146,10 +171,13 @@ __all__ += _door_to_door.__all__
 __all__ += _notification.__all__
 __all__ += _roster.__all__
 __all__ += _staffing.__all__
+__all__ += _sites.__all__
 __all__.remove("METHODS")
 __all__.remove("METHODS")
 __all__.remove("METHODS")
 __all__.remove("METHODS")
+__all__.remove("METHODS")
+__all__.remove("SCHEMA_VERSION")
 __all__.remove("SCHEMA_VERSION")
 __all__.remove("SCHEMA_VERSION")
 __all__.remove("SCHEMA_VERSION")

@@ -3,7 +3,8 @@
 * :mod:`commgov.testing.strategies` — Hypothesis strategies of records and problems;
 * :data:`MUTATIONS` — family → its mutation table (:data:`SAMPLING_MUTATIONS`,
   :data:`DOOR_TO_DOOR_MUTATIONS`, :data:`NOTIFICATION_MUTATIONS`, :data:`ROSTER_MUTATIONS`,
-  :data:`MATCHING_MUTATIONS`, :data:`RELAY_MUTATIONS`, :data:`ALLOCATION_MUTATIONS`): name →
+  :data:`MATCHING_MUTATIONS`, :data:`RELAY_MUTATIONS`, :data:`ALLOCATION_MUTATIONS`,
+  :data:`SITES_MUTATIONS`): name →
   :class:`Mutation`, an operator that breaks a valid result of :func:`fixture` in one known
   way, rejected by the family's verifier with exactly its code; together they cover every
   violation code (:func:`mutation_codes_covered`);
@@ -64,6 +65,7 @@ from commgov.testing._mut_notification import NOTIFICATION_MUTATIONS
 from commgov.testing._mut_relay import RELAY_MUTATIONS
 from commgov.testing._mut_roster import ROSTER_MUTATIONS
 from commgov.testing._mut_sampling import SAMPLING_MUTATIONS
+from commgov.testing._mut_sites import SITES_MUTATIONS
 from commgov.testing._mutation import Mutation
 from commgov.testing._report import ConformanceCheck, ConformanceFailure, ConformanceReport
 from commgov.testing._sampling import sampling_problems
@@ -79,6 +81,7 @@ __all__ = [
     "RELAY_MUTATIONS",
     "ROSTER_MUTATIONS",
     "SAMPLING_MUTATIONS",
+    "SITES_MUTATIONS",
     "STAFFING_CHECKS",
     "AllocationCase",
     "ConformanceCheck",

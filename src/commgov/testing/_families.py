@@ -49,6 +49,7 @@ from commgov.scheduling.sampling import (
     is_valid_sampling_plan,
     plan_sampling,
 )
+from commgov.scheduling.sites import SitesPlan, SitesViolationCode, is_valid_sites_plan, plan_sites
 from commgov.testing._mut_allocation import (
     ALLOCATION_MUTATIONS,
     AllocationCase,
@@ -60,6 +61,7 @@ from commgov.testing._mut_notification import NOTIFICATION_MUTATIONS, notificati
 from commgov.testing._mut_relay import RELAY_MUTATIONS, relay_fixtures
 from commgov.testing._mut_roster import ROSTER_MUTATIONS, roster_fixtures
 from commgov.testing._mut_sampling import SAMPLING_MUTATIONS, sampling_fixtures
+from commgov.testing._mut_sites import SITES_MUTATIONS, sites_fixtures
 from commgov.testing._mutation import Mutation
 from commgov.verification import VerificationReport
 
@@ -105,7 +107,7 @@ class Family:
     ----------
     name : str
         ``"sampling"``, ``"door_to_door"``, ``"notification"``, ``"roster"``,
-        ``"matching"``, ``"relay"`` or ``"allocation"``.
+        ``"matching"``, ``"relay"``, ``"allocation"`` or ``"sites"``.
     planner : callable
         The family's own planner.
     verify : callable
@@ -149,6 +151,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("matching", match_volunteers, is_valid_assignment, Assignment,
            MatchingViolationCode, matching_fixtures, MATCHING_MUTATIONS,
            permute=lambda p, seed: shuffled(p, seed)),
+    Family("sites", plan_sites, is_valid_sites_plan, SitesPlan, SitesViolationCode,
+           sites_fixtures, SITES_MUTATIONS),
     Family("relay", plan_relay, is_valid_relay_plan, RelayPlan, RelayViolationCode,
            relay_fixtures, RELAY_MUTATIONS),
     Family("allocation", allocate, _verify_allocation, Allocation, AllocationViolationCode,

@@ -1,0 +1,136 @@
+"""The arrays the site planner, its greedy completion and its bound share (private).
+
+:class:`SitesData` holds, for the canonical problem: each site's open slots, each building's
+sites in reach with the walk, each site's capacity table (most residents per number of
+lanes, :func:`._rules.capacity`) and staff table (:func:`._rules.staff_for`), and the pool
+in staff-slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from commgov.errors import check_size
+from commgov.scheduling.sites._problem import SitesProblem
+from commgov.scheduling.sites._rules import (
+    ROLES,
+    capacity,
+    open_slots,
+    pool_limits,
+    staff_for,
+    walk_m,
+)
+from commgov.types import haversine_array_m
+
+__all__ = ["MAX_PAIRS", "SitesData", "sites_data"]
+
+#: Most building × candidate-site pairs measured (size guard, checked before measuring).
+MAX_PAIRS = 50_000_000
+_CHUNK = 2048
+
+
+@dataclass
+class SitesData:
+    """Solver arrays of a canonical :class:`SitesProblem` (sites and buildings by id)."""
+
+    problem: SitesProblem
+    slots_of: list[list[int]]  # per site: its open slots
+    reach: dict[int, list[tuple[int, int]]]  # building (residents > 0) → [(site, walk_m)]
+    nearest: dict[int, int]  # building without reach → walk to the nearest open site
+    unmeasured: list[int] = field(default_factory=list)  # buildings not measured (stopped)
+    caps: list[list[int]] = field(default_factory=list)  # per site: caps[L], L = 0 … Lmax
+    staff: list[list[tuple[int, int, int]]] = field(default_factory=list)  # per site, per L
+    limits: dict[int, tuple[int, int]] = field(default_factory=dict)  # role → (people, slots)
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.problem.sites)
+
+    def residents(self, b: int) -> int:
+        return self.problem.buildings[b].residents
+
+    def lanes_for(self, s: int, residents: int) -> int | None:
+        """Fewest lanes of site ``s`` for ``residents`` (``None``: beyond its table)."""
+        for lanes, cap in enumerate(self.caps[s]):
+            if cap >= residents:
+                return lanes
+        return None
+
+    def staff_minutes(self, s: int, lanes: int) -> int:
+        """Staff-minutes of site ``s`` with ``lanes`` lanes (opening work included)."""
+        if lanes == 0:
+            return 0
+        site = self.problem.sites[s]
+        per_slot = sum(self.staff[s][lanes])
+        m = self.problem.policy.slot_minutes
+        return per_slot * len(self.slots_of[s]) * m + site.opening_staff_minutes
+
+
+def sites_data(problem: SitesProblem, stop: Callable[[], bool] | None = None) -> SitesData:
+    """The arrays of the canonical ``problem``; O(B·S) distances, in chunks of buildings.
+
+    Capacity tables stop at the site's ``max_lanes`` or at the first number of lanes that
+    takes every resident in reach of the site. ``stop()`` is asked between chunks; when it
+    says so the reach found so far is returned (the plan then only uses those pairs).
+    """
+    import numpy as np
+
+    sites, buildings = problem.sites, problem.buildings
+    check_size(
+        "sites problem: buildings × candidate sites",
+        len(sites) * len(buildings),
+        MAX_PAIRS,
+        "plan a smaller area at once (a subdistrict or a community)",
+    )
+    slots_of = [open_slots(problem, s) for s in sites]
+    usable = [k for k, sl in enumerate(slots_of) if sl]
+    limit = problem.policy.max_walk_m
+    reach: dict[int, list[tuple[int, int]]] = {}
+    nearest: dict[int, int] = {}
+    if usable:
+        s_lon = np.array([sites[k].location.lon for k in usable])
+        s_lat = np.array([sites[k].location.lat for k in usable])
+    todo = [b for b, bd in enumerate(buildings) if bd.residents > 0]
+    unmeasured: list[int] = []
+    for lo in range(0, len(todo), _CHUNK):
+        if stop is not None and stop():
+            unmeasured = todo[lo:]
+            break
+        part = todo[lo : lo + _CHUNK]
+        if not usable:
+            break
+        b_lon = np.array([buildings[b].location.lon for b in part])
+        b_lat = np.array([buildings[b].location.lat for b in part])
+        dist = haversine_array_m(b_lon[:, None], b_lat[:, None], s_lon[None, :], s_lat[None, :])
+        for row, b in enumerate(part):
+            near = np.nonzero(dist[row] <= limit + 1.0)[0]  # rechecked with the scalar rule
+            pairs = []
+            for k in near.tolist():
+                s = usable[k]
+                w = walk_m(buildings[b], sites[s])
+                if w <= limit:
+                    pairs.append((s, w))
+            if pairs:
+                reach[b] = pairs
+            else:
+                k = int(np.argmin(dist[row]))
+                nearest[b] = walk_m(buildings[b], sites[usable[k]])
+    demand = [0] * len(sites)
+    for b, pairs in reach.items():
+        for s, _w in pairs:
+            demand[s] += buildings[b].residents
+    caps: list[list[int]] = []
+    staff: list[list[tuple[int, int, int]]] = []
+    for s, site in enumerate(sites):
+        table = [0]
+        if demand[s]:
+            for lanes in range(1, site.max_lanes + 1):
+                table.append(capacity(problem, site, len(slots_of[s]), lanes))
+                if table[-1] >= demand[s]:
+                    break
+        caps.append(table)
+        staff.append([staff_for(problem, site, lanes) for lanes in range(len(table))])
+    lim = pool_limits(problem)
+    limits = {r: lim[role] for r, role in enumerate(ROLES) if role in lim}
+    return SitesData(problem, slots_of, reach, nearest, unmeasured, caps, staff, limits)
