@@ -24,7 +24,12 @@ NO_RUN = frozenset({"pycon", "python-norun"})
 
 #: Files whose blocks take more than a few seconds: they run in the whole suite, marked slow.
 SLOW: frozenset[str] = frozenset(
-    {"docs/howto/simulation.md", "docs/howto/sites.md", "docs/tutorial-pioneers.md"}
+    {
+        "docs/howto/simulation.md",
+        "docs/howto/sites.md",
+        "docs/tutorial-pioneers.md",
+        "docs/howto/calibration.md",
+    }
 )
 
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")

@@ -42,6 +42,7 @@ STREAMS: MappingProxyType[str, int] = MappingProxyType(
         "sim_needs_arrivals": 22,
         "sim_needs_service": 23,
         "stats_bootstrap": 24,
+        "sim_queue_patience": 25,
     }
 )
 

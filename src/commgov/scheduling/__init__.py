@@ -147,7 +147,9 @@ from commgov.scheduling.sites import (
 from commgov.scheduling.staffing import (
     GUIDELINE_RESIDENTS_PER_SWABBER as GUIDELINE_RESIDENTS_PER_SWABBER,
     MAX_LANES as MAX_LANES,
+    ErlangAFigures as ErlangAFigures,
     QueueFigures as QueueFigures,
+    erlang_a as erlang_a,
     erlang_b as erlang_b,
     erlang_c as erlang_c,
     is_stable as is_stable,

@@ -42,6 +42,7 @@ Units: float minutes since the scenario start inside, tz-aware datetimes outside
 metres, walking speeds in metres per minute.
 """
 
+from commgov.sim._calibrate import CalibrationResult, calibrate
 from commgov.sim._d2d_run import (
     BASE as D2D_BASE,
     D2D_STREAM,
@@ -55,6 +56,7 @@ from commgov.sim._d2d_run import (
 from commgov.sim._design import DesignPoint, Experiment, scenario_id, with_values
 from commgov.sim._desk import (
     ARRIVAL_STREAM as QUEUE_ARRIVAL_STREAM,
+    PATIENCE_STREAM as QUEUE_PATIENCE_STREAM,
     SERVICE_STREAM as QUEUE_SERVICE_STREAM,
     Arrivals,
     DeskPoint,
@@ -221,6 +223,7 @@ from commgov.sim._sweep_result import (
     SweepResult,
     SweepRow,
 )
+from commgov.sim._tandem import TandemKpis, run_tandem_desks, tandem_kpis
 from commgov.sim._workers import worker_pool
 
 __all__ = [
@@ -240,6 +243,7 @@ __all__ = [
     "NOTIFIED_BY_GROUP",
     "NOTIFIED_BY_PHONE",
     "QUEUE_ARRIVAL_STREAM",
+    "QUEUE_PATIENCE_STREAM",
     "QUEUE_SERVICE_STREAM",
     "RELAY_RIDER_STREAM",
     "RELAY_TRIP_STREAM",
@@ -252,6 +256,7 @@ __all__ = [
     "Arrivals",
     "AttritionPerHour",
     "BreakMinutes",
+    "CalibrationResult",
     "Capacity",
     "ChannelPolicy",
     "CommunitySpec",
@@ -317,10 +322,12 @@ __all__ = [
     "SweepResult",
     "SweepRow",
     "SweepStore",
+    "TandemKpis",
     "VariationCoefficient",
     "area_communities",
     "assign_buildings",
     "bootstrap_interval",
+    "calibrate",
     "community_kpis",
     "desk_points",
     "desk_queue",
@@ -371,6 +378,7 @@ __all__ = [
     "run_sensitivity",
     "run_sequential",
     "run_sweep",
+    "run_tandem_desks",
     "save_headline_plots",
     "save_kpi_plots",
     "scenario_id",
@@ -383,6 +391,7 @@ __all__ = [
     "stream_factory",
     "submodel_names",
     "t_interval",
+    "tandem_kpis",
     "teams_from_problem",
     "time_to_fraction",
     "truncate_windows",

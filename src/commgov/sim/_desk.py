@@ -14,6 +14,16 @@ the simulation against them, against Little's law ``L = λW`` (Little 1961, *Ope
 9(3):383-387) and against Ciw (Palmer, Knight, Harper & Hawa 2019, *J. Simulation*
 13(1):68-82).
 
+Impatient residents (Erlang A and its relatives). With ``patience_min`` set, each resident
+has an exponentially distributed patience of that mean, drawn with the arrival: a resident
+still queueing when the patience runs out leaves (reneging, ``queue_renege``); a resident
+already in service stays. With ``balk_queue`` set, a resident who finds ``balk_queue`` or more
+residents waiting does not join (balking, ``queue_balk``: a waiting room of that size). Poisson
+arrivals, exponential service and exponential patience give the M/M/c+M queue of Palm (1943)
+and Garnett, Mandelbaum & Reiman (2002), whose figures are
+:func:`commgov.scheduling.staffing.erlang_a`; ``tests/sim/test_abandonment.py`` checks the
+simulation against them.
+
 Lanes open at ``open_min`` (residents arriving earlier wait). At ``close_min`` no-one new may
 join (arrivals are logged ``queue_refused``); residents already queueing are served when
 ``serve_queue_at_close`` (the default), otherwise they leave (``queue_abandon``). A service in
@@ -33,10 +43,11 @@ Arrivals
 Randomness
 ----------
 Every draw comes from a generator ``rngs(stream, entity)`` (the engine's ``ctx.rng``, or
-:func:`stream_factory` standalone). Streams ``"sim_queue_arrivals"`` and ``"sim_queue_service"``
-are keyed per point (Poisson arrivals) or per ``"<point>/s<slot>"`` (slot arrivals); the k-th
-resident of an entity gets the k-th service draw. Lanes draw nothing, so adding or removing a
-lane, a slot or a point leaves every other resident's arrival and service time unchanged
+:func:`stream_factory` standalone). Streams ``"sim_queue_arrivals"``, ``"sim_queue_service"``
+and ``"sim_queue_patience"`` (only drawn when ``patience_min`` is set) are keyed per point
+(Poisson arrivals) or per ``"<point>/s<slot>"`` (slot arrivals); the k-th resident of an
+entity gets the k-th service (and patience) draw. Lanes draw nothing, so adding or removing a
+lane, a slot or a point, or making residents impatient, leaves every other draw unchanged
 (common random numbers across staffing scenarios).
 
 Events (:class:`commgov.sim.EventLog` kinds)
@@ -54,6 +65,12 @@ Events (:class:`commgov.sim.EventLog` kinds)
 ``queue_abandon``
     A resident still queueing at closing when ``serve_queue_at_close`` is false; value the
     wait so far in minutes.
+``queue_renege``
+    A resident whose patience ran out in the queue; entity resident, actor point, value the
+    wait (the patience) in minutes.
+``queue_balk``
+    A resident who found ``balk_queue`` or more waiting and did not join; entity resident,
+    actor point.
 
 All times are float minutes of simulated time.
 """
@@ -62,7 +79,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -80,6 +97,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ARRIVAL_STREAM",
+    "PATIENCE_STREAM",
     "SERVICE_STREAM",
     "Arrivals",
     "DeskPoint",
@@ -99,6 +117,8 @@ __all__ = [
 ARRIVAL_STREAM = "sim_queue_arrivals"
 #: Stream of service times (per point, or per point and slot).
 SERVICE_STREAM = "sim_queue_service"
+#: Stream of patience times (per point, or per point and slot; drawn only with patience).
+PATIENCE_STREAM = "sim_queue_patience"
 
 
 _CHUNK = 4096  # draws per call when a stream length is open-ended (fixed: part of the stream)
@@ -167,7 +187,7 @@ class DeskPoint(Params):
     """A sampling point as the simulator sees it.
 
     Positional order: ``id``, ``lanes``, ``service``, ``open_min``, ``close_min``,
-    ``serve_queue_at_close``, ``fatigue_per_hour``.
+    ``serve_queue_at_close``, ``fatigue_per_hour``, ``patience_min``, ``balk_queue``.
 
     Parameters
     ----------
@@ -185,18 +205,24 @@ class DeskPoint(Params):
     fatigue_per_hour : float, default 0
         A lane's service times grow by this fraction per hour it has served
         (:func:`commgov.sim.fatigue_factor`), 0 … 10; 0 keeps the M/M/c model.
+    patience_min : float or None, default None
+        Mean of a resident's exponential patience in minutes, finite and > 0: a resident
+        still queueing after that long leaves (reneging). ``None``: everyone waits.
+    balk_queue : int or None, default None
+        A resident who finds this many residents or more waiting (not counting those in
+        service) does not join (balking), ≥ 0. ``None``: everyone joins.
 
     Raises
     ------
     pydantic.ValidationError
         (a ``ValueError``) naming the refused field: ``lanes`` < 1, a non-finite
-        ``open_min`` or ``fatigue_per_hour``, a ``nan`` ``close_min``, or ``open_min`` not
-        before ``close_min``.
+        ``open_min`` or ``fatigue_per_hour``, a ``nan`` ``close_min``, ``open_min`` not
+        before ``close_min``, ``patience_min`` not a finite number > 0 or ``balk_queue`` < 0.
     """
 
     positional_fields: ClassVar[tuple[str, ...]] = (
         "id", "lanes", "service", "open_min", "close_min", "serve_queue_at_close",
-        "fatigue_per_hour")
+        "fatigue_per_hour", "patience_min", "balk_queue")
 
     id: str
     lanes: Annotated[int, Field(ge=1)]
@@ -205,6 +231,8 @@ class DeskPoint(Params):
     close_min: Annotated[float, AllowInfNan(True)] = math.inf
     serve_queue_at_close: bool = True
     fatigue_per_hour: FatiguePerHour = 0.0
+    patience_min: Annotated[float, Field(gt=0.0)] | None = None
+    balk_queue: Annotated[int, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
     def _open_before_close(self) -> DeskPoint:
@@ -226,12 +254,16 @@ class Arrivals:
         One id per arrival (``"<point>#<k>"`` or ``"<point>/s<slot>#<k>"``).
     service_min : tuple of float
         Each resident's service time in minutes.
+    patience_min : tuple of float, default ()
+        Each resident's patience in minutes (time in the queue before leaving); empty when
+        everyone waits.
     """
 
     point_id: str
     t_min: tuple[float, ...]
     resident_ids: tuple[str, ...]
     service_min: tuple[float, ...]
+    patience_min: tuple[float, ...] = ()
 
     def __len__(self) -> int:
         return len(self.t_min)
@@ -270,7 +302,8 @@ def poisson_arrivals(
     """A Poisson stream of residents at a point over ``[start_min, until_min)``.
 
     Inter-arrival gaps come from stream ``"sim_queue_arrivals"``, service times from
-    ``"sim_queue_service"``, both with entity ``point.id``, drawn in fixed chunks, so a longer
+    ``"sim_queue_service"`` and patience times (with ``point.patience_min``) from
+    ``"sim_queue_patience"``, all with entity ``point.id``, drawn in fixed chunks, so a longer
     horizon only appends residents.
 
     Parameters
@@ -308,7 +341,12 @@ def poisson_arrivals(
     n = len(times)
     service = _draw_service(point.service, rngs(SERVICE_STREAM, point.id), n)
     ids = tuple(f"{point.id}#{k}" for k in range(n))
-    return Arrivals(point.id, tuple(times.tolist()), ids, tuple(service.tolist()))
+    patience: tuple[float, ...] = ()
+    if point.patience_min is not None:
+        gen = rngs(PATIENCE_STREAM, point.id)
+        parts = [gen.exponential(point.patience_min, _CHUNK) for _ in range(-(-n // _CHUNK))]
+        patience = tuple(np.concatenate(parts)[:n].tolist()) if parts else ()
+    return Arrivals(point.id, tuple(times.tolist()), ids, tuple(service.tolist()), patience)
 
 
 def _draw_service(service: ServiceTime, gen: np.random.Generator, n: int) -> np.ndarray:
@@ -347,7 +385,8 @@ def slot_arrivals(
     """
     if pattern not in ("uniform", "poisson"):
         raise ValueError(f"unknown arrival pattern {pattern!r}; known: uniform, poisson")
-    rows: list[tuple[float, int, int, str, float]] = []
+    rows: list[tuple[float, int, int, str, float, float]] = []
+    mean_patience = point.patience_min
     for s in sorted(slots, key=lambda s: s.slot):
         if s.people < 0 or not s.minutes > 0:
             raise ValueError(f"slot {s.slot}: people must be ≥ 0 and minutes > 0")
@@ -356,9 +395,11 @@ def slot_arrivals(
         n = int(gen.poisson(s.people)) if pattern == "poisson" else s.people
         offsets = np.sort(gen.uniform(0.0, s.minutes, n))
         service = point.service.draw(rngs(SERVICE_STREAM, entity), n)
+        patience = (np.full(n, math.inf) if mean_patience is None
+                    else rngs(PATIENCE_STREAM, entity).exponential(mean_patience, n))
         rows.extend(
-            (s.start_min + float(o), s.slot, k, f"{entity}#{k}", float(v))
-            for k, (o, v) in enumerate(zip(offsets, service, strict=True))
+            (s.start_min + float(o), s.slot, k, f"{entity}#{k}", float(v), float(w))
+            for k, (o, v, w) in enumerate(zip(offsets, service, patience, strict=True))
         )
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     return Arrivals(
@@ -366,6 +407,7 @@ def slot_arrivals(
         tuple(r[0] for r in rows),
         tuple(r[3] for r in rows),
         tuple(r[4] for r in rows),
+        () if mean_patience is None else tuple(r[5] for r in rows),
     )
 
 
@@ -460,9 +502,13 @@ def plan_arrivals(
 class _Desk:
     point: DeskPoint
     log: EventLog
-    queue: deque[tuple[str, float, float]] = field(default_factory=deque)
+    # waiting residents [rid, t_arrival, service, patience, gone]; ``gone`` entries (reneged)
+    # stay until a lane skips them, ``waiting`` counts the others
+    queue: deque[list[Any]] = field(default_factory=deque)
     idle: deque[simpy.Event] = field(default_factory=deque)
     closed: bool = False
+    waiting: int = 0
+    on_done: Callable[[str, float], None] | None = None
 
 
 def desk_queue(
@@ -475,18 +521,42 @@ def desk_queue(
     env : simpy.Environment
         Clock in float minutes.
     point : DeskPoint
-        Lanes, opening window, closing rule.
+        Lanes, opening window, closing rule, balking.
     arrivals : Arrivals
-        Residents (times in the same minutes as ``env.now``; earlier ones arrive at once).
+        Residents (times in the same minutes as ``env.now``; earlier ones arrive at once),
+        with their patience when ``point.patience_min`` is set.
     log : EventLog
         Receives the events listed in the module docstring.
+
+    Raises
+    ------
+    ValueError
+        If ``point.patience_min`` is set and ``arrivals`` carries no patience per resident.
+
+    Notes
+    -----
+    Each arrival costs O(1) amortised work plus, with patience, one SimPy timeout.
     """
-    desk = _Desk(point, log)
+    if point.patience_min is not None and len(arrivals.patience_min) != len(arrivals):
+        raise ValueError(f"point {point.id}: patience_min is set but the arrivals carry no "
+                         "patience; draw them with poisson_arrivals or slot_arrivals")
+    desk = _start_desk(env, point, log)
+    env.process(_arrive(env, desk, arrivals))
+
+
+def _start_desk(
+    env: simpy.Environment,
+    point: DeskPoint,
+    log: EventLog,
+    on_done: Callable[[str, float], None] | None = None,
+) -> _Desk:
+    """The desk's lanes and closing; ``on_done(rid, now)`` after each service (tandems)."""
+    desk = _Desk(point, log, on_done=on_done)
     for k in range(1, point.lanes + 1):
         env.process(_lane(env, desk, f"{point.id}/L{k}"))
     if math.isfinite(point.close_min):
         env.process(_closer(env, desk))
-    env.process(_arrive(env, desk, arrivals))
+    return desk
 
 
 def _lane(env: simpy.Environment, desk: _Desk, lane_id: str) -> Any:
@@ -495,8 +565,13 @@ def _lane(env: simpy.Environment, desk: _Desk, lane_id: str) -> Any:
     queue, idle, record = desk.queue, desk.idle, desk.log.record
     fatigue, worked = desk.point.fatigue_per_hour, 0.0
     while True:
+        while queue and queue[0][4]:
+            queue.popleft()  # reneged
         if queue:
-            rid, t_arr, svc = queue.popleft()
+            entry = queue.popleft()
+            entry[4] = True
+            desk.waiting -= 1
+            rid, t_arr, svc = entry[0], entry[1], entry[2]
         else:
             if desk.closed:
                 return
@@ -514,6 +589,8 @@ def _lane(env: simpy.Environment, desk: _Desk, lane_id: str) -> Any:
         yield env.timeout(svc)
         now = env.now
         record(now, "service_end", rid, actor=lane_id, value=now - t_arr)
+        if desk.on_done is not None:
+            desk.on_done(rid, now)
 
 
 def _closer(env: simpy.Environment, desk: _Desk) -> Any:
@@ -521,29 +598,59 @@ def _closer(env: simpy.Environment, desk: _Desk) -> Any:
     desk.closed = True
     now = env.now
     if not desk.point.serve_queue_at_close:
-        for rid, t_arr, _svc in desk.queue:
-            desk.log.record(now, "queue_abandon", rid, actor=desk.point.id, value=now - t_arr)
+        for entry in desk.queue:
+            if not entry[4]:
+                entry[4] = True
+                desk.log.record(now, "queue_abandon", entry[0], actor=desk.point.id,
+                                value=now - entry[1])
         desk.queue.clear()
+        desk.waiting = 0
     while desk.idle:
         desk.idle.popleft().succeed(None)
 
 
+def _renege(desk: _Desk, entry: list[Any]) -> Any:
+    def fire(event: simpy.Event) -> None:
+        if not entry[4]:
+            entry[4] = True
+            desk.waiting -= 1
+            desk.log.record(event.env.now, "queue_renege", entry[0], actor=desk.point.id,
+                            value=entry[3])
+
+    return fire
+
+
 def _arrive(env: simpy.Environment, desk: _Desk, arrivals: Arrivals) -> Any:
-    point_id = desk.point.id
-    queue, idle, record = desk.queue, desk.idle, desk.log.record
-    for t, rid, svc in zip(arrivals.t_min, arrivals.resident_ids, arrivals.service_min,
-                           strict=True):
+    patience = arrivals.patience_min if desk.point.patience_min is not None else None
+    for k, (t, rid, svc) in enumerate(
+        zip(arrivals.t_min, arrivals.resident_ids, arrivals.service_min, strict=True)
+    ):
         if t > env.now:
             yield env.timeout(t - env.now)
-        now = env.now
-        if desk.closed:
-            record(now, "queue_refused", rid, actor=point_id)
-            continue
+        _admit(env, desk, rid, svc, math.inf if patience is None else patience[k])
+
+
+def _admit(env: simpy.Environment, desk: _Desk, rid: str, svc: float, patience: float) -> None:
+    """One resident arrives now: refused, served by an idle lane, balks or queues."""
+    point_id, record = desk.point.id, desk.log.record
+    now = env.now
+    if desk.closed:
+        record(now, "queue_refused", rid, actor=point_id)
+        return
+    if desk.idle:
         record(now, "queue_join", rid, actor=point_id)
-        if idle:
-            idle.popleft().succeed((rid, now, svc))
-        else:
-            queue.append((rid, now, svc))
+        desk.idle.popleft().succeed((rid, now, svc))
+        return
+    balk = desk.point.balk_queue
+    if balk is not None and desk.waiting >= balk:
+        record(now, "queue_balk", rid, actor=point_id)
+        return
+    record(now, "queue_join", rid, actor=point_id)
+    entry = [rid, now, svc, patience, False]
+    desk.queue.append(entry)
+    desk.waiting += 1
+    if math.isfinite(patience):
+        env.timeout(patience).callbacks.append(_renege(desk, entry))
 
 
 def run_desk_queues(

@@ -43,7 +43,8 @@ class QueueKpis:
     served : int
         Of those, residents whose service started.
     unserved : int
-        Of those, residents who left at closing or were still queueing at the end.
+        Of those, residents who left at closing, reneged (``reneged``) or were still
+        queueing at the end.
     refused : int
         Residents turned away at a closed point in the window.
     arrival_rate_per_min : float
@@ -60,6 +61,21 @@ class QueueKpis:
         Time-average number of residents in the system over the window (``L``), counting
         everyone present, whenever they joined; residents still present at the end of the log
         count until ``to_min``.
+    balked : int
+        Residents who arrived in the window and did not join (``queue_balk``).
+    reneged : int
+        Residents who joined in the window and left the queue when their patience ran out.
+    abandon_share : float
+        ``reneged / joined`` (Erlang A's ``P(Ab)``); NaN if nobody joined.
+    mean_wait_all_min : float
+        Mean time in the queue of everyone who joined in the window and was served or
+        reneged (Erlang A's ``E[W]``: a reneging resident's time in the queue counts), minutes;
+        NaN if none.
+
+    Notes
+    -----
+    The last four are in :meth:`as_dict` only when asked (``abandonment=True``), so the KPIs
+    of models without impatient residents keep their columns.
     """
 
     joined: int
@@ -75,10 +91,21 @@ class QueueKpis:
     wait_max_min: float
     mean_time_in_system_min: float
     mean_in_system: float
+    balked: int = 0
+    reneged: int = 0
+    abandon_share: float = math.nan
+    mean_wait_all_min: float = math.nan
 
-    def as_dict(self) -> dict[str, float]:
-        """The figures as a ``name → float`` dict (the engine's KPI shape)."""
-        return {name: float(getattr(self, name)) for name in _QUEUE_FIELDS}
+    def as_dict(self, *, abandonment: bool = False) -> dict[str, float]:
+        """The figures as a ``name → float`` dict (the engine's KPI shape).
+
+        Parameters
+        ----------
+        abandonment : bool, default False
+            Also ``balked``, ``reneged``, ``abandon_share`` and ``mean_wait_all_min``.
+        """
+        names = _QUEUE_FIELDS if abandonment else _QUEUE_FIELDS[:-4]
+        return {name: float(getattr(self, name)) for name in names}
 
 
 _QUEUE_FIELDS = tuple(QueueKpis.__dataclass_fields__)
@@ -114,7 +141,8 @@ def queue_kpis(
     joined_at: dict[str, float] = {}
     waits: dict[str, float] = {}
     left_at: dict[str, float] = {}
-    refused = 0
+    reneged_after: dict[str, float] = {}
+    refused = balked = 0
     for t, kind, entity, actor, value in zip(log.t_min, log.kind, log.entity, log.actor,
                                              log.value, strict=True):
         if kind == "queue_join":
@@ -124,8 +152,13 @@ def queue_kpis(
             waits[entity] = value
         elif kind in ("service_end", "queue_abandon"):
             left_at[entity] = t
+        elif kind == "queue_renege":
+            left_at[entity] = t
+            reneged_after[entity] = value
         elif kind == "queue_refused" and (wanted is None or actor in wanted):
             refused += from_min <= t < to_min
+        elif kind == "queue_balk" and (wanted is None or actor in wanted):
+            balked += from_min <= t < to_min
     span = to_min - from_min
     in_window: list[str] = []
     area = 0.0
@@ -139,6 +172,8 @@ def queue_kpis(
     w = np.array([waits[r] for r in in_window if r in waits])
     sojourn = np.array([left_at[r] - joined_at[r] for r in in_window
                         if r in waits and r in left_at])
+    gone = [reneged_after[r] for r in in_window if r in reneged_after]
+    w_all = np.concatenate([w, np.array(gone)]) if gone else w
     nan = math.nan
     pct = np.percentile(w, [50, 90, 95]) if len(w) else [nan, nan, nan]
     return QueueKpis(
@@ -155,6 +190,10 @@ def queue_kpis(
         wait_max_min=float(w.max()) if len(w) else nan,
         mean_time_in_system_min=float(sojourn.mean()) if len(sojourn) else nan,
         mean_in_system=area / span,
+        balked=balked,
+        reneged=len(gone),
+        abandon_share=len(gone) / len(in_window) if in_window else nan,
+        mean_wait_all_min=float(w_all.mean()) if len(w_all) else nan,
     )
 
 
@@ -196,6 +235,17 @@ class QueueParams(SubmodelParams):
         depend on machine speed).
     fatigue_per_hour : float, default 0
         Lane slow-down per hour served (:attr:`commgov.sim.DeskPoint.fatigue_per_hour`).
+    patience_minutes : float or None, default None
+        Mean exponential patience of a resident in the queue, minutes, > 0 and ≤ 1,440
+        (:attr:`commgov.sim.DeskPoint.patience_min`); ``None``: nobody leaves the queue.
+    balk_queue : int or None, default None
+        Residents waiting at which an arrival does not join
+        (:attr:`commgov.sim.DeskPoint.balk_queue`), 0–100,000; ``None``: everyone joins.
+
+    Notes
+    -----
+    With either set, the KPIs also carry ``balked``, ``reneged``, ``abandon_share`` and
+    ``mean_wait_all_min`` (:class:`QueueKpis`).
     """
 
     lanes: int | None = Field(default=None, ge=1, le=1000)
@@ -209,6 +259,8 @@ class QueueParams(SubmodelParams):
     max_batch_households: int = Field(default=20, ge=1, le=100_000)
     plan_time_limit_s: PlanTimeLimitS = 10.0
     fatigue_per_hour: FatiguePerHour = 0.0
+    patience_minutes: float | None = Field(default=None, gt=0.0, le=1440.0)
+    balk_queue: int | None = Field(default=None, ge=0, le=100_000)
 
 
 def _sampling_plan(ctx: SimContext, params: QueueParams) -> tuple[SamplingProblem, SamplingPlan]:
@@ -229,7 +281,8 @@ def _sampling_plan(ctx: SimContext, params: QueueParams) -> tuple[SamplingProble
 
 
 def _queue_kpis(log: EventLog, ctx: SimContext, params: QueueParams) -> dict[str, float]:
-    return queue_kpis(log, to_min=ctx.scenario.horizon_min).as_dict()
+    impatient = params.patience_minutes is not None or params.balk_queue is not None
+    return queue_kpis(log, to_min=ctx.scenario.horizon_min).as_dict(abandonment=impatient)
 
 
 @register_submodel("queues", params=QueueParams, kpis=_queue_kpis)
@@ -253,6 +306,9 @@ def queues(env: simpy.Environment, ctx: SimContext, params: QueueParams) -> None
     if params.fatigue_per_hour:
         points = [p.model_copy(update={"fatigue_per_hour": params.fatigue_per_hour})
                   for p in points]
+    if params.patience_minutes is not None or params.balk_queue is not None:
+        points = [p.model_copy(update={"patience_min": params.patience_minutes,
+                                       "balk_queue": params.balk_queue}) for p in points]
     arrivals = plan_arrivals(plan, problem, points, ctx.rng, pattern=params.arrivals,
                              offset_min=offset)
     for p in points:

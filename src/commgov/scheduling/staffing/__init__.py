@@ -13,6 +13,9 @@ first-come-first-served queue of unlimited length without leaving. The offered l
 * :func:`erlang_c`: probability of waiting ``C(c, a) = c·B / (c - a·(1 - B))`` (the same
   recursion; Cooper 1981 §3.5).
 * :func:`mean_wait_min`: ``Wq = C / (cμ - λ)``; :func:`mean_queue_length`: ``Lq = λ·Wq``.
+* :func:`erlang_a`: the M/M/c+M queue whose residents leave after an exponential patience
+  (Palm 1943; Garnett, Mandelbaum & Reiman 2002, *M&SOM* 4(3)): probabilities of waiting
+  and of abandoning, mean wait and queue, with ``scipy.special.gammainc``.
 * :func:`wait_exceeds_probability`, :func:`service_level`, :func:`wait_quantile_min`: FCFS
   M/M/c waiting time has ``P(W > t) = C · exp(-(cμ - λ) t)`` (Gross & Harris §2.3).
 * :func:`lanes_for_wait`: the fewest lanes meeting a wait target, searched upward from the
@@ -32,7 +35,8 @@ rates, a non-integer number of servers) raise :class:`~commgov.errors.InvalidPar
 
 Units: rates in people per hour (``arrival_rate``, ``service_rate`` per lane; any time unit
 works for :func:`erlang_c` as long as both rates share it), waiting times in minutes.
-Everything here is plain floating-point arithmetic with the standard library: no solver.
+Everything here is plain floating-point arithmetic with the standard library (and
+``scipy.special`` for Erlang A): no solver.
 
 Examples
 --------
@@ -62,6 +66,7 @@ from commgov.scheduling.staffing._erlang import (
     wait_exceeds_probability,
     wait_quantile_min,
 )
+from commgov.scheduling.staffing._erlang_a import ErlangAFigures, erlang_a
 from commgov.scheduling.staffing._guideline import (
     GUIDELINE_RESIDENTS_PER_SWABBER,
     swabbers_needed,
@@ -71,7 +76,9 @@ from commgov.scheduling.staffing._lanes import MAX_LANES, lanes_for_wait, square
 __all__ = [
     "GUIDELINE_RESIDENTS_PER_SWABBER",
     "MAX_LANES",
+    "ErlangAFigures",
     "QueueFigures",
+    "erlang_a",
     "erlang_b",
     "erlang_c",
     "is_stable",
