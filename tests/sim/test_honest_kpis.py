@@ -1,0 +1,139 @@
+"""Honest KPIs (issue 15 item 5): undelivered and unmet counted, censored percentiles.
+
+A parcel or need still waiting at the horizon enters the ``*_all_min`` percentiles with the
+horizon as its time (right-censored, Kaplan & Meier 1958), beside the delivered-only figures.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from commgov.sim import (
+    GateBuilding,
+    ParcelArrivals,
+    RelayGate,
+    RelayVolunteer,
+    Scenario,
+    kpi_info,
+    relay_kpis,
+    run_relay,
+    run_replicate,
+    stream_factory,
+)
+
+GATE = RelayGate(
+    (GateBuilding("A", 240.0, 1.5), GateBuilding("B", 80.0, 1.0)), handover_minutes=2.0
+)
+
+
+def fixed(rows: list[tuple[float, str]]) -> ParcelArrivals:
+    return ParcelArrivals(
+        tuple(t for t, _ in rows),
+        tuple(f"p{i}" for i in range(len(rows))),
+        tuple(b for _, b in rows),
+        tuple("r" for _ in rows),
+    )
+
+
+def test_undelivered_parcels_are_censored_at_the_horizon_by_hand():
+    vol = RelayVolunteer("v", 1, ((10.0, 20.0), (100.0, 110.0)))
+    arr = fixed([(0.0, "B"), (15.0, "B"), (25.0, "B"), (50.0, "B")])
+    log = run_relay(GATE, arr, [vol], stream_factory(0), until_min=60.0)
+    k = relay_kpis(log, to_min=60.0)
+    # B trip: handover 2 + walk 1 + door 1: p0 at 14 (14 min), p1 at 19 (4 min);
+    # p2 (gate 25) and p3 (gate 50) wait at the horizon 60: censored at 35 and 10 min
+    assert (k.arrived, k.delivered, k.undelivered, k.undelivered_share) == (4, 2, 2, 0.5)
+    assert k.gate_to_door_p95_min == pytest.approx(np.percentile([14.0, 4.0], 95))
+    assert k.gate_to_door_p95_all_min == pytest.approx(np.percentile([14, 4, 35, 10], 95))
+    assert k.gate_to_door_p50_all_min == pytest.approx(12.0)
+    assert k.gate_to_door_p95_all_min > k.gate_to_door_p95_min
+
+
+def test_everything_delivered_means_the_censored_percentiles_are_the_delivered_ones():
+    arr = fixed([(0.0, "B"), (1.0, "A"), (3.0, "B")])
+    log = run_relay(GATE, arr, [RelayVolunteer("v", 2)], stream_factory(0))
+    k = relay_kpis(log, to_min=500.0)
+    assert k.undelivered == 0 and k.undelivered_share == 0.0
+    assert k.gate_to_door_p95_all_min == k.gate_to_door_p95_min
+    assert k.gate_to_door_p50_all_min == k.gate_to_door_p50_min
+
+
+def test_empty_window_gives_nan_percentiles_and_no_undelivered():
+    k = relay_kpis(run_relay(GATE, fixed([]), [], stream_factory(0)), to_min=10.0)
+    assert k.undelivered == 0 and k.undelivered_share == 0.0
+    assert math.isnan(k.gate_to_door_p95_all_min)
+
+
+def test_issue_example_eight_volunteers_with_dropout_show_their_undelivered_parcels():
+    """Issue 15: 8 volunteers with dropout leave many parcels undelivered at the horizon."""
+    s = Scenario.from_dict(
+        {
+            "name": "relay8",
+            "start": "2022-04-11T19:00:00+08:00",
+            "horizon_min": 1440,
+            "community": {"dataset": "gusu", "seed": 0, "community": "320508017016"},
+            "submodels": {
+                "relay": {
+                    "volunteers": 8,
+                    "attrition_per_hour": 0.1,
+                    "riders_per_hour": 80,
+                    "arrivals_from_min": 780,
+                }
+            },
+        }
+    )
+    k = run_replicate(s, 0, 0).kpis
+    assert k["relay.undelivered"] > 0.5 * k["relay.arrived"]
+    assert k["relay.undelivered"] == k["relay.arrived"] - k["relay.delivered"]
+    assert k["relay.undelivered"] == k["relay.backlog_end"]  # window from minute 0
+    assert k["relay.undelivered_share"] == k["relay.undelivered"] / k["relay.arrived"]
+    assert k["relay.gate_to_door_p95_all_min"] > k["relay.gate_to_door_p95_min"]
+    assert k["relay.gate_to_door_p50_all_min"] > k["relay.gate_to_door_p50_min"]
+
+
+def test_needs_report_unmet_and_the_censored_p95():
+    s = Scenario.from_toml("""
+name = "needs"
+start = 2022-04-11T19:00:00+08:00
+horizon_min = 600
+community = { community = "320508017016" }
+[submodels.needs]
+volunteers = 1
+needs_per_household_per_day = 0.5
+""")
+    k = run_replicate(s, 0, 1).kpis
+    assert k["needs.unmet"] > 0
+    assert k["needs.response_p95_all_min"] >= k["needs.response_p95_min"]
+    horizon = 600.0
+    assert k["needs.response_p95_all_min"] <= horizon
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "unit"),
+    [
+        ("relay.undelivered", "mean", "count"),
+        ("relay.undelivered_share", "share", "share"),
+        ("relay.gate_to_door_p95_all_min", "quantile", "min"),
+        ("relay.gate_to_door_p50_all_min", "quantile", "min"),
+        ("needs.response_p95_all_min", "quantile", "min"),
+    ],
+)
+def test_new_kpis_are_in_the_registry(name: str, kind: str, unit: str):
+    info = kpi_info(name)
+    assert (info.kind, info.unit) == (kind, unit)
+
+
+def test_undone_work_is_in_the_headline_plots():
+    from commgov.sim import is_headline_kpi
+
+    for name in (
+        "relay.undelivered",
+        "relay.gate_to_door_p95_all_min",
+        "needs.unmet",
+        "needs.response_p95_all_min",
+        "relay.undelivered_share",
+    ):
+        assert is_headline_kpi(name), name
