@@ -135,5 +135,80 @@ def test_undone_work_is_in_the_headline_plots():
         "needs.unmet",
         "needs.response_p95_all_min",
         "relay.undelivered_share",
+        "queues.worst_point_wait_p95_min",
+        "queues.arrival_rate_open_per_min",
     ):
         assert is_headline_kpi(name), name
+
+
+QUEUES_DAY = {
+    "name": "queues_day",
+    "start": "2022-04-11T19:00:00+08:00",
+    "horizon_min": 1440,
+    "community": {"dataset": "gusu", "seed": 0, "community": "320508017016"},
+    "submodels": {"queues": {}},
+}
+
+
+def test_issue_example_arrival_rate_over_the_open_hours():
+    """Issue 15: 3.02 per minute over the horizon, points open only 06:30-13:00 (390 min)."""
+    k = run_replicate(Scenario.from_dict(QUEUES_DAY), 0, 0).kpis
+    assert k["queues.arrival_rate_per_min"] == pytest.approx(3.02, abs=0.005)
+    assert k["queues.arrival_rate_per_min"] == k["queues.joined"] / 1440
+    assert k["queues.arrival_rate_open_per_min"] == k["queues.joined"] / 390
+    # the worst point is at least as bad as the pooled figure, and the spread shows it
+    assert k["queues.worst_point_wait_p95_min"] >= k["queues.wait_p95_min"]
+    assert k["queues.worst_point_mean_wait_min"] >= k["queues.mean_wait_min"]
+    assert k["queues.point_wait_p95_spread_min"] >= 0
+
+
+def test_existing_queue_columns_are_unchanged_by_the_new_ones():
+    from commgov.sim import queue_kpis
+
+    k = run_replicate(Scenario.from_dict(QUEUES_DAY), 0, 0)
+    pooled = queue_kpis(k.log, to_min=1440.0).as_dict()
+    for name, value in pooled.items():
+        if name not in ("arrival_rate_open_per_min",):
+            assert k.kpis[f"queues.{name}"] == value or (
+                math.isnan(value) and math.isnan(k.kpis[f"queues.{name}"])
+            )
+    assert math.isnan(pooled["arrival_rate_open_per_min"])  # no opening windows given
+
+
+def test_per_point_worst_and_spread_by_hand():
+    from commgov.sim import EventLog, queue_kpis
+
+    log = EventLog()
+    waits = {"P1": [0.0, 1.0, 2.0], "P2": [10.0, 20.0]}
+    k = 0
+    for point, ws in waits.items():
+        for w in ws:
+            rid = f"r{k}"
+            k += 1
+            log.record(float(k), "queue_join", rid, actor=point)
+            log.record(float(k) + w, "service_start", rid, actor=f"{point}/L1", value=w)
+    got = queue_kpis(log, to_min=100.0, open_windows=[(0.0, 30.0), (20.0, 50.0), (90.0, 200.0)])
+    p95 = {p: float(np.percentile(ws, 95)) for p, ws in waits.items()}
+    assert got.worst_point_wait_p95_min == p95["P2"]
+    assert got.point_wait_p95_spread_min == p95["P2"] - p95["P1"]
+    assert got.worst_point_mean_wait_min == 15.0
+    assert got.arrival_rate_open_per_min == 5 / 60.0  # union [0, 50) + [90, 100)
+    only = queue_kpis(log, to_min=100.0, point_ids=["P1"])
+    assert only.point_wait_p95_spread_min == 0.0
+    assert only.worst_point_wait_p95_min == only.wait_p95_min
+    closed = queue_kpis(log, to_min=100.0, open_windows=[(200.0, 300.0)])
+    assert math.isnan(closed.arrival_rate_open_per_min)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "unit"),
+    [
+        ("queues.arrival_rate_open_per_min", "mean", "per min"),
+        ("queues.worst_point_wait_p95_min", "quantile", "min"),
+        ("queues.point_wait_p95_spread_min", "quantile", "min"),
+        ("queues.worst_point_mean_wait_min", "quantile", "min"),
+    ],
+)
+def test_new_queue_kpis_are_in_the_registry(name: str, kind: str, unit: str):
+    info = kpi_info(name)
+    assert (info.kind, info.unit) == (kind, unit)

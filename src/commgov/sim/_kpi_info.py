@@ -51,7 +51,10 @@ _UNITS: tuple[tuple[str, str], ...] = (
 #: Leaves with a unit the suffix rules cannot tell.
 _LEAF_UNITS = {"mean_in_system": "people", "events": "events", "p_wait": "share"}
 
-_REGISTERED: dict[str, tuple[KpiKind, str]] = {}
+_REGISTERED: dict[str, tuple[KpiKind, str]] = {
+    # the largest per-point mean: an extreme over points, skewed like a maximum
+    "worst_point_mean_wait_min": ("quantile", "min"),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ as ``needs.medical.met`` are not) is
   delivery time ``*response_(mean|p<q>)_min`` / ``*gate_to_door_(mean|p<q>)_min``, also
   with ``_all`` before ``_min`` (undelivered or unmet ones censored at the horizon);
 * what was left undone at the horizon: ``unmet`` (needs), ``undelivered`` (parcels);
+* the worst sampling point's wait ``worst_point_wait_p<q>_min``;
 
 plus the engine's ``volunteer_hours`` (figure ``totals.png``). A submodel none of whose KPIs
 matches (a user-defined one) gets its first :data:`FALLBACK_PANELS` KPIs in name order. KPIs
@@ -68,6 +69,7 @@ TOTALS = "totals"
 _HEADLINE = re.compile(
     r"t\d+_min|[a-z0-9_]*_share|[a-z0-9_]*_per_(hour|min)|(mean_)?wait(_p\d+)?_min"
     r"|[a-z0-9_]*(response|gate_to_door)_(mean|p\d+)(_all)?_min|unmet|undelivered"
+    r"|worst_point_wait_p\d+_min"
 )
 _HEADLINE_TOTALS = frozenset({"volunteer_hours"})
 

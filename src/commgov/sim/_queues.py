@@ -95,6 +95,10 @@ class QueueKpis:
     reneged: int = 0
     abandon_share: float = math.nan
     mean_wait_all_min: float = math.nan
+    arrival_rate_open_per_min: float = math.nan
+    worst_point_wait_p95_min: float = math.nan
+    point_wait_p95_spread_min: float = math.nan
+    worst_point_mean_wait_min: float = math.nan
 
     def as_dict(self, *, abandonment: bool = False) -> dict[str, float]:
         """The figures as a ``name → float`` dict (the engine's KPI shape).
@@ -104,11 +108,25 @@ class QueueKpis:
         abandonment : bool, default False
             Also ``balked``, ``reneged``, ``abandon_share`` and ``mean_wait_all_min``.
         """
-        names = _QUEUE_FIELDS if abandonment else _QUEUE_FIELDS[:-4]
+        names = _QUEUE_FIELDS if abandonment else tuple(
+            n for n in _QUEUE_FIELDS if n not in _ABANDONMENT_FIELDS)
         return {name: float(getattr(self, name)) for name in names}
 
 
 _QUEUE_FIELDS = tuple(QueueKpis.__dataclass_fields__)
+_ABANDONMENT_FIELDS = frozenset({"balked", "reneged", "abandon_share", "mean_wait_all_min"})
+
+
+def _open_minutes(windows: Iterable[tuple[float, float]], lo: float, hi: float) -> float:
+    """Length of the union of ``windows`` clipped to ``[lo, hi)``, minutes."""
+    total, reach = 0.0, lo
+    for a, b in sorted((max(a, lo), min(b, hi)) for a, b in windows):
+        if b <= a:
+            continue
+        if b > reach:
+            total += b - max(a, reach)
+            reach = b
+    return total
 
 
 def queue_kpis(
@@ -117,6 +135,7 @@ def queue_kpis(
     from_min: float = 0.0,
     to_min: float,
     point_ids: Iterable[str] | None = None,
+    open_windows: Iterable[tuple[float, float]] | None = None,
 ) -> QueueKpis:
     """Queue KPIs of a run from its event log alone (see :class:`QueueKpis`).
 
@@ -130,15 +149,36 @@ def queue_kpis(
         End of the measurement window (exclusive), minutes, finite and > ``from_min``.
     point_ids : iterable of str, optional
         Only these points; default all.
+    open_windows : iterable of (float, float), optional
+        The points' opening windows ``[open_min, close_min)``, minutes (overlaps allowed), for
+        ``arrival_rate_open_per_min``; default none (that figure is NaN).
 
     Returns
     -------
     QueueKpis
+
+    Notes
+    -----
+    One pass over the log, then O(n log n) for the n residents' percentiles.
+
+    Examples
+    --------
+    >>> log = EventLog()
+    >>> log.record(390.0, "queue_join", "a", actor="P1")
+    >>> log.record(390.0, "service_start", "a", actor="P1/L1", value=0.0)
+    >>> log.record(400.0, "queue_join", "b", actor="P2")
+    >>> log.record(410.0, "service_start", "b", actor="P2/L1", value=10.0)
+    >>> k = queue_kpis(log, to_min=1440.0, open_windows=[(390.0, 780.0)])
+    >>> k.arrival_rate_open_per_min == 2 / 390, k.arrival_rate_per_min == 2 / 1440
+    (True, True)
+    >>> k.worst_point_wait_p95_min, k.point_wait_p95_spread_min
+    (10.0, 10.0)
     """
     if not (math.isfinite(to_min) and to_min > from_min):
         raise ValueError("to_min must be finite and greater than from_min")
     wanted = None if point_ids is None else set(point_ids)
     joined_at: dict[str, float] = {}
+    point_of: dict[str, str] = {}
     waits: dict[str, float] = {}
     left_at: dict[str, float] = {}
     reneged_after: dict[str, float] = {}
@@ -148,6 +188,7 @@ def queue_kpis(
         if kind == "queue_join":
             if wanted is None or actor in wanted:
                 joined_at[entity] = t
+                point_of[entity] = actor
         elif kind == "service_start":
             waits[entity] = value
         elif kind in ("service_end", "queue_abandon"):
@@ -175,6 +216,14 @@ def queue_kpis(
     gone = [reneged_after[r] for r in in_window if r in reneged_after]
     w_all = np.concatenate([w, np.array(gone)]) if gone else w
     nan = math.nan
+    per_point: dict[str, list[float]] = {}
+    for r in in_window:
+        if r in waits:
+            per_point.setdefault(point_of[r], []).append(waits[r])
+    p95s = [float(np.percentile(v, 95)) for _, v in sorted(per_point.items())]
+    means = [float(np.mean(v)) for _, v in sorted(per_point.items())]
+    open_min = math.nan if open_windows is None else _open_minutes(open_windows, from_min,
+                                                                    to_min)
     pct = np.percentile(w, [50, 90, 95]) if len(w) else [nan, nan, nan]
     return QueueKpis(
         joined=len(in_window),
@@ -194,6 +243,10 @@ def queue_kpis(
         reneged=len(gone),
         abandon_share=len(gone) / len(in_window) if in_window else nan,
         mean_wait_all_min=float(w_all.mean()) if len(w_all) else nan,
+        arrival_rate_open_per_min=len(in_window) / open_min if open_min > 0 else nan,
+        worst_point_wait_p95_min=max(p95s) if p95s else nan,
+        point_wait_p95_spread_min=max(p95s) - min(p95s) if p95s else nan,
+        worst_point_mean_wait_min=max(means) if means else nan,
     )
 
 
@@ -263,17 +316,20 @@ class QueueParams(SubmodelParams):
     balk_queue: int | None = Field(default=None, ge=0, le=100_000)
 
 
-def _sampling_plan(ctx: SimContext, params: QueueParams) -> tuple[SamplingProblem, SamplingPlan]:
+def _sampling_plan(
+    ctx: SimContext, params: QueueParams, community_id: str | None = None
+) -> tuple[SamplingProblem, SamplingPlan]:
     from commgov.scheduling import SamplingPolicy, plan_sampling, sampling_problem_from_org
 
     c = ctx.scenario.community
-    key = ("queues.plan", c.dataset, c.seed, ctx.community_id, params.slot_minutes,
+    cid = ctx.community_id if community_id is None else community_id
+    key = ("queues.plan", c.dataset, c.seed, cid, params.slot_minutes,
            params.utilisation, params.max_batch_households, params.plan_time_limit_s)
     cached = ctx.cache.get(key)
     if cached is None:
         policy = SamplingPolicy(slot_minutes=params.slot_minutes,
                                 utilisation=params.utilisation)
-        problem = sampling_problem_from_org(ctx.graph, ctx.community_id, policy=policy,
+        problem = sampling_problem_from_org(ctx.graph, cid, policy=policy,
                                             max_batch_households=params.max_batch_households)
         cached = ctx.cache[key] = (problem, plan_sampling(
             problem, time_limit_s=params.plan_time_limit_s))
@@ -282,14 +338,24 @@ def _sampling_plan(ctx: SimContext, params: QueueParams) -> tuple[SamplingProble
 
 def _queue_kpis(log: EventLog, ctx: SimContext, params: QueueParams) -> dict[str, float]:
     impatient = params.patience_minutes is not None or params.balk_queue is not None
-    return queue_kpis(log, to_min=ctx.scenario.horizon_min).as_dict(abandonment=impatient)
+    from commgov.sim._engine import area_communities
+
+    windows = []
+    for cid in area_communities(ctx.graph, ctx.community_id):  # every community run
+        problem, _ = _sampling_plan(ctx, params, cid)
+        points = desk_points(problem, offset_min=ctx.to_minutes(problem.window.start))
+        windows += [(p.open_min, p.close_min) for p in points]
+    return queue_kpis(log, to_min=ctx.scenario.horizon_min, open_windows=windows).as_dict(
+        abandonment=impatient)
 
 
 @register_submodel("queues", params=QueueParams, kpis=_queue_kpis)
 def queues(env: simpy.Environment, ctx: SimContext, params: QueueParams) -> None:
     """Start the ``queues`` submodel: every sampling point of the community (id order).
 
-    KPIs (prefixed ``queues.``) are the fields of :class:`QueueKpis` over the whole horizon.
+    KPIs (prefixed ``queues.``) are the fields of :class:`QueueKpis` over the whole horizon;
+    ``arrival_rate_open_per_min`` divides by the minutes in which a point of the sampling
+    problem is open (its opening windows), ``arrival_rate_per_min`` by the horizon.
     """
     problem, plan = _sampling_plan(ctx, params)
     offset = ctx.to_minutes(problem.window.start)
