@@ -212,3 +212,68 @@ def test_per_point_worst_and_spread_by_hand():
 def test_new_queue_kpis_are_in_the_registry(name: str, kind: str, unit: str):
     info = kpi_info(name)
     assert (info.kind, info.unit) == (kind, unit)
+
+
+def _trips_per_half_hour(stagger: float) -> list[int]:
+    s = Scenario.from_dict(
+        {
+            "name": "relay_breaks",
+            "start": "2022-04-12T08:00:00+08:00",
+            "horizon_min": 600,
+            "community": {"dataset": "gusu", "seed": 0, "community": "320508017016"},
+            "submodels": {
+                "relay": {
+                    "volunteers": 8,
+                    "riders_per_hour": 60,
+                    "shift_minutes": 240,
+                    "break_minutes": 30,
+                    "break_stagger_minutes": stagger,
+                }
+            },
+        }
+    )
+    log = run_replicate(s, 0, 0).log
+    starts = [log.t_min[i] for i in log.where("trip_start")]
+    return np.histogram(starts, bins=np.arange(0.0, 601.0, 30.0))[0].tolist()
+
+
+def test_issue_example_staggered_breaks_keep_the_gate_served():
+    """Issue 15: everyone breaking at once leaves two half-hours with 0 trips started."""
+    together = _trips_per_half_hour(0.0)
+    assert together[8] == together[17] == 0  # breaks 240-270 and 510-540
+    staggered = _trips_per_half_hour(240.0)
+    assert min(staggered) > 0
+
+
+def test_break_phases_and_shift_windows_with_a_phase():
+    from commgov.sim import break_phases, shift_windows, stream_factory
+
+    rngs = stream_factory(3)
+    ids = [f"v{k}" for k in range(20)]
+    phases = break_phases(ids, 120.0, rngs)
+    assert all(0.0 <= p < 120.0 for p in phases.values())
+    assert len(set(phases.values())) == 20
+    assert break_phases(ids[:5], 120.0, rngs) == {v: phases[v] for v in ids[:5]}
+    assert break_phases(ids, 0.0, rngs) == dict.fromkeys(ids, 0.0)
+    with pytest.raises(ValueError):
+        break_phases(ids, -1.0, rngs)
+    assert shift_windows(0.0, 600.0, 240.0, 30.0, phase_min=0.0) == shift_windows(
+        0.0, 600.0, 240.0, 30.0
+    )
+    w = shift_windows(60.0, 600.0, 240.0, 30.0, phase_min=100.0)
+    assert w == ((60.0, 200.0), (230.0, 470.0), (500.0, 600.0))
+    with pytest.raises(ValueError):
+        shift_windows(0.0, 600.0, 240.0, 30.0, phase_min=240.0)
+
+
+def test_no_stagger_keeps_the_relay_kpis_of_before():
+    base = {
+        "name": "relay_shifts",
+        "start": "2022-04-12T08:00:00+08:00",
+        "horizon_min": 600,
+        "community": {"dataset": "gusu", "seed": 0, "community": "320508017016"},
+        "submodels": {"relay": {"volunteers": 8, "shift_minutes": 240}},
+    }
+    a = run_replicate(Scenario.from_dict(base), 0, 11).kpis
+    base["submodels"]["relay"]["break_stagger_minutes"] = 0.0  # type: ignore[index]
+    assert run_replicate(Scenario.from_dict(base), 0, 11).kpis == a

@@ -15,7 +15,8 @@ This package is the only public surface of the simulation; its modules are priva
   Erlang C), ``relay`` (rider → gate → door), ``door_to_door`` (two-person teams swabbing
   sealed and home-bound households) and ``needs`` (residents' needs met by a volunteer pool,
   by priority), with shifts, attrition and recruitment (:func:`shift_windows`,
-  :func:`leave_times`, :func:`recruit_times`, :func:`fatigue_factor`);
+  :func:`leave_times`, :func:`recruit_times`, :func:`fatigue_factor`, staggered breaks
+  :func:`break_phases`);
 * :class:`Experiment` and :func:`run_sweep` — sweeps over any ``concurrent.futures`` executor
   (in-process, a spawn process pool — :func:`worker_pool`, whose workers die with their
   parent — or Dask), resumable with a :class:`SweepStore` that keys batches on a fingerprint of
@@ -193,6 +194,7 @@ from commgov.sim._sensitivity import (
 from commgov.sim._sequential import SequentialStep, SequentialSweep, run_sequential
 from commgov.sim._shifts import (
     SHIFT_STREAM,
+    break_phases,
     fatigue_factor,
     leave_times,
     recruit_times,
@@ -327,6 +329,7 @@ __all__ = [
     "area_communities",
     "assign_buildings",
     "bootstrap_interval",
+    "break_phases",
     "calibrate",
     "community_kpis",
     "desk_points",

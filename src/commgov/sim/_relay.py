@@ -42,6 +42,7 @@ from commgov.sim._relay_run import (
 )
 from commgov.sim._shifts import (
     RngFactory,
+    break_phases,
     leave_times,
     recruit_times,
     shift_windows,
@@ -93,7 +94,9 @@ class RelayKpis:
         arrival. Since a censored time is a lower bound of the true one, these are lower
         bounds of the true percentiles whenever ``undelivered > 0`` (and equal the
         delivered-only ``gate_to_door_p50_min``/``gate_to_door_p95_min`` over the same
-        parcels when everything was delivered). NaN if nothing arrived.
+        parcels when everything was delivered). They may still be *below* the delivered-only
+        figures when the undelivered parcels arrived shortly before the horizon (short
+        censored times); read them with ``undelivered``. NaN if nothing arrived.
 
     Notes
     -----
@@ -259,6 +262,13 @@ class RelayParams(SubmodelParams):
         Shift length (:func:`commgov.sim.shift_windows`); ``None``: one window.
     break_minutes : float, default 30
         Time off between shifts (break or hand-over).
+    break_stagger_minutes : float, default 0
+        With shifts: each volunteer's shift pattern is advanced by a phase drawn uniformly in
+        ``[0, min(break_stagger_minutes, shift_minutes))`` minutes
+        (:func:`commgov.sim.break_phases`, stream ``"sim_shifts"``, entity
+        ``"<community>/<volunteer>/stagger"``), so the crew starts together but takes its
+        breaks at different minutes; 0: everyone breaks at the same minute (the post is empty
+        for the whole break). Recruits get a phase too.
     attrition_per_hour : float, default 0
         Rate at which each volunteer leaves for good (:func:`commgov.sim.leave_times`).
     recruits_per_hour : float, default 0
@@ -285,6 +295,7 @@ class RelayParams(SubmodelParams):
     fatigue_per_hour: FatiguePerHour = 0.0
     shift_minutes: ShiftMinutes | None = None
     break_minutes: BreakMinutes = 30.0
+    break_stagger_minutes: Annotated[float, Field(ge=0.0, le=100_000.0)] = 0.0
     attrition_per_hour: AttritionPerHour = 0.0
     recruits_per_hour: RecruitsPerHour = 0.0
 
@@ -380,11 +391,16 @@ def _volunteers(
     joins = recruit_times(params.recruits_per_hour, start, off, rngs, pool="relay")
     members += [(f"{prefix}relay-r{k:03d}", t) for k, t in enumerate(joins, start=1)]
     leave = leave_times([m for m, _ in members], params.attrition_per_hour, rngs)
+    stagger = 0.0
+    if params.shift_minutes is not None:
+        stagger = min(params.break_stagger_minutes, params.shift_minutes)
+    phase = break_phases([m for m, _ in members], stagger, rngs)
     vols, marks = [], []
     for vid, join in members:
         gone = join + leave[vid]
         windows = truncate_windows(
-            shift_windows(join, off, params.shift_minutes, params.break_minutes),
+            shift_windows(join, off, params.shift_minutes, params.break_minutes,
+                          phase_min=math.fmod(phase[vid], stagger) if stagger else 0.0),
             leave_min=gone)
         vols.append(RelayVolunteer(id=vid, capacity=params.capacity, windows=windows,
                                    fatigue_per_hour=params.fatigue_per_hour))

@@ -28,6 +28,7 @@ import numpy as np
 
 __all__ = [
     "SHIFT_STREAM",
+    "break_phases",
     "fatigue_factor",
     "leave_times",
     "recruit_times",
@@ -47,7 +48,7 @@ Windows = tuple[tuple[float, float], ...]
 
 def shift_windows(
     start_min: float, end_min: float, shift_minutes: float | None = None,
-    break_minutes: float = 0.0, *, offset_min: float = 0.0,
+    break_minutes: float = 0.0, *, offset_min: float = 0.0, phase_min: float = 0.0,
 ) -> Windows:
     """On-duty windows: ``shift_minutes`` on, ``break_minutes`` off over ``[start_min, end_min)``.
 
@@ -61,6 +62,11 @@ def shift_windows(
         Time off between shifts (break or hand-over), minutes, ≥ 0.
     offset_min : float, default 0
         Start the first shift this late (staggered teams), ≥ 0.
+    phase_min : float, default 0
+        With shifts: the pattern began this many minutes before the first shift's start, so
+        the first shift is ``phase_min`` shorter and every break comes that much earlier
+        (staggered breaks: the crew starts together but does not break together), minutes,
+        0 ≤ ``phase_min`` < ``shift_minutes``.
 
     Returns
     -------
@@ -70,12 +76,15 @@ def shift_windows(
     Raises
     ------
     ValueError
-        With shifts: ``shift_minutes`` ≤ 0, ``break_minutes`` < 0 or ``end_min`` not finite.
+        With shifts: ``shift_minutes`` ≤ 0, ``break_minutes`` < 0, ``end_min`` not finite or
+        ``phase_min`` outside ``[0, shift_minutes)``.
 
     Examples
     --------
     >>> shift_windows(0.0, 600.0, 240.0, 30.0)
     ((0.0, 240.0), (270.0, 510.0), (540.0, 600.0))
+    >>> shift_windows(0.0, 600.0, 240.0, 30.0, phase_min=100.0)
+    ((0.0, 140.0), (170.0, 410.0), (440.0, 600.0))
     """
     begin = start_min + offset_min
     if not end_min > begin:
@@ -84,10 +93,12 @@ def shift_windows(
         return ((begin, end_min),)
     if not (shift_minutes > 0 and break_minutes >= 0 and math.isfinite(end_min)):
         raise ValueError("shift_minutes must be > 0, break_minutes ≥ 0 and end_min finite")
+    if not 0.0 <= phase_min < shift_minutes:
+        raise ValueError("phase_min must be in [0, shift_minutes)")
     out = []
-    t = begin
+    t = begin - phase_min
     while t < end_min:
-        out.append((t, min(t + shift_minutes, end_min)))
+        out.append((max(t, begin), min(t + shift_minutes, end_min)))
         t += shift_minutes + break_minutes
     return tuple(out)
 
@@ -134,6 +145,47 @@ def leave_times(
     if per_hour == 0:
         return {v: math.inf for v in volunteer_ids}
     return {v: float(rngs(SHIFT_STREAM, v).exponential(60.0 / per_hour))
+            for v in volunteer_ids}
+
+
+def break_phases(
+    volunteer_ids: Sequence[str], stagger_minutes: float, rngs: RngFactory
+) -> dict[str, float]:
+    """Each volunteer's shift phase for staggered breaks: uniform on ``[0, stagger_minutes)``.
+
+    Give it as ``phase_min`` to :func:`shift_windows`, so a crew that starts together takes
+    its breaks at different minutes instead of all at once (which leaves the post empty for
+    the whole break).
+
+    Parameters
+    ----------
+    volunteer_ids : sequence of str
+    stagger_minutes : float
+        Width of the phases, minutes, finite and ≥ 0 (keep it below the shift length); 0:
+        every phase is 0 and nothing is drawn.
+    rngs : RngFactory
+        ``rngs(stream, entity)``; one draw from ``("sim_shifts", "<id>/stagger")`` per
+        volunteer, so adding or removing a volunteer leaves the others' phases unchanged.
+
+    Returns
+    -------
+    dict of str to float
+        Volunteer id → phase, minutes.
+
+    Raises
+    ------
+    ValueError
+        If ``stagger_minutes`` is negative or not finite.
+
+    Notes
+    -----
+    O(len(volunteer_ids)).
+    """
+    if not (math.isfinite(stagger_minutes) and stagger_minutes >= 0):
+        raise ValueError("stagger_minutes must be a finite number ≥ 0")
+    if stagger_minutes == 0:
+        return dict.fromkeys(volunteer_ids, 0.0)
+    return {v: float(rngs(SHIFT_STREAM, f"{v}/stagger").uniform(0.0, stagger_minutes))
             for v in volunteer_ids}
 
 
