@@ -30,13 +30,20 @@ def _cpu() -> float:
 
 
 @contextmanager
-def work_seconds() -> Iterator[Work]:
-    """``with work_seconds() as w: ...`` then ``w.seconds``: min(wall, CPU) of the block."""
+def work_seconds(*, this_thread: bool = False) -> Iterator[Work]:
+    """``with work_seconds() as w: ...`` then ``w.seconds``: min(wall, CPU) of the block.
+
+    With ``this_thread``, the CPU time is the calling thread's only
+    (:func:`time.thread_time`): for a planner that does all its work on the calling thread
+    (``allocate``), threads an earlier test left running in the same worker process (a
+    cancelled job finishing its solve) are not counted as its work.
+    """
     out = Work()
-    wall0, cpu0 = time.monotonic(), _cpu()
+    clock = time.thread_time if this_thread else _cpu
+    wall0, cpu0 = time.monotonic(), clock()
     try:
         yield out
     finally:
         out.wall = time.monotonic() - wall0
-        out.cpu = _cpu() - cpu0
+        out.cpu = clock() - cpu0
         out.seconds = min(out.wall, out.cpu)
