@@ -341,11 +341,11 @@ def test_door_to_door_bound_formula_per_building_equals_the_pairwise_one(seed: i
 @pytest.mark.slow
 @pytest.mark.parametrize("limit", [0.05, 1.0])
 def test_allocation_large_lists_tiny_limit_is_valid_and_on_time(limit: float) -> None:
-    """Stopped by its limit, allocate still writes 20,000 unmet needs: it keeps time for that
+    """Stopped by its limit, allocate still writes 10,000 unmet needs: it keeps time for that
     (``RESULT_S_PER_ITEM``), so it returns within limit + 1 s. allocate works on the calling
     thread only: its work is that thread's CPU time (other threads of the worker process are
     other tests')."""
-    lists, places, t0 = _big_lists(20_000, 5_000)
+    lists, places, t0 = _big_lists(10_000, 2_500)
     with work_seconds(this_thread=True) as work:
         a = allocate(lists, at=t0, places=places, max_distance_m=3000, time_limit_s=limit)
     took = work.seconds

@@ -27,6 +27,7 @@ from typing import Any
 
 from commgov._control import CancelToken, ProgressCallback, SolveControl, StoppedBy
 from commgov._options import check_choice, check_options
+from commgov._perf import gc_paused
 from commgov.errors import InputError, SolverError, check_size, expect_type
 from commgov.lists._container import ThreeLists
 from commgov.lists._records import ListItem, Need, Resource
@@ -202,7 +203,8 @@ def allocate(
     expect_type(lists, ThreeLists, "lists", "ThreeLists(needs=…, resources=…)")
     check_allocation_options(at, max_distance_m, places)
     ctl.report("scope", 0.0)
-    sc = scope(lists, at)
+    with gc_paused():
+        sc = scope(lists, at)
     needs = [n for n, _ in sc.needs.values()]
     resources = [r for r, _ in sc.resources.values()]
     issues = check_places([*needs, *resources], places)
@@ -308,6 +310,20 @@ class _Builder:
         )
 
     def _result(
+        self,
+        out_flows: list[AllocationFlow],
+        got_need: Counter[int],
+        got_res: Counter[int],
+        reason_of: Callable[[int, Need, int], Reason],
+        status: SolveStatus,
+        stopped_by: StoppedBy | None,
+    ) -> Allocation:
+        # tens of thousands of small acyclic records: the cyclic collector, left on, would
+        # scan the whole heap of a long-running process several times while they are made
+        with gc_paused():
+            return self._records(out_flows, got_need, got_res, reason_of, status, stopped_by)
+
+    def _records(
         self,
         out_flows: list[AllocationFlow],
         got_need: Counter[int],
