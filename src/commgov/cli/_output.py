@@ -48,6 +48,19 @@ def _shown_line(text: str) -> str:
     return escaped(text, MAX_ERROR_LINE_CHARS)
 
 
+def _scenario_args_error(out: Path, scenario: Path) -> str | None:
+    """The usage error of a command that reads a scenario file into a folder (``simulate``,
+    ``sensitivity``): ``--out`` not a folder, a file that is not ``.toml``/``.json``, or no
+    such file; ``None`` when both are fine."""
+    if out.exists() and not out.is_dir():
+        return f"--out {str(out)!r} exists and is not a folder"
+    if scenario.suffix.lower() not in (".toml", ".json"):
+        return f"{scenario}: a scenario file ends in .toml or .json"
+    if not scenario.is_file():
+        return f"{scenario}: no such file"
+    return None
+
+
 def _usage_error(message: str) -> int:
     """Print a (possibly multi-line) error on stderr; exit status 2 (bad input).
 

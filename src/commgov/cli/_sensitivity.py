@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from commgov.cli._output import EXIT_ERROR, _claim_out, _n, _usage_error
+from commgov.cli._output import EXIT_ERROR, _claim_out, _n, _scenario_args_error, _usage_error
 from commgov.cli._progress import ProgressBar
 
 __all__ = ["run_sensitivity_command"]
@@ -37,20 +37,17 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
     )
 
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
     path: Path = args.scenario
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".json"):
-        return _usage_error(f"{path}: a scenario file ends in .toml or .json")
-    if not path.is_file():
-        return _usage_error(f"{path}: no such file")
+    wrong = _scenario_args_error(out, path)
+    if wrong is not None:
+        return _usage_error(wrong)
     try:
         load_plugins(args.plugin)
     except (ImportError, ValueError) as exc:
         return _usage_error(f"--plugin: {exc}")
     try:
-        base = Scenario.from_toml(path) if suffix == ".toml" else Scenario.from_json(path)
+        toml = path.suffix.lower() == ".toml"
+        base = Scenario.from_toml(path) if toml else Scenario.from_json(path)
     except InputError as exc:
         return _usage_error(f"{path}: {exc}")
     except (OSError, UnicodeDecodeError) as exc:

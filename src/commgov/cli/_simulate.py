@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from commgov.cli._output import EXIT_ERROR, _claim_out, _n, _usage_error
+from commgov.cli._output import EXIT_ERROR, _claim_out, _n, _scenario_args_error, _usage_error
 from commgov.cli._plots import _print_summary, _write_plots
 from commgov.cli._progress import ProgressBar
 
@@ -43,14 +43,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     )
 
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        return _usage_error(f"--out {str(out)!r} exists and is not a folder")
     path: Path = args.scenario
-    suffix = path.suffix.lower()
-    if suffix not in (".toml", ".json"):
-        return _usage_error(f"{path}: a scenario file ends in .toml or .json")
-    if not path.is_file():
-        return _usage_error(f"{path}: no such file")
+    bad = _scenario_args_error(out, path)
+    if bad is not None:
+        return _usage_error(bad)
     grid: dict[str, list[Any]] = {}
     for key, values in args.vary:
         if key in grid:
@@ -63,7 +59,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     except (ImportError, ValueError) as exc:
         return _usage_error(f"--plugin: {exc}")
     try:
-        base = Scenario.from_toml(path) if suffix == ".toml" else Scenario.from_json(path)
+        toml = path.suffix.lower() == ".toml"
+        base = Scenario.from_toml(path) if toml else Scenario.from_json(path)
         experiment = Experiment(base, grid, replicates=args.replicates, root_seed=args.seed)
     except InputError as exc:
         return _usage_error(f"{path}: {exc}")
