@@ -485,7 +485,7 @@ def calibration_phone() -> Rows:
 # ------------------------------------------------------------------------ notification.md
 
 
-@table("notification_huchiyuan", slow=True, keep=("time",))
+@table("notification_huchiyuan", slow=False, keep=("time",))
 def notification_huchiyuan() -> Rows:
     """``examples/notify_huchiyuan.py``'s two plans (notification.md); seconds kept as typed."""
     from datetime import datetime, timedelta
