@@ -534,6 +534,224 @@ def notification_huchiyuan() -> Rows:
     return rows
 
 
+# ---------------------------------------------------------------------------- datasets.md
+
+
+@functools.cache
+def _gusu_figures() -> dict[str, Any]:
+    """Counts of ``gusu(0)``, the datasheet's figures."""
+    import statistics
+    from collections import Counter
+
+    from commgov.datasets import HUCHIYUAN, gusu
+    from commgov.org import Role
+
+    model = gusu(0)
+
+    def community(record_id: str) -> str:
+        return record_id.split("/")[0]
+
+    households: Counter[str] = Counter()
+    residents: Counter[str] = Counter()
+    leaves = [(e.id, e.counts) for e in model.entrances]
+    leaves += [(b.id, b.counts) for b in model.buildings if b.counts is not None]
+    for record_id, counts in leaves:
+        households[community(record_id)] += counts.households
+        residents[community(record_id)] += counts.residents
+    pioneers = Counter(community(p.id) for p in model.people if "海棠先锋" in p.enrolments)
+    micro = [s for s in model.sites if s.brand == "小巷红韵"]
+    micro_by = Counter(community(s.id) for s in micro)
+
+    def others(counts: Counter[str]) -> tuple[int, int]:
+        values = [v for k, v in counts.items() if k != HUCHIYUAN]
+        return min(values), max(values)
+
+    return {
+        "residents": sum(residents.values()),
+        "households": sum(households.values()),
+        "sizes": sorted(households.values()),
+        "size_median": statistics.median(households.values()),
+        "hcy_households": households[HUCHIYUAN],
+        "hcy_residents": residents[HUCHIYUAN],
+        "units": Counter(u.kind.value for u in model.units),
+        "buildings": len(model.buildings),
+        "entrances": len(model.entrances),
+        "limited": len(model.households),
+        "elderly_alone": sum(h.elderly_alone for h in model.households),
+        "pioneers": sum(pioneers.values()),
+        "hcy_pioneers": pioneers[HUCHIYUAN],
+        "pioneers_others": others(pioneers),
+        "micro": len(micro),
+        "hcy_micro": micro_by[HUCHIYUAN],
+        "micro_others": others(micro_by),
+        "micro_lanes": sum(s.lanes for s in micro),
+        "riders": sum(Role.RIDER in p.roles for p in model.people),
+        "party": Counter((p.level.value, p.kind.value) for p in model.party_orgs),
+        "teams": Counter(t.kind.value for t in model.teams),
+        "bodies": Counter(b.kind.value for b in model.bodies),
+    }
+
+
+def _n(x: float) -> str:
+    return num(x, 0)
+
+
+@table("gusu_figures", slow=True)
+def gusu_figures() -> Rows:
+    """The datasheet's figures of ``gusu(0)`` and what each is calibrated on (datasets.md)."""
+    f = _gusu_figures()
+    units = f["units"]
+    return [
+        ["figure (seed 0)", "value", "calibrated on"],
+        [
+            "residents",
+            f"{_n(f['residents'])} (target 930,000, tested ± 1 % for other seeds too)",
+            '"~0.93 m residents" (encyclopedia entry 姑苏区)',
+        ],
+        [
+            "households",
+            f"{_n(f['households'])}; {num(f['residents'] / f['households'], 1)} residents each "
+            "on average",
+            "Suzhou 2020 census household size (the generator's mean)",
+        ],
+        [
+            "community sizes",
+            f"{_n(f['sizes'][0])}–{_n(f['sizes'][-1])} households (median {_n(f['size_median'])})",
+            "**assumption** — no published source gives sub-district or community figures: the "
+            "170 communities other than 虎池苑社区 share the residents left after it (930,000 − "
+            f"its {_n(f['hcy_residents'])}) in proportion to a lognormal weight each (σ = 0.35, "
+            "clipped to 0.5–2 × the mean; largest remainders); the range sits in the "
+            "1,000–3,000-household norm of the 2025 law (城市居民委员会组织法) with a tail above",
+        ],
+        [
+            "虎池苑社区",
+            f"{_n(f['hcy_households'])} households, {_n(f['hcy_pioneers'])} Haitang Pioneers, "
+            "exactly the skeleton's records",
+            "the 2022 article (20 pioneers notified 1,765 households)",
+        ],
+        [
+            "compounds / lanes / courtyards",
+            f"{_n(units['compound'])} / {_n(units['lane'])} / {_n(units['courtyard'])}",
+            "generator (one compound per ~450 households, one lane per ~120) with a lane share "
+            "per sub-district (**assumption**: 0.55 平江, 0.45 沧浪 and 双塔, 0.40 金阊 — the "
+            "walled city's lanes; 0.15 虎丘 and 吴门桥, 0.10 白洋湾 and 苏锦 — outer estates; "
+            "0.25 for 虎池苑社区, the skeleton's)",
+        ],
+        [
+            "buildings / entrances",
+            f"{_n(f['buildings'])} / {_n(f['entrances'])}",
+            "generator: walk-ups of 5–7 storeys with 2–4 entrances; lane houses of 1–6 "
+            "households without entrances",
+        ],
+        [
+            "mobility-limited households (`Household` records)",
+            f"{_n(f['limited'])} ({_n(f['elderly_alone'])} elderly living alone)",
+            "2 % of residents (assumption, as in the generator)",
+        ],
+        [
+            "Haitang Pioneers (海棠先锋, an enrolment)",
+            f"{_n(f['pioneers'])}: {_n(f['hcy_pioneers'])} in 虎池苑社区, "
+            f"{f['pioneers_others'][0]}–{f['pioneers_others'][1]} in each other community (at "
+            "least 3, else in proportion to households)",
+            '"1,000+" (千余名, the 2022 article), taken as 1,200; about 60 % also party members',
+        ],
+        [
+            '"Red Charm of the Lanes" micro-sites (`brand="小巷红韵"`)',
+            f"{_n(f['micro'])}: {_n(f['hcy_micro'])} in 虎池苑社区, "
+            f"{f['micro_others'][0]}–{f['micro_others'][1]} in each other community (at least "
+            f"1, else in proportion to households), {_n(f['micro_lanes'])} sampling lanes",
+            '"273 micro-sites" (the article); all switched to sampling points, lanes sized by the '
+            "generator (1.2 × walk-in demand over 06:30–13:00)",
+        ],
+        [
+            "riders (`Role.RIDER`, ids `320508/R0001`…)",
+            f"{_n(f['riders'])}, based within 500 m of a community drawn in proportion to "
+            "households, delivery skill 3–5, one shift each on 2022-04-12, 15 % party members",
+            '"600+ riders" (the article), taken as 620',
+        ],
+        [
+            "zones",
+            "one sealed building in 虎池苑社区 (the skeleton's); none elsewhere",
+            "no published source gives district zone figures",
+        ],
+    ]
+
+
+@table("gusu_organisation_net", slow=True)
+def gusu_organisation_net() -> Rows:
+    """The organisation net of ``gusu(0)``: bodies, party organisations, teams (datasets.md)."""
+    f = _gusu_figures()
+    party, teams, bodies = f["party"], f["teams"], f["bodies"]
+    return [
+        ["records (seed 0)", "value", "rule and calibration"],
+        [
+            "sub-district party working committees (党工委)",
+            _n(party["working_committee", "regular"]),
+            "one per sub-district, leading it",
+        ],
+        [
+            "community party organisations",
+            f"{_n(party['committee', 'regular'])} party committees (党委), one leading each "
+            "community, subordinate to its working committee",
+            "every community has ≥ 1,000 households, so ≥ 100 members at an assumed ≥ 4 % of "
+            "residents: a committee by the branch-work thresholds (中国共产党支部工作条例（试行）)",
+        ],
+        [
+            "co-governance party organisations (小区共治党组织)",
+            f"{_n(party['branch', 'co_governance'])} branches, one per compound without property "
+            "management (无物业小区), leading the compound",
+            '"120+" (the article); the rule follows its example, 天河花园, a compound without a '
+            "property company run by its co-governance party organisation. About 30 % of "
+            "compounds have no property management (generator), which gives 120+ for the seeds "
+            "tried",
+        ],
+        [
+            'Haitang Pioneer teams (`Team(kind=VOLUNTEER, brand="海棠先锋")`)',
+            f"{_n(teams['volunteer'])} teams, one per compound or lane where pioneers live, "
+            "covering it, led by the unit's co-governance branch or else the community "
+            f"committee; all {_n(f['pioneers'])} pioneers are members (the first by id leads)",
+            '"pioneers placed in buildings" under "branches built on grids" (网易江苏 on '
+            "彭山社区, [sources](glossary.md#sources))",
+        ],
+        [
+            "party memberships",
+            "each pioneer who is a party member is a member of the organisation leading their team",
+            "—",
+        ],
+        [
+            "action branch (行动支部)",
+            f"{_n(party['branch', 'action_branch'])}, for 虎池苑社区's sealed zone, in force for "
+            "the zone's window, leading the sealed building, with three party-member pioneers as "
+            "members for the day",
+            "the 2022 article; 联防联控机制综发〔2021〕92号",
+        ],
+        [
+            "residents' / villagers' committees",
+            f"{_n(bodies['residents_committee'])} / {_n(bodies['villagers_committee'])} `Body` "
+            "records named as in the code table",
+            "`official`: the code table names the committee",
+        ],
+        [
+            "property companies",
+            f"{_n(bodies['property_company'])}, one per professionally managed compound",
+            "generator (70 % of compounds)",
+        ],
+        [
+            "business-association volunteer teams",
+            f"{_n(teams['business_association'])} `Team(kind=BUSINESS_ASSOCIATION)`, each "
+            "partnering 1–3 communities drawn at random; no member records",
+            '"41 volunteer teams from business associations" (the article)',
+        ],
+        [
+            "riders' team (齐心(骑行)抗疫先锋队)",
+            f"{_n(teams['rider'])} `Team(kind=RIDER)` with the {_n(f['riders'])} riders as "
+            "members; each rider has one or two duties (publicist, needs courier, hardship "
+            "reliever, observer)",
+            '"600+ riders" (the article)',
+        ],
+    ]
+
+
 # ------------------------------------------------------------------ vaccination-queue.md
 
 _VAC_DAY_MIN = 13 * 60.0  # minutes of opening (assumed on the page)
