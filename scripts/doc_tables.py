@@ -179,7 +179,9 @@ def _table_lines(lines: list[str]) -> list[str]:
 def expected_lines(spec: Table, current: list[str], rows: Rows) -> list[str]:
     """The region's lines as they should be: the table, blank lines around it.
 
-    Cells of ``spec.keep`` columns come from ``current`` (the page's table), row by row.
+    Cells of ``spec.keep`` columns come from ``current`` (the page's table), row by row; a
+    row the page does not have yet gets ``?`` there, which the check reports until a person
+    types the measured value in.
     """
     rows = [list(r) for r in rows]
     if spec.keep:
@@ -215,6 +217,14 @@ def diff_region(region: Region, lines: list[str]) -> tuple[list[str], str]:
             lineterm="",
         )
     )
+    if not diff and spec.keep:
+        header, _, *body = (_cells(ln) for ln in _table_lines(want))
+        cols = [i for i, name in enumerate(header) if name in spec.keep]
+        if any(row[i] == "?" for row in body for i in cols):
+            diff = (
+                f"{region.rel} (table {region.name}): a '?' in a column kept as typed "
+                f"({', '.join(spec.keep)}): measure it and type it in"
+            )
     return want, diff
 
 

@@ -79,6 +79,25 @@ def test_kept_columns_come_from_the_page_and_formats() -> None:
         "",
     ]
     assert dt.render([["a", "b"], ["1", ""]])[-1] == "| 1 | |"
+
+
+def test_a_missing_timing_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = tmp_path / "page.md"
+    body = "| case | value | time |\n| --- | --- | --- |\n| a | 2 | {} |\n"
+    monkeypatch.setattr(dt, "ROOT", tmp_path)
+    monkeypatch.setattr(dt, "PAGES", (page,))
+    monkeypatch.setitem(
+        dt.TABLES,
+        "t_probe",
+        dt.Table("t_probe", lambda: [["case", "value", "time"], ["a", "2", ""]], False, ("time",)),
+    )
+    for cell, stale in (("3 s", False), ("?", True)):
+        page.write_text(f"x\n<!-- table: t_probe -->\n\n{body.format(cell)}\n<!-- /table -->\n")
+        assert bool(dt.check(["t_probe"])) is stale
+    page.write_text("x\n<!-- table: t_probe -->\n\n| old |\n\n<!-- /table -->\n")
+    assert [r.name for r in dt.write(["t_probe"])] == ["t_probe"]
+    assert "| a | 2 | ? |" in page.read_text()
+    assert dt.check(["t_probe"])  # still reported until measured
     assert dt.num(-0.001, 2) == "0.00"
     assert dt.num(-1234.5, 1) == "−1,234.5"
     assert dt.num(0.5, 2, sign=True) == "+0.50"
