@@ -18,8 +18,12 @@ appear in several pages (the same name in each); it is computed once.
   unified diff naming the file and the table when one differs from the page;
 * ``python scripts/doc_tables.py --write`` rewrites the tables in place (only the lines
   between the markers);
-* ``--table NAME`` (repeatable) limits either to some tables; ``--list`` lists them with
-  their pages and whether they are slow.
+* ``--table NAME`` (repeatable) limits either to some tables, ``--fast`` to those not
+  marked slow; ``--list`` lists them with their pages, and the timing tables with their
+  reasons.
+
+It runs from a checkout with commgov importable (the editable install of the README, or
+``PYTHONPATH=src``) and the ``test`` extra's packages (SALib, scipy).
 
 ``tests/test_doc_tables.py`` runs the check of every table, so a change that moves a figure
 fails a test naming the page and the table instead of leaving it stale.
@@ -43,7 +47,7 @@ import math
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -895,13 +899,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{region.rel}: table {region.name} differs from what commgov computes:")
         print(diff)
     return 1 if differing else 0
-
-
-def iter_names(slow: bool | None = None) -> Iterator[str]:
-    """The registered tables' names (only the slow or only the fast ones if asked)."""
-    for name, spec in TABLES.items():
-        if slow is None or spec.slow == slow:
-            yield name
 
 
 if __name__ == "__main__":
