@@ -16,7 +16,7 @@ This package is the only public surface of the simulation; its modules are priva
   sealed and home-bound households) and ``needs`` (residents' needs met by a volunteer pool,
   by priority), with shifts, attrition and recruitment (:func:`shift_windows`,
   :func:`leave_times`, :func:`recruit_times`, :func:`fatigue_factor`, staggered breaks
-  :func:`break_phases`);
+  :func:`break_phases` and :func:`crew_windows`, :func:`intersect_windows`);
 * :class:`Experiment` and :func:`run_sweep` — sweeps over any ``concurrent.futures`` executor
   (in-process, a spawn process pool — :func:`worker_pool`, whose workers die with their
   parent — or Dask), resumable with a :class:`SweepStore` that keys batches on a fingerprint of
@@ -195,7 +195,9 @@ from commgov.sim._sequential import SequentialStep, SequentialSweep, run_sequent
 from commgov.sim._shifts import (
     SHIFT_STREAM,
     break_phases,
+    crew_windows,
     fatigue_factor,
+    intersect_windows,
     leave_times,
     recruit_times,
     shift_windows,
@@ -332,6 +334,7 @@ __all__ = [
     "break_phases",
     "calibrate",
     "community_kpis",
+    "crew_windows",
     "desk_points",
     "desk_queue",
     "door_to_door_kpis",
@@ -344,6 +347,7 @@ __all__ = [
     "get_policy",
     "get_submodel",
     "headline_groups",
+    "intersect_windows",
     "is_headline_kpi",
     "kpi_info",
     "kpi_kind",

@@ -21,6 +21,7 @@ from commgov.sim._log import EventLog
 from commgov.sim._params import (
     AttritionPerHour,
     BreakMinutes,
+    BreakStaggerMinutes,
     Capacity,
     DetourFactor,
     FatiguePerHour,
@@ -40,14 +41,7 @@ from commgov.sim._relay_run import (
     relay_process,
     rider_arrivals,
 )
-from commgov.sim._shifts import (
-    RngFactory,
-    break_phases,
-    leave_times,
-    recruit_times,
-    shift_windows,
-    truncate_windows,
-)
+from commgov.sim._shifts import RngFactory, crew_windows, leave_times, recruit_times
 
 __all__ = ["RelayKpis", "RelayParams", "relay", "relay_kpis"]
 
@@ -295,7 +289,7 @@ class RelayParams(SubmodelParams):
     fatigue_per_hour: FatiguePerHour = 0.0
     shift_minutes: ShiftMinutes | None = None
     break_minutes: BreakMinutes = 30.0
-    break_stagger_minutes: Annotated[float, Field(ge=0.0, le=100_000.0)] = 0.0
+    break_stagger_minutes: BreakStaggerMinutes = 0.0
     attrition_per_hour: AttritionPerHour = 0.0
     recruits_per_hour: RecruitsPerHour = 0.0
 
@@ -391,23 +385,17 @@ def _volunteers(
     joins = recruit_times(params.recruits_per_hour, start, off, rngs, pool="relay")
     members += [(f"{prefix}relay-r{k:03d}", t) for k, t in enumerate(joins, start=1)]
     leave = leave_times([m for m, _ in members], params.attrition_per_hour, rngs)
-    stagger = 0.0
-    if params.shift_minutes is not None:
-        stagger = min(params.break_stagger_minutes, params.shift_minutes)
-    phase = break_phases([m for m, _ in members], stagger, rngs)
+    gone = {vid: join + leave[vid] for vid, join in members}
+    windows = crew_windows(members, off, params.shift_minutes, params.break_minutes, rngs,
+                           stagger_minutes=params.break_stagger_minutes, leave_min=gone)
     vols, marks = [], []
     for vid, join in members:
-        gone = join + leave[vid]
-        windows = truncate_windows(
-            shift_windows(join, off, params.shift_minutes, params.break_minutes,
-                          phase_min=math.fmod(phase[vid], stagger) if stagger else 0.0),
-            leave_min=gone)
-        vols.append(RelayVolunteer(id=vid, capacity=params.capacity, windows=windows,
+        vols.append(RelayVolunteer(id=vid, capacity=params.capacity, windows=windows[vid],
                                    fatigue_per_hour=params.fatigue_per_hour))
         if join > start:
             marks.append((join, "volunteer_joined", vid))
-        if gone < off:
-            marks.append((gone, "volunteer_left", vid))
+        if gone[vid] < off:
+            marks.append((gone[vid], "volunteer_left", vid))
     return vols, sorted(marks)
 
 
