@@ -183,6 +183,7 @@ from commgov.sim._relay_run import (
     schedule_arrivals,
     volunteers_from_problem,
 )
+from commgov.sim._riders import Rider, RiderKpis, RiderLeg, rider_kpis, rider_process
 from commgov.sim._scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
 from commgov.sim._sensitivity import (
     SENSITIVITY_METHODS,
@@ -303,6 +304,9 @@ __all__ = [
     "RelayParams",
     "RelayVolunteer",
     "ReplicateResult",
+    "Rider",
+    "RiderKpis",
+    "RiderLeg",
     "RngFactory",
     "RunProvenance",
     "Scenario",
@@ -377,6 +381,8 @@ __all__ = [
     "relay_kpis",
     "relay_process",
     "rider_arrivals",
+    "rider_kpis",
+    "rider_process",
     "run_desk_queues",
     "run_door_to_door",
     "run_record",
