@@ -235,3 +235,4 @@ def test_rider_kpis_are_in_the_registry(name: str, kind: str, unit: str):
 def test_rider_kpis_are_headline_kpis():
     assert is_headline_kpi("relay.parcels_at_gate_per_hour")
     assert is_headline_kpi("relay.rider_utilisation")
+    assert is_headline_kpi("relay.at_depot_end")  # parcels that never reached the gate

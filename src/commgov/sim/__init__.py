@@ -16,7 +16,10 @@ This package is the only public surface of the simulation; its modules are priva
   sealed and home-bound households) and ``needs`` (residents' needs met by a volunteer pool,
   by priority), with shifts, attrition and recruitment (:func:`shift_windows`,
   :func:`leave_times`, :func:`recruit_times`, :func:`fatigue_factor`, staggered breaks
-  :func:`break_phases` and :func:`crew_windows`, :func:`intersect_windows`);
+  :func:`break_phases` and :func:`crew_windows`, :func:`intersect_windows`); riders as a
+  resource of the relay (:class:`Rider`, :class:`RiderLeg`, :func:`rider_process`,
+  :func:`rider_kpis`); lane schedules and lane breaks of the sampling desks
+  (:func:`lane_windows`, :attr:`DeskPoint.lane_windows`);
 * :class:`Experiment` and :func:`run_sweep` — sweeps over any ``concurrent.futures`` executor
   (in-process, a spawn process pool — :func:`worker_pool`, whose workers die with their
   parent — or Dask), resumable with a :class:`SweepStore` that keys batches on a fingerprint of
@@ -96,6 +99,7 @@ from commgov.sim._kpi import (
     volunteer_hours,
 )
 from commgov.sim._kpi_info import KPI_KINDS, KpiInfo, kpi_info, kpi_kind, register_kpi
+from commgov.sim._lanes import lane_windows
 from commgov.sim._log import EventLog
 from commgov.sim._needs import (
     ARRIVAL_STREAM as NEEDS_ARRIVAL_STREAM,
@@ -356,6 +360,7 @@ __all__ = [
     "kpi_info",
     "kpi_kind",
     "kpis_frame",
+    "lane_windows",
     "leave_times",
     "load_plugins",
     "load_world",
