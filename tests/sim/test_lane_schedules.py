@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -207,3 +208,62 @@ def test_unknown_points_and_empty_schedules_are_input_errors_at_run_time():
     (issue,) = info.value.issues
     assert issue.field == "submodels.queues.lane_schedule.*"
     assert "no lane" in issue.constraint
+
+
+def _stepped(step: float) -> DeskPoint:
+    lanes, windows = lane_windows("desk", 0.0, 1e6, 2, stream_factory(0), schedule=[(step, 3)])
+    return DeskPoint("desk", lanes, ServiceTime(1.0), 0.0, 1e6, lane_windows=windows)
+
+
+def test_a_schedule_from_2_to_3_lanes_is_m_m_2_then_m_m_3_resident_by_resident():
+    """Residents who join well before the step wait as in M/M/2, well after it as in M/M/3.
+
+    (Exact when the queue empties between the step and 200 minutes later, as it does at
+    ρ = 0.47 in every replicate here.)
+    """
+    from commgov.sim import poisson_arrivals
+
+    point = _stepped(1200.0)
+    two = DeskPoint("desk", 2, ServiceTime(1.0), 0.0, 1e6)
+    three = DeskPoint("desk", 3, ServiceTime(1.0), 0.0, 1e6)
+
+    def waits(p: DeskPoint, arr: Arrivals, lo: float, hi: float) -> list[float]:
+        log = run_desk_queues([p], {"desk": arr})
+        joined = {log.entity[i]: log.t_min[i] for i in log.where("queue_join")}
+        return [
+            log.value[i] for i in log.where("service_start") if lo <= joined[log.entity[i]] < hi
+        ]
+
+    for r in range(30):
+        arr = poisson_arrivals(point, 1.4, 2400.0, stream_factory(11, r))
+        assert waits(point, arr, 1400.0, 2400.0) == waits(three, arr, 1400.0, 2400.0)
+        before = waits(point, arr, 0.0, 1000.0)
+        assert before == waits(two, arr, 0.0, 1000.0) and before
+
+
+@pytest.mark.slow
+def test_a_schedule_from_2_to_3_lanes_waits_as_erlang_c_in_each_period():
+    """M/M/c (μ = 1/min, λ = 1.4/min): 2 lanes until minute 3200, then 3 (ρ 0.70 → 0.47).
+
+    Each replicate measures residents who join in [200, 3200) and in [3400, 6400) (200
+    minutes of warm-up after the start and after the step); the Student-t 99 % interval of
+    the replicate means holds Erlang C's ``Wq`` of each period.
+    """
+    from scipy import stats
+
+    from commgov.scheduling.staffing import mean_wait_min
+    from commgov.sim import poisson_arrivals, queue_kpis
+
+    lam, reps = 1.4, 200
+    point = _stepped(3200.0)
+    waits: dict[int, list[float]] = {2: [], 3: []}
+    for r in range(reps):
+        rngs = stream_factory(20_261_207, r)
+        log = run_desk_queues([point], {"desk": poisson_arrivals(point, lam, 6400.0, rngs)})
+        waits[2].append(queue_kpis(log, from_min=200.0, to_min=3200.0).mean_wait_min)
+        waits[3].append(queue_kpis(log, from_min=3400.0, to_min=6400.0).mean_wait_min)
+    for c, xs in waits.items():
+        x = np.asarray(xs)
+        half = stats.t.ppf(0.995, reps - 1) * x.std(ddof=1) / math.sqrt(reps)
+        exact = mean_wait_min(c, lam * 60.0, 60.0)
+        assert abs(x.mean() - exact) <= half, (c, x.mean(), exact, half)

@@ -24,6 +24,12 @@ and Garnett, Mandelbaum & Reiman (2002), whose figures are
 :func:`commgov.scheduling.staffing.erlang_a`; ``tests/sim/test_abandonment.py`` checks the
 simulation against them.
 
+Lane schedules and breaks. With ``lane_windows`` (:func:`commgov.sim.lane_windows`) each lane
+starts a swab only inside its own on-duty windows and finishes the one under way when a
+window ends; lanes open for the whole opening are the model above, event for event, and after
+a step of the schedule the point is the M/M/c queue of its new lane count
+(``tests/sim/test_lane_schedules.py``).
+
 Lanes open at ``open_min`` (residents arriving earlier wait). At ``close_min`` no-one new may
 join (arrivals are logged ``queue_refused``); residents already queueing are served when
 ``serve_queue_at_close`` (the default), otherwise they leave (``queue_abandon``). A service in
