@@ -182,6 +182,16 @@ def test_rider_shifts_and_staggered_breaks():
         t = [log.t_min[i] for i in log.where("rider_trip_start")]
         return np.histogram(t, bins=np.arange(0.0, 601.0, 30.0))[0].tolist()
 
+    for stagger in (0.0, 120.0):
+        s = _relay(
+            volunteers=12,
+            riders_per_hour=120,
+            riders=4,
+            rider_shift_minutes=100,
+            rider_break_minutes=30,
+            rider_break_stagger_minutes=stagger,
+        )
+        assert 0.9 < run_replicate(s, 0, 0).kpis["relay.rider_utilisation"] <= 1.0
     together = starts(0.0)
     assert together[4] == together[9] == together[14] == 0  # 120-150, 270-300, 420-450
     assert min(starts(120.0)) > 0

@@ -261,9 +261,10 @@ class RiderKpis:
     parcels_per_ride : float
         Mean load of those rides; NaN if none.
     rider_utilisation : float
-        Ride minutes of the rides started in the window (cut at ``to_min``) over the
-        riders' on-duty minutes in the window; a ride under way when a shift ends counts
-        whole, so it may pass 1 slightly with shifts. NaN without on-duty time.
+        Share of the riders' on-duty minutes in the window spent riding: ride minutes of
+        the rides started in the window, cut at ``to_min`` and at the end of the rider's
+        on-duty window (a ride that overruns a shift counts only its on-duty part), over
+        on-duty minutes; in [0, 1], NaN without on-duty time.
     depot_to_gate_p50_min, depot_to_gate_p95_min : float
         Percentiles (linear) of ready-at-depot → at-gate minutes of the parcels reaching
         the gate in the window; NaN if none.
@@ -315,6 +316,7 @@ def rider_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RiderK
     ready: dict[str, float] = {}
     picked_by_end = ready_by_end = at_gate = trips = carried = 0
     busy = on_duty = 0.0
+    shift_end: dict[str, float] = {}  # rider → end of its current on-duty window
     legs: list[float] = []
     for t, kind, entity, value in zip(log.t_min, log.kind, log.entity, log.value, strict=True):
         inside = from_min <= t < to_min
@@ -326,8 +328,9 @@ def rider_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RiderK
             carried += inside
         elif kind == "rider_trip_start" and inside:
             trips += 1
-            busy += min(value, to_min - t)
+            busy += max(0.0, min(value, to_min - t, shift_end.get(entity, math.inf) - t))
         elif kind == "rider_on_duty":
+            shift_end[entity] = value
             on_duty += max(0.0, min(value, to_min) - max(t, from_min))
         elif kind == "parcel_at_gate" and inside and entity in ready:
             at_gate += 1
