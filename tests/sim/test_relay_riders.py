@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from commgov.errors import InputError
 from commgov.sim import (
@@ -246,3 +247,54 @@ def test_rider_kpis_are_headline_kpis():
     assert is_headline_kpi("relay.parcels_at_gate_per_hour")
     assert is_headline_kpi("relay.rider_utilisation")
     assert is_headline_kpi("relay.at_depot_end")  # parcels that never reached the gate
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    ready=st.lists(st.integers(0, 300), min_size=0, max_size=120).map(sorted),
+    n=st.integers(1, 4),
+    cap=st.integers(1, 6),
+    leg_minutes=st.integers(0, 20),
+    shift=st.one_of(st.none(), st.integers(20, 120)),
+    seed=st.integers(0, 3),
+)
+def test_riders_carry_each_parcel_once_and_never_early(ready, n, cap, leg_minutes, shift, seed):
+    """Any orders and fleet: a parcel reaches the gate once, a whole ride after its pick-up,
+    riders pick up only on duty and at most their capacity; parcels are conserved."""
+    from commgov.sim import crew_windows
+
+    rngs = stream_factory(seed)
+    leg = RiderLeg(leg_minutes=float(leg_minutes), load_minutes=1.0, drop_minutes=0.5)
+    ids = [(f"r{k}", 0.0) for k in range(n)]
+    windows = crew_windows(
+        ids, 400.0, None if shift is None else float(shift), 15.0, rngs, stagger_minutes=30.0
+    )
+    riders = [Rider(r, cap, windows[r]) for r, _ in ids]
+    gate = RelayGate((GateBuilding("B", 80.0, 1.0),))
+    rows = [(float(t), f"p{k:03d}", "B", "o") for k, t in enumerate(ready)]
+
+    def start(env, log):  # type: ignore[no-untyped-def]
+        from commgov.sim import ParcelArrivals
+
+        put = relay_process(env, gate, ParcelArrivals((), (), (), ()), [], log, rngs)
+        rider_process(env, rows, riders, leg, put, log, rngs)
+
+    log = run_standalone(start, 500.0, None)
+    picked = {log.entity[i]: (log.t_min[i], log.actor[i]) for i in log.where("parcel_picked")}
+    at_gate = [(log.entity[i], log.t_min[i], log.actor[i]) for i in log.where("parcel_at_gate")]
+    assert len(picked) == len(log.where("parcel_picked"))  # picked once
+    assert len({p for p, _, _ in at_gate}) == len(at_gate)  # at the gate once
+    ride_out = leg.load_minutes + leg.leg_minutes + leg.drop_minutes
+    for pid, t, rider in at_gate:
+        assert picked[pid][1] == rider
+        assert t == pytest.approx(picked[pid][0] + ride_out)
+    for pid, (t, rider) in picked.items():
+        assert t >= dict((p, r) for r, p, _, _ in rows)[pid]
+        assert any(s <= t < e for s, e in windows[rider])
+    per_ride: dict[tuple[str, float], int] = {}
+    for t, rider in picked.values():
+        per_ride[(rider, t)] = per_ride.get((rider, t), 0) + 1
+    assert max(per_ride.values(), default=0) <= cap
+    k = rider_kpis(log, to_min=500.0)
+    assert k.at_depot_end == len(ready) - len(picked)
+    assert 0.0 <= k.rider_utilisation <= 1.0 or math.isnan(k.rider_utilisation)

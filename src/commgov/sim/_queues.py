@@ -313,8 +313,9 @@ class QueueParams(SubmodelParams):
         strictly increasing) and lanes (0–1,000): from ``from_min`` on, ``lanes`` lanes are
         open until the next step; before the first step, the point's lanes
         (:func:`commgov.sim.lane_windows`). A lane closed by the schedule finishes the swab
-        under way. A schedule that opens no lane while a point is open is an
-        :class:`commgov.errors.InputError` at run time.
+        under way; while no lane is open residents queue, and those no lane reaches before
+        the horizon count as ``unserved``. A schedule that opens no lane at all while a
+        point is open is an :class:`commgov.errors.InputError` at run time.
     lane_shift_minutes : float or None, default None
         Lane breaks: each lane's staff work this long from the point's opening, then take
         ``lane_break_minutes`` off, minutes (0 < … ≤ 1,440); ``None``: no breaks.
