@@ -34,7 +34,7 @@ from commgov.sim._log import run_standalone
 
 COMMUNITY = {"dataset": "gusu", "seed": 0, "community": "320508017016"}
 
-#: KPIs of this relay at seed 3, replicate 1, computed before riders existed (commit 82b88e1c
+#: KPIs of this relay at seed 3, replicate 1, computed before riders existed (commit 82e5a98
 #: of branch queues, with breaks staggered): a relay without riders must keep them exactly.
 PINNED = {
     "events": 1650.0,
