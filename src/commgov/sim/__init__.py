@@ -16,7 +16,10 @@ This package is the only public surface of the simulation; its modules are priva
   sealed and home-bound households) and ``needs`` (residents' needs met by a volunteer pool,
   by priority), with shifts, attrition and recruitment (:func:`shift_windows`,
   :func:`leave_times`, :func:`recruit_times`, :func:`fatigue_factor`, staggered breaks
-  :func:`break_phases`);
+  :func:`break_phases` and :func:`crew_windows`, :func:`intersect_windows`); riders as a
+  resource of the relay (:class:`Rider`, :class:`RiderLeg`, :func:`rider_process`,
+  :func:`rider_kpis`); lane schedules and lane breaks of the sampling desks
+  (:func:`lane_windows`, :attr:`DeskPoint.lane_windows`);
 * :class:`Experiment` and :func:`run_sweep` — sweeps over any ``concurrent.futures`` executor
   (in-process, a spawn process pool — :func:`worker_pool`, whose workers die with their
   parent — or Dask), resumable with a :class:`SweepStore` that keys batches on a fingerprint of
@@ -96,6 +99,7 @@ from commgov.sim._kpi import (
     volunteer_hours,
 )
 from commgov.sim._kpi_info import KPI_KINDS, KpiInfo, kpi_info, kpi_kind, register_kpi
+from commgov.sim._lanes import lane_windows
 from commgov.sim._log import EventLog
 from commgov.sim._needs import (
     ARRIVAL_STREAM as NEEDS_ARRIVAL_STREAM,
@@ -133,6 +137,7 @@ from commgov.sim._params import (
     ALWAYS_ON,
     AttritionPerHour,
     BreakMinutes,
+    BreakStaggerMinutes,
     Capacity,
     Crew,
     DetourFactor,
@@ -183,6 +188,7 @@ from commgov.sim._relay_run import (
     schedule_arrivals,
     volunteers_from_problem,
 )
+from commgov.sim._riders import Rider, RiderKpis, RiderLeg, rider_kpis, rider_process
 from commgov.sim._scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
 from commgov.sim._sensitivity import (
     SENSITIVITY_METHODS,
@@ -195,7 +201,9 @@ from commgov.sim._sequential import SequentialStep, SequentialSweep, run_sequent
 from commgov.sim._shifts import (
     SHIFT_STREAM,
     break_phases,
+    crew_windows,
     fatigue_factor,
+    intersect_windows,
     leave_times,
     recruit_times,
     shift_windows,
@@ -258,6 +266,7 @@ __all__ = [
     "Arrivals",
     "AttritionPerHour",
     "BreakMinutes",
+    "BreakStaggerMinutes",
     "CalibrationResult",
     "Capacity",
     "ChannelPolicy",
@@ -301,6 +310,9 @@ __all__ = [
     "RelayParams",
     "RelayVolunteer",
     "ReplicateResult",
+    "Rider",
+    "RiderKpis",
+    "RiderLeg",
     "RngFactory",
     "RunProvenance",
     "Scenario",
@@ -332,6 +344,7 @@ __all__ = [
     "break_phases",
     "calibrate",
     "community_kpis",
+    "crew_windows",
     "desk_points",
     "desk_queue",
     "door_to_door_kpis",
@@ -344,10 +357,12 @@ __all__ = [
     "get_policy",
     "get_submodel",
     "headline_groups",
+    "intersect_windows",
     "is_headline_kpi",
     "kpi_info",
     "kpi_kind",
     "kpis_frame",
+    "lane_windows",
     "leave_times",
     "load_plugins",
     "load_world",
@@ -373,6 +388,8 @@ __all__ = [
     "relay_kpis",
     "relay_process",
     "rider_arrivals",
+    "rider_kpis",
+    "rider_process",
     "run_desk_queues",
     "run_door_to_door",
     "run_record",

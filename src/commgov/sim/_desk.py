@@ -24,6 +24,12 @@ and Garnett, Mandelbaum & Reiman (2002), whose figures are
 :func:`commgov.scheduling.staffing.erlang_a`; ``tests/sim/test_abandonment.py`` checks the
 simulation against them.
 
+Lane schedules and breaks. With ``lane_windows`` (:func:`commgov.sim.lane_windows`) each lane
+starts a swab only inside its own on-duty windows and finishes the one under way when a
+window ends; lanes open for the whole opening are the model above, event for event, and after
+a step of the schedule the point is the M/M/c queue of its new lane count
+(``tests/sim/test_lane_schedules.py``).
+
 Lanes open at ``open_min`` (residents arriving earlier wait). At ``close_min`` no-one new may
 join (arrivals are logged ``queue_refused``); residents already queueing are served when
 ``serve_queue_at_close`` (the default), otherwise they leave (``queue_abandon``). A service in
@@ -89,7 +95,7 @@ from pydantic import AllowInfNan, Field, model_validator
 
 from commgov._random import rng as _rng
 from commgov.sim._log import EventLog, run_standalone
-from commgov.sim._params import FatiguePerHour, Params
+from commgov.sim._params import FatiguePerHour, Params, ShiftWindows
 from commgov.sim._shifts import RngFactory, fatigue_factor
 
 if TYPE_CHECKING:
@@ -211,18 +217,25 @@ class DeskPoint(Params):
     balk_queue : int or None, default None
         A resident who finds this many residents or more waiting (not counting those in
         service) does not join (balking), ≥ 0. ``None``: everyone joins.
+    lane_windows : tuple of windows, or None, default None
+        One tuple of on-duty windows ``[start, end)`` (minutes of simulated time, sorted,
+        disjoint, an end may be ``inf``) per lane: lane *k* starts a swab only inside its
+        windows and finishes the one under way when a window ends (a lane schedule, lane
+        breaks: :func:`commgov.sim.lane_windows`). ``None``: every lane is open from
+        ``open_min`` on.
 
     Raises
     ------
     pydantic.ValidationError
         (a ``ValueError``) naming the refused field: ``lanes`` < 1, a non-finite
         ``open_min`` or ``fatigue_per_hour``, a ``nan`` ``close_min``, ``open_min`` not
-        before ``close_min``, ``patience_min`` not a finite number > 0 or ``balk_queue`` < 0.
+        before ``close_min``, ``patience_min`` not a finite number > 0, ``balk_queue`` < 0,
+        or ``lane_windows`` not one set of sorted, disjoint windows per lane.
     """
 
     positional_fields: ClassVar[tuple[str, ...]] = (
         "id", "lanes", "service", "open_min", "close_min", "serve_queue_at_close",
-        "fatigue_per_hour", "patience_min", "balk_queue")
+        "fatigue_per_hour", "patience_min", "balk_queue", "lane_windows")
 
     id: str
     lanes: Annotated[int, Field(ge=1)]
@@ -233,11 +246,15 @@ class DeskPoint(Params):
     fatigue_per_hour: FatiguePerHour = 0.0
     patience_min: Annotated[float, Field(gt=0.0)] | None = None
     balk_queue: Annotated[int, Field(ge=0)] | None = None
+    lane_windows: tuple[ShiftWindows, ...] | None = None
 
     @model_validator(mode="after")
     def _open_before_close(self) -> DeskPoint:
         if not self.open_min < self.close_min:
             raise ValueError(f"point {self.id}: open_min must be before close_min")
+        if self.lane_windows is not None and len(self.lane_windows) != self.lanes:
+            raise ValueError(f"point {self.id}: lane_windows needs one set of windows per "
+                             f"lane ({self.lanes}), got {len(self.lane_windows)}")
         return self
 
 
@@ -552,8 +569,14 @@ def _start_desk(
 ) -> _Desk:
     """The desk's lanes and closing; ``on_done(rid, now)`` after each service (tandems)."""
     desk = _Desk(point, log, on_done=on_done)
-    for k in range(1, point.lanes + 1):
-        env.process(_lane(env, desk, f"{point.id}/L{k}"))
+    if point.lane_windows is None:
+        for k in range(1, point.lanes + 1):
+            env.process(_lane(env, desk, f"{point.id}/L{k}"))
+    else:
+        from commgov.sim._lanes import scheduled_lane
+
+        for k, windows in enumerate(point.lane_windows, start=1):
+            env.process(scheduled_lane(env, desk, f"{point.id}/L{k}", windows))
     if math.isfinite(point.close_min):
         env.process(_closer(env, desk))
     return desk

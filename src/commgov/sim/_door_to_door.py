@@ -33,6 +33,7 @@ from commgov.sim._log import EventLog
 from commgov.sim._params import (
     AttritionPerHour,
     BreakMinutes,
+    BreakStaggerMinutes,
     DetourFactor,
     FatiguePerHour,
     Minutes,
@@ -43,7 +44,7 @@ from commgov.sim._params import (
     SubmodelParams,
     VariationCoefficient,
 )
-from commgov.sim._shifts import leave_times, shift_windows, truncate_windows
+from commgov.sim._shifts import crew_windows, leave_times
 
 if TYPE_CHECKING:
     import numpy as np
@@ -102,6 +103,12 @@ class DoorToDoorParams(SubmodelParams):
         Shift length (PPE shift); ``None``: one window over the whole duty.
     break_minutes : float, default 30
         Time at the base between shifts.
+    break_stagger_minutes : float, default 0
+        With shifts: each team's shift pattern is advanced by a seeded phase in
+        ``[0, min(break_stagger_minutes, shift_minutes))`` minutes
+        (:func:`commgov.sim.crew_windows`, stream ``"sim_shifts"``, entity
+        ``"<team>/stagger"``, generic teams scoped by the community), so the teams do not
+        all return to the base at once; 0: every team breaks at the same minute.
     minutes_per_household, minutes_per_resident : float, default 2.5, 0.5
         Nominal service at a door.
     minutes_between_doors : float, default 0.5
@@ -129,6 +136,7 @@ class DoorToDoorParams(SubmodelParams):
     plan_time_limit_s: PlanTimeLimitS = 10.0
     shift_minutes: ShiftMinutes | None = 240.0
     break_minutes: BreakMinutes = 30.0
+    break_stagger_minutes: BreakStaggerMinutes = 0.0
     minutes_per_household: Annotated[Minutes, Field(le=240.0)] = 2.5
     minutes_per_resident: Annotated[Minutes, Field(le=60.0)] = 0.5
     minutes_between_doors: Annotated[Minutes, Field(le=60.0)] = 0.5
@@ -290,16 +298,17 @@ def _teams(
             base.append((tid, (f"{tid}/a", f"{tid}/b"), math.inf))
     members = [m for _, ms, _ in base for m in ms]
     leave = leave_times(members, params.attrition_per_hour, rngs)
+    gone = {tid: min(leave[m] for m in ms) for tid, ms, _ in base}
+    windows = crew_windows(
+        [(tid, start) for tid, _, _ in base], off, params.shift_minutes, params.break_minutes,
+        rngs, stagger_minutes=params.break_stagger_minutes,
+        leave_min={tid: min(gone[tid], avail_end) for tid, _, avail_end in base})
     teams, leavers = [], []
     for tid, ms, avail_end in base:
-        gone = min(leave[m] for m in ms)
-        windows = truncate_windows(
-            shift_windows(start, off, params.shift_minutes, params.break_minutes),
-            leave_min=min(gone, avail_end))
-        teams.append(D2DTeam(id=tid, members=ms, windows=windows,
+        teams.append(D2DTeam(id=tid, members=ms, windows=windows[tid],
                              fatigue_per_hour=params.fatigue_per_hour))
-        if gone < off and gone < avail_end:
-            leavers.append((max(gone, start), tid))
+        if gone[tid] < off and gone[tid] < avail_end:
+            leavers.append((max(gone[tid], start), tid))
     return teams, sorted(leavers)
 
 

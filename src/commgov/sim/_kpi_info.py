@@ -54,6 +54,8 @@ _LEAF_UNITS = {"mean_in_system": "people", "events": "events", "p_wait": "share"
 _REGISTERED: dict[str, tuple[KpiKind, str]] = {
     # the largest per-point mean: an extreme over points, skewed like a maximum
     "worst_point_mean_wait_min": ("quantile", "min"),
+    # ride minutes over on-duty minutes: a ratio of times, not a share of counts
+    "rider_utilisation": ("mean", "share of on-duty time"),
 }
 
 

@@ -84,6 +84,7 @@ from commgov.sim._log import EventLog
 from commgov.sim._params import (
     AttritionPerHour,
     BreakMinutes,
+    BreakStaggerMinutes,
     Crew,
     DetourFactor,
     FatiguePerHour,
@@ -97,13 +98,7 @@ from commgov.sim._params import (
     SubmodelParams,
     VariationCoefficient,
 )
-from commgov.sim._shifts import (
-    fatigue_factor,
-    leave_times,
-    recruit_times,
-    shift_windows,
-    truncate_windows,
-)
+from commgov.sim._shifts import crew_windows, fatigue_factor, leave_times, recruit_times
 from commgov.types import haversine_m
 
 __all__ = [
@@ -197,6 +192,12 @@ class NeedsParams(SubmodelParams):
     shift_minutes : float or None, default None
         Shift length; ``None``: one window over the duty period.
     break_minutes : float, default 30
+    break_stagger_minutes : float, default 0
+        With shifts: each volunteer's shift pattern is advanced by a seeded phase in
+        ``[0, min(break_stagger_minutes, shift_minutes))`` minutes
+        (:func:`commgov.sim.crew_windows`, stream ``"sim_shifts"``, entity
+        ``"<community>/<volunteer>/stagger"``), so the pool does not break all at once;
+        0: everyone breaks at the same minute. Recruits get a phase too.
     fatigue_per_hour : float, default 0
         Handling and walking grow by this fraction per hour worked.
     attrition_per_hour : float, default 0
@@ -219,6 +220,7 @@ class NeedsParams(SubmodelParams):
     duty_until_min: SimMinute | None = None
     shift_minutes: ShiftMinutes | None = None
     break_minutes: BreakMinutes = 30.0
+    break_stagger_minutes: BreakStaggerMinutes = 0.0
     fatigue_per_hour: FatiguePerHour = 0.0
     attrition_per_hour: AttritionPerHour = 0.0
     recruits_per_hour: RecruitsPerHour = 0.0
@@ -469,17 +471,17 @@ class _Run:
         joins = recruit_times(p.recruits_per_hour, begin, off, self.rngs, pool="needs")
         members += [(f"{self.prefix}needs-r{k:03d}", t) for k, t in enumerate(joins, start=1)]
         leave = leave_times([m for m, _ in members], p.attrition_per_hour, self.rngs)
+        gone = {vid: join + leave[vid] for vid, join in members}
+        windows = crew_windows(members, off, p.shift_minutes, p.break_minutes, self.rngs,
+                               stagger_minutes=p.break_stagger_minutes, leave_min=gone)
         marks = []
         env.process(self.arrive(rows))
         for vid, join in members:
-            gone = join + leave[vid]
-            windows = truncate_windows(shift_windows(join, off, p.shift_minutes,
-                                                     p.break_minutes), leave_min=gone)
             if join > begin:
                 marks.append((join, "volunteer_joined", vid))
-            if gone < off:
-                marks.append((gone, "volunteer_left", vid))
-            env.process(self.volunteer(Crew(id=vid, windows=windows,
+            if gone[vid] < off:
+                marks.append((gone[vid], "volunteer_left", vid))
+            env.process(self.volunteer(Crew(id=vid, windows=windows[vid],
                                              fatigue_per_hour=p.fatigue_per_hour)))
         env.process(self.roster(sorted(marks)))
 

@@ -11,7 +11,8 @@
   pool and the notification pioneers).
 * Reusable annotated types, so one concept has one spelling, one unit and one range in every
   submodel: walking speed in metres per minute (:data:`SpeedMPerMin`), durations in minutes
-  (:data:`Minutes`, :data:`ShiftMinutes`, :data:`BreakMinutes`), instants as minutes since the
+  (:data:`Minutes`, :data:`ShiftMinutes`, :data:`BreakMinutes`,
+  :data:`BreakStaggerMinutes`), instants as minutes since the
   scenario start (:data:`SimMinute`), rates per hour (:data:`FatiguePerHour`,
   :data:`AttritionPerHour`, :data:`RecruitsPerHour`), :data:`Capacity`, :data:`PoolSize`,
   :data:`DetourFactor`, :data:`VariationCoefficient`, :data:`PlanTimeLimitS` and on-duty
@@ -29,6 +30,7 @@ __all__ = [
     "ALWAYS_ON",
     "AttritionPerHour",
     "BreakMinutes",
+    "BreakStaggerMinutes",
     "Capacity",
     "Crew",
     "DetourFactor",
@@ -67,6 +69,10 @@ RecruitsPerHour = Annotated[float, Field(ge=0.0, le=1000.0)]
 ShiftMinutes = Annotated[float, Field(gt=0.0, le=1440.0)]
 #: Time off between shifts (break or hand-over), minutes, 0 … 1,440.
 BreakMinutes = Annotated[float, Field(ge=0.0, le=1440.0)]
+#: Width of the seeded shift phases that stagger a crew's breaks
+#: (:func:`commgov.sim.crew_windows`), minutes, 0 … 100,000 (capped at the shift length);
+#: 0: everyone breaks at once.
+BreakStaggerMinutes = Annotated[float, Field(ge=0.0, le=100_000.0)]
 #: Most items a volunteer carries or handles at once (parcels per trip), 1 … 100.
 Capacity = Annotated[int, Field(ge=1, le=100)]
 #: Number of volunteers in a pool, 0 … 10,000.

@@ -69,7 +69,7 @@ TOTALS = "totals"
 _HEADLINE = re.compile(
     r"t\d+_min|[a-z0-9_]*_share|[a-z0-9_]*_per_(hour|min)|(mean_)?wait(_p\d+)?_min"
     r"|[a-z0-9_]*(response|gate_to_door)_(mean|p\d+)(_all)?_min|unmet|undelivered"
-    r"|worst_point_wait_p\d+_min"
+    r"|worst_point_wait_p\d+_min|rider_utilisation|at_depot_end"
 )
 _HEADLINE_TOTALS = frozenset({"volunteer_hours"})
 

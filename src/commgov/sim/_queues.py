@@ -6,19 +6,28 @@ events: its docstring). All times are float minutes of simulated time.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import simpy
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from commgov.sim._desk import ServiceTime, desk_points, desk_queue, plan_arrivals
+from commgov.sim._desk import DeskPoint, ServiceTime, desk_points, desk_queue, plan_arrivals
 from commgov.sim._engine import SimContext, register_submodel
 from commgov.sim._log import EventLog
-from commgov.sim._params import FatiguePerHour, PlanTimeLimitS, SubmodelParams
+from commgov.sim._params import (
+    BreakMinutes,
+    BreakStaggerMinutes,
+    FatiguePerHour,
+    PlanTimeLimitS,
+    ShiftMinutes,
+    SimMinute,
+    SubmodelParams,
+)
 
 if TYPE_CHECKING:
     from commgov.scheduling import SamplingPlan, SamplingProblem
@@ -294,11 +303,36 @@ class QueueParams(SubmodelParams):
     balk_queue : int or None, default None
         Residents waiting at which an arrival does not join
         (:attr:`commgov.sim.DeskPoint.balk_queue`), 0–100,000; ``None``: everyone joins.
+    lanes_by_point : dict of str to int, default {}
+        Lanes at the named points (point id → 1–1,000), over ``lanes`` and the community's;
+        an id that is no sampling point of the scenario is an
+        :class:`commgov.errors.InputError` at run time.
+    lane_schedule : dict of str to list of [float, int], default {}
+        Lanes open per time interval: point id (or ``"*"``: every point without its own
+        entry) → steps ``[from_min, lanes]``, minutes since the scenario start (0–86,400,
+        strictly increasing) and lanes (0–1,000): from ``from_min`` on, ``lanes`` lanes are
+        open until the next step; before the first step, the point's lanes
+        (:func:`commgov.sim.lane_windows`). A lane closed by the schedule finishes the swab
+        under way; while no lane is open residents queue, and those no lane reaches before
+        the horizon count as ``unserved``. A schedule that opens no lane at all while a
+        point is open is an :class:`commgov.errors.InputError` at run time.
+    lane_shift_minutes : float or None, default None
+        Lane breaks: each lane's staff work this long from the point's opening, then take
+        ``lane_break_minutes`` off, minutes (0 < … ≤ 1,440); ``None``: no breaks.
+    lane_break_minutes : float, default 30
+        Minutes off between a lane's shifts, 0–1,440.
+    lane_break_stagger_minutes : float, default 0
+        With lane shifts: each lane's pattern is advanced by a seeded phase in
+        ``[0, min(this, lane_shift_minutes))`` minutes (:func:`commgov.sim.crew_windows`,
+        stream ``"sim_shifts"``, entity ``"<point>/L<k>/stagger"``), so the lanes of a point
+        do not all break at once; 0: they do.
 
     Notes
     -----
-    With either set, the KPIs also carry ``balked``, ``reneged``, ``abandon_share`` and
-    ``mean_wait_all_min`` (:class:`QueueKpis`).
+    With ``patience_minutes`` or ``balk_queue`` set, the KPIs also carry ``balked``,
+    ``reneged``, ``abandon_share`` and ``mean_wait_all_min`` (:class:`QueueKpis`). The lane
+    parameters change no KPI column; a point whose lanes are open for its whole opening
+    runs exactly as without them.
     """
 
     lanes: int | None = Field(default=None, ge=1, le=1000)
@@ -314,6 +348,29 @@ class QueueParams(SubmodelParams):
     fatigue_per_hour: FatiguePerHour = 0.0
     patience_minutes: float | None = Field(default=None, gt=0.0, le=1440.0)
     balk_queue: int | None = Field(default=None, ge=0, le=100_000)
+    lanes_by_point: dict[str, Annotated[int, Field(ge=1, le=1000)]] = Field(
+        default_factory=dict)
+    lane_schedule: dict[str, tuple[tuple[SimMinute, Annotated[int, Field(ge=0, le=1000)]],
+                                   ...]] = Field(default_factory=dict)
+    lane_shift_minutes: ShiftMinutes | None = None
+    lane_break_minutes: BreakMinutes = 30.0
+    lane_break_stagger_minutes: BreakStaggerMinutes = 0.0
+
+    @field_validator("lanes_by_point", "lane_schedule")
+    @classmethod
+    def _sorted_points(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return dict(sorted(v.items()))
+
+    @field_validator("lane_schedule")
+    @classmethod
+    def _increasing(cls, v: dict[str, tuple[tuple[float, int], ...]]
+                    ) -> dict[str, tuple[tuple[float, int], ...]]:
+        for point, steps in v.items():
+            times = [t for t, _ in steps]
+            if not steps or any(b <= a for a, b in itertools.pairwise(times)):
+                raise ValueError(f"{point}: steps [from_min, lanes] must be non-empty with "
+                                 "strictly increasing from_min")
+        return v
 
 
 def _sampling_plan(
@@ -375,7 +432,46 @@ def queues(env: simpy.Environment, ctx: SimContext, params: QueueParams) -> None
     if params.patience_minutes is not None or params.balk_queue is not None:
         points = [p.model_copy(update={"patience_min": params.patience_minutes,
                                        "balk_queue": params.balk_queue}) for p in points]
+    points = _with_lanes(ctx, params, points)
     arrivals = plan_arrivals(plan, problem, points, ctx.rng, pattern=params.arrivals,
                              offset_min=offset)
     for p in points:
         desk_queue(env, p, arrivals[p.id], ctx.log)
+
+
+def _with_lanes(ctx: SimContext, params: QueueParams, points: list[DeskPoint]
+                ) -> list[DeskPoint]:
+    """The points with ``lanes_by_point``, ``lane_schedule`` and lane breaks applied."""
+    from commgov.errors import InputError, InputIssue
+    from commgov.sim._engine import area_communities
+    from commgov.sim._lanes import lane_windows
+
+    named = set(params.lanes_by_point) | (set(params.lane_schedule) - {"*"})
+    if not (named or params.lane_schedule or params.lane_shift_minutes is not None):
+        return points
+    if named:
+        known = {p.id for cid in area_communities(ctx.graph, ctx.community_id)
+                 for p in _sampling_plan(ctx, params, cid)[0].points}
+        issues = [InputIssue("scenario", f"submodels.queues.{field}.{pid}", pid,
+                             "no sampling point with this id in the scenario")
+                  for field in ("lanes_by_point", "lane_schedule")
+                  for pid in getattr(params, field) if pid != "*" and pid not in known]
+        if issues:
+            raise InputError(issues, what="scenario")
+    out = []
+    for p in points:
+        base = params.lanes_by_point.get(p.id, p.lanes)
+        steps = params.lane_schedule.get(p.id, params.lane_schedule.get("*", ()))
+        try:
+            lanes, windows = lane_windows(
+                p.id, p.open_min, p.close_min, base, ctx.rng, schedule=steps,
+                shift_minutes=params.lane_shift_minutes,
+                break_minutes=params.lane_break_minutes,
+                stagger_minutes=params.lane_break_stagger_minutes)
+        except ValueError as exc:
+            key = p.id if p.id in params.lane_schedule else "*"
+            raise InputError.single("scenario", f"submodels.queues.lane_schedule.{key}",
+                                    [list(s) for s in steps], str(exc),
+                                    what="scenario") from None
+        out.append(p.model_copy(update={"lanes": lanes, "lane_windows": windows}))
+    return out

@@ -21,6 +21,7 @@ from commgov.sim._log import EventLog
 from commgov.sim._params import (
     AttritionPerHour,
     BreakMinutes,
+    BreakStaggerMinutes,
     Capacity,
     DetourFactor,
     FatiguePerHour,
@@ -35,19 +36,14 @@ from commgov.sim._params import (
 )
 from commgov.sim._relay_run import (
     GateBuilding,
+    ParcelArrivals,
     RelayGate,
     RelayVolunteer,
     relay_process,
     rider_arrivals,
 )
-from commgov.sim._shifts import (
-    RngFactory,
-    break_phases,
-    leave_times,
-    recruit_times,
-    shift_windows,
-    truncate_windows,
-)
+from commgov.sim._riders import Rider, RiderLeg, rider_kpis, rider_process
+from commgov.sim._shifts import RngFactory, crew_windows, leave_times, recruit_times
 
 __all__ = ["RelayKpis", "RelayParams", "relay", "relay_kpis"]
 
@@ -274,6 +270,32 @@ class RelayParams(SubmodelParams):
     recruits_per_hour : float, default 0
         New volunteers joining (``"relay-r001"`` …; :func:`commgov.sim.recruit_times`)
         during the duty period; they work the same shift pattern from their join time.
+    riders : int or None, default None
+        Riders as a resource (:mod:`commgov.sim._riders`), 0–10,000: the rider stream above
+        (``riders_per_hour``, ``parcels_per_rider``, ``batch``, ``arrivals_*``) then says when
+        parcels are *ready at the depot*, and this many riders (``"relay-rider001"`` …) carry
+        them to the gate. ``None``: parcels reach the gate as that stream (no rider leg), and
+        the ``rider_*`` parameters are ignored. With riders the KPIs also carry the fields of
+        :class:`commgov.sim.RiderKpis` (``parcels_at_gate_per_hour``, ``rider_utilisation``,
+        ``at_depot_end`` …).
+    rider_capacity : int, default 10
+        Parcels per ride, 1–100.
+    rider_leg_minutes : float, default 15
+        Riding time depot → gate, one way, minutes, 0–600.
+    rider_load_minutes, rider_drop_minutes : float, default 2, 1
+        Minutes per ride loading at the depot and dropping at the gate shelf, 0–120.
+    rider_leg_cv : float, default 0
+        Coefficient of variation of the lognormal ride-time factor (mean 1), 0–10.
+    riders_from_min, riders_until_min : float, float or None
+        The riders' duty period, minutes since the scenario start; ``None``: until the
+        horizon. ``riders_until_min`` must be after ``riders_from_min``.
+    rider_shift_minutes : float or None, default None
+        Rider shift length, minutes (:func:`commgov.sim.crew_windows`); ``None``: one window.
+    rider_break_minutes : float, default 30
+        Time off between rider shifts, minutes.
+    rider_break_stagger_minutes : float, default 0
+        With rider shifts: seeded phases in ``[0, min(this, rider_shift_minutes))`` minutes
+        (entity ``"<community>/<rider>/stagger"``), so the fleet does not break at once.
     """
 
     volunteers: PoolSize = 10
@@ -295,9 +317,20 @@ class RelayParams(SubmodelParams):
     fatigue_per_hour: FatiguePerHour = 0.0
     shift_minutes: ShiftMinutes | None = None
     break_minutes: BreakMinutes = 30.0
-    break_stagger_minutes: Annotated[float, Field(ge=0.0, le=100_000.0)] = 0.0
+    break_stagger_minutes: BreakStaggerMinutes = 0.0
     attrition_per_hour: AttritionPerHour = 0.0
     recruits_per_hour: RecruitsPerHour = 0.0
+    riders: PoolSize | None = None
+    rider_capacity: Capacity = 10
+    rider_leg_minutes: Annotated[Minutes, Field(le=600.0)] = 15.0
+    rider_load_minutes: Annotated[Minutes, Field(le=120.0)] = 2.0
+    rider_drop_minutes: Annotated[Minutes, Field(le=120.0)] = 1.0
+    rider_leg_cv: VariationCoefficient = 0.0
+    riders_from_min: SimMinute = 0.0
+    riders_until_min: SimMinute | None = None
+    rider_shift_minutes: ShiftMinutes | None = None
+    rider_break_minutes: BreakMinutes = 30.0
+    rider_break_stagger_minutes: BreakStaggerMinutes = 0.0
 
 
 def _community_buildings(ctx: SimContext) -> tuple[tuple[float, float] | None,
@@ -362,7 +395,11 @@ def _relay_gate(ctx: SimContext, params: RelayParams) -> RelayGate:
 
 
 def _relay_kpis(log: EventLog, ctx: SimContext, params: RelayParams) -> dict[str, float]:
-    return relay_kpis(log, to_min=ctx.scenario.horizon_min).as_dict()
+    horizon = ctx.scenario.horizon_min
+    kpis = relay_kpis(log, to_min=horizon).as_dict()
+    if params.riders is not None:
+        kpis.update(rider_kpis(log, to_min=horizon).as_dict())
+    return kpis
 
 
 def _scope(ctx: SimContext) -> tuple[str, RngFactory]:
@@ -391,23 +428,17 @@ def _volunteers(
     joins = recruit_times(params.recruits_per_hour, start, off, rngs, pool="relay")
     members += [(f"{prefix}relay-r{k:03d}", t) for k, t in enumerate(joins, start=1)]
     leave = leave_times([m for m, _ in members], params.attrition_per_hour, rngs)
-    stagger = 0.0
-    if params.shift_minutes is not None:
-        stagger = min(params.break_stagger_minutes, params.shift_minutes)
-    phase = break_phases([m for m, _ in members], stagger, rngs)
+    gone = {vid: join + leave[vid] for vid, join in members}
+    windows = crew_windows(members, off, params.shift_minutes, params.break_minutes, rngs,
+                           stagger_minutes=params.break_stagger_minutes, leave_min=gone)
     vols, marks = [], []
     for vid, join in members:
-        gone = join + leave[vid]
-        windows = truncate_windows(
-            shift_windows(join, off, params.shift_minutes, params.break_minutes,
-                          phase_min=math.fmod(phase[vid], stagger) if stagger else 0.0),
-            leave_min=gone)
-        vols.append(RelayVolunteer(id=vid, capacity=params.capacity, windows=windows,
+        vols.append(RelayVolunteer(id=vid, capacity=params.capacity, windows=windows[vid],
                                    fatigue_per_hour=params.fatigue_per_hour))
         if join > start:
             marks.append((join, "volunteer_joined", vid))
-        if gone < off:
-            marks.append((gone, "volunteer_left", vid))
+        if gone[vid] < off:
+            marks.append((gone[vid], "volunteer_left", vid))
     return vols, sorted(marks)
 
 
@@ -425,12 +456,14 @@ def _roster_events(
 def relay(env: simpy.Environment, ctx: SimContext, params: RelayParams) -> None:
     """Start the ``relay`` submodel: riders, the gate shelf and the volunteers.
 
-    KPIs (prefixed ``relay.``) are the fields of :class:`RelayKpis` over the whole horizon.
+    KPIs (prefixed ``relay.``) are the fields of :class:`RelayKpis` over the whole horizon,
+    and with ``riders`` set those of :class:`commgov.sim.RiderKpis`.
 
     Raises
     ------
     commgov.errors.InputError
-        If the community has no buildings.
+        If the community has no buildings, or ``riders_until_min`` is not after
+        ``riders_from_min`` (or the horizon ends first).
     """
     horizon = ctx.scenario.horizon_min
     gate = _relay_gate(ctx, params)
@@ -442,4 +475,29 @@ def relay(env: simpy.Environment, ctx: SimContext, params: RelayParams) -> None:
     off = horizon if params.duty_until_min is None else params.duty_until_min
     vols, marks = _volunteers(ctx, params, off)
     env.process(_roster_events(env, ctx.log, marks))
-    relay_process(env, gate, arrivals, vols, ctx.log, rngs)
+    if params.riders is None:
+        relay_process(env, gate, arrivals, vols, ctx.log, rngs)
+        return
+    put = relay_process(env, gate, ParcelArrivals((), (), (), ()), vols, ctx.log, rngs)
+    orders = list(zip(arrivals.t_min, arrivals.parcel_ids, arrivals.building_ids,
+                      arrivals.rider_ids, strict=True))
+    leg = RiderLeg(leg_minutes=params.rider_leg_minutes,
+                   load_minutes=params.rider_load_minutes,
+                   drop_minutes=params.rider_drop_minutes, leg_cv=params.rider_leg_cv)
+    rider_process(env, orders, _riders(ctx, params, horizon), leg, put, ctx.log, rngs)
+
+
+def _riders(ctx: SimContext, params: RelayParams, horizon: float) -> list[Rider]:
+    """The rider fleet (ids ``relay-rider001`` …) with its on-duty windows."""
+    off = horizon if params.riders_until_min is None else params.riders_until_min
+    if not off > params.riders_from_min:
+        raise InputError.single(
+            "scenario", "submodels.relay.riders_until_min", params.riders_until_min,
+            f"the riders' duty [riders_from_min = {params.riders_from_min:g}, this or the "
+            f"horizon {horizon:g}) is empty", what="scenario")
+    prefix, rngs = _scope(ctx)
+    n = params.riders or 0
+    members = [(f"{prefix}relay-rider{k:03d}", params.riders_from_min) for k in range(1, n + 1)]
+    windows = crew_windows(members, off, params.rider_shift_minutes, params.rider_break_minutes,
+                           rngs, stagger_minutes=params.rider_break_stagger_minutes)
+    return [Rider(id=m, capacity=params.rider_capacity, windows=windows[m]) for m, _ in members]

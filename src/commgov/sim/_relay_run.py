@@ -441,7 +441,7 @@ def relay_process(
     volunteers: Sequence[RelayVolunteer],
     log: EventLog,
     rngs: RngFactory,
-) -> None:
+) -> Callable[[float, str, str, str], None]:
     """Start the relay's processes: parcel arrivals and one process per volunteer (id order).
 
     Parameters
@@ -456,6 +456,12 @@ def relay_process(
         Receives the events listed in the module docstring.
     rngs : RngFactory
         ``rngs(stream, entity)`` → generator (trip-time factors when ``gate.trip_cv > 0``).
+
+    Returns
+    -------
+    callable
+        ``put(t_min, parcel_id, building_id, rider_id)``: drop one more parcel on the shelf
+        now (how :func:`commgov.sim.rider_process` feeds the gate).
     """
     known = {b.id: b for b in gate.buildings}
     missing = sorted(set(arrivals.building_ids) - set(known))
@@ -466,6 +472,7 @@ def relay_process(
         gen = rngs(TRIP_STREAM, v.id) if gate.trip_cv > 0 else None
         env.process(_volunteer(env, shelf, v, known, gen))
     env.process(_parcels(env, shelf, arrivals))
+    return shelf.put
 
 
 def _parcels(env: simpy.Environment, shelf: _Shelf, arrivals: ParcelArrivals) -> Any:

@@ -11,6 +11,11 @@ pool) consume:
   ``per_hour`` (illness, quarantine, exhaustion), one draw per volunteer;
 * :func:`recruit_times`: recruitment, new volunteers joining as a Poisson stream;
 * :func:`truncate_windows`: windows cut at a leave time or started at a join time;
+* :func:`intersect_windows`: the minutes two window lists have in common (a lane's schedule
+  and its staff's shifts);
+* :func:`break_phases` and :func:`crew_windows`: staggered breaks, the one way every crew
+  (relay volunteers and riders, the needs pool, door-to-door teams, desk lanes) gets its
+  on-duty windows from a shift pattern, a seeded phase each, and a leave time;
 * :func:`fatigue_factor`: task-time multiplier ``1 + per_hour × hours worked``
   (e.g. +5 % per hour).
 
@@ -22,14 +27,16 @@ leave time unchanged.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 __all__ = [
     "SHIFT_STREAM",
     "break_phases",
+    "crew_windows",
     "fatigue_factor",
+    "intersect_windows",
     "leave_times",
     "recruit_times",
     "shift_windows",
@@ -122,6 +129,34 @@ def truncate_windows(
     return tuple(out)
 
 
+def intersect_windows(
+    a: Iterable[tuple[float, float]], b: Iterable[tuple[float, float]]
+) -> Windows:
+    """The minutes in both ``a`` and ``b`` (each sorted, disjoint, half-open windows).
+
+    Notes
+    -----
+    O(len(a) + len(b)) (a merge).
+
+    Examples
+    --------
+    >>> intersect_windows([(0.0, 240.0), (270.0, 600.0)], [(120.0, 300.0)])
+    ((120.0, 240.0), (270.0, 300.0))
+    """
+    xs, ys = list(a), list(b)
+    out = []
+    i = j = 0
+    while i < len(xs) and j < len(ys):
+        lo, hi = max(xs[i][0], ys[j][0]), min(xs[i][1], ys[j][1])
+        if hi > lo:
+            out.append((lo, hi))
+        if xs[i][1] <= ys[j][1]:
+            i += 1
+        else:
+            j += 1
+    return tuple(out)
+
+
 def leave_times(
     volunteer_ids: Sequence[str], per_hour: float, rngs: RngFactory
 ) -> dict[str, float]:
@@ -187,6 +222,78 @@ def break_phases(
         return dict.fromkeys(volunteer_ids, 0.0)
     return {v: float(rngs(SHIFT_STREAM, f"{v}/stagger").uniform(0.0, stagger_minutes))
             for v in volunteer_ids}
+
+
+def crew_windows(
+    members: Sequence[tuple[str, float]],
+    off_min: float,
+    shift_minutes: float | None,
+    break_minutes: float,
+    rngs: RngFactory,
+    *,
+    stagger_minutes: float = 0.0,
+    leave_min: Mapping[str, float] | None = None,
+) -> dict[str, Windows]:
+    """On-duty windows of a crew: one shift pattern, a staggered phase each, a leave time.
+
+    The one way the submodels turn ``shift_minutes``, ``break_minutes`` and
+    ``break_stagger_minutes`` into windows: member *m* joining at ``join`` works
+    :func:`shift_windows` ``(join, off_min, shift_minutes, break_minutes, phase_min=φ_m)``,
+    with φ_m from :func:`break_phases` over ``[0, min(stagger_minutes, shift_minutes))``,
+    cut at ``leave_min[m]`` (:func:`truncate_windows`).
+
+    Parameters
+    ----------
+    members : sequence of (str, float)
+        (Member id, join minute); the id is the entity of its phase draw.
+    off_min : float
+        End of duty, minutes (finite with shifts).
+    shift_minutes : float or None
+        Shift length, minutes, > 0; ``None``: one window from the join to ``off_min`` (no
+        breaks, no phase, nothing drawn).
+    break_minutes : float
+        Time off between shifts, minutes, ≥ 0.
+    rngs : RngFactory
+        ``rngs(stream, entity)``; phases from ``("sim_shifts", "<id>/stagger")``, drawn
+        only when the stagger is > 0.
+    stagger_minutes : float, default 0
+        Width of the phases, minutes, ≥ 0 (capped at ``shift_minutes``); 0: every member
+        breaks at the same minutes.
+    leave_min : mapping of str to float, optional
+        Minute each member leaves for good (attrition, end of availability); default never.
+
+    Returns
+    -------
+    dict of str to tuple of (float, float)
+        Member id → sorted, disjoint windows, in the order of ``members``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`shift_windows` and :func:`break_phases`.
+
+    Notes
+    -----
+    O(members × shifts per member).
+
+    Examples
+    --------
+    >>> from commgov.sim import stream_factory
+    >>> crew_windows([("a", 0.0)], 600.0, 240.0, 30.0, stream_factory(0))
+    {'a': ((0.0, 240.0), (270.0, 510.0), (540.0, 600.0))}
+    """
+    stagger = 0.0
+    if shift_minutes is not None:
+        stagger = min(stagger_minutes, shift_minutes)
+    phase = break_phases([m for m, _ in members], stagger, rngs)
+    gone = {} if leave_min is None else leave_min
+    return {
+        m: truncate_windows(
+            shift_windows(join, off_min, shift_minutes, break_minutes,
+                          phase_min=math.fmod(phase[m], stagger) if stagger else 0.0),
+            leave_min=gone.get(m, math.inf))
+        for m, join in members
+    }
 
 
 def recruit_times(
