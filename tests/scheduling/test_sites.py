@@ -404,3 +404,45 @@ def test_the_neighbourhood_search_keeps_every_rule(seed, monkeypatch):
     if plan.totals.served == exact.totals.served:
         assert plan.totals.staff_hours >= exact.totals.staff_hours
     assert plan_sites(problem, deterministic_time=2.0).to_json() == plan.to_json()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_splittable_bound_holds_and_is_at_least_the_lp(seed, monkeypatch):
+    """The district path's bound (lanes whole, buildings splittable; ``._relax``) never
+    exceeds the optimum of the MILP written here, and never falls below the LP bound; it is
+    given only for a plan serving every building that fits a site in reach."""
+    import commgov.scheduling.sites._solve_cpsat as solve
+
+    problem = instance(seed)
+    served, minutes, _walk = reference_tiers(problem)
+    lp = sites_lower_bound(problem)
+    monkeypatch.setattr(solve, "LNS_PAIRS", 0)
+    plan = plan_sites(problem, deterministic_time=2.0)
+    assert is_valid_sites_plan(problem, plan).ok
+    if plan.info.bound is None:
+        return
+    assert plan.totals.served == served
+    assert plan.info.bound * 60 <= minutes + 1e-6
+    assert plan.info.bound >= lp.tiers["staff_hours"] - 1e-6
+    assert plan.info.gap is not None and plan.info.gap >= -1e-9
+
+
+def test_a_cancel_during_the_relaxation_gives_a_valid_cancelled_plan(monkeypatch):
+    """Cancelled while HiGHS solves the relaxation: CANCELLED, no bound, every rule kept."""
+    import commgov.scheduling.sites._relax as relax
+    import commgov.scheduling.sites._solve_cpsat as solve
+
+    problem = instance(5)
+    stop = threading.Event()
+    real = relax._run
+
+    def cancel_then_run(h, ctl, phase, reserve_s):
+        stop.set()
+        return real(h, ctl, phase, reserve_s)
+
+    monkeypatch.setattr(solve, "LNS_PAIRS", 0)
+    monkeypatch.setattr(relax, "_run", cancel_then_run)
+    plan = plan_sites(problem, cancel=stop)
+    assert plan.info.status == SolveStatus.CANCELLED
+    assert plan.info.bound is None
+    assert is_valid_sites_plan(problem, plan).ok

@@ -14,7 +14,8 @@ from commgov.results import SolveStatus
 from commgov.scheduling.sites._data import SitesData
 from commgov.scheduling.sites._improve import improve
 from commgov.scheduling.sites._lns import lns
-from commgov.scheduling.sites._plan import complete
+from commgov.scheduling.sites._plan import _Load, complete
+from commgov.scheduling.sites._relax import round_lanes, splittable_relaxation
 
 __all__ = ["LNS_PAIRS", "LNS_SHARE", "RESERVE_PER_PAIR_S", "RESERVE_S", "TIER_NAMES", "solve_cpsat"]
 
@@ -66,7 +67,11 @@ def solve_cpsat(
     n_pairs = sum(len(p) for p in data.reach.values())
     if n_pairs > LNS_PAIRS:
         reserve = RESERVE_S + RESERVE_PER_PAIR_S * n_pairs
-        return lns(data, greedy, ctl, LNS_SHARE * dtime, seed, reserve), _stopped(ctl), None
+        start, relaxed = _relaxed_start(data, greedy, ctl, seed, reserve)
+        improved = lns(data, start, ctl, LNS_SHARE * dtime, seed, reserve)
+        if relaxed is not None and _served(data, improved) < _fitting(data):
+            relaxed = None  # the bound holds for full-service plans only
+        return improved, _stopped(ctl), relaxed
     problem = data.problem
     n_t = problem.n_slots
     m = cp_model.CpModel()
@@ -186,6 +191,49 @@ def solve_cpsat(
     if proven:
         return chosen, SolveStatus.OPTIMAL, bound
     return chosen, _stopped(ctl), bound
+
+
+def _served(data: SitesData, assign: dict[int, int]) -> int:
+    return sum(data.residents(b) for b in assign)
+
+
+def _fitting(data: SitesData) -> int:
+    """Residents of the buildings that fit some site in reach (full service)."""
+    return sum(
+        data.residents(b)
+        for b, pairs in data.reach.items()
+        if any(len(data.caps[s]) > 1 and data.caps[s][-1] >= data.residents(b) for s, _w in pairs)
+    )
+
+
+def _rank(data: SitesData, assign: dict[int, int]) -> tuple[int, int, int]:
+    """Lexicographic key of a plan: (−served, staff-minutes, walking); smaller is better."""
+    load = _Load(data, assign)
+    minutes = sum(data.staff_minutes(s, c) for s, c in enumerate(load.lanes))
+    walk = {b: dict(p) for b, p in data.reach.items()}
+    return (
+        -_served(data, assign),
+        minutes,
+        sum(data.residents(b) * walk[b][s] for b, s in assign.items()),
+    )
+
+
+def _relaxed_start(
+    data: SitesData, greedy: dict[int, int], ctl: SolveControl, seed: int, reserve: float
+) -> tuple[dict[int, int], float | None]:
+    """The better start of ``greedy`` and the splittable relaxation's rounded lanes, and the
+    relaxation's bound on staff-minutes at full service (:mod:`._relax`; ``None``: none)."""
+    relax = splittable_relaxation(data, ctl, seed, reserve)
+    if relax is None:
+        return greedy, None
+    rounded = round_lanes(data, relax.lanes, ctl, seed, reserve)
+    if rounded is None or ctl.should_stop(reserve):
+        return greedy, relax.bound_minutes
+    rounded, _ = complete(data, rounded, ctl.should_stop)
+    rounded = improve(data, rounded, ctl.should_stop)
+    if _rank(data, rounded) < _rank(data, greedy):
+        return rounded, relax.bound_minutes
+    return greedy, relax.bound_minutes
 
 
 def _stopped(ctl: SolveControl) -> SolveStatus:
