@@ -128,6 +128,7 @@ def solve_tiers(
     family: str,
     known_first: int | None = None,
     bound_tier: int = 1,
+    polish: Callable[[_T], _T] | None = None,
 ) -> tuple[_T, bool, float | None]:
     """Solve ``model`` lexicographically with CP-SAT, one tier after another.
 
@@ -136,8 +137,10 @@ def solve_tiers(
     (``hint(solution)``), and once solved its value is fixed (``≥`` when maximised, ``≤``
     when minimised) before the next. ``known_first``: the first tier's value is already
     proven (by a start that reaches an upper bound): it is fixed without a solve and its
-    budget carried on. One worker, ``random_seed=seed``; the wall clock keeps ``reserve``
-    seconds for the caller.
+    budget carried on. ``polish(solution)``, when given, improves each tier's solution
+    before it hints the next (a local search that keeps the values of the tiers fixed so
+    far). One worker, ``random_seed=seed``; the wall clock keeps ``reserve`` seconds for the
+    caller.
 
     Returns
     -------
@@ -202,6 +205,8 @@ def solve_tiers(
         if st != cp_model.OPTIMAL:
             proven = False
         chosen = read(solver)
+        if polish is not None and k + 1 < len(tiers):
+            chosen = polish(chosen)
         model.add(expr >= value if maximise else expr <= value)
     return chosen, proven, bound
 
