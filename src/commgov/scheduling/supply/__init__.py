@@ -18,8 +18,10 @@ Entry points:
 * :func:`supply_problem_from_org` — the stations and compounds of a place (a community, a
   sub-district, the district) of an organisation model as a :class:`SupplyProblem`.
 
-A plan's station per compound is the relay's gate-side source: ``plan.station_of(compound)``
-names the site whose location a relay scenario takes as its drop point (see the how-to).
+A plan's station per compound is where the compound's relay starts
+(``plan.station_of(compound_id)``); :func:`commgov.sim.station_relay_gate` turns a station of
+a plan into the relay simulation's shelf, its walks the station → gate leg plus the gate →
+door walk.
 Reasons for a compound left without a station are :class:`SupplyReasonCode` (family
 ``"supply"``). OR-Tools is imported only when the planner runs, HiGHS only by the bound.
 """
