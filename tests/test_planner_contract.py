@@ -26,16 +26,18 @@ from commgov.scheduling import (
     plan_roster,
     plan_sampling,
     plan_sites,
+    plan_supply_stations,
     roster_problem_from_org,
     sampling_problem_from_org,
     sites_problem_from_org,
+    supply_problem_from_org,
 )
 
 PLANNERS = [plan_sampling, plan_door_to_door, plan_notification, plan_roster, plan_relay,
-            match_volunteers, allocate, plan_sites]
+            match_volunteers, allocate, plan_sites, plan_supply_stations]
 BUILDERS = [sampling_problem_from_org, door_to_door_problem_from_org,
             notification_problem_from_org, roster_problem_from_org, matching_problem_from_org,
-            sites_problem_from_org]
+            sites_problem_from_org, supply_problem_from_org]
 SHARED = {"method": None, "seed": 0, "progress": None, "cancel": None}
 
 

@@ -7,23 +7,24 @@ volunteer assignment, written as JSON and CSV. ``commgov communities`` lists the
 (CSV or JSON rows) and their canonical JSON; ``commgov match`` solves a volunteer matching
 problem given as JSON; ``commgov plan-sampling`` plans a sampling round given as JSON and
 exports it (CSV, iCalendar, building notices); ``commgov plan-sites`` chooses and staffs
-sampling sites for a problem given as JSON; ``commgov simulate`` runs a scenario file,
+sampling sites for a problem given as JSON; ``commgov plan-supply-stations`` chooses supply
+transit stations and the station of each compound; ``commgov simulate`` runs a scenario file,
 optionally swept over varied fields, and writes its KPIs. Bad input exits with status 2
 and writes nothing. The CLI is the only place that prints; errors are one line on stderr
 with a non-zero exit; an error about a file names the file. Runs that last over two seconds
 show a progress bar on stderr when it is a terminal, and none otherwise.
 
 A command that writes a folder (``demo``, ``lists export``, ``match``, ``plan-sampling``,
-``plan-sites``, ``simulate``) locks it while it runs (a second run into it is refused at
-once), records what it wrote in ``.commgov-manifest.json`` and, when it succeeds, removes
-the files its earlier run there wrote that it did not write again; a non-empty folder it did
-not write is refused (exit 2) unless ``--force``. SIGINT, SIGTERM and SIGHUP stop a command
-cleanly: no temporary file is left, one line is printed, and the exit status is 128 + the
-signal number (130, 143, 129).
+``plan-sites``, ``plan-supply-stations``, ``simulate``) locks it while it runs (a second run
+into it is refused at once), records what it wrote in ``.commgov-manifest.json`` and, when
+it succeeds, removes the files its earlier run there wrote that it did not write again; a
+non-empty folder it did not write is refused (exit 2) unless ``--force``. SIGINT, SIGTERM
+and SIGHUP stop a command cleanly: no temporary file is left, one line is printed, and the
+exit status is 128 + the signal number (130, 143, 129).
 
 One module per command (``_demo``, ``_communities``, ``_lists``, ``_match``,
-``_plan_sampling``, ``_plan_sites``, ``_simulate``) over the parser (``_parser``), the
-shared output helpers (``_output``) and the progress bar (``_progress``).
+``_plan_sampling``, ``_plan_sites``, ``_plan_supply``, ``_simulate``) over the parser
+(``_parser``), the shared output helpers (``_output``) and the progress bar (``_progress``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from commgov.cli._output import (
 from commgov.cli._parser import build_parser
 from commgov.cli._plan_sampling import run_plan_sampling
 from commgov.cli._plan_sites import run_plan_sites
+from commgov.cli._plan_supply import run_plan_supply
 from commgov.cli._sensitivity import run_sensitivity_command
 from commgov.cli._simulate import run_simulate
 from commgov.errors import CommgovError, InputError, SizeLimitError
@@ -158,5 +160,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_plan_sampling(args)
     if args.command == "plan-sites":
         return run_plan_sites(args)
+    if args.command == "plan-supply-stations":
+        return run_plan_supply(args)
     build_parser().print_help()
     return EXIT_USAGE

@@ -310,3 +310,16 @@ def _load_problem(args: argparse.Namespace, problem_type: type[P]) -> P | int:
         return _usage_error(f"{args.problem}: {exc}")
     _report_left_out(problem)
     return problem  # type: ignore[no-any-return]
+
+
+def _require_verified(report: Any) -> None:
+    """Refuse to write a plan its verifier rejects (a :class:`~commgov.errors.SolverError`
+    naming the count and the first violation; the command then writes nothing)."""
+    from commgov.errors import SolverError
+
+    if not report:
+        first = report.violations[0] if report.violations else "?"
+        raise SolverError(
+            f"the plan failed verification ({len(report.violations)} violation(s); first: "
+            f"{first}); nothing written"
+        )

@@ -307,6 +307,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="time limit of the planner in seconds; the plan is exact when it finishes "
         "sooner (default 60)",
     )
+    supply = sub.add_parser(
+        "plan-supply-stations",
+        help="choose supply transit stations from a SupplyProblem JSON file",
+        description="Choose which sites to open as supply transit stations and the station "
+        "of each compound (commgov.scheduling.supply.SupplyProblem as JSON), checked by the "
+        "independent verifier. Writes plan.json, plan.csv and stations.csv, all or none.",
+    )
+    supply.add_argument(
+        "problem",
+        type=Path,
+        metavar="PROBLEM.json",
+        help="the supply-station problem (SupplyProblem JSON)",
+    )
+    _add_crs(supply)
+    _add_out_folder(supply, "plan-supply-stations", "plan.json, plan.csv and stations.csv")
+    supply.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=60.0,
+        metavar="S",
+        help="time limit of the planner in seconds; the plan is exact when it finishes "
+        "sooner (default 60)",
+    )
     sim = sub.add_parser(
         "simulate",
         help="simulate a scenario file (TOML/JSON), optionally a sweep, and write its KPIs",

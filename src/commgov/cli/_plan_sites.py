@@ -11,7 +11,14 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-from commgov.cli._output import STOP, _claim_out, _first_code, _load_problem, _n
+from commgov.cli._output import (
+    STOP,
+    _claim_out,
+    _first_code,
+    _load_problem,
+    _n,
+    _require_verified,
+)
 from commgov.cli._progress import ProgressBar
 
 __all__ = ["SITE_COLUMNS", "run_plan_sites"]
@@ -36,7 +43,6 @@ SITE_COLUMNS = (
 
 def run_plan_sites(args: argparse.Namespace) -> int:
     """Run ``commgov plan-sites``; returns the exit status."""
-    from commgov.errors import SolverError
     from commgov.io import csv_text, json_text
     from commgov.scheduling.sites import SitesProblem, is_valid_sites_plan, plan_sites
 
@@ -47,12 +53,7 @@ def run_plan_sites(args: argparse.Namespace) -> int:
     folder = _claim_out(args)  # locked until the command ends
     with ProgressBar("site plan") as progress:
         plan = plan_sites(problem, time_limit_s=args.time_limit, progress=progress, cancel=STOP)
-    report = is_valid_sites_plan(problem, plan)
-    if not report:
-        raise SolverError(
-            f"the plan failed verification ({len(report.violations)} violation(s); first: "
-            f"{report.violations[0]}); nothing written"
-        )
+    _require_verified(is_valid_sites_plan(problem, plan))
     sites = []
     for o in plan.sites:
         first = o.slots[0] if o.slots else None

@@ -9,6 +9,8 @@ re-exports them all:
 * :mod:`commgov.scheduling.roster` — duty rosters (:func:`plan_roster`);
 * :mod:`commgov.scheduling.sites` — which sampling sites to open, their lanes and staff
   (:func:`plan_sites`);
+* :mod:`commgov.scheduling.supply` — which sites serve as supply transit stations for which
+  compounds (:func:`plan_supply_stations`);
 * :mod:`commgov.scheduling.staffing` — staffing formulas (:func:`erlang_c`,
   :func:`lanes_for_wait`, :func:`swabbers_needed`).
 
@@ -24,6 +26,7 @@ from commgov.scheduling import (
     sampling as _sampling,
     sites as _sites,
     staffing as _staffing,
+    supply as _supply,
 )
 from commgov.scheduling.door_to_door import (
     MAX_HOUSEHOLDS as MAX_HOUSEHOLDS,
@@ -163,6 +166,26 @@ from commgov.scheduling.staffing import (
     wait_exceeds_probability as wait_exceeds_probability,
     wait_quantile_min as wait_quantile_min,
 )
+from commgov.scheduling.supply import (
+    MAX_STATION_PARCELS as MAX_STATION_PARCELS,
+    STATION_FUNCTIONS as STATION_FUNCTIONS,
+    CandidateStation as CandidateStation,
+    CompoundStation as CompoundStation,
+    OpenStation as OpenStation,
+    SupplyCompound as SupplyCompound,
+    SupplyObjective as SupplyObjective,
+    SupplyPlan as SupplyPlan,
+    SupplyPolicy as SupplyPolicy,
+    SupplyProblem as SupplyProblem,
+    SupplyReasonCode as SupplyReasonCode,
+    SupplyTotals as SupplyTotals,
+    SupplyViolationCode as SupplyViolationCode,
+    UnservedCompound as UnservedCompound,
+    is_valid_supply_plan as is_valid_supply_plan,
+    plan_supply_stations as plan_supply_stations,
+    supply_lower_bound as supply_lower_bound,
+    supply_problem_from_org as supply_problem_from_org,
+)
 
 # Every family's names, except those that two families both define, reached through the
 # family package: METHODS, SCHEMA_VERSION, walk_metres, walk_seconds.
@@ -173,11 +196,14 @@ __all__ += _notification.__all__
 __all__ += _roster.__all__
 __all__ += _staffing.__all__
 __all__ += _sites.__all__
+__all__ += _supply.__all__
 __all__.remove("METHODS")
 __all__.remove("METHODS")
 __all__.remove("METHODS")
 __all__.remove("METHODS")
 __all__.remove("METHODS")
+__all__.remove("METHODS")
+__all__.remove("SCHEMA_VERSION")
 __all__.remove("SCHEMA_VERSION")
 __all__.remove("SCHEMA_VERSION")
 __all__.remove("SCHEMA_VERSION")

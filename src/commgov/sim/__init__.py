@@ -38,6 +38,9 @@ This package is the only public surface of the simulation; its modules are priva
   :func:`fewest_staff_meeting_target` (the fewest lanes and staff whose simulated p95 wait
   meets the target in 95 % of replicates, common random numbers and bisection, a
   :class:`StaffSearch` with the Wilson interval of that share);
+* the relay from a supply station: :func:`station_relay_gate` (the shelf at a station of a
+  :class:`commgov.scheduling.supply.SupplyPlan`, its walks the plan's station → gate leg
+  plus the gate → door walk, for :func:`run_relay`);
 * sensitivity analysis through SALib (the ``sens`` extra): :func:`run_sensitivity` (Sobol
   first- and total-order indices, Morris elementary effects, with intervals) and
   :func:`plot_sensitivity`.
@@ -224,6 +227,7 @@ from commgov.sim._stats import (
     wilson_interval,
 )
 from commgov.sim._store import StoreIssue, StoreLookup, SweepStore
+from commgov.sim._supply_relay import station_relay_gate
 from commgov.sim._sweep import run_sweep
 from commgov.sim._sweep_result import (
     DIFFERENCE_COLUMNS,
@@ -408,6 +412,7 @@ __all__ = [
     "simulate_sites_plan",
     "slot_arrivals",
     "split_by_community",
+    "station_relay_gate",
     "stream_factory",
     "submodel_names",
     "t_interval",

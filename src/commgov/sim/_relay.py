@@ -45,7 +45,7 @@ from commgov.sim._relay_run import (
 from commgov.sim._riders import Rider, RiderLeg, rider_kpis, rider_process
 from commgov.sim._shifts import RngFactory, crew_windows, leave_times, recruit_times
 
-__all__ = ["RelayKpis", "RelayParams", "relay", "relay_kpis"]
+__all__ = ["RelayKpis", "RelayParams", "gate_building", "relay", "relay_kpis"]
 
 # ------------------------------------------------------------------------------------ KPIs
 
@@ -370,6 +370,16 @@ def _community_buildings(ctx: SimContext) -> tuple[tuple[float, float] | None,
     return cached
 
 
+def gate_building(bid: str, metres: float, floors: int, has_lift: bool, households: int,
+                  params: RelayParams) -> GateBuilding:
+    """A building served from a shelf ``metres`` away (great-circle): the walk times the
+    ``detour_factor``, ``door_minutes`` plus ``stair_minutes_per_floor`` per floor above the
+    ground without a lift, parcels in proportion to ``households``."""
+    stairs = 0.0 if has_lift else params.stair_minutes_per_floor * (floors - 1)
+    return GateBuilding(id=bid, walk_m=metres * params.detour_factor,
+                        door_minutes=params.door_minutes + stairs, weight=float(households))
+
+
 def _relay_gate(ctx: SimContext, params: RelayParams) -> RelayGate:
     from commgov.types import haversine_m
 
@@ -380,13 +390,8 @@ def _relay_gate(ctx: SimContext, params: RelayParams) -> RelayGate:
                                 what="scenario")
     if gate is None:
         gate = (sum(r[1] for r in rows) / len(rows), sum(r[2] for r in rows) / len(rows))
-    buildings = []
-    for bid, lon, lat, floors, lift, n in rows:
-        walk = haversine_m(gate[0], gate[1], lon, lat) * params.detour_factor
-        stairs = 0.0 if lift else params.stair_minutes_per_floor * (floors - 1)
-        buildings.append(GateBuilding(id=bid, walk_m=walk,
-                                      door_minutes=params.door_minutes + stairs,
-                                      weight=float(n)))
+    buildings = [gate_building(bid, haversine_m(gate[0], gate[1], lon, lat), floors, lift, n,
+                               params) for bid, lon, lat, floors, lift, n in rows]
     if sum(b.weight for b in buildings) <= 0:  # no household counts: equal shares
         buildings = [b.model_copy(update={"weight": 1.0}) for b in buildings]
     return RelayGate(buildings=tuple(buildings), shelf_capacity=params.shelf_capacity,

@@ -4,7 +4,7 @@
 * :data:`MUTATIONS` — family → its mutation table (:data:`SAMPLING_MUTATIONS`,
   :data:`DOOR_TO_DOOR_MUTATIONS`, :data:`NOTIFICATION_MUTATIONS`, :data:`ROSTER_MUTATIONS`,
   :data:`MATCHING_MUTATIONS`, :data:`RELAY_MUTATIONS`, :data:`ALLOCATION_MUTATIONS`,
-  :data:`SITES_MUTATIONS`): name →
+  :data:`SITES_MUTATIONS`, :data:`SUPPLY_MUTATIONS`): name →
   :class:`Mutation`, an operator that breaks a valid result of :func:`fixture` in one known
   way, rejected by the family's verifier with exactly its code; together they cover every
   violation code (:func:`mutation_codes_covered`);
@@ -66,6 +66,7 @@ from commgov.testing._mut_relay import RELAY_MUTATIONS
 from commgov.testing._mut_roster import ROSTER_MUTATIONS
 from commgov.testing._mut_sampling import SAMPLING_MUTATIONS
 from commgov.testing._mut_sites import SITES_MUTATIONS
+from commgov.testing._mut_supply import SUPPLY_MUTATIONS
 from commgov.testing._mutation import Mutation
 from commgov.testing._report import ConformanceCheck, ConformanceFailure, ConformanceReport
 from commgov.testing._sampling import sampling_problems
@@ -83,6 +84,7 @@ __all__ = [
     "SAMPLING_MUTATIONS",
     "SITES_MUTATIONS",
     "STAFFING_CHECKS",
+    "SUPPLY_MUTATIONS",
     "AllocationCase",
     "ConformanceCheck",
     "ConformanceFailure",

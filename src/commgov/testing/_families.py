@@ -50,6 +50,12 @@ from commgov.scheduling.sampling import (
     plan_sampling,
 )
 from commgov.scheduling.sites import SitesPlan, SitesViolationCode, is_valid_sites_plan, plan_sites
+from commgov.scheduling.supply import (
+    SupplyPlan,
+    SupplyViolationCode,
+    is_valid_supply_plan,
+    plan_supply_stations,
+)
 from commgov.testing._mut_allocation import (
     ALLOCATION_MUTATIONS,
     AllocationCase,
@@ -62,6 +68,7 @@ from commgov.testing._mut_relay import RELAY_MUTATIONS, relay_fixtures
 from commgov.testing._mut_roster import ROSTER_MUTATIONS, roster_fixtures
 from commgov.testing._mut_sampling import SAMPLING_MUTATIONS, sampling_fixtures
 from commgov.testing._mut_sites import SITES_MUTATIONS, sites_fixtures
+from commgov.testing._mut_supply import SUPPLY_MUTATIONS, supply_fixtures
 from commgov.testing._mutation import Mutation
 from commgov.verification import VerificationReport
 
@@ -107,7 +114,7 @@ class Family:
     ----------
     name : str
         ``"sampling"``, ``"door_to_door"``, ``"notification"``, ``"roster"``,
-        ``"matching"``, ``"relay"``, ``"allocation"`` or ``"sites"``.
+        ``"matching"``, ``"relay"``, ``"allocation"``, ``"sites"`` or ``"supply"``.
     planner : callable
         The family's own planner.
     verify : callable
@@ -153,6 +160,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            permute=lambda p, seed: shuffled(p, seed)),
     Family("sites", plan_sites, is_valid_sites_plan, SitesPlan, SitesViolationCode,
            sites_fixtures, SITES_MUTATIONS),
+    Family("supply", plan_supply_stations, is_valid_supply_plan, SupplyPlan,
+           SupplyViolationCode, supply_fixtures, SUPPLY_MUTATIONS),
     Family("relay", plan_relay, is_valid_relay_plan, RelayPlan, RelayViolationCode,
            relay_fixtures, RELAY_MUTATIONS),
     Family("allocation", allocate, _verify_allocation, Allocation, AllocationViolationCode,

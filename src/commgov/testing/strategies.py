@@ -12,6 +12,7 @@ Needs the ``testing`` extra (``pip install 'commgov[testing]'``).
 """
 
 from commgov.testing._matching import matching_problems
+from commgov.testing._mut_supply import supply_problems
 from commgov.testing._org import (
     admin_areas,
     bodies,
@@ -55,6 +56,7 @@ __all__ = [
     "people",
     "sampling_problems",
     "sites",
+    "supply_problems",
     "teams",
     "time_windows",
     "zone_designations",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from commgov.errors import MissingExtraError, SolverError, expect_type
+from commgov.errors import expect_type
 from commgov.results import ObjectiveBound
+from commgov.scheduling._location import TieredLP
 from commgov.scheduling.sites._data import sites_data
 from commgov.scheduling.sites._problem import SitesProblem
 
@@ -51,21 +52,10 @@ def sites_lower_bound(problem: SitesProblem) -> ObjectiveBound:
        Mathematical Programming Computation 10(1):119-142, 2018 (HiGHS).
     """
     expect_type(problem, SitesProblem, "problem", "build one with SitesProblem(...)")
-    try:
-        import highspy
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingExtraError("highspy", "lp") from exc
+    lp = TieredLP("sites")  # HiGHS first: a missing extra is said before any work
     data = sites_data(problem.canonical())
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    inf = highspy.kHighsInf
-    cols: list[tuple[float, float, float]] = []  # (served, minutes, walk) per column
-
-    def col(served: float, minutes: float, walk: float) -> int:
-        h.addVar(0.0, 1.0)
-        cols.append((served, minutes, walk))
-        return len(cols) - 1
-
+    inf = lp.inf
+    col = lp.col
     x: dict[tuple[int, int], int] = {}
     by_site: dict[int, list[tuple[int, int]]] = {}
     for b in sorted(data.reach):
@@ -79,7 +69,7 @@ def sites_lower_bound(problem: SitesProblem) -> ObjectiveBound:
             row.append(j)
             by_site.setdefault(s, []).append((r_b, j))
         if len(row) > 1:
-            h.addRow(-inf, 1.0, len(row), row, [1.0] * len(row))
+            lp.row(-inf, 1.0, row, [1.0] * len(row))
     n_t = data.problem.n_slots
     at: list[list[tuple[list[int], list[float]]]] = [
         [([], []) for _ in range(n_t)] for _ in range(3)
@@ -88,10 +78,10 @@ def sites_lower_bound(problem: SitesProblem) -> ObjectiveBound:
     for s in sorted(by_site):
         caps = data.caps[s]
         zs = [col(0.0, float(data.staff_minutes(s, c)), 0.0) for c in range(1, len(caps))]
-        h.addRow(-inf, 1.0, len(zs), zs, [1.0] * len(zs))
+        lp.row(-inf, 1.0, zs, [1.0] * len(zs))
         idx = [j for _r, j in by_site[s]] + zs
         val = [float(r) for r, _j in by_site[s]] + [-float(caps[c]) for c in range(1, len(caps))]
-        h.addRow(-inf, 0.0, len(idx), idx, val)
+        lp.row(-inf, 0.0, idx, val)
         for c, j in zip(range(1, len(caps)), zs, strict=True):
             for r in data.limits:
                 k = data.staff[s][c][r]
@@ -105,33 +95,10 @@ def sites_lower_bound(problem: SitesProblem) -> ObjectiveBound:
         for t in range(n_t):
             idx, val = at[r][t]
             if idx:
-                h.addRow(-inf, float(people), len(idx), idx, val)
+                lp.row(-inf, float(people), idx, val)
         if hours[r][0]:
-            h.addRow(-inf, float(slots), len(hours[r][0]), hours[r][0], hours[r][1])
-    values: list[float] = []
-    n = len(cols)
-    for k, sense in enumerate(
-        (highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize, highspy.ObjSense.kMinimize)
-    ):
-        if not n:
-            values.append(0.0)
-            continue
-        coef = [c[k] for c in cols]
-        h.changeColsCost(n, list(range(n)), coef)
-        h.changeObjectiveSense(sense)
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise SolverError(
-                f"HiGHS: {h.modelStatusToString(h.getModelStatus())} on the "
-                f"sites LP relaxation (tier {k + 1})"
-            )
-        value = h.getInfo().objective_function_value
-        values.append(value)
-        slack = 1e-9 * max(1.0, abs(value))
-        if k == 0:
-            h.addRow(value - slack, inf, n, list(range(n)), coef)
-        else:
-            h.addRow(-inf, value + slack, n, list(range(n)), coef)
+            lp.row(-inf, float(slots), hours[r][0], hours[r][1])
+    values = lp.solve((True, False, False))
     served = values[0]
     minutes = values[1]
     walk = values[2]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from commgov.errors import check_size
+from commgov.scheduling._location import measure_reach
 from commgov.scheduling.sites._problem import SitesProblem
 from commgov.scheduling.sites._rules import (
     ROLES,
@@ -21,7 +22,6 @@ from commgov.scheduling.sites._rules import (
     staff_for,
     walk_m,
 )
-from commgov.types import haversine_array_m
 
 __all__ = ["MAX_PAIRS", "SitesData", "sites_data"]
 
@@ -74,8 +74,6 @@ def sites_data(problem: SitesProblem, stop: Callable[[], bool] | None = None) ->
     takes every resident in reach of the site. ``stop()`` is asked between chunks; when it
     says so the reach found so far is returned (the plan then only uses those pairs).
     """
-    import numpy as np
-
     sites, buildings = problem.sites, problem.buildings
     check_size(
         "sites problem: buildings × candidate sites",
@@ -85,37 +83,17 @@ def sites_data(problem: SitesProblem, stop: Callable[[], bool] | None = None) ->
     )
     slots_of = [open_slots(problem, s) for s in sites]
     usable = [k for k, sl in enumerate(slots_of) if sl]
-    limit = problem.policy.max_walk_m
-    reach: dict[int, list[tuple[int, int]]] = {}
-    nearest: dict[int, int] = {}
-    if usable:
-        s_lon = np.array([sites[k].location.lon for k in usable])
-        s_lat = np.array([sites[k].location.lat for k in usable])
     todo = [b for b, bd in enumerate(buildings) if bd.residents > 0]
-    unmeasured: list[int] = []
-    for lo in range(0, len(todo), _CHUNK):
-        if stop is not None and stop():
-            unmeasured = todo[lo:]
-            break
-        part = todo[lo : lo + _CHUNK]
-        if not usable:
-            break
-        b_lon = np.array([buildings[b].location.lon for b in part])
-        b_lat = np.array([buildings[b].location.lat for b in part])
-        dist = haversine_array_m(b_lon[:, None], b_lat[:, None], s_lon[None, :], s_lat[None, :])
-        for row, b in enumerate(part):
-            near = np.nonzero(dist[row] <= limit + 1.0)[0]  # rechecked with the scalar rule
-            pairs = []
-            for k in near.tolist():
-                s = usable[k]
-                w = walk_m(buildings[b], sites[s])
-                if w <= limit:
-                    pairs.append((s, w))
-            if pairs:
-                reach[b] = pairs
-            else:
-                k = int(np.argmin(dist[row]))
-                nearest[b] = walk_m(buildings[b], sites[usable[k]])
+    reach, nearest, unmeasured = measure_reach(
+        [b.location for b in buildings],
+        todo,
+        [s.location for s in sites],
+        usable,
+        problem.policy.max_walk_m,
+        lambda b, s: walk_m(buildings[b], sites[s]),
+        stop,
+        _CHUNK,
+    )
     demand = [0] * len(sites)
     for b, pairs in reach.items():
         for s, _w in pairs:

@@ -5,12 +5,11 @@ OR-Tools is imported only inside :func:`solve_cpsat`.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from commgov._control import SolveControl, integer_bound
-from commgov.errors import SolverError
+from commgov._control import SolveControl
 from commgov.results import SolveStatus
+from commgov.scheduling._location import solve_tiers, stopped_status
 from commgov.scheduling.sites._data import SitesData
 from commgov.scheduling.sites._improve import improve
 from commgov.scheduling.sites._lns import lns
@@ -59,11 +58,11 @@ def solve_cpsat(
 
     greedy, _ = complete(data, {}, ctl.should_stop)
     if ctl.should_stop():
-        return greedy, _stopped(ctl), None
+        return greedy, stopped_status(ctl), None
     ctl.report("local search")
     greedy = improve(data, greedy, ctl.should_stop)
     if ctl.should_stop():
-        return greedy, _stopped(ctl), None
+        return greedy, stopped_status(ctl), None
     n_pairs = sum(len(p) for p in data.reach.values())
     if n_pairs > LNS_PAIRS:
         reserve = RESERVE_S + RESERVE_PER_PAIR_S * n_pairs
@@ -71,7 +70,7 @@ def solve_cpsat(
         improved = lns(data, start, ctl, LNS_SHARE * dtime, seed, reserve)
         if relaxed is not None and _served(data, improved) < _fitting(data):
             relaxed = None  # the bound holds for full-service plans only
-        return improved, _stopped(ctl), relaxed
+        return improved, stopped_status(ctl), relaxed
     problem = data.problem
     n_t = problem.n_slots
     m = cp_model.CpModel()
@@ -136,61 +135,34 @@ def solve_cpsat(
             lanes = data.lanes_for(s, load.get(s, 0)) or 0
             m.add_hint(v, int(lanes == c))
 
-    exprs = [(sum(served_terms), True), (sum(cost_terms), False), (sum(walk_terms), False)]
-    chosen = greedy
-    carried = 0.0
-    proven = True
-    bound: float | None = None
+    tiers = [
+        (TIER_NAMES[0], sum(served_terms), True),
+        (TIER_NAMES[1], sum(cost_terms), False),
+        (TIER_NAMES[2], sum(walk_terms), False),
+    ]
     # the wall clock kept for what follows the search: reading the solution, the completion
     # and the plan records (measured ≈ 2 s on Gusu's 240,000 building-site pairs)
     reserve = RESERVE_S + RESERVE_PER_PAIR_S * len(x)
     # every building that fits some site in reach, served: tier 1 is proven by the start
     most = sum(data.residents(b) for b in {b for b, _s in x})
     start_served = sum(data.residents(b) for b in greedy)
-    for k, (expr, maximise) in enumerate(exprs):
-        budget = dtime * _SHARES[k] + carried
-        if k == 0 and start_served == most:
-            m.add(expr >= most)
-            carried = budget
-            continue
-        if ctl.should_stop(0.01):
-            proven = False
-            break
-        ctl.report(f"tier {TIER_NAMES[k]}", k / len(exprs))
-        if maximise:
-            m.maximize(expr)
-        else:
-            m.minimize(expr)
-        hint(chosen)
-        solver = cp_model.CpSolver()
-        prm = solver.parameters
-        prm.num_workers = 1
-        prm.random_seed = seed
-        prm.max_time_in_seconds = max(0.01, ctl.remaining() - reserve)
-        prm.max_deterministic_time = max(0.01, budget)
-        st = ctl.solve_cp_sat(solver, m, f"tier {TIER_NAMES[k]}")
-        carried = max(0.0, budget - solver.response_proto.deterministic_time)
-        if st in (cp_model.MODEL_INVALID, cp_model.INFEASIBLE):
-            raise SolverError(
-                f"CP-SAT returned {solver.status_name(st)} on sites tier "
-                f"{TIER_NAMES[k]!r}: {m.validate()}"
-            )
-        if st == cp_model.UNKNOWN:
-            proven = False
-            break
-        value = round(solver.objective_value)
-        if k == 1:
-            best = solver.best_objective_bound
-            bound = integer_bound(
-                value if st == cp_model.OPTIMAL else None, best if math.isfinite(best) else None
-            )
-        if st != cp_model.OPTIMAL:
-            proven = False
-        chosen = {b: s for (b, s), v in x.items() if solver.boolean_value(v)}
-        m.add(expr >= value if maximise else expr <= value)
+    chosen, proven, bound = solve_tiers(
+        m,
+        tiers,
+        _SHARES,
+        ctl,
+        dtime,
+        seed,
+        reserve,
+        greedy,
+        hint,
+        lambda solver: {b: s for (b, s), v in x.items() if solver.boolean_value(v)},
+        family="sites",
+        known_first=most if start_served == most else None,
+    )
     if proven:
         return chosen, SolveStatus.OPTIMAL, bound
-    return chosen, _stopped(ctl), bound
+    return chosen, stopped_status(ctl), bound
 
 
 def _served(data: SitesData, assign: dict[int, int]) -> int:
@@ -234,11 +206,3 @@ def _relaxed_start(
     if _rank(data, rounded) < _rank(data, greedy):
         return rounded, relax.bound_minutes
     return greedy, relax.bound_minutes
-
-
-def _stopped(ctl: SolveControl) -> SolveStatus:
-    if ctl.stopped_by == "cancel":
-        return SolveStatus.CANCELLED
-    if ctl.stopped_by == "wall_clock":
-        return SolveStatus.LIMIT
-    return SolveStatus.FEASIBLE
