@@ -63,3 +63,41 @@ def test_duplicate_site_is_reported_with_the_record(tmp_path, capsys):
     assert main(["plan-sites", str(path), "--out", str(out)]) == 2
     assert "duplicate site id" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_simulate_and_fewest_staff_write_their_tables(problem_file, tmp_path, capsys):
+    """``--simulate N --fewest-staff``: the planned day simulated N times (a row per
+    replicate for the day and per site) and the fewest lanes meeting the target, the same
+    as the library's functions, byte for byte on a rerun."""
+    import csv
+
+    from commgov.sim import fewest_staff_meeting_target, simulate_sites_plan
+
+    out = tmp_path / "out"
+    argv = ["plan-sites", str(problem_file), "--out", str(out), "--simulate", "40"]
+    assert main([*argv, "--fewest-staff", "--seed", "3"]) == 0
+    stdout = capsys.readouterr().out
+    assert "Simulated 40 days" in stdout and "Fewest lanes" in stdout
+    problem = sites_fixtures()["default"]
+    plan = SitesPlan.model_validate_json((out / "plan.json").read_text(encoding="utf-8"))
+    sim = simulate_sites_plan(problem, plan, replicates=40, seed=3)
+    with (out / "simulation.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    day = [r for r in rows if r["scope"] == "day"]
+    assert len(day) == 40 and len(rows) == 40 * (1 + len(plan.sites))
+    assert sum(r["meets"] == "true" for r in day) == round(sim.share * 40)
+    assert f"{sim.share:.1%}" in stdout
+    found = fewest_staff_meeting_target(problem, plan, replicates=40, seed=3)
+    with (out / "fewest_staff.csv").open(encoding="utf-8") as f:
+        lanes = {r["site_id"]: int(r["lanes"]) for r in csv.DictReader(f)}
+    assert sum(lanes.values()) == found.lanes_total
+    first = {n: (out / n).read_bytes() for n in ("simulation.csv", "fewest_staff.csv")}
+    assert main([*argv, "--fewest-staff", "--seed", "3"]) == 0
+    assert {n: (out / n).read_bytes() for n in first} == first
+
+
+def test_fewest_staff_without_simulate_is_a_usage_error(problem_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["plan-sites", str(problem_file), "--out", str(out), "--fewest-staff"]) == 2
+    assert "--fewest-staff needs --simulate" in capsys.readouterr().err
+    assert not out.exists()

@@ -307,6 +307,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="time limit of the planner in seconds; the plan is exact when it finishes "
         "sooner (default 60)",
     )
+    sites.add_argument(
+        "--simulate",
+        type=_replicates,
+        default=None,
+        metavar="N",
+        help="simulate the planned day N times (each opened site's queue with the plan's "
+        "lanes; commgov.sim.simulate_sites_plan) and write simulation.csv: the p95 wait of "
+        "the day and of each site per replicate, and how often the day meets the target",
+    )
+    sites.add_argument(
+        "--fewest-staff",
+        action="store_true",
+        help="with --simulate: also search the fewest lanes whose simulated wait meets the "
+        "target in 95 %% of the replicates (common random numbers, bisection; "
+        "commgov.sim.fewest_staff_meeting_target) and write fewest_staff.csv",
+    )
+    sites.add_argument(
+        "--seed",
+        type=_non_negative,
+        default=0,
+        metavar="S",
+        help="root seed of the simulation (default 0)",
+    )
     supply = sub.add_parser(
         "plan-supply-stations",
         help="choose supply transit stations from a SupplyProblem JSON file",
