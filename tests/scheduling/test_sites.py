@@ -446,3 +446,23 @@ def test_a_cancel_during_the_relaxation_gives_a_valid_cancelled_plan(monkeypatch
     assert plan.info.status == SolveStatus.CANCELLED
     assert plan.info.bound is None
     assert is_valid_sites_plan(problem, plan).ok
+
+
+@pytest.mark.parametrize("case", ["no sites", "none open in the window"])
+def test_no_open_site_lists_every_building_with_its_reason(case):
+    """No candidate site open in the window (none at all, or every opening outside it):
+    every building with residents is unserved with ``NO_SITE_IN_REACH`` and the plan
+    verifies (it used to list none of them)."""
+    problem = _two_sites([])
+    if case == "no sites":
+        problem = problem.model_copy(update={"sites": []})
+    else:
+        later = TimeWindow(start=START + timedelta(hours=5), end=START + timedelta(hours=6))
+        site = problem.sites[0].model_copy(update={"opening": later})
+        problem = problem.model_copy(update={"sites": [site]})
+    plan = plan_sites(problem)
+    report = is_valid_sites_plan(problem, plan)
+    assert report.ok, report.summary()
+    assert sorted(u.building_id for u in plan.unserved) == ["b1", "b2", "far"]
+    assert {u.reasons[0].code.value for u in plan.unserved} == {"NO_SITE_IN_REACH"}
+    assert plan.totals.residents == 610 and plan.totals.served == 0

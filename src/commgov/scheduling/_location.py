@@ -225,16 +225,13 @@ class TieredLP:
     """
 
     def __init__(self, family: str) -> None:
-        from commgov.errors import MissingExtraError
+        from commgov._highs import new_highs
 
-        try:
-            import highspy
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise MissingExtraError("highspy", "lp") from exc
+        self.h = new_highs()
+        import highspy
+
         self.hs = highspy
         self.family = family
-        self.h = highspy.Highs()  # type: ignore[no-untyped-call]
-        self.h.setOptionValue("output_flag", False)
         self.inf = highspy.kHighsInf
         self.cols: list[tuple[float, ...]] = []
 

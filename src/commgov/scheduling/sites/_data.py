@@ -43,6 +43,14 @@ class SitesData:
     staff: list[list[tuple[int, int, int]]] = field(default_factory=list)  # per site, per L
     limits: dict[int, tuple[int, int]] = field(default_factory=dict)  # role → (people, slots)
 
+    def measured(self) -> list[int]:
+        """The buildings with residents whose reach is known, by index: in reach of a site,
+        or not (with the walk to the nearest open site when one is open at all)."""
+        left = set(self.unmeasured)
+        return [
+            b for b, bd in enumerate(self.problem.buildings) if bd.residents > 0 and b not in left
+        ]
+
     @property
     def n_sites(self) -> int:
         return len(self.problem.sites)

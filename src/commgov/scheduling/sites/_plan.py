@@ -314,7 +314,7 @@ def complete(
     load = _Load(data, out)
     limit = data.problem.policy.max_walk_m
     reasons: dict[int, Reason] = {}
-    for k, b in enumerate(sorted(set(data.reach) | set(data.nearest))):
+    for k, b in enumerate(data.measured()):
         if b in out:
             continue
         if not k & 255 and stop is not None and stop():
@@ -437,7 +437,7 @@ def build_plan(
         else CommonReasonCode.TIME_LIMIT_REACHED
     )
     unserved = []
-    everyone = sorted(set(data.reach) | set(data.nearest) | set(data.unmeasured))
+    everyone = sorted([*data.measured(), *data.unmeasured])
     for b in everyone:
         if b in assign:
             continue

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from commgov._control import SolveControl, integer_bound
+from commgov._highs import new_highs
 from commgov.scheduling.sites._data import SitesData
 
 __all__ = ["REL_GAP", "Relaxation", "round_lanes", "splittable_relaxation"]
@@ -53,12 +54,7 @@ def _fits(data: SitesData, b: int, s: int) -> bool:
 
 
 def _highs(ctl: SolveControl, seed: int) -> Any:
-    import highspy
-
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", int(seed) % 2_147_483_647)
+    h = new_highs(seed)
     h.HandleUserInterrupt = True
     return h
 
