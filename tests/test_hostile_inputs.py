@@ -155,14 +155,29 @@ def test_scenario_toml_refused_like_json(case):
 
 # -- ids --------------------------------------------------------------------------------------
 
-BAD_ID_CHARACTERS = ["\x00", "\x1b", "\x85", "\u200b", "\u200e", "\u202e", "\u2066", "\ufeff",
-                     "\t", "\n", " ", "\u3000", ","]
+BAD_ID_CHARACTERS = [
+    "\x00",
+    "\x1b",
+    "\x85",
+    "\u200b",
+    "\u200e",
+    "\u202e",
+    "\u2066",
+    "\ufeff",
+    "\t",
+    "\n",
+    " ",
+    "\u3000",
+    ",",
+]
 PERSONAL_IDS = [PHONE, ID_CARD, "320508198001011", "p-+86 139-1234-5678", "0512-65223456"]
 
 
 def _org_with_area_id(area_id: str) -> dict:
-    return {"name": "t", "areas": [{"id": area_id, "level": "district", "name": "a",
-                                    "short_name": "a"}]}
+    return {
+        "name": "t",
+        "areas": [{"id": area_id, "level": "district", "name": "a", "short_name": "a"}],
+    }
 
 
 def _read_with_id(family: str, bad: str) -> None:
@@ -204,9 +219,15 @@ def test_ordinary_ids_still_pass():
 
 
 def test_sensitive_list_fields_are_masked_in_errors():
-    need = {"id": "n1", "title": "x", "category": "food", "raised_at": "2022-04-10T08:00:00+08:00",
-            "description": f"欧阳秘密 {PHONE} {ID_CARD}", "vulnerability": ["frail-" + PHONE],
-            "quantity": -1}
+    need = {
+        "id": "n1",
+        "title": "x",
+        "category": "food",
+        "raised_at": "2022-04-10T08:00:00+08:00",
+        "description": f"欧阳秘密 {PHONE} {ID_CARD}",
+        "vulnerability": ["frail-" + PHONE],
+        "quantity": -1,
+    }
     resource = {"id": "r1", "title": "x", "category": "food", "contact": "欧阳秘密" * 100}
     text = json.dumps({"needs": [need], "resources": [resource]})
     with pytest.raises(InputError) as info:
@@ -310,13 +331,13 @@ def test_table_over_the_row_limit_is_refused_before_rows_are_built(monkeypatch, 
 
 _TEXTS = {
     "any text or bytes": st.one_of(st.text(max_size=200), st.binary(max_size=200)),
-    "JSON-like noise": st.text(alphabet=st.sampled_from('{}[]":,0123456789.eE+-tfnul \\x'),
-                               max_size=120),
+    "JSON-like noise": st.text(
+        alphabet=st.sampled_from('{}[]":,0123456789.eE+-tfnul \\x'), max_size=120
+    ),
 }
 
 
-@pytest.mark.parametrize("parse", [_input.parse_json, _input.parse_toml],
-                         ids=["json", "toml"])
+@pytest.mark.parametrize("parse", [_input.parse_json, _input.parse_toml], ids=["json", "toml"])
 @pytest.mark.parametrize("kind", sorted(_TEXTS))
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())
@@ -465,8 +486,15 @@ def test_every_number_of_every_input_record_has_an_upper_bound(root):
     assert not out, out
 
 
-@pytest.mark.parametrize(("field", "value"), [("lanes", 2**62), ("rate_per_lane_per_hour", 1e300),
-                                              ("lanes", -(2**62)), ("rate_per_lane_per_hour", 0)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("lanes", 2**62),
+        ("rate_per_lane_per_hour", 1e300),
+        ("lanes", -(2**62)),
+        ("rate_per_lane_per_hour", 0),
+    ],
+)
 def test_absurd_sampling_point_numbers_are_input_errors(field, value):
     from commgov.scheduling import SamplingPoint
 
@@ -476,9 +504,18 @@ def test_absurd_sampling_point_numbers_are_input_errors(field, value):
     assert "Overflow" not in type(info.value).__name__
 
 
-@pytest.mark.parametrize("problem", [SamplingProblem, DoorToDoorProblem, NotificationProblem,
-                                     RosterProblem, MatchingProblem, RelayProblem],
-                         ids=lambda p: p.__name__)
+@pytest.mark.parametrize(
+    "problem",
+    [
+        SamplingProblem,
+        DoorToDoorProblem,
+        NotificationProblem,
+        RosterProblem,
+        MatchingProblem,
+        RelayProblem,
+    ],
+    ids=lambda p: p.__name__,
+)
 def test_a_problem_with_too_many_records_is_refused_before_validation(problem):
     import tracemalloc
 
@@ -547,16 +584,16 @@ def test_millions_of_small_records_are_refused_before_parsing(monkeypatch):
 def test_a_huge_sweep_grid_is_refused_from_its_counts():
     from commgov.sim import Experiment
 
-    base = Scenario.from_toml('name = "x"\nstart = 2022-04-11T19:00:00+08:00\n'
-                              'community = { community = "320508017016" }')
+    base = Scenario.from_toml(
+        'name = "x"\nstart = 2022-04-11T19:00:00+08:00\ncommunity = { community = "320508017016" }'
+    )
     grid = {"horizon_min": list(range(1, 5001)), "seed": list(range(1000))}
     with work_seconds() as work, pytest.raises(SizeLimitError, match="design points"):
         Experiment(base, grid)
     assert work.seconds < 1.0
 
 
-@pytest.mark.parametrize("text", ["seed = " + "9" * 5000, 'name = "\x1b[2Jx"',
-                                  f'name = "{PHONE}"'])
+@pytest.mark.parametrize("text", ["seed = " + "9" * 5000, 'name = "\x1b[2Jx"', f'name = "{PHONE}"'])
 def test_scenario_values_that_would_break_a_terminal_or_leak_are_refused(text):
     source = 'start = 2022-04-11T19:00:00+08:00\ncommunity = { community = "320508017016" }\n'
     if not text.startswith("name"):
@@ -573,17 +610,31 @@ def test_scenario_readers_refuse_a_mapping_with_a_type_error():
 
 @pytest.mark.parametrize("skill", ["\x1b[2J\x1b[31mX", f"张三 {PHONE}", "x" * 1000])
 def test_skills_are_one_bounded_printable_line_without_personal_numbers(skill):
-    task = {"id": "t1", "skill": skill, "location": {"lon": 120.6, "lat": 31.3},
-            "window": {"start": "2022-04-10T08:00:00+08:00", "end": "2022-04-10T09:00:00+08:00"}}
+    task = {
+        "id": "t1",
+        "skill": skill,
+        "location": {"lon": 120.6, "lat": 31.3},
+        "window": {"start": "2022-04-10T08:00:00+08:00", "end": "2022-04-10T09:00:00+08:00"},
+    }
     with pytest.raises(InputError) as info:
-        MatchingProblem.model_validate({"timezone": "Asia/Shanghai", "tasks": [task],
-                                        "volunteers": []})
+        MatchingProblem.model_validate(
+            {"timezone": "Asia/Shanghai", "tasks": [task], "volunteers": []}
+        )
     _check_error(info.value)
 
 
-@pytest.mark.parametrize("number", ["１３８１２３４５６７８", "1３8１2３4５6７8", "138.1234.5678",
-                                    "(0512)65123456", "１１０１０５１９４９１２３１００２Ｘ",
-                                    "110105 19491231 002X", "+86 139-1234-5678"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "１３８１２３４５６７８",
+        "1３8１2３4５6７8",
+        "138.1234.5678",
+        "(0512)65123456",
+        "１１０１０５１９４９１２３１００２Ｘ",
+        "110105 19491231 002X",
+        "+86 139-1234-5678",
+    ],
+)
 def test_phone_and_identity_numbers_in_the_forms_people_type_are_masked(number):
     from commgov._redact import looks_personal, redact
 
@@ -594,9 +645,23 @@ def test_phone_and_identity_numbers_in_the_forms_people_type_are_masked(number):
 def test_phone_numbers_in_free_text_are_masked_in_default_exports():
     from commgov.io import lists_csv_texts
 
-    lists = ThreeLists.from_json(json.dumps({"needs": [{
-        "id": "n1", "title": f"买药 电话{PHONE}", "category": "food_supplies", "unit_id": "C03",
-        "raised_at": "2022-04-10T08:00:00+08:00", "recorded_by": "w1", "source": "rider"}]}))
+    lists = ThreeLists.from_json(
+        json.dumps(
+            {
+                "needs": [
+                    {
+                        "id": "n1",
+                        "title": f"买药 电话{PHONE}",
+                        "category": "food_supplies",
+                        "unit_id": "C03",
+                        "raised_at": "2022-04-10T08:00:00+08:00",
+                        "recorded_by": "w1",
+                        "source": "rider",
+                    }
+                ]
+            }
+        )
+    )
     assert PHONE not in lists_csv_texts(lists)["needs.csv"]
     assert PHONE in lists_csv_texts(lists, personal_data=True)["needs.csv"]
 
@@ -605,8 +670,20 @@ def test_cli_error_lines_are_masked_escaped_and_bounded(tmp_path, capsys):
     from commgov.cli import main
 
     scenario = Path(__file__).parents[1] / "examples" / "scenarios" / "huchiyuan_lockdown.toml"
-    code = main(["simulate", str(scenario), "--replicates", "1", "--plots", "none",
-                 "--vary", f"name=\x1b[2J{PHONE},y", "--out", str(tmp_path / "o")])
+    code = main(
+        [
+            "simulate",
+            str(scenario),
+            "--replicates",
+            "1",
+            "--plots",
+            "none",
+            "--vary",
+            f"name=\x1b[2J{PHONE},y",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "\x1b" not in err and PHONE not in err and len(err) < 4_000
 
@@ -617,8 +694,10 @@ def test_cli_tiny_time_limit_plans_rather_than_failing(tmp_path, capsys):
 
     path = tmp_path / "p.json"
     path.write_text(sampling_instance("C", 0).model_dump_json(), encoding="utf-8")
-    assert main(["plan-sampling", str(path), "--time-limit", "0.001",
-                 "--out", str(tmp_path / "o")]) == 0
+    assert (
+        main(["plan-sampling", str(path), "--time-limit", "0.001", "--out", str(tmp_path / "o")])
+        == 0
+    )
 
 
 @pytest.mark.slow
@@ -642,3 +721,56 @@ def test_a_slow_progress_callback_does_not_hold_up_the_planner():
     took = time.monotonic() - start
     assert took < 1.0 + 1.0 + 0.5 + 0.5, took  # limit, a second, the grace, slack
     assert plan.totals.served_people > 0 and seen
+
+
+def _bool_cases():
+    """(name, build) pairs: a boolean where a number goes, in each family's records."""
+    from commgov.scheduling.sites import SitesProblem
+    from commgov.scheduling.supply import SupplyProblem
+    from commgov.testing._mut_sites import sites_fixtures
+    from commgov.testing._mut_supply import supply_fixtures
+
+    def sites() -> None:
+        d = json.loads(sites_fixtures()["default"].model_dump_json())
+        d["buildings"][0]["residents"] = True
+        SitesProblem.model_validate(d)
+
+    def supply() -> None:
+        d = json.loads(supply_fixtures()["default"].model_dump_json())
+        d["compounds"][0]["parcels"] = True
+        SupplyProblem.model_validate(d)
+
+    def scenario_riders() -> None:
+        Scenario.from_toml('[world]\ndataset = "huchiyuan"\n[submodels.relay]\nriders = true\n')
+
+    def scenario_lanes() -> None:
+        Scenario.from_toml(
+            '[world]\ndataset = "huchiyuan"\n[submodels.queues]\nlanes_by_point = {S01 = true}\n'
+        )
+
+    def scenario_stagger() -> None:
+        Scenario.from_toml(
+            '[world]\ndataset = "huchiyuan"\n[submodels.needs]\nbreak_stagger_minutes = false\n'
+        )
+
+    return [
+        ("sites residents", sites),
+        ("supply parcels", supply),
+        ("relay riders", scenario_riders),
+        ("queues lanes_by_point", scenario_lanes),
+        ("needs break_stagger_minutes", scenario_stagger),
+    ]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_a_boolean_is_never_read_as_a_number(case):
+    """``true``/``false`` where a number goes is refused at the field, in problems, records
+    and scenario parameters alike (pydantic's lax mode read ``true`` as 1: one resident, one
+    parcel, one rider)."""
+    name, build = _bool_cases()[case]
+    with pytest.raises((CommgovError, ValueError)) as info:
+        build()
+    text = str(info.value)
+    field = name.split()[-1]
+    assert field in text, (name, text)
+    assert "true" in text.lower() or "false" in text.lower(), (name, text)

@@ -5,7 +5,10 @@ object of a process is made, before any option can switch output off; a command 
 stdout is a CSV or a JSON document, or an app logging to stdout, must not get it. The first
 solver is therefore made with file descriptor 1 pointed at ``os.devnull`` for the moment of
 construction (under a lock; later constructions print nothing). Every solver then has
-``output_flag`` off, one thread and the caller's seed, so a run is deterministic.
+``output_flag`` off and the caller's seed. The thread count is left to HiGHS: its scheduler
+is global to the process and fixed by the first solve, so a solver asking for another count
+than one made before it (by the app, or a test) would refuse to run ("Not Set"); HiGHS's
+MIP is deterministic for a given count.
 
 References: Q. Huangfu and J. A. J. Hall, "Parallelizing the dual revised simplex method",
 Mathematical Programming Computation 10(1):119-142, 2018 (HiGHS).
@@ -25,7 +28,7 @@ _FIRST_DONE = False
 
 
 def new_highs(seed: int | None = None) -> Any:
-    """A ``highspy.Highs`` with output off and one thread (``random_seed`` when given).
+    """A ``highspy.Highs`` with output off (and ``random_seed`` when given).
 
     Raises
     ------
@@ -46,7 +49,6 @@ def new_highs(seed: int | None = None) -> Any:
             h = _quietly(highspy.Highs)
             _FIRST_DONE = True
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
     if seed is not None:
         h.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     return h

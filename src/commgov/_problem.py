@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from commgov._input import parse_json
 from commgov._perf import gc_paused
+from commgov._records import NoBoolNumbers
 from commgov._redact import shown
 from commgov.crs import CRS
 from commgov.errors import InputIssue, ProblemError, check_size
@@ -20,7 +21,7 @@ __all__ = ["MAX_PROBLEM_RECORDS", "CheckedProblem"]
 MAX_PROBLEM_RECORDS = 1_000_000
 
 
-class CheckedProblem(BaseModel):
+class CheckedProblem(NoBoolNumbers):
     """A problem whose every entry point runs the same checks and raises :class:`ProblemError`.
 
     Pydantic's ``model_validate`` and ``model_validate_json`` bypass ``__init__``, where a

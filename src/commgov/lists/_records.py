@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+from commgov._records import NoBoolNumbers
 from commgov.errors import LifecycleError
 from commgov.lists._lifecycle import (
     FINAL_STATUSES,
@@ -107,7 +107,7 @@ class Vulnerability(StrEnum):
     CHRONIC_ILLNESS = "chronic_illness"
 
 
-class Recurrence(BaseModel):
+class Recurrence(NoBoolNumbers):
     """A small recurrence rule: the item's window repeats every ``interval`` days or weeks.
 
     Repeats keep the local wall-clock time in ``time_zone`` (a 09:00–10:00 delivery stays at

@@ -24,7 +24,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, AllowInfNan, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AllowInfNan, ConfigDict, Field
+
+from commgov._records import NoBoolNumbers
 
 __all__ = [
     "ALWAYS_ON",
@@ -110,7 +112,7 @@ ShiftWindows = Annotated[tuple[tuple[float, _WindowEnd], ...], AfterValidator(_c
 ALWAYS_ON: tuple[tuple[float, float], ...] = ((0.0, math.inf),)
 
 
-class Params(BaseModel):
+class Params(NoBoolNumbers):
     """Base of every parameter record of the simulation.
 
     Frozen; unknown fields are refused; every float field must be finite (``nan`` and

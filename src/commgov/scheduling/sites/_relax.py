@@ -15,9 +15,11 @@ Its lanes are then a start for the plan: a transportation LP of least walking ov
 buildings within those lanes' capacities (HiGHS's simplex returns a vertex, so at most about
 one building per open site is split), each split building rounded to a site with room and
 overloaded sites relieved by moving buildings to sites with room; the local search and the
-neighbourhood search of the planner continue from there. HiGHS runs single-threaded with the
-planner's seed and stops on its gap, so the result is deterministic; the wall clock is only
-a safety cap, and a cancel stops it (``Highs.cancelSolve``).
+neighbourhood search of the planner continue from there. HiGHS runs with the planner's seed
+and stops on its gap, so the result is deterministic (the same lanes and bound were measured
+with 1, 2 and 4 threads on 双塔 and the district); the wall clock is only a safety cap, and
+a cancel stops it (``Highs.cancelSolve``) when HiGHS next looks, at the latest when its
+running sub-MIP heuristic ends.
 
 References: M. S. Daskin, *Network and Discrete Location*, 2nd ed., Wiley, 2013, ch. 6
 (capacitated facility location, strong and splittable relaxations); Q. Huangfu and
