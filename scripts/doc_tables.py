@@ -1235,6 +1235,66 @@ def queue_lanes() -> Rows:
     return rows
 
 
+# ---------------------------------------------------------------------------------- sites.md
+
+
+@table("sites_shuangta", slow=True)
+def sites_shuangta() -> Rows:
+    """The plan of 双塔街道 (sites.md): ``gusu(0)``, 07:00–13:00, seed 0, about 20–30 s."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from commgov.datasets import gusu
+    from commgov.scheduling.sites import (
+        SitesPolicy,
+        plan_sites,
+        sites_lower_bound,
+        sites_problem_from_org,
+    )
+    from commgov.types import TimeWindow
+
+    tz = ZoneInfo("Asia/Shanghai")
+    window = TimeWindow(
+        start=datetime(2022, 4, 12, 7, 0, tzinfo=tz), end=datetime(2022, 4, 12, 13, 0, tzinfo=tz)
+    )
+    policy = SitesPolicy(max_walk_m=500, target_wait_min=15.0, wait_quantile=0.95)
+    problem = sites_problem_from_org(gusu(0), "320508021", window=window, policy=policy)
+    plan = plan_sites(problem, time_limit_s=90, deterministic_time=10, seed=0)
+    t = plan.totals
+    at_once = [sum(getattr(s.slots[0], role) for s in plan.sites) for role in _SITES_ROLES]
+    lp = sites_lower_bound(problem).tiers["staff_hours"]
+    assert plan.info.bound is not None and plan.info.gap is not None, "the plan has a bound"
+    return [
+        ["figure", "value"],
+        ["points opened / lanes", f"{num(t.sites_opened, 0)} / {num(t.lanes, 0)}"],
+        [
+            "at once: swabbers / registrars / orderlies",
+            " / ".join(num(n, 0) for n in at_once),
+        ],
+        [
+            "residents: walk-in / with a point within 500 m / served",
+            f"{num(t.residents, 0)} / {num(t.residents_in_reach, 0)} / {num(t.served, 0)}",
+        ],
+        [
+            "staff-hours (swabber-hours)",
+            f"**{num(t.staff_hours, 0)}** ({num(t.swabber_hours, 0)})",
+        ],
+        ["largest Erlang-C p95 wait", f"{num(t.max_quantile_wait_min, 1)} min"],
+        ["status", f"`{plan.info.status.value}`"],
+        [
+            "the plan's own bound (`plan.info.bound`, splittable relaxation), gap",
+            f"{num(plan.info.bound, 0)} staff-hours, **{num(100 * plan.info.gap, 2)} %**",
+        ],
+        [
+            "LP relaxation (`sites_lower_bound`), gap",
+            f"{num(lp, 0)} staff-hours, {num(100 * (t.staff_hours - lp) / lp, 2)} %",
+        ],
+    ]
+
+
+_SITES_ROLES = ("swabbers", "registrars", "orderlies")
+
+
 # ---------------------------------------------------------------------------- command line
 
 
