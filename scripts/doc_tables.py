@@ -275,7 +275,12 @@ def scan_page(path: Path, text: str) -> Page:
         if begin is not None:
             page.names.add(begin["name"])
             if open_at is not None:
-                fault(i, f"table {begin['name']!r} inside {open_at[1]!r}", {begin["name"]})
+                fault(
+                    i,
+                    f"table {begin['name']!r} opens inside table {open_at[1]!r} (line "
+                    f"{open_at[0] + 1}): a <!-- /table --> is missing",
+                    {begin["name"]},
+                )
             open_at = (i, begin["name"])
         elif end is not None:
             if open_at is None:

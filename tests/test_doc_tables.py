@@ -64,7 +64,10 @@ def test_markers_are_checked(tmp_path: Path) -> None:
     for text, fault in [
         ("<!-- table: a -->\n| x |\n", "never closed"),
         ("<!-- /table -->\n", "without an opening"),
-        ("<!-- table: a -->\n<!-- table: b -->\n<!-- /table -->\n", "inside 'a'"),
+        (
+            "<!-- table: a -->\n<!-- table: b -->\n<!-- /table -->\n",
+            "'b' opens inside table 'a' \\(line 1\\)",
+        ),
         ("<!-- table: A B -->\n<!-- /table -->\n", "malformed"),
     ]:
         page.write_text(text, encoding="utf-8")
@@ -119,7 +122,7 @@ def test_a_missing_timing_is_reported(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def _page(name: str, a: str = "1") -> str:
-    """A page of 10 lines: the marker on line 3."""
+    """A page of 9 lines: the marker on line 3."""
     table = f"| a | b |\n| --- | --- |\n| {a} | 2 |\n"
     return f"# p\n\n<!-- table: {name} -->\n\n{table}\n<!-- /table -->\n"
 
@@ -222,7 +225,7 @@ def test_a_check_that_selects_nothing_fails(site: Any, capsys: Any) -> None:
         ("<!--table: t_other-->\n| a |\n<!-- /table -->\n", "two.md:1: malformed table marker"),
         (
             _page("t_other") + "<!-- table: t_other -->\n" + _page("t_other"),
-            "two.md:13: table 't_other' inside 't_other'",
+            "two.md:13: table 't_other' opens inside table 't_other' (line 10)",
         ),
         ("<!-- timing-table: t_other -->\n\n| a |\n", "two.md:1: malformed timing-table"),
     ],
