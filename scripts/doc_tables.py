@@ -499,6 +499,10 @@ def _selected(found: Survey, names: Sequence[str] | None) -> list[Region]:
     return [r for r in found.regions() if names is None or r.name in names]
 
 
+def _texts(found: Survey) -> dict[Path, str]:
+    return {page.path: page.text for page in found.pages}
+
+
 def _lines(found: Survey) -> dict[Path, list[str]]:
     return {page.path: page.text.splitlines() for page in found.pages}
 
@@ -536,7 +540,7 @@ def rewritten(found: Survey, names: Sequence[str] | None) -> dict[Path, tuple[st
             if names is not None and region.name not in names:
                 continue
             want, diff = diff_region(region, original)
-            if diff:
+            if diff and want != original[region.begin + 1 : region.end]:
                 lines[region.begin + 1 : region.end] = want
                 changed.append(region)
         new = "\n".join(lines) + ("\n" if page.text.endswith("\n") else "")
@@ -545,18 +549,22 @@ def rewritten(found: Survey, names: Sequence[str] | None) -> dict[Path, tuple[st
     return out
 
 
-def write_pages(texts: Mapping[str | Path, str]) -> None:
+def write_pages(texts: Mapping[Path, str], read: Mapping[Path, str] | None = None) -> None:
     """Write the pages all together, each atomically (``commgov._files.write_texts``).
 
-    A read-only page is refused before anything is written; any failure leaves every page
-    as it was. Raises ``OSError`` naming the page.
+    A read-only page, or one whose text is no longer ``read[page]`` (edited while the tables
+    were computed), is refused before anything is written; any failure leaves every page as
+    it was. Raises ``OSError`` naming the page.
     """
     from commgov._files import write_texts
 
     for path in texts:
         if not os.access(path, os.W_OK):
             raise PermissionError(errno.EACCES, "the page is read-only", str(path))
-    write_texts(texts)
+        if read is not None and path.read_text(encoding="utf-8") != read[path]:
+            message = "the page changed on disk during the run; run again"
+            raise OSError(errno.EAGAIN, message, str(path))
+    write_texts({Path(path): text for path, text in texts.items()})
 
 
 def write(names: Sequence[str] | None = None) -> list[Region]:
@@ -570,7 +578,7 @@ def write(names: Sequence[str] | None = None) -> list[Region]:
     if faults:
         raise DocTablesError(faults)
     new = rewritten(found, names)
-    write_pages({path: text for path, (text, _) in new.items()})
+    write_pages({path: text for path, (text, _) in new.items()}, _texts(found))
     return [region for _, changed in new.values() for region in changed]
 
 
@@ -1379,7 +1387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
         new = rewritten(found, computed)
         try:
-            write_pages({path: text for path, (text, _) in new.items()})
+            write_pages({path: text for path, (text, _) in new.items()}, _texts(found))
         except OSError as exc:
             where = _rel(Path(exc.filename)) if exc.filename else "a page"
             reason = str(exc.strerror or exc).removeprefix(f"cannot write {exc.filename}: ")

@@ -6,6 +6,13 @@ states. Each table's test recomputes it and fails with a diff naming the page an
 ``python scripts/doc_tables.py --write --table NAME`` rewrites it. Tables that take more than
 a few seconds are marked slow. Timing tables (wall-clock seconds) are marked
 ``<!-- timing-table: NAME: reason -->`` and are not regenerated; a reason is required.
+
+The script itself refuses a check that checks nothing (a marker naming no function, a
+function on no page, a selection left empty by ``--fast``), names a malformed page by
+``page:line`` with exit status 2 (1 is a stale table) without failing other pages' tables,
+writes all pages or none, and requires a marker on every table of the how-tos and tutorials
+(``<!-- reference-table -->`` for options, inputs and codes); these tests run it on pages
+made for them.
 """
 
 from __future__ import annotations
@@ -292,6 +299,22 @@ def test_write_is_all_or_nothing_with_a_clean_message(
         code, _, err = _run(capsys, "--write")
     assert code == dt.IO_ERROR
     assert "cannot write two.md: the page is read-only" in err
+    assert unchanged()
+
+    real_rewritten = dt.rewritten
+
+    def rewritten(*args: Any) -> Any:  # a person saves two.md while the tables compute
+        with (root / "two.md").open("a", encoding="utf-8") as fh:
+            fh.write("new line\n")
+        return real_rewritten(*args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dt, "rewritten", rewritten)
+        code, _, err = _run(capsys, "--write")
+    assert code == dt.IO_ERROR
+    assert "cannot write two.md: the page changed on disk during the run; run again" in err
+    assert (root / "two.md").read_text(encoding="utf-8") == old["two"] + "new line\n"
+    (root / "two.md").write_text(old["two"], encoding="utf-8")
     assert unchanged()
 
     code, out, _ = _run(capsys, "--write")
