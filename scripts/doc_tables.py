@@ -22,6 +22,21 @@ appear in several pages (the same name in each); it is computed once.
   marked slow; ``--list`` lists them with their pages, and the timing tables with their
   reasons.
 
+Every run prints what it checked (each table, its pages, current or stale) or wrote. Exit
+status: 0 all current (or written); 1 a table is stale; 2 the command, a page or this script
+is broken — a malformed, unclosed or unopened marker (``page:line``), a marker naming no
+function here, a function with no marker on any page, a run that selects nothing (a slow
+table under ``--fast``), a table function that raised; 3 a page cannot be read or written.
+A run of some tables (``--table``) reports only the faults of pages holding them, so one
+broken page fails only its own tables; a run of every table reports all. ``--write``
+computes everything first and then writes every changed page together, each atomically
+(``commgov._files.write_texts``): on any fault or error no page is changed.
+
+On the how-tos and the tutorials (:data:`GUARDED`) every Markdown table carries a marker, so
+none of measured figures goes unchecked: a generated table its ``table`` markers, a table of
+timings ``<!-- timing-table: NAME: reason -->``, a table of options, inputs or codes
+``<!-- reference-table -->`` right before it (blank lines apart).
+
 It runs from a checkout with commgov importable (the editable install of the README, or
 ``PYTHONPATH=src``) and the ``test`` extra's packages (SALib, scipy).
 
@@ -42,13 +57,17 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
+import fnmatch
 import functools
 import math
+import os
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +76,22 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The pages that may hold marked tables.
 PAGES: tuple[Path, ...] = (ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")))
 
+#: The pages where every Markdown table carries a marker (the how-tos and the tutorials).
+GUARDED: tuple[str, ...] = ("docs/howto/*.md", "docs/tutorial-*.md", "docs/your-own-community.md")
+
+#: Exit statuses: a table differs from its page; the command, a page or this script is broken
+#: (a malformed or unknown marker, a table on no page, nothing selected, a table function that
+#: raised); a page cannot be read or written (then no page was changed).
+STALE, BROKEN, IO_ERROR = 1, 2, 3
+
 _BEGIN = re.compile(r"^<!-- table: (?P<name>[a-z0-9_]+) -->\s*$")
 _END = re.compile(r"^<!-- /table -->\s*$")
 _TIMING = re.compile(r"^<!-- timing-table: (?P<name>[a-z0-9_]+): (?P<why>.+?) -->\s*$")
+_REFERENCE = re.compile(r"^<!-- reference-table -->\s*$")
+#: Any line that looks like one of the markers: a malformed one is reported, never skipped.
+_MARKERISH = re.compile(r"^\s*<!--\s*/?\s*(?:table|timing-table|reference-table)\b", re.I)
+_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
+_WORD = re.compile(r"[a-z0-9_]+")
 
 Rows = list[list[str]]
 
@@ -99,6 +131,13 @@ def table(
 # ------------------------------------------------------------------------ Markdown regions
 
 
+def _rel(path: Path) -> str:
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 @dataclass(frozen=True)
 class Region:
     """The lines of a page between ``<!-- table: name -->`` and ``<!-- /table -->``."""
@@ -111,30 +150,182 @@ class Region:
     @property
     def rel(self) -> str:
         """The page's path from the checkout's root."""
-        return self.path.relative_to(ROOT).as_posix()
+        return _rel(self.path)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Something that keeps a run from checking what it was asked to (exit status ``code``).
+
+    ``names`` are the tables it concerns: a run of some tables (``--table``) reports it
+    when it names one of them; a run of every table always does. ``None``: every run.
+    """
+
+    where: str  # "page:line", or the script
+    message: str
+    names: frozenset[str] | None = frozenset()
+    code: int = BROKEN
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def concerns(self, requested: Sequence[str] | None) -> bool:
+        """Whether a run of ``requested`` tables (``None``: every table) must report it."""
+        return requested is None or self.names is None or bool(self.names & set(requested))
+
+
+class DocTablesError(ValueError):
+    """Faults that keep a check or a write from covering what it was asked to."""
+
+    def __init__(self, faults: Sequence[Fault]) -> None:
+        self.faults = list(faults)
+        super().__init__("\n".join(str(f) for f in self.faults))
+
+
+@dataclass
+class Page:
+    """One page's markers: regions, timing tables, faults and the table names they mention.
+
+    A page with faults is not checked or written; ``names`` holds broken markers' names too.
+    """
+
+    path: Path
+    text: str
+    regions: list[Region]
+    timing: list[tuple[str, str, int]]  # (name, reason, line)
+    faults: list[Fault]
+    names: set[str]
+    unmarked: list[Fault] = field(default_factory=list)  # tables without a marker
+
+
+def _guarded(path: Path) -> bool:
+    rel = _rel(path)
+    return any(fnmatch.fnmatchcase(rel, pattern) for pattern in GUARDED)
+
+
+def scan_page(path: Path, text: str) -> Page:
+    """The markers of one page, with a fault (``page:line``) for each malformed one.
+
+    Fenced code blocks are skipped. On a page of :data:`GUARDED`, every Markdown table sits
+    in a ``table`` region, or right after (blank lines apart) a ``timing-table`` or a
+    ``<!-- reference-table -->`` marker (options, inputs, codes); one without is listed in
+    ``unmarked`` (a fault of every run of all tables, not of the page's regions).
+    """
+    rel = _rel(path)
+    lines = text.splitlines()
+    page = Page(path, text, [], [], [], set())
+    guarded = _guarded(path)
+
+    def fault(i: int, message: str, names: set[str] | None = None) -> None:
+        page.faults.append(Fault(f"{rel}:{i + 1}", message, frozenset(names or ())))
+
+    open_at: tuple[int, str] | None = None
+    pending: tuple[int, str] | None = None  # a timing/reference marker awaiting its table
+    fence: str | None = None
+    in_table = False
+
+    def drop_pending() -> None:
+        nonlocal pending
+        if pending is not None:
+            fault(pending[0], f"{pending[1]} marker not followed by a Markdown table")
+            pending = None
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        opening = _FENCE.match(line)
+        if fence is not None:
+            if (
+                opening
+                and opening["fence"][0] == fence[0]
+                and len(opening["fence"]) >= len(fence)
+                and not line[opening.end() :].strip()
+            ):
+                fence = None
+            i += 1
+            continue
+        if opening is not None:
+            drop_pending()
+            fence, in_table = opening["fence"], False
+            i += 1
+            continue
+        if line.startswith("|"):
+            if not in_table and open_at is None and pending is None and guarded:
+                page.unmarked.append(
+                    Fault(
+                        f"{rel}:{i + 1}",
+                        "a Markdown table without a marker (<!-- table: NAME --> … <!-- /table "
+                        "--> for measured figures, <!-- timing-table: NAME: reason --> for "
+                        "timings, <!-- reference-table --> for options, inputs and codes)",
+                    )
+                )
+            in_table, pending = True, None
+            i += 1
+            continue
+        in_table = False
+        if not line.strip():
+            i += 1
+            continue
+        if not _MARKERISH.match(line):
+            drop_pending()
+            i += 1
+            continue
+        drop_pending()
+        begin, end = _BEGIN.match(line), _END.match(line)
+        if begin is not None:
+            page.names.add(begin["name"])
+            if open_at is not None:
+                fault(
+                    i,
+                    f"table {begin['name']!r} opens inside table {open_at[1]!r} (line "
+                    f"{open_at[0] + 1}): a <!-- /table --> is missing",
+                    {begin["name"]},
+                )
+            open_at = (i, begin["name"])
+        elif end is not None:
+            if open_at is None:
+                fault(i, "<!-- /table --> without an opening marker")
+            else:
+                page.regions.append(Region(path, open_at[1], open_at[0], i))
+                open_at = None
+        elif _REFERENCE.match(line):
+            pending = (i, "reference-table")
+        elif line.startswith("<!-- timing-table"):
+            j = i
+            while "-->" not in lines[j] and j + 1 < len(lines) and lines[j + 1].strip():
+                j += 1
+            joined = " ".join(ln.strip() for ln in lines[i : j + 1])
+            m = _TIMING.match(joined)
+            if m is None:
+                page.names.update(_WORD.findall(joined))
+                fault(i, f"malformed timing-table marker {line!r}", set(_WORD.findall(joined)))
+            else:
+                page.names.add(m["name"])
+                page.timing.append((m["name"], m["why"], i + 1))
+                pending = (i, "timing-table")
+            i = j + 1
+            continue
+        else:
+            page.names.update(_WORD.findall(line))
+            fault(i, f"malformed table marker {line!r}", set(_WORD.findall(line)))
+        i += 1
+    drop_pending()
+    if open_at is not None:
+        fault(open_at[0], f"table {open_at[1]!r} is never closed", {open_at[1]})
+    # a page with faults is not checked: every table it mentions is concerned
+    page.faults = [
+        Fault(f.where, f.message, frozenset(page.names) | (f.names or frozenset()))
+        for f in page.faults
+    ]
+    return page
 
 
 def regions(path: Path, text: str | None = None) -> list[Region]:
     """The marked tables of one page, in order; a malformed marker is a ``ValueError``."""
-    lines = (path.read_text(encoding="utf-8") if text is None else text).splitlines()
-    found: list[Region] = []
-    open_at: tuple[int, str] | None = None
-    for i, line in enumerate(lines):
-        begin, end = _BEGIN.match(line), _END.match(line)
-        if begin is not None:
-            if open_at is not None:
-                raise ValueError(f"{path}:{i + 1}: table {begin['name']!r} inside another")
-            open_at = (i, begin["name"])
-        elif end is not None:
-            if open_at is None:
-                raise ValueError(f"{path}:{i + 1}: <!-- /table --> without an opening marker")
-            found.append(Region(path, open_at[1], open_at[0], i))
-            open_at = None
-        elif line.startswith("<!-- table") or line.startswith("<!-- /table"):
-            raise ValueError(f"{path}:{i + 1}: malformed table marker {line!r}")
-    if open_at is not None:
-        raise ValueError(f"{path}:{open_at[0] + 1}: table {open_at[1]!r} is never closed")
-    return found
+    page = scan_page(path, path.read_text(encoding="utf-8") if text is None else text)
+    if page.faults:
+        raise DocTablesError(page.faults)
+    return page.regions
 
 
 def timing_tables(path: Path) -> list[tuple[str, str, int]]:
@@ -142,24 +333,96 @@ def timing_tables(path: Path) -> list[tuple[str, str, int]]:
 
     The marker ``<!-- timing-table: NAME: reason -->`` may wrap over several lines.
     """
-    out = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for i, line in enumerate(lines):
-        if not line.startswith("<!-- timing-table"):
+    page = scan_page(path, path.read_text(encoding="utf-8"))
+    if page.faults:
+        raise DocTablesError(page.faults)
+    return page.timing
+
+
+@dataclass
+class Survey:
+    """Every page's markers and every fault: of pages, and of markers against functions."""
+
+    pages: list[Page]
+    faults: list[Fault]
+
+    def regions(self) -> list[Region]:
+        """The regions of the pages without faults."""
+        return [r for page in self.pages if not page.faults for r in page.regions]
+
+    def pages_of(self, name: str) -> list[str]:
+        """The pages whose markers mention table ``name``."""
+        return sorted({_rel(p.path) for p in self.pages if name in p.names})
+
+
+def survey() -> Survey:
+    """Scan :data:`PAGES` and match their markers with :data:`TABLES`."""
+    pages: list[Page] = []
+    faults: list[Fault] = []
+    for path in PAGES:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeError) as exc:
+            faults.append(Fault(_rel(path), f"cannot read the page: {exc}", None, IO_ERROR))
             continue
-        j = i
-        while "-->" not in lines[j] and j + 1 < len(lines) and lines[j + 1].strip():
-            j += 1
-        m = _TIMING.match(" ".join(ln.strip() for ln in lines[i : j + 1]))
-        if m is None:
-            raise ValueError(f"{path}:{i + 1}: malformed timing-table marker {line!r}")
-        out.append((m["name"], m["why"], i + 1))
-    return out
+        page = scan_page(path, text)
+        pages.append(page)
+        faults += page.faults + page.unmarked
+    script = "scripts/doc_tables.py"
+    timing_seen: dict[str, str] = {}
+    for page in pages:
+        for region in page.regions:
+            if region.name not in TABLES:
+                faults.append(
+                    Fault(
+                        f"{region.rel}:{region.begin + 1}",
+                        f"the marker names table {region.name!r}, which has no function in "
+                        f"{script}: it would never be checked",
+                        frozenset({region.name}),
+                    )
+                )
+        for name, why, line in page.timing:
+            where = f"{_rel(page.path)}:{line}"
+            if name in TABLES:
+                faults.append(
+                    Fault(
+                        where, f"{name!r} is both generated and a timing table", frozenset({name})
+                    )
+                )
+            if name in timing_seen:
+                faults.append(
+                    Fault(
+                        where,
+                        f"timing table {name!r} also at {timing_seen[name]}",
+                        frozenset({name}),
+                    )
+                )
+            timing_seen.setdefault(name, where)
+            if len(why.split()) < 5:
+                faults.append(
+                    Fault(where, f"timing table {name!r} needs a reason (five words or more)")
+                )
+    mentioned = set().union(*(page.names for page in pages)) if pages else set()
+    for name in TABLES:
+        if name not in mentioned:
+            faults.append(
+                Fault(
+                    script,
+                    f"table {name!r} has a function but no marker on any page: it is never "
+                    f"checked (add <!-- table: {name} --> … <!-- /table --> to its page, or "
+                    "delete the function)",
+                    frozenset({name}),
+                )
+            )
+    return Survey(pages, faults)
 
 
 def all_regions() -> list[Region]:
-    """Every marked table of every page."""
-    return [r for page in PAGES for r in regions(page)]
+    """Every marked table of every page; a fault of any page is a ``DocTablesError``."""
+    found = survey()
+    if found.faults:
+        raise DocTablesError(found.faults)
+    return found.regions()
 
 
 def _cells(line: str) -> list[str]:
@@ -232,37 +495,91 @@ def diff_region(region: Region, lines: list[str]) -> tuple[list[str], str]:
     return want, diff
 
 
+def _selected(found: Survey, names: Sequence[str] | None) -> list[Region]:
+    return [r for r in found.regions() if names is None or r.name in names]
+
+
+def _texts(found: Survey) -> dict[Path, str]:
+    return {page.path: page.text for page in found.pages}
+
+
+def _lines(found: Survey) -> dict[Path, list[str]]:
+    return {page.path: page.text.splitlines() for page in found.pages}
+
+
 def check(names: Sequence[str] | None = None) -> list[tuple[Region, str]]:
-    """``(region, diff)`` for every marked table (of ``names``) that differs from its page."""
+    """``(region, diff)`` for every marked table (of ``names``) that differs from its page.
+
+    A fault of the pages or the markers that concerns these tables (see :func:`survey`) is a
+    :class:`DocTablesError`: the check never passes by checking nothing.
+    """
+    found = survey()
+    faults = [f for f in found.faults if f.concerns(names)]
+    if faults:
+        raise DocTablesError(faults)
+    lines = _lines(found)
     out = []
-    for region in all_regions():
-        if names is not None and region.name not in names:
-            continue
-        lines = region.path.read_text(encoding="utf-8").splitlines()
-        _, diff = diff_region(region, lines)
+    for region in _selected(found, names):
+        _, diff = diff_region(region, lines[region.path])
         if diff:
             out.append((region, diff))
     return out
 
 
-def write(names: Sequence[str] | None = None) -> list[Region]:
-    """Rewrite the marked tables (of ``names``) in place; the regions that changed."""
-    changed = []
-    for page in PAGES:
-        text = page.read_text(encoding="utf-8")
-        lines = text.splitlines()
+def rewritten(found: Survey, names: Sequence[str] | None) -> dict[Path, tuple[str, list[Region]]]:
+    """The new text of every page whose tables (of ``names``) change, with those regions."""
+    out = {}
+    for page in found.pages:
+        if page.faults:
+            continue
+        lines = page.text.splitlines()
+        original = list(lines)
+        changed = []
         # from the last region up, so earlier indices stay valid
-        for region in reversed(regions(page, text)):
+        for region in reversed(page.regions):
             if names is not None and region.name not in names:
                 continue
-            want, diff = diff_region(region, lines)
-            if diff:
+            want, diff = diff_region(region, original)
+            if diff and want != original[region.begin + 1 : region.end]:
                 lines[region.begin + 1 : region.end] = want
                 changed.append(region)
-        new = "\n".join(lines) + ("\n" if text.endswith("\n") else "")
-        if new != text:
-            page.write_text(new, encoding="utf-8")
-    return changed
+        new = "\n".join(lines) + ("\n" if page.text.endswith("\n") else "")
+        if new != page.text:
+            out[page.path] = (new, changed[::-1])
+    return out
+
+
+def write_pages(texts: Mapping[Path, str], read: Mapping[Path, str] | None = None) -> None:
+    """Write the pages all together, each atomically (``commgov._files.write_texts``).
+
+    A read-only page, or one whose text is no longer ``read[page]`` (edited while the tables
+    were computed), is refused before anything is written; any failure leaves every page as
+    it was. Raises ``OSError`` naming the page.
+    """
+    from commgov._files import write_texts
+
+    for path in texts:
+        if not os.access(path, os.W_OK):
+            raise PermissionError(errno.EACCES, "the page is read-only", str(path))
+        if read is not None and path.read_text(encoding="utf-8") != read[path]:
+            message = "the page changed on disk during the run; run again"
+            raise OSError(errno.EAGAIN, message, str(path))
+    write_texts({Path(path): text for path, text in texts.items()})
+
+
+def write(names: Sequence[str] | None = None) -> list[Region]:
+    """Rewrite the marked tables (of ``names``) in place; the regions that changed.
+
+    Everything is computed first, then the changed pages are written all together, each
+    atomically: on an error no page is changed. Faults as for :func:`check`.
+    """
+    found = survey()
+    faults = [f for f in found.faults if f.concerns(names)]
+    if faults:
+        raise DocTablesError(faults)
+    new = rewritten(found, names)
+    write_pages({path: text for path, (text, _) in new.items()}, _texts(found))
+    return [region for _, changed in new.values() for region in changed]
 
 
 # -------------------------------------------------------------------------------- formats
@@ -851,16 +1168,169 @@ def vaccination_service_means() -> Rows:
     return rows
 
 
+# --------------------------------------------------------------------------------- relay.md
+
+
+@table("relay_riders", slow=False)
+def relay_riders() -> Rows:
+    """The riders' day of relay.md ("How many riders?"): replicate 0, root seed 0, 虎池苑."""
+    from commgov.sim import Scenario, run_replicate
+
+    day = Scenario.from_dict(
+        {
+            "name": "riders",
+            "start": "2022-04-12T08:00:00+08:00",
+            "horizon_min": 600,
+            "community": {"community": "320508017016"},
+            "submodels": {
+                "relay": {
+                    "volunteers": 12,
+                    "riders_per_hour": 60,
+                    "arrivals_until_min": 480,
+                    "riders": 1,
+                }
+            },
+        }
+    )
+    rows: Rows = [
+        ["riders", "parcels at gate per hour", "left at the depot at 18:00", "rider utilisation"]
+    ]
+    for n in (1, 2, 3, 8):
+        k = run_replicate(day.with_updates({"submodels.relay.riders": n}), 0, 0).kpis
+        rows.append(
+            [
+                str(n),
+                num(k["relay.parcels_at_gate_per_hour"], 1),
+                num(k["relay.at_depot_end"], 0),
+                num(k["relay.rider_utilisation"], 2),
+            ]
+        )
+    return rows
+
+
+# ---------------------------------------------------------------- staffing-and-rosters.md
+
+
+@table("queue_lanes", slow=False)
+def queue_lanes() -> Rows:
+    """Lanes per point, lane schedules and breaks in 虎池苑, replicate 0, root seed 0."""
+    from commgov.sim import Scenario, run_replicate
+
+    day = Scenario.from_dict(
+        {
+            "name": "lanes",
+            "start": "2022-04-11T19:00:00+08:00",
+            "horizon_min": 1440,
+            "community": {"community": "320508017016"},
+            "submodels": {"queues": {"lanes": 3}},
+        }
+    )
+    cases: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("3 at every point", {}),
+        ("S01 with 1 lane", {"lanes_by_point": {"320508017016/S01": 1}}),
+        ("3, then 1 from 09:00", {"lane_schedule": {"*": [[690, 3], [840, 1]]}}),
+        (
+            "3, 120-min shifts, 30-min breaks together",
+            {"lane_shift_minutes": 120, "lane_break_minutes": 30},
+        ),
+    )
+    rows: Rows = [["lanes", "mean wait (min)", "worst point's p95 wait (min)"]]
+    for label, lanes in cases:
+        updates = {f"submodels.queues.{key}": value for key, value in lanes.items()}
+        k = run_replicate(day.with_updates(updates), 0, 0).kpis
+        rows.append(
+            [
+                label,
+                num(k["queues.mean_wait_min"], 1),
+                num(k["queues.worst_point_wait_p95_min"], 1),
+            ]
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------- sites.md
+
+
+@table("sites_shuangta", slow=True)
+def sites_shuangta() -> Rows:
+    """The plan of 双塔街道 (sites.md): ``gusu(0)``, 07:00–13:00, seed 0, about 20–30 s."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from commgov.datasets import gusu
+    from commgov.scheduling.sites import (
+        SitesPolicy,
+        plan_sites,
+        sites_lower_bound,
+        sites_problem_from_org,
+    )
+    from commgov.types import TimeWindow
+
+    tz = ZoneInfo("Asia/Shanghai")
+    window = TimeWindow(
+        start=datetime(2022, 4, 12, 7, 0, tzinfo=tz), end=datetime(2022, 4, 12, 13, 0, tzinfo=tz)
+    )
+    policy = SitesPolicy(max_walk_m=500, target_wait_min=15.0, wait_quantile=0.95)
+    problem = sites_problem_from_org(gusu(0), "320508021", window=window, policy=policy)
+    plan = plan_sites(problem, time_limit_s=90, deterministic_time=10, seed=0)
+    t = plan.totals
+    at_once = [sum(getattr(s.slots[0], role) for s in plan.sites) for role in _SITES_ROLES]
+    lp = sites_lower_bound(problem).tiers["staff_hours"]
+    assert plan.info.bound is not None and plan.info.gap is not None, "the plan has a bound"
+    return [
+        ["figure", "value"],
+        ["points opened / lanes", f"{num(t.sites_opened, 0)} / {num(t.lanes, 0)}"],
+        [
+            "at once: swabbers / registrars / orderlies",
+            " / ".join(num(n, 0) for n in at_once),
+        ],
+        [
+            "residents: walk-in / with a point within 500 m / served",
+            f"{num(t.residents, 0)} / {num(t.residents_in_reach, 0)} / {num(t.served, 0)}",
+        ],
+        [
+            "staff-hours (swabber-hours)",
+            f"**{num(t.staff_hours, 0)}** ({num(t.swabber_hours, 0)})",
+        ],
+        ["largest Erlang-C p95 wait", f"{num(t.max_quantile_wait_min, 1)} min"],
+        ["status", f"`{plan.info.status.value}`"],
+        [
+            "the plan's own bound (`plan.info.bound`, splittable relaxation), gap",
+            f"{num(plan.info.bound, 0)} staff-hours, **{num(100 * plan.info.gap, 2)} %**",
+        ],
+        [
+            "LP relaxation (`sites_lower_bound`), gap",
+            f"{num(lp, 0)} staff-hours, {num(100 * (t.staff_hours - lp) / lp, 2)} %",
+        ],
+    ]
+
+
+_SITES_ROLES = ("swabbers", "registrars", "orderlies")
+
+
 # ---------------------------------------------------------------------------- command line
 
 
-def _pages_of(name: str) -> list[str]:
-    return sorted({r.rel for r in all_regions() if r.name == name})
+def _report(faults: Sequence[Fault]) -> int:
+    """Print the faults (stderr); the exit status they call for (0 when none)."""
+    for f in faults:
+        print(f"error: {f}", file=sys.stderr)
+    return max((f.code for f in faults), default=0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Check or write the tables; the exit status is 1 when a check finds a difference."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    """Check or write the tables; the exit status (see :data:`STALE`) says what went wrong.
+
+    Every run prints what it checked or wrote; a run that would check nothing (every table
+    it selects is slow under ``--fast``, or on no page) is an error, as is a marker naming no
+    function, a function on no page or a malformed page that holds a selected table.
+    """
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=f"exit status: 0 all current (or written), {STALE} a table is stale, "
+        f"{BROKEN} a usage error or a broken page or marker, {IO_ERROR} a page cannot be "
+        "read or written (no page is changed)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="diff the tables (the default)")
     mode.add_argument("--write", action="store_true", help="rewrite the tables in place")
@@ -868,37 +1338,91 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--table", action="append", help="only this table (repeatable)")
     parser.add_argument("--fast", action="store_true", help="only the tables not marked slow")
     args = parser.parse_args(argv)
-    names = list(args.table) if args.table else list(TABLES)
-    unknown = sorted(set(names) - set(TABLES))
-    if unknown:
-        parser.error(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(TABLES)}")
-    if args.fast:
-        names = [n for n in names if not TABLES[n].slow]
+    requested = list(dict.fromkeys(args.table)) if args.table else None
+    found = survey()
+    mentioned = set().union(*(page.names for page in found.pages)) if found.pages else set()
+    if requested is not None:
+        unknown = sorted(n for n in requested if n not in TABLES and n not in mentioned)
+        if unknown:
+            parser.error(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(TABLES)}")
+    names = [n for n in (requested or TABLES) if n in TABLES]
+    skipped = [n for n in names if args.fast and TABLES[n].slow]
+    names = [n for n in names if n not in skipped]
+    faults = [f for f in found.faults if f.concerns(requested)]
+    if not names:
+        why = f"{', '.join(skipped)}: slow, and --fast skips slow tables" if skipped else ""
+        faults.append(Fault("scripts/doc_tables.py", f"nothing to check ({why or 'no table'})"))
     if args.list:
         for name in names:
             spec = TABLES[name]
             kept = f", kept as typed: {', '.join(spec.keep)}" if spec.keep else ""
-            print(f"{name}{' (slow)' if spec.slow else ''}{kept}: {', '.join(_pages_of(name))}")
-        for page in PAGES:
-            for tname, why, line in timing_tables(page):
-                print(
-                    f"{tname} (timing table, not regenerated): "
-                    f"{page.relative_to(ROOT).as_posix()}:{line}: {why}"
-                )
-        return 0
+            pages = ", ".join(found.pages_of(name)) or "ON NO PAGE"
+            print(f"{name}{' (slow)' if spec.slow else ''}{kept}: {pages}")
+        for page in found.pages:
+            for tname, why, line in page.timing:
+                print(f"{tname} (timing table, not regenerated): {_rel(page.path)}:{line}: {why}")
+        return _report(faults)
+    if args.write and faults:
+        code = _report(faults)
+        print("nothing was computed or written", file=sys.stderr)
+        return code
+    computed = []
     for name in names:
         clock = time.perf_counter()
-        compute(name)
+        try:
+            compute(name)
+        except Exception as exc:  # a table function is broken: report it, go on with the rest
+            traceback.print_exc()
+            message = f"table {name!r}: its function raised {type(exc).__name__}: {exc}"
+            faults.append(Fault("scripts/doc_tables.py", message, frozenset({name})))
+            continue
+        computed.append(name)
         print(f"{name}: computed in {time.perf_counter() - clock:.1f} s", file=sys.stderr)
+    regions = _selected(found, computed)
+    skip_note = f"; skipped as slow (--fast): {', '.join(skipped)}" if skipped else ""
     if args.write:
-        for region in write(names):
+        if faults:
+            code = _report(faults)
+            print("nothing was written", file=sys.stderr)
+            return code
+        new = rewritten(found, computed)
+        try:
+            write_pages({path: text for path, (text, _) in new.items()}, _texts(found))
+        except OSError as exc:
+            where = _rel(Path(exc.filename)) if exc.filename else "a page"
+            reason = str(exc.strerror or exc).removeprefix(f"cannot write {exc.filename}: ")
+            print(
+                f"error: cannot write {where}: {reason}; no page was changed",
+                file=sys.stderr,
+            )
+            return IO_ERROR
+        changed = [region for _, regs in new.values() for region in regs]
+        for region in changed:
             print(f"rewrote {region.rel}: table {region.name}")
+        print(
+            f"wrote {len(changed)} of {len(regions)} region(s) of {len(computed)} table(s) "
+            f"on {len(new)} page(s); the others were current{skip_note}"
+        )
         return 0
-    differing = check(names)
-    for region, diff in differing:
-        print(f"{region.rel}: table {region.name} differs from what commgov computes:")
-        print(diff)
-    return 1 if differing else 0
+    lines = _lines(found)
+    state: dict[str, list[str]] = {name: [] for name in computed}
+    stale = 0
+    for region in regions:
+        _, diff = diff_region(region, lines[region.path])
+        state[region.name].append(f"{region.rel} {'STALE' if diff else 'current'}")
+        if diff:
+            stale += 1
+            print(f"{region.rel}: table {region.name} differs from what commgov computes:")
+            print(diff)
+    for name in names:
+        print(f"  {name}: {', '.join(state.get(name, [])) or 'NOT CHECKED (see the errors)'}")
+    n_pages = len({region.path for region in regions})
+    print(
+        f"checked {len(computed)} table(s) in {len(regions)} region(s) on {n_pages} "
+        f"page(s): {stale} stale{skip_note}"
+    )
+    code = _report(faults)
+    return code or (STALE if stale else 0)
 
 
 if __name__ == "__main__":
