@@ -101,3 +101,23 @@ def test_fewest_staff_without_simulate_is_a_usage_error(problem_file, tmp_path, 
     assert main(["plan-sites", str(problem_file), "--out", str(out), "--fewest-staff"]) == 2
     assert "--fewest-staff needs --simulate" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_simulate_says_who_is_not_simulated(tmp_path, capsys):
+    """A plan serving no one is not simulated (no vacuous "100 % of days"); a plan leaving
+    residents unserved says they are not in the simulation; few replicates get a note."""
+    from commgov.scheduling.sites import StaffPool, StaffRole
+
+    base = sites_fixtures()["default"]
+    nobody = base.model_copy(update={"pool": [StaffPool(role=StaffRole.SWABBER, people=0)]})
+    path = tmp_path / "nobody.json"
+    path.write_text(nobody.model_dump_json(), encoding="utf-8")
+    out = tmp_path / "o1"
+    assert main(["plan-sites", str(path), "--out", str(out), "--simulate", "5"]) == 0
+    stdout = capsys.readouterr().out
+    assert "Not simulated: the plan serves no one" in stdout
+    assert "100.0%" not in stdout and not (out / "simulation.csv").exists()
+    path = tmp_path / "p.json"
+    path.write_text(base.model_dump_json(), encoding="utf-8")
+    assert main(["plan-sites", str(path), "--out", str(tmp_path / "o2"), "--simulate", "5"]) == 0
+    assert "Only 5 replicates: the interval below is wide" in capsys.readouterr().out

@@ -36,6 +36,9 @@ SIMULATION_COLUMNS = ("replicate", "scope", "site_id", "lanes", "quantile_wait_m
 #: Columns of fewest_staff.csv, in order: one row per opened site.
 FEWEST_COLUMNS = ("site_id", "plan_lanes", "lanes")
 
+#: Fewer replicates than this get a note that the interval is wide.
+_FEW = 20
+
 #: Columns of sites.csv, in order.
 SITE_COLUMNS = (
     "site_id",
@@ -96,7 +99,20 @@ def run_plan_sites(args: argparse.Namespace) -> int:
         out / "sites.csv": csv_text(sites, SITE_COLUMNS),
     }
     lines = []
-    if args.simulate is not None:
+    unserved = plan.totals.residents_in_reach - plan.totals.served
+    if args.simulate is not None and plan.totals.served == 0:
+        lines.append("Not simulated: the plan serves no one, so no day can meet or miss the target")
+    elif args.simulate is not None:
+        if unserved:
+            lines.append(
+                f"The {unserved:,} residents in reach the plan leaves unserved are not in the "
+                "simulation: its waits are those of the residents the plan serves"
+            )
+        if args.simulate < _FEW:
+            lines.append(
+                f"Only {_n(args.simulate, 'replicate')}: the interval below is wide; "
+                f"use at least {_FEW} for a decision"
+            )
         rows, line = _simulation(problem, plan, args.simulate, args.seed)
         files[out / "simulation.csv"] = csv_text(rows, SIMULATION_COLUMNS)
         lines.append(line)
