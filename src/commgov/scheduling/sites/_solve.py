@@ -91,7 +91,10 @@ def plan_sites(
         it ends (up to about 5 s measured on Gusu's district).
     deterministic_time : float or None
         CP-SAT deterministic-time budget, split 30/50/20 % over the tiers with unused budget
-        carried on (the neighbourhood search gets 60 % of it); default ``time_limit_s / 2``.
+        carried on (the neighbourhood search gets 60 % of it); default ``time_limit_s / 4``
+        (a deterministic second took up to 1.9 s of wall clock on a loaded 2-core machine;
+        at half the limit the wall clock, not the budget, ended the district's search: the
+        same plan, but status ``LIMIT`` and a result that depends on the load).
 
     Returns
     -------
@@ -123,7 +126,7 @@ def plan_sites(
     reach and per site and number of lanes: capacitated facility location is NP-hard, so
     the deterministic budget bounds the time. The capacity tables cost O(S·c²·log R).
     Measured (``benchmarks/bench_sites.py``, 2-core machine): Gusu district, 273 sites and
-    41,339 buildings, served in full in 45 s, 1.6 % above the plan's own proven bound on
+    41,339 buildings, served in full in 36 s, 1.6 % above the plan's own proven bound on
     staff-hours (1.9 % above the weaker LP bound; see the reference page).
 
     References
@@ -161,7 +164,7 @@ def plan_sites(
     # measured in full even when cancelled (vectorised, about a second for a district): the
     # totals name the residents in reach, which only the walks tell
     data = sites_data(canon)
-    dtime = float(time_limit_s / 2 if deterministic_time is None else deterministic_time)
+    dtime = float(time_limit_s / 4 if deterministic_time is None else deterministic_time)
     options: dict[str, Any] = {
         "method": chosen,
         "time_limit_s": float(time_limit_s),
