@@ -1,5 +1,6 @@
 """`commgov simulate`: KPI files, reproducibility across workers, resume, bad input."""
 
+import argparse
 import csv
 import json
 
@@ -208,6 +209,18 @@ def test_out_must_be_a_folder(scenario, tmp_path, capsys):
 
 def test_vary_values_are_read_as_toml_or_text():
     assert _vary("a.b=1,2.5,true,x y,\"q\",-3") == ("a.b", [1, 2.5, True, "x y", "q", -3])
+
+
+def test_vary_takes_lists_and_tables_whose_commas_are_inside_brackets():
+    """Values are the items of one TOML array when they are one, so a lane schedule or a
+    list can be varied (they were split at every comma); bare words still split."""
+    _key, values = _vary('submodels.queues.lane_schedule={"*"=[[690,0]]},{"*"=[[690,2]]}')
+    assert values == [{"*": [[690, 0]]}, {"*": [[690, 2]]}]
+    assert _vary("a.b=[1, 2],[3, 4]") == ("a.b", [[1, 2], [3, 4]])
+    assert _vary("a.b=greedy,balanced") == ("a.b", ["greedy", "balanced"])
+    for bad in ("a.b=1,,2", "a.b=1,2,", "a.b=[1],[1]"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _vary(bad)
 
 
 def test_simulate_help_lists_the_options(capsys):

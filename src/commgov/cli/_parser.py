@@ -129,6 +129,21 @@ def _until(text: str) -> tuple[str, float, bool]:
     return kpi, value, relative
 
 
+def _vary_array(values: str) -> list[Any] | None:
+    """The values as the items of one TOML array (so a list or an inline table may hold
+    commas: ``[[690, 0]], [[690, 2]]`` or ``{"*" = [[690, 1]]}``); ``None`` when they are not
+    one (bare words such as ``greedy,balanced``) or end in a comma (an empty last value)."""
+    import tomllib
+
+    if values.rstrip().endswith(","):
+        return None
+    try:
+        items = tomllib.loads(f"v = [{values}]")["v"]
+    except tomllib.TOMLDecodeError:
+        return None
+    return items if isinstance(items, list) and items else None
+
+
 def _vary(text: str) -> tuple[str, list[Any]]:
     key, sep, values = text.partition("=")
     key = key.strip()
@@ -136,10 +151,12 @@ def _vary(text: str) -> tuple[str, list[Any]]:
         raise argparse.ArgumentTypeError(f"expected KEY=V1,V2,..., got {text!r}")
     if any(not part for part in key.split(".")) or any(c.isspace() for c in key):
         raise argparse.ArgumentTypeError(f"{key!r} is not a dotted field name (like a.b.c)")
-    items = [v.strip() for v in values.split(",")]
-    if any(not v for v in items):
-        raise argparse.ArgumentTypeError(f"{text!r}: every value after '=' must be non-empty")
-    parsed = [_vary_value(v) for v in items]
+    parsed = _vary_array(values)
+    if parsed is None:  # not one TOML array: bare words, split at every comma
+        items = [v.strip() for v in values.split(",")]
+        if any(not v for v in items):
+            raise argparse.ArgumentTypeError(f"{text!r}: every value after '=' must be non-empty")
+        parsed = [_vary_value(v) for v in items]
     if len({repr(v) for v in parsed}) != len(parsed):
         raise argparse.ArgumentTypeError(f"{text!r}: a value is repeated")
     return key, parsed
@@ -497,33 +514,53 @@ def _add_sensitivity(sub: Any) -> None:
         "holding whole numbers are rounded)",
     )
     sens.add_argument(
-        "--method", choices=("sobol", "morris"), default="sobol",
+        "--method",
+        choices=("sobol", "morris"),
+        default="sobol",
         help="sobol (first and total order; default) or morris (elementary effects)",
     )
     sens.add_argument(
-        "--n", type=_workers, default=16, metavar="N",
+        "--n",
+        type=_workers,
+        default=16,
+        metavar="N",
         help="Sobol: base samples, a power of two (N x (params + 2) runs); Morris: "
         "trajectories (N x (params + 1) runs); default 16",
     )
     sens.add_argument(
-        "--replicates", type=_replicates, default=1, metavar="R",
+        "--replicates",
+        type=_replicates,
+        default=1,
+        metavar="R",
         help="replicates per design point, averaged (default 1)",
     )
     sens.add_argument(
-        "--seed", type=_non_negative, default=0, metavar="S",
+        "--seed",
+        type=_non_negative,
+        default=0,
+        metavar="S",
         help="root seed of the simulation, the design and the bootstrap (default 0)",
     )
     sens.add_argument(
-        "--kpi", action="append", default=[], metavar="KPI",
+        "--kpi",
+        action="append",
+        default=[],
+        metavar="KPI",
         help="KPI names or shell patterns to analyse (repeatable; default all); the "
         "figure shows the headline KPIs among them",
     )
     sens.add_argument(
-        "--workers", type=_workers, default=1, metavar="N",
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
         help="worker processes on this machine (default 1: in this process)",
     )
     sens.add_argument(
-        "--plugin", action="append", default=[], metavar="MODULE",
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
         help="import MODULE (here and in every worker) to register the scenario's own "
         "submodels or policies; repeatable",
     )
@@ -547,11 +584,11 @@ def _add_crs(parser: argparse.ArgumentParser) -> None:
 def _add_out_folder(parser: argparse.ArgumentParser, command: str | None, what: str) -> None:
     """``--out DIR`` (default ``./commgov-out/<command>``; required when ``command`` is None)
     and ``--force``: the two options of every command that writes a folder."""
-    default = {"required": True} if command is None else {
-        "default": Path("commgov-out") / command}
+    default = {"required": True} if command is None else {"default": Path("commgov-out") / command}
     where = "" if command is None else f" (default ./commgov-out/{command})"
-    parser.add_argument("--out", type=_out_dir, metavar="DIR", help=f"folder for {what}{where}",
-                        **default)
+    parser.add_argument(
+        "--out", type=_out_dir, metavar="DIR", help=f"folder for {what}{where}", **default
+    )
     parser.add_argument(
         "--force",
         action="store_true",
