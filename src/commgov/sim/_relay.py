@@ -17,6 +17,7 @@ from pydantic import Field
 
 from commgov.errors import InputError
 from commgov.sim._engine import SimContext, register_submodel
+from commgov.sim._kpi import censored_times
 from commgov.sim._log import EventLog
 from commgov.sim._params import (
     AttritionPerHour,
@@ -185,7 +186,7 @@ def relay_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RelayK
     x = np.asarray(g2d, dtype=float)
     nan = math.nan
     pct = np.percentile(x, [50, 90, 95]) if len(x) else [nan, nan, nan]
-    censored = [done_in_time.get(pid, to_min - t) for pid, t in at_gate.items()]
+    censored = censored_times(done_in_time, at_gate, to_min)
     undelivered = sum(1 for pid in at_gate if pid not in done_in_time)
     pct_all = np.percentile(np.asarray(censored, dtype=float), [50, 95]) if censored else [
         nan, nan]
