@@ -278,7 +278,8 @@ class RelayParams(SubmodelParams):
         them to the gate. ``None``: parcels reach the gate as that stream (no rider leg), and
         the ``rider_*`` parameters are ignored. With riders the KPIs also carry the fields of
         :class:`commgov.sim.RiderKpis` (``parcels_at_gate_per_hour``, ``rider_utilisation``,
-        ``at_depot_end`` …).
+        ``at_depot_end``, ``on_riders_end``, ``ready_at_depot`` …), and ``undelivered``
+        counts every stage (see :func:`relay`).
     rider_capacity : int, default 10
         Parcels per ride, 1–100.
     rider_leg_minutes : float, default 15
@@ -404,7 +405,12 @@ def _relay_kpis(log: EventLog, ctx: SimContext, params: RelayParams) -> dict[str
     horizon = ctx.scenario.horizon_min
     kpis = relay_kpis(log, to_min=horizon).as_dict()
     if params.riders is not None:
-        kpis.update(rider_kpis(log, to_min=horizon).as_dict())
+        riders = rider_kpis(log, to_min=horizon)
+        kpis.update(riders.as_dict())
+        # every stage: at the depot, on a rider, at the gate or carried, not at the door
+        left = kpis["undelivered"] + riders.at_depot_end + riders.on_riders_end
+        kpis["undelivered"] = float(left)
+        kpis["undelivered_share"] = left / riders.ready_at_depot if riders.ready_at_depot else 0.0
     return kpis
 
 
@@ -463,7 +469,12 @@ def relay(env: simpy.Environment, ctx: SimContext, params: RelayParams) -> None:
     """Start the ``relay`` submodel: riders, the gate shelf and the volunteers.
 
     KPIs (prefixed ``relay.``) are the fields of :class:`RelayKpis` over the whole horizon,
-    and with ``riders`` set those of :class:`commgov.sim.RiderKpis`.
+    and with ``riders`` set those of :class:`commgov.sim.RiderKpis`; then ``undelivered``
+    counts the parcels ready at the depot and not at their door by the horizon, whatever the
+    stage (``at_depot_end`` + ``on_riders_end`` + at the gate or carried), and
+    ``undelivered_share`` divides it by ``ready_at_depot``, so
+    ``ready_at_depot = delivered + undelivered`` and
+    ``ready_at_depot = arrived + at_depot_end + on_riders_end``.
 
     Raises
     ------

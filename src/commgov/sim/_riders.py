@@ -268,6 +268,13 @@ class RiderKpis:
     depot_to_gate_p50_min, depot_to_gate_p95_min : float
         Percentiles (linear) of ready-at-depot → at-gate minutes of the parcels reaching
         the gate in the window; NaN if none.
+    on_riders_end : int
+        Parcels picked up at the depot before ``to_min`` and not at the gate by then (on a
+        rider, in transit).
+    ready_at_depot : int
+        Parcels ready at the depot in the window. With ``from_min`` 0 every one of them is,
+        at ``to_min``, at the depot (``at_depot_end``), on a rider (``on_riders_end``) or at
+        the gate (the relay's ``arrived``).
     """
 
     parcels_at_gate_per_hour: float
@@ -277,6 +284,8 @@ class RiderKpis:
     rider_utilisation: float
     depot_to_gate_p50_min: float
     depot_to_gate_p95_min: float
+    on_riders_end: int = 0
+    ready_at_depot: int = 0
 
     def as_dict(self) -> dict[str, float]:
         """The figures as a ``name → float`` dict (the engine's KPI shape)."""
@@ -314,7 +323,7 @@ def rider_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RiderK
     if not (math.isfinite(to_min) and to_min > from_min):
         raise ValueError("to_min must be finite and greater than from_min")
     ready: dict[str, float] = {}
-    picked_by_end = ready_by_end = at_gate = trips = carried = 0
+    picked_by_end = ready_by_end = at_gate = trips = carried = dropped_by_end = ready_in = 0
     busy = on_duty = 0.0
     shift_end: dict[str, float] = {}  # rider → end of its current on-duty window
     legs: list[float] = []
@@ -323,6 +332,7 @@ def rider_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RiderK
         if kind == "parcel_at_depot":
             ready[entity] = t
             ready_by_end += t < to_min
+            ready_in += inside
         elif kind == "parcel_picked":
             picked_by_end += t < to_min
             carried += inside
@@ -332,9 +342,11 @@ def rider_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RiderK
         elif kind == "rider_on_duty":
             shift_end[entity] = value
             on_duty += max(0.0, min(value, to_min) - max(t, from_min))
-        elif kind == "parcel_at_gate" and inside and entity in ready:
-            at_gate += 1
-            legs.append(t - ready[entity])
+        elif kind == "parcel_at_gate" and entity in ready:
+            dropped_by_end += t < to_min
+            if inside:
+                at_gate += 1
+                legs.append(t - ready[entity])
     nan = math.nan
     pct = np.percentile(np.asarray(legs), [50, 95]) if legs else [nan, nan]
     return RiderKpis(
@@ -345,4 +357,6 @@ def rider_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RiderK
         rider_utilisation=busy / on_duty if on_duty > 0 else nan,
         depot_to_gate_p50_min=float(pct[0]),
         depot_to_gate_p95_min=float(pct[1]),
+        on_riders_end=picked_by_end - dropped_by_end,
+        ready_at_depot=ready_in,
     )
