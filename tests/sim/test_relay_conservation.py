@@ -40,6 +40,8 @@ def check_conservation(k: dict[str, float], riders: bool) -> None:
         assert ready == arrived + k["relay.at_depot_end"] + k["relay.on_riders_end"]
         assert ready == delivered + undelivered
         assert k["relay.undelivered_share"] == (undelivered / ready if ready else 0.0)
+        if k["relay.at_depot_end"] + k["relay.on_riders_end"] == 0 and ready:
+            assert k["relay.depot_to_gate_p95_all_min"] == k["relay.depot_to_gate_p95_min"]
     else:
         assert "relay.on_riders_end" not in k and "relay.ready_at_depot" not in k
         assert arrived == delivered + undelivered
@@ -81,9 +83,13 @@ def test_the_break_testers_fleets_add_up(riders):
     check_conservation(k, riders is not None)
     if riders is not None:
         assert k["relay.on_riders_end"] > 0  # the parcels that used to go missing
+        # parcels ready late count with short censored times: a lower bound, not above p95
+        assert 0.0 < k["relay.depot_to_gate_p95_all_min"] <= 600.0
 
 
 def test_in_transit_is_registered_and_headline():
     assert kpi_info("relay.on_riders_end").unit == "count"
     assert is_headline_kpi("relay.on_riders_end")
     assert is_headline_kpi("relay.undelivered")
+    assert is_headline_kpi("relay.depot_to_gate_p95_all_min")
+    assert kpi_info("relay.depot_to_gate_p95_all_min").kind == "quantile"

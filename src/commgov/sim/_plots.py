@@ -18,7 +18,8 @@ as ``needs.medical.met`` are not) is
 * a share ``*_share`` (``notification.notified_share``, ``needs.met_share``),
 * a rate ``*_per_hour`` or ``*_per_min`` (``relay.deliveries_per_hour``),
 * a wait ``mean_wait_min`` / ``wait_p<q>_min`` (``queues.wait_p95_min``), or a response or
-  delivery time ``*response_(mean|p<q>)_min`` / ``*gate_to_door_(mean|p<q>)_min``, also
+  delivery time ``*response_(mean|p<q>)_min`` / ``*gate_to_door_(mean|p<q>)_min`` /
+  ``depot_to_gate_(mean|p<q>)_min`` (riders), also
   with ``_all`` before ``_min`` (undelivered, unmet or unswabbed ones censored at the
   horizon: ``queues.wait_p95_all_min``, ``queues.wait_mean_all_min``);
 * what was left undone at the horizon: ``unmet`` (needs), ``undelivered`` (parcels),
@@ -70,7 +71,7 @@ TOTALS = "totals"
 
 _HEADLINE = re.compile(
     r"t\d+_min|[a-z0-9_]*_share|[a-z0-9_]*_per_(hour|min)|(mean_)?wait(_p\d+)?_min"
-    r"|[a-z0-9_]*(response|gate_to_door)_(mean|p\d+)(_all)?_min|unmet|undelivered|unserved"
+    r"|[a-z0-9_]*(response|gate_to_door|depot_to_gate)_(mean|p\d+)(_all)?_min|unmet|undelivered|unserved"
     r"|wait_(mean|p\d+)_all_min"
     r"|worst_point_wait_p\d+(_all)?_min|rider_utilisation|at_depot_end|on_riders_end"
 )
