@@ -193,7 +193,7 @@ class NeedsParams(SubmodelParams):
         Shift length; ``None``: one window over the duty period.
     break_minutes : float, default 30
     break_stagger_minutes : float, default 0
-        With shifts: each volunteer's shift pattern is advanced by a seeded phase in
+        With shifts: each volunteer's breaks come earlier by a seeded phase in
         ``[0, min(break_stagger_minutes, shift_minutes))`` minutes
         (:func:`commgov.sim.crew_windows`, stream ``"sim_shifts"``, entity
         ``"<community>/<volunteer>/stagger"``), so the pool does not break all at once;

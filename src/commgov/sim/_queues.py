@@ -370,7 +370,7 @@ class QueueParams(SubmodelParams):
     lane_break_minutes : float, default 30
         Minutes off between a lane's shifts, 0–1,440.
     lane_break_stagger_minutes : float, default 0
-        With lane shifts: each lane's pattern is advanced by a seeded phase in
+        With lane shifts: each lane's breaks come earlier by a seeded phase in
         ``[0, min(this, lane_shift_minutes))`` minutes (:func:`commgov.sim.crew_windows`,
         stream ``"sim_shifts"``, entity ``"<point>/L<k>/stagger"``), so the lanes of a point
         do not all break at once; 0: they do.

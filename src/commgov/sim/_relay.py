@@ -260,7 +260,7 @@ class RelayParams(SubmodelParams):
     break_minutes : float, default 30
         Time off between shifts (break or hand-over).
     break_stagger_minutes : float, default 0
-        With shifts: each volunteer's shift pattern is advanced by a phase drawn uniformly in
+        With shifts: each volunteer's breaks come earlier by a phase drawn uniformly in
         ``[0, min(break_stagger_minutes, shift_minutes))`` minutes
         (:func:`commgov.sim.break_phases`, stream ``"sim_shifts"``, entity
         ``"<community>/<volunteer>/stagger"``), so the crew starts together but takes its

@@ -258,7 +258,10 @@ def crew_windows(
     ``break_stagger_minutes`` into windows: member *m* joining at ``join`` works
     :func:`shift_windows` ``(join, off_min, shift_minutes, break_minutes, phase_min=φ_m)``,
     with φ_m from :func:`break_phases` over ``[0, min(stagger_minutes, shift_minutes))``,
-    cut at ``leave_min[m]`` (:func:`truncate_windows`).
+    cut at ``leave_min[m]`` (:func:`truncate_windows`). The stagger moves when a member's
+    breaks fall, never how many or how long they are: each member has the breaks and the
+    on-duty minutes it would have without a stagger (up to the part of its last break that
+    ``off_min`` cuts off without one).
 
     Parameters
     ----------
