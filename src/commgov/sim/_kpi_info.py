@@ -58,8 +58,7 @@ _LEAF_UNITS = {"mean_in_system": "people", "events": "events", "p_wait": "share"
 
 #: Units whose values cannot be negative (counts, times, rates, distances).
 _NONNEGATIVE_UNITS = frozenset(
-    {"count", "min", "h", "km", "m", "per hour", "per min", "parcels per trip", "people",
-     "events"}
+    {"count", "min", "h", "km", "m", "per hour", "per min", "parcels per trip", "people", "events"}
 )
 
 _REGISTERED: dict[str, tuple[KpiKind, str]] = {

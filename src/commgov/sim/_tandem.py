@@ -240,8 +240,11 @@ def tandem_kpis(
             window.append(rid)
     done = [t_out[r] - t_in[r] for r in window if r in finished]
     entered = {r: t_in[r] for r in window}
-    stayed = censored_times({r: t_out[r] - t for r, t in entered.items()
-                             if t_out.get(r, math.inf) < to_min}, entered, to_min)
+    stayed = censored_times(
+        {r: t_out[r] - t for r, t in entered.items() if t_out.get(r, math.inf) < to_min},
+        entered,
+        to_min,
+    )
     return TandemKpis(
         arrived=len(window),
         completed=len(done),
