@@ -104,7 +104,7 @@ class DoorToDoorParams(SubmodelParams):
     break_minutes : float, default 30
         Time at the base between shifts.
     break_stagger_minutes : float, default 0
-        With shifts: each team's shift pattern is advanced by a seeded phase in
+        With shifts: each team's breaks come earlier by a seeded phase in
         ``[0, min(break_stagger_minutes, shift_minutes))`` minutes
         (:func:`commgov.sim.crew_windows`, stream ``"sim_shifts"``, entity
         ``"<team>/stagger"``, generic teams scoped by the community), so the teams do not

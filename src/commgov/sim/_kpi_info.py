@@ -13,7 +13,11 @@ KPI such as ``volunteer_hours``). The *leaf* decides:
     a seeded BCa bootstrap interval;
   - ``"mean"`` — anything else (counts, totals, means, rates): Student's t interval;
 
-* the **unit** shown in tables and on plot axes (``"min"``, ``"per hour"``, ``"share"`` …).
+* the **unit** shown in tables and on plot axes (``"min"``, ``"per hour"``, ``"share"`` …);
+* from the unit, the **range** a value can take (:attr:`KpiInfo.bounds`): [0, 1] for a share
+  (``"share"``, ``"share of on-duty time"``), [0, ∞) for counts, times, rates and distances,
+  unbounded for any other unit; an interval of the mean never leaves it
+  (:func:`commgov.sim.mean_interval`).
 
 A KPI of one's own whose name follows none of the rules is a ``"mean"`` counted in
 ``"count"``; :func:`register_kpi` declares it otherwise.
@@ -21,6 +25,7 @@ A KPI of one's own whose name follows none of the rules is a ``"mean"`` counted 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -51,6 +56,11 @@ _UNITS: tuple[tuple[str, str], ...] = (
 #: Leaves with a unit the suffix rules cannot tell.
 _LEAF_UNITS = {"mean_in_system": "people", "events": "events", "p_wait": "share"}
 
+#: Units whose values cannot be negative (counts, times, rates, distances).
+_NONNEGATIVE_UNITS = frozenset(
+    {"count", "min", "h", "km", "m", "per hour", "per min", "parcels per trip", "people", "events"}
+)
+
 _REGISTERED: dict[str, tuple[KpiKind, str]] = {
     # the largest per-point mean: an extreme over points, skewed like a maximum
     "worst_point_mean_wait_min": ("quantile", "min"),
@@ -73,12 +83,32 @@ class KpiInfo:
         ``"min"``, ``"per hour"``, ``"share"``, ``"count"`` …
     label : str
         Axis label: the name and the unit, ``"notification.t95_min (min)"``.
+    bounds : (float, float)
+        The range of the KPI's values, from its unit: ``(0, 1)`` for a share (a unit
+        ``"share"`` or starting ``"share "``), ``(0, inf)`` for a count, time, rate or
+        distance, ``(-inf, inf)`` otherwise.
     """
 
     name: str
     kind: KpiKind
     unit: str
     label: str
+    bounds: tuple[float, float] = (-math.inf, math.inf)
+
+
+def unit_bounds(unit: str) -> tuple[float, float]:
+    """The range of a KPI's values from its unit (:attr:`KpiInfo.bounds`).
+
+    Examples
+    --------
+    >>> unit_bounds("share of on-duty time"), unit_bounds("min"), unit_bounds("°C")
+    ((0.0, 1.0), (0.0, inf), (-inf, inf))
+    """
+    if unit == "share" or unit.startswith("share "):
+        return (0.0, 1.0)
+    if unit in _NONNEGATIVE_UNITS:
+        return (0.0, math.inf)
+    return (-math.inf, math.inf)
 
 
 def _leaf(name: str) -> str:
@@ -138,6 +168,8 @@ def kpi_info(name: str) -> KpiInfo:
     'relay.deliveries_per_hour (per hour)'
     >>> kpi_info("notification.by_door").unit
     'count'
+    >>> kpi_info("relay.rider_utilisation").bounds
+    (0.0, 1.0)
     """
     leaf = _leaf(name)
     kind = kpi_kind(name)
@@ -149,7 +181,7 @@ def kpi_info(name: str) -> KpiInfo:
         unit = "share"
     else:
         unit = next((u for suffix, u in _UNITS if leaf.endswith(suffix)), "count")
-    return KpiInfo(name, kind, unit, f"{name} ({unit})")
+    return KpiInfo(name, kind, unit, f"{name} ({unit})", unit_bounds(unit))
 
 
 def register_kpi(leaf: str, *, kind: str, unit: str) -> None:

@@ -79,7 +79,7 @@ from pydantic import Field, field_validator
 from commgov.errors import InputError
 from commgov.lists import Category
 from commgov.sim._engine import SimContext, register_submodel
-from commgov.sim._kpi import event_values
+from commgov.sim._kpi import censored_times, event_values
 from commgov.sim._log import EventLog
 from commgov.sim._params import (
     AttritionPerHour,
@@ -193,7 +193,7 @@ class NeedsParams(SubmodelParams):
         Shift length; ``None``: one window over the duty period.
     break_minutes : float, default 30
     break_stagger_minutes : float, default 0
-        With shifts: each volunteer's shift pattern is advanced by a seeded phase in
+        With shifts: each volunteer's breaks come earlier by a seeded phase in
         ``[0, min(break_stagger_minutes, shift_minutes))`` minutes
         (:func:`commgov.sim.crew_windows`, stream ``"sim_shifts"``, entity
         ``"<community>/<volunteer>/stagger"``), so the pool does not break all at once;
@@ -552,8 +552,7 @@ def needs_kpis(log: EventLog, ctx: SimContext, params: NeedsParams) -> dict[str,
         "response_p50_min": _pct(everything, 50),
         "response_p90_min": _pct(everything, 90),
         "response_p95_min": _pct(everything, 95),
-        "response_p95_all_min": _pct([reached.get(n, horizon - t)
-                                      for n, t in arrived_at.items()], 95),
+        "response_p95_all_min": _pct(censored_times(reached, arrived_at, horizon), 95),
         "volunteer_hours": float(sum(busy) / 60.0),
         "volunteers_joined": float(sum(1 for i in log.where("volunteer_joined")
                                        if log.actor[i] == _ACTOR)),

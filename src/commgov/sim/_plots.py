@@ -18,10 +18,13 @@ as ``needs.medical.met`` are not) is
 * a share ``*_share`` (``notification.notified_share``, ``needs.met_share``),
 * a rate ``*_per_hour`` or ``*_per_min`` (``relay.deliveries_per_hour``),
 * a wait ``mean_wait_min`` / ``wait_p<q>_min`` (``queues.wait_p95_min``), or a response or
-  delivery time ``*response_(mean|p<q>)_min`` / ``*gate_to_door_(mean|p<q>)_min``, also
-  with ``_all`` before ``_min`` (undelivered or unmet ones censored at the horizon);
-* what was left undone at the horizon: ``unmet`` (needs), ``undelivered`` (parcels);
-* the worst sampling point's wait ``worst_point_wait_p<q>_min``;
+  delivery time ``*response_(mean|p<q>)_min`` / ``*gate_to_door_(mean|p<q>)_min`` /
+  ``depot_to_gate_(mean|p<q>)_min`` (riders), also
+  with ``_all`` before ``_min`` (undelivered, unmet or unswabbed ones censored at the
+  horizon: ``queues.wait_p95_all_min``, ``queues.wait_mean_all_min``);
+* what was left undone at the horizon: ``unmet`` (needs), ``undelivered`` (parcels),
+  ``unserved`` (residents not swabbed), and parcels still on the riders (``on_riders_end``);
+* the worst sampling point's wait ``worst_point_wait_p<q>_min`` (also ``_all``);
 
 plus the engine's ``volunteer_hours`` (figure ``totals.png``). A submodel none of whose KPIs
 matches (a user-defined one) gets its first :data:`FALLBACK_PANELS` KPIs in name order. KPIs
@@ -68,8 +71,9 @@ TOTALS = "totals"
 
 _HEADLINE = re.compile(
     r"t\d+_min|[a-z0-9_]*_share|[a-z0-9_]*_per_(hour|min)|(mean_)?wait(_p\d+)?_min"
-    r"|[a-z0-9_]*(response|gate_to_door)_(mean|p\d+)(_all)?_min|unmet|undelivered"
-    r"|worst_point_wait_p\d+_min|rider_utilisation|at_depot_end"
+    r"|[a-z0-9_]*(response|gate_to_door|depot_to_gate)_(mean|p\d+)(_all)?_min|unmet|undelivered|unserved"
+    r"|wait_(mean|p\d+)_all_min"
+    r"|worst_point_wait_p\d+(_all)?_min|rider_utilisation|at_depot_end|on_riders_end"
 )
 _HEADLINE_TOTALS = frozenset({"volunteer_hours"})
 

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 
 from commgov.sim._desk import DeskPoint, ServiceTime, desk_points, desk_queue, plan_arrivals
 from commgov.sim._engine import SimContext, register_submodel
+from commgov.sim._kpi import censored_times
 from commgov.sim._log import EventLog
 from commgov.sim._params import (
     BreakMinutes,
@@ -41,9 +42,15 @@ __all__ = ["QueueKpis", "QueueParams", "queue_kpis", "queues"]
 class QueueKpis:
     """Queue figures over a measurement window ``[from_min, to_min)``, from the event log.
 
-    Residents count when they *join* inside the window. Waits are those of residents whose
-    service started (a resident still queueing when the run stopped is censored: counted in
-    ``unserved``, not in the wait figures).
+    Residents count when they *join* inside the window. The plain wait figures are those of
+    residents whose service started (a resident still queueing when the run stopped is counted
+    in ``unserved``, not in them); the ``*_all_min`` figures count *everyone* who joined, a
+    resident not swabbed counting with the time it queued: until it left (reneged, or sent home
+    at closing), or, still queueing at ``to_min``, ``to_min`` − its arrival (censored at the
+    end of the window, :func:`commgov.sim._kpi.censored_times`, as the relay's
+    ``gate_to_door_p95_all_min`` and the needs' ``response_p95_all_min``). With few residents
+    swabbed the plain figures describe only the lucky few; the ``_all`` ones, lower bounds of
+    the true figures whenever someone is still queueing, do not hide the rest.
 
     Attributes
     ----------
@@ -79,12 +86,26 @@ class QueueKpis:
     mean_wait_all_min : float
         Mean time in the queue of everyone who joined in the window and was served or
         reneged (Erlang A's ``E[W]``: a reneging resident's time in the queue counts), minutes;
-        NaN if none.
+        NaN if none. Residents sent home at closing or still queueing are not in it (they are
+        in ``wait_mean_all_min``).
+    wait_mean_all_min : float
+        Mean time in the queue of *everyone* who joined in the window, minutes: the wait of
+        the served, a reneging resident's time in the queue, and the time of the rest (class
+        docstring: until sent home, or censored at ``to_min``); NaN if nobody joined.
+    wait_p50_all_min, wait_p95_all_min : float
+        Percentiles of the same times as ``wait_mean_all_min``, minutes; NaN if nobody joined.
+    worst_point_wait_p95_all_min : float
+        The largest per-point ``wait_p95_all_min``, minutes.
+    mean_time_in_system_all_min : float
+        Mean time from joining to leaving of everyone who joined in the window, one still
+        present at ``to_min`` counting until then (censored), minutes; NaN if nobody joined.
 
     Notes
     -----
-    The last four are in :meth:`as_dict` only when asked (``abandonment=True``), so the KPIs
-    of models without impatient residents keep their columns.
+    ``balked``, ``reneged``, ``abandon_share`` and ``mean_wait_all_min`` are in
+    :meth:`as_dict` only when asked
+    (``abandonment=True``), so the KPIs of models without impatient residents keep their
+    columns; the ``*_all_min`` figures are always there.
     """
 
     joined: int
@@ -108,6 +129,11 @@ class QueueKpis:
     worst_point_wait_p95_min: float = math.nan
     point_wait_p95_spread_min: float = math.nan
     worst_point_mean_wait_min: float = math.nan
+    wait_mean_all_min: float = math.nan
+    wait_p50_all_min: float = math.nan
+    wait_p95_all_min: float = math.nan
+    worst_point_wait_p95_all_min: float = math.nan
+    mean_time_in_system_all_min: float = math.nan
 
     def as_dict(self, *, abandonment: bool = False) -> dict[str, float]:
         """The figures as a ``name → float`` dict (the engine's KPI shape).
@@ -189,6 +215,7 @@ def queue_kpis(
     joined_at: dict[str, float] = {}
     point_of: dict[str, str] = {}
     waits: dict[str, float] = {}
+    started_at: dict[str, float] = {}
     left_at: dict[str, float] = {}
     reneged_after: dict[str, float] = {}
     refused = balked = 0
@@ -200,6 +227,7 @@ def queue_kpis(
                 point_of[entity] = actor
         elif kind == "service_start":
             waits[entity] = value
+            started_at[entity] = t
         elif kind in ("service_end", "queue_abandon"):
             left_at[entity] = t
         elif kind == "queue_renege":
@@ -224,7 +252,22 @@ def queue_kpis(
                         if r in waits and r in left_at])
     gone = [reneged_after[r] for r in in_window if r in reneged_after]
     w_all = np.concatenate([w, np.array(gone)]) if gone else w
+    # everyone: the wait of a swab started by to_min, the time queued until leaving unswabbed
+    # (reneged, sent home) by to_min, else the time so far (censored at to_min)
+    entered = {r: joined_at[r] for r in in_window}
+    queued = {r: waits[r] for r in in_window if started_at.get(r, math.inf) < to_min}
+    queued.update((r, left_at[r] - t) for r, t in entered.items()
+                  if r not in waits and left_at.get(r, math.inf) < to_min)
+    everyone = censored_times(queued, entered, to_min)
+    w_everyone = np.array(everyone)
+    per_point_all: dict[str, list[float]] = {}
+    for r, wait in zip(entered, everyone, strict=True):
+        per_point_all.setdefault(point_of[r], []).append(wait)
+    p95s_all = [float(np.percentile(v, 95)) for _, v in sorted(per_point_all.items())]
+    stayed = censored_times({r: left_at[r] - t for r, t in entered.items()
+                             if left_at.get(r, math.inf) < to_min}, entered, to_min)
     nan = math.nan
+    pct_all = np.percentile(w_everyone, [50, 95]) if len(w_everyone) else [nan, nan]
     per_point: dict[str, list[float]] = {}
     for r in in_window:
         if r in waits:
@@ -256,6 +299,11 @@ def queue_kpis(
         worst_point_wait_p95_min=max(p95s) if p95s else nan,
         point_wait_p95_spread_min=max(p95s) - min(p95s) if p95s else nan,
         worst_point_mean_wait_min=max(means) if means else nan,
+        wait_mean_all_min=float(w_everyone.mean()) if len(w_everyone) else nan,
+        wait_p50_all_min=float(pct_all[0]),
+        wait_p95_all_min=float(pct_all[1]),
+        worst_point_wait_p95_all_min=max(p95s_all) if p95s_all else nan,
+        mean_time_in_system_all_min=float(np.mean(stayed)) if stayed else nan,
     )
 
 
@@ -322,7 +370,7 @@ class QueueParams(SubmodelParams):
     lane_break_minutes : float, default 30
         Minutes off between a lane's shifts, 0–1,440.
     lane_break_stagger_minutes : float, default 0
-        With lane shifts: each lane's pattern is advanced by a seeded phase in
+        With lane shifts: each lane's breaks come earlier by a seeded phase in
         ``[0, min(this, lane_shift_minutes))`` minutes (:func:`commgov.sim.crew_windows`,
         stream ``"sim_shifts"``, entity ``"<point>/L<k>/stagger"``), so the lanes of a point
         do not all break at once; 0: they do.

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from commgov.errors import InputError
 from commgov.sim._engine import SimContext, register_submodel
+from commgov.sim._kpi import censored_times
 from commgov.sim._log import EventLog
 from commgov.sim._params import (
     AttritionPerHour,
@@ -185,7 +186,7 @@ def relay_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RelayK
     x = np.asarray(g2d, dtype=float)
     nan = math.nan
     pct = np.percentile(x, [50, 90, 95]) if len(x) else [nan, nan, nan]
-    censored = [done_in_time.get(pid, to_min - t) for pid, t in at_gate.items()]
+    censored = censored_times(done_in_time, at_gate, to_min)
     undelivered = sum(1 for pid in at_gate if pid not in done_in_time)
     pct_all = np.percentile(np.asarray(censored, dtype=float), [50, 95]) if censored else [
         nan, nan]
@@ -259,7 +260,7 @@ class RelayParams(SubmodelParams):
     break_minutes : float, default 30
         Time off between shifts (break or hand-over).
     break_stagger_minutes : float, default 0
-        With shifts: each volunteer's shift pattern is advanced by a phase drawn uniformly in
+        With shifts: each volunteer's breaks come earlier by a phase drawn uniformly in
         ``[0, min(break_stagger_minutes, shift_minutes))`` minutes
         (:func:`commgov.sim.break_phases`, stream ``"sim_shifts"``, entity
         ``"<community>/<volunteer>/stagger"``), so the crew starts together but takes its
@@ -277,7 +278,8 @@ class RelayParams(SubmodelParams):
         them to the gate. ``None``: parcels reach the gate as that stream (no rider leg), and
         the ``rider_*`` parameters are ignored. With riders the KPIs also carry the fields of
         :class:`commgov.sim.RiderKpis` (``parcels_at_gate_per_hour``, ``rider_utilisation``,
-        ``at_depot_end`` …).
+        ``at_depot_end``, ``on_riders_end``, ``ready_at_depot`` …), and ``undelivered``
+        counts every stage (see :func:`relay`).
     rider_capacity : int, default 10
         Parcels per ride, 1–100.
     rider_leg_minutes : float, default 15
@@ -403,7 +405,12 @@ def _relay_kpis(log: EventLog, ctx: SimContext, params: RelayParams) -> dict[str
     horizon = ctx.scenario.horizon_min
     kpis = relay_kpis(log, to_min=horizon).as_dict()
     if params.riders is not None:
-        kpis.update(rider_kpis(log, to_min=horizon).as_dict())
+        riders = rider_kpis(log, to_min=horizon)
+        kpis.update(riders.as_dict())
+        # every stage: at the depot, on a rider, at the gate or carried, not at the door
+        left = kpis["undelivered"] + riders.at_depot_end + riders.on_riders_end
+        kpis["undelivered"] = float(left)
+        kpis["undelivered_share"] = left / riders.ready_at_depot if riders.ready_at_depot else 0.0
     return kpis
 
 
@@ -462,7 +469,12 @@ def relay(env: simpy.Environment, ctx: SimContext, params: RelayParams) -> None:
     """Start the ``relay`` submodel: riders, the gate shelf and the volunteers.
 
     KPIs (prefixed ``relay.``) are the fields of :class:`RelayKpis` over the whole horizon,
-    and with ``riders`` set those of :class:`commgov.sim.RiderKpis`.
+    and with ``riders`` set those of :class:`commgov.sim.RiderKpis`; then ``undelivered``
+    counts the parcels ready at the depot and not at their door by the horizon, whatever the
+    stage (``at_depot_end`` + ``on_riders_end`` + at the gate or carried), and
+    ``undelivered_share`` divides it by ``ready_at_depot``, so
+    ``ready_at_depot = delivered + undelivered`` and
+    ``ready_at_depot = arrived + at_depot_end + on_riders_end``.
 
     Raises
     ------

@@ -56,6 +56,7 @@ import numpy as np
 import simpy
 from pydantic import Field
 
+from commgov.sim._kpi import censored_times
 from commgov.sim._log import EventLog
 from commgov.sim._params import Capacity, Crew, Minutes, Params, VariationCoefficient
 from commgov.sim._shifts import RngFactory, fatigue_factor
@@ -268,6 +269,19 @@ class RiderKpis:
     depot_to_gate_p50_min, depot_to_gate_p95_min : float
         Percentiles (linear) of ready-at-depot → at-gate minutes of the parcels reaching
         the gate in the window; NaN if none.
+    on_riders_end : int
+        Parcels picked up at the depot before ``to_min`` and not at the gate by then (on a
+        rider, in transit).
+    depot_to_gate_p95_all_min : float
+        95th percentile (linear), minutes, of the ready-at-depot → at-gate times of *every*
+        parcel ready in the window, one not at the gate by ``to_min`` counting with ``to_min``
+        − its ready time (censored, :func:`commgov.sim._kpi.censored_times`, as the relay's
+        ``gate_to_door_p95_all_min``): a lower bound of the true figure when parcels are left
+        at the depot or on riders; NaN if none was ready.
+    ready_at_depot : int
+        Parcels ready at the depot in the window. With ``from_min`` 0 every one of them is,
+        at ``to_min``, at the depot (``at_depot_end``), on a rider (``on_riders_end``) or at
+        the gate (the relay's ``arrived``).
     """
 
     parcels_at_gate_per_hour: float
@@ -277,6 +291,9 @@ class RiderKpis:
     rider_utilisation: float
     depot_to_gate_p50_min: float
     depot_to_gate_p95_min: float
+    on_riders_end: int = 0
+    depot_to_gate_p95_all_min: float = math.nan
+    ready_at_depot: int = 0
 
     def as_dict(self) -> dict[str, float]:
         """The figures as a ``name → float`` dict (the engine's KPI shape)."""
@@ -314,15 +331,17 @@ def rider_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RiderK
     if not (math.isfinite(to_min) and to_min > from_min):
         raise ValueError("to_min must be finite and greater than from_min")
     ready: dict[str, float] = {}
-    picked_by_end = ready_by_end = at_gate = trips = carried = 0
+    picked_by_end = ready_by_end = at_gate = trips = carried = dropped_by_end = ready_in = 0
     busy = on_duty = 0.0
     shift_end: dict[str, float] = {}  # rider → end of its current on-duty window
     legs: list[float] = []
+    at_gate_after: dict[str, float] = {}  # parcel → ready-to-gate minutes, at the gate by to_min
     for t, kind, entity, value in zip(log.t_min, log.kind, log.entity, log.value, strict=True):
         inside = from_min <= t < to_min
         if kind == "parcel_at_depot":
             ready[entity] = t
             ready_by_end += t < to_min
+            ready_in += inside
         elif kind == "parcel_picked":
             picked_by_end += t < to_min
             carried += inside
@@ -332,11 +351,17 @@ def rider_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RiderK
         elif kind == "rider_on_duty":
             shift_end[entity] = value
             on_duty += max(0.0, min(value, to_min) - max(t, from_min))
-        elif kind == "parcel_at_gate" and inside and entity in ready:
-            at_gate += 1
-            legs.append(t - ready[entity])
+        elif kind == "parcel_at_gate" and entity in ready:
+            dropped_by_end += t < to_min
+            if t < to_min:
+                at_gate_after[entity] = t - ready[entity]
+            if inside:
+                at_gate += 1
+                legs.append(t - ready[entity])
     nan = math.nan
     pct = np.percentile(np.asarray(legs), [50, 95]) if legs else [nan, nan]
+    ready_in_window = {p: t for p, t in ready.items() if from_min <= t < to_min}
+    every = censored_times(at_gate_after, ready_in_window, to_min)
     return RiderKpis(
         parcels_at_gate_per_hour=at_gate / ((to_min - from_min) / 60.0),
         at_depot_end=ready_by_end - picked_by_end,
@@ -345,4 +370,7 @@ def rider_kpis(log: EventLog, *, from_min: float = 0.0, to_min: float) -> RiderK
         rider_utilisation=busy / on_duty if on_duty > 0 else nan,
         depot_to_gate_p50_min=float(pct[0]),
         depot_to_gate_p95_min=float(pct[1]),
+        on_riders_end=picked_by_end - dropped_by_end,
+        depot_to_gate_p95_all_min=float(np.percentile(every, 95)) if every else nan,
+        ready_at_depot=ready_in,
     )

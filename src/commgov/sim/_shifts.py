@@ -70,10 +70,14 @@ def shift_windows(
     offset_min : float, default 0
         Start the first shift this late (staggered teams), ≥ 0.
     phase_min : float, default 0
-        With shifts: the pattern began this many minutes before the first shift's start, so
-        the first shift is ``phase_min`` shorter and every break comes that much earlier
-        (staggered breaks: the crew starts together but does not break together), minutes,
-        0 ≤ ``phase_min`` < ``shift_minutes``.
+        With shifts: every break comes this many minutes earlier than without a phase, so the
+        first shift is ``phase_min`` shorter and the last one (after the last break) that much
+        longer (staggered breaks: the crew starts together but does not break together),
+        minutes, 0 ≤ ``phase_min`` < ``shift_minutes``. The phase moves *when* the breaks
+        fall, never how many there are or how long: the breaks are those of the pattern
+        without a phase (each break that starts before ``end_min``), each moved earlier, so
+        the on-duty minutes are those without a phase, plus at most the part of the last
+        break that ``end_min`` cut off without a phase.
 
     Returns
     -------
@@ -92,6 +96,8 @@ def shift_windows(
     ((0.0, 240.0), (270.0, 510.0), (540.0, 600.0))
     >>> shift_windows(0.0, 600.0, 240.0, 30.0, phase_min=100.0)
     ((0.0, 140.0), (170.0, 410.0), (440.0, 600.0))
+    >>> shift_windows(0.0, 260.0, 120.0, 30.0, phase_min=100.0)  # still one break, not two
+    ((0.0, 20.0), (50.0, 260.0))
     """
     begin = start_min + offset_min
     if not end_min > begin:
@@ -103,10 +109,22 @@ def shift_windows(
     if not 0.0 <= phase_min < shift_minutes:
         raise ValueError("phase_min must be in [0, shift_minutes)")
     out = []
-    t = begin - phase_min
-    while t < end_min:
-        out.append((max(t, begin), min(t + shift_minutes, end_min)))
+    t = begin
+    if phase_min == 0.0:
+        while t < end_min:
+            out.append((t, min(t + shift_minutes, end_min)))
+            t += shift_minutes + break_minutes
+        return tuple(out)
+    # the breaks of the unphased pattern (each starting at t + shift_minutes < end_min),
+    # each moved phase_min earlier; on duty in between and after the last one
+    lo = begin
+    while t + shift_minutes < end_min:
+        stop = t + shift_minutes - phase_min
+        out.append((lo, stop))
+        lo = stop + break_minutes
         t += shift_minutes + break_minutes
+    if lo < end_min:
+        out.append((lo, end_min))
     return tuple(out)
 
 
@@ -240,7 +258,10 @@ def crew_windows(
     ``break_stagger_minutes`` into windows: member *m* joining at ``join`` works
     :func:`shift_windows` ``(join, off_min, shift_minutes, break_minutes, phase_min=φ_m)``,
     with φ_m from :func:`break_phases` over ``[0, min(stagger_minutes, shift_minutes))``,
-    cut at ``leave_min[m]`` (:func:`truncate_windows`).
+    cut at ``leave_min[m]`` (:func:`truncate_windows`). The stagger moves when a member's
+    breaks fall, never how many or how long they are: each member has the breaks and the
+    on-duty minutes it would have without a stagger (up to the part of its last break that
+    ``off_min`` cuts off without one).
 
     Parameters
     ----------

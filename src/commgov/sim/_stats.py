@@ -13,6 +13,13 @@ kind (:func:`commgov.sim.kpi_kind`) — the rule every summary of a sweep uses:
   conservative, because a variable in [0, 1] with mean p has variance at most p(1 − p). Unlike
   t, it does not collapse to a point when every replicate reached 100 %.
 
+Whatever the method, the interval of a KPI whose replicate values all lie in the KPI's range
+(:attr:`commgov.sim.KpiInfo.bounds`, from its unit: [0, 1] for a share or a utilisation,
+[0, ∞) for counts, times and rates) is cut to that range: a mean of values in a range lies in
+it, so the part of a t interval outside it (a utilisation's 1.015 with three replicates) holds
+no possible mean. Values outside the range (a KPI of one's own whose unit says less than its
+values) leave the interval as it is.
+
 References
 ----------
 Student (1908). The probable error of a mean. Biometrika 6(1), 1–25.
@@ -36,7 +43,7 @@ from typing import Literal
 import numpy as np
 
 from commgov._options import Interval, check_options_interval
-from commgov.sim._kpi_info import kpi_kind
+from commgov.sim._kpi_info import kpi_info, kpi_kind
 
 __all__ = [
     "BOOTSTRAP_RESAMPLES",
@@ -301,7 +308,8 @@ def mean_interval(
     -------
     ConfidenceInterval
         t for ``"mean"`` KPIs; BCa bootstrap for ``"quantile"`` KPIs; Wilson for ``"share"``
-        KPIs whose values all lie in [0, 1] (t otherwise).
+        KPIs whose values all lie in [0, 1] (t otherwise). Bounds outside the KPI's range
+        (:attr:`commgov.sim.KpiInfo.bounds`) are moved onto it when every value lies in it.
 
     Raises
     ------
@@ -311,8 +319,24 @@ def mean_interval(
     kind = kpi_kind(kpi)
     data = _clean(values)
     if kind == "quantile":
-        return bootstrap_interval(data, level=level, seed=seed)
-    if kind == "share" and data.size and float(data.min()) >= 0.0 and float(data.max()) <= 1.0:
+        ci = bootstrap_interval(data, level=level, seed=seed)
+    elif kind == "share" and data.size and float(data.min()) >= 0.0 and float(data.max()) <= 1.0:
         total = float(np.sum(data))
-        return wilson_interval(min(total, float(data.size)), int(data.size), level=level)
-    return t_interval(data, level=level)
+        ci = wilson_interval(min(total, float(data.size)), int(data.size), level=level)
+    else:
+        ci = t_interval(data, level=level)
+    return _in_range(ci, data, kpi_info(kpi).bounds)
+
+
+def _in_range(
+    ci: ConfidenceInterval, data: np.ndarray, bounds: tuple[float, float]
+) -> ConfidenceInterval:
+    """``ci`` with its bounds cut to ``bounds`` when every value lies in them."""
+    lo, hi = bounds
+    if not data.size or float(data.min()) < lo or float(data.max()) > hi:
+        return ci
+    low = ci.low if math.isnan(ci.low) else min(max(ci.low, lo), hi)
+    high = ci.high if math.isnan(ci.high) else max(min(ci.high, hi), lo)
+    if low == ci.low and high == ci.high:
+        return ci
+    return ConfidenceInterval(ci.estimate, low, high, ci.level, ci.method, ci.n)

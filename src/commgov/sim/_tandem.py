@@ -37,6 +37,7 @@ from commgov.sim._desk import (
     _Desk,
     _start_desk,
 )
+from commgov.sim._kpi import censored_times
 from commgov.sim._log import EventLog, run_standalone
 
 __all__ = ["TandemKpis", "run_tandem_desks", "tandem_kpis"]
@@ -172,12 +173,18 @@ class TandemKpis:
     mean_in_system : float
         Time-average number of residents anywhere in the tandem over the window (``L``),
         people (queues and lanes of every stage, whenever they arrived).
+    mean_time_in_system_all_min : float
+        Mean time in the tandem of *every* resident who joined in the window, minutes: until
+        it finished or left, or, still inside at ``to_min``, until then (censored at the end
+        of the window, as the queues' ``*_all_min`` KPIs); NaN if nobody joined. Read it
+        beside ``completed``: ``mean_time_in_system_min`` describes the completed only.
     """
 
     arrived: int
     completed: int
     mean_time_in_system_min: float
     mean_in_system: float
+    mean_time_in_system_all_min: float = math.nan
 
 
 def tandem_kpis(
@@ -232,9 +239,16 @@ def tandem_kpis(
         if from_min <= t0 < to_min:
             window.append(rid)
     done = [t_out[r] - t_in[r] for r in window if r in finished]
+    entered = {r: t_in[r] for r in window}
+    stayed = censored_times(
+        {r: t_out[r] - t for r, t in entered.items() if t_out.get(r, math.inf) < to_min},
+        entered,
+        to_min,
+    )
     return TandemKpis(
         arrived=len(window),
         completed=len(done),
         mean_time_in_system_min=float(np.mean(done)) if done else math.nan,
         mean_in_system=area / (to_min - from_min),
+        mean_time_in_system_all_min=float(np.mean(stayed)) if stayed else math.nan,
     )
