@@ -35,6 +35,10 @@ This package is the only public surface of the simulation; its modules are priva
   :func:`fewest_staff_meeting_target` (the fewest lanes and staff whose simulated p95 wait
   meets the target in 95 % of replicates, common random numbers and bisection, a
   :class:`StaffSearch` with the Wilson interval of that share);
+* outputs on request: :func:`write_sweep_outputs` (event logs and per-interval
+  :func:`time_series` as Parquet for every replicate or a seeded sample —
+  :func:`select_replicates` — and KPIs per building and community as GeoJSON,
+  :func:`spatial_kpis`, :func:`place_kpis`);
 * sensitivity analysis through SALib (the ``sens`` extra): :func:`run_sensitivity` (Sobol
   first- and total-order indices, Morris elementary effects, with intervals) and
   :func:`plot_sensitivity`.
@@ -183,6 +187,7 @@ from commgov.sim._relay_run import (
     schedule_arrivals,
     volunteers_from_problem,
 )
+from commgov.sim._replicate_files import select_replicates, time_series, write_sweep_outputs
 from commgov.sim._scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
 from commgov.sim._sensitivity import (
     SENSITIVITY_METHODS,
@@ -207,6 +212,7 @@ from commgov.sim._sites_loop import (
     fewest_staff_meeting_target,
     simulate_sites_plan,
 )
+from commgov.sim._spatial import place_kpis, spatial_kpis
 from commgov.sim._stats import (
     BOOTSTRAP_RESAMPLES,
     ConfidenceInterval,
@@ -358,6 +364,7 @@ __all__ = [
     "notification_kpis",
     "percentiles",
     "phone_tree",
+    "place_kpis",
     "plan_arrivals",
     "planned_order",
     "plot_kpi",
@@ -387,15 +394,18 @@ __all__ = [
     "scenario_id",
     "schedule_arrivals",
     "select_kpis",
+    "select_replicates",
     "shift_windows",
     "simulate_sites_plan",
     "slot_arrivals",
+    "spatial_kpis",
     "split_by_community",
     "stream_factory",
     "submodel_names",
     "t_interval",
     "tandem_kpis",
     "teams_from_problem",
+    "time_series",
     "time_to_fraction",
     "truncate_windows",
     "volunteer_hours",
@@ -403,4 +413,5 @@ __all__ = [
     "wilson_interval",
     "with_values",
     "worker_pool",
+    "write_sweep_outputs",
 ]
