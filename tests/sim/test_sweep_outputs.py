@@ -315,3 +315,25 @@ def test_a_result_of_another_scenario_is_refused(base):
     other = base.with_updates({"submodels.notification.volunteers": 5})
     with pytest.raises(ValueError, match="not a replicate"):
         spatial_kpis(base, run_replicate(other, 0, 0))
+
+
+def test_each_community_of_a_subdistrict_matches_its_own_kpis():
+    """In an area run, a community's feature carries its own run's figures."""
+    from commgov.sim import community_kpis
+
+    area = Scenario.from_toml(
+        'name = "area"\nstart = 2022-04-11T19:00:00+08:00\nhorizon_min = 240\n'
+        'community = { community = "320508023" }\n[submodels.notification]\n'
+    )
+    result = run_replicate(area, 0, 0)
+    fc = spatial_kpis(area, result)
+    _check_rfc7946(fc)
+    own = community_kpis(area, result)
+    communities = [f["properties"] for f in fc["features"] if f["id"] in own]
+    assert len(communities) == len(own) == 13
+    for props in communities:
+        mine = own[props["id"]]
+        share = mine["notification.notified_share"]
+        assert props["notification.notified_share"] == pytest.approx(share, abs=1e-6)
+        t95 = mine["notification.t95_min"]
+        assert props["notification.t95_min"] == (None if math.isnan(t95) else pytest.approx(t95))
