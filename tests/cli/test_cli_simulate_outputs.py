@@ -98,6 +98,19 @@ def test_a_rerun_without_them_removes_them(scenario, tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_a_rerun_with_fewer_points_leaves_none_of_the_others(scenario, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(scenario, out, "--event-log", "sample:1", "--geojson") == 0
+    assert "spatial/point_1.geojson" in _files(out)
+    args = ["--replicates", "2", "--plots", "none", "--event-log", "sample:1", "--geojson"]
+    assert main(["simulate", str(scenario), "--out", str(out), *args]) == 0  # one point
+    files = _files(out)
+    assert "differences.csv" not in files
+    assert [f for f in files if "point_1" in f] == []
+    assert "spatial/point_0.geojson" in files
+    capsys.readouterr()
+
+
 def _sampled(out):
     names = {p.name for p in (out / "events" / "point_0").iterdir()}
     assert len(names) == 1

@@ -21,7 +21,7 @@ Every file is written atomically (:func:`commgov._files.write_texts`); the same 
 and pyarrow version give byte-identical files (fixed Parquet writer options; nothing in them
 depends on the clock, the executor or the order replicates finish in). The KPI files of the
 sweep are not touched. With an executor the replicates run there in batches, and the files are
-written by this process as batches finish.
+written by this process as batches finish (together, once about 32 MB are ready).
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ QUEUE_METRICS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "queue.waiting": (("queue_join",), ("service_start", "queue_abandon", "queue_renege")),
     "queue.in_system": (("queue_join",), ("service_end", "queue_abandon", "queue_renege")),
 }
+
+#: Bytes of finished files held before they are written together (one write, one manifest).
+_FLUSH_BYTES = 32 << 20
 
 #: Entity key of the seeded sample of replicates (stream ``"sim"``).
 _SAMPLE_ENTITY = "sweep-outputs/sample"
@@ -465,9 +468,19 @@ def write_sweep_outputs(
     if progress is not None:
         progress(0, total)
 
+    pending_files: dict[str | Path, str | bytes] = {}
+    pending_bytes = 0
+
+    def flush() -> None:
+        nonlocal pending_bytes
+        if pending_files:
+            written.extend(write(dict(pending_files)))
+            pending_files.clear()
+            pending_bytes = 0
+
     def finish(point: Any, outs: list[_Out]) -> None:
-        nonlocal done
-        files: dict[str | Path, str | bytes] = {}
+        nonlocal done, pending_bytes
+        files = pending_files
         for r, kpis, data, place, error in outs:
             if error:
                 raise RuntimeError(
@@ -481,10 +494,11 @@ def write_sweep_outputs(
                     "root seed), or the code changed since the sweep"
                 )
             files.update((root / name, blob) for name, blob in data.items())
+            pending_bytes += sum(len(blob) for blob in data.values())
             if place is not None:
                 places.setdefault(point.index, []).append((r, place))
-        if files:
-            written.extend(write(files))
+        if pending_bytes >= _FLUSH_BYTES:  # few writes (and manifests), bounded memory
+            flush()
         done += len(outs)
         if progress is not None:
             progress(done, total)
@@ -520,6 +534,7 @@ def write_sweep_outputs(
         finally:
             for future in pending:
                 future.cancel()
+    flush()
     if geojson:
         from commgov.sim._spatial import feature_collection
 
