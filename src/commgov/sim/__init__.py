@@ -89,6 +89,7 @@ from commgov.sim._engine import (
     run_replicate,
     submodel_names,
 )
+from commgov.sim._event_tables import time_series
 from commgov.sim._kpi import (
     community_kpis,
     event_times,
@@ -187,7 +188,7 @@ from commgov.sim._relay_run import (
     schedule_arrivals,
     volunteers_from_problem,
 )
-from commgov.sim._replicate_files import select_replicates, time_series, write_sweep_outputs
+from commgov.sim._replicate_files import select_replicates, write_sweep_outputs
 from commgov.sim._scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
 from commgov.sim._sensitivity import (
     SENSITIVITY_METHODS,
