@@ -55,7 +55,7 @@ def formula_safe(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text) else text
 
 
-def write_texts(files: Mapping[str | Path, str]) -> list[Path]:
+def write_texts(files: Mapping[str | Path, str | bytes]) -> list[Path]:
     """Write several UTF-8 text files together: all of them, or none is changed.
 
     Every target is checked first (an existing target must be a regular file), then every
@@ -69,8 +69,9 @@ def write_texts(files: Mapping[str | Path, str]) -> list[Path]:
 
     Parameters
     ----------
-    files : mapping of path to str
-        Target path → text. Parent folders are created.
+    files : mapping of path to str or bytes
+        Target path → text (written as UTF-8), or bytes written as they are (Parquet).
+        Parent folders are created.
 
     Returns
     -------
@@ -103,8 +104,12 @@ def write_texts(files: Mapping[str | Path, str]) -> list[Path]:
                     dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
                 )
                 staged.append((Path(tmp_name), target))
-                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                    fh.write(text)
+                if isinstance(text, bytes):
+                    with os.fdopen(fd, "wb") as bfh:
+                        bfh.write(text)
+                else:
+                    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                        fh.write(text)
                 mode = target.stat().st_mode & 0o7777 if target.is_file() else 0o644
                 os.chmod(tmp_name, mode)
                 if target.is_file():
@@ -462,8 +467,8 @@ class OutputFolder:
             raise ValueError(f"{target}: not a file name inside {self.path}")
         return name
 
-    def write(self, files: Mapping[str | Path, str]) -> list[Path]:
-        """Write text files into the folder with :func:`write_texts`: all or none.
+    def write(self, files: Mapping[str | Path, str | bytes]) -> list[Path]:
+        """Write files (text, or bytes) into the folder with :func:`write_texts`: all or none.
 
         The manifest is written in the same step and lists these files besides every file
         this and the previous run recorded, so a run killed at any point leaves nothing that
@@ -471,8 +476,8 @@ class OutputFolder:
 
         Parameters
         ----------
-        files : mapping of path to str
-            Path (inside the folder, or relative to it) → text.
+        files : mapping of path to str or bytes
+            Path (inside the folder, or relative to it) → text or bytes.
 
         Returns
         -------
@@ -488,7 +493,7 @@ class OutputFolder:
         """
         self._check_open()
         names = [self._name(p) for p in files]
-        texts: dict[str | Path, str] = {
+        texts: dict[str | Path, str | bytes] = {
             self.path / n: t for n, t in zip(names, files.values(), strict=True)
         }
         texts[self.path / MANIFEST_NAME] = self._manifest([*self._before, *self._written, *names])

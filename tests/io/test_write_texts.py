@@ -55,3 +55,10 @@ def test_existing_mode_is_kept(tmp_path):
     target.chmod(0o600)
     write_texts({target: "y"})
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_bytes_are_written_as_they_are_beside_texts(tmp_path):
+    blob = bytes(range(256)) + b"\r\n"
+    paths = write_texts({tmp_path / "a.bin": blob, tmp_path / "b.txt": "é\n"})
+    assert paths[0].read_bytes() == blob
+    assert paths[1].read_bytes() == "é\n".encode()

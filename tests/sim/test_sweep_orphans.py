@@ -245,3 +245,16 @@ def test_watch_parent_is_a_no_op_in_the_main_process():
     assert multiprocessing.parent_process() is None or threading.current_thread()
     if multiprocessing.parent_process() is None:
         assert watch_parent() is False
+
+
+def test_a_pool_given_no_work_stops_its_workers_on_leaving():
+    """A sweep resumed from its store submits nothing: the workers started eagerly must still
+    leave with the pool (before, they waited for a task forever and the interpreter's exit,
+    which joins every child, hung)."""
+    with worker_pool(2) as pool:
+        processes = list(pool._processes.values())
+        time.sleep(3)  # the workers are up and wait for a task that never comes
+    assert processes  # started when the pool was made
+    for process in processes:
+        process.join(15)
+        assert not process.is_alive(), f"worker {process.pid} outlived its pool"

@@ -7,6 +7,7 @@ Every type refuses a bad value with a one-line message; the parser turns it into
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -380,8 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
         "spread of the replicates), differences.csv (paired differences from point 0 with "
         "their 95 % intervals, when several points), experiment.json and, with matplotlib, "
         "plots (see --plots). Finished batches are kept in DIR/store, so running the same "
-        "command again resumes instead of starting over. The KPI files are byte-identical "
-        "whatever --workers, --dask or --plots.",
+        "command again resumes instead of starting over. On request: event logs, time series "
+        "(Parquet) and KPIs per building and community (GeoJSON). The KPI files are "
+        "byte-identical whatever --workers, --dask, --plots or these.",
     )
     sim.add_argument(
         "scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file (.toml or .json)"
@@ -471,8 +473,52 @@ def build_parser() -> argparse.ArgumentParser:
         "names and shell patterns separated by commas, one <kpi>.png each "
         "(e.g. notification.t95_min,'queues.wait_*')",
     )
+    _add_outputs(sim)
     _add_sensitivity(sub)
     return parser
+
+
+def _replicate_choice(text: str) -> Any:
+    """``--event-log all|sample:N``: ``"all"`` or N (≥ 1)."""
+    if text == "all":
+        return "all"
+    head, _, tail = text.partition(":")
+    if head == "sample" and tail.isascii() and tail.isdigit() and 1 <= int(tail) <= 10**6:
+        return int(tail)
+    raise argparse.ArgumentTypeError(f"expected 'all' or 'sample:N' with N ≥ 1, got {text!r}")
+
+
+def _minutes(text: str) -> float:
+    """``--time-series MINUTES``: a positive finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of minutes, got {text!r}")
+    return value
+
+
+def _add_outputs(sim: Any) -> None:
+    """``commgov simulate``'s outputs on request: event logs, time series, GeoJSON."""
+    sim.add_argument(
+        "--event-log", type=_replicate_choice, default=None, metavar="all|sample:N",
+        help="write the event log of every replicate ('all') or of a seeded sample of N "
+        "replicates, the same for every point, as DIR/events/point_<p>/replicate_<r>.parquet "
+        "(needs pyarrow; the replicates run once more)",
+    )
+    sim.add_argument(
+        "--time-series", type=_minutes, default=None, metavar="MINUTES",
+        help="write per-interval series (events per kind, queue length and residents in the "
+        "system) of the --event-log replicates (all without it) as "
+        "DIR/timeseries/point_<p>/replicate_<r>.parquet",
+    )
+    sim.add_argument(
+        "--geojson", action="store_true",
+        help="write DIR/spatial/point_<p>.geojson: KPIs per building and community (households, "
+        "notified share, t50/t95, door-to-door swabs), means over the --event-log replicates "
+        "(all without it), WGS84 points for QGIS or a web map",
+    )
 
 
 def _param(text: str) -> Any:

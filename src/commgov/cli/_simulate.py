@@ -4,7 +4,9 @@ Writes kpis.csv (kpis.parquet too with pyarrow), summary.csv (means with 95 % co
 intervals, and the replicates' spread), differences.csv (paired differences from point 0, for a
 sweep of several points), experiment.json and, with
 matplotlib, plots; finished batches are kept in DIR/store so that running the same command
-again resumes.
+again resumes. On request, event logs and time series as Parquet and KPIs per building and
+community as GeoJSON (``--event-log``, ``--time-series``, ``--geojson``:
+:func:`commgov.sim.write_sweep_outputs`).
 """
 
 from __future__ import annotations
@@ -24,23 +26,10 @@ __all__ = ["run_simulate"]
 
 def run_simulate(args: argparse.Namespace) -> int:
     """Run ``commgov simulate``; returns the exit status."""
-    import json
     from concurrent.futures import Executor
 
-    from commgov._files import naming
     from commgov.errors import InputError, MissingExtraError
-    from commgov.io import csv_text
-    from commgov.sim import (
-        DIFFERENCE_COLUMNS,
-        FIXED_COLUMNS,
-        SUMMARY_COLUMNS,
-        Experiment,
-        Scenario,
-        load_plugins,
-        run_record,
-        run_sequential,
-        run_sweep,
-    )
+    from commgov.sim import FIXED_COLUMNS, Experiment, Scenario, load_plugins, run_record
 
     out: Path = args.out
     path: Path = args.scenario
@@ -93,9 +82,32 @@ def run_simulate(args: argparse.Namespace) -> int:
 
         # workers die with this process, even by SIGKILL; on an error they are terminated
         executor = pools.enter_context(worker_pool(args.workers))
+    try:
+        with pools:  # on an error, the pool's workers are terminated
+            return _simulate(args, base, grid, experiment, folder, run, executor)
+    finally:
+        for close in closers:
+            close()
+
+
+def _simulate(
+    args: argparse.Namespace, base: Any, grid: dict[str, list[Any]], experiment: Any,
+    folder: Any, run: Any, executor: Any,
+) -> int:
+    """The sweep and its files, while the executor is open (the sweep's outputs use it)."""
+    import json
+
+    from commgov._files import naming
+    from commgov.errors import MissingExtraError
+    from commgov.io import csv_text
+    from commgov.sim import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS, run_sequential, run_sweep
+
+    out: Path = args.out
+    path: Path = args.scenario
+    until = getattr(args, "until", None)
     store = out / "store"
     try:
-        with pools, naming(store), ProgressBar("simulate", unit="replicates") as progress:
+        with naming(store), ProgressBar("simulate", unit="replicates") as progress:
             if until is None:
                 result = run_sweep(experiment, executor=executor, store=store,
                                    batch_size=args.batch_size, progress=progress.count,
@@ -111,9 +123,6 @@ def run_simulate(args: argparse.Namespace) -> int:
                 experiment = result.experiment
     except KeyError as exc:  # --until names no KPI of the scenario (known after a batch)
         return _usage_error(f"--until: {exc.args[0] if exc.args else exc}")
-    finally:
-        for close in closers:
-            close()
 
     summary_rows = result.summaries().to_dict("records")  # one pass over the table
     summaries: dict[str, list[dict[str, Any]]] = {}
@@ -167,6 +176,7 @@ def run_simulate(args: argparse.Namespace) -> int:
                 written.append(f"plots/ ({_n(len(plots), 'figure')})")
         except MissingExtraError:
             notes.append("no plots: pip install 'commgov[plot]'")
+    written.extend(_write_outputs(args, result, folder, executor))
 
     n_ok = len(result.rows) - len(result.failed)
     print(
@@ -194,3 +204,28 @@ def run_simulate(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     return 0
 
+
+
+def _write_outputs(args: argparse.Namespace, result: Any, folder: Any, executor: Any) -> list[str]:
+    """``--event-log``, ``--time-series`` and ``--geojson``: the chosen replicates run again
+    (on the same executor), their files written through the output folder (so a later run
+    that does not write them again removes them)."""
+    from collections import Counter
+
+    from commgov.sim import write_sweep_outputs
+
+    event_log = getattr(args, "event_log", None)
+    minutes = getattr(args, "time_series", None)
+    geojson = bool(getattr(args, "geojson", False))
+    if event_log is None and minutes is None and not geojson:
+        return []
+    with ProgressBar("outputs", unit="replicates") as progress:
+        paths = write_sweep_outputs(
+            result, args.out, event_logs=event_log is not None, time_series_min=minutes,
+            geojson=geojson, replicates=event_log if event_log is not None else "all",
+            executor=executor, plugins=args.plugin, batch_size=args.batch_size,
+            progress=progress.count, sink=folder.write,
+        )
+    out: Path = args.out
+    tops = Counter(p.relative_to(out).parts[0] for p in paths)
+    return [f"{top}/ ({_n(n, 'file')})" for top, n in sorted(tops.items())]

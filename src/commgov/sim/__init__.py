@@ -41,6 +41,10 @@ This package is the only public surface of the simulation; its modules are priva
 * the relay from a supply station: :func:`station_relay_gate` (the shelf at a station of a
   :class:`commgov.scheduling.supply.SupplyPlan`, its walks the plan's station → gate leg
   plus the gate → door walk, for :func:`run_relay`);
+* outputs on request: :func:`write_sweep_outputs` (event logs and per-interval
+  :func:`time_series` as Parquet for every replicate or a seeded sample —
+  :func:`select_replicates` — and KPIs per building and community as GeoJSON,
+  :func:`spatial_kpis`, :func:`place_kpis`);
 * sensitivity analysis through SALib (the ``sens`` extra): :func:`run_sensitivity` (Sobol
   first- and total-order indices, Morris elementary effects, with intervals) and
   :func:`plot_sensitivity`.
@@ -91,6 +95,7 @@ from commgov.sim._engine import (
     run_replicate,
     submodel_names,
 )
+from commgov.sim._event_tables import time_series
 from commgov.sim._kpi import (
     community_kpis,
     event_times,
@@ -191,6 +196,7 @@ from commgov.sim._relay_run import (
     schedule_arrivals,
     volunteers_from_problem,
 )
+from commgov.sim._replicate_files import select_replicates, write_sweep_outputs
 from commgov.sim._riders import Rider, RiderKpis, RiderLeg, rider_kpis, rider_process
 from commgov.sim._scenario import SCENARIO_SCHEMA_VERSION, CommunitySpec, Scenario
 from commgov.sim._sensitivity import (
@@ -218,6 +224,7 @@ from commgov.sim._sites_loop import (
     fewest_staff_meeting_target,
     simulate_sites_plan,
 )
+from commgov.sim._spatial import place_kpis, spatial_kpis
 from commgov.sim._stats import (
     BOOTSTRAP_RESAMPLES,
     ConfidenceInterval,
@@ -377,6 +384,7 @@ __all__ = [
     "notification_kpis",
     "percentiles",
     "phone_tree",
+    "place_kpis",
     "plan_arrivals",
     "planned_order",
     "plot_kpi",
@@ -408,9 +416,11 @@ __all__ = [
     "scenario_id",
     "schedule_arrivals",
     "select_kpis",
+    "select_replicates",
     "shift_windows",
     "simulate_sites_plan",
     "slot_arrivals",
+    "spatial_kpis",
     "split_by_community",
     "station_relay_gate",
     "stream_factory",
@@ -418,6 +428,7 @@ __all__ = [
     "t_interval",
     "tandem_kpis",
     "teams_from_problem",
+    "time_series",
     "time_to_fraction",
     "truncate_windows",
     "volunteer_hours",
@@ -425,4 +436,5 @@ __all__ = [
     "wilson_interval",
     "with_values",
     "worker_pool",
+    "write_sweep_outputs",
 ]

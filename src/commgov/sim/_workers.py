@@ -126,8 +126,8 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     concurrent.futures.ProcessPoolExecutor
         Its workers leave within about a second when this process dies, even by SIGKILL
         (see the module notes). On leaving the ``with`` block normally the pool is shut down
-        after its work; on an exception queued batches are cancelled and the workers are
-        terminated at once.
+        after its work (a pool given no work at all has its idle workers terminated); on an
+        exception queued batches are cancelled and the workers are terminated at once.
 
     Raises
     ------
@@ -166,7 +166,14 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     except BaseException:
         terminate_pool(pool)
         raise
-    pool.shutdown(wait=True)
+    if getattr(pool, "_executor_manager_thread", True) is None:
+        # nothing was submitted (a sweep resumed whole from its store): no manager thread
+        # exists to send the eagerly started workers their stop sentinels, so shutdown would
+        # leave them waiting for a task forever — and the interpreter's exit, which joins
+        # every child process, would wait for them
+        terminate_pool(pool)
+    else:
+        pool.shutdown(wait=True)
 
 
 def terminate_pool(pool: ProcessPoolExecutor, timeout_s: float = 5.0) -> None:
