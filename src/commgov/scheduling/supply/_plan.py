@@ -365,7 +365,7 @@ def build_plan(
         gap=gap,
         options=options,
         seed=seed,
-        versions=library_versions("ortools"),
+        versions=library_versions("highspy" if solver == "highs" else "ortools"),
         stopped_by=stopped_by,
     )
     return SupplyPlan(
