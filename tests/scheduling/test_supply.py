@@ -434,3 +434,52 @@ def test_shuangta_gets_the_proven_46_volunteers():
     assert plan.info.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     assert plan.info.stopped_by is None  # ended by proofs and node limits, not the clock
     assert is_valid_supply_plan(problem, plan).ok
+
+
+# ---- D7: the verifier checks the optimality claims; D11: a truthful reason for a giant ----
+
+
+def test_the_verifier_refuses_false_optimality_claims():
+    from commgov.scheduling.supply import SupplyViolationCode as V
+
+    problem = instance(3)
+    plan = plan_supply_stations(problem)
+    assert is_valid_supply_plan(problem, plan).ok
+    staff = plan.info.objective["staff"]
+
+    def claim(**update):
+        bad = plan.model_copy(update={"info": plan.info.model_copy(update=update)})
+        return is_valid_supply_plan(problem, bad).codes
+
+    assert claim(bound=staff + 98, gap=0.0) == {V.BOUND_PAST_OBJECTIVE}
+    assert claim(bound=max(1.0, staff), gap=-5.0) == {V.GAP_WRONG}
+    if staff >= 2:
+        assert claim(bound=staff - 1, gap=1 / (staff - 1)) == {V.OPTIMAL_UNPROVEN}
+
+
+def test_a_compound_larger_than_any_station_in_reach_is_too_large():
+    stations = [
+        CandidateStation(id="s1", location=_at(0, 0), capacity_parcels=1000),
+        CandidateStation(id="s2", location=_at(300, 0), capacity_parcels=800),
+        CandidateStation(id="s3", location=_at(5000, 0), capacity_parcels=9000),  # too far
+    ]
+    compounds = [
+        SupplyCompound(id="big", gate=_at(100, 0), parcels=1500),
+        SupplyCompound(id="small", gate=_at(150, 0), parcels=100),
+    ]
+    problem = SupplyProblem(compounds=compounds, stations=stations)
+    plan = plan_supply_stations(problem)
+    assert is_valid_supply_plan(problem, plan).ok
+    (u,) = plan.unserved
+    assert u.compound_id == "big"
+    reason = u.reasons[0]
+    assert reason.code == SupplyReasonCode.TOO_LARGE
+    assert reason.params == {"parcels": 1500, "capacity_parcels": 1000}
+    assert "1000" in reason.text("en") and "1000" in reason.text("zh")
+    # the old reason no longer passes: no station in reach is full
+    from commgov.results import Reason
+    from commgov.scheduling.supply import SupplyViolationCode as V
+
+    full = Reason(code=SupplyReasonCode.STATIONS_FULL, params={"parcels": 1500})
+    bad = plan.model_copy(update={"unserved": [u.model_copy(update={"reasons": [full]})]})
+    assert is_valid_supply_plan(problem, bad).codes == {V.REASON_WRONG}

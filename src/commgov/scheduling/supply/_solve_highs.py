@@ -165,7 +165,9 @@ def solve_highs(
     def has_solution() -> bool:
         return bool(h.getInfo().primal_solution_status == 2)
 
-    def give_up(ms: Any, name: str, bound: float | None) -> Any:
+    def give_up(
+        ms: Any, name: str, bound: float | None
+    ) -> tuple[dict[int, int], SolveStatus, float | None]:
         """The plan so far when a tier ended without a solution (``ms`` its status)."""
         if ms == highspy.HighsModelStatus.kInfeasible:  # the start solution is feasible
             raise SolverError(f"HiGHS: infeasible supply tier {name!r} (a bug)")
