@@ -129,7 +129,16 @@ def solve_highs(
         col = h.getSolution().col_value
         return {c: s for (c, s), j in x.items() if col[j] > 0.5}
 
+    phase = ["start"]
+    errors: list[BaseException] = []
+
     def interrupt(_type: Any, _msg: str, _out: Any, data_in: Any, _user: Any) -> None:
+        """HiGHS asks during its search: stop on cancel or the deadline; heartbeats."""
+        try:
+            ctl.report(phase[0])  # at most one event a heartbeat within a phase
+        except BaseException as exc:  # the progress callback failed: re-raised after run
+            errors.append(exc)
+            data_in.user_interrupt = True
         if ctl.should_stop():
             data_in.user_interrupt = True
 
@@ -140,7 +149,8 @@ def solve_highs(
 
     def run(name: str, k: int, coef: list[float], maximise: bool, hint: bool) -> Any:
         """Solve one tier; its HiGHS model status (the solution is read by the caller)."""
-        ctl.report(f"tier {name}", k / 3)
+        phase[0] = f"tier {name}"
+        ctl.report(phase[0], k / 3)
         h.changeColsCost(n, everything, coef)
         sense = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
         h.changeObjectiveSense(sense)
@@ -149,7 +159,13 @@ def solve_highs(
         h.setOptionValue("mip_max_nodes", max_nodes if k < 2 else carry_nodes)
         reserve = RESERVE_S + RESERVE_PER_PAIR_S * len(x)
         h.setOptionValue("time_limit", max(0.01, ctl.remaining() - reserve))
-        h.run()
+        if h.run() == highspy.HighsStatus.kError and not errors:
+            # HiGHS refuses ``threads=1`` once its global scheduler was started with more
+            # threads (by an earlier HiGHS solve in this process): restart it, solve again
+            highspy.Highs.resetGlobalScheduler(True)
+            h.run()
+        if errors:
+            raise errors[0]
         ms = h.getModelStatus()
         if ms == highspy.HighsModelStatus.kModelError:
             raise SolverError(f"HiGHS returned {h.modelStatusToString(ms)} on supply tier {name!r}")
