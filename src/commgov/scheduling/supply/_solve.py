@@ -12,7 +12,12 @@ from commgov.scheduling.supply._data import supply_data
 from commgov.scheduling.supply._plan import SupplyPlan, build_plan, complete
 from commgov.scheduling.supply._problem import SupplyProblem
 from commgov.scheduling.supply._solve_cpsat import solve_cpsat
-from commgov.scheduling.supply._solve_highs import CARRY_NODES, MAX_NODES, solve_highs
+from commgov.scheduling.supply._solve_highs import (
+    CARRY_NODES,
+    FULL_NODES,
+    MAX_NODES,
+    solve_highs,
+)
 
 __all__ = ["METHODS", "plan_supply_stations"]
 
@@ -56,7 +61,8 @@ def plan_supply_stations(
       volunteers (when one exists it proves tier 1 and solves tier 2 at once). Ended by a
       proven optimum (absolute gap below 1 on these whole-number tiers); deterministic work
       limits: at most :data:`~._solve_highs.MAX_NODES` branch-and-bound nodes for tiers 1
-      and 2 and :data:`~._solve_highs.CARRY_NODES` for tier 3. One thread,
+      and 2 (:data:`~._solve_highs.FULL_NODES` for the serve-all attempt) and
+      :data:`~._solve_highs.CARRY_NODES` for tier 3. One thread,
       ``random_seed=seed``.
     * ``"cpsat"``: the same model solved tier by tier by CP-SAT within a deterministic-time
       budget (``deterministic_time``), one worker, ``random_seed=seed``.
@@ -163,7 +169,9 @@ def plan_supply_stations(
     data = supply_data(canon)
     options: dict[str, Any] = {"method": chosen, "time_limit_s": float(time_limit_s)}
     if chosen == "highs":
-        options.update(max_nodes=MAX_NODES, carry_nodes=CARRY_NODES, threads=1)
+        options.update(
+            max_nodes=MAX_NODES, full_nodes=FULL_NODES, carry_nodes=CARRY_NODES, threads=1
+        )
         assign, status, bound = solve_highs(data, ctl, seed)
         solver = "highs"
     else:

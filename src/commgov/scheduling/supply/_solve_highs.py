@@ -16,11 +16,14 @@ from commgov.scheduling.supply._data import SupplyData
 from commgov.scheduling.supply._improve import improve
 from commgov.scheduling.supply._plan import complete
 
-__all__ = ["CARRY_NODES", "MAX_NODES", "solve_highs"]
+__all__ = ["CARRY_NODES", "FULL_NODES", "MAX_NODES", "solve_highs"]
 
 #: Most branch-and-bound nodes per tier: HiGHS's deterministic work limit (the wall clock
 #: is only a safety cap). Gusu district's tiers are proven within a few hundred.
 MAX_NODES = 100_000
+#: Most nodes of the first attempt, a plan serving every parcel in reach with the fewest
+#: volunteers (without one within them, tier 1 is solved on its own). 双塔 needs about 1,000.
+FULL_NODES = 5_000
 #: Most nodes of tier 3 (parcel-metres carried), the hardest to prove and the least
 #: important: past it the plan is ``FEASIBLE``, its first two tiers still proven.
 CARRY_NODES = 200
@@ -147,7 +150,9 @@ def solve_highs(
     most = sum(data.parcels(c) for c in rows)
     everything = list(range(n))
 
-    def run(name: str, k: int, coef: list[float], maximise: bool, hint: bool) -> Any:
+    def run(
+        name: str, k: int, coef: list[float], maximise: bool, hint: bool, nodes: int = 0
+    ) -> Any:
         """Solve one tier; its HiGHS model status (the solution is read by the caller)."""
         phase[0] = f"tier {name}"
         ctl.report(phase[0], k / 3)
@@ -156,7 +161,7 @@ def solve_highs(
         h.changeObjectiveSense(sense)
         if hint:
             start(chosen)
-        h.setOptionValue("mip_max_nodes", max_nodes if k < 2 else carry_nodes)
+        h.setOptionValue("mip_max_nodes", nodes or (max_nodes if k < 2 else carry_nodes))
         reserve = RESERVE_S + RESERVE_PER_PAIR_S * len(x)
         h.setOptionValue("time_limit", max(0.01, ctl.remaining() - reserve))
         if h.run() == highspy.HighsStatus.kError and not errors:
@@ -199,7 +204,7 @@ def solve_highs(
         # a plan serving every parcel in reach, with the fewest volunteers: when one exists it
         # proves tier 1 (= most) and solves tier 2 at once, on the tighter model
         serve_all(True)
-        ms = run("staff", 1, staff, False, hint=False)
+        ms = run("staff", 1, staff, False, hint=False, nodes=min(max_nodes, FULL_NODES))
         if has_solution():  # proven, or the best within the limits (the loop below says)
             full = tier2_done = True
         elif ms in stopped:
