@@ -56,26 +56,14 @@ def _at(dx_m: float) -> GeoPoint:
     return GeoPoint(lon=_LON0 + dx_m / (111_195.0 * math.cos(math.radians(_LAT0))), lat=_LAT0)
 
 
-def _building(
-    bid: str,
-    x: float,
-    people: list[int],
-    *,
-    zone: ZoneRegime = ZoneRegime.PRECAUTIONARY,
-    allowed: list[str] | None = None,
-    mobility_limited: int = 0,
-) -> SamplingBuilding:
+def _building(bid: str, x: float, people: list[int], *,
+              zone: ZoneRegime = ZoneRegime.PRECAUTIONARY, allowed: list[str] | None = None,
+              mobility_limited: int = 0) -> SamplingBuilding:
     return SamplingBuilding(
-        id=bid,
-        location=_at(x),
-        zone=zone,
-        mobility_limited=mobility_limited,
+        id=bid, location=_at(x), zone=zone, mobility_limited=mobility_limited,
         allowed_point_ids=allowed,
-        batches=[
-            SamplingBatch(id=f"{bid}-{j}", building_id=bid, households=max(1, p // 3), people=p)
-            for j, p in enumerate(people)
-        ],
-    )
+        batches=[SamplingBatch(id=f"{bid}-{j}", building_id=bid, households=max(1, p // 3),
+                               people=p) for j, p in enumerate(people)])
 
 
 def sampling_fixtures() -> dict[str, SamplingProblem]:
@@ -94,18 +82,15 @@ def sampling_fixtures() -> dict[str, SamplingProblem]:
             _building("B4", 120, [10, 12], zone=ZoneRegime.SEALED, mobility_limited=1),
             _building("B5", 300, [30], zone=ZoneRegime.CONTROLLED, allowed=["P1"]),
         ],
-        points=[
-            SamplingPoint(id="P1", location=_at(0), lanes=1),
-            SamplingPoint(id="P2", location=_at(400), lanes=2),
-        ],
+        points=[SamplingPoint(id="P1", location=_at(0), lanes=1),
+                SamplingPoint(id="P2", location=_at(400), lanes=2)],
         policy=SamplingPolicy(max_queue=20),
     )
     return {"default": problem}
 
 
-def _rebuild(
-    problem: SamplingProblem, plan: SamplingPlan, assignments: list[BatchAssignment], **changes: Any
-) -> SamplingPlan:
+def _rebuild(problem: SamplingProblem, plan: SamplingPlan,
+             assignments: list[BatchAssignment], **changes: Any) -> SamplingPlan:
     """A copy of ``plan`` with new assignments and honestly recomputed figures."""
     assignments = sorted(assignments, key=lambda a: a.batch_id)
     loads = recompute_loads(problem, assignments)
@@ -115,40 +100,27 @@ def _rebuild(
     served = sum(people.get(a.batch_id, a.people) for a in assignments)
     walk = sum(a.people * a.walk_m for a in assignments)
     pslots = sum(a.people * a.slot for a in assignments)
-    totals = plan.totals.model_copy(
-        update={
-            "served_people": served,
-            "unserved_people": plan.totals.walk_in_people - served,
-            "walk_person_m": walk,
-            "person_slots": pslots,
-            "max_backlog": max((v[3] for v in loads.values()), default=0),
-            "last_slot": max((a.slot for a in assignments if a.people > 0), default=-1),
-        }
-    )
-    info = plan.info.model_copy(
-        update={
-            "objective": {
-                "served": float(served),
-                "walk_person_m": float(walk),
-                "person_slots": float(pslots),
-            },
-            "bound": None,  # the unchanged plan's claims
-            "gap": None,
-        }
-    )
+    totals = plan.totals.model_copy(update={
+        "served_people": served,
+        "unserved_people": plan.totals.walk_in_people - served,
+        "walk_person_m": walk,
+        "person_slots": pslots,
+        "max_backlog": max((v[3] for v in loads.values()), default=0),
+        "last_slot": max((a.slot for a in assignments if a.people > 0), default=-1),
+    })
+    info = plan.info.model_copy(update={"objective": {
+        "served": float(served), "walk_person_m": float(walk), "person_slots": float(pslots)},
+        "bound": None, "gap": None})  # the unchanged plan's claims
     bp: dict[str, str] = {}
     for a in assignments:
         bp.setdefault(a.building_id, a.point_id)
     update: dict[str, Any] = {
         "assignments": assignments,
         "building_points": dict(sorted(bp.items())),
-        "loads": [
-            PointSlotLoad(
-                point_id=pid, slot=t, arrivals=v[0], capacity=v[1], served=v[2], backlog=v[3]
-            )
-            for (pid, t), v in sorted(loads.items())
-            if t in opened.get(pid, set()) and t < n_slots
-        ],
+        "loads": [PointSlotLoad(point_id=pid, slot=t, arrivals=v[0], capacity=v[1],
+                                served=v[2], backlog=v[3])
+                  for (pid, t), v in sorted(loads.items())
+                  if t in opened.get(pid, set()) and t < n_slots],
         "totals": totals,
         "info": info,
     }
@@ -168,12 +140,8 @@ def mutate_over_capacity(problem: SamplingProblem, plan: SamplingPlan) -> Sampli
         last = problem.open_slots(p)[-1]
         cap = problem.capacity(p)
         if total > cap:  # the whole load arriving in one final slot cannot all be served
-            moved = [
-                a.model_copy(update={"slot": last, "slot_start": problem.slot_start(last)})
-                if a.point_id == pid
-                else a
-                for a in plan.assignments
-            ]
+            moved = [a.model_copy(update={"slot": last, "slot_start": problem.slot_start(last)})
+                     if a.point_id == pid else a for a in plan.assignments]
             return _rebuild(problem, plan, moved)
     return None
 
@@ -195,19 +163,10 @@ def mutate_building_split(problem: SamplingProblem, plan: SamplingPlan) -> Sampl
             if not slots:
                 continue
             t = slots[0]
-            moved = [
-                a.model_copy(
-                    update={
-                        "point_id": p.id,
-                        "slot": t,
-                        "slot_start": problem.slot_start(t),
-                        "walk_m": walk_distance_m(buildings[bid], p, problem.policy),
-                    }
-                )
-                if a.batch_id == victim.batch_id
-                else a
-                for a in plan.assignments
-            ]
+            moved = [a.model_copy(update={
+                "point_id": p.id, "slot": t, "slot_start": problem.slot_start(t),
+                "walk_m": walk_distance_m(buildings[bid], p, problem.policy)})
+                if a.batch_id == victim.batch_id else a for a in plan.assignments]
             return _rebuild(problem, plan, moved)
     return None
 
@@ -223,30 +182,24 @@ def mutate_sealed_at_point(problem: SamplingProblem, plan: SamplingPlan) -> Samp
             if slots:
                 k = b.batches[0]
                 extra = BatchAssignment(
-                    batch_id=k.id,
-                    building_id=b.id,
-                    point_id=p.id,
-                    slot=slots[0],
-                    slot_start=problem.slot_start(slots[0]),
-                    people=k.people,
-                    walk_m=walk_distance_m(b, p, problem.policy),
-                )
+                    batch_id=k.id, building_id=b.id, point_id=p.id, slot=slots[0],
+                    slot_start=problem.slot_start(slots[0]), people=k.people,
+                    walk_m=walk_distance_m(b, p, problem.policy))
                 return _rebuild(problem, plan, [*plan.assignments, extra])
     return None
 
 
 @_TABLE.add(_V.SLOT_OUT_OF_WINDOW)
-def mutate_slot_out_of_window(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
+def mutate_slot_out_of_window(problem: SamplingProblem,
+                              plan: SamplingPlan) -> SamplingPlan | None:
     """Move one assignment to the slot just after the window."""
     if not plan.assignments:
         return None
     n = problem.n_slots
     victim = plan.assignments[0]
     start = problem.window.end.astimezone(ZoneInfo(problem.timezone))
-    moved = [
-        a.model_copy(update={"slot": n, "slot_start": start}) if a is victim else a
-        for a in plan.assignments
-    ]
+    moved = [a.model_copy(update={"slot": n, "slot_start": start})
+             if a is victim else a for a in plan.assignments]
     return _rebuild(problem, plan, moved)
 
 
@@ -285,14 +238,9 @@ def mutate_zone(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | 
             continue
         for p in problem.points:
             if p.id not in b.allowed_point_ids and a.slot in problem.open_slots(p):
-                moved = [
-                    x.model_copy(
-                        update={"point_id": p.id, "walk_m": walk_distance_m(b, p, problem.policy)}
-                    )
-                    if x.building_id == b.id
-                    else x
-                    for x in plan.assignments
-                ]
+                moved = [x.model_copy(update={
+                    "point_id": p.id, "walk_m": walk_distance_m(b, p, problem.policy)})
+                    if x.building_id == b.id else x for x in plan.assignments]
                 return _rebuild(problem, plan, moved)
     return None
 
@@ -303,17 +251,9 @@ def mutate_false_reason(problem: SamplingProblem, plan: SamplingPlan) -> Samplin
     if not plan.assignments:
         return None
     a = plan.assignments[0]
-    u = {
-        "batch_id": a.batch_id,
-        "building_id": a.building_id,
-        "people": a.people,
-        "reasons": [
-            Reason(
-                code=SamplingReasonCode.NO_POINT_IN_REACH,
-                params={"limit_m": reach_limit_m(problem.policy)},
-            )
-        ],
-    }
+    u = {"batch_id": a.batch_id, "building_id": a.building_id, "people": a.people,
+         "reasons": [Reason(code=SamplingReasonCode.NO_POINT_IN_REACH,
+                            params={"limit_m": reach_limit_m(problem.policy)})]}
     unserved = sorted([*plan.unserved, UnservedBatch(**u)], key=lambda x: x.batch_id)
     return _rebuild(problem, plan, plan.assignments[1:], unserved=unserved)
 
@@ -321,17 +261,9 @@ def mutate_false_reason(problem: SamplingProblem, plan: SamplingPlan) -> Samplin
 @_TABLE.add(_V.UNKNOWN_ID)
 def mutate_unknown_batch(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """List a batch id the problem lacks as unserved (sorted last)."""
-    ghost = UnservedBatch(
-        batch_id="~ghost",
-        building_id="~ghost",
-        people=1,
-        reasons=[
-            Reason(
-                code=SamplingReasonCode.NO_POINT_IN_REACH,
-                params={"limit_m": reach_limit_m(problem.policy)},
-            )
-        ],
-    )
+    ghost = UnservedBatch(batch_id="~ghost", building_id="~ghost", people=1,
+                          reasons=[Reason(code=SamplingReasonCode.NO_POINT_IN_REACH,
+                                          params={"limit_m": reach_limit_m(problem.policy)})])
     return plan.model_copy(update={"unserved": [*plan.unserved, ghost]})
 
 
@@ -357,24 +289,17 @@ def mutate_not_in_reach(problem: SamplingProblem, plan: SamplingPlan) -> Samplin
         b = buildings[u.building_id]
         for p in problem.points:
             dist = walk_distance_m(b, p, problem.policy)
-            if dist <= limit or (
-                b.allowed_point_ids is not None and p.id not in b.allowed_point_ids
-            ):
+            if dist <= limit or (b.allowed_point_ids is not None
+                                 and p.id not in b.allowed_point_ids):
                 continue
             for t in problem.open_slots(p):
                 extra = BatchAssignment(
-                    batch_id=u.batch_id,
-                    building_id=b.id,
-                    point_id=p.id,
-                    slot=t,
-                    slot_start=problem.slot_start(t),
-                    people=u.people,
-                    walk_m=dist,
-                )
+                    batch_id=u.batch_id, building_id=b.id, point_id=p.id, slot=t,
+                    slot_start=problem.slot_start(t), people=u.people, walk_m=dist)
                 loads = recompute_loads(problem, [*plan.assignments, extra])
                 if all(v[3] <= problem.policy.max_queue for v in loads.values()) and all(
-                    v[3] == 0 for (_pid, s), v in loads.items() if s == problem.n_slots - 1
-                ):
+                        v[3] == 0 for (_pid, s), v in loads.items()
+                        if s == problem.n_slots - 1):
                     rest = [x for x in plan.unserved if x.batch_id != u.batch_id]
                     return _rebuild(problem, plan, [*plan.assignments, extra], unserved=rest)
     return None
