@@ -9,7 +9,8 @@ The problem is ``supply_problem_from_org(gusu(seed), place)``: by default the wh
 each; every compound and lane, one parcel a household a day; the gate within 1,000 m of its
 station; no volunteer pool). It times, on the same problem:
 
-* commgov   ``plan_supply_stations(problem, time_limit_s=--limit)``;
+* commgov   ``plan_supply_stations(problem, time_limit_s=--limit)`` (default method
+  ``"highs"``; its own ``info.bound``/``info.gap`` on volunteers are printed too);
 * highs     a direct MILP written here from the problem alone (x[compound, station] ≤
   y[station], capacities), tier 1 (parcels served) then tier 2 (volunteers), each with half
   of ``--limit``, HiGHS's branch and cut, no start;
@@ -123,7 +124,7 @@ def main() -> None:
     print(
         f"{'commgov':8} served {plan.totals.served:>11,}  volunteers {ours:>8,}  "
         f"{t_ours:6.1f} s  gap to LP {(ours - lb) / lb:6.2%}  status {plan.info.status}"
-        f"  verified {ok}"
+        f"  verified {ok}  own bound {plan.info.bound}  gap {plan.info.gap}"
     )
     t = time.perf_counter()
     served, staff, status = direct_highs(problem, args.limit)

@@ -70,7 +70,7 @@ _PARAM_VALUES = {"skill": "s", "level": 1, "distance_m": 1, "limit_m": 2, "eligi
                  "minutes_budget": 17, "skilled": 18, "tasks": "gate", "alone_min": 19,
                  "demand": 20, "available": 21, "no_capacity": 22, "enrolment": "海棠先锋",
                  "area_m2": "12.5", "min_m2": "20", "volunteer_id": "vol-1",
-                 "declined": 23, "parcels": 24}
+                 "declined": 23, "parcels": 24, "capacity_parcels": 25}
 
 
 _ALL_CODES = sorted(REASONS)

@@ -10,14 +10,27 @@ imports no solver code and returns a :class:`VerificationReport`: the broken rul
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from commgov.results import CommonReasonCode, Reason, SolveStatus
+from commgov.results import CommonReasonCode, Reason, SolveInfo, SolveStatus
 
-__all__ = ["VerificationReport", "Violation", "stop_reason_fault"]
+__all__ = [
+    "CLAIM_CODES",
+    "VerificationReport",
+    "Violation",
+    "add_claim_faults",
+    "claim_faults",
+    "stop_reason_fault",
+]
+
+#: The violation codes of :func:`claim_faults`; a family whose verifier applies it has a
+#: member of each name in its violation-code enum.
+CLAIM_CODES: tuple[str, ...] = ("BOUND_PAST_OBJECTIVE", "GAP_WRONG", "OPTIMAL_UNPROVEN")
+_CLAIM_TOL = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +108,10 @@ class VerificationReport:
             If ``code`` is not a member of a :class:`enum.StrEnum` (a family's code enum).
         """
         if not isinstance(code, StrEnum):
-            raise TypeError(f"violation code must be a member of the family's code enum, "
-                            f"not {type(code).__name__} {code!r}")
+            raise TypeError(
+                f"violation code must be a member of the family's code enum, "
+                f"not {type(code).__name__} {code!r}"
+            )
         self.violations.append(Violation(code, record, detail))
 
     def summary(self, limit: int = 10) -> str:
@@ -151,3 +166,97 @@ def stop_reason_fault(
     if got != ran:
         return f"TIME_LIMIT_REACHED with time_limit_s {got}, the result ran with {ran}"
     return ""
+
+
+def claim_faults(
+    info: SolveInfo, objective_value: float, *, minimise: bool = True
+) -> list[tuple[str, str]]:
+    """Check what a result claims about optimality: its bound, its gap and its status.
+
+    The one rule every verifier applies to ``info.bound``, ``info.gap`` and ``OPTIMAL``
+    against the main tier's value recomputed from the result (``objective_value``):
+
+    * ``BOUND_PAST_OBJECTIVE``: the bound is on the wrong side of the value (above it when
+      the tier is minimised, below it when maximised), beyond a relative 1e-6;
+    * ``GAP_WRONG``: a gap without a bound, a negative gap, or a gap other than
+      ``|objective − bound| / bound`` (relative and absolute 1e-6), a missing one included;
+      with a bound of 0 the gap is 0 for a value of 0 and absent otherwise (not checked
+      when the bound is past the value);
+    * ``OPTIMAL_UNPROVEN``: status ``OPTIMAL`` with a bound that does not meet the value.
+
+    A result without a bound claims nothing here. O(1).
+
+    Parameters
+    ----------
+    info : commgov.results.SolveInfo
+        The result's ``info``.
+    objective_value : float
+        The main tier (the one ``bound`` and ``gap`` are on), recomputed by the verifier.
+    minimise : bool, default True
+        Whether the main tier is minimised.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(code, detail)`` pairs, codes from :data:`CLAIM_CODES`; empty when every claim
+        holds.
+
+    Examples
+    --------
+    >>> from commgov.results import SolveInfo, SolveStatus
+    >>> info = SolveInfo(status=SolveStatus.OPTIMAL, solver="x", bound=100.0, gap=0.0)
+    >>> [code for code, _ in claim_faults(info, 2.0)]
+    ['BOUND_PAST_OBJECTIVE']
+    >>> info = SolveInfo(status=SolveStatus.OPTIMAL, solver="x", bound=40.0, gap=0.0)
+    >>> [code for code, _ in claim_faults(info, 48.0)]
+    ['GAP_WRONG', 'OPTIMAL_UNPROVEN']
+    """
+    out: list[tuple[str, str]] = []
+    bound, gap, value = info.bound, info.gap, float(objective_value)
+    if bound is None:
+        if gap is not None:
+            out.append(("GAP_WRONG", f"gap {gap} without a bound"))
+        return out
+    slack = _CLAIM_TOL * max(1.0, abs(value))
+    past = bound > value + slack if minimise else bound < value - slack
+    if past:
+        side = "above" if minimise else "below"
+        out.append(("BOUND_PAST_OBJECTIVE", f"bound {bound} {side} the value {value}"))
+    if bound > 0:
+        expected: float | None = (value - bound) / bound if minimise else (bound - value) / bound
+    else:
+        expected = 0.0 if value == 0 else None
+    if past:
+        pass  # the gap of a bound past the value means nothing: the bound is the fault
+    elif gap is None:
+        if expected is not None:
+            out.append(("GAP_WRONG", f"no gap with the bound {bound}; expected {expected}"))
+    elif gap < -_CLAIM_TOL:
+        out.append(("GAP_WRONG", f"gap {gap} is negative"))
+    elif expected is None or not math.isclose(gap, expected, rel_tol=1e-6, abs_tol=1e-6):
+        out.append(("GAP_WRONG", f"gap {gap}, the bound and value give {expected}"))
+    if info.status == SolveStatus.OPTIMAL and not past and abs(value - bound) > slack:
+        out.append(("OPTIMAL_UNPROVEN", f"OPTIMAL with the bound {bound} and the value {value}"))
+    return out
+
+
+def add_claim_faults(
+    report: VerificationReport,
+    codes: type[StrEnum],
+    info: SolveInfo,
+    objective_value: float,
+    *,
+    minimise: bool = True,
+) -> None:
+    """Add :func:`claim_faults` to ``report``, as members of the family's ``codes`` enum.
+
+    Each fault is recorded on ``"info"``; ``codes`` must have a member named after each of
+    :data:`CLAIM_CODES`. O(1).
+
+    Raises
+    ------
+    ValueError
+        If ``codes`` lacks a member the claims need.
+    """
+    for code, detail in claim_faults(info, objective_value, minimise=minimise):
+        report.add(codes(code), "info", detail)

@@ -362,10 +362,125 @@ def test_district_scale_gusu():
     problem = supply_problem_from_org(gusu(0), "320508")
     assert (len(problem.stations), len(problem.compounds)) == (273, 1554)
     t0 = time.process_time()
-    plan = plan_supply_stations(problem, time_limit_s=120, deterministic_time=20.0)
+    plan = plan_supply_stations(problem, method="cpsat", time_limit_s=120, deterministic_time=20.0)
     cpu = time.process_time() - t0
     assert cpu < 120
     assert plan.info.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     assert plan.totals.served == plan.totals.parcels_in_reach
     assert plan.info.gap is not None and plan.info.gap <= 0.10
     assert is_valid_supply_plan(problem, plan).ok
+
+
+# ---- issue 14 item 3 (D1): the default method proves the tiers HiGHS proves ----------------
+
+#: The 23 candidate stations of 双塔 (320508021) in the break-tester's restriction.
+SHUANGTA_23 = [
+    "320508021018/S02",
+    "320508021019/S01",
+    "320508021019/S02",
+    "320508021020/S02",
+    "320508021021/S02",
+    "320508021022/S02",
+    "320508021023/S01",
+    "320508021023/S02",
+    "320508021024/S01",
+    "320508021025/S02",
+    "320508021026/S01",
+    "320508021026/S02",
+    "320508021027/S02",
+    "320508021028/S01",
+    "320508021031/S01",
+    "320508021032/S01",
+    "320508021033/S01",
+    "320508021033/S02",
+    "320508021034/S01",
+    "320508021034/S02",
+    "320508021035/S02",
+    "320508021036/S01",
+    "320508021037/S01",
+]
+
+
+def _shuangta() -> SupplyProblem:
+    from commgov.datasets import gusu
+
+    return supply_problem_from_org(gusu(0), "320508021")
+
+
+@pytest.mark.slow
+def test_shuangta_23_stations_serves_every_parcel_with_46():
+    """The 23-station restriction of 双塔: CP-SAT served 44,948 of 45,181 parcels and said
+    "bound 46, gap 0"; every parcel can be served with 46 volunteers, proven."""
+    full = _shuangta()
+    keep = set(SHUANGTA_23)
+    problem = full.model_copy(update={"stations": [s for s in full.stations if s.id in keep]})
+    assert len(problem.stations) == 23
+    supply_lower_bound(problem)  # an earlier HiGHS solve: its thread pool must not matter
+    plan = plan_supply_stations(problem, time_limit_s=120)
+    assert plan.totals.served == plan.totals.parcels_in_reach == 45_181
+    assert plan.totals.staff == 46
+    assert plan.info.status == SolveStatus.OPTIMAL
+    assert (plan.info.bound, plan.info.gap) == (46.0, 0.0)
+    assert is_valid_supply_plan(problem, plan).ok
+
+
+@pytest.mark.slow
+def test_shuangta_gets_the_proven_46_volunteers():
+    """双塔 (35 candidate stations): 48 volunteers before, 46 proven (tiers 1 and 2) now."""
+    problem = _shuangta()
+    plan = plan_supply_stations(problem, time_limit_s=120)
+    assert plan.totals.served == plan.totals.parcels_in_reach
+    assert plan.totals.staff == 46
+    assert plan.info.bound == 46.0 and plan.info.gap == 0.0
+    assert plan.info.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+    assert plan.info.stopped_by is None  # ended by proofs and node limits, not the clock
+    assert is_valid_supply_plan(problem, plan).ok
+
+
+# ---- D7: the verifier checks the optimality claims; D11: a truthful reason for a giant ----
+
+
+def test_the_verifier_refuses_false_optimality_claims():
+    from commgov.scheduling.supply import SupplyViolationCode as V
+
+    problem = instance(3)
+    plan = plan_supply_stations(problem)
+    assert is_valid_supply_plan(problem, plan).ok
+    staff = plan.info.objective["staff"]
+
+    def claim(**update):
+        bad = plan.model_copy(update={"info": plan.info.model_copy(update=update)})
+        return is_valid_supply_plan(problem, bad).codes
+
+    assert claim(bound=staff + 98, gap=0.0) == {V.BOUND_PAST_OBJECTIVE}
+    assert claim(bound=max(1.0, staff), gap=-5.0) == {V.GAP_WRONG}
+    if staff >= 2:
+        assert claim(bound=staff - 1, gap=1 / (staff - 1)) == {V.OPTIMAL_UNPROVEN}
+
+
+def test_a_compound_larger_than_any_station_in_reach_is_too_large():
+    stations = [
+        CandidateStation(id="s1", location=_at(0, 0), capacity_parcels=1000),
+        CandidateStation(id="s2", location=_at(300, 0), capacity_parcels=800),
+        CandidateStation(id="s3", location=_at(5000, 0), capacity_parcels=9000),  # too far
+    ]
+    compounds = [
+        SupplyCompound(id="big", gate=_at(100, 0), parcels=1500),
+        SupplyCompound(id="small", gate=_at(150, 0), parcels=100),
+    ]
+    problem = SupplyProblem(compounds=compounds, stations=stations)
+    plan = plan_supply_stations(problem)
+    assert is_valid_supply_plan(problem, plan).ok
+    (u,) = plan.unserved
+    assert u.compound_id == "big"
+    reason = u.reasons[0]
+    assert reason.code == SupplyReasonCode.TOO_LARGE
+    assert reason.params == {"parcels": 1500, "capacity_parcels": 1000}
+    assert "1000" in reason.text("en") and "1000" in reason.text("zh")
+    # the old reason no longer passes: no station in reach is full
+    from commgov.results import Reason
+    from commgov.scheduling.supply import SupplyViolationCode as V
+
+    full = Reason(code=SupplyReasonCode.STATIONS_FULL, params={"parcels": 1500})
+    bad = plan.model_copy(update={"unserved": [u.model_copy(update={"reasons": [full]})]})
+    assert is_valid_supply_plan(problem, bad).codes == {V.REASON_WRONG}

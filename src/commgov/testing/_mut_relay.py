@@ -102,7 +102,7 @@ def _rebuild(problem: RelayProblem, plan: RelayPlan, trips: list[RelayTrip]) -> 
     info = plan.info.model_copy(update={"objective": {
         "priority_delivered": float(totals.priority_delivered),
         "weighted_late_s": float(totals.weighted_late_s),
-        "volunteer_s": float(totals.volunteer_s)}})
+        "volunteer_s": float(totals.volunteer_s)}, "bound": None, "gap": None})
     return plan.model_copy(update={"trips": new_trips, "deliveries": deliveries,
                                    "volunteers": hours, "totals": totals, "info": info})
 
@@ -274,6 +274,34 @@ def mutate_limit_without_untried_parcel(
         return None
     info = plan.info.model_copy(update={"status": SolveStatus.LIMIT})
     return plan.model_copy(update={"info": info})
+
+
+def _claimed(plan: RelayPlan, **update: Any) -> RelayPlan:
+    return plan.model_copy(update={"info": plan.info.model_copy(update=update)})
+
+
+@_TABLE.add(RelayViolationCode.BOUND_PAST_OBJECTIVE)
+def mutate_bound_above_volunteer_s(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
+    """``info.bound`` an hour above the plan's volunteer-seconds (gap left as it was)."""
+    return _claimed(plan, bound=plan.info.objective["volunteer_s"] + 3600)
+
+
+@_TABLE.add(RelayViolationCode.GAP_WRONG)
+def mutate_gap_negative(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
+    """``info.gap`` of -5 (a gap of 0.1 when the plan has no bound)."""
+    return _claimed(plan, gap=0.1 if plan.info.bound is None else -5.0)
+
+
+@_TABLE.add(RelayViolationCode.OPTIMAL_UNPROVEN)
+def mutate_optimal_below_bound(problem: RelayProblem, plan: RelayPlan) -> RelayPlan | None:
+    """Status ``OPTIMAL`` with a bound 10 % below the plan's volunteer-seconds."""
+    busy = plan.info.objective["volunteer_s"]
+    if busy < 10:
+        return None
+    bound = busy * 0.9
+    return _claimed(
+        plan, status=SolveStatus.OPTIMAL, stopped_by=None, bound=bound, gap=(busy - bound) / bound
+    )
 
 
 #: name → :class:`~commgov.testing.Mutation` of relay plans.

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from commgov.org import ZoneRegime
-from commgov.results import Reason
+from commgov.results import Reason, SolveStatus
 from commgov.scheduling.sampling import (
     BatchAssignment,
     PointSlotLoad,
@@ -109,7 +109,8 @@ def _rebuild(problem: SamplingProblem, plan: SamplingPlan,
         "last_slot": max((a.slot for a in assignments if a.people > 0), default=-1),
     })
     info = plan.info.model_copy(update={"objective": {
-        "served": float(served), "walk_person_m": float(walk), "person_slots": float(pslots)}})
+        "served": float(served), "walk_person_m": float(walk), "person_slots": float(pslots)},
+        "bound": None, "gap": None})  # the unchanged plan's claims
     bp: dict[str, str] = {}
     for a in assignments:
         bp.setdefault(a.building_id, a.point_id)
@@ -314,6 +315,34 @@ def mutate_load(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | 
 def mutate_door_to_door(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
     """Leave the sealed buildings out of the door-to-door list."""
     return emptied(plan, "door_to_door")
+
+
+def _claimed(plan: SamplingPlan, **update: Any) -> SamplingPlan:
+    return plan.model_copy(update={"info": plan.info.model_copy(update=update)})
+
+
+@_TABLE.add(_V.BOUND_PAST_OBJECTIVE)
+def mutate_bound_above_walk(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
+    """``info.bound`` 1,000 person-metres above the plan's walking (gap left as it was)."""
+    return _claimed(plan, bound=plan.info.objective["walk_person_m"] + 1000)
+
+
+@_TABLE.add(_V.GAP_WRONG)
+def mutate_gap_negative(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
+    """``info.gap`` of -5 (a gap of 0.1 when the plan has no bound)."""
+    return _claimed(plan, gap=0.1 if plan.info.bound is None else -5.0)
+
+
+@_TABLE.add(_V.OPTIMAL_UNPROVEN)
+def mutate_optimal_below_bound(problem: SamplingProblem, plan: SamplingPlan) -> SamplingPlan | None:
+    """Status ``OPTIMAL`` with a bound 10 % below the plan's walking (the gap to match)."""
+    walk = plan.info.objective["walk_person_m"]
+    if walk < 10:
+        return None
+    bound = walk * 0.9
+    return _claimed(
+        plan, status=SolveStatus.OPTIMAL, stopped_by=None, bound=bound, gap=(walk - bound) / bound
+    )
 
 
 #: name → :class:`~commgov.testing.Mutation` of sampling plans: every

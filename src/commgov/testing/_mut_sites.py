@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from commgov.results import Reason
+from commgov.results import Reason, SolveStatus
 from commgov.scheduling.sites import (
     CandidateSite,
     OpenSite,
@@ -80,12 +80,12 @@ def sites_fixtures() -> dict[str, SitesProblem]:
 
 def _refigure(problem: SitesProblem, plan: SitesPlan) -> SitesPlan:
     """``plan`` with every site figure, total and objective tier recomputed from its
-    structure."""
+    structure; the bound and gap dropped (they were the unchanged plan's)."""
     fig = expected_figures(problem, plan)
     sites = [o.model_copy(update=fig["sites"].get(o.site_id, {})) for o in plan.sites]
     totals = plan.totals.model_copy(update=fig["totals"])
     objective = {k: float(v) for k, v in fig["objective"]._asdict().items()}
-    info = plan.info.model_copy(update={"objective": objective})
+    info = plan.info.model_copy(update={"objective": objective, "bound": None, "gap": None})
     return plan.model_copy(update={"sites": sites, "totals": totals, "info": info})
 
 
@@ -268,6 +268,36 @@ def mutate_objective_served(problem: SitesProblem, plan: SitesPlan) -> SitesPlan
     objective = dict(plan.info.objective)
     objective["served"] += 1
     return plan.model_copy(update={"info": plan.info.model_copy(update={"objective": objective})})
+
+
+def _claimed(plan: SitesPlan, **update: object) -> SitesPlan:
+    return plan.model_copy(update={"info": plan.info.model_copy(update=update)})
+
+
+@_TABLE.add(_V.BOUND_PAST_OBJECTIVE)
+def mutate_bound_above_staff_hours(problem: SitesProblem, plan: SitesPlan) -> SitesPlan | None:
+    """``info.bound`` of a million staff-hours, above the plan's (gap left as it was)."""
+    return _claimed(plan, bound=1e6)
+
+
+@_TABLE.add(_V.GAP_WRONG)
+def mutate_gap_negative(problem: SitesProblem, plan: SitesPlan) -> SitesPlan | None:
+    """``info.gap`` of -5 (bound and value unchanged)."""
+    if plan.info.bound is None:
+        return None
+    return _claimed(plan, gap=-5.0)
+
+
+@_TABLE.add(_V.OPTIMAL_UNPROVEN)
+def mutate_optimal_below_bound(problem: SitesProblem, plan: SitesPlan) -> SitesPlan | None:
+    """Status ``OPTIMAL`` with a bound 10 % below the plan's staff-hours (the gap to match)."""
+    hours = plan.info.objective["staff_hours"]
+    if hours <= 0:
+        return None
+    bound = hours * 0.9
+    return _claimed(
+        plan, status=SolveStatus.OPTIMAL, stopped_by=None, bound=bound, gap=(hours - bound) / bound
+    )
 
 
 #: name → :class:`~commgov.testing.Mutation` of site plans.

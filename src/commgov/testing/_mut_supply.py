@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from commgov.results import Reason
+from commgov.results import Reason, SolveStatus
 from commgov.scheduling.supply import (
     CandidateStation,
     OpenStation,
@@ -107,12 +107,17 @@ def supply_problems(draw: st.DrawFn, max_compounds: int = 12) -> SupplyProblem:
 
 def _refigure(problem: SupplyProblem, plan: SupplyPlan) -> SupplyPlan:
     """``plan`` with every station figure, total and objective tier recomputed from its
-    structure."""
+    structure; the bound and gap dropped (they were the unchanged plan's)."""
     fig = expected_figures(problem, plan)
     stations = [o.model_copy(update=fig["stations"].get(o.station_id, {})) for o in plan.stations]
     totals = plan.totals.model_copy(update=fig["totals"])
     objective = {k: float(v) for k, v in fig["objective"]._asdict().items()}
-    info = plan.info.model_copy(update={"objective": objective})
+    status = plan.info.status
+    if status == SolveStatus.OPTIMAL:  # a changed plan claims no proof
+        status = SolveStatus.FEASIBLE
+    info = plan.info.model_copy(
+        update={"objective": objective, "bound": None, "gap": None, "status": status}
+    )
     return plan.model_copy(update={"stations": stations, "totals": totals, "info": info})
 
 
@@ -256,6 +261,65 @@ def mutate_objective_served(problem: SupplyProblem, plan: SupplyPlan) -> SupplyP
     objective = dict(plan.info.objective)
     objective["served"] += 1
     return plan.model_copy(update={"info": plan.info.model_copy(update={"objective": objective})})
+
+
+def _claimed(plan: SupplyPlan, **update: object) -> SupplyPlan:
+    return plan.model_copy(update={"info": plan.info.model_copy(update=update)})
+
+
+@_TABLE.add(_V.BOUND_PAST_OBJECTIVE)
+def mutate_bound_above_staff(problem: SupplyProblem, plan: SupplyPlan) -> SupplyPlan | None:
+    """``info.bound`` claims more volunteers than the plan uses (gap left as it was)."""
+    staff = plan.info.objective["staff"]
+    return _claimed(plan, bound=staff + 98)
+
+
+@_TABLE.add(_V.GAP_WRONG)
+def mutate_gap_negative(problem: SupplyProblem, plan: SupplyPlan) -> SupplyPlan | None:
+    """``info.gap`` of -5 (bound and value unchanged)."""
+    if plan.info.bound is None:
+        return None
+    return _claimed(plan, gap=-5.0)
+
+
+@_TABLE.add(_V.OPTIMAL_UNPROVEN)
+def mutate_optimal_below_bound(problem: SupplyProblem, plan: SupplyPlan) -> SupplyPlan | None:
+    """Status ``OPTIMAL`` with a bound one volunteer below the plan (the gap to match)."""
+    staff = plan.info.objective["staff"]
+    if staff < 2:
+        return None
+    bound = staff - 1
+    return _claimed(
+        plan, status=SolveStatus.OPTIMAL, stopped_by=None, bound=bound, gap=(staff - bound) / bound
+    )
+
+
+@_TABLE.add(_V.OPTIMAL_UNPROVEN, name="optimal_with_empty_station")
+def mutate_optimal_with_empty_station(
+    problem: SupplyProblem, plan: SupplyPlan
+) -> SupplyPlan | None:
+    """An ``OPTIMAL`` plan opens a closed station that serves nothing (within the pool);
+    figures refigured, bound and gap dropped."""
+    opened = {o.station_id for o in plan.stations}
+    used = sum(s.staff for s in problem.stations if s.id in opened)
+    for s in problem.stations:
+        if s.id in opened or (
+            problem.volunteers is not None and used + s.staff > problem.volunteers
+        ):
+            continue
+        extra = OpenStation(
+            station_id=s.id,
+            compounds=0,
+            households=0,
+            parcels=0,
+            capacity_parcels=s.capacity_parcels,
+            utilisation=0.0,
+            staff=s.staff,
+        )
+        stations = sorted([*plan.stations, extra], key=lambda o: o.station_id)
+        wide = _refigure(problem, plan.model_copy(update={"stations": stations}))
+        return _claimed(wide, status=SolveStatus.OPTIMAL, stopped_by=None, bound=None, gap=None)
+    return None
 
 
 #: name → :class:`~commgov.testing.Mutation` of supply plans.

@@ -35,7 +35,7 @@ from commgov.matching.relay._rules import (
     walk_metres,
 )
 from commgov.results import CommonReasonCode, Reason, SolveStatus
-from commgov.verification import VerificationReport, stop_reason_fault
+from commgov.verification import VerificationReport, add_claim_faults, stop_reason_fault
 
 __all__ = ["RelayObjective", "RelayViolationCode", "is_valid_relay_plan"]
 
@@ -69,6 +69,12 @@ class RelayViolationCode(StrEnum):
     """An undelivered parcel's reason is missing, malformed, or its predicate does not hold."""
     STATUS_FALSE = "STATUS_FALSE"
     """The status is ``LIMIT`` but no parcel is left untried (``TIME_LIMIT_REACHED``)."""
+    BOUND_PAST_OBJECTIVE = "BOUND_PAST_OBJECTIVE"
+    """``info.bound`` is above the recomputed ``volunteer_s`` (``verification.claim_faults``)."""
+    GAP_WRONG = "GAP_WRONG"
+    """``info.gap`` is negative, absent with a bound, or not ``(volunteer_s − bound) / bound``."""
+    OPTIMAL_UNPROVEN = "OPTIMAL_UNPROVEN"
+    """Status ``OPTIMAL`` with a bound below the recomputed ``volunteer_s``."""
 
 
 class RelayObjective(NamedTuple):
@@ -310,6 +316,7 @@ def is_valid_relay_plan(problem: RelayProblem, plan: RelayPlan) -> VerificationR
         r.code == CommonReasonCode.TIME_LIMIT_REACHED for u in plan.undelivered for r in u.reasons
     ):
         bad(RelayViolationCode.STATUS_FALSE, "info", "status LIMIT but no parcel left untried")
+    add_claim_faults(report, RelayViolationCode, plan.info, float(busy_total))
     report.objective = objective
     return report
 

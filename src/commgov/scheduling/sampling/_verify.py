@@ -42,7 +42,7 @@ from commgov.scheduling.sampling._rules import (
     walk_distance_m,
     walk_distances_m,
 )
-from commgov.verification import VerificationReport, stop_reason_fault
+from commgov.verification import VerificationReport, add_claim_faults, stop_reason_fault
 
 __all__ = [
     "SamplingObjective",
@@ -53,7 +53,12 @@ __all__ = [
 
 
 class SamplingViolationCode(StrEnum):
-    """Every kind of fault :func:`is_valid_sampling_plan` reports."""
+    """Every kind of fault :func:`is_valid_sampling_plan` reports.
+
+    ``BOUND_PAST_OBJECTIVE``, ``GAP_WRONG`` and ``OPTIMAL_UNPROVEN``: ``info.bound``,
+    ``info.gap`` or the status ``OPTIMAL`` claim what the recomputed ``walk_person_m`` does
+    not bear out (:func:`commgov.verification.claim_faults`).
+    """
 
     UNKNOWN_ID = "UNKNOWN_ID"
     RECORD_MISMATCH = "RECORD_MISMATCH"
@@ -69,6 +74,9 @@ class SamplingViolationCode(StrEnum):
     COST_MISMATCH = "COST_MISMATCH"
     REASON_FALSE = "REASON_FALSE"
     DOOR_TO_DOOR_MISMATCH = "DOOR_TO_DOOR_MISMATCH"
+    BOUND_PAST_OBJECTIVE = "BOUND_PAST_OBJECTIVE"
+    GAP_WRONG = "GAP_WRONG"
+    OPTIMAL_UNPROVEN = "OPTIMAL_UNPROVEN"
 
 
 class SamplingObjective(NamedTuple):
@@ -571,5 +579,6 @@ def _check(problem: SamplingProblem, plan: SamplingPlan) -> VerificationReport:
         got = plan.info.objective.get(name)
         if got is None or got != value:
             rep.add(V.COST_MISMATCH, "plan", f"objective[{name!r}] = {got}, recomputed {value}")
+    add_claim_faults(rep, V, plan.info, float(walk))
     rep.objective = SamplingObjective(served, walk, pslots)
     return rep

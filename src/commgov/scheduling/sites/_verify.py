@@ -26,7 +26,7 @@ from commgov.scheduling.sites._rules import (
     staff_for,
     walk_m,
 )
-from commgov.verification import VerificationReport, stop_reason_fault
+from commgov.verification import VerificationReport, add_claim_faults, stop_reason_fault
 
 __all__ = ["SitesObjective", "SitesViolationCode", "expected_figures", "is_valid_sites_plan"]
 
@@ -52,7 +52,10 @@ class SitesViolationCode(StrEnum):
     * ``FIGURES_MISMATCH``: a site's or a record's figures differ from the recomputed ones;
     * ``REASON_WRONG``: an unserved building's reason does not hold (or is not one reason);
     * ``TOTALS_MISMATCH``: the totals differ from the recomputed ones;
-    * ``OBJECTIVE_MISMATCH``: ``info.objective`` differs from the recomputed tiers.
+    * ``OBJECTIVE_MISMATCH``: ``info.objective`` differs from the recomputed tiers;
+    * ``BOUND_PAST_OBJECTIVE``, ``GAP_WRONG``, ``OPTIMAL_UNPROVEN``: ``info.bound``,
+      ``info.gap`` or the status ``OPTIMAL`` claim what the recomputed ``staff_hours`` does not
+      bear out (:func:`commgov.verification.claim_faults`).
     """
 
     UNKNOWN_RECORD = "UNKNOWN_RECORD"
@@ -69,6 +72,9 @@ class SitesViolationCode(StrEnum):
     REASON_WRONG = "REASON_WRONG"
     TOTALS_MISMATCH = "TOTALS_MISMATCH"
     OBJECTIVE_MISMATCH = "OBJECTIVE_MISMATCH"
+    BOUND_PAST_OBJECTIVE = "BOUND_PAST_OBJECTIVE"
+    GAP_WRONG = "GAP_WRONG"
+    OPTIMAL_UNPROVEN = "OPTIMAL_UNPROVEN"
 
 
 class SitesObjective(NamedTuple):
@@ -328,6 +334,7 @@ def is_valid_sites_plan(problem: SitesProblem, plan: SitesPlan) -> VerificationR
         not _close(got[k], float(getattr(obj, k))) for k in obj._fields
     ):
         rep.add(_V.OBJECTIVE_MISMATCH, "info", f"objective {got}, recomputed {obj._asdict()}")
+    add_claim_faults(rep, SitesViolationCode, plan.info, float(obj.staff_hours))
     rep.objective = obj
     return rep
 

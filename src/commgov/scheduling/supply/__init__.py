@@ -8,7 +8,7 @@ lockdown day which micro-sites to open as stations and which compounds each serv
 
 Entry points:
 
-* :func:`plan_supply_stations` — the plan (methods :data:`METHODS`: ``"cpsat"``), a
+* :func:`plan_supply_stations` — the plan (methods :data:`METHODS`: ``"highs"``, ``"cpsat"``), a
   :class:`SupplyPlan`; lexicographic: parcels of compounds in reach served within the
   volunteer pool → fewest volunteers running stations → least parcel-metres carried;
 * :func:`supply_lower_bound` — the LP relaxation (HiGHS), a

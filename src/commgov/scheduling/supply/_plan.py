@@ -243,6 +243,13 @@ def complete(
                 params["distance_m"] = data.nearest[c]
             reasons[c] = Reason(code=SupplyReasonCode.NO_STATION_IN_REACH, params=params)
             continue
+        largest = max(p.stations[s].capacity_parcels for s, _w in data.reach[c])
+        if parcels > largest:
+            reasons[c] = Reason(
+                code=SupplyReasonCode.TOO_LARGE,
+                params={"parcels": parcels, "capacity_parcels": largest},
+            )
+            continue
         best: tuple[int, int, int] | None = None
         room = False
         for s, w in data.reach[c]:
@@ -365,7 +372,7 @@ def build_plan(
         gap=gap,
         options=options,
         seed=seed,
-        versions=library_versions("ortools"),
+        versions=library_versions("highspy" if solver == "highs" else "ortools"),
         stopped_by=stopped_by,
     )
     return SupplyPlan(

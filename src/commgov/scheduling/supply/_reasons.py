@@ -16,8 +16,12 @@ class SupplyReasonCode(StrEnum):
 
     * ``NO_STATION_IN_REACH`` (``limit_m``; optional ``distance_m``, the nearest candidate
       station): no candidate station is within the walking limit of the compound's gate;
+    * ``TOO_LARGE`` (``parcels``, ``capacity_parcels``: the largest capacity in reach): the
+      compound's parcels exceed the capacity of every station in reach, so no plan serves
+      it;
     * ``STATIONS_FULL`` (``parcels``): no station in reach has room for the compound's
-      ``parcels`` beside what the plan already sends through it;
+      ``parcels`` beside what the plan already sends through it (some station in reach
+      could take them alone);
     * ``VOLUNTEERS_EXHAUSTED`` (``parcels``): some closed station in reach has room, but
       opening it would take more volunteers than the pool has left.
 
@@ -32,6 +36,7 @@ class SupplyReasonCode(StrEnum):
     """
 
     NO_STATION_IN_REACH = "NO_STATION_IN_REACH"
+    TOO_LARGE = "TOO_LARGE"
     STATIONS_FULL = "STATIONS_FULL"
     VOLUNTEERS_EXHAUSTED = "VOLUNTEERS_EXHAUSTED"
 
@@ -41,6 +46,7 @@ register_reasons(
     SupplyReasonCode,
     {
         SupplyReasonCode.NO_STATION_IN_REACH: ({"limit_m"}, {"distance_m"}),
+        SupplyReasonCode.TOO_LARGE: ({"parcels", "capacity_parcels"}, ()),
         SupplyReasonCode.STATIONS_FULL: ({"parcels"}, ()),
         SupplyReasonCode.VOLUNTEERS_EXHAUSTED: ({"parcels"}, ()),
     },
@@ -53,6 +59,11 @@ register_reasons(
         (SupplyReasonCode.NO_STATION_IN_REACH, "without distance_m"): (
             "no supply station can open within {limit_m} m of the gate",
             "小区门口{limit_m}米内没有可开设的物资中转站",
+        ),
+        SupplyReasonCode.TOO_LARGE: (
+            "these {parcels} parcels a day exceed the capacity of every station in reach "
+            "(at most {capacity_parcels})",
+            "这每天{parcels}件物资超过了步行范围内任何中转站的容量（最大{capacity_parcels}件）",
         ),
         SupplyReasonCode.STATIONS_FULL: (
             "no station in reach has room for these {parcels} parcels a day",

@@ -119,4 +119,6 @@ def solve_cpsat(
     )
     if proven:
         return chosen, SolveStatus.OPTIMAL, bound
+    if sum(data.parcels(c) for c in chosen) < most:
+        bound = None  # tier 1 may be unproven: a staff bound would hide parcels left out
     return chosen, stopped_status(ctl), bound

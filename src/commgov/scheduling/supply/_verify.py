@@ -11,12 +11,12 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from commgov.errors import expect_type
-from commgov.results import Reason
+from commgov.results import Reason, SolveStatus
 from commgov.scheduling.supply._plan import SupplyPlan
 from commgov.scheduling.supply._problem import SupplyCompound, SupplyProblem
 from commgov.scheduling.supply._reasons import SupplyReasonCode
 from commgov.scheduling.supply._rules import carry_m
-from commgov.verification import VerificationReport, stop_reason_fault
+from commgov.verification import VerificationReport, add_claim_faults, stop_reason_fault
 
 __all__ = ["SupplyObjective", "SupplyViolationCode", "expected_figures", "is_valid_supply_plan"]
 
@@ -39,7 +39,11 @@ class SupplyViolationCode(StrEnum):
       ones;
     * ``REASON_WRONG``: an unserved compound's reason does not hold (or is not one reason);
     * ``TOTALS_MISMATCH``: the totals differ from the recomputed ones;
-    * ``OBJECTIVE_MISMATCH``: ``info.objective`` differs from the recomputed tiers.
+    * ``OBJECTIVE_MISMATCH``: ``info.objective`` differs from the recomputed tiers;
+    * ``BOUND_PAST_OBJECTIVE``, ``GAP_WRONG``, ``OPTIMAL_UNPROVEN``: ``info.bound``,
+      ``info.gap`` or the status ``OPTIMAL`` claim what the recomputed ``staff`` does not
+      bear out (:func:`commgov.verification.claim_faults`); ``OPTIMAL_UNPROVEN`` also
+      for an ``OPTIMAL`` plan that opens a station serving no compound.
     """
 
     UNKNOWN_RECORD = "UNKNOWN_RECORD"
@@ -53,6 +57,9 @@ class SupplyViolationCode(StrEnum):
     REASON_WRONG = "REASON_WRONG"
     TOTALS_MISMATCH = "TOTALS_MISMATCH"
     OBJECTIVE_MISMATCH = "OBJECTIVE_MISMATCH"
+    BOUND_PAST_OBJECTIVE = "BOUND_PAST_OBJECTIVE"
+    GAP_WRONG = "GAP_WRONG"
+    OPTIMAL_UNPROVEN = "OPTIMAL_UNPROVEN"
 
 
 class SupplyObjective(NamedTuple):
@@ -183,6 +190,10 @@ def is_valid_supply_plan(problem: SupplyProblem, plan: SupplyPlan) -> Verificati
         for key, value in figures["stations"][s.id].items():
             if not _close(float(getattr(o, key)), float(value)):
                 rep.add(_V.FIGURES_MISMATCH, s.id, f"{key} {getattr(o, key)}, recomputed {value}")
+    if plan.info.status == SolveStatus.OPTIMAL:
+        for k in sorted(opened):
+            if not load.get(k, 0):
+                rep.add(_V.OPTIMAL_UNPROVEN, k, "OPTIMAL, but the station serves no compound")
     used = sum(stations[k].staff for k in opened)
     if problem.volunteers is not None and used > problem.volunteers:
         rep.add(
@@ -249,6 +260,7 @@ def is_valid_supply_plan(problem: SupplyProblem, plan: SupplyPlan) -> Verificati
         not _close(got[k], float(getattr(obj, k))) for k in obj._fields
     ):
         rep.add(_V.OBJECTIVE_MISMATCH, "info", f"objective {got}, recomputed {obj._asdict()}")
+    add_claim_faults(rep, SupplyViolationCode, plan.info, float(obj.staff))
     rep.objective = obj
     return rep
 
@@ -282,6 +294,18 @@ def _reason_fault(
         if reason.params.get("distance_m") != nearest:
             return f"distance_m {reason.params.get('distance_m')}, the nearest is {nearest}"
         return ""
+    largest = max((s.capacity_parcels for s in in_reach), default=None)
+    if code == SupplyReasonCode.TOO_LARGE:
+        if largest is None:
+            return "TOO_LARGE but no station is in reach"
+        if compound.parcels <= largest:
+            return f"TOO_LARGE but a station in reach takes {largest} parcels a day"
+        got = (reason.params.get("parcels"), reason.params.get("capacity_parcels"))
+        if got != (compound.parcels, largest):
+            return f"parcels, capacity_parcels {got}; expected {(compound.parcels, largest)}"
+        return ""
+    if largest is not None and compound.parcels > largest:
+        return f"{code} but the compound exceeds every capacity in reach (TOO_LARGE)"
     if code not in (SupplyReasonCode.STATIONS_FULL, SupplyReasonCode.VOLUNTEERS_EXHAUSTED):
         return f"{code} is no reason of the supply family"
     if reason.params.get("parcels") != compound.parcels:
