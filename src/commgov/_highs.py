@@ -5,10 +5,15 @@ object of a process is made, before any option can switch output off; a command 
 stdout is a CSV or a JSON document, or an app logging to stdout, must not get it. The first
 solver is therefore made with file descriptor 1 pointed at ``os.devnull`` for the moment of
 construction (under a lock; later constructions print nothing). Every solver then has
-``output_flag`` off and the caller's seed. The thread count is left to HiGHS: its scheduler
-is global to the process and fixed by the first solve, so a solver asking for another count
-than one made before it (by the app, or a test) would refuse to run ("Not Set"); HiGHS's
-MIP is deterministic for a given count.
+``output_flag`` off, the caller's seed and one thread: HiGHS's branch and cut may take
+another path with another thread count (HiGHS's default is half the machine's cores), so
+one thread keeps a plan the same on every machine.
+
+HiGHS's thread pool is global to the process and fixed by the first solve; a solve asking
+for another count than an earlier one (an app's own HiGHS, a test's reference model) is
+refused with the model status "Not Set". :func:`run_highs` then restarts the pool once
+(``Highs.resetGlobalScheduler``) and solves again — which is why commgov's solves go
+through it, never through ``Highs.run`` directly.
 
 References: Q. Huangfu and J. A. J. Hall, "Parallelizing the dual revised simplex method",
 Mathematical Programming Computation 10(1):119-142, 2018 (HiGHS).
@@ -21,14 +26,14 @@ import sys
 import threading
 from typing import Any
 
-__all__ = ["new_highs"]
+__all__ = ["new_highs", "run_highs"]
 
 _LOCK = threading.Lock()
 _FIRST_DONE = False
 
 
 def new_highs(seed: int | None = None) -> Any:
-    """A ``highspy.Highs`` with output off (and ``random_seed`` when given).
+    """A ``highspy.Highs`` with output off and one thread (``random_seed`` when given).
 
     Raises
     ------
@@ -49,6 +54,7 @@ def new_highs(seed: int | None = None) -> Any:
             h = _quietly(highspy.Highs)
             _FIRST_DONE = True
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
     if seed is not None:
         h.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     return h
@@ -71,3 +77,18 @@ def _quietly(make: Any) -> Any:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def run_highs(h: Any, run: Any = None) -> Any:
+    """``run()`` (default ``h.run``), once more after restarting HiGHS's global thread pool
+    when an earlier solve of the process had started it with another thread count (the
+    run then ends at once with the model status "Not Set"). Returns the last run's value."""
+    import highspy
+
+    go = h.run if run is None else run
+    result = go()
+    if h.getModelStatus() == highspy.HighsModelStatus.kNotset and h.getInfo().valid is False:
+        with _LOCK:
+            highspy.Highs.resetGlobalScheduler(True)
+        result = go()
+    return result

@@ -247,6 +247,8 @@ class TieredLP:
 
     def solve(self, maximise: Sequence[bool]) -> list[float]:
         """The optimal value of each tier in order (0 for an LP without columns)."""
+        from commgov._highs import run_highs
+
         hs, h, inf = self.hs, self.h, self.inf
         values: list[float] = []
         n = len(self.cols)
@@ -257,7 +259,7 @@ class TieredLP:
             coef = [c[k] for c in self.cols]
             h.changeColsCost(n, list(range(n)), coef)
             h.changeObjectiveSense(hs.ObjSense.kMaximize if up else hs.ObjSense.kMinimize)
-            h.run()
+            run_highs(h)
             if h.getModelStatus() != hs.HighsModelStatus.kOptimal:
                 raise SolverError(
                     f"HiGHS: {h.modelStatusToString(h.getModelStatus())} on the "

@@ -15,11 +15,10 @@ Its lanes are then a start for the plan: a transportation LP of least walking ov
 buildings within those lanes' capacities (HiGHS's simplex returns a vertex, so at most about
 one building per open site is split), each split building rounded to a site with room and
 overloaded sites relieved by moving buildings to sites with room; the local search and the
-neighbourhood search of the planner continue from there. HiGHS runs with the planner's seed
-and stops on its gap, so the result is deterministic (the same lanes and bound were measured
-with 1, 2 and 4 threads on 双塔 and the district); the wall clock is only a safety cap, and
-a cancel stops it (``Highs.cancelSolve``) when HiGHS next looks, at the latest when its
-running sub-MIP heuristic ends.
+neighbourhood search of the planner continue from there. HiGHS runs on one thread with the
+planner's seed and stops on its gap, so the result is deterministic; the wall clock is only
+a safety cap, and a cancel stops it (``Highs.cancelSolve``) when HiGHS next looks, at the
+latest when its running sub-MIP heuristic ends.
 
 References: M. S. Daskin, *Network and Discrete Location*, 2nd ed., Wiley, 2013, ch. 6
 (capacitated facility location, strong and splittable relaxations); Q. Huangfu and
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from commgov._control import SolveControl, integer_bound
-from commgov._highs import new_highs
+from commgov._highs import new_highs, run_highs
 from commgov.scheduling.sites._data import SitesData
 
 __all__ = ["REL_GAP", "Relaxation", "round_lanes", "splittable_relaxation"]
@@ -69,15 +68,22 @@ def _run(h: Any, ctl: SolveControl, phase: str, reserve_s: float) -> bool:
     always joined (a HiGHS thread alive at interpreter exit aborts the process).
     """
     h.setOptionValue("time_limit", max(0.01, ctl.remaining() - reserve_s))
-    with ctl.watch(h.cancelSolve, phase):
-        thread = h.startSolve()
-        while thread.is_alive():
-            thread.join(_POLL_S)
-            if thread.is_alive() and ctl.should_stop(reserve_s):
-                h.cancelSolve()
-                thread.join()
-                return False
-    return not ctl.should_stop(reserve_s)
+    stopped = False
+
+    def go() -> None:
+        nonlocal stopped
+        with ctl.watch(h.cancelSolve, phase):
+            thread = h.startSolve()
+            while thread.is_alive():
+                thread.join(_POLL_S)
+                if thread.is_alive() and ctl.should_stop(reserve_s):
+                    h.cancelSolve()
+                    thread.join()
+                    stopped = True
+                    return
+
+    run_highs(h, go)
+    return not stopped and not ctl.should_stop(reserve_s)
 
 
 def splittable_relaxation(

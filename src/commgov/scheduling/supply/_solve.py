@@ -19,10 +19,15 @@ from commgov.scheduling.supply._solve_highs import (
     solve_highs,
 )
 
-__all__ = ["METHODS", "plan_supply_stations"]
+__all__ = ["HIGHS_PAIRS", "METHODS", "plan_supply_stations"]
 
 #: The supply planner's solving methods; the first is the default.
-METHODS: tuple[str, ...] = ("highs", "cpsat")
+METHODS: tuple[str, ...] = ("auto", "highs", "cpsat")
+#: Method ``"auto"`` solves with HiGHS up to this many compound-station pairs in reach (a
+#: sub-district: 双塔 has 3,389) and with CP-SAT above (the district: 27,079), where HiGHS's
+#: root node outlasts a minute and only the wall clock would end it (a result that depends on
+#: the machine's load).
+HIGHS_PAIRS = 10_000
 
 
 def plan_supply_stations(
@@ -55,15 +60,17 @@ def plan_supply_stations(
     ch. 6; the strong formulation with ``x[c,s] ≤ y[s]``), started from a greedy plan
     improved by local search.
 
-    * ``"highs"`` (default): each tier solved exactly by HiGHS's LP-based branch and cut
+    * ``"auto"`` (default): ``"highs"`` up to :data:`HIGHS_PAIRS` compound-station pairs in
+      reach, ``"cpsat"`` above (at district scale HiGHS's root node alone outlasts a minute,
+      so its result would depend on the wall clock).
+    * ``"highs"``: each tier solved exactly by HiGHS's LP-based branch and cut
       (Huangfu and Hall 2018), fixed before the next, the previous tier's plan given as the
       start solution. A plan serving every parcel in reach is sought first with the fewest
       volunteers (when one exists it proves tier 1 and solves tier 2 at once). Ended by a
       proven optimum (absolute gap below 1 on these whole-number tiers); deterministic work
       limits: at most :data:`~._solve_highs.MAX_NODES` branch-and-bound nodes for tiers 1
       and 2 (:data:`~._solve_highs.FULL_NODES` for the serve-all attempt) and
-      :data:`~._solve_highs.CARRY_NODES` for tier 3. One thread,
-      ``random_seed=seed``.
+      :data:`~._solve_highs.CARRY_NODES` for tier 3; ``random_seed=seed``.
     * ``"cpsat"``: the same model solved tier by tier by CP-SAT within a deterministic-time
       budget (``deterministic_time``), one worker, ``random_seed=seed``.
 
@@ -72,7 +79,7 @@ def plan_supply_stations(
     Parameters
     ----------
     problem : SupplyProblem
-    method : {"highs", "cpsat"} or None
+    method : {"auto", "highs", "cpsat"} or None
         Solving method; ``None`` picks the default (see :data:`METHODS`).
     time_limit_s : float
         Wall-clock cap in seconds, in (0, 3600] (default 60).
@@ -168,10 +175,11 @@ def plan_supply_stations(
     ctl.report("measure")
     data = supply_data(canon)
     options: dict[str, Any] = {"method": chosen, "time_limit_s": float(time_limit_s)}
+    if chosen == "auto":
+        chosen = "highs" if len(data.pairs()) <= HIGHS_PAIRS else "cpsat"
+        options["resolved_method"] = chosen
     if chosen == "highs":
-        options.update(
-            max_nodes=MAX_NODES, full_nodes=FULL_NODES, carry_nodes=CARRY_NODES, threads=1
-        )
+        options.update(max_nodes=MAX_NODES, full_nodes=FULL_NODES, carry_nodes=CARRY_NODES)
         assign, status, bound = solve_highs(data, ctl, seed)
         solver = "highs"
     else:

@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from commgov._control import SolveControl
+from commgov._highs import new_highs, run_highs
 from commgov.errors import SolverError
 from commgov.results import SolveStatus
 from commgov.scheduling._location import stopped_status
@@ -68,11 +69,8 @@ def solve_highs(
     pairs = data.pairs()
     if not pairs:
         return chosen, SolveStatus.OPTIMAL, 0.0
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h = new_highs(seed)  # quiet, one thread, seeded; solved through run_highs
     for name, value in (
-        ("output_flag", False),
-        ("threads", 1),
-        ("random_seed", seed),
         ("mip_rel_gap", 0.0),
         ("mip_abs_gap", 0.5),  # whole-number objectives: a gap below 1 is a proof
         ("mip_max_nodes", max_nodes),
@@ -164,11 +162,7 @@ def solve_highs(
         h.setOptionValue("mip_max_nodes", nodes or (max_nodes if k < 2 else carry_nodes))
         reserve = RESERVE_S + RESERVE_PER_PAIR_S * len(x)
         h.setOptionValue("time_limit", max(0.01, ctl.remaining() - reserve))
-        if h.run() == highspy.HighsStatus.kError and not errors:
-            # HiGHS refuses ``threads=1`` once its global scheduler was started with more
-            # threads (by an earlier HiGHS solve in this process): restart it, solve again
-            highspy.Highs.resetGlobalScheduler(True)
-            h.run()
+        run_highs(h)
         if errors:
             raise errors[0]
         ms = h.getModelStatus()
