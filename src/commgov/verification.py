@@ -23,6 +23,7 @@ __all__ = [
     "VerificationReport",
     "Violation",
     "add_claim_faults",
+    "add_figure_faults",
     "claim_faults",
     "stop_reason_fault",
 ]
@@ -260,3 +261,43 @@ def add_claim_faults(
     """
     for code, detail in claim_faults(info, objective_value, minimise=minimise):
         report.add(codes(code), "info", detail)
+
+
+def add_figure_faults(
+    report: VerificationReport,
+    codes: type[StrEnum],
+    totals: Any,
+    recomputed_totals: Mapping[str, float],
+    info: SolveInfo,
+    recomputed_objective: Any,
+    main: str,
+    close: Any,
+) -> None:
+    """Check a result's figures against the verifier's own, then its claims.
+
+    Each of ``recomputed_totals`` (``TOTALS_MISMATCH`` on ``"totals"``), the objective tiers
+    (``OBJECTIVE_MISMATCH`` on ``"info"``: the same keys, each ``close``), then the claims on
+    the ``main`` tier (:func:`add_claim_faults`); sets ``report.objective``. O(number of
+    figures).
+
+    ``recomputed_objective`` is the verifier's named tuple of tiers; ``close(a, b)`` the
+    family's tolerance; ``codes`` needs ``TOTALS_MISMATCH``, ``OBJECTIVE_MISMATCH`` and the
+    claim codes.
+    """
+    for key, value in recomputed_totals.items():
+        if not close(float(getattr(totals, key)), float(value)):
+            report.add(
+                codes("TOTALS_MISMATCH"),
+                "totals",
+                f"{key} {getattr(totals, key)}, recomputed {value}",
+            )
+    obj = recomputed_objective
+    got = info.objective
+    if set(got) != set(obj._fields) or any(
+        not close(got[k], float(getattr(obj, k))) for k in obj._fields
+    ):
+        report.add(
+            codes("OBJECTIVE_MISMATCH"), "info", f"objective {got}, recomputed {obj._asdict()}"
+        )
+    add_claim_faults(report, codes, info, float(getattr(obj, main)))
+    report.objective = obj

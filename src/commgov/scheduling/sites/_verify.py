@@ -26,7 +26,7 @@ from commgov.scheduling.sites._rules import (
     staff_for,
     walk_m,
 )
-from commgov.verification import VerificationReport, add_claim_faults, stop_reason_fault
+from commgov.verification import VerificationReport, add_figure_faults, stop_reason_fault
 
 __all__ = ["SitesObjective", "SitesViolationCode", "expected_figures", "is_valid_sites_plan"]
 
@@ -320,22 +320,17 @@ def is_valid_sites_plan(problem: SitesProblem, plan: SitesPlan) -> VerificationR
     for b in problem.buildings:
         if b.residents > 0 and b.id not in seen:
             rep.add(_V.MISSING_BUILDING, b.id, "neither assigned nor unserved")
-    # ---- totals and objective
-    for key, value in figures["totals"].items():
-        if not _close(float(getattr(plan.totals, key)), float(value)):
-            rep.add(
-                _V.TOTALS_MISMATCH,
-                "totals",
-                f"{key} {getattr(plan.totals, key)}, recomputed {value}",
-            )
-    obj = figures["objective"]
-    got = plan.info.objective
-    if set(got) != set(obj._fields) or any(
-        not _close(got[k], float(getattr(obj, k))) for k in obj._fields
-    ):
-        rep.add(_V.OBJECTIVE_MISMATCH, "info", f"objective {got}, recomputed {obj._asdict()}")
-    add_claim_faults(rep, SitesViolationCode, plan.info, float(obj.staff_hours))
-    rep.objective = obj
+    # ---- totals, objective and claims
+    add_figure_faults(
+        rep,
+        SitesViolationCode,
+        plan.totals,
+        figures["totals"],
+        plan.info,
+        figures["objective"],
+        "staff_hours",
+        _close,
+    )
     return rep
 
 

@@ -16,7 +16,7 @@ from commgov.scheduling.supply._plan import SupplyPlan
 from commgov.scheduling.supply._problem import SupplyCompound, SupplyProblem
 from commgov.scheduling.supply._reasons import SupplyReasonCode
 from commgov.scheduling.supply._rules import carry_m
-from commgov.verification import VerificationReport, add_claim_faults, stop_reason_fault
+from commgov.verification import VerificationReport, add_figure_faults, stop_reason_fault
 
 __all__ = ["SupplyObjective", "SupplyViolationCode", "expected_figures", "is_valid_supply_plan"]
 
@@ -246,22 +246,17 @@ def is_valid_supply_plan(problem: SupplyProblem, plan: SupplyPlan) -> Verificati
     for c in problem.compounds:
         if c.parcels > 0 and c.id not in seen:
             rep.add(_V.MISSING_COMPOUND, c.id, "neither assigned nor unserved")
-    # ---- totals and objective
-    for key, value in figures["totals"].items():
-        if not _close(float(getattr(plan.totals, key)), float(value)):
-            rep.add(
-                _V.TOTALS_MISMATCH,
-                "totals",
-                f"{key} {getattr(plan.totals, key)}, recomputed {value}",
-            )
-    obj = figures["objective"]
-    got = plan.info.objective
-    if set(got) != set(obj._fields) or any(
-        not _close(got[k], float(getattr(obj, k))) for k in obj._fields
-    ):
-        rep.add(_V.OBJECTIVE_MISMATCH, "info", f"objective {got}, recomputed {obj._asdict()}")
-    add_claim_faults(rep, SupplyViolationCode, plan.info, float(obj.staff))
-    rep.objective = obj
+    # ---- totals, objective and claims
+    add_figure_faults(
+        rep,
+        SupplyViolationCode,
+        plan.totals,
+        figures["totals"],
+        plan.info,
+        figures["objective"],
+        "staff",
+        _close,
+    )
     return rep
 
 
