@@ -585,17 +585,10 @@ def _start_desk(
 def _lane(env: simpy.Environment, desk: _Desk, lane_id: str) -> Any:
     if desk.point.open_min > env.now:
         yield env.timeout(desk.point.open_min - env.now)
-    queue, idle, record = desk.queue, desk.idle, desk.log.record
-    fatigue, worked = desk.point.fatigue_per_hour, 0.0
+    idle, worked = desk.idle, 0.0
     while True:
-        while queue and queue[0][4]:
-            queue.popleft()  # reneged
-        if queue:
-            entry = queue.popleft()
-            entry[4] = True
-            desk.waiting -= 1
-            rid, t_arr, svc = entry[0], entry[1], entry[2]
-        else:
+        item = take_head(desk)
+        if item is None:
             if desk.closed:
                 return
             wake = env.event()
@@ -603,17 +596,41 @@ def _lane(env: simpy.Environment, desk: _Desk, lane_id: str) -> Any:
             item = yield wake
             if item is None:
                 return
-            rid, t_arr, svc = item
-        now = env.now
-        record(now, "service_start", rid, actor=lane_id, value=now - t_arr)
-        if fatigue:
-            svc *= fatigue_factor(fatigue, worked)
-            worked += svc
-        yield env.timeout(svc)
-        now = env.now
-        record(now, "service_end", rid, actor=lane_id, value=now - t_arr)
-        if desk.on_done is not None:
-            desk.on_done(rid, now)
+        worked = yield from serve(env, desk, lane_id, item, worked)
+
+
+def take_head(desk: _Desk) -> tuple[str, float, float] | None:
+    """The first resident still waiting (reneged ones dropped), taken off the queue:
+    ``(id, arrival minute, service minutes)``; ``None`` when nobody waits."""
+    queue = desk.queue
+    while queue and queue[0][4]:
+        queue.popleft()  # reneged
+    if not queue:
+        return None
+    entry = queue.popleft()
+    entry[4] = True
+    desk.waiting -= 1
+    return entry[0], entry[1], entry[2]
+
+
+def serve(
+    env: simpy.Environment, desk: _Desk, lane_id: str, item: tuple[str, float, float], worked: float
+) -> Any:
+    """Swab one resident at lane ``lane_id`` (the service events, fatigue, ``on_done``);
+    a process step for ``yield from``, returning the lane's minutes worked so far."""
+    rid, t_arr, svc = item
+    record, fatigue = desk.log.record, desk.point.fatigue_per_hour
+    now = env.now
+    record(now, "service_start", rid, actor=lane_id, value=now - t_arr)
+    if fatigue:
+        svc *= fatigue_factor(fatigue, worked)
+        worked += svc
+    yield env.timeout(svc)
+    now = env.now
+    record(now, "service_end", rid, actor=lane_id, value=now - t_arr)
+    if desk.on_done is not None:
+        desk.on_done(rid, now)
+    return worked
 
 
 def _closer(env: simpy.Environment, desk: _Desk) -> Any:

@@ -28,7 +28,7 @@ from typing import Any
 
 import simpy
 
-from commgov.sim._shifts import RngFactory, crew_windows, fatigue_factor, intersect_windows
+from commgov.sim._shifts import RngFactory, crew_windows, intersect_windows
 
 __all__ = ["lane_windows"]
 
@@ -158,21 +158,16 @@ def scheduled_lane(env: simpy.Environment, desk: Any, lane_id: str, windows: Win
     ``desk`` is the point's ``_desk._Desk``; the lane takes the head of the queue, or waits
     idle until a resident comes, its window ends, or the point closes with nobody waiting.
     """
-    queue, idle, record = desk.queue, desk.idle, desk.log.record
-    fatigue, worked = desk.point.fatigue_per_hour, 0.0
+    from commgov.sim._desk import serve, take_head
+
+    idle, worked = desk.idle, 0.0
     for start, end in windows:
         start = max(start, desk.point.open_min)
         if start > env.now:
             yield env.timeout(start - env.now)
         while env.now < end:
-            while queue and queue[0][4]:
-                queue.popleft()  # reneged
-            if queue:
-                entry = queue.popleft()
-                entry[4] = True
-                desk.waiting -= 1
-                rid, t_arr, svc = entry[0], entry[1], entry[2]
-            else:
+            item = take_head(desk)
+            if item is None:
                 if desk.closed:
                     return
                 wake = env.event()
@@ -187,14 +182,4 @@ def scheduled_lane(env: simpy.Environment, desk: Any, lane_id: str, windows: Win
                     item = yield wake
                 if item is None:
                     return
-                rid, t_arr, svc = item
-            now = env.now
-            record(now, "service_start", rid, actor=lane_id, value=now - t_arr)
-            if fatigue:
-                svc *= fatigue_factor(fatigue, worked)
-                worked += svc
-            yield env.timeout(svc)
-            now = env.now
-            record(now, "service_end", rid, actor=lane_id, value=now - t_arr)
-            if desk.on_done is not None:
-                desk.on_done(rid, now)
+            worked = yield from serve(env, desk, lane_id, item, worked)
